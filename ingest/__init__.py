@@ -1,0 +1,1 @@
+"""PDF and catalogue ingestion: reading, field extraction, tables, importers, pipeline."""

@@ -1,0 +1,36 @@
+# Two commands do all the set-up on a fresh clone: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: install run test bench demo-pdfs clean
+
+install: $(BIN)/kb
+
+# Re-install only when the dependency pins change.
+$(BIN)/kb: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(BIN)/kb
+
+run: install
+	$(BIN)/kb init
+	$(BIN)/kb demo
+	$(BIN)/kb serve --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/search.py
+
+# The demo PDFs are committed; this regenerates them from their script.
+demo-pdfs: install
+	$(BIN)/python scripts/make_demo_pdfs.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis

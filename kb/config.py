@@ -1,0 +1,44 @@
+"""Settings from the environment (prefix ``KB_``); injected everywhere, never a global."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KB_", extra="ignore")
+
+    #: Where the SQLite file, the search index, uploads and ingested source files live.
+    data_dir: Path = Path("var")
+    #: SQLAlchemy URL; overrides the SQLite file under ``data_dir``.
+    database_url: str | None = None
+    #: Signs session cookies. Must be set outside development.
+    secret_key: str = "dev-insecure-change-me"
+    #: ``development`` relaxes the Secure cookie flag; anything else is production.
+    env: str = "development"
+    #: Largest PDF or catalogue file accepted by ingest and uploads, in megabytes.
+    max_file_mb: int = 100
+    #: Seconds one PDF may take before ingest gives up on it.
+    ingest_timeout: int = 120
+    #: Worker processes for ingest (0 = one per CPU).
+    ingest_workers: int = 0
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'kb.sqlite3').resolve()}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"

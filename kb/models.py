@@ -1,0 +1,383 @@
+"""Domain model: SQLModel tables (edition level) and their read/write families.
+
+The schema changes only through Alembic migrations in ``kb/migrations``; ``kb init`` applies them.
+JSON columns hold small structured values (aliases, provenance, reasons) that are never queried by SQL.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import Enum as SAEnum
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def enum_column(enum_cls: type[enum.Enum], **kwargs: Any) -> Column:
+    """Store an enum by its value as a checked VARCHAR: portable, and new values need no type migration."""
+    return Column(
+        SAEnum(
+            enum_cls,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+            validate_strings=True,
+        ),
+        nullable=False,
+        **kwargs,
+    )
+
+
+class StandardStatus(str, enum.Enum):
+    in_force = "in_force"
+    replaced = "replaced"
+    withdrawn = "withdrawn"
+    draft = "draft"
+    unknown = "unknown"
+
+
+STATUS_LABELS_VI = {
+    "in_force": "Còn hiệu lực",
+    "replaced": "Đã bị thay thế",
+    "withdrawn": "Đã hủy bỏ",
+    "draft": "Dự thảo",
+    "unknown": "Chưa rõ",
+}
+
+
+class RelationType(str, enum.Enum):
+    replaces = "replaces"
+    amends = "amends"
+    converted_from = "converted_from"
+    equivalent = "equivalent"  # qualifier: IDT / MOD / NEQ / reference
+    cites = "cites"  # qualifier: dated / undated
+
+
+class ProductKind(str, enum.Enum):
+    key = "key"
+    ocop = "ocop"
+    other = "other"
+
+
+class MappingType(str, enum.Enum):
+    mandatory = "mandatory"
+    voluntary = "voluntary"
+    test_method = "test_method"
+    labelling = "labelling"
+    packaging = "packaging"
+    hygiene = "hygiene"
+    other = "other"
+
+
+MAPPING_TYPE_LABELS_VI = {
+    "mandatory": "Quy chuẩn bắt buộc",
+    "voluntary": "Tiêu chuẩn tự nguyện",
+    "test_method": "Phương pháp thử",
+    "labelling": "Ghi nhãn",
+    "packaging": "Bao gói",
+    "hygiene": "Vệ sinh, an toàn",
+    "other": "Khác",
+}
+
+
+class MappingStatus(str, enum.Enum):
+    suggested = "suggested"
+    approved = "approved"
+    rejected = "rejected"
+
+
+class MappingSource(str, enum.Enum):
+    auto = "auto"
+    curator = "curator"
+    import_ = "import"
+
+
+class Role(str, enum.Enum):
+    admin = "admin"
+    curator = "curator"
+    lab = "lab"
+
+
+class IngestStatus(str, enum.Enum):
+    ingested = "ingested"
+    unchanged = "unchanged"
+    needs_ocr = "needs_ocr"
+    failed = "failed"
+
+
+class Versioned(SQLModel):
+    """Columns every editable record carries: optimistic-lock version and timestamps."""
+
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+# --- Documents (ingested files) -------------------------------------------------------------------
+
+
+class Document(SQLModel, table=True):
+    """An ingested source file, with or without a designation of its own."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(index=True, unique=True, max_length=64)
+    file_name: str
+    stored_path: str | None = None  # relative to the data dir
+    kind: str = "other"  # standard | regulation | lab_scope | catalogue | other
+    title: str | None = None
+    pages: int = 0
+    text_layer: bool = True
+    legacy_font: str | None = None  # tcvn3 / vni when transcoded
+    may_show: bool = False  # the source PDF may be offered for download
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DocumentPage(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("document_id", "page_no"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    page_no: int
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+
+
+# --- Standards ------------------------------------------------------------------------------------
+
+
+class StandardBase(SQLModel):
+    code: str = Field(index=True, unique=True, max_length=120)
+    doc_type: str = Field(default="other", max_length=20)
+    number: str | None = None
+    part: str | None = None
+    year: int | None = None
+    issuer_suffix: str | None = None
+    title_vi: str | None = Field(default=None, sa_column=Column(Text))
+    title_en: str | None = Field(default=None, sa_column=Column(Text))
+    edition: str | None = None
+    status: StandardStatus = Field(default=StandardStatus.unknown, sa_column=enum_column(StandardStatus, index=True))
+    mandatory: bool = False
+    drafted_by: str | None = Field(default=None, sa_column=Column(Text))
+    proposed_by: str | None = Field(default=None, sa_column=Column(Text))
+    appraised_by: str | None = Field(default=None, sa_column=Column(Text))
+    published_by: str | None = Field(default=None, sa_column=Column(Text))
+    issuing_instrument: str | None = None
+    effective_date: date | None = None
+    ics: str | None = None
+    scope: str | None = Field(default=None, sa_column=Column(Text))
+    is_sample: bool = False
+
+
+class Standard(StandardBase, Versioned, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    #: Folded compact key of the code (``tcvn3118:2022``): every spelling finds the record.
+    code_key: str = Field(index=True, unique=True, max_length=120)
+    #: Same without the year: all editions of one standard share it.
+    series_key: str = Field(index=True, max_length=120)
+    document_id: int | None = Field(default=None, foreign_key="document.id")
+    #: field name -> {"page": int|None, "method": str, "verified": bool, "by": str|None}
+    provenance: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    #: Extracted extras kept for display: sections, annexes, equivalence text ...
+    extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class StandardCreate(StandardBase):
+    pass
+
+
+class StandardRelation(SQLModel, table=True):
+    """A typed edge between designations; either end may be missing from the knowledge base."""
+
+    __table_args__ = (UniqueConstraint("from_key", "relation", "to_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    from_code: str = Field(max_length=120)
+    from_key: str = Field(index=True, max_length=120)
+    relation: RelationType = Field(sa_column=enum_column(RelationType))
+    to_code: str = Field(max_length=120)
+    to_key: str = Field(index=True, max_length=120)
+    qualifier: str | None = None  # IDT/MOD/NEQ/reference, dated/undated
+    position: int = 0
+    source: str = "ingest"  # ingest | import | curator
+
+
+class Criterion(SQLModel, table=True):
+    """One row of a product standard's criteria table (Chỉ tiêu | Mức | Phương pháp thử)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    standard_id: int = Field(foreign_key="standard.id", index=True)
+    position: int = 0
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    requirement: str | None = Field(default=None, sa_column=Column(Text))
+    unit: str | None = None
+    method: str | None = Field(default=None, sa_column=Column(Text))
+    method_code: str | None = Field(default=None, max_length=120, index=True)
+    page: int | None = None
+
+
+# --- Products and mappings ------------------------------------------------------------------------
+
+
+class ProductBase(SQLModel):
+    name: str = Field(index=True, max_length=300)
+    aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    category: str | None = None
+    kind: ProductKind = Field(default=ProductKind.other, sa_column=enum_column(ProductKind, index=True))
+    ocop_stars: int | None = Field(default=None, ge=1, le=5)
+    ocop_group: str | None = None
+    ocop_year: int | None = None
+    producer: str | None = None
+    district: str | None = None
+    commune: str | None = None
+    hs_code: str | None = None
+    description: str | None = Field(default=None, sa_column=Column(Text))
+    source_url: str | None = None
+    is_sample: bool = False
+
+
+class Product(ProductBase, Versioned, table=True):
+    __table_args__ = (UniqueConstraint("name", "producer"),)
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class ProductCreate(ProductBase):
+    pass
+
+
+class MappingBase(SQLModel):
+    product_id: int = Field(foreign_key="product.id", index=True)
+    standard_id: int = Field(foreign_key="standard.id", index=True)
+    type: MappingType = Field(default=MappingType.voluntary, sa_column=enum_column(MappingType))
+    rationale: str | None = Field(default=None, sa_column=Column(Text))
+    legal_basis: str | None = Field(default=None, sa_column=Column(Text))
+    status: MappingStatus = Field(default=MappingStatus.suggested, sa_column=enum_column(MappingStatus, index=True))
+    source: MappingSource = Field(default=MappingSource.curator, sa_column=enum_column(MappingSource))
+
+
+class Mapping(MappingBase, Versioned, table=True):
+    __table_args__ = (UniqueConstraint("product_id", "standard_id", "type"),)
+    id: int | None = Field(default=None, primary_key=True)
+    score: float | None = None
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_by: str | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision_note: str | None = None
+
+
+class CategoryRule(SQLModel, table=True):
+    """Curated rule: every product of a category should be checked against a standard."""
+
+    __table_args__ = (UniqueConstraint("category", "standard_code", "type"),)
+    id: int | None = Field(default=None, primary_key=True)
+    category: str = Field(index=True)
+    standard_code: str = Field(max_length=120)
+    type: MappingType = Field(default=MappingType.mandatory, sa_column=enum_column(MappingType))
+    rationale: str | None = None
+    legal_basis: str | None = None
+
+
+# --- Labs -----------------------------------------------------------------------------------------
+
+
+class LabBase(SQLModel):
+    name: str = Field(max_length=300)
+    organization: str | None = None
+    accreditation_body: str | None = None  # VILAS, LAS-XD, ...
+    accreditation_number: str | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+    address: str | None = None
+    district: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    website: str | None = None
+    is_sample: bool = False
+
+
+class Lab(LabBase, Versioned, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    #: "VILAS 1074", "LAS-XD 164": body and number as one display string, unique.
+    accreditation: str = Field(index=True, unique=True, max_length=60)
+    verified_at: datetime | None = None
+    verified_by: str | None = None
+
+
+class LabCreate(LabBase):
+    accreditation: str
+
+
+class LabScopeBase(SQLModel):
+    material: str | None = Field(default=None, sa_column=Column(Text))
+    test: str = Field(sa_column=Column(Text, nullable=False))
+    range: str | None = None
+    method: str | None = Field(default=None, sa_column=Column(Text))
+    accredited: bool = True
+
+
+class LabScope(LabScopeBase, Versioned, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    lab_id: int = Field(foreign_key="lab.id", index=True)
+    position: int = 0
+    #: Canonical codes of the method standards found in ``method`` (a row may cite several).
+    method_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    #: Their series keys, ``|``-joined with leading/trailing bars, so SQL ``LIKE '%|tcvn3118|%'`` finds rows.
+    method_series: str = Field(default="", index=True, max_length=2000)
+
+
+class LabScopeCreate(LabScopeBase):
+    pass
+
+
+# --- Users, audit, ingest runs --------------------------------------------------------------------
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(index=True, unique=True, max_length=80)
+    password_hash: str
+    role: Role = Field(sa_column=enum_column(Role))
+    lab_id: int | None = Field(default=None, foreign_key="lab.id")
+    disabled: bool = False
+    #: Bumped on password or role change; sessions carrying an older value are void.
+    session_version: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEvent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str = "system"
+    action: str  # create / update / delete / ingest / import / approve / reject / revert
+    entity: str = Field(index=True)  # standard / product / mapping / lab / lab_scope / user ...
+    entity_id: int | None = Field(default=None, index=True)
+    summary: str | None = None
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class IngestRun(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    actor: str = "cli"
+    counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class IngestFile(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="ingestrun.id", index=True)
+    path: str = Field(sa_column=Column(Text, nullable=False))
+    sha256: str | None = Field(default=None, index=True, max_length=64)
+    status: IngestStatus = Field(sa_column=enum_column(IngestStatus))
+    message: str | None = Field(default=None, sa_column=Column(Text))
+    pages: int = 0
+    seconds: float = 0.0
+    document_id: int | None = Field(default=None, foreign_key="document.id")
+    standard_id: int | None = Field(default=None, foreign_key="standard.id")
+    at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,246 @@
+"""Standards and the relations between designations: lookup by any spelling, storage with provenance.
+
+A field whose provenance says ``verified`` was corrected or confirmed by a curator: later ingests and
+imports never overwrite it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from sqlmodel import Session, col, or_, select
+
+from kb import audit, codes
+from kb.errors import BadInput, NotFound
+from kb.models import RelationType, Standard, StandardRelation, StandardStatus, utcnow
+from kb.text import clean
+
+#: Regulations are mandatory; standards are voluntary unless a regulation or law cites them.
+MANDATORY_TYPES = {"QCVN", "QCĐP", "QCXDVN"}
+
+#: Fields of Standard that ingest and import may set (everything but identity and bookkeeping).
+EDITABLE_FIELDS = (
+    "title_vi", "title_en", "edition", "status", "mandatory", "drafted_by", "proposed_by",
+    "appraised_by", "published_by", "issuing_instrument", "effective_date", "ics", "scope", "is_sample",
+)
+
+
+def designation(text: str) -> codes.Designation:
+    d = codes.parse(text or "")
+    if d is None:
+        raise BadInput(f"không nhận ra ký hiệu tiêu chuẩn: {clean(text)[:80]!r}")
+    return d
+
+
+def identity_fields(d: codes.Designation) -> dict[str, Any]:
+    """The columns derived from the designation itself."""
+    return {
+        "code": d.format(),
+        "code_key": d.key,
+        "series_key": d.series_key,
+        "doc_type": d.doc_type,
+        "number": d.number,
+        "part": d.part,
+        "year": int(d.year) if d.year and d.year.isdigit() else None,
+        "issuer_suffix": d.issuer_suffix,
+    }
+
+
+def get_standard(session: Session, text: str) -> Standard | None:
+    """The standard a user means by ``text``, in any accepted spelling.
+
+    A dated code must match its edition; an undated one gives the in-force edition, else the newest.
+    """
+    for d in codes.parse_query(text or ""):
+        found = session.exec(select(Standard).where(Standard.code_key == d.key)).first()
+        if found:
+            return found
+        if d.year is None:
+            editions = session.exec(select(Standard).where(Standard.series_key == d.series_key)).all()
+            if editions:
+                return max(editions, key=lambda s: (s.status == StandardStatus.in_force, s.year or 0))
+    return None
+
+
+def require_standard(session: Session, text: str) -> Standard:
+    found = get_standard(session, text)
+    if found is None:
+        raise NotFound(f"Không tìm thấy tiêu chuẩn {clean(text)[:80]!r}")
+    return found
+
+
+def upsert_standard(
+    session: Session,
+    code: str,
+    fields: dict[str, Any],
+    *,
+    actor: str,
+    source: str,
+    provenance: dict[str, dict[str, Any]] | None = None,
+    document_id: int | None = None,
+    extra: dict[str, Any] | None = None,
+) -> tuple[Standard, str]:
+    """Create or update the standard ``code``; returns it and ``created`` / ``updated`` / ``unchanged``.
+
+    ``None`` values never erase what is known; curator-verified fields are never overwritten.
+    """
+    d = designation(code)
+    ident = identity_fields(d)
+    std = session.exec(select(Standard).where(Standard.code_key == d.key)).first()
+    values = {k: v for k, v in fields.items() if k in EDITABLE_FIELDS and v is not None and v != ""}
+    for k, v in list(values.items()):
+        if isinstance(v, str):
+            values[k] = clean(v)
+    values.setdefault("mandatory", d.doc_type in MANDATORY_TYPES)
+    if "status" in values:
+        values["status"] = StandardStatus(values["status"])
+
+    if std is None:
+        std = Standard(**ident, **values, document_id=document_id, provenance={}, extra={})
+        if _is_replaced(session, d.key) and "status" not in fields:
+            std.status = StandardStatus.replaced
+        _merge_provenance(std, provenance, values)
+        if extra:
+            std.extra = dict(extra)
+        session.add(std)
+        session.flush()
+        audit.record(session, actor=actor, action=source, entity="standard", entity_id=std.id,
+                     after=audit.snapshot(std), summary=f"Tạo {std.code}")
+        return std, "created"
+
+    before = audit.snapshot(std)
+    locked = {f for f, p in (std.provenance or {}).items() if p.get("verified")}
+    for k, v in values.items():
+        if k not in locked and getattr(std, k) != v:
+            setattr(std, k, v)
+    if document_id is not None and std.document_id != document_id:
+        std.document_id = document_id
+    _merge_provenance(std, provenance, {k: v for k, v in values.items() if k not in locked})
+    if extra:
+        std.extra = {**(std.extra or {}), **extra}
+    after = audit.snapshot(std)
+    old, new = audit.diff(before, after)
+    if not new:
+        return std, "unchanged"
+    std.updated_at = utcnow()
+    std.version += 1
+    session.add(std)
+    audit.record(session, actor=actor, action=source, entity="standard", entity_id=std.id,
+                 before=old, after=new, summary=f"Cập nhật {std.code}")
+    return std, "updated"
+
+
+def _merge_provenance(std: Standard, provenance: dict | None, values: dict) -> None:
+    if not provenance:
+        return
+    merged = dict(std.provenance or {})
+    for field, p in provenance.items():
+        if merged.get(field, {}).get("verified"):
+            continue
+        merged[field] = {"page": p.get("page"), "method": p.get("method"), "verified": False}
+    std.provenance = merged
+
+
+def _is_replaced(session: Session, key: str) -> bool:
+    rel = session.exec(
+        select(StandardRelation).where(
+            StandardRelation.to_key == key, StandardRelation.relation == RelationType.replaces
+        )
+    ).first()
+    return rel is not None
+
+
+def add_relation(
+    session: Session,
+    from_code: str,
+    relation: RelationType | str,
+    to_code: str,
+    *,
+    qualifier: str | None = None,
+    position: int = 0,
+    source: str = "ingest",
+    actor: str = "system",
+) -> StandardRelation | None:
+    """Record an edge (idempotent). ``replaces`` also marks the older edition replaced when present."""
+    relation = RelationType(relation)
+    a, b = codes.parse(from_code), codes.parse(to_code)
+    if a is None or b is None or a.key == b.key:
+        return None
+    existing = session.exec(
+        select(StandardRelation).where(
+            StandardRelation.from_key == a.key, StandardRelation.relation == relation, StandardRelation.to_key == b.key
+        )
+    ).first()
+    if existing is None:
+        existing = StandardRelation(
+            from_code=a.format(), from_key=a.key, relation=relation, to_code=b.format(), to_key=b.key,
+            qualifier=qualifier, position=position, source=source,
+        )
+        session.add(existing)
+    elif qualifier and existing.qualifier != qualifier:
+        existing.qualifier = qualifier
+        session.add(existing)
+    if relation == RelationType.replaces:
+        old = session.exec(select(Standard).where(Standard.code_key == b.key)).first()
+        if old is not None and old.status != StandardStatus.replaced and not old.provenance.get("status", {}).get("verified"):
+            before = {"status": old.status.value}
+            old.status = StandardStatus.replaced
+            old.updated_at = utcnow()
+            old.version += 1
+            session.add(old)
+            audit.record(session, actor=actor, action="update", entity="standard", entity_id=old.id,
+                         before=before, after={"status": "replaced"}, summary=f"{old.code} bị thay thế bởi {a.format()}")
+    session.flush()
+    return existing
+
+
+def relations_of(session: Session, std: Standard) -> dict[str, list[dict[str, Any]]]:
+    """Outgoing and incoming edges, each with whether the other end is in the knowledge base."""
+    rows = session.exec(
+        select(StandardRelation)
+        .where(or_(StandardRelation.from_key == std.code_key, StandardRelation.to_key == std.code_key))
+        .order_by(StandardRelation.relation, StandardRelation.position, StandardRelation.id)
+    ).all()
+    other_keys = {r.to_key if r.from_key == std.code_key else r.from_key for r in rows}
+    known = _known_codes(session, other_keys)
+    out: list[dict[str, Any]] = []
+    inc: list[dict[str, Any]] = []
+    for r in rows:
+        outgoing = r.from_key == std.code_key
+        other_key = r.to_key if outgoing else r.from_key
+        item = {
+            "relation": r.relation.value,
+            "code": r.to_code if outgoing else r.from_code,
+            "qualifier": r.qualifier,
+            "in_kb": other_key in known,
+            "canonical": known.get(other_key),
+        }
+        (out if outgoing else inc).append(item)
+    return {"outgoing": out, "incoming": inc}
+
+
+def _known_codes(session: Session, keys: Iterable[str]) -> dict[str, str]:
+    keys = list(keys)
+    if not keys:
+        return {}
+    rows = session.exec(select(Standard.code_key, Standard.code).where(col(Standard.code_key).in_(keys))).all()
+    return {k: c for k, c in rows}
+
+
+def replaced_by_chain(session: Session, std: Standard, limit: int = 10) -> list[str]:
+    """Codes of the editions that replaced ``std``, newest last (cycle-safe)."""
+    chain: list[str] = []
+    seen = {std.code_key}
+    key = std.code_key
+    for _ in range(limit):
+        rel = session.exec(
+            select(StandardRelation).where(
+                StandardRelation.to_key == key, StandardRelation.relation == RelationType.replaces
+            )
+        ).first()
+        if rel is None or rel.from_key in seen:
+            break
+        chain.append(rel.from_code)
+        seen.add(rel.from_key)
+        key = rel.from_key
+    return chain

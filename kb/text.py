@@ -1,0 +1,51 @@
+"""Vietnamese text handling: NFC at every boundary, accent folding (with đ → d), tokens."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+_WORD = re.compile(r"\w+", re.UNICODE)
+# NFD strips combining marks but leaves đ/Đ alone: they are letters of their own.
+_D_MAP = str.maketrans({"đ": "d", "Đ": "D"})
+
+
+def nfc(text: str | None) -> str:
+    """NFC-normalise; ``None`` becomes ``""``."""
+    if not text:
+        return ""
+    return unicodedata.normalize("NFC", text)
+
+
+def clean(text: str | None) -> str:
+    """NFC, drop control characters, collapse whitespace, strip."""
+    s = nfc(text)
+    s = "".join(ch if (ch.isprintable() or ch in "\t\n ") else " " for ch in s)
+    return _SPACES.sub(" ", s).strip()
+
+
+def strip_accents(text: str | None) -> str:
+    """Remove diacritics, mapping đ/Đ to d/D; case is kept."""
+    s = unicodedata.normalize("NFD", nfc(text).translate(_D_MAP))
+    return unicodedata.normalize("NFC", "".join(ch for ch in s if not unicodedata.combining(ch)))
+
+
+def fold(text: str | None) -> str:
+    """Lower-case, accent-free, whitespace-collapsed: the key for accent-insensitive comparison."""
+    return _SPACES.sub(" ", strip_accents(text).casefold()).strip()
+
+
+def tokens(text: str | None, *, folded: bool = False) -> list[str]:
+    """Word tokens (one-letter words kept), lower-cased; folded when asked."""
+    s = fold(text) if folded else nfc(text).casefold()
+    return _WORD.findall(s)
+
+
+def sentence_case(text: str | None) -> str:
+    """``BÊ TÔNG NẶNG`` → ``Bê tông nặng``; keeps designations like ``TCVN`` only if mixed-case input."""
+    s = clean(text)
+    if not s:
+        return s
+    low = s.lower()
+    return low[0].upper() + low[1:]

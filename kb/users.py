@@ -1,0 +1,76 @@
+"""User accounts: argon2 password hashes, roles, and lab membership."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, select
+
+from kb import audit
+from kb.errors import BadInput, Conflict, NotFound
+from kb.models import Lab, Role, User
+from kb.text import clean
+
+MIN_PASSWORD_LENGTH = 10
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(user: User, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def find_lab(session: Session, accreditation: str) -> Lab:
+    wanted = " ".join(clean(accreditation).upper().split())
+    lab = session.exec(select(Lab).where(Lab.accreditation == wanted)).first()
+    if lab is None:
+        raise NotFound(f"Không có phòng thí nghiệm có số công nhận {wanted!r}")
+    return lab
+
+
+def add_user(
+    session: Session, username: str, password: str, role: Role | str, *, lab: str | None = None, actor: str = "cli"
+) -> User:
+    username = clean(username)
+    if not username or len(username) > 80:
+        raise BadInput("tên đăng nhập phải có từ 1 đến 80 ký tự")
+    role = Role(role)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise BadInput(f"mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự")
+    if role == Role.lab and not lab:
+        raise BadInput("tài khoản phòng thí nghiệm cần --lab SỐ_CÔNG_NHẬN")
+    if role != Role.lab and lab:
+        raise BadInput("chỉ tài khoản vai trò lab mới gắn với một phòng thí nghiệm")
+    if session.exec(select(User).where(User.username == username)).first():
+        raise Conflict(f"tên đăng nhập {username!r} đã tồn tại")
+    lab_id = find_lab(session, lab).id if lab else None
+    user = User(username=username, password_hash=hash_password(password), role=role, lab_id=lab_id)
+    session.add(user)
+    session.flush()
+    after = {"username": username, "role": role.value, "lab_id": lab_id}
+    audit.record(session, actor=actor, action="create", entity="user", entity_id=user.id, after=after,
+                 summary=f"Tạo tài khoản {username}")
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.exec(select(User).order_by(User.username)).all())
+
+
+def disable_user(session: Session, username: str, *, actor: str = "cli") -> User:
+    user = session.exec(select(User).where(User.username == clean(username))).first()
+    if user is None:
+        raise NotFound(f"không có tài khoản {username!r}")
+    if not user.disabled:
+        user.disabled = True
+        user.session_version += 1  # ends every open session of this account
+        session.add(user)
+        audit.record(session, actor=actor, action="update", entity="user", entity_id=user.id,
+                     before={"disabled": False}, after={"disabled": True}, summary=f"Khóa tài khoản {user.username}")
+    return user

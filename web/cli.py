@@ -1,0 +1,274 @@
+"""The ``kb`` command. It lives beside the web app because, like it, it is an interface on top of
+``kb`` and ``ingest``; heavy modules are imported inside each command so ``kb --help`` stays fast.
+
+A user error prints one line on stderr and exits non-zero; ``KB_DEBUG=1`` shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from kb.config import Settings
+from kb.core import KnowledgeBase
+from kb.errors import KBError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Cơ sở dữ liệu tiêu chuẩn, quy chuẩn kỹ thuật cho sản phẩm tỉnh Bắc Ninh.",
+)
+users_app = typer.Typer(no_args_is_help=True, help="Quản lý tài khoản (admin, curator, lab).")
+app.add_typer(users_app, name="users")
+
+out = Console(highlight=False)
+IMPORT_KINDS = ("standards", "products", "labs", "lab-scope", "mappings")
+
+
+def _kb() -> KnowledgeBase:
+    kbase = KnowledgeBase(Settings())
+    kbase.init()
+    return kbase
+
+
+def _print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+
+
+@app.command()
+def init() -> None:
+    """Tạo hoặc nâng cấp cơ sở dữ liệu (chạy lại nhiều lần không sao)."""
+    kbase = _kb()
+    out.print(f"Cơ sở dữ liệu sẵn sàng: {kbase.engine.url.render_as_string(hide_password=True)}")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Tệp PDF hoặc thư mục (tìm *.pdf đệ quy).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Một đối tượng JSON mỗi tệp.")] = False,
+    ocr: Annotated[bool, typer.Option("--ocr", help="Chạy OCR (ocrmypdf + tesseract-ocr-vie) cho bản quét.")] = False,
+) -> None:
+    """Nạp tệp PDF tiêu chuẩn, quy chuẩn, danh mục, năng lực phòng thí nghiệm."""
+    from ingest.pipeline import ingest_paths
+
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise KBError(f"không tìm thấy: {', '.join(missing)}")
+    kbase = _kb()
+    if as_json:
+        results = ingest_paths(kbase, paths, ocr=ocr, progress=_print_json)
+    else:
+        results = _ingest_with_progress(kbase, paths, ocr)
+    if any(r.get("status") == "failed" for r in results):
+        raise typer.Exit(1)
+
+
+def _ingest_with_progress(kbase: KnowledgeBase, paths: list[Path], ocr: bool) -> list[dict]:
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ingest.pipeline import ingest_paths
+
+    started = time.perf_counter()
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True)) as bar:
+        task = bar.add_task("Đang nạp", total=None)
+
+        def tick(result: dict) -> None:
+            bar.update(task, advance=1, description=f"{result.get('status', '')}: {Path(result.get('file', '')).name[:40]}")
+
+        results = ingest_paths(kbase, paths, ocr=ocr, progress=tick)
+    seconds = time.perf_counter() - started
+    table = Table(title="Kết quả nạp tài liệu")
+    for col in ("Trạng thái", "Số tệp", "Số trang"):
+        table.add_column(col)
+    labels = {"ingested": "Đã nạp", "unchanged": "Không đổi", "needs_ocr": "Cần OCR", "failed": "Lỗi"}
+    for status, label in labels.items():
+        group = [r for r in results if r.get("status") == status]
+        table.add_row(label, str(len(group)), str(sum(r.get("pages") or 0 for r in group)))
+    out.print(table)
+    out.print(f"Thời gian: {seconds:.1f} s")
+    for r in results:
+        if r.get("status") in ("failed", "needs_ocr"):
+            out.print(f"[{r['status']}] {r.get('file')}: {r.get('error') or ''}")
+    return results
+
+
+@app.command("import")
+def import_(
+    kind: Annotated[str, typer.Argument(help="standards | products | labs | lab-scope | mappings")],
+    file: Annotated[Path, typer.Argument(help="Tệp CSV (UTF-8, có dòng tiêu đề) hoặc XLSX.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Nhập danh mục từ CSV/XLSX; dòng lỗi được báo kèm số dòng, các dòng tốt vẫn được nhập."""
+    from ingest.importers import import_file
+
+    if kind not in IMPORT_KINDS:
+        raise KBError(f"loại nhập không hợp lệ {kind!r}; chọn một trong: {', '.join(IMPORT_KINDS)}")
+    if not file.is_file():
+        raise KBError(f"không tìm thấy tệp: {file}")
+    report = import_file(_kb(), kind, file)
+    if as_json:
+        _print_json(report.to_json())
+    else:
+        out.print(f"Tạo mới {report.created}, cập nhật {report.updated}, không đổi {report.unchanged}, lỗi {len(report.errors)}")
+        for line, message in report.errors:
+            out.print(f"  dòng {line}: {message}")
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="Tên sản phẩm, ký hiệu tiêu chuẩn, từ khóa (có dấu hoặc không dấu).")],
+    kind: Annotated[Optional[str], typer.Option(help="standard | product | lab")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=200)] = 10,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Tìm tiêu chuẩn, sản phẩm, phòng thí nghiệm."""
+    from kb import search as kb_search
+
+    if kind not in (None, "standard", "product", "lab"):
+        raise KBError(f"--kind phải là standard, product hoặc lab, không phải {kind!r}")
+    results = kb_search.search(_kb(), query, kind=kind, limit=limit)
+    if as_json:
+        _print_json(results.to_json())
+        return
+    if not results.hits:
+        out.print("Không có kết quả." + (f" Có phải bạn muốn tìm: {results.did_you_mean}?" if results.did_you_mean else ""))
+        return
+    table = Table()
+    for col in ("Loại", "Mã / số hiệu", "Tên", "Trạng thái"):
+        table.add_column(col)
+    for h in results.hits:
+        table.add_row(h.kind, h.code or h.accreditation or str(h.id), h.title or "", h.status or "")
+    out.print(table)
+
+
+@app.command()
+def suggest(
+    product: Annotated[str, typer.Argument(help="Mã số hoặc tên chính xác của sản phẩm.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Gợi ý tiêu chuẩn cho một sản phẩm (lưu vào hàng chờ duyệt với trạng thái suggested)."""
+    from kb.matching import suggest as kb_suggest
+
+    ref: int | str = int(product) if product.isdigit() else product
+    result = kb_suggest(_kb(), ref)
+    if as_json:
+        _print_json(result)
+        return
+    out.print(f"Gợi ý cho: {result['product']['name']}")
+    table = Table()
+    for col in ("Mã", "Tên", "Điểm", "Lý do"):
+        table.add_column(col)
+    for s in result["suggestions"]:
+        table.add_row(s["code"], s.get("title") or "", f"{s['score']:.2f}", "; ".join(s.get("reasons", [])))
+    out.print(table)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+) -> None:
+    """Chạy trang web và API."""
+    import uvicorn
+
+    from web.app import create_app
+
+    kbase = _kb()
+    uvicorn.run(create_app(kbase.settings), host=host, port=port, log_level="info")
+
+
+@app.command()
+def reindex() -> None:
+    """Dựng lại chỉ mục tìm kiếm từ cơ sở dữ liệu (đổi sang chỉ mục mới một cách nguyên tử)."""
+    from kb import search as kb_search
+
+    stats = kb_search.reindex(_kb())
+    out.print(f"Đã dựng lại chỉ mục: {stats}")
+
+
+@app.command()
+def demo() -> None:
+    """Nạp dữ liệu mẫu đi kèm (data/standards)."""
+    from ingest.demo import load_demo
+
+    counts = load_demo(_kb())
+    out.print(f"Đã nạp dữ liệu mẫu: {counts}")
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="Tên đăng nhập.")],
+    role: Annotated[str, typer.Option(help="admin | curator | lab")],
+    lab: Annotated[Optional[str], typer.Option(help="Số công nhận của phòng thí nghiệm (vai trò lab).")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Đọc mật khẩu từ stdin.")] = False,
+) -> None:
+    """Tạo tài khoản."""
+    from kb import users
+
+    if not password_stdin:
+        raise KBError("hãy truyền mật khẩu qua stdin với --password-stdin")
+    if role not in ("admin", "curator", "lab"):
+        raise KBError(f"--role phải là admin, curator hoặc lab, không phải {role!r}")
+    password = sys.stdin.readline().rstrip("\r\n")
+    with _kb().session() as session:
+        user = users.add_user(session, name, password, role, lab=lab)
+        out.print(f"Đã tạo tài khoản {user.username} ({user.role.value})")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Liệt kê tài khoản."""
+    from kb import users
+
+    with _kb().session() as session:
+        table = Table()
+        for col in ("Tên", "Vai trò", "Phòng TN", "Khóa"):
+            table.add_column(col)
+        for u in users.list_users(session):
+            table.add_row(u.username, u.role.value, str(u.lab_id or ""), "có" if u.disabled else "")
+        out.print(table)
+
+
+@users_app.command("disable")
+def users_disable(name: Annotated[str, typer.Argument()]) -> None:
+    """Khóa tài khoản và kết thúc mọi phiên đăng nhập của nó."""
+    from kb import users
+
+    with _kb().session() as session:
+        users.disable_user(session, name)
+    out.print(f"Đã khóa tài khoản {name}")
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=True)
+    except KBError as exc:
+        _fail(exc.message)
+    except KeyboardInterrupt:
+        _fail("đã dừng theo yêu cầu")
+    except Exception as exc:  # noqa: BLE001 - the contract is one line, never a traceback
+        if os.environ.get("KB_DEBUG"):
+            raise
+        _fail(f"lỗi không mong đợi: {type(exc).__name__}: {exc} (đặt KB_DEBUG=1 để xem chi tiết)")
+
+
+def _fail(message: str) -> None:
+    sys.stderr.write(f"kb: {message.splitlines()[0] if message else 'lỗi'}\n")
+    sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -136,10 +136,21 @@ def wordlike_ratio(text: str) -> float:
 def transcode(text: str, encoding: str | None) -> str:
     """Legacy-coded text → NFC Unicode; ``encoding`` is ``"tcvn3"``, ``"vni"`` or None (unchanged)."""
     if encoding == "tcvn3":
-        return unicodedata.normalize("NFC", text.translate(_TCVN3_TABLE))
+        lines = text.translate(_TCVN3_TABLE).split("\n")
+        return unicodedata.normalize("NFC", "\n".join(_restore_capitals(line) for line in lines))
     if encoding == "vni":
         return unicodedata.normalize("NFC", _VNI_RE.sub(lambda m: VNI_TO_UNICODE[m.group()], text))
     return text
+
+
+def _restore_capitals(line: str) -> str:
+    """TCVN3 draws accented capitals with a separate upper-case font (.VnTimeH) that reuses the
+    lower-case codes, so ``CHUẨN`` comes out as ``CHUẩN``: a line whose plain letters are (nearly) all
+    capitals is upper-cased whole."""
+    plain = [ch for ch in line if ch.isascii() and ch.isalpha()]
+    if len(plain) >= 3 and sum(ch.isupper() for ch in plain) >= 0.9 * len(plain):
+        return line.upper()
+    return line
 
 
 def font_hint(font_names) -> str | None:

@@ -58,9 +58,14 @@ def _open(path: Path) -> pdfium.PdfDocument:
     try:
         return pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
-        text = str(exc).lower()
-        if "password" in text or "security" in text:
+        code = getattr(exc, "err_code", None)
+        if code == pdfium_c.FPDF_ERR_PASSWORD:
             raise IngestError("tệp PDF được mã hoá, cần mật khẩu") from None
+        if code == pdfium_c.FPDF_ERR_SECURITY:
+            raise IngestError("tệp PDF dùng cơ chế bảo mật không hỗ trợ") from None
+        if code == pdfium_c.FPDF_ERR_SUCCESS:
+            # pdfium refuses a document whose page tree is empty without naming an error.
+            raise IngestError("tệp PDF không có trang nào (cây trang rỗng)") from None
         raise IngestError("tệp PDF hỏng, không mở được") from None
 
 

@@ -1,0 +1,61 @@
+"""Full-text search over standards, products and labs (whoosh-reloaded behind a narrow surface).
+
+The index is a cache of the database: ``reindex`` rebuilds it into a fresh directory and swaps it in,
+``update`` re-indexes the records a change touched, ``ensure_index`` rebuilds a missing or outdated
+index and catches up with changes made behind its back. Callers only see these names; the engine
+could be replaced without touching them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from kb.search import _index
+from kb.search._query import FACETS, run
+from kb.search._results import Hit, SearchResults
+
+__all__ = ["FACETS", "Hit", "SearchResults", "ensure_index", "reindex", "search", "update"]
+
+log = logging.getLogger(__name__)
+
+
+def search(
+    kbase,
+    query: str,
+    *,
+    kind: str | None = None,
+    limit: int = 10,
+    filters: dict | None = None,
+) -> SearchResults:
+    """Ranked hits for any user input; never raises on odd input (an empty result instead)."""
+    query = query if isinstance(query, str) else ("" if query is None else str(query))
+    if kind not in (None, "", "standard", "product", "lab"):
+        return SearchResults(query=query)
+    try:
+        limit = int(limit)
+    except (TypeError, ValueError):
+        limit = 10
+    searcher, cache = _index.searcher_for(kbase)
+    return run(searcher, cache, query, kind=kind or None, limit=limit, filters=filters)
+
+
+def reindex(kbase) -> dict[str, Any]:
+    """Rebuild from the database into a fresh directory and swap it in atomically.
+
+    Returns ``{"standard": n, "product": n, "lab": n, "seconds": s, "generation": name}``.
+    """
+    return _index.build(kbase)
+
+
+def update(kbase, *, standards: Iterable[int] = (), products: Iterable[int] = (), labs: Iterable[int] = ()) -> None:
+    """Re-index these records after a change; ids no longer in the database are removed from the index."""
+    ids = {"standard": set(standards), "product": set(products), "lab": set(labs)}
+    if any(ids.values()):
+        _index.apply_changes(kbase, ids)
+
+
+def ensure_index(kbase) -> None:
+    """Build the index when missing or of an older schema; catch up with database changes otherwise."""
+    _index.ensure(kbase)

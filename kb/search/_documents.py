@@ -1,0 +1,323 @@
+"""Turn database rows into index documents. Reads only; the database stays the source of truth."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from kb import codes
+from kb.models import (
+    Criterion,
+    DocumentPage,
+    Lab,
+    LabScope,
+    Product,
+    RelationType,
+    Standard,
+    StandardRelation,
+)
+from kb.text import clean, fold, tokens
+
+KINDS = ("standard", "product", "lab")
+PAGE_BREAK = "\n\f\n"
+#: Stored snippet source and body are cut here: a snippet never needs more, and the index stays small.
+_BODY_CHARS = 400_000
+_COMPACT = re.compile(r"[\W_]+")
+
+
+def doc_key(kind: str, pk: int) -> str:
+    return f"{kind}:{pk}"
+
+
+def compact(text: str) -> str:
+    """``VILAS 1074`` / ``vilas-1074`` → ``vilas1074``: accreditation numbers typed any way."""
+    return _COMPACT.sub("", fold(text))
+
+
+def _kw(values: Iterable[str | None]) -> str:
+    """Whitespace-separated keyword list; keys never contain spaces, but guard anyway."""
+    seen: dict[str, None] = {}
+    for v in values:
+        if v:
+            seen.setdefault(v.replace(" ", "_"), None)
+    return " ".join(seen)
+
+
+def bigrams(*texts: str | None) -> str:
+    """Folded syllable bigrams per text (never across two texts, e.g. two aliases)."""
+    out: list[str] = []
+    for t in texts:
+        toks = tokens(t, folded=True)
+        out.extend(f"{a}_{b}" for a, b in zip(toks, toks[1:]))
+    return _kw(out)
+
+
+def _series_of(code: str) -> str | None:
+    d = codes.parse(code)
+    return d.series_key if d else None
+
+
+def key_variants(code: str, key: str | None = None, series: str | None = None) -> tuple[list[str], list[str]]:
+    """Edition and series keys of a code, also without its issuer: people type ``qcvn 8-1 2011``."""
+    keys, ser = [key] if key else [], [series] if series else []
+    d = codes.parse(code or "")
+    if d is not None:
+        keys.append(d.key)
+        ser.append(d.series_key)
+        if d.issuer_suffix:
+            bare = replace(d, issuer_suffix=None)
+            keys.append(bare.key)
+            ser.append(bare.series_key)
+    return keys, ser
+
+
+def _number_forms(std: Standard) -> list[str]:
+    out = []
+    if std.number:
+        out.append(std.number.lower())
+        if std.part:
+            out.append(f"{std.number}-{std.part}".lower())
+    return out
+
+
+# --- loading ---------------------------------------------------------------------------------------
+
+
+def _relations(session: Session, keys: list[str] | None) -> tuple[dict, dict]:
+    stmt = select(StandardRelation)
+    if keys is not None:
+        stmt = stmt.where(col(StandardRelation.from_key).in_(keys) | col(StandardRelation.to_key).in_(keys))
+    out: dict[str, list[StandardRelation]] = defaultdict(list)
+    inc: dict[str, list[StandardRelation]] = defaultdict(list)
+    for r in session.exec(stmt):
+        if r.relation == RelationType.cites:
+            continue  # a citation does not make a standard findable under another's code
+        out[r.from_key].append(r)
+        inc[r.to_key].append(r)
+    return out, inc
+
+
+def _pages(session: Session, doc_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
+    pages: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    if not doc_ids:
+        return pages
+    for chunk in _chunks(doc_ids, 500):
+        stmt = (
+            select(DocumentPage.document_id, DocumentPage.page_no, DocumentPage.text)
+            .where(col(DocumentPage.document_id).in_(chunk))
+            .order_by(DocumentPage.document_id, DocumentPage.page_no)
+        )
+        for did, no, text in session.exec(stmt):
+            pages[did].append((no, clean(text)))
+    return pages
+
+
+def _criteria(session: Session, std_ids: list[int]) -> dict[int, list[str]]:
+    crit: dict[int, list[str]] = defaultdict(list)
+    for chunk in _chunks(std_ids, 500):
+        for sid, name in session.exec(
+            select(Criterion.standard_id, Criterion.name).where(col(Criterion.standard_id).in_(chunk))
+        ):
+            crit[sid].append(name)
+    return crit
+
+
+def _chunks(items: list, n: int) -> Iterator[list]:
+    for i in range(0, len(items), n):
+        yield items[i : i + n]
+
+
+def standard_docs(session: Session, ids: list[int] | None = None) -> Iterator[dict[str, Any]]:
+    """Index documents for the given standards (all when ``ids`` is None)."""
+    if ids is not None and not ids:
+        return
+    chunks = [None] if ids is None else list(_chunks(sorted(set(ids)), 500))
+    for chunk in chunks:
+        stmt = select(Standard)
+        if chunk is not None:
+            stmt = stmt.where(col(Standard.id).in_(chunk))
+        stds = session.exec(stmt).all()
+        keys = None if chunk is None else [s.code_key for s in stds]
+        out, inc = _relations(session, keys)
+        pages = _pages(session, [s.document_id for s in stds if s.document_id])
+        crit = _criteria(session, [s.id for s in stds])
+        for s in stds:
+            yield standard_doc(s, out.get(s.code_key, []), inc.get(s.code_key, []),
+                               pages.get(s.document_id, []) if s.document_id else [], crit.get(s.id, []))
+
+
+def standard_doc(s: Standard, out: list[StandardRelation], inc: list[StandardRelation],
+                 pages: list[tuple[int, str]], criteria: list[str]) -> dict[str, Any]:
+    replaced_keys, replaced_series, equiv_keys, equiv_series, rels = [], [], [], [], []
+    for r in out:
+        other_series = _series_of(r.to_code)
+        rels.append([r.relation.value, "out", r.to_code, r.to_key, other_series, r.qualifier])
+        k, sr = key_variants(r.to_code, r.to_key, other_series)
+        if r.relation in (RelationType.replaces, RelationType.converted_from):
+            replaced_keys += k
+            replaced_series += sr
+        elif r.relation == RelationType.equivalent:
+            equiv_keys += k
+            equiv_series += sr
+    for r in inc:
+        rels.append([r.relation.value, "in", r.from_code, r.from_key, _series_of(r.from_code), r.qualifier])
+    # "TCVN ISO 9001:2015" adopts "ISO 9001:2015" even when no relation row says so.
+    adopted = _embedded_international(s.code)
+    if adopted is not None:
+        equiv_keys.append(adopted.key)
+        equiv_series.append(adopted.series_key)
+
+    own_keys, own_series = key_variants(s.code, s.code_key, s.series_key)
+    title = clean(s.title_vi)
+    scope = clean(s.scope)
+    secondary = " . ".join(x for x in [scope, *map(clean, criteria)] if x)
+    body = PAGE_BREAK.join(t for _, t in pages if t)[:_BODY_CHARS]
+    ics = [x for x in re.split(r"[;,\s]+", s.ics or "") if x]
+    status = s.status.value if hasattr(s.status, "value") else str(s.status or "unknown")
+    return {
+        "key": doc_key("standard", s.id),
+        "kind": "standard",
+        "pk": s.id,
+        "code": s.code,
+        "title_display": title or clean(s.title_en) or s.code,
+        "snippet_src": (scope or title)[:600],
+        "rels": rels,
+        "code_key": _kw(own_keys),
+        "code_series": _kw(own_series),
+        "code_number": _kw(_number_forms(s)),
+        "replaced_key": _kw(replaced_keys),
+        "replaced_series": _kw(replaced_series),
+        "equiv_key": _kw(equiv_keys),
+        "equiv_series": _kw(equiv_series),
+        "title": title,
+        "title_f": title,
+        "title_en": clean(s.title_en),
+        "title_en_stem": clean(s.title_en),
+        "bigrams": bigrams(title, s.title_en),
+        "text": secondary,
+        "text_f": secondary,
+        "body": body,
+        "body_f": body,
+        "_pages": pages,
+        "doc_type": s.doc_type or "other",
+        "status": status,
+        "year": str(s.year) if s.year else "",
+        "mandatory": "mandatory" if s.mandatory else "voluntary",
+        "ics": ics[0] if ics else "",
+        "ics_all": ",".join(ics),
+    }
+
+
+def page_docs(std_doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """One document per non-empty page of a standard's source file, for page-level snippets."""
+    for no, text in std_doc.get("_pages") or []:
+        if text:
+            yield {
+                "key": f"page:{std_doc['pk']}:{no}",
+                "kind": "page",
+                "parent": std_doc["key"],
+                "page_no": no,
+                "page_text": text,
+                "page_f": text,
+            }
+
+
+def _embedded_international(code: str) -> Any:
+    """``TCVN ISO 9001:2015`` → the designation ``ISO 9001:2015`` (national adoption by name)."""
+    parts = (code or "").split(None, 1)
+    if len(parts) == 2 and parts[0].upper() in ("TCVN", "QCVN"):
+        d = codes.parse(parts[1])
+        if d is not None and d.doc_type not in ("TCVN", "QCVN", None):
+            return d
+    return None
+
+
+def product_docs(session: Session, ids: list[int] | None = None) -> Iterator[dict[str, Any]]:
+    if ids is not None and not ids:
+        return
+    chunks = [None] if ids is None else list(_chunks(sorted(set(ids)), 500))
+    for chunk in chunks:
+        stmt = select(Product)
+        if chunk is not None:
+            stmt = stmt.where(col(Product.id).in_(chunk))
+        for p in session.exec(stmt):
+            yield product_doc(p)
+
+
+def product_doc(p: Product) -> dict[str, Any]:
+    name = clean(p.name)
+    aliases = [clean(a) for a in (p.aliases or []) if clean(a)]
+    title = " ; ".join([name, *aliases])
+    secondary = " . ".join(
+        x for x in map(clean, [p.description, p.category, p.producer, p.ocop_group, p.commune, p.district]) if x
+    )
+    return {
+        "key": doc_key("product", p.id),
+        "kind": "product",
+        "pk": p.id,
+        "title_display": name,
+        "snippet_src": (clean(p.description) or title)[:600],
+        "rels": [],
+        "title": title,
+        "title_f": title,
+        "bigrams": bigrams(name, *aliases),
+        "text": secondary,
+        "text_f": secondary,
+        "district": clean(p.district),
+        "category": clean(p.category),
+        "year": str(p.ocop_year) if p.ocop_year else "",
+    }
+
+
+def lab_docs(session: Session, ids: list[int] | None = None) -> Iterator[dict[str, Any]]:
+    if ids is not None and not ids:
+        return
+    chunks = [None] if ids is None else list(_chunks(sorted(set(ids)), 500))
+    for chunk in chunks:
+        stmt = select(Lab)
+        sstmt = select(LabScope).order_by(LabScope.lab_id, LabScope.position, LabScope.id)
+        if chunk is not None:
+            stmt = stmt.where(col(Lab.id).in_(chunk))
+            sstmt = sstmt.where(col(LabScope.lab_id).in_(chunk))
+        scopes: dict[int, list[LabScope]] = defaultdict(list)
+        for row in session.exec(sstmt):
+            scopes[row.lab_id].append(row)
+        for lab in session.exec(stmt):
+            yield lab_doc(lab, scopes.get(lab.id, []))
+
+
+def lab_doc(lab: Lab, scope: list[LabScope]) -> dict[str, Any]:
+    name = clean(lab.name)
+    title = " ; ".join(x for x in [name, clean(lab.accreditation), clean(lab.organization)] if x)
+    tests = [" ".join(x for x in (clean(r.material), clean(r.test)) if x) for r in scope]
+    secondary = " . ".join(x for x in [*tests, clean(lab.address), clean(lab.district)] if x)
+    method_series: list[str] = []
+    for r in scope:
+        for c in r.method_codes or []:
+            d = codes.parse(c)
+            if d is not None:
+                method_series += [d.series_key, d.key]
+    acc_number = re.sub(r"\D+", " ", lab.accreditation or "").split()
+    return {
+        "key": doc_key("lab", lab.id),
+        "kind": "lab",
+        "pk": lab.id,
+        "title_display": name,
+        "accreditation": clean(lab.accreditation),
+        "snippet_src": (" . ".join(tests) or title)[:600],
+        "rels": [],
+        "code_key": _kw([compact(lab.accreditation or "")]),
+        "code_number": _kw(acc_number[-1:]),
+        "method_series": _kw(method_series),
+        "title": title,
+        "title_f": title,
+        "bigrams": bigrams(name, lab.organization),
+        "text": secondary,
+        "text_f": secondary,
+        "district": clean(lab.district),
+    }

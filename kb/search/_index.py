@@ -1,0 +1,368 @@
+"""Index storage: generations swapped in atomically, one writer with a bounded lock wait, staleness stamps.
+
+Layout under ``settings.index_dir``::
+
+    CURRENT            name of the live generation (replaced with os.replace: an atomic rename)
+    gen-<ns>-<pid>/    whoosh files + stamp.json (what of the database this generation reflects)
+
+``reindex`` builds a fresh generation beside the live one and flips CURRENT; readers in other processes
+notice the new name on their next search. The stamp (per-kind counts and newest ``updated_at`` / ids) is
+taken *before* the rows are read, so anything that changes during a build shows up as a difference and
+is caught up incrementally by ``ensure_index``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+from whoosh import index as windex
+from whoosh.index import LockError
+
+from kb.errors import Conflict
+from kb.models import Criterion, DocumentPage, Lab, LabScope, Product, Standard, StandardRelation
+from kb.search import _documents as docs
+from kb.search._schema import SCHEMA_VERSION, build_schema
+
+log = logging.getLogger(__name__)
+
+#: Seconds a writer waits for another process's lock before giving up (the stamp catches up later).
+LOCK_TIMEOUT = 10.0
+#: How often (seconds) a searching process compares the database with the index stamp.
+STALE_CHECK_EVERY = 2.0
+_KEEP_GENERATIONS = 2  # the live one and its predecessor, which other processes may still be reading
+
+
+# --- stamps ---------------------------------------------------------------------------------------
+
+
+def _ts(v: Any) -> str | None:
+    return v.isoformat() if isinstance(v, datetime) else (str(v) if v is not None else None)
+
+
+def db_stamp(session: Session) -> dict[str, Any]:
+    """What the database holds now, cheaply: counts plus newest timestamps / ids per table."""
+
+    def agg(model, column):
+        n, m = session.exec(select(func.count(), func.max(column)).select_from(model)).one()
+        return [int(n or 0), _ts(m)]
+
+    return {
+        "schema": SCHEMA_VERSION,
+        "standard": agg(Standard, Standard.updated_at),
+        "product": agg(Product, Product.updated_at),
+        "lab": agg(Lab, Lab.updated_at),
+        "labscope": agg(LabScope, LabScope.updated_at),
+        "relation": agg(StandardRelation, StandardRelation.id),
+        "page": agg(DocumentPage, DocumentPage.id),
+        "criterion": agg(Criterion, Criterion.id),
+    }
+
+
+def _read_stamp(gen: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((gen / "stamp.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _write_stamp(gen: Path, stamp: dict[str, Any]) -> None:
+    tmp = gen / f"stamp.json.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(stamp), "utf-8")
+    os.replace(tmp, gen / "stamp.json")
+
+
+# --- generations ----------------------------------------------------------------------------------
+
+
+def current_generation(root: Path) -> Path | None:
+    try:
+        name = (root / "CURRENT").read_text("utf-8").strip()
+    except OSError:
+        return None
+    gen = root / name
+    return gen if name and windex.exists_in(str(gen)) else None
+
+
+def _swap_in(root: Path, gen: Path) -> None:
+    tmp = root / f"CURRENT.{os.getpid()}.{threading.get_ident()}.tmp"
+    tmp.write_text(gen.name, "utf-8")
+    os.replace(tmp, root / "CURRENT")
+    _prune(root, keep=gen)
+
+
+def _prune(root: Path, keep: Path) -> None:
+    gens = sorted((p for p in root.glob("gen-*") if p.is_dir() and p != keep), key=lambda p: p.stat().st_mtime)
+    for old in gens[: max(0, len(gens) - (_KEEP_GENERATIONS - 1))]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def open_writer(ix):
+    try:
+        return ix.writer(timeout=LOCK_TIMEOUT, delay=0.05)
+    except LockError as exc:
+        raise Conflict("chỉ mục tìm kiếm đang được ghi bởi tiến trình khác; thử lại sau") from exc
+
+
+def _add_all(writer, session: Session, kinds=docs.KINDS, ids: dict[str, list[int] | None] | None = None,
+             ) -> dict[str, int]:
+    counts = {}
+    makers = {"standard": docs.standard_docs, "product": docs.product_docs, "lab": docs.lab_docs}
+    for kind in kinds:
+        wanted = None if ids is None else ids.get(kind)
+        n = 0
+        for d in makers[kind](session, wanted):
+            pages = list(docs.page_docs(d)) if kind == "standard" else []
+            d = {k: v for k, v in d.items() if v not in (None, "") and not k.startswith("_")}
+            writer.add_document(**d)
+            for p in pages:
+                writer.add_document(**p)
+            n += 1
+        counts[kind] = n
+    return counts
+
+
+def build(kbase) -> dict[str, Any]:
+    """Full rebuild from the database into a fresh generation, then an atomic swap."""
+    t0 = time.perf_counter()
+    root = Path(kbase.settings.index_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    gen = root / f"gen-{time.time_ns()}-{os.getpid()}"
+    gen.mkdir()
+    try:
+        ix = windex.create_in(str(gen), build_schema())
+        with kbase.session() as session:
+            stamp = db_stamp(session)
+            writer = ix.writer(limitmb=256)
+            try:
+                counts = _add_all(writer, session)
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit(optimize=True)
+        ix.close()
+        _write_stamp(gen, stamp)
+        _swap_in(root, gen)
+    except BaseException:
+        shutil.rmtree(gen, ignore_errors=True)
+        raise
+    handle_for(kbase).invalidate()
+    return {**counts, "seconds": round(time.perf_counter() - t0, 3), "generation": gen.name}
+
+
+def _related_standard_ids(session: Session, std_ids: list[int]) -> set[int]:
+    """Standards at the other end of a relation of these: their relation notes change too."""
+    if not std_ids:
+        return set()
+    keys = list(session.exec(select(Standard.code_key).where(col(Standard.id).in_(std_ids))))
+    if not keys:
+        return set()
+    rels = session.exec(
+        select(StandardRelation.from_key, StandardRelation.to_key).where(
+            col(StandardRelation.from_key).in_(keys) | col(StandardRelation.to_key).in_(keys)
+        )
+    ).all()
+    other = {k for pair in rels for k in pair} - set(keys)
+    if not other:
+        return set()
+    return set(session.exec(select(Standard.id).where(col(Standard.code_key).in_(list(other)))))
+
+
+def apply_changes(kbase, ids: dict[str, set[int]]) -> None:
+    """Re-index the given ids of each kind in the live generation; ids gone from the database are removed."""
+    gen = current_generation(Path(kbase.settings.index_dir))
+    if gen is None:
+        build(kbase)
+        return
+    ix = windex.open_dir(str(gen))
+    try:
+        with kbase.session() as session:
+            ids = {k: set(v) for k, v in ids.items()}
+            ids["standard"] = ids.get("standard", set()) | _related_standard_ids(session, list(ids.get("standard", ())))
+            writer = open_writer(ix)
+            try:
+                for kind, wanted in ids.items():
+                    for pk in wanted:
+                        writer.delete_by_term("key", docs.doc_key(kind, pk))
+                        if kind == "standard":
+                            writer.delete_by_term("parent", docs.doc_key(kind, pk))
+                _add_all(writer, session, kinds=[k for k in docs.KINDS if ids.get(k)],
+                         ids={k: sorted(v) for k, v in ids.items()})
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+    finally:
+        ix.close()
+    handle_for(kbase).invalidate()
+
+
+def ensure(kbase) -> None:
+    """Rebuild when missing or of an older schema; otherwise catch up with what changed in the database."""
+    root = Path(kbase.settings.index_dir)
+    gen = current_generation(root)
+    stamp = _read_stamp(gen) if gen else None
+    if gen is None or stamp is None or stamp.get("schema") != SCHEMA_VERSION:
+        build(kbase)
+        return
+    with kbase.session() as session:
+        now = db_stamp(session)
+        if now == stamp:
+            return
+        ids, full = _changes_since(session, stamp, now)
+    if full:
+        build(kbase)
+        return
+    if any(ids.values()):
+        apply_changes(kbase, ids)
+    _remove_orphans(kbase, gen)
+    _write_stamp(gen, now)
+    handle_for(kbase).invalidate()
+
+
+def _since(session: Session, model, column, old: str | None) -> set[int]:
+    stmt = select(model.id)
+    if old is not None:
+        if isinstance(old, str):
+            try:
+                old = datetime.fromisoformat(old)
+            except ValueError:
+                pass
+        stmt = stmt.where(column >= old)
+    return set(session.exec(stmt))
+
+
+def _changes_since(session: Session, old: dict, now: dict) -> tuple[dict[str, set[int]], bool]:
+    """Ids to re-index per kind, or ``full=True`` when only a rebuild is safe."""
+    ids: dict[str, set[int]] = {"standard": set(), "product": set(), "lab": set()}
+    for kind, model in (("standard", Standard), ("product", Product), ("lab", Lab)):
+        if old.get(kind) != now[kind]:
+            ids[kind] |= _since(session, model, model.updated_at, old.get(kind, [0, None])[1])
+    if old.get("labscope") != now["labscope"]:
+        prev = old.get("labscope", [0, None])
+        if now["labscope"][0] < prev[0]:
+            ids["lab"] |= set(session.exec(select(Lab.id)))
+        else:
+            rows = _since(session, LabScope, LabScope.updated_at, prev[1])
+            if rows:
+                ids["lab"] |= set(session.exec(select(LabScope.lab_id).where(col(LabScope.id).in_(list(rows)))))
+    for part, model in (("relation", StandardRelation), ("page", DocumentPage), ("criterion", Criterion)):
+        prev = old.get(part, [0, None])
+        if prev == now[part]:
+            continue
+        if now[part][0] < (prev[0] or 0) or prev[1] is None:
+            return ids, True  # rows were deleted: rebuilding is simpler than tracing them
+        new_rows = select(model).where(col(model.id) > int(prev[1]))
+        if part == "relation":
+            keys = {k for r in session.exec(new_rows) for k in (r.from_key, r.to_key)}
+            if keys:
+                ids["standard"] |= set(session.exec(select(Standard.id).where(col(Standard.code_key).in_(list(keys)))))
+        elif part == "page":
+            dids = {r.document_id for r in session.exec(new_rows)}
+            if dids:
+                ids["standard"] |= set(session.exec(select(Standard.id).where(col(Standard.document_id).in_(list(dids)))))
+        else:
+            ids["standard"] |= {r.standard_id for r in session.exec(new_rows)}
+    return ids, False
+
+
+def _remove_orphans(kbase, gen: Path) -> None:
+    """Drop index documents whose rows were deleted behind our back."""
+    ix = windex.open_dir(str(gen))
+    try:
+        with ix.reader() as reader:
+            indexed = {t.decode() if isinstance(t, bytes) else t for t in reader.lexicon("key")}
+            indexed = {k for k in indexed if k.split(":", 1)[0] in docs.KINDS}
+        with kbase.session() as session:
+            live = {docs.doc_key("standard", i) for i in session.exec(select(Standard.id))}
+            live |= {docs.doc_key("product", i) for i in session.exec(select(Product.id))}
+            live |= {docs.doc_key("lab", i) for i in session.exec(select(Lab.id))}
+        gone = indexed - live
+        if gone:
+            writer = open_writer(ix)
+            for k in gone:
+                writer.delete_by_term("key", k)
+                writer.delete_by_term("parent", k)
+            writer.commit()
+    finally:
+        ix.close()
+
+
+# --- per-process searcher cache -------------------------------------------------------------------
+
+
+@dataclass
+class _Handle:
+    gen: Path | None = None
+    ix: Any = None
+    #: one searcher per thread: whoosh readers keep file positions, so threads do not share them
+    searchers: dict[int, Any] = field(default_factory=dict)
+    checked_at: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    cache: dict[str, Any] = field(default_factory=dict)  # per-generation memo (vocabulary maps)
+
+    def invalidate(self) -> None:
+        with self.lock:
+            self._close()
+
+    def _close(self) -> None:
+        for s in self.searchers.values():
+            s.close()
+        if self.ix is not None:
+            self.ix.close()
+        self.gen = self.ix = None
+        self.searchers = {}
+        self.cache = {}
+
+
+# Keyed weakly by the KnowledgeBase: no module-level index global outlives its owner.
+_handles: "weakref.WeakKeyDictionary[Any, _Handle]" = weakref.WeakKeyDictionary()
+_handles_lock = threading.Lock()
+
+
+def handle_for(kbase) -> _Handle:
+    with _handles_lock:
+        h = _handles.get(kbase)
+        if h is None:
+            h = _handles[kbase] = _Handle()
+        return h
+
+
+def searcher_for(kbase):
+    """An up-to-date searcher (and its handle's memo) for this thread; builds the index when missing."""
+    h = handle_for(kbase)
+    now = time.monotonic()
+    if now - h.checked_at > STALE_CHECK_EVERY or h.ix is None:
+        h.checked_at = now
+        try:
+            ensure(kbase)
+        except Conflict as exc:  # another process is writing: search what is there
+            log.warning("search index not refreshed: %s", exc)
+    root = Path(kbase.settings.index_dir)
+    tid = threading.get_ident()
+    with h.lock:
+        gen = current_generation(root)
+        if gen is None:
+            h._close()
+            return None, h.cache
+        if gen != h.gen or h.ix is None:
+            h._close()
+            h.gen, h.ix = gen, windex.open_dir(str(gen))
+        s = h.searchers.get(tid)
+        if s is None:
+            s = h.searchers[tid] = h.ix.searcher()
+        elif not s.up_to_date():
+            s = h.searchers[tid] = s.refresh()
+            h.cache.pop("vocab", None)
+        return s, h.cache

@@ -1,0 +1,441 @@
+"""From a user's string to ranked hits: designations first, then weighted text, typo tolerance, facets.
+
+Queries are built from whoosh query objects, never parsed from the user's text, so quotes, brackets
+and ``field:value`` are only words here and no input can raise a syntax error.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import quote
+
+from whoosh import query as Q
+from whoosh.sorting import Count, FieldFacet
+
+from kb import codes
+from kb.search import _documents as docs
+from kb.search._results import Hit, SearchResults
+from kb.search._schema import english_stem_analyzer
+from kb.text import clean, fold, tokens
+
+MAX_QUERY_CHARS = 300
+MAX_TOKENS = 16
+#: How many text matches are scored and re-ranked (status, relations) before the page is cut.
+WINDOW = 60
+FACETS = ("kind", "doc_type", "status", "year", "mandatory", "ics", "district")
+_NATIONAL = {"TCVN", "QCVN", "QCĐP", "TCCS", "TCXDVN", "QCXDVN", "TCXD", "TCN"}
+
+# Field weights. Exact (accented) fields outweigh folded ones, so "mắm" ranks fish sauce above "mầm",
+# while the folded field still lets "mam" find both.
+_W_TEXT = (
+    ("title", "exact", 3.0),
+    ("title_f", "folded", 2.0),
+    ("title_en", "exact", 1.6),
+    ("title_en_stem", "stem", 0.8),
+    ("text", "exact", 0.7),
+    ("text_f", "folded", 0.5),
+    ("body", "exact", 0.25),
+    ("body_f", "folded", 0.2),
+)
+_W_BIGRAM = 2.5
+#: Multiplier of text scores by status: in force first unless the query names an edition.
+_STATUS_FACTOR = {"in_force": 1.0, "unknown": 0.85, "draft": 0.8, "replaced": 0.6, "withdrawn": 0.55}
+_VOCAB_FIELDS = ("title_f", "text_f", "body_f")
+
+_stem = english_stem_analyzer()
+
+
+@dataclass
+class _Cand:
+    docnum: int
+    tier: float  # lower is better; text hits have tier 9
+    score: float
+    note: str | None = None
+
+
+def _safe_designations(q: str) -> list[codes.Designation]:
+    try:
+        return codes.parse_query(q)
+    except Exception:  # noqa: BLE001 - a grammar bug must not turn a search into an error
+        return []
+
+
+def _filter_query(kind: str | None, filters: dict | None) -> Q.Query | None:
+    terms: list[Q.Query] = []
+    if kind:
+        terms.append(Q.Term("kind", str(kind)))
+    for name, value in (filters or {}).items():
+        if value is None or value == "" or name not in FACETS:
+            continue
+        values = value if isinstance(value, (list, tuple, set)) else [value]
+        alts = []
+        for v in values:
+            if isinstance(v, bool) and name == "mandatory":
+                v = "mandatory" if v else "voluntary"
+            v = str(v)
+            alts.append(Q.Term("ics_all", v) if name == "ics" else Q.Term(name, v))
+        terms.append(Q.Or(alts) if len(alts) > 1 else alts[0])
+    if not terms:
+        return None
+    return Q.And(terms) if len(terms) > 1 else terms[0]
+
+
+class _Vocab:
+    """The index's own vocabulary: known folded words, neighbours within an edit distance, accented forms."""
+
+    def __init__(self, searcher, cache: dict[str, Any]):
+        self.reader = searcher.reader()
+        self.cache = cache
+
+    def known(self, word: str) -> bool:
+        return any(self.reader.doc_frequency(f, word) for f in _VOCAB_FIELDS)
+
+    def frequency(self, word: str) -> int:
+        return sum(self.reader.doc_frequency(f, word) for f in _VOCAB_FIELDS)
+
+    def neighbours(self, word: str) -> list[tuple[str, int]]:
+        """Indexed words near ``word`` (Damerau-Levenshtein 1, or 2 for long words), best first."""
+        if len(word) < 3 or word.isdigit():
+            return []
+        maxdist = 1 if len(word) <= 5 else 2
+        found: dict[str, int] = {}
+        for f in _VOCAB_FIELDS[:2]:
+            for t in self.reader.terms_within(f, word, maxdist, prefix=1):
+                if t != word:
+                    found[t] = found.get(t, 0) + self.reader.doc_frequency(f, t)
+        # closer first, then the more common word
+        return sorted(found.items(), key=lambda kv: (_distance(word, kv[0]), -kv[1]))
+
+    def accented(self, folded_word: str) -> str:
+        """The most common accented spelling of a folded word in titles (for "did you mean")."""
+        table = self.cache.get("vocab")
+        if table is None:
+            table = {}
+            best: dict[str, int] = {}
+            for t, ti in self.reader.iter_field("title"):
+                w = t.decode("utf-8") if isinstance(t, bytes) else t
+                fw = fold(w)
+                if ti.doc_frequency() > best.get(fw, 0):
+                    best[fw] = ti.doc_frequency()
+                    table[fw] = w
+            self.cache["vocab"] = table
+        return table.get(folded_word, folded_word)
+
+
+def _distance(a: str, b: str) -> int:
+    # small strings only: plain dynamic programming is fine
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def _text_query(exact: list[str], folded: list[str], expansions: dict[int, list[str]], strict: bool) -> Q.Query:
+    groups = []
+    for i, (te, tf) in enumerate(zip(exact, folded)):
+        alts: list[Q.Query] = []
+        if i in expansions:  # unknown word: its neighbours from the vocabulary, a little below a true match
+            for alt in expansions[i]:
+                for field, mode, w in _W_TEXT:
+                    if mode == "folded":
+                        alts.append(Q.Term(field, alt, boost=w * 0.8))
+        else:
+            stem = next((t.text for t in _stem(te)), te)
+            for field, mode, w in _W_TEXT:
+                word = {"exact": te, "folded": tf, "stem": stem}[mode]
+                alts.append(Q.Term(field, word, boost=w))
+        groups.append(Q.Or(alts))
+    if len(groups) == 1:
+        main = groups[0]
+    else:
+        main = Q.And(groups) if strict else Q.Or(groups)
+    pairs = [f"{a}_{b}" for a, b in zip(folded, folded[1:])]
+    if pairs:
+        main = Q.AndMaybe(main, Q.Or([Q.Term("bigrams", p, boost=_W_BIGRAM) for p in pairs]))
+    return main
+
+
+def _without_issuer(d: codes.Designation) -> codes.Designation:
+    return replace(d, issuer_suffix=None) if d.issuer_suffix else d
+
+
+def _designation_candidates(searcher, ds: list[codes.Designation], allow) -> dict[int, _Cand]:
+    """Docs a designation query names, each with a tier: exact or adopting 0, replacing 1, series 2, labs 3."""
+    out: dict[int, _Cand] = {}
+
+    def add(docnum: int, tier: float, note: str | None = None) -> None:
+        if not allow(docnum):
+            return
+        c = out.get(docnum)
+        if c is None or tier < c.tier:
+            out[docnum] = _Cand(docnum, tier, 0.0, note if c is None or note else c.note)
+
+    def docs_for(field: str, value: str) -> list[int]:
+        return list(searcher.docs_for_query(Q.Term(field, value)))
+
+    variants: list[codes.Designation] = []
+    for d in ds[:4]:
+        variants += [d, _without_issuer(d)]
+    ds = list(dict.fromkeys(variants))
+    for rank, d in enumerate(ds):
+        bias = rank * 0.01  # earlier interpretations first
+        intl = d.doc_type not in _NATIONAL
+        key, series = d.key, d.series_key
+        if d.year:
+            for n in docs_for("code_key", key):
+                add(n, 0.1 + bias)
+            for n in docs_for("replaced_key", key):
+                add(n, 0.5 + bias, _replaced_note(searcher, n, key))
+                _follow_replacements(searcher, n, add, 0.6 + bias, d.format())
+            for n in docs_for("equiv_key", key):
+                add(n, (0.0 if intl else 1.0) + bias, _equivalent_note(searcher, n, key))
+            for n in docs_for("code_series", series):
+                add(n, 2.0 + bias)
+        else:
+            for n in docs_for("code_series", series):
+                add(n, 0.2 + bias)
+            for n in docs_for("equiv_series", series):
+                add(n, (0.0 if intl else 1.0) + bias, _equivalent_note(searcher, n, series, by_series=True))
+            for n in docs_for("replaced_series", series):
+                add(n, 1.5 + bias, _replaced_note(searcher, n, series, by_series=True))
+        for n in docs_for("method_series", series):
+            add(n, 3.0 + bias)
+    return out
+
+
+def _follow_replacements(searcher, docnum: int, add, tier: float, asked: str, hops: int = 5) -> None:
+    """A replaced code whose replacement was itself replaced leads on to the newest edition."""
+    seen = {docnum}
+    for _ in range(hops):
+        key = (searcher.stored_fields(docnum).get("code") or "")
+        d = codes.parse(key)
+        if d is None:
+            return
+        nxt = [n for n in searcher.docs_for_query(Q.Term("replaced_key", d.key)) if n not in seen]
+        if not nxt:
+            return
+        docnum = nxt[0]
+        seen.add(docnum)
+        tier -= 0.05  # the newest edition ahead of the intermediate one
+        code = searcher.stored_fields(docnum).get("code")
+        add(docnum, tier, f"{asked} đã được thay thế; phiên bản mới nhất là {code}")
+
+
+def _rel(searcher, docnum: int, relation: str, key: str, by_series: bool) -> list | None:
+    for r in searcher.stored_fields(docnum).get("rels") or []:
+        if r[0] == relation and r[1] == "out" and (r[4] == key if by_series else r[3] == key):
+            return r
+    return None
+
+
+def _replaced_note(searcher, docnum: int, key: str, by_series: bool = False) -> str | None:
+    code = searcher.stored_fields(docnum).get("code")
+    r = _rel(searcher, docnum, "replaces", key, by_series)
+    if r:
+        return f"{r[2]} đã được thay thế bởi {code}"
+    r = _rel(searcher, docnum, "converted_from", key, by_series)
+    if r:
+        return f"{code} được chuyển đổi từ {r[2]}"
+    return None
+
+
+def _equivalent_note(searcher, docnum: int, key: str, by_series: bool = False) -> str | None:
+    code = searcher.stored_fields(docnum).get("code")
+    r = _rel(searcher, docnum, "equivalent", key, by_series)
+    other = r[2] if r else None
+    if other is None:
+        return f"{code} chấp nhận tiêu chuẩn quốc tế tương ứng"
+    qual = f" ({r[5]})" if r and r[5] else ""
+    return f"{code} tương đương {other}{qual}"
+
+
+# --- snippets --------------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"\w+")
+
+
+def highlight(text: str, words: set[str], width: int = 220) -> str:
+    """HTML-escaped excerpt of ``text`` around the densest run of matching words, each in <mark>."""
+    text = clean(text)
+    if not text:
+        return ""
+    spans = [(m.start(), m.end()) for m in _TOKEN.finditer(text) if fold(m.group()) in words]
+    if not spans:
+        cut = text[:width]
+        return html.escape(cut + ("…" if len(text) > width else ""))
+    # window with the most matches
+    best_i, best_n, j = 0, 0, 0
+    for i, (s, _) in enumerate(spans):
+        while spans[j][0] < s - width // 2 and j < i:
+            j += 1
+        if i - j + 1 > best_n:
+            best_i, best_n = j, i - j + 1
+    start = max(0, spans[best_i][0] - 40)
+    if start:
+        sp = text.rfind(" ", 0, start)
+        start = sp + 1 if sp >= 0 and start - sp < 20 else start
+    end = min(len(text), start + width)
+    out, pos = [], start
+    for s, e in spans:
+        if s < start or e > end:
+            continue
+        out.append(html.escape(text[pos:s]))
+        out.append(f"<mark>{html.escape(text[s:e])}</mark>")
+        pos = e
+    out.append(html.escape(text[pos:end]))
+    return ("…" if start else "") + "".join(out) + ("…" if end < len(text) else "")
+
+
+def _snippet(searcher, fields: dict, words: set[str], title: str) -> str:
+    src = fields.get("snippet_src") or ""
+    if words and not _mentions(src, words) and not _mentions(title, words) and fields.get("kind") == "standard":
+        page_q = Q.And([Q.Term("parent", fields["key"]), Q.Or([Q.Term("page_f", w) for w in words])])
+        res = searcher.search(page_q, limit=1)
+        if len(res):
+            page = res[0]
+            return f"tr. {page['page_no']}: " + highlight(page["page_text"], words)
+    return highlight(src or title, words)
+
+
+def _mentions(text: str, words: set[str]) -> bool:
+    return any(fold(m.group()) in words for m in _TOKEN.finditer(text or ""))
+
+
+# --- the search ------------------------------------------------------------------------------------
+
+
+def _url(kind: str, fields: dict) -> str:
+    if kind == "standard":
+        return "/standards/" + quote(fields.get("code") or "", safe="")
+    return f"/{kind}s/{fields['pk']}"
+
+
+def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filters: dict | None) -> SearchResults:
+    q = clean(query)[:MAX_QUERY_CHARS]
+    res = SearchResults(query=clean(query)[:MAX_QUERY_CHARS])
+    if searcher is None or not q:
+        return res
+    limit = max(1, min(int(limit or 10), 100))
+    filt = _filter_query(kind, filters)
+    allowed = None if filt is None else set(searcher.docs_for_query(filt))
+
+    def allow(n: int) -> bool:
+        return allowed is None or n in allowed
+
+    ds = _safe_designations(q)
+    names_edition = any(d.year for d in ds)
+    cands = _designation_candidates(searcher, ds, allow) if ds else {}
+    # accreditation numbers typed any way: "VILAS 1074", "vilas-1074", "vilas1074"
+    comp = docs.compact(q)
+    if comp and len(comp) <= 24:
+        for n in searcher.docs_for_query(Q.Term("code_key", comp)):
+            if allow(n) and n not in cands:
+                cands[n] = _Cand(n, 0.3, 0.0)
+
+    exact = [t for t in tokens(q)][:MAX_TOKENS]
+    folded = [fold(t) for t in exact]
+    vocab = _Vocab(searcher, cache)
+    expansions: dict[int, list[str]] = {}
+    corrections: dict[int, str] = {}
+    for i, w in enumerate(folded):
+        if not vocab.known(w):
+            near = vocab.neighbours(w)[:6]
+            if near:
+                expansions[i] = [t for t, _ in near]
+                corrections[i] = near[0][0]
+
+    text_hits: list[_Cand] = []
+    text_total_docs: set[int] = set()
+    words = set(folded)
+    for alts in expansions.values():
+        words.update(alts)
+    if exact:
+        # Strict (every word) first; relaxed (any word) only when strict finds nothing.
+        for strict in (True, False):
+            tq = _text_query(exact, folded, expansions, strict)
+            results = searcher.search(tq, limit=WINDOW, filter=filt)
+            if results.scored_length():
+                break
+        text_total_docs = set(results.docs()) if results.scored_length() else set()
+        if results.scored_length():
+            # every match, for the total and the facets (cheap: no scoring)
+            text_total_docs = set(searcher.docs_for_query(tq))
+            if allowed is not None:
+                text_total_docs &= allowed
+        for hit in results:
+            st = hit.get("status")
+            factor = 1.0 if (names_edition or not st) else _STATUS_FACTOR.get(st, 0.85)
+            text_hits.append(_Cand(hit.docnum, 9.0, hit.score * factor))
+
+    # merge: designation tiers first (in-force before others within a tier), then text by score
+    text_score = {c.docnum: c.score for c in text_hits}
+    top = max(text_score.values(), default=1.0) or 1.0
+    for c in cands.values():
+        c.score = top * (2.0 - c.tier / 10.0) + text_score.get(c.docnum, 0.0) / 100.0
+    merged = list(cands.values()) + [c for c in text_hits if c.docnum not in cands]
+
+    def sort_key(c: _Cand):
+        st = searcher.stored_fields(c.docnum).get("status")
+        in_force_first = 0 if (names_edition or c.tier >= 9 or st in (None, "in_force")) else 1
+        return (int(c.tier), in_force_first, c.tier, -c.score)
+
+    merged.sort(key=sort_key)
+    all_docs = text_total_docs | set(cands)
+    res.total = len(all_docs)
+    res.facets = _facets(searcher, all_docs)
+    if corrections:
+        fixed = [vocab.accented(corrections[i]) if i in corrections else exact[i] for i in range(len(exact))]
+        res.did_you_mean = " ".join(fixed)
+    for c in merged[:limit]:
+        f = searcher.stored_fields(c.docnum)
+        k = f.get("kind")
+        title = f.get("title_display") or ""
+        res.hits.append(Hit(
+            kind=k, id=int(f["pk"]), code=f.get("code"), title=title,
+            accreditation=f.get("accreditation") if k == "lab" else None,
+            status=f.get("status") if k == "standard" else None,
+            url=_url(k, f), score=round(float(c.score), 4),
+            snippet=_snippet(searcher, f, words, title),
+            relation_note=c.note or _own_replacement_note(f),
+        ))
+    return res
+
+
+def _own_replacement_note(f: dict) -> str | None:
+    """A replaced standard found by its words says what replaced it."""
+    if f.get("status") != "replaced":
+        return None
+    for r in f.get("rels") or []:
+        if r[0] == "replaces" and r[1] == "in":
+            return f"{f.get('code')} đã được thay thế bởi {r[2]}"
+    return None
+
+
+def _facets(searcher, docnums: set[int]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    if not docnums:
+        return {f: {} for f in FACETS}
+    reader = searcher.reader()
+    for name in FACETS:
+        counts: dict[str, int] = {}
+        if reader.has_column(name):
+            col = reader.column_reader(name)
+            for n in docnums:
+                v = col[n]
+                if isinstance(v, bytes):
+                    v = v.decode("utf-8")
+                if v:
+                    counts[v] = counts.get(v, 0) + 1
+        else:
+            for n in docnums:
+                v = searcher.stored_fields(n).get(name)
+                if v:
+                    counts[v] = counts.get(v, 0) + 1
+        out[name] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return out

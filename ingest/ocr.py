@@ -1,0 +1,47 @@
+"""OCR for scans through ocrmypdf + Tesseract (Vietnamese), when both are installed.
+
+Neither is a Python dependency: they are Debian packages. Without them ``kb ingest --ocr`` says how
+to install them instead of failing obscurely.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from kb.errors import IngestError
+
+INSTALL_HINT = "cần OCR: cài đặt bằng `apt-get install ocrmypdf tesseract-ocr-vie` rồi chạy lại với --ocr"
+NEEDS_OCR = "tệp scan không có lớp chữ, cần OCR (chạy lại với --ocr)"
+
+
+def missing() -> str | None:
+    """Why OCR cannot run here, or None when it can."""
+    if shutil.which("ocrmypdf") is None or shutil.which("tesseract") is None:
+        return INSTALL_HINT
+    try:
+        langs = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return INSTALL_HINT
+    if "vie" not in langs.split():
+        return INSTALL_HINT
+    return None
+
+
+def run_ocr(source: Path, target: Path, *, timeout: float) -> Path:
+    """Write an OCR'd copy of ``source`` to ``target`` (text layer added, pages otherwise unchanged)."""
+    reason = missing()
+    if reason:
+        raise IngestError(reason)
+    cmd = ["ocrmypdf", "-l", "vie+eng", "--force-ocr", "--output-type", "pdf", "--quiet", str(source), str(target)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise IngestError(f"OCR quá thời gian ({timeout:.0f} s)") from None
+    except OSError as exc:
+        raise IngestError(f"không chạy được ocrmypdf: {exc}") from None
+    if proc.returncode != 0 or not target.exists():
+        last = (proc.stderr.strip().splitlines() or ["lỗi không rõ"])[-1]
+        raise IngestError(f"OCR thất bại: {last[:200]}")
+    return target

@@ -46,13 +46,19 @@ Rules
 3. ``:YYYY`` is always a year; ``:YY`` (no space) is an abbreviated year (``GOST 10180:12``).
 4. Dashes after the number are parts, except a trailing dash group that is a year:
    - ``-NNNN`` with 1950 <= NNNN <= current year + 1 is a year (``TCVN 2682-1992``, ``GB/T 44413-2024``);
-   - ``-NN`` (exactly 2 digits) is a year when it is the only dash group of a Vietnamese code
-     (``TCVN 1651-85``) and always for families that print 2-digit years (TCN, ASTM, AASHTO, ACI,
-     GOST, e.g. ``22 TCN 272-05``, ``GOST 310.2-76``); never for ISO/IEC/EN/BS (``IEC 60364-4-41``);
+   - ``-NN`` (exactly 2 digits) is always a year for families that print 2-digit years (TCN,
+     ASTM, AASHTO, ACI, GOST: ``22 TCN 272-05``, ``GOST 310.2-76``) and never for ISO/IEC/EN/BS
+     (``IEC 60364-4-41``);
+   - for Vietnamese codes ``-NN`` is a year only when it is the only dash group and NN is greater
+     than the current 2-digit year, i.e. a 19NN year (``TCVN 1651-85``, ``TCVN 4449-87``).
+     Vietnamese bodies stopped printing 2-digit years in the 1990s, while undated references to
+     parts 10-26 are common (``TCVN 7572-10``, ``TCVN 8860-12`` in the lab and catalogue corpus),
+     so ``TCVN 7572-12`` is part 12, not 2012;
    - anything else is a part (``TCVN 14134-5``, ``TCVN 6259-1:2003`` = part 1).
-   - A 2-digit year NN means 19NN if NN > the current 2-digit year, else 20NN.
-   The price: an undated Vietnamese code whose only part has two digits (``TCVN 6305-12``) reads as
-   a year (2012), as the rule says; write the year to disambiguate.
+   - An abbreviated year NN (``:NN``, ``-NN`` as above) means 19NN if NN > the current 2-digit
+     year, else 20NN (``TCVN 7496:05`` = 2005, ``22 TCN 272-05`` = 2005).
+   The price: an undated Vietnamese code whose only part is a 2-digit number above the current
+   2-digit year (``TCVN 6305-85``) reads as 1985; such a part can only be written with its year.
 5. Canonical forms follow what each body prints:
    ``TCVN 3118:2022``, ``TCVN ISO/IEC 17025:2017``, ``QCVN 8-1:2011/BYT``, ``TCCS 09:2024/CĐBVN``,
    ``Sửa đổi 1:2016 QCVN 4:2009/BKHCN``, ``22 TCN 272-05``, ``ISO 6892-1:2019``, ``BS EN 12390-3:2019``,
@@ -70,6 +76,9 @@ Rules
    ``QCVN 8-1/8-2:2011/BYT`` (2), ``TCVN 6284:1997 (các phần 1,2,3)`` (3),
    ``ASTM C143, C172`` / ``AASHTO T99,T180`` (2); a bracketed equivalent
    ``TCVN 5408:2007 (ISO 1461:1999)`` simply yields both codes.
+8. Guards against look-alikes in running text: Chinese codes (GB, TB, CJJ, JGJ) need a number of
+   3+ digits without a leading zero (``TB0001`` is an equipment id, "thiết bị"); ASTM letters are
+   A-G; Vietnamese numbers are plain digits; issuer suffixes only follow Vietnamese codes.
 """
 
 from __future__ import annotations
@@ -116,6 +125,7 @@ _YY_YEAR = {"TCN", "ASTM", "AASHTO", "ACI"}  # print "-YY"
 _PRINTED_SEP = {"GB", "TB", "CJJ", "JGJ", "IEEE", "UIC", "NFPA"}  # keep ":" or "-" as printed
 _DASH_YEAR2 = {"TCN", "ASTM", "AASHTO", "ACI", "GOST"}  # a trailing -NN is always a year
 _LETTER_GAP = {"AASHTO", "JIS"}  # "T 96" / "T96" kept as printed
+_CHINESE = {"GB", "TB", "CJJ", "JGJ"}
 
 _CODEX_SERIES = {  # printed head -> (prefix, canonical head)
     "CODEX STAN": "STAN", "CODEX STANDARD": "STAN", "CXS": "STAN",
@@ -289,13 +299,13 @@ _NUM_TAIL = r"""
 \s*(?P<num>\d+(?:\.\d+)*)
 (?:
   (?P<parts>(?:-\s{0,2}\d+(?![\d.]*[A-Za-z]))+)
-  (?P<alts>(?:\.\d+(?![\d.])|\s*,\s*\d+(?:-\s?\d+)*|/\d+(?:-\d+)+)*)
+  (?P<alts>(?:\.\d+(?![\d.])|\s*,\s*\d+(?:-\s{0,3}\d+)*|/\d+(?:-\d+)+)*)
   (?:\s+(?i:đến|to)\s+(?P<upto>\d+))?
 )?
 (?:\s*:\s*(?P<year4>\d{4})(?!\d)|:(?P<year2>\d{2})(?!\d))?
 (?P<amend>(?:\s?[+/]\s?(?:A|AMD|COR|AC)\d+(?::\d{4})?(?![\d\w]))*)
 (?:\s*/\s*(?P<issuer>[A-ZĐ][A-ZĐ&]{1,11})(?![\w]))?
-(?P<cacphan>\s*\(\s*(?i:các\s+phần)(?P<cp>[^()\n]{0,100})\)?)?
+(?P<cacphan>\s*\(\s*(?i:các\s+phần)(?P<cp>[^()]{0,120})\)?)?
 """
 
 # Letter-number families: ASTM C39/C39M-21, AASHTO T 96-02, JIS A 1108:2018.
@@ -394,7 +404,7 @@ def _read_numbered(text: str, hm: re.Match[str], doc_type: str, head_prefix: str
     if not year and parts and not alts and not upto:
         last = parts[-1]
         if _plausible_year(last) or (len(last) == 2 and (
-                fam in _DASH_YEAR2 or (fam in _VN and len(parts) == 1))):
+                fam in _DASH_YEAR2 or (fam in _VN and len(parts) == 1 and int(last) > _PIVOT))):
             year = _year4(last)
             parts = parts[:-1]
             style = "-"
@@ -419,6 +429,8 @@ def _read_numbered(text: str, hm: re.Match[str], doc_type: str, head_prefix: str
             return None
     if fam in _VN | {"TCN"} and not number.isdigit():
         return None
+    if fam in _CHINESE and (number.startswith("0") or len(number) < 3):
+        return None  # "TB0001" is an equipment id (thiết bị), not a railway standard
 
     base = Designation(doc_type=doc_type, number=number, part="-".join(parts) or None, year=year,
                        issuer_suffix=issuer, prefix=prefix, amendment=amendment,
@@ -439,7 +451,7 @@ def _read_numbered(text: str, hm: re.Match[str], doc_type: str, head_prefix: str
 
 def _expand_siblings(base: Designation, alts: str, upto: str | None) -> list[Designation]:
     items = [base]
-    for tok in re.findall(r"[.,]\s*\d+(?:-\s?\d+)*|/\d+(?:-\d+)+", alts):
+    for tok in re.findall(r"[.,]\s*\d+(?:-\s*\d+)*|/\d+(?:-\d+)+", alts):
         if tok.startswith("/"):  # QCVN 8-1/8-2: a sibling with its own number
             num, *rest = tok[1:].split("-")
             items.append(replace(base, number=num, part="-".join(rest)))

@@ -32,7 +32,10 @@ CASES = [
     ("TCVN 6259-1:2003", "TCVN 6259-1:2003", D("TCVN", "6259", "1", "2003")),
     ("TCVN 2682-1992", "TCVN 2682:1992", D("TCVN", "2682", year="1992")),
     ("TCVN 1651-85", "TCVN 1651:1985", D("TCVN", "1651", year="1985")),
-    ("TCVN 1651-08", "TCVN 1651:2008", D("TCVN", "1651", year="2008")),
+    ("TCVN 4449-87", "TCVN 4449:1987", D("TCVN", "4449", year="1987")),
+    ("TCVN 7572-12", "TCVN 7572-12", D("TCVN", "7572", "12")),  # part: see rule 4
+    ("TCVN 8860–10", "TCVN 8860-10", D("TCVN", "8860", "10")),
+    ("TCVN 7496:05", "TCVN 7496:2005", D("TCVN", "7496", year="2005")),
     ("TCVN 7447-4-41", "TCVN 7447-4-41", D("TCVN", "7447", "4-41")),
     ("TCVN 5408 : 2007", "TCVN 5408:2007", D("TCVN", "5408", year="2007")),
     ("TCVN\u00a05408\u3000:\u00a02007", "TCVN 5408:2007", D("TCVN", "5408", year="2007")),
@@ -125,9 +128,17 @@ def test_doc_types_cover_parsed_families():
 
 def test_two_digit_year_pivot():
     yy = THIS_YEAR % 100
-    assert parse(f"TCVN 1651-{yy:02d}").year == str(2000 + yy)
+    # abbreviated years after ':' and in 2-digit-year families: 20NN up to this year, else 19NN
+    assert parse(f"TCVN 1651:{yy:02d}").year == str(2000 + yy)
+    assert parse(f"22 TCN 272-{yy:02d}").year == str(2000 + yy)
+    assert parse(f"GOST 10180:{yy:02d}").year == str(2000 + yy)
     if yy < 99:
+        assert parse(f"TCVN 1651:{yy + 1:02d}").year == str(1900 + yy + 1)
         assert parse(f"TCVN 1651-{yy + 1:02d}").year == str(1900 + yy + 1)
+    # a lone Vietnamese -NN that would be 20NN is a part (TCVN 7572-12), never for ISO/IEC
+    assert parse(f"TCVN 1651-{yy:02d}").part == f"{yy:02d}"
+    assert parse("IEC 60364-4-85").part == "4-85"
+    assert parse("TCVN 7447-4-85").part == "4-85"
     # 4-digit dash groups are years only inside the plausible window
     assert parse(f"TCVN 9999-{THIS_YEAR + 1}").year == str(THIS_YEAR + 1)
     assert parse(f"TCVN 9999-{THIS_YEAR + 2}").part == str(THIS_YEAR + 2)
@@ -181,7 +192,10 @@ FIND = [
     ("TCVN 3105:2022 Hỗn hợp bê tông và bê tông - Lấy mẫu", ["TCVN 3105:2022"]),
     ("TCVN 1651-1:2008, Thép cốt bê tông – Phần 1", ["TCVN 1651-1:2008"]),
     ("EN 50128/ EN 50716:2023", ["EN 50128", "EN 50716:2023"]),
-    ("Sàng 5 mm, cân 10 kg, en 206, tb 5 mẫu", []),
+    ("Sàng 5 mm, cân 10 kg, en 206, tb 5 mẫu, TB0001, TB 12", []),
+    ("TCVN 8096 (các phần 107, 200,\r\n202)", ["TCVN 8096-107", "TCVN 8096-200", "TCVN 8096-202"]),
+    ("TCVN 14494-1, 2, 3-1, 3-2, 3-\r\n3:2025",
+     [f"TCVN 14494-{p}:2025" for p in ("1", "2", "3-1", "3-2", "3-3")]),
 ]
 
 
@@ -305,8 +319,9 @@ def _others():
     tcn = st.builds(Designation, doc_type=st.just("TCN"), number=_digits,
                     year=st.none() | st.integers(1960, THIS_YEAR).map(str),
                     prefix=st.integers(10, 99).map(str))
+    # Chinese numbers have 3+ digits and no leading zero (shorter ones are equipment ids, rule 8)
     gb = st.builds(Designation, doc_type=st.sampled_from(["GB", "GB/T", "TB", "CJJ/T", "IEEE"]),
-                   number=_digits, year=_year, style=st.sampled_from([":", "-"]))
+                   number=st.integers(100, 99999).map(str), year=_year, style=st.sampled_from([":", "-"]))
     return gost | codex | tcn | gb
 
 
@@ -316,7 +331,7 @@ def _unambiguous(d: Designation) -> bool:
     if d.year is None and d.part:
         last = d.part.split("-")[-1]
         if d.doc_type in {"TCVN", "QCVN", "QCĐP", "TCCS", "TCXDVN", "QCXDVN", "TCXD"} \
-                and "-" not in d.part and len(last) == 2:
+                and "-" not in d.part and len(last) == 2 and int(last) > THIS_YEAR % 100:
             return False
     return True
 

@@ -1,0 +1,414 @@
+"""Catalogue imports from CSV (UTF-8, BOM accepted) or XLSX with a header row.
+
+One function, :func:`import_file`, for the five kinds of the CLI. Columns are matched by header name
+(case, accents of the header and a trailing ``(...)`` note ignored); extra columns are ignored; a missing
+required column stops the import with one line. A bad row is reported with its line number (the physical
+CSV line where the record starts, header = line 1; the sheet row for XLSX) and the good rows are imported.
+Each row runs in a savepoint, so a failing row leaves nothing half-written. Re-importing the same file
+changes nothing and writes no audit events.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlmodel import Session, select
+
+from kb import audit, codes, labs, mappings, products, standards
+from kb.core import KnowledgeBase
+from kb.errors import BadInput, KBError
+from kb.models import MappingSource, RelationType, StandardRelation
+from kb.text import clean, fold
+
+KINDS = ("standards", "products", "labs", "lab-scope", "mappings")
+
+#: Required columns per kind; the other documented columns are optional.
+REQUIRED = {
+    "standards": ("code",),
+    "products": ("name",),
+    "labs": ("name", "accreditation"),
+    "lab-scope": ("accreditation", "test"),
+    "mappings": ("product", "standard", "type"),
+}
+#: Documented columns (README), then the optional extras that map to model fields.
+COLUMNS = {
+    "standards": ("code", "title_vi", "title_en", "status", "year", "ics", "scope", "replaces",
+                  "mandatory", "equivalent", "converted_from", "edition", "drafted_by", "proposed_by", "appraised_by",
+                  "published_by", "issuing_instrument", "effective_date", "is_sample"),
+    "products": ("name", "aliases", "category", "kind", "ocop_stars", "ocop_group", "producer", "district",
+                 "hs_code", "description", "commune", "ocop_year", "source_url", "is_sample"),
+    "labs": ("name", "organization", "accreditation", "valid_from", "valid_until", "address", "district",
+             "phone", "email", "website", "is_sample"),
+    "lab-scope": ("accreditation", "material", "test", "range", "method", "accredited"),
+    "mappings": ("product", "standard", "type", "rationale", "legal_basis", "status", "producer"),
+}
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    file: str
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    def count(self, outcome: str, n: int = 1) -> None:
+        setattr(self, outcome, getattr(self, outcome) + n)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "file": self.file,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "deleted": self.deleted,
+            "errors": [{"line": line, "message": msg} for line, msg in self.errors],
+        }
+
+
+# --- Value parsers (shared by every kind) -----------------------------------------------------------
+
+_YES = {"yes", "y", "true", "1", "co", "x", "dung"}
+_NO = {"no", "n", "false", "0", "khong", "sai"}
+_STATUS = {
+    "in_force": "in_force", "in force": "in_force", "con hieu luc": "in_force", "hieu luc": "in_force",
+    "replaced": "replaced", "het hieu luc": "replaced", "da bi thay the": "replaced", "bi thay the": "replaced",
+    "withdrawn": "withdrawn", "huy bo": "withdrawn", "da huy bo": "withdrawn", "bi huy bo": "withdrawn",
+    "draft": "draft", "du thao": "draft",
+    "unknown": "unknown", "chua ro": "unknown", "khong ro": "unknown",
+}
+_MONTH_YEAR = re.compile(r"(\d{1,2})/(\d{4})")
+
+
+def parse_bool(value: Any, column: str) -> bool | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    s = fold(str(value))
+    if s in _YES:
+        return True
+    if s in _NO:
+        return False
+    raise BadInput(f"{column}: {clean(str(value))!r} không phải yes/no (có/không)")
+
+
+def parse_date(value: Any, column: str, *, end_of_month: bool = False) -> date | None:
+    """``YYYY-MM-DD`` or ``DD/MM/YYYY``; a validity printed as ``MM/YYYY`` is the month's first (or last) day."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    s = clean(str(value))
+    try:
+        if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", s):
+            y, m, d = (int(x) for x in s.split("-"))
+            return date(y, m, d)
+        if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", s):
+            d, m, y = (int(x) for x in s.split("/"))
+            return date(y, m, d)
+        mm = _MONTH_YEAR.fullmatch(s)
+        if mm:
+            m, y = int(mm.group(1)), int(mm.group(2))
+            if end_of_month:
+                nxt = date(y + (m == 12), m % 12 + 1, 1)
+                return date.fromordinal(nxt.toordinal() - 1)
+            return date(y, m, 1)
+    except ValueError:
+        pass
+    raise BadInput(f"{column}: ngày {s!r} không hợp lệ (YYYY-MM-DD hoặc DD/MM/YYYY)")
+
+
+def parse_int(value: Any, column: str) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        f = float(str(value).strip().replace(",", "."))
+    except ValueError:
+        raise BadInput(f"{column}: {clean(str(value))!r} không phải số") from None
+    if f != int(f):
+        raise BadInput(f"{column}: {clean(str(value))!r} không phải số nguyên")
+    return int(f)
+
+
+def parse_status(value: Any) -> str | None:
+    s = fold(str(value or "")).replace("_", " ").strip()
+    if not s:
+        return None
+    found = _STATUS.get(s) or _STATUS.get(s.replace(" ", "_"))
+    if found is None:
+        raise BadInput(f"status: {clean(str(value))!r} không hợp lệ (in_force, replaced, withdrawn, draft, unknown "
+                       "hoặc còn hiệu lực / hết hiệu lực / hủy bỏ)")
+    return found
+
+
+def split_list(value: Any) -> list[str]:
+    return [x for x in (clean(p) for p in str(value or "").split(";")) if x]
+
+
+def designation(text: str, column: str) -> codes.Designation:
+    d = codes.parse(text)
+    if d is None:
+        raise BadInput(f"{column}: không nhận ra ký hiệu {clean(text)[:80]!r}")
+    return d
+
+
+# --- Reading rows ---------------------------------------------------------------------------------------
+
+
+def _header_key(h: Any) -> str:
+    s = fold(str(h or ""))
+    s = re.sub(r"\s*\(.*\)\s*$", "", s)
+    return re.sub(r"[\s\-]+", "_", s.strip())
+
+
+def _cell(v: Any) -> Any:
+    if v is None:
+        return ""
+    if isinstance(v, datetime):
+        return v.date()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return str(v)
+    if isinstance(v, (date, bool)):
+        return v
+    return clean(str(v))
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise KBError(f"{path.name}: không phải UTF-8 (byte {exc.start}); lưu lại tệp CSV dạng UTF-8") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    start = 1
+    try:
+        for row in reader:
+            yield start, row
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise KBError(f"{path.name}, dòng {reader.line_num}: CSV hỏng ({exc})") from None
+
+
+def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    import openpyxl  # imported here: only XLSX imports pay for it
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a damaged file
+        raise KBError(f"{path.name}: không đọc được tệp XLSX ({type(exc).__name__}: {exc})") from None
+    try:
+        ws = wb.active
+        for line, row in enumerate(ws.iter_rows(values_only=True), start=1):
+            yield line, list(row)
+    finally:
+        wb.close()
+
+
+def read_rows(path: Path, kind: str) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
+    """The header keys and an iterator of (line number, {column: value}) for non-empty rows."""
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        raw = _xlsx_rows(path)
+    elif suffix in (".csv", ".txt", ""):
+        raw = _csv_rows(path)
+    else:
+        raise KBError(f"{path.name}: định dạng {suffix} không hỗ trợ (dùng .csv hoặc .xlsx)")
+    try:
+        _, header = next(raw)
+    except StopIteration:
+        raise KBError(f"{path.name}: tệp rỗng, thiếu dòng tiêu đề") from None
+    keys = [_header_key(h) for h in header]
+    missing = [c for c in REQUIRED[kind] if c not in keys]
+    if missing:
+        raise KBError(f"{path.name}: thiếu cột bắt buộc {', '.join(missing)} cho loại {kind} "
+                      f"(cột cần có: {', '.join(COLUMNS[kind][:10])})")
+    known = set(COLUMNS[kind])
+
+    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+        for line, values in raw:
+            cells = [_cell(v) for v in values]
+            if not any(c not in ("", None) for c in cells):
+                continue
+            rec: dict[str, Any] = {}
+            for k, v in zip(keys, cells):
+                if k in known and k not in rec:
+                    rec[k] = v
+            yield line, rec
+
+    return keys, rows()
+
+
+# --- Row handlers ---------------------------------------------------------------------------------------
+
+
+def _standard_row(session: Session, rec: dict[str, Any], actor: str) -> str:
+    d = designation(rec.get("code", ""), "code")
+    year = parse_int(rec.get("year"), "year")
+    if year is not None:
+        if d.year is None:
+            d = designation(f"{d.format()}:{year}", "code")
+        elif str(d.year) != str(year):
+            raise BadInput(f"year {year} khác năm trong ký hiệu {d.format()}")
+    fields: dict[str, Any] = {k: rec.get(k) for k in (
+        "title_vi", "title_en", "ics", "scope", "edition", "drafted_by", "proposed_by", "appraised_by",
+        "published_by", "issuing_instrument")}
+    fields["status"] = parse_status(rec.get("status"))
+    fields["effective_date"] = parse_date(rec.get("effective_date"), "effective_date")
+    mandatory = parse_bool(rec.get("mandatory"), "mandatory")
+    if mandatory is not None:
+        fields["mandatory"] = mandatory
+    fields["is_sample"] = parse_bool(rec.get("is_sample"), "is_sample")
+    edges: list[tuple[RelationType, codes.Designation, str | None]] = []
+    for text in split_list(rec.get("replaces")):
+        edges.append((RelationType.replaces, designation(text, "replaces"), None))
+    for text in split_list(rec.get("converted_from")):
+        edges.append((RelationType.converted_from, designation(text, "converted_from"), None))
+    for text in split_list(rec.get("equivalent")):
+        m = re.fullmatch(r"(.*?)\s*\((IDT|MOD|NEQ|reference|tham khảo)\)", text, flags=re.I)
+        qualifier = None
+        if m:
+            text, qualifier = m.group(1), m.group(2)
+            qualifier = "reference" if fold(qualifier) in ("reference", "tham khao") else qualifier.upper()
+        edges.append((RelationType.equivalent, designation(text, "equivalent"), qualifier))
+    std, outcome = standards.upsert_standard(session, d.format(), fields, actor=actor, source="import")
+    for position, (rel, other, qualifier) in enumerate(edges):
+        exists = session.exec(
+            select(StandardRelation).where(
+                StandardRelation.from_key == std.code_key, StandardRelation.relation == rel,
+                StandardRelation.to_key == other.key,
+            )
+        ).first()
+        if exists is not None and (qualifier is None or exists.qualifier == qualifier):
+            continue
+        edge = standards.add_relation(session, std.code, rel, other.format(), qualifier=qualifier,
+                                      position=position, source="import", actor=actor)
+        if edge is not None:
+            audit.record(session, actor=actor, action="import", entity="standard", entity_id=std.id,
+                         after={"relation": rel.value, "to": other.format(), "qualifier": qualifier},
+                         summary=f"{std.code} {rel.value} {other.format()}")
+            if outcome == "unchanged":
+                outcome = "updated"
+    return outcome
+
+
+def _product_row(session: Session, rec: dict[str, Any], actor: str) -> str:
+    data: dict[str, Any] = {k: rec.get(k) for k in (
+        "name", "category", "ocop_group", "producer", "district", "commune", "hs_code", "description", "source_url")}
+    data["aliases"] = split_list(rec.get("aliases")) or None
+    data["kind"] = rec.get("kind") or None
+    data["ocop_stars"] = parse_int(rec.get("ocop_stars"), "ocop_stars")
+    data["ocop_year"] = parse_int(rec.get("ocop_year"), "ocop_year")
+    data["is_sample"] = parse_bool(rec.get("is_sample"), "is_sample")
+    return products.upsert_product(session, data, actor)[1]
+
+
+def _lab_row(session: Session, rec: dict[str, Any], actor: str) -> str:
+    data: dict[str, Any] = {k: rec.get(k) for k in (
+        "name", "organization", "accreditation", "address", "district", "phone", "email", "website")}
+    data["valid_from"] = parse_date(rec.get("valid_from"), "valid_from")
+    data["valid_until"] = parse_date(rec.get("valid_until"), "valid_until", end_of_month=True)
+    data["is_sample"] = parse_bool(rec.get("is_sample"), "is_sample")
+    return labs.upsert_lab(session, data, actor)[1]
+
+
+def _mapping_row(session: Session, rec: dict[str, Any], actor: str) -> str:
+    product = products.find_product(session, rec.get("product", ""), producer=rec.get("producer") or None)
+    std = standards.get_standard(session, str(rec.get("standard", "")))
+    if std is None:
+        designation(str(rec.get("standard", "")), "standard")  # unparseable code: say so
+        raise BadInput(f"tiêu chuẩn {clean(str(rec.get('standard')))!r} chưa có trong cơ sở dữ liệu")
+    return mappings.upsert_mapping(
+        session, product, std, rec.get("type"), rec.get("rationale"), rec.get("legal_basis"),
+        mappings.parse_status(rec.get("status")), MappingSource.import_, actor,
+    )[1]
+
+
+_ROW_HANDLERS: dict[str, Callable[[Session, dict[str, Any], str], str]] = {
+    "standards": _standard_row,
+    "products": _product_row,
+    "labs": _lab_row,
+    "mappings": _mapping_row,
+}
+
+
+def _guarded(session: Session, report: ImportReport, line: int, fn: Callable[[], Any]) -> Any:
+    """Run one row in a savepoint; a bad row becomes (line, message) and leaves nothing behind."""
+    sp = session.begin_nested()
+    try:
+        result = fn()
+        sp.commit()
+        return result
+    except (KBError, ValueError, IntegrityError, DataError) as exc:
+        sp.rollback()
+        session.info.pop(products._INDEX, None)  # the index may name a product the rollback removed
+        message = exc.message if isinstance(exc, KBError) else str(exc).splitlines()[0]
+        report.errors.append((line, message))
+        return None
+
+
+def _import_scope(session: Session, rows: Iterator[tuple[int, dict[str, Any]]], report: ImportReport,
+                  actor: str) -> None:
+    """Rows grouped by lab; each lab's scope becomes exactly the good rows the file gives for it."""
+    per_lab: dict[str, list[dict[str, Any]]] = {}
+    lab_of: dict[str, Any] = {}
+    for line, rec in rows:
+        def check(rec: dict[str, Any] = rec) -> tuple[str, dict[str, Any]]:
+            acc = labs.normalize_accreditation(rec.get("accreditation"))
+            if acc not in lab_of:
+                lab = labs.find_lab(session, acc)
+                if lab is None:
+                    raise BadInput(f"chưa có phòng thí nghiệm {acc}; nhập tệp labs trước")
+                lab_of[acc] = lab
+            if not clean(str(rec.get("test") or "")):
+                raise BadInput("thiếu tên phép thử (test)")
+            accredited = parse_bool(rec.get("accredited"), "accredited")
+            row = {k: rec.get(k) for k in ("material", "test", "range", "method")}
+            row["accredited"] = True if accredited is None else accredited
+            return acc, row
+
+        checked = _guarded(session, report, line, check)
+        if checked:
+            per_lab.setdefault(checked[0], []).append(checked[1])
+    for acc, rows_of_lab in per_lab.items():
+        counts = labs.replace_scope(session, lab_of[acc], rows_of_lab, actor)
+        for outcome, n in counts.items():
+            report.count(outcome, n)
+
+
+def import_file(kbase: KnowledgeBase, kind: str, path: Path | str, actor: str = "cli") -> ImportReport:
+    """Import ``path`` as ``kind`` (standards, products, labs, lab-scope, mappings) and report what changed."""
+    if kind not in KINDS:
+        raise BadInput(f"loại nhập {kind!r} không hợp lệ (dùng: {', '.join(KINDS)})")
+    path = Path(path)
+    if not path.is_file():
+        raise KBError(f"không tìm thấy tệp {path}")
+    limit = kbase.settings.max_file_mb * 1024 * 1024
+    if path.stat().st_size > limit:
+        raise KBError(f"{path.name}: lớn hơn giới hạn {kbase.settings.max_file_mb} MB")
+    _, rows = read_rows(path, kind)
+    report = ImportReport(kind=kind, file=str(path))
+    with kbase.session() as session:
+        if kind == "lab-scope":
+            _import_scope(session, rows, report, actor)
+        else:
+            handler = _ROW_HANDLERS[kind]
+            for line, rec in rows:
+                outcome = _guarded(session, report, line, lambda rec=rec: handler(session, rec, actor))
+                if outcome:
+                    report.count(outcome)
+    return report

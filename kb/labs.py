@@ -1,0 +1,246 @@
+"""Accredited labs and their scope rows (material × test × range × method standard).
+
+A lab is identified by its accreditation (``VILAS 1074``, ``LAS-XD 164``). Each scope row keeps the method
+text as printed and, beside it, the canonical codes found in it, so a standard page can list the labs that
+test by that standard (any edition of it).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any, Iterable
+
+from sqlmodel import Session, col, select
+
+from kb import audit, codes
+from kb.errors import BadInput, NotFound
+from kb.models import Lab, LabScope, Standard, utcnow
+from kb.text import clean
+
+#: Fields of Lab an import or a form may set.
+LAB_FIELDS = (
+    "name", "organization", "valid_from", "valid_until", "address", "district", "phone", "email", "website",
+    "is_sample",
+)
+SCOPE_FIELDS = ("material", "test", "range", "method", "accredited")
+
+# Body letters (with inner hyphens: LAS-XD) directly or spacedly followed by the number: "vilas1074".
+_ACCREDITATION = re.compile(r"([^\W\d_]+(?:-[^\W\d_]+)*)\s*(\d+)")
+
+
+def normalize_accreditation(text: str | None) -> str:
+    """``vilas  1074`` → ``VILAS 1074``, ``las - xd 164`` → ``LAS-XD 164``; other shapes are only cleaned.
+
+    Raises BadInput when nothing is left.
+    """
+    s = clean(text).upper()
+    s = re.sub(r"\s*-\s*", "-", s)
+    if not s:
+        raise BadInput("thiếu số hiệu công nhận (accreditation) của phòng thí nghiệm")
+    m = _ACCREDITATION.fullmatch(s)
+    return f"{m.group(1)} {m.group(2)}" if m else s
+
+
+def split_accreditation(accreditation: str) -> tuple[str | None, str | None]:
+    m = _ACCREDITATION.fullmatch(accreditation)
+    if m:
+        return m.group(1), m.group(2)
+    return None, None
+
+
+def get_lab(session: Session, lab_id: int) -> Lab | None:
+    return session.get(Lab, lab_id)
+
+
+def require_lab(session: Session, lab_id: int) -> Lab:
+    lab = session.get(Lab, lab_id)
+    if lab is None:
+        raise NotFound(f"Không tìm thấy phòng thí nghiệm #{lab_id}")
+    return lab
+
+
+def find_lab(session: Session, accreditation: str) -> Lab | None:
+    acc = normalize_accreditation(accreditation)
+    return session.exec(select(Lab).where(Lab.accreditation == acc)).first()
+
+
+def _coerce_lab_value(field: str, value: Any) -> Any:
+    if field in ("valid_from", "valid_until"):
+        if value is None or isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            raise BadInput(f"{field}: ngày không hợp lệ {value!r} (dùng YYYY-MM-DD)") from None
+    if field == "is_sample":
+        return bool(value)
+    if isinstance(value, str):
+        return clean(value) or None
+    return value
+
+
+def upsert_lab(session: Session, data: dict[str, Any], actor: str) -> tuple[Lab, str]:
+    """Create or update the lab with ``data["accreditation"]``: returns it and created/updated/unchanged.
+
+    Empty values never erase what is known.
+    """
+    acc = normalize_accreditation(data.get("accreditation"))
+    values = {f: _coerce_lab_value(f, data[f]) for f in LAB_FIELDS if f in data}
+    values = {k: v for k, v in values.items() if v is not None}
+    if values.get("valid_from") and values.get("valid_until") and values["valid_until"] < values["valid_from"]:
+        raise BadInput(f"{acc}: valid_until ({values['valid_until']}) trước valid_from ({values['valid_from']})")
+    body, number = split_accreditation(acc)
+    lab = session.exec(select(Lab).where(Lab.accreditation == acc)).first()
+    if lab is None:
+        if not values.get("name"):
+            raise BadInput(f"{acc}: thiếu tên phòng thí nghiệm")
+        lab = Lab(accreditation=acc, accreditation_body=body, accreditation_number=number, **values)
+        session.add(lab)
+        session.flush()
+        audit.record(session, actor=actor, action="create", entity="lab", entity_id=lab.id,
+                     after=audit.snapshot(lab), summary=f"Tạo phòng thí nghiệm {acc}")
+        return lab, "created"
+    before = audit.snapshot(lab)
+    for k, v in values.items():
+        if getattr(lab, k) != v:
+            setattr(lab, k, v)
+    old, new = audit.diff(before, audit.snapshot(lab))
+    if not new:
+        return lab, "unchanged"
+    lab.updated_at = utcnow()
+    lab.version += 1
+    session.add(lab)
+    audit.record(session, actor=actor, action="update", entity="lab", entity_id=lab.id,
+                 before=old, after=new, summary=f"Cập nhật phòng thí nghiệm {acc}")
+    return lab, "updated"
+
+
+# --- Scope rows -----------------------------------------------------------------------------------
+
+
+def method_index(method: str | None) -> tuple[list[str], str]:
+    """Canonical codes cited in a method cell and their ``|``-joined series keys (``|tcvn3118|astmc39|``)."""
+    found: list[str] = []
+    series: list[str] = []
+    for d in codes.find_all(method or ""):
+        code = d.format()
+        if code not in found:
+            found.append(code)
+        if d.series_key not in series:
+            series.append(d.series_key)
+    return found, (f"|{'|'.join(series)}|" if series else "")
+
+
+def _scope_values(row: dict[str, Any]) -> dict[str, Any]:
+    test = clean(row.get("test"))
+    if not test:
+        raise BadInput("dòng phạm vi thiếu tên phép thử (test)")
+    accredited = row.get("accredited", True)
+    values = {
+        "material": clean(row.get("material")) or None,
+        "test": test,
+        "range": clean(row.get("range")) or None,
+        "method": clean(row.get("method")) or None,
+        "accredited": True if accredited is None else bool(accredited),
+    }
+    values["method_codes"], values["method_series"] = method_index(values["method"])
+    return values
+
+
+def _row_key(values: dict[str, Any]) -> tuple:
+    return tuple(values[f] for f in SCOPE_FIELDS)
+
+
+def scope_rows(session: Session, lab: Lab) -> list[LabScope]:
+    return list(
+        session.exec(select(LabScope).where(LabScope.lab_id == lab.id).order_by(LabScope.position, LabScope.id)).all()
+    )
+
+
+def add_scope_row(session: Session, lab: Lab, row: dict[str, Any], actor: str) -> LabScope:
+    """Append one row to the lab's scope."""
+    values = _scope_values(row)
+    existing = scope_rows(session, lab)
+    position = (max((r.position for r in existing), default=-1)) + 1
+    scope = LabScope(lab_id=lab.id, position=position, **values)
+    session.add(scope)
+    session.flush()
+    audit.record(session, actor=actor, action="create", entity="lab_scope", entity_id=scope.id,
+                 after=audit.snapshot(scope), summary=f"Thêm phép thử vào phạm vi {lab.accreditation}: {values['test'][:80]}")
+    return scope
+
+
+def replace_scope(session: Session, lab: Lab, rows: Iterable[dict[str, Any]], actor: str) -> dict[str, int]:
+    """Make the lab's scope exactly ``rows`` (in order); identical rows are kept as they are.
+
+    Returns counts ``created`` / ``updated`` (moved) / ``unchanged`` / ``deleted``. Re-applying the same rows
+    changes nothing and writes no audit event.
+    """
+    wanted = [_scope_values(r) for r in rows]
+    pool: dict[tuple, list[LabScope]] = {}
+    for r in scope_rows(session, lab):
+        pool.setdefault(_row_key(r.model_dump()), []).append(r)
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "deleted": 0}
+    for position, values in enumerate(wanted):
+        same = pool.get(_row_key(values))
+        if same:
+            scope = same.pop(0)
+            changed = scope.position != position or scope.method_codes != values["method_codes"] \
+                or scope.method_series != values["method_series"]
+            if changed:
+                before = audit.snapshot(scope)
+                scope.position = position
+                scope.method_codes = values["method_codes"]
+                scope.method_series = values["method_series"]
+                scope.updated_at = utcnow()
+                scope.version += 1
+                session.add(scope)
+                old, new = audit.diff(before, audit.snapshot(scope))
+                audit.record(session, actor=actor, action="update", entity="lab_scope", entity_id=scope.id,
+                             before=old, after=new, summary=f"Cập nhật phạm vi {lab.accreditation}")
+                counts["updated"] += 1
+            else:
+                counts["unchanged"] += 1
+            continue
+        scope = LabScope(lab_id=lab.id, position=position, **values)
+        session.add(scope)
+        session.flush()
+        audit.record(session, actor=actor, action="create", entity="lab_scope", entity_id=scope.id,
+                     after=audit.snapshot(scope), summary=f"Thêm phép thử vào phạm vi {lab.accreditation}: {values['test'][:80]}")
+        counts["created"] += 1
+    for leftovers in pool.values():
+        for scope in leftovers:
+            audit.record(session, actor=actor, action="delete", entity="lab_scope", entity_id=scope.id,
+                         before=audit.snapshot(scope), summary=f"Bỏ phép thử khỏi phạm vi {lab.accreditation}")
+            session.delete(scope)
+            counts["deleted"] += 1
+    session.flush()
+    return counts
+
+
+def _like_escape(s: str) -> str:
+    return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def labs_for_standard(session: Session, standard: Standard) -> list[Lab]:
+    """Labs whose scope rows cite ``standard`` (any edition of its series) as a test method, by name."""
+    pattern = f"%|{_like_escape(standard.series_key)}|%"
+    lab_ids = session.exec(
+        select(LabScope.lab_id).where(col(LabScope.method_series).like(pattern, escape="\\")).distinct()
+    ).all()
+    if not lab_ids:
+        return []
+    return list(session.exec(select(Lab).where(col(Lab.id).in_(lab_ids)).order_by(Lab.name)).all())
+
+
+def scope_rows_for_standard(session: Session, lab: Lab, standard: Standard) -> list[LabScope]:
+    """The lab's rows that cite ``standard``'s series (to show which tests a lab runs by it)."""
+    pattern = f"%|{_like_escape(standard.series_key)}|%"
+    return list(
+        session.exec(
+            select(LabScope)
+            .where(LabScope.lab_id == lab.id, col(LabScope.method_series).like(pattern, escape="\\"))
+            .order_by(LabScope.position)
+        ).all()
+    )

@@ -1,0 +1,148 @@
+"""Products (OCOP, key products of the province, others): storage keyed by (name, producer).
+
+Two spellings that differ only in Unicode form, case or spacing name the same product
+(``Mỳ gạo Lục Ngạn`` / ``Mỳ Gạo  Lục Ngạn``); accents still count (``mắm`` is not ``mầm``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from kb import audit
+from kb.errors import BadInput, Conflict, NotFound
+from kb.models import Product, ProductKind, utcnow
+from kb.text import clean, fold
+
+PRODUCT_FIELDS = (
+    "name", "aliases", "category", "kind", "ocop_stars", "ocop_group", "ocop_year", "producer", "district",
+    "commune", "hs_code", "description", "source_url", "is_sample",
+)
+_INDEX = "kb.products.index"
+
+
+def identity(name: str | None, producer: str | None) -> tuple[str, str]:
+    """The comparison key: NFC, spaces collapsed, case-folded (accents kept)."""
+    return clean(name).casefold(), clean(producer).casefold()
+
+
+def _index(session: Session) -> dict[tuple[str, str], int]:
+    """identity → id for every product, built once per session (imports touch many rows)."""
+    idx = session.info.get(_INDEX)
+    if idx is None:
+        idx = {identity(n, p): i for i, n, p in session.exec(select(Product.id, Product.name, Product.producer)).all()}
+        session.info[_INDEX] = idx
+    return idx
+
+
+def _coerce(field: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if field == "aliases":
+        items = value.split(";") if isinstance(value, str) else list(value)
+        out: list[str] = []
+        for a in items:
+            a = clean(a)
+            if a and a.casefold() not in {x.casefold() for x in out}:
+                out.append(a)
+        return out or None
+    if field == "kind":
+        try:
+            return ProductKind(clean(str(value)).lower())
+        except ValueError:
+            raise BadInput(f"kind: {value!r} không hợp lệ (key, ocop hoặc other)") from None
+    if field in ("ocop_stars", "ocop_year"):
+        try:
+            n = int(value)
+        except (TypeError, ValueError):
+            raise BadInput(f"{field}: {value!r} không phải số nguyên") from None
+        if field == "ocop_stars" and not 1 <= n <= 5:
+            raise BadInput(f"ocop_stars: {n} ngoài khoảng 1–5")
+        if field == "ocop_year" and not 2000 <= n <= 2100:
+            raise BadInput(f"ocop_year: {n} không hợp lệ")
+        return n
+    if field == "is_sample":
+        return bool(value)
+    return clean(str(value)) or None
+
+
+def upsert_product(session: Session, data: dict[str, Any], actor: str) -> tuple[Product, str]:
+    """Create or update the product named ``data["name"]`` by ``data.get("producer")``.
+
+    Returns the product and ``created`` / ``updated`` / ``unchanged``; empty values never erase what is known,
+    so re-importing the same file changes nothing and writes no audit event.
+    """
+    values = {f: _coerce(f, data[f]) for f in PRODUCT_FIELDS if f in data}
+    values = {k: v for k, v in values.items() if v is not None}
+    if not values.get("name"):
+        raise BadInput("sản phẩm thiếu tên (name)")
+    if values.get("ocop_stars") and values.get("kind", ProductKind.ocop) != ProductKind.ocop:
+        raise BadInput(f"{values['name']}: có số sao OCOP nhưng kind không phải ocop")
+    idx = _index(session)
+    key = identity(values["name"], values.get("producer"))
+    product = session.get(Product, idx[key]) if key in idx else None
+    if product is None:
+        product = Product(**values)
+        session.add(product)
+        session.flush()
+        idx[key] = product.id
+        audit.record(session, actor=actor, action="create", entity="product", entity_id=product.id,
+                     after=audit.snapshot(product), summary=f"Tạo sản phẩm {product.name}")
+        return product, "created"
+    before = audit.snapshot(product)
+    for k, v in values.items():
+        if k in ("name", "producer"):
+            continue  # the identity stays as first written; spelling variants only match it
+        if getattr(product, k) != v:
+            setattr(product, k, v)
+    old, new = audit.diff(before, audit.snapshot(product))
+    if not new:
+        return product, "unchanged"
+    product.updated_at = utcnow()
+    product.version += 1
+    session.add(product)
+    audit.record(session, actor=actor, action="update", entity="product", entity_id=product.id,
+                 before=old, after=new, summary=f"Cập nhật sản phẩm {product.name}")
+    return product, "updated"
+
+
+def get_product(session: Session, product_id: int) -> Product | None:
+    return session.get(Product, product_id)
+
+
+def require_product(session: Session, product_id: int) -> Product:
+    product = session.get(Product, product_id)
+    if product is None:
+        raise NotFound(f"Không tìm thấy sản phẩm #{product_id}")
+    return product
+
+
+def find_product(session: Session, ref: str | int, producer: str | None = None) -> Product:
+    """A product by id (``12``, ``#12``) or by exact name (case and spacing ignored, accents kept).
+
+    Raises NotFound, or Conflict when a name is shared by products of several producers.
+    """
+    text = clean(str(ref))
+    if text.lstrip("#").isdigit():
+        return require_product(session, int(text.lstrip("#")))
+    name = text.casefold()
+    want_producer = clean(producer).casefold() if producer else None
+    matches = [
+        session.get(Product, pid)
+        for (n, p), pid in _index(session).items()
+        if n == name and (want_producer is None or p == want_producer)
+    ]
+    if not matches:
+        # A user typing without accents still finds a unique product.
+        folded = fold(text)
+        matches = [
+            p for p in session.exec(select(Product)).all()
+            if fold(p.name) == folded and (want_producer is None or clean(p.producer).casefold() == want_producer)
+        ]
+    if not matches:
+        raise NotFound(f"Không tìm thấy sản phẩm {text!r}")
+    if len(matches) > 1:
+        ids = ", ".join(f"#{p.id} ({p.producer or 'không rõ nhà sản xuất'})" for p in matches)
+        raise Conflict(f"Có nhiều sản phẩm tên {text!r}: {ids}; hãy dùng id")
+    return matches[0]

@@ -40,10 +40,11 @@ _W_TEXT = (
     ("body", "exact", 0.25),
     ("body_f", "folded", 0.2),
 )
-_W_BIGRAM = 2.5
+_W_BIGRAM = 1.0
+_PHRASE_BONUS = 0.5
 #: Multiplier of text scores by status: in force first unless the query names an edition.
 _STATUS_FACTOR = {"in_force": 1.0, "unknown": 0.85, "draft": 0.8, "replaced": 0.6, "withdrawn": 0.55}
-_VOCAB_FIELDS = ("title_f", "text_f", "body_f")
+_VOCAB_FIELDS = ("title_f", "title_en", "text_f", "body_f")
 
 _stem = english_stem_analyzer()
 
@@ -102,7 +103,7 @@ class _Vocab:
             return []
         maxdist = 1 if len(word) <= 5 else 2
         found: dict[str, int] = {}
-        for f in _VOCAB_FIELDS[:2]:
+        for f in ("title_f", "text_f", "title_en"):
             for t in self.reader.terms_within(f, word, maxdist, prefix=1):
                 if t != word:
                     found[t] = found.get(t, 0) + self.reader.doc_frequency(f, t)
@@ -136,7 +137,10 @@ def _distance(a: str, b: str) -> int:
     return prev[-1]
 
 
-def _text_query(exact: list[str], folded: list[str], expansions: dict[int, list[str]], strict: bool) -> Q.Query:
+def _text_query(exact: list[str], folded: list[str], expansions: dict[int, list[str]], strict: bool,
+                owners: dict | None = None) -> Q.Query:
+    """``owners`` (filled here) maps each (field, word) to the query positions it stands for."""
+    owners = {} if owners is None else owners
     groups = []
     for i, (te, tf) in enumerate(zip(exact, folded)):
         alts: list[Q.Query] = []
@@ -145,11 +149,13 @@ def _text_query(exact: list[str], folded: list[str], expansions: dict[int, list[
                 for field, mode, w in _W_TEXT:
                     if mode == "folded":
                         alts.append(Q.Term(field, alt, boost=w * 0.8))
+                        owners.setdefault((field, alt), set()).add(i)
         else:
             stem = next((t.text for t in _stem(te)), te)
             for field, mode, w in _W_TEXT:
                 word = {"exact": te, "folded": tf, "stem": stem}[mode]
                 alts.append(Q.Term(field, word, boost=w))
+                owners.setdefault((field, word), set()).add(i)
         groups.append(Q.Or(alts))
     if len(groups) == 1:
         main = groups[0]
@@ -157,6 +163,8 @@ def _text_query(exact: list[str], folded: list[str], expansions: dict[int, list[
         main = Q.And(groups) if strict else Q.Or(groups)
     pairs = [f"{a}_{b}" for a, b in zip(folded, folded[1:])]
     if pairs:
+        for j, p in enumerate(pairs):
+            owners.setdefault(("bigrams", p), set()).add(("pair", j))
         main = Q.AndMaybe(main, Q.Or([Q.Term("bigrams", p, boost=_W_BIGRAM) for p in pairs]))
     return main
 
@@ -358,8 +366,9 @@ def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filt
     if exact:
         # Strict (every word) first; relaxed (any word) only when strict finds nothing.
         for strict in (True, False):
-            tq = _text_query(exact, folded, expansions, strict)
-            results = searcher.search(tq, limit=WINDOW, filter=filt)
+            owners: dict = {}
+            tq = _text_query(exact, folded, expansions, strict, owners)
+            results = searcher.search(tq, limit=WINDOW, filter=filt, terms=True)
             if results.scored_length():
                 break
         text_total_docs = set(results.docs()) if results.scored_length() else set()
@@ -371,6 +380,14 @@ def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filt
         for hit in results:
             st = hit.get("status")
             factor = 1.0 if (names_edition or not st) else _STATUS_FACTOR.get(st, 0.85)
+            covered = set()
+            for field, word in hit.matched_terms():
+                covered |= owners.get((field, word.decode("utf-8") if isinstance(word, bytes) else word), set())
+            pairs = sum(1 for c in covered if isinstance(c, tuple))
+            if not strict:  # relaxed: a document matching more of the words comes first
+                factor *= ((len(covered) - pairs) / len(exact)) ** 2
+            if len(exact) > 1:  # words side by side as typed: the phrase-proximity boost
+                factor *= 1.0 + _PHRASE_BONUS * pairs / (len(exact) - 1)
             text_hits.append(_Cand(hit.docnum, 9.0, hit.score * factor))
 
     # merge: designation tiers first (in-force before others within a tier), then text by score
@@ -378,6 +395,7 @@ def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filt
     top = max(text_score.values(), default=1.0) or 1.0
     for c in cands.values():
         c.score = top * (2.0 - c.tier / 10.0) + text_score.get(c.docnum, 0.0) / 100.0
+    text_hits.sort(key=lambda c: -c.score)
     merged = list(cands.values()) + [c for c in text_hits if c.docnum not in cands]
 
     def sort_key(c: _Cand):

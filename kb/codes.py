@@ -27,7 +27,7 @@ Fields
               ``AASHTO T96``, ``JIS A1108``).
 ``part``      ``"1"``, ``"2-1"`` (IEC 60068-2-1), joined with ``-``.
 ``year``      always 4 digits.
-``issuer_suffix``  ``/BYT``, ``/BXD``, ``/CĐBVN`` of Vietnamese regulations and TCCS, upper case.
+``issuer_suffix``  ``/BYT``, ``/BXD``, ``/CĐBVN`` of QCVN, QCĐP, QCXDVN and TCCS, upper case.
 ``amendment`` Vietnamese "Sửa đổi 1:2016 QCVN 4:2009/BKHCN" -> ``"1:2016"``; European/IEC
               amendments keep their joiner ``"+A1:2016"``, ``"/AMD1:2016/COR1:2023"``; ASTM
               revision letters and editorial marks after the year -> ``"a"``, ``"e1"``.
@@ -78,7 +78,8 @@ Rules
    ``TCVN 5408:2007 (ISO 1461:1999)`` simply yields both codes.
 8. Guards against look-alikes in running text: Chinese codes (GB, TB, CJJ, JGJ) need a number of
    3+ digits without a leading zero (``TB0001`` is an equipment id, "thiết bị"); ASTM letters are
-   A-G; Vietnamese numbers are plain digits; issuer suffixes only follow Vietnamese codes.
+   A-G; Vietnamese numbers are plain digits; issuer suffixes only follow QCVN, QCĐP, QCXDVN
+   and TCCS, and are never a body name (``TCVN 5408:2007/ISO 1461`` is two codes).
 """
 
 from __future__ import annotations
@@ -126,6 +127,9 @@ _PRINTED_SEP = {"GB", "TB", "CJJ", "JGJ", "IEEE", "UIC", "NFPA"}  # keep ":" or 
 _DASH_YEAR2 = {"TCN", "ASTM", "AASHTO", "ACI", "GOST"}  # a trailing -NN is always a year
 _LETTER_GAP = {"AASHTO", "JIS"}  # "T 96" / "T96" kept as printed
 _CHINESE = {"GB", "TB", "CJJ", "JGJ"}
+_ISSUED = {"QCVN", "QCĐP", "QCXDVN", "TCCS"}  # carry "/BYT", "/CĐBVN"
+_BODIES = {"ISO", "IEC", "EN", "BS", "DIN", "NF", "ASTM", "GOST", "TCVN", "QCVN"}
+_ADOPTING = _VN | {"ISO", "IEC", "EN", "BS", "DIN", "NF", "CLC", "GOST"}  # may carry a series prefix
 
 _CODEX_SERIES = {  # printed head -> (prefix, canonical head)
     "CODEX STAN": "STAN", "CODEX STANDARD": "STAN", "CXS": "STAN",
@@ -150,7 +154,6 @@ _TRANSLATE.update({c: " " for c in range(0x2000, 0x200C)})
 _TRANSLATE.update({c: "-" for c in (0x00AD, 0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015,
                                     0x2212, 0xFE58, 0xFE63, 0xFFFE)})
 _TRANSLATE.update({c: chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)})  # full-width ASCII
-_TRANSLATE[0x0395] = "E"  # Greek capital epsilon seen in "ΕΝ"-style OCR
 _TRANSLATE[0x03B5] = "e"  # ASTM editorial mark printed as ε1
 _TRANSLATE[0x0420] = "R"  # Cyrillic Р in "ГОСТ Р"
 
@@ -382,7 +385,7 @@ def _read_numbered(text: str, hm: re.Match[str], doc_type: str, head_prefix: str
         adopt = [a for a in adopt if a == "R"]
     elif "R" in adopt:
         return None  # "R" only qualifies GOST
-    if fam not in _COLON_YEAR - {"JIS"} and adopt and fam != "GOST":
+    if adopt and fam not in _ADOPTING:
         return None
     prefix = head_prefix
     if adopt:
@@ -409,8 +412,8 @@ def _read_numbered(text: str, hm: re.Match[str], doc_type: str, head_prefix: str
             parts = parts[:-1]
             style = "-"
     issuer = m["issuer"]
-    if issuer and fam not in _VN:
-        # Not a Vietnamese issuer: the code ended before the slash.
+    if issuer and (fam not in _ISSUED or issuer.upper() in _BODIES):
+        # Not an issuer ("TCVN 5408:2007/ISO ...", "DIN EN 1997-2/NA"): the code ends at the slash.
         end = m.start("issuer") - 1
         while text[end] != "/":
             end -= 1
@@ -423,10 +426,11 @@ def _read_numbered(text: str, hm: re.Match[str], doc_type: str, head_prefix: str
         if fam not in _VN:
             return None
         amendment = f"{int(hm['amd_no'])}:{hm['amd_year']}"
+    elif m["amend"] and fam in _VN:
+        # "+A1"-style amendments are European; a Vietnamese code ends before them.
+        end, issuer = m.start("amend"), None
     elif m["amend"]:
         amendment = re.sub(r"\s+", "", m["amend"]).upper()
-        if fam in _VN:
-            return None
     if fam in _VN | {"TCN"} and not number.isdigit():
         return None
     if fam in _CHINESE and (number.startswith("0") or len(number) < 3):
@@ -608,7 +612,10 @@ def parse_query(text: str) -> list[Designation]:
     m = _QUERY.fullmatch(s)
     if m:
         raw_type = (m["type"] or "").upper()
-        types = [_HEAD_ALIASES.get(raw_type, raw_type)] if raw_type else ["TCVN", "QCVN"]
+        if raw_type:
+            types = [_HEAD_ALIASES.get(raw_type, raw_type)]
+        else:  # an issuer suffix ("8-1/BYT") belongs to a regulation, so QCVN goes first
+            types = ["QCVN", "TCVN"] if m["issuer"] else ["TCVN", "QCVN"]
         if all(t in _QUERY_TYPES for t in types):
             nums = [n for n in re.split(r"[-:_/ ]+", m["nums"]) if n]
             for t in types:

@@ -270,5 +270,5 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # python -m web.cli, used by the tests
     main()

@@ -1,0 +1,68 @@
+"""The `kb` command as a user runs it: a real process, one line on stderr for user errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def run_kb(settings, *args, stdin: str | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "KB_DATA_DIR": str(settings.data_dir), "KB_SECRET_KEY": "test"}
+    env.pop("KB_DATABASE_URL", None)
+    return subprocess.run([sys.executable, "-m", "web.cli", *args], input=stdin, capture_output=True, text=True,
+                          env=env, timeout=120)
+
+
+def test_init_twice_succeeds(settings):
+    assert run_kb(settings, "init").returncode == 0
+    second = run_kb(settings, "init")
+    assert second.returncode == 0, second.stderr
+    assert (settings.data_dir / "kb.sqlite3").is_file()
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (("import", "nonsense", "x.csv"), "loại nhập không hợp lệ"),
+    (("import", "products", "/no/such/file.csv"), "không tìm thấy tệp"),
+    (("ingest", "/no/such/dir"), "không tìm thấy"),
+    (("users", "add", "bob", "--role", "curator"), "--password-stdin"),
+    (("users", "add", "bob", "--role", "lab", "--password-stdin"), "--lab"),
+    (("suggest", "999999"), "999999"),
+    (("users", "disable", "nobody"), "nobody"),
+])
+def test_user_errors_are_one_line_without_traceback(settings, args, fragment):
+    result = run_kb(settings, *args, stdin="a-long-enough-password\n")
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("kb: ") and fragment in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_users_add_list_disable(settings):
+    added = run_kb(settings, "users", "add", "curator1", "--role", "curator", "--password-stdin",
+                   stdin="mật-khẩu-đủ-dài\n")
+    assert added.returncode == 0, added.stderr
+    dup = run_kb(settings, "users", "add", "curator1", "--role", "curator", "--password-stdin", stdin="another-long-pw\n")
+    assert dup.returncode == 1 and "đã tồn tại" in dup.stderr
+    listed = run_kb(settings, "users", "list")
+    assert "curator1" in listed.stdout
+    assert run_kb(settings, "users", "disable", "curator1").returncode == 0
+
+
+def test_import_and_search_json_round_trip(settings, tmp_path):
+    csv = tmp_path / "standards.csv"
+    csv.write_text("code,title_vi,title_en,status,year,ics,scope,replaces\n"
+                   "TCVN 3118:2022,Bê tông - Phương pháp xác định cường độ chịu nén,Concrete - Test method for compressive strength,"
+                   "in_force,2022,91.100.30,,TCVN 3118:1993\n", encoding="utf-8")
+    imported = run_kb(settings, "import", "standards", str(csv), "--json")
+    assert imported.returncode == 0, imported.stderr
+    assert json.loads(imported.stdout)["created"] == 1
+    found = run_kb(settings, "search", "tcvn3118", "--json")
+    assert found.returncode == 0, found.stderr
+    body = json.loads(found.stdout)
+    assert body["query"] == "tcvn3118"
+    assert body["hits"][0]["code"] == "TCVN 3118:2022"

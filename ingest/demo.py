@@ -48,6 +48,10 @@ def _ingest_pdfs(kbase: KnowledgeBase, pdfs: list[Path], actor: str) -> dict[str
         from ingest.pipeline import ingest_paths
     except ImportError as exc:  # the pipeline is optional for the catalogue demo
         return {"files": len(pdfs), "skipped": True, "note": f"chưa có ingest.pipeline ({exc})"}
-    run = ingest_paths(kbase, pdfs, actor=actor)
-    summary = run.to_json() if hasattr(run, "to_json") else run
-    return {"files": len(pdfs), "result": summary}
+    results = ingest_paths(kbase, pdfs, actor=actor)
+    status: dict[str, int] = {}
+    for r in results:
+        status[r.get("status", "?")] = status.get(r.get("status", "?"), 0) + 1
+    return {"files": len(pdfs), "status": status,
+            "codes": [r.get("code") for r in results if r.get("code")],
+            "errors": [f"{Path(str(r.get('file', ''))).name}: {r.get('error')}" for r in results if r.get("error")]}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -61,6 +61,12 @@ class ImportReport:
     unchanged: int = 0
     deleted: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
+    #: ids of created/updated records per entity, for the search index (not part of the JSON)
+    changed: dict[str, set[int]] = field(default_factory=dict, repr=False)
+
+    def touch(self, outcome: str, entity: str, ids: Iterable[int | None]) -> None:
+        if outcome in ("created", "updated"):
+            self.changed.setdefault(entity, set()).update(i for i in ids if i is not None)
 
     def count(self, outcome: str, n: int = 1) -> None:
         setattr(self, outcome, getattr(self, outcome) + n)
@@ -256,7 +262,10 @@ def read_rows(path: Path, kind: str) -> tuple[list[str], Iterator[tuple[int, dic
 # --- Row handlers ---------------------------------------------------------------------------------------
 
 
-def _standard_row(session: Session, rec: dict[str, Any], actor: str) -> str:
+Outcome = tuple[str, str, list[int | None]]  # created/updated/unchanged, entity, ids to re-index
+
+
+def _standard_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
     d = designation(rec.get("code", ""), "code")
     year = parse_int(rec.get("year"), "year")
     if year is not None:
@@ -303,10 +312,10 @@ def _standard_row(session: Session, rec: dict[str, Any], actor: str) -> str:
                          summary=f"{std.code} {rel.value} {other.format()}")
             if outcome == "unchanged":
                 outcome = "updated"
-    return outcome
+    return outcome, "standard", [std.id]
 
 
-def _product_row(session: Session, rec: dict[str, Any], actor: str) -> str:
+def _product_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
     data: dict[str, Any] = {k: rec.get(k) for k in (
         "name", "category", "ocop_group", "producer", "district", "commune", "hs_code", "description", "source_url")}
     data["aliases"] = split_list(rec.get("aliases")) or None
@@ -314,31 +323,34 @@ def _product_row(session: Session, rec: dict[str, Any], actor: str) -> str:
     data["ocop_stars"] = parse_int(rec.get("ocop_stars"), "ocop_stars")
     data["ocop_year"] = parse_int(rec.get("ocop_year"), "ocop_year")
     data["is_sample"] = parse_bool(rec.get("is_sample"), "is_sample")
-    return products.upsert_product(session, data, actor)[1]
+    product, outcome = products.upsert_product(session, data, actor)
+    return outcome, "product", [product.id]
 
 
-def _lab_row(session: Session, rec: dict[str, Any], actor: str) -> str:
+def _lab_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
     data: dict[str, Any] = {k: rec.get(k) for k in (
         "name", "organization", "accreditation", "address", "district", "phone", "email", "website")}
     data["valid_from"] = parse_date(rec.get("valid_from"), "valid_from")
     data["valid_until"] = parse_date(rec.get("valid_until"), "valid_until", end_of_month=True)
     data["is_sample"] = parse_bool(rec.get("is_sample"), "is_sample")
-    return labs.upsert_lab(session, data, actor)[1]
+    lab, outcome = labs.upsert_lab(session, data, actor)
+    return outcome, "lab", [lab.id]
 
 
-def _mapping_row(session: Session, rec: dict[str, Any], actor: str) -> str:
+def _mapping_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
     product = products.find_product(session, rec.get("product", ""), producer=rec.get("producer") or None)
     std = standards.get_standard(session, str(rec.get("standard", "")))
     if std is None:
         designation(str(rec.get("standard", "")), "standard")  # unparseable code: say so
         raise BadInput(f"tiêu chuẩn {clean(str(rec.get('standard')))!r} chưa có trong cơ sở dữ liệu")
-    return mappings.upsert_mapping(
+    _, outcome = mappings.upsert_mapping(
         session, product, std, rec.get("type"), rec.get("rationale"), rec.get("legal_basis"),
         mappings.parse_status(rec.get("status")), MappingSource.import_, actor,
-    )[1]
+    )
+    return outcome, "product", [product.id]
 
 
-_ROW_HANDLERS: dict[str, Callable[[Session, dict[str, Any], str], str]] = {
+_ROW_HANDLERS: dict[str, Callable[[Session, dict[str, Any], str], Outcome]] = {
     "standards": _standard_row,
     "products": _product_row,
     "labs": _lab_row,
@@ -388,6 +400,8 @@ def _import_scope(session: Session, rows: Iterator[tuple[int, dict[str, Any]]], 
         counts = labs.replace_scope(session, lab_of[acc], rows_of_lab, actor)
         for outcome, n in counts.items():
             report.count(outcome, n)
+        if counts["created"] or counts["updated"] or counts["deleted"]:
+            report.touch("updated", "lab", [lab_of[acc].id])
 
 
 def import_file(kbase: KnowledgeBase, kind: str, path: Path | str, actor: str = "cli") -> ImportReport:
@@ -408,7 +422,23 @@ def import_file(kbase: KnowledgeBase, kind: str, path: Path | str, actor: str = 
         else:
             handler = _ROW_HANDLERS[kind]
             for line, rec in rows:
-                outcome = _guarded(session, report, line, lambda rec=rec: handler(session, rec, actor))
-                if outcome:
+                done = _guarded(session, report, line, lambda rec=rec: handler(session, rec, actor))
+                if done:
+                    outcome, entity, ids = done
                     report.count(outcome)
+                    report.touch(outcome, entity, ids)
+    _update_search(kbase, report.changed)
     return report
+
+
+def _update_search(kbase: KnowledgeBase, changed: dict[str, set[int]]) -> None:
+    """Tell the search index what changed; it is a cache, so a failure here only delays it."""
+    if not any(changed.values()):
+        return
+    try:
+        from kb import search
+
+        search.update(kbase, standards=changed.get("standard", ()), products=changed.get("product", ()),
+                      labs=changed.get("lab", ()))
+    except Exception:  # noqa: BLE001 - `kb reindex` / ensure_index() catch up
+        pass

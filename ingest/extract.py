@@ -50,6 +50,7 @@ _DOC_HEADINGS = ("tieuchuanquocgia", "tieuchuancoso", "tieuchuanvietnam", "tieuc
                  "quychuankythuatquocgia", "quychuanxaydungvietnam")
 # Titles that name a document *about* a standard (memo, decision, letter), not a standard.
 _OTHER_GENRES = ("thuyetminh", "totrinh", "congvan", "quyetdinh", "baocao", "thongtu", "huongdan")
+_LETTERHEAD_WORDS = {"cong", "ubnd", "uy", "so", "cuc", "tong", "bo", "vien", "truong", "trung"}
 COVER_LINES = 12  # a cover's designation sits near the top of one of the first pages
 _LETTERHEAD = ("congty", "conghoa", "doclap", "bo", "cuc", "so", "ubnd", "uyban", "vien", "tongcuc",
                "truong", "trungtam")
@@ -91,7 +92,7 @@ def _code_only_line(text: str) -> codes.Designation | None:
     rest = squash(prepared[:start] + " " + prepared[end:]).strip(":.,-–")
     rest = rest.replace(":", "")
     allowed_rest = ("", "so", "tieuchuancososo", d.doc_type.lower())
-    if rest in allowed_rest or any(rest.startswith(h) for h in _DOC_HEADINGS) or rest in {
+    if rest in allowed_rest or rest in _DOC_HEADINGS or rest in {
         t.lower() + h for t in _OWN_TYPES for h in _DOC_HEADINGS
     }:
         return d
@@ -241,8 +242,12 @@ def _first_upper_block(doc: _Doc) -> tuple[list[str], int] | None:
                 continue
             if block:
                 words = " ".join(block).split()
+                whole = squash(" ".join(block))
+                first_word = fold(block[0].split()[0])
+                letterhead = "conghoa" in whole or "doclap" in whole or (
+                    first_word in _LETTERHEAD_WORDS and len(words) <= 9
+                )
                 head = squash(block[0])
-                letterhead = any(head.startswith(w) for w in _LETTERHEAD) and len(block[0].split()) <= 9
                 if len(words) >= 3 and not letterhead and not any(head.startswith(h) for h in _DOC_HEADINGS):
                     return block, p
                 block = []
@@ -254,8 +259,7 @@ def _body_title(doc: _Doc, code: codes.Designation | None, title_vi: str) -> tup
     folded_title = fold(title_vi)
     for p, lines in enumerate(doc.raw, start=1):
         for i, text in enumerate(lines):
-            sq = squash(text)
-            if not any(h in sq for h in _DOC_HEADINGS) or p == 1 and i < 3 and len(doc.raw) > 1 and not _has_body(lines):
+            if not _is_doc_heading(text) or p == 1 and i < 3 and len(doc.raw) > 1 and not _has_body(lines):
                 continue
             picked: list[str] = []
             for nxt in lines[i + 1:i + 8]:
@@ -269,6 +273,11 @@ def _body_title(doc: _Doc, code: codes.Designation | None, title_vi: str) -> tup
                 if fold(candidate) == folded_title or fold(candidate)[:20] == folded_title[:20]:
                     return candidate, p
     return None
+
+
+def _is_doc_heading(text: str) -> bool:
+    sq = re.sub(r"^(?:tcvn|tccs|qcvn|tcxdvn|qcxdvn)", "", squash(text))
+    return sq.startswith(_DOC_HEADINGS)
 
 
 def _has_body(lines: list[str]) -> bool:
@@ -415,36 +424,82 @@ def _is_list_item(lines: list[Line], k: int, num: int) -> bool:
     return False
 
 
+_ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV", "XV",
+          "XVI", "XVII", "XVIII", "XIX", "XX")
+
+
+def _follows_unaccepted(lines: list[Line], k: int, previous: int, dot: str, accepted_at: int) -> bool:
+    """True when one of the 6 lines above is numbered ``previous`` in the same style but is not the
+    heading accepted for that number: the candidate is the next row of a numbered table or list."""
+    for j in range(max(0, k - 6), k):
+        m = _HEADING.match(lines[j].text)
+        if m and int(m["num"]) == previous and m["dot"] == dot and j != accepted_at:
+            return True
+    return False
+
+
+def _chapters(lines: list[Line]) -> list[tuple[int, str]]:
+    """``CHƯƠNG I. ...``, ``CHƯƠNG II. ...`` in sequence (a wrapped upper-case title is joined)."""
+    out: list[tuple[int, str]] = []
+    for k, line in enumerate(lines):
+        m = _CHAPTER.match(line.text)
+        if not m or TOC_LINE.search(line.text) or len(out) >= len(_ROMAN) or m["num"] != _ROMAN[len(out)]:
+            continue
+        title = line.text
+        nxt = lines[k + 1].text if k + 1 < len(lines) else ""
+        if nxt and is_upper_line(nxt) and not _CHAPTER.match(nxt) and not _SUBNUM.match(nxt) and len(nxt) < 80:
+            title += " " + nxt
+        out.append((k, clean(title)))
+    return out
+
+
 def _sections(doc: _Doc) -> tuple[list[str], int | None, list[tuple[int, int]]]:
     """Top-level headings in numbering order; also their body-line indexes (number, index)."""
     lines = doc.body
-    chapters = [(k, ln) for k, ln in enumerate(lines) if _CHAPTER.match(ln.text) and not TOC_LINE.search(ln.text)]
+    chapters = _chapters(lines)
     if len(chapters) >= 2:
-        return [clean(ln.text) for _, ln in chapters], chapters[0][1].page, [(i + 1, k) for i, (k, _) in enumerate(chapters)]
+        return [title for _, title in chapters], lines[chapters[0][0]].page, [
+            (i + 1, k) for i, (k, _) in enumerate(chapters)
+        ]
     found: list[str] = []
     where: list[tuple[int, int]] = []
     expected, style, page = 1, None, None
+    colon_ok = False
     for k, line in enumerate(lines):
         text = line.text
         m = _HEADING.match(text)
-        if not m or TOC_LINE.search(text) or int(m["num"]) != expected:
+        if m and int(m["num"]) != expected:
+            m = None
+        if m is None and found and not TOC_LINE.search(text):
+            # pdfium sometimes glues a heading to the end of the paragraph above it
+            m = re.search(rf"(?<=[.;:])\s+(?P<num>{expected})(?P<dot>\.?)\s+(?P<title>[A-ZĐÀ-Ỹ][^.;:]{{2,100}})$", text)
+            if m:
+                text = text[m.start("num"):]
+        if not m or TOC_LINE.search(text):
             continue
         if style is not None and m["dot"] != style:
             continue
         title = m["title"].strip()
+        if title.endswith(":") and found and not colon_ok:
+            continue  # a numbered table row or list item ("7. Công trình liên lạc, ăng ten:")
         if len(title) > 150 or title.endswith((";", ",")) or _is_list_item(lines, k, expected):
             continue
-        if len(title.split()) > 14 and title.endswith("."):
-            continue  # a numbered sentence in running text
+        if ";" in title or (len(title.split()) > 6 and title.endswith(".")):
+            continue  # a numbered sentence or list item in running text
         if re.search(rf"\s{expected + 1}\s+[A-ZĐÀ-Ỹ]", title):
             continue  # a figure legend run on one line: "5 Mẫu thử 6 Buồng đặt mẫu ..."
+        if codes.parse(title.split(",")[0]) or list(codes.iter_matches(title[:30]))[:1] and \
+                next(codes.iter_matches(title))[0] == 0:
+            continue  # a catalogue row "1 TCVN 9398:2012 Công tác trắc địa ..."
+        if found and _follows_unaccepted(lines, k, expected - 1, m["dot"], where[-1][1]):
+            continue  # a numbered table row right after its sibling row
         heading = clean(text)
         if _DANGLING.search(heading) and k + 1 < len(lines):
             nxt = lines[k + 1].text
             if not _HEADING.match(nxt) and not _SUBNUM.match(nxt) and len(nxt) < 80:
                 heading = clean(heading + " " + nxt)
         if style is None:
-            style, page = m["dot"], line.page
+            style, page, colon_ok = m["dot"], line.page, title.endswith(":")
         found.append(heading)
         where.append((expected, k))
         expected += 1
@@ -513,6 +568,7 @@ def _clause(doc: _Doc, head: re.Pattern, limit: int = 120) -> tuple[list[Line], 
 
 def _first_sentence(text: str) -> str | None:
     text = clean(re.sub(r"^\d+(?:\.\d+)+\s+", "", text.strip()))
+    text = re.split(r"\s(?=\d+(?:\.\d+)+\s)", text, maxsplit=1)[0]  # stop at the next sub-clause
     if not text:
         return None
     m = re.search(r"(?<=[.!?])\s+(?=[A-ZĐÀ-Ỹ])", text)
@@ -623,7 +679,10 @@ def extract_fields(pages: list[str]) -> dict:
     if fw is None and code is not None:
         # No heading: the statements still name the document, e.g. "QCXDVN 01: 2008/BXD do ... ban hành"
         texts = [ln for ln in doc.body if ln.page <= 4]
-        own = [ln for ln in texts if code.key in {d.key for d in codes.find_all(_code_text(ln.text))}]
+        own = [
+            ln for ln in texts
+            if not _code_only_line(ln.text) and code.key in {d.key for d in codes.find_all(_code_text(ln.text))}
+        ]
         if own:
             start = texts.index(own[0])
             fw = ("\n".join(ln.text for ln in texts[start:start + 12]), own[0].page, "statement naming the designation")

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from kb.errors import Conflict
 from kb.search import _index
 from kb.search._query import FACETS, run
 from kb.search._results import Hit, SearchResults
@@ -52,8 +53,14 @@ def reindex(kbase) -> dict[str, Any]:
 def update(kbase, *, standards: Iterable[int] = (), products: Iterable[int] = (), labs: Iterable[int] = ()) -> None:
     """Re-index these records after a change; ids no longer in the database are removed from the index."""
     ids = {"standard": set(standards), "product": set(products), "lab": set(labs)}
-    if any(ids.values()):
+    if not any(ids.values()):
+        return
+    try:
         _index.apply_changes(kbase, ids)
+    except Conflict as exc:
+        # The database change is committed; the index stamp was not advanced, so the next
+        # ensure_index (searches run it every few seconds) catches up with it.
+        log.warning("search index busy, update deferred: %s", exc)
 
 
 def ensure_index(kbase) -> None:

@@ -317,10 +317,8 @@ class _Handle:
             self._close()
 
     def _close(self) -> None:
-        for s in self.searchers.values():
-            s.close()
-        if self.ix is not None:
-            self.ix.close()
+        # Forget, do not close: another thread may be in the middle of a search with its searcher;
+        # CPython closes the files when the last reference goes.
         self.gen = self.ix = None
         self.searchers = {}
         self.cache = {}
@@ -363,6 +361,8 @@ def searcher_for(kbase):
         if s is None:
             s = h.searchers[tid] = h.ix.searcher()
         elif not s.up_to_date():
-            s = h.searchers[tid] = s.refresh()
+            # a fresh searcher rather than refresh(): whoosh's refresh fails on an empty reader
+            s.close()  # this thread's own, not in use elsewhere
+            s = h.searchers[tid] = h.ix.searcher()
             h.cache.pop("vocab", None)
         return s, h.cache

@@ -103,10 +103,18 @@ class _Vocab:
             return []
         maxdist = 1 if len(word) <= 5 else 2
         found: dict[str, int] = {}
-        for f in ("title_f", "text_f", "title_en"):
+        fields = ("title_f", "text_f", "title_en")
+        for f in fields:
             for t in self.reader.terms_within(f, word, maxdist, prefix=1):
                 if t != word:
                     found[t] = found.get(t, 0) + self.reader.doc_frequency(f, t)
+        # whoosh's automaton counts a swap of two letters as two edits; typists make it as one
+        for i in range(len(word) - 1):
+            t = word[:i] + word[i + 1] + word[i] + word[i + 2:]
+            if t != word and t not in found:
+                n = sum(self.reader.doc_frequency(f, t) for f in fields)
+                if n:
+                    found[t] = n
         # closer first, then the more common word
         return sorted(found.items(), key=lambda kv: (_distance(word, kv[0]), -kv[1]))
 
@@ -127,14 +135,14 @@ class _Vocab:
 
 
 def _distance(a: str, b: str) -> int:
-    # small strings only: plain dynamic programming is fine
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
+    """Edit distance counting a swap of neighbours as one edit (optimal string alignment); short words only."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[-1][-1]
 
 
 def _text_query(exact: list[str], folded: list[str], expansions: dict[int, list[str]], strict: bool,
@@ -196,25 +204,45 @@ def _designation_candidates(searcher, ds: list[codes.Designation], allow) -> dic
         intl = d.doc_type not in _NATIONAL
         key, series = d.key, d.series_key
         if d.year:
-            for n in docs_for("code_key", key):
-                add(n, 0.1 + bias)
-            for n in docs_for("replaced_key", key):
+            # A replaced edition leads to the one that replaced it (newest first), then to itself.
+            replacing = docs_for("replaced_key", key)
+            for n in replacing:
                 add(n, 0.5 + bias, _replaced_note(searcher, n, key))
-                _follow_replacements(searcher, n, add, 0.6 + bias, d.format())
+                _follow_replacements(searcher, n, add, 0.5 + bias, d.format())
+            for n in docs_for("code_key", key):
+                add(n, (0.7 if replacing else 0.1) + bias)
             for n in docs_for("equiv_key", key):
-                add(n, (0.0 if intl else 1.0) + bias, _equivalent_note(searcher, n, key))
+                add(n, (0.0 if intl else 1.0) + bias + _adoption_rank(searcher, n, key, False),
+                    _equivalent_note(searcher, n, key))
             for n in docs_for("code_series", series):
                 add(n, 2.0 + bias)
         else:
             for n in docs_for("code_series", series):
                 add(n, 0.2 + bias)
             for n in docs_for("equiv_series", series):
-                add(n, (0.0 if intl else 1.0) + bias, _equivalent_note(searcher, n, series, by_series=True))
+                add(n, (0.0 if intl else 1.0) + bias + _adoption_rank(searcher, n, series, True),
+                    _equivalent_note(searcher, n, series, by_series=True))
             for n in docs_for("replaced_series", series):
                 add(n, 1.5 + bias, _replaced_note(searcher, n, series, by_series=True))
         for n in docs_for("method_series", series):
             add(n, 3.0 + bias)
     return out
+
+
+_QUALIFIER_RANK = {"IDT": 0.0, "MOD": 0.02, "NEQ": 0.04}
+
+
+def _adoption_rank(searcher, docnum: int, key: str, by_series: bool) -> float:
+    """Among standards equivalent to an international code: a national standard that adopts it identically
+    first, one that only refers to it last; an in-force edition before a replaced one."""
+    f = searcher.stored_fields(docnum)
+    r = _rel(searcher, docnum, "equivalent", key, by_series)
+    rank = _QUALIFIER_RANK.get((r[5] or "").upper(), 0.06) if r else 0.01
+    if f.get("doc_type") not in ("TCVN", "QCVN"):
+        rank += 0.03
+    if f.get("status") not in ("in_force", None):
+        rank += 0.005
+    return rank
 
 
 def _follow_replacements(searcher, docnum: int, add, tier: float, asked: str, hops: int = 5) -> None:
@@ -301,8 +329,12 @@ def highlight(text: str, words: set[str], width: int = 220) -> str:
 
 
 def _snippet(searcher, fields: dict, words: set[str], title: str) -> str:
+    """The first of scope/description, title, secondary text that shows a query word; else the best page."""
     src = fields.get("snippet_src") or ""
-    if words and not _mentions(src, words) and not _mentions(title, words) and fields.get("kind") == "standard":
+    for text in (src, title, fields.get("text") or ""):
+        if words and _mentions(text, words):
+            return highlight(text, words)
+    if words and fields.get("kind") == "standard":
         page_q = Q.And([Q.Term("parent", fields["key"]), Q.Or([Q.Term("page_f", w) for w in words])])
         res = searcher.search(page_q, limit=1)
         if len(res):
@@ -365,18 +397,15 @@ def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filt
         words.update(alts)
     if exact:
         # Strict (every word) first; relaxed (any word) only when strict finds nothing.
-        for strict in (True, False):
+        # Strict (every word) first; relaxed (most words) only when strict finds nothing and the
+        # query did not already name a designation.
+        for strict in (True, False) if not cands else (True,):
             owners: dict = {}
             tq = _text_query(exact, folded, expansions, strict, owners)
             results = searcher.search(tq, limit=WINDOW, filter=filt, terms=True)
             if results.scored_length():
                 break
-        text_total_docs = set(results.docs()) if results.scored_length() else set()
-        if results.scored_length():
-            # every match, for the total and the facets (cheap: no scoring)
-            text_total_docs = set(searcher.docs_for_query(tq))
-            if allowed is not None:
-                text_total_docs &= allowed
+        need = len(exact) if strict else max(1, (len(exact) + 1) // 2)
         for hit in results:
             st = hit.get("status")
             factor = 1.0 if (names_edition or not st) else _STATUS_FACTOR.get(st, 0.85)
@@ -384,17 +413,23 @@ def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filt
             for field, word in hit.matched_terms():
                 covered |= owners.get((field, word.decode("utf-8") if isinstance(word, bytes) else word), set())
             pairs = sum(1 for c in covered if isinstance(c, tuple))
-            if not strict:  # relaxed: a document matching more of the words comes first
-                factor *= ((len(covered) - pairs) / len(exact)) ** 2
+            words_hit = len(covered) - pairs
+            if not strict:  # relaxed: most of the words must be there, and more is better
+                if words_hit < need:
+                    continue
+                factor *= (words_hit / len(exact)) ** 2
             if len(exact) > 1:  # words side by side as typed: the phrase-proximity boost
                 factor *= 1.0 + _PHRASE_BONUS * pairs / (len(exact) - 1)
             text_hits.append(_Cand(hit.docnum, 9.0, hit.score * factor))
+        if strict and text_hits:
+            # every match, for the total and the facets (cheap: no scoring)
+            text_total_docs = set(searcher.docs_for_query(tq))
+            if allowed is not None:
+                text_total_docs &= allowed
+        else:
+            text_total_docs = {c.docnum for c in text_hits}
 
     # merge: designation tiers first (in-force before others within a tier), then text by score
-    text_score = {c.docnum: c.score for c in text_hits}
-    top = max(text_score.values(), default=1.0) or 1.0
-    for c in cands.values():
-        c.score = top * (2.0 - c.tier / 10.0) + text_score.get(c.docnum, 0.0) / 100.0
     text_hits.sort(key=lambda c: -c.score)
     merged = list(cands.values()) + [c for c in text_hits if c.docnum not in cands]
 
@@ -404,6 +439,11 @@ def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filt
         return (int(c.tier), in_force_first, c.tier, -c.score)
 
     merged.sort(key=sort_key)
+    # Scores shown follow the order: named designations sit above every text match.
+    top = max((c.score for c in text_hits), default=0.0)
+    named = [c for c in merged if c.tier < 9]
+    for i, c in enumerate(named):
+        c.score = (top + 10.0) * (1.0 + 0.5 * (len(named) - i) / len(named))
     all_docs = text_total_docs | set(cands)
     res.total = len(all_docs)
     res.facets = _facets(searcher, all_docs)

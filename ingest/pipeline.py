@@ -15,10 +15,12 @@ from __future__ import annotations
 import hashlib
 import multiprocessing as mp
 import os
+import re
 import shutil
 import signal
 import tempfile
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -38,7 +40,8 @@ from kb import audit, codes
 from kb import standards as kb_standards
 from kb.errors import IngestError, KBError
 from kb.models import (
-    Criterion, Document, DocumentPage, IngestFile, IngestRun, IngestStatus, RelationType, Standard, utcnow,
+    Criterion, Document, DocumentPage, IngestFile, IngestRun, IngestStatus, RelationType, Standard,
+    StandardRelation, StandardStatus, utcnow,
 )
 from kb.text import clean, sentence_case
 
@@ -48,6 +51,10 @@ MAX_PAGES = 5000
 MAX_PAGE_CHARS = 200_000
 #: Address space a worker may add to what it inherits (pdfium allocations of a stream bomb fail here).
 WORKER_MEMORY_MB = 2048
+#: A compressed stream this big is test-inflated before pdfium sees it ...
+BOMB_STREAM_MIN_BYTES = 512 * 1024
+#: ... and the file is refused when that much of it inflates past this size.
+BOMB_INFLATED_MB = 256
 #: OCR gets this many times the per-file limit.
 OCR_TIME_FACTOR = 10
 
@@ -127,10 +134,42 @@ def _page_count(path: Path) -> int | None:
         doc.close()
 
 
+_STREAM = re.compile(rb"stream\r?\n")
+
+
+def check_streams(path: Path) -> None:
+    """Refuse a decompression bomb before pdfium inflates it.
+
+    Deflate cannot shrink data more than ~1000:1, so only streams of at least ``BOMB_STREAM_MIN_BYTES``
+    can inflate to hundreds of megabytes; their first chunk is inflated with an output cap.
+    """
+    data = path.read_bytes()
+    cap = BOMB_INFLATED_MB * 1024 * 1024
+    pos = 0
+    while True:
+        m = _STREAM.search(data, pos)
+        if m is None:
+            return
+        end = data.find(b"endstream", m.end())
+        if end < 0:
+            return
+        pos = end + 9
+        if end - m.end() < BOMB_STREAM_MIN_BYTES or b"FlateDecode" not in data[max(0, m.start() - 512):m.start()]:
+            continue
+        inflater = zlib.decompressobj()
+        try:
+            out = inflater.decompress(data[m.end():min(end, m.end() + BOMB_STREAM_MIN_BYTES)], cap)
+        except zlib.error:
+            continue  # broken stream: pdfium reports what it can
+        if len(out) >= cap:
+            raise IngestError(f"PDF bomb: một luồng dữ liệu giải nén vượt {BOMB_INFLATED_MB} MB, bỏ qua")
+
+
 def process_file(path: Path, *, ocr: bool = False, timeout: float = 120,
                  notify: Callable[[tuple], None] | None = None) -> dict[str, Any]:
     """Everything that can be known from the file alone. Raises ``IngestError`` for unreadable files."""
     path = Path(path)
+    check_streams(path)
     claimed = _page_count(path)
     if claimed is not None and claimed > MAX_PAGES:
         raise IngestError(f"quá nhiều trang ({claimed} > {MAX_PAGES}): nghi là PDF bomb, bỏ qua")
@@ -253,20 +292,24 @@ def _run_pool(jobs: list[_Job], workers: int, timeout: float, ocr: bool,
     ctx = _context()
     pending = deque(jobs)
     running: dict[Any, _Job] = {}
+    def refill() -> None:
+        while pending and len(running) < workers:
+            job = pending.popleft()
+            reader, writer = ctx.Pipe(duplex=False)
+            job.proc = ctx.Process(target=_child, args=(writer, str(job.path), ocr, timeout), daemon=True)
+            job.started = time.monotonic()
+            job.deadline = job.started + timeout
+            job.proc.start()
+            writer.close()
+            job.conn = reader
+            running[reader] = job
+
     try:
         while pending or running:
-            while pending and len(running) < workers:
-                job = pending.popleft()
-                reader, writer = ctx.Pipe(duplex=False)
-                job.proc = ctx.Process(target=_child, args=(writer, str(job.path), ocr, timeout), daemon=True)
-                job.started = time.monotonic()
-                job.deadline = job.started + timeout
-                job.proc.start()
-                writer.close()
-                job.conn = reader
-                running[reader] = job
+            refill()
             soonest = min(j.deadline for j in running.values())
             ready = wait_ready(list(running), timeout=max(0.0, soonest - time.monotonic()))
+            finished: list[tuple[_Job, dict[str, Any]]] = []
             for conn in ready:
                 job = running[conn]
                 try:
@@ -274,27 +317,27 @@ def _run_pool(jobs: list[_Job], workers: int, timeout: float, ocr: bool,
                 except (EOFError, OSError, ValueError, TypeError):
                     kind, payload = "result", None
                 if kind == "extend":
-                    job.deadline = time.monotonic() + float(payload[1] if isinstance(payload, tuple) else payload)
+                    job.deadline = time.monotonic() + float(payload)
                     continue
                 del running[conn]
                 conn.close()
+                job.proc.join(timeout=5)
                 if payload is None:
-                    job.proc.join(timeout=5)
-                    code = job.proc.exitcode
-                    payload = {"ok": False, "error": f"tiến trình đọc tệp dừng đột ngột (mã thoát {code}); "
+                    payload = {"ok": False, "error": f"tiến trình đọc tệp dừng đột ngột (mã thoát {job.proc.exitcode}); "
                                                      "tệp có thể hỏng hoặc là PDF bomb"}
-                else:
-                    job.proc.join(timeout=5)
-                    if job.proc.is_alive():
-                        _kill(job)
-                handle(job, payload)
+                elif job.proc.is_alive():
+                    _kill(job)
+                finished.append((job, payload))
             now = time.monotonic()
             for conn, job in list(running.items()):
                 if now >= job.deadline:
                     del running[conn]
                     _kill(job)
                     conn.close()
-                    handle(job, {"ok": False, "error": f"quá thời gian xử lý cho một tệp ({timeout:g} s): bỏ qua"})
+                    finished.append((job, {"ok": False, "error": f"quá thời gian xử lý cho một tệp ({timeout:g} s): bỏ qua"}))
+            refill()  # keep the workers busy while this process stores what came back
+            for job, payload in finished:
+                handle(job, payload)
     finally:
         for job in running.values():
             _kill(job)
@@ -436,25 +479,56 @@ def _store_lab(session: Session, data: dict[str, Any], actor: str) -> tuple[int 
 
 
 def _store_catalogue(session: Session, data: dict[str, Any], doc: Document, actor: str) -> set[int]:
-    """A standard record per listed designation; fields known from a real document are not overwritten."""
+    """A standard record per listed designation; fields known from a real document are not overwritten.
+
+    A catalogue lists hundreds of codes, so new records are inserted in one flush (with their audit
+    events) instead of one ``upsert_standard`` round trip each; known codes still go through it.
+    """
     cat = data.get("catalogue") or {}
-    ids: set[int] = set()
     title = cat.get("title") or doc.title
+    wanted: dict[str, tuple[codes.Designation, dict[str, Any], dict[str, Any]]] = {}
     for e in cat.get("entries") or []:
-        primary = e.get("codes") or []
-        for c in primary:
-            existing = kb_standards.get_standard(session, c["code"])
-            if existing is not None and existing.code_key != codes.parse(c["code"]).key:
-                existing = None  # an undated lookup found another edition: this one is new
-            values = {} if (existing is not None and existing.title_vi) else {"title_vi": c["title"]}
+        for c in e.get("codes") or []:
+            d = codes.parse(c["code"])
+            if d is None or d.key in wanted:
+                continue
             extra = {"catalogue": {"document_id": doc.id, "title": title, "section": e.get("section"),
                                    "section_title": e.get("section_title"), "stt": e.get("stt"),
                                    "code_as_printed": e.get("code_raw"), "page": e.get("page")}}
-            prov = {"title_vi": {"page": e.get("page"), "method": "catalogue"}} if values else None
-            std, _ = kb_standards.upsert_standard(session, c["code"], values, actor=actor, source="ingest",
+            wanted[d.key] = (d, {"title_vi": c["title"], "page": e.get("page")}, extra)
+    keys = list(wanted)
+    existing: dict[str, Standard] = {}
+    replaced: set[str] = set()
+    for i in range(0, len(keys), 500):
+        chunk = keys[i:i + 500]
+        existing.update((s.code_key, s) for s in session.exec(select(Standard).where(Standard.code_key.in_(chunk))))
+        replaced.update(session.exec(select(StandardRelation.to_key).where(
+            StandardRelation.to_key.in_(chunk), StandardRelation.relation == RelationType.replaces)))
+    ids: set[int] = set()
+    created: list[Standard] = []
+    for key, (d, info, extra) in wanted.items():
+        std = existing.get(key)
+        if std is not None:
+            values = {} if std.title_vi else {"title_vi": info["title_vi"]}
+            prov = {"title_vi": {"page": info["page"], "method": "catalogue"}} if values else None
+            std, _ = kb_standards.upsert_standard(session, d.format(), values, actor=actor, source="ingest",
                                                   provenance=prov, extra=extra)
             ids.add(std.id)
-        eqs = e.get("equivalents") or []
+            continue
+        std = Standard(**kb_standards.identity_fields(d), title_vi=clean(info["title_vi"]) or None,
+                       mandatory=d.doc_type in kb_standards.MANDATORY_TYPES,
+                       status=StandardStatus.replaced if key in replaced else StandardStatus.unknown,
+                       provenance={"title_vi": {"page": info["page"], "method": "catalogue", "verified": False}},
+                       extra=extra)
+        created.append(std)
+    session.add_all(created)
+    session.flush()
+    for std in created:
+        ids.add(std.id)
+        audit.record(session, actor=actor, action="ingest", entity="standard", entity_id=std.id,
+                     after=audit.snapshot(std), summary=f"Tạo {std.code} từ danh mục")
+    for e in cat.get("entries") or []:
+        primary, eqs = e.get("codes") or [], e.get("equivalents") or []
         if primary and eqs:
             pairs = zip(primary, eqs) if len(primary) == len(eqs) else ((p, q) for p in primary[:1] for q in eqs)
             for p, q in pairs:
@@ -540,20 +614,19 @@ def _unchanged(kbase, doc: Document, path: Path) -> dict[str, Any]:
 
 
 def _update_search(kbase, changed: dict[str, set[int]]) -> None:
-    """Tell the search index what changed, if the search package offers a hook (it also resyncs itself)."""
+    """Tell the search index what the batch changed, once (the index also resyncs by itself)."""
     if not any(changed.values()):
         return
     try:
-        import kb.search as search
+        from kb import search
     except ImportError:
         return
-    hook = getattr(search, "index_changes", None) or getattr(search, "update", None) \
-        or getattr(search, "apply_changes", None)
+    hook = getattr(search, "update", None)
     if hook is None:
         return
     try:
-        hook(kbase, {k: set(v) for k, v in changed.items() if v})
-    except Exception:  # noqa: BLE001 - the index is a cache; `kb reindex` / ensure() catch up
+        hook(kbase, standards=sorted(changed.get("standard", ())), labs=sorted(changed.get("lab", ())))
+    except Exception:  # noqa: BLE001 - the index is a cache; `kb reindex` / ensure_index() catch up
         pass
 
 
@@ -580,6 +653,7 @@ def ingest_paths(kbase, paths: list[Path], *, ocr: bool = False, actor: str = "c
             progress(out)
 
     jobs: list[_Job] = []
+    batch_changes: dict[str, set[int]] = {}
     by_sha: dict[str, int] = {}
     max_bytes = settings.max_file_mb * 1024 * 1024
     try:
@@ -629,13 +703,16 @@ def ingest_paths(kbase, paths: list[Path], *, ocr: bool = False, actor: str = "c
                 _record_failure(kbase, run_id, job.path, job.sha256, msg, seconds)
                 finish(job.index, empty_result(job.path, "failed", msg))
                 return
-            _update_search(kbase, changed)
+            for k, v in changed.items():
+                batch_changes.setdefault(k, set()).update(v)
             finish(job.index, out)
 
         if jobs:
             n = workers or settings.ingest_workers or os.cpu_count() or 1
             _run_pool(jobs, max(1, min(n, len(jobs))), float(settings.ingest_timeout), ocr, handle)
     finally:
+        # One index update per batch: a whoosh commit per file would cost more than the parsing.
+        _update_search(kbase, batch_changes)
         try:
             with kbase.session() as session:
                 run = session.get(IngestRun, run_id)

@@ -137,13 +137,15 @@ def page_rows(page: Any, words: list[Word] | None = None) -> list[Row]:
             vedges.append((right, y_top, y_bottom))
         if h < 2.5 and w > 10:
             ys.append((y_top + y_bottom) / 2)
+        elif h > 5 and w > 10 and _stroked_only(obj):
+            ys.extend((y_top, y_bottom))  # a cell drawn as an outlined rectangle (fpdf2, Word export)
     rules = [y for y, _ in _cluster(ys, 2.0)]
     if len(rules) < 2:
         return []
     words = words if words is not None else page_words(page)
     rows: list[Row] = []
     for y0, y1 in zip(rules, rules[1:]):
-        edges = [x for x, n in _cluster((x for x, t, b in vedges if t < y1 - 1 and b > y0 + 1), 8.0) if n >= 2]
+        edges = [x for x, _ in _cluster((x for x, t, b in vedges if t < y1 - 1 and b > y0 + 1), 8.0)]
         if len(edges) < 2:
             continue
         inside = [w for w in words if y0 < w.yc < y1 and edges[0] - 2 < w.xc < edges[-1] + 2]
@@ -156,6 +158,18 @@ def page_rows(page: Any, words: list[Word] | None = None) -> list[Row]:
             per_col[i].append(w)
         rows.append(Row(top=y0, bottom=y1, cells=[join_cell(_lines_text(ws)) for ws in per_col], edges=edges))
     return rows
+
+
+def _stroked_only(obj: Any) -> bool:
+    """An outline (stroke, no fill): its edges are rules. Filled boxes are shading, which may be per line."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    fill, stroke = ctypes.c_int(), ctypes.c_int()
+    if not pdfium_c.FPDFPath_GetDrawMode(obj.raw, ctypes.byref(fill), ctypes.byref(stroke)):
+        return False
+    return bool(stroke.value) and fill.value == 0
 
 
 def _lines_text(words: list[Word]) -> list[str]:

@@ -1,0 +1,105 @@
+"""The web app factory: settings in, a FastAPI app out. No module-level engine or index."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date
+from pathlib import Path
+
+import html
+import re
+
+import jinja2
+from markupsafe import Markup, escape
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from kb.config import Settings
+from kb.core import KnowledgeBase
+from kb.models import STATUS_LABELS_VI
+from kb.queries import standard_url
+from web import errors
+from web.routes import api, browse, coverage, labs, products, search, standards
+
+HERE = Path(__file__).resolve().parent
+SITE_NAME = "Tra cứu tiêu chuẩn, quy chuẩn – Bắc Ninh"
+
+
+def _date_vi(value: str | date | None) -> str:
+    """``2026-03-01`` → ``01/03/2026`` (the way dates are written in Vietnam)."""
+    if not value:
+        return ""
+    d = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    return d.strftime("%d/%m/%Y")
+
+
+_MARK = re.compile(r"(</?mark>)")
+QUALIFIER_LABELS_VI = {
+    "IDT": "tương đương hoàn toàn (IDT)",
+    "MOD": "có sửa đổi (MOD)",
+    "NEQ": "không tương đương (NEQ)",
+    "reference": "tham khảo",
+    "dated": "viện dẫn có năm",
+    "undated": "viện dẫn không năm (áp dụng phiên bản mới nhất)",
+}
+
+
+def _snippet(value: str | None) -> Markup:
+    """Search snippets carry <mark> around matches: keep only those tags, escape everything else.
+
+    Unescaping first makes this correct whether or not the producer escaped the text already.
+    """
+    out = []
+    for part in _MARK.split(value or ""):
+        out.append(part if part in ("<mark>", "</mark>") else str(escape(html.unescape(part))))
+    return Markup("".join(out))
+
+
+def make_templates() -> Jinja2Templates:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,  # every template, whatever its name: extracted text is untrusted
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.ChainableUndefined,
+    )
+    env.filters["date_vi"] = _date_vi
+    env.filters["snippet"] = _snippet
+    env.globals["status_labels"] = STATUS_LABELS_VI
+    env.globals["qualifier_labels"] = QUALIFIER_LABELS_VI
+    env.globals["standard_url"] = standard_url
+    env.globals["site_name"] = SITE_NAME
+    return Jinja2Templates(env=env)
+
+
+def create_app(settings: Settings | None = None, *, kbase: KnowledgeBase | None = None) -> FastAPI:
+    """Build the app on ``settings`` (or an existing KnowledgeBase, which tests share with the app)."""
+    owned = kbase is None
+    kbase = kbase or KnowledgeBase(settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            kbase.dispose()
+
+    app = FastAPI(
+        title=SITE_NAME,
+        description="API mở: tiêu chuẩn (TCVN), quy chuẩn (QCVN), sản phẩm OCOP và chủ lực, "
+                    "phòng thí nghiệm được công nhận của tỉnh Bắc Ninh. Mọi trang HTML đều có bản JSON dưới /api/.",
+        version="1.0",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.kbase = kbase
+    app.state.settings = kbase.settings
+    app.state.templates = make_templates()
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    for module in (search, standards, products, labs, browse, coverage, api):
+        app.include_router(module.router)
+    errors.install(app)
+    return app

@@ -1,0 +1,110 @@
+"""The JSON API: the same read models as the pages (``kb.queries``), documented in /openapi.json."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from kb import queries
+from web.deps import KBDep, LabId, ProductId, SessionDep
+from web.routes.browse import Page, Stars, Text
+from web.routes.search import Filter, Kind, Limit, Q, run_search
+from web.schemas import ExportedMapping, LabDetail, ProductDetail, SearchResponse, StandardDetail
+
+router = APIRouter(prefix="/api", tags=["API"])
+
+
+@router.get("/search", response_model=SearchResponse, summary="Tìm tiêu chuẩn, sản phẩm, phòng thí nghiệm")
+def api_search(
+    kbase: KBDep,
+    q: Q = "",
+    kind: Kind | None = None,
+    limit: Limit = 10,
+    doc_type: Filter = None,
+    status: Filter = None,
+    mandatory: Filter = None,
+    district: Filter = None,
+    year: Filter = None,
+    ics: Filter = None,
+) -> dict[str, Any]:
+    """Ranked hits of every kind (or one ``kind``), with ``did_you_mean`` and facet counts.
+
+    Accents are optional (``banh phu the``), codes may be typed loosely (``tcvn3118``, ``qcvn 8 1 2011``).
+    """
+    filters = {k: v for k, v in {"doc_type": doc_type, "status": status, "mandatory": mandatory,
+                                 "district": district, "year": year, "ics": ics}.items() if v}
+    return run_search(kbase, q, kind, limit, filters)
+
+
+@router.get("/standards/{code:path}", response_model=StandardDetail, summary="Một tiêu chuẩn, quy chuẩn")
+def api_standard(code: str, session: SessionDep) -> dict[str, Any]:
+    """The standard named by ``code`` (URL-encoded, any accepted spelling) with its relations (``in_kb`` tells
+    whether the other end is known), products (approved mappings), labs (scope rows citing it as a method),
+    criteria and the provenance of each extracted field."""
+    return queries.standard_detail(session, code)
+
+
+@router.get("/products/{product_id}", response_model=ProductDetail, summary="Một sản phẩm và chuỗi tiêu chuẩn")
+def api_product(product_id: ProductId, session: SessionDep) -> dict[str, Any]:
+    """The product with its approved standards, each with the labs whose scope cites it as a test method."""
+    return queries.product_detail(session, product_id)
+
+
+@router.get("/labs/{lab_id}", response_model=LabDetail, summary="Một phòng thí nghiệm và phạm vi công nhận")
+def api_lab(lab_id: LabId, session: SessionDep, q: Annotated[str, Query(max_length=200)] = "") -> dict[str, Any]:
+    return queries.lab_detail(session, lab_id, q=q)
+
+
+@router.get("/browse", summary="Tổng quan để duyệt")
+def api_browse(session: SessionDep) -> dict[str, Any]:
+    return queries.browse_overview(session)
+
+
+@router.get("/browse/products", summary="Duyệt sản phẩm theo loại, nhóm OCOP, số sao, huyện")
+def api_browse_products(
+    session: SessionDep, kind: Text = None, group: Text = None, stars: Stars = None, district: Text = None,
+    page: Page = 1,
+) -> dict[str, Any]:
+    return queries.browse_products(session, kind=kind, group=group, stars=stars, district=district, page=page)
+
+
+@router.get("/browse/standards", summary="Duyệt tiêu chuẩn theo loại, trạng thái, ICS")
+def api_browse_standards(
+    session: SessionDep, doc_type: Text = None, status: Text = None, ics: Text = None, page: Page = 1,
+) -> dict[str, Any]:
+    return queries.browse_standards(session, doc_type=doc_type, status=status, ics=ics, page=page)
+
+
+@router.get("/coverage", summary="Độ phủ và các khoảng trống của cơ sở dữ liệu")
+def api_coverage(session: SessionDep) -> dict[str, Any]:
+    return queries.coverage(session)
+
+
+@router.get("/export/mappings.json", response_model=list[ExportedMapping],
+            summary="Dữ liệu mở: ánh xạ sản phẩm – tiêu chuẩn đã duyệt (JSON)")
+def export_mappings_json(session: SessionDep) -> list[dict[str, Any]]:
+    return queries.approved_mappings(session)
+
+
+@router.get("/export/mappings.csv", summary="Dữ liệu mở: ánh xạ sản phẩm – tiêu chuẩn đã duyệt (CSV, UTF-8)",
+            response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+def export_mappings_csv(session: SessionDep) -> Response:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=queries.EXPORT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in queries.approved_mappings(session):
+        writer.writerow({k: _csv_safe(row[k]) for k in queries.EXPORT_COLUMNS})
+    # A BOM lets spreadsheet programs read the Vietnamese text as UTF-8.
+    return Response("\ufeff" + buf.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="mappings.csv"'})
+
+
+def _csv_safe(value: Any) -> Any:
+    # Cells starting with = + - @ run as formulas in spreadsheets: defuse them (CSV injection).
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value

@@ -1,0 +1,16 @@
+"""Coverage: the gaps of the knowledge base, with charts drawn on the server (inline SVG)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from kb import queries
+from web.deps import SessionDep, render
+
+router = APIRouter(tags=["Trang web"], include_in_schema=False)
+
+
+@router.get("/coverage", response_class=HTMLResponse)
+def coverage_page(request: Request, session: SessionDep) -> Response:
+    return render(request, "coverage/index.html", {"c": queries.coverage(session)})

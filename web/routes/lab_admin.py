@@ -1,0 +1,295 @@
+"""Lab self-service: a lab's own accounts (and curators, admins) keep its profile and scope up to date.
+
+HTML under ``/lab``, JSON under ``/api/labs/{id}/scope``. The permission is in each signature
+(``LabEditor``: the lab's users, curators, admins; ``CuratorUser`` for verification).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+from sqlmodel import select
+from starlette.concurrency import run_in_threadpool
+
+from kb import audit, curation, labs
+from kb.curation import StaleEdit
+from kb.errors import BadInput, KBError
+from kb.models import Lab, LabScope, Role
+from web import auth, uploads
+from web.auth import CuratorUser, CurrentUser, LabEditor
+from web.deps import MAX_ID, LabId, get_kbase, render
+
+router = APIRouter(tags=["Phòng thí nghiệm tự quản"])
+
+RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="Mã số dòng phạm vi")]
+#: Scope files are small tables; a larger upload is a mistake or an attack.
+SCOPE_UPLOAD_MB = 5
+
+NOTICES = {
+    "saved": "Đã lưu.",
+    "added": "Đã thêm dòng phạm vi.",
+    "deleted": "Đã xóa dòng phạm vi.",
+    "verified": "Đã xác minh thông tin phòng thí nghiệm.",
+}
+
+
+class ScopeIn(BaseModel):
+    material: str | None = Field(default=None, max_length=2000)
+    test: str = Field(min_length=1, max_length=2000)
+    range: str | None = Field(default=None, max_length=500)
+    method: str | None = Field(default=None, max_length=2000)
+    accredited: bool = True
+    version: int | None = Field(default=None, ge=1, description="Phiên bản đã đọc; lệch → 409")
+
+
+def scope_json(row: LabScope) -> dict[str, Any]:
+    return {
+        "id": row.id, "lab_id": row.lab_id, "material": row.material, "test": row.test, "range": row.range,
+        "method": row.method, "accredited": row.accredited, "method_codes": row.method_codes,
+        "version": row.version, "updated_at": audit._jsonable(row.updated_at),
+    }
+
+
+def _conflict(exc: StaleEdit) -> JSONResponse:
+    return JSONResponse(exc.to_json(), status_code=409)
+
+
+# --- JSON API -------------------------------------------------------------------------------------
+
+
+@router.post("/api/labs/{lab_id}/scope", status_code=201, summary="Thêm dòng phạm vi công nhận")
+def api_scope_add(request: Request, lab_id: LabId, body: ScopeIn, user: LabEditor) -> dict[str, Any]:
+    with get_kbase(request).session() as session:
+        lab = labs.require_lab(session, lab_id)
+        row = curation.add_scope(session, lab, body.model_dump(exclude={"version"}), user.username)
+        return scope_json(row)
+
+
+@router.put("/api/labs/{lab_id}/scope/{row_id}", summary="Sửa dòng phạm vi (gửi version để tránh ghi đè)")
+def api_scope_update(request: Request, lab_id: LabId, row_id: RowId, body: ScopeIn, user: LabEditor) -> Response:
+    try:
+        with get_kbase(request).session() as session:
+            lab = labs.require_lab(session, lab_id)
+            row = curation.update_scope(session, lab, row_id, body.model_dump(exclude={"version"}), body.version,
+                                        user.username)
+            return JSONResponse(scope_json(row))
+    except StaleEdit as exc:
+        return _conflict(exc)
+
+
+@router.delete("/api/labs/{lab_id}/scope/{row_id}", status_code=204, summary="Xóa dòng phạm vi")
+def api_scope_delete(
+    request: Request, lab_id: LabId, row_id: RowId, user: LabEditor,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    try:
+        with get_kbase(request).session() as session:
+            lab = labs.require_lab(session, lab_id)
+            curation.delete_scope(session, lab, row_id, version, user.username)
+    except StaleEdit as exc:
+        return _conflict(exc)
+    return Response(status_code=204)
+
+
+@router.post("/api/labs/{lab_id}/verify", summary="Xác minh thông tin phòng thí nghiệm (cán bộ)")
+def api_verify(request: Request, lab_id: LabId, user: CuratorUser) -> dict[str, Any]:
+    with get_kbase(request).session() as session:
+        lab = curation.verify_lab(session, labs.require_lab(session, lab_id), user.username)
+        return {"id": lab.id, "verified_at": audit._jsonable(lab.verified_at), "verified_by": lab.verified_by}
+
+
+# --- HTML -----------------------------------------------------------------------------------------
+
+
+def validity(lab: Lab, today: date | None = None) -> dict[str, Any]:
+    today = today or date.today()
+    if lab.valid_until is None:
+        return {"state": "unknown", "label": "Chưa rõ hiệu lực"}
+    days = (lab.valid_until - today).days
+    if days < 0:
+        return {"state": "lapsed", "label": "Đã hết hiệu lực công nhận"}
+    if days <= 90:
+        return {"state": "expiring", "label": f"Sắp hết hiệu lực (còn {days} ngày)"}
+    return {"state": "valid", "label": "Còn hiệu lực"}
+
+
+def lab_page_context(request: Request, session, lab: Lab, **extra: Any) -> dict[str, Any]:
+    rows = labs.scope_rows(session, lab)
+    return auth.context(
+        request,
+        lab=lab,
+        rows=rows,
+        flags=curation.method_flags(session, rows),
+        changed=curation.changed_since_verification(session, lab),
+        validity=validity(lab),
+        notice=NOTICES.get(request.query_params.get("ok", "")),
+        error=None, conflict=None, report=None, edit_row=None,
+        **extra,
+    )
+
+
+def _render_lab(request: Request, lab_id: int, status: int = 200, **extra: Any) -> Response:
+    with get_kbase(request).session() as session:
+        lab = labs.require_lab(session, lab_id)
+        ctx = lab_page_context(request, session, lab, **extra)
+    return render(request, "lab/edit.html", ctx, status_code=status)
+
+
+def _back(lab_id: int, notice: str) -> RedirectResponse:
+    return RedirectResponse(f"/lab/{lab_id}?ok={notice}", status_code=303)
+
+
+@router.get("/lab", include_in_schema=False)
+def lab_home(request: Request, user: CurrentUser) -> Response:
+    if user.role == Role.lab:
+        return RedirectResponse(f"/lab/{user.lab_id}", status_code=303)
+    with get_kbase(request).session() as session:
+        all_labs = session.exec(select(Lab).order_by(Lab.name)).all()
+        items = [{"lab": lab, "changed": curation.changed_since_verification(session, lab),
+                  "validity": validity(lab)} for lab in all_labs]
+    return render(request, "lab/index.html", auth.context(request, items=items))
+
+
+@router.get("/lab/{lab_id}", include_in_schema=False)
+def lab_edit_page(request: Request, lab_id: LabId, user: LabEditor,
+                  edit: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> Response:
+    return _render_lab(request, lab_id, edit_row=edit)
+
+
+def _form_failure(request: Request, lab_id: int, exc: KBError, **extra: Any) -> Response:
+    if isinstance(exc, StaleEdit):
+        return _render_lab(request, lab_id, status=409, conflict=exc, **extra)
+    return _render_lab(request, lab_id, status=exc.status, error=exc.message, **extra)
+
+
+@router.post("/lab/{lab_id}/profile", include_in_schema=False)
+def lab_profile_submit(
+    request: Request, lab_id: LabId, user: LabEditor,
+    version: Annotated[int, Form(ge=1)],
+    name: Annotated[str, Form(max_length=300)] = "",
+    organization: Annotated[str, Form(max_length=300)] = "",
+    valid_from: Annotated[str, Form(max_length=20)] = "",
+    valid_until: Annotated[str, Form(max_length=20)] = "",
+    address: Annotated[str, Form(max_length=500)] = "",
+    district: Annotated[str, Form(max_length=100)] = "",
+    phone: Annotated[str, Form(max_length=100)] = "",
+    email: Annotated[str, Form(max_length=200)] = "",
+    website: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
+    data = {"name": name, "organization": organization, "valid_from": valid_from or None,
+            "valid_until": valid_until or None, "address": address, "district": district, "phone": phone,
+            "email": email, "website": website}
+    try:
+        with get_kbase(request).session() as session:
+            lab = labs.require_lab(session, lab_id)
+            curation.update_lab_profile(session, lab, data, version, user.username)
+    except KBError as exc:
+        return _form_failure(request, lab_id, exc)
+    return _back(lab_id, "saved")
+
+
+@router.post("/lab/{lab_id}/scope", include_in_schema=False)
+def lab_scope_add_submit(
+    request: Request, lab_id: LabId, user: LabEditor,
+    test: Annotated[str, Form(max_length=2000)] = "",
+    material: Annotated[str, Form(max_length=2000)] = "",
+    range: Annotated[str, Form(max_length=500)] = "",
+    method: Annotated[str, Form(max_length=2000)] = "",
+    accredited: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    data = {"test": test, "material": material, "range": range, "method": method, "accredited": bool(accredited)}
+    try:
+        with get_kbase(request).session() as session:
+            curation.add_scope(session, labs.require_lab(session, lab_id), data, user.username)
+    except KBError as exc:
+        return _form_failure(request, lab_id, exc)
+    return _back(lab_id, "added")
+
+
+@router.post("/lab/{lab_id}/scope/{row_id}", include_in_schema=False)
+def lab_scope_edit_submit(
+    request: Request, lab_id: LabId, row_id: RowId, user: LabEditor,
+    version: Annotated[int, Form(ge=1)],
+    test: Annotated[str, Form(max_length=2000)] = "",
+    material: Annotated[str, Form(max_length=2000)] = "",
+    range: Annotated[str, Form(max_length=500)] = "",
+    method: Annotated[str, Form(max_length=2000)] = "",
+    accredited: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    data = {"test": test, "material": material, "range": range, "method": method, "accredited": bool(accredited)}
+    try:
+        with get_kbase(request).session() as session:
+            lab = labs.require_lab(session, lab_id)
+            curation.update_scope(session, lab, row_id, data, version, user.username)
+    except KBError as exc:
+        return _form_failure(request, lab_id, exc, edit_row=row_id)
+    return _back(lab_id, "saved")
+
+
+@router.post("/lab/{lab_id}/scope/{row_id}/delete", include_in_schema=False)
+def lab_scope_delete_submit(
+    request: Request, lab_id: LabId, row_id: RowId, user: LabEditor, version: Annotated[int, Form(ge=1)],
+) -> Response:
+    try:
+        with get_kbase(request).session() as session:
+            curation.delete_scope(session, labs.require_lab(session, lab_id), row_id, version, user.username)
+    except KBError as exc:
+        return _form_failure(request, lab_id, exc)
+    return _back(lab_id, "deleted")
+
+
+@router.post("/lab/{lab_id}/verify", include_in_schema=False)
+def lab_verify_submit(request: Request, lab_id: LabId, user: CuratorUser) -> Response:
+    with get_kbase(request).session() as session:
+        curation.verify_lab(session, labs.require_lab(session, lab_id), user.username)
+    return _back(lab_id, "verified")
+
+
+def import_scope_file(kbase, lab_id: int, stored: uploads.StoredUpload, actor: str) -> dict[str, Any]:
+    """Replace the lab's scope with the file's rows, through the catalogue importer.
+
+    Every row must name this lab's accreditation: a lab account may not write another lab's scope, so a
+    file that names any other lab is refused whole, with the offending lines.
+    """
+    from ingest.importers import import_file, read_rows
+
+    with kbase.session() as session:
+        lab = labs.require_lab(session, lab_id)
+        own = lab.accreditation
+    _, rows = read_rows(stored.path, "lab-scope")
+    foreign = []
+    for line, rec in rows:
+        try:
+            acc = labs.normalize_accreditation(rec.get("accreditation"))
+        except BadInput as exc:
+            foreign.append({"line": line, "message": exc.message})
+            continue
+        if acc != own:
+            foreign.append({"line": line, "message": f"dòng ghi số công nhận {acc}, không phải {own}"})
+    if foreign:
+        return {"applied": False, "created": 0, "updated": 0, "unchanged": 0, "deleted": 0, "errors": foreign}
+    report = import_file(kbase, "lab-scope", stored.path, actor=actor).to_json()
+    report["applied"] = True
+    return report
+
+
+@router.post("/lab/{lab_id}/upload", include_in_schema=False)
+async def lab_upload_submit(request: Request, lab_id: LabId, user: LabEditor) -> Response:
+    kbase = get_kbase(request)
+    try:
+        form = await uploads.read_form(request, SCOPE_UPLOAD_MB * 1024 * 1024)
+        stored = await run_in_threadpool(
+            uploads.save_upload, form.get("file"), kbase.settings.uploads_dir / "scope", {"csv", "xlsx"},
+            SCOPE_UPLOAD_MB * 1024 * 1024)
+        try:
+            report = await run_in_threadpool(import_scope_file, kbase, lab_id, stored, user.username)
+        finally:
+            stored.path.unlink(missing_ok=True)  # the audit log keeps what changed; the file is not needed
+    except KBError as exc:
+        return await run_in_threadpool(_render_lab, request, lab_id, exc.status, error=exc.message)
+    status = 200 if report["applied"] else 400
+    return await run_in_threadpool(_render_lab, request, lab_id, status, report=report)

@@ -1,0 +1,17 @@
+"""Product pages: the chain from a product to its rules, criteria, labs and next steps."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from kb import queries
+from web.deps import ProductId, SessionDep, render
+
+router = APIRouter(tags=["Trang web"], include_in_schema=False)
+
+
+@router.get("/products/{product_id}", response_class=HTMLResponse)
+def product_page(product_id: ProductId, request: Request, session: SessionDep) -> Response:
+    data = queries.product_detail(session, product_id)
+    return render(request, "products/detail.html", {"p": data})

@@ -1,0 +1,103 @@
+"""Home and search pages: one box; a code that names one standard opens it directly."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from kb import queries
+from kb.text import clean
+from web.deps import KBDep, SessionDep, render
+
+router = APIRouter(tags=["Trang web"], include_in_schema=False)
+
+Kind = Literal["standard", "product", "lab"]
+KIND_ORDER = ("product", "standard", "lab")
+KIND_LABELS = {"product": "Sản phẩm", "standard": "Tiêu chuẩn, quy chuẩn", "lab": "Phòng thí nghiệm"}
+#: Facets a visitor can narrow by, in display order, with their Vietnamese names.
+FACET_LABELS = {"kind": "Loại", "doc_type": "Loại văn bản", "status": "Trạng thái", "mandatory": "Bắt buộc",
+                "district": "Huyện/thị xã", "year": "Năm", "ics": "ICS"}
+FACET_VALUE_LABELS = {
+    "kind": KIND_LABELS,
+    "status": {"in_force": "Còn hiệu lực", "replaced": "Đã bị thay thế", "withdrawn": "Đã hủy bỏ",
+               "draft": "Dự thảo", "unknown": "Chưa rõ"},
+    "mandatory": {"mandatory": "Bắt buộc", "voluntary": "Tự nguyện"},
+}
+Q = Annotated[str, Query(max_length=500, description="Từ khóa, tên sản phẩm hoặc ký hiệu tiêu chuẩn")]
+Limit = Annotated[int, Query(ge=1, le=100)]
+Filter = Annotated[str | None, Query(max_length=100)]
+
+
+def run_search(kbase, q: str, kind: str | None, limit: int, filters: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON shape of ``/api/search``, shared with the HTML page."""
+    from kb import search as kb_search  # whoosh loads only when somebody searches
+
+    return kb_search.search(kbase, q, kind=kind, limit=limit, filters=filters).to_json()
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, session: SessionDep) -> Response:
+    overview = queries.browse_overview(session)
+    return render(request, "search/home.html", {"overview": overview, "q": ""})
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(
+    request: Request,
+    kbase: KBDep,
+    session: SessionDep,
+    q: Q = "",
+    kind: Kind | None = None,
+    limit: Limit = 30,
+    doc_type: Filter = None,
+    status: Filter = None,
+    mandatory: Filter = None,
+    district: Filter = None,
+    year: Filter = None,
+    ics: Filter = None,
+) -> Response:
+    q = clean(q)
+    if not q:
+        return RedirectResponse("/", status_code=303)
+    filters = {k: v for k, v in {"doc_type": doc_type, "status": status, "mandatory": mandatory,
+                                 "district": district, "year": year, "ics": ics}.items() if v}
+    if not filters and kind in (None, "standard"):
+        std = queries.resolve_code_query(session, q)
+        if std is not None:
+            return RedirectResponse(queries.standard_url(std.code), status_code=303)
+    results = run_search(kbase, q, kind, limit, filters)
+    groups = []
+    for k in KIND_ORDER:
+        hits = [h for h in results["hits"] if h["kind"] == k]
+        if hits:
+            groups.append({"kind": k, "label": KIND_LABELS[k], "hits": hits})
+    active = {"kind": kind, **filters}
+    facets = []
+    for name, label in FACET_LABELS.items():
+        values = results.get("facets", {}).get(name) or {}
+        if not values or (len(values) < 2 and not active.get(name)):
+            continue  # a facet with one value narrows nothing
+        facets.append({
+            "name": name, "label": label,
+            "values": [{"value": v, "count": n, "label": FACET_VALUE_LABELS.get(name, {}).get(v, v),
+                        "active": active.get(name) == v,
+                        "url": _facet_url(q, active, name, v)} for v, n in list(values.items())[:12]],
+        })
+    ctx = {"q": q, "kind": kind, "results": results, "groups": groups, "facets": facets,
+           "active": {k: v for k, v in active.items() if v},
+           "clear_url": _facet_url(q, {}, None, None)}
+    return render(request, "search/results.html", ctx)
+
+
+def _facet_url(q: str, active: dict[str, Any], name: str | None, value: str | None) -> str:
+    from urllib.parse import urlencode
+
+    params = {"q": q, **{k: v for k, v in active.items() if v}}
+    if name is not None:
+        if params.get(name) == value:
+            params.pop(name)  # clicking an active facet clears it
+        else:
+            params[name] = value
+    return "/search?" + urlencode(params)

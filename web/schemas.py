@@ -1,0 +1,160 @@
+"""Response models of the JSON API: they document the contract in /openapi.json.
+
+Each model names the fields clients may rely on and allows extra ones, so the read models in
+``kb.queries`` can grow without the API silently dropping data.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class SearchHit(_Open):
+    kind: Literal["standard", "product", "lab"]
+    id: int
+    code: str | None = None
+    accreditation: str | None = None
+    title: str | None = None
+    status: str | None = None
+    url: str
+    score: float
+
+
+class SearchResponse(_Open):
+    query: str
+    hits: list[SearchHit]
+    did_you_mean: str | None = None
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"example": {
+        "query": "banh phu the",
+        "hits": [{"kind": "product", "id": 3, "code": None, "accreditation": None, "title": "Bánh phu thê Đình Bảng",
+                  "status": None, "url": "/products/3", "score": 12.5}],
+        "did_you_mean": None,
+    }})
+
+
+class Validity(_Open):
+    state: Literal["valid", "expiring", "lapsed", "unknown"]
+    label: str
+    days_left: int | None = None
+
+
+class LabBrief(_Open):
+    id: int
+    name: str
+    accreditation: str
+    valid_until: str | None = None
+    validity: Validity | None = None
+    url: str
+
+
+class CodeRef(_Open):
+    code: str
+    in_kb: bool
+    url: str | None = None
+    status: str | None = None
+
+
+class Relation(_Open):
+    relation: str
+    code: str
+    qualifier: str | None = None
+    in_kb: bool
+    canonical: str | None = None
+    url: str | None = None
+
+
+class Relations(_Open):
+    outgoing: list[Relation]
+    incoming: list[Relation]
+
+
+class CriterionOut(_Open):
+    name: str
+    requirement: str | None = None
+    unit: str | None = None
+    method: str | None = None
+    method_code: str | None = None
+
+
+class StandardProduct(_Open):
+    id: int
+    name: str
+    mapping_type: str
+    url: str
+
+
+class StandardDetail(_Open):
+    id: int
+    code: str
+    title: str | None = None
+    status: str
+    mandatory: bool
+    url: str
+    provenance: dict
+    relations: Relations
+    replaced_by: list[CodeRef]
+    products: list[StandardProduct]
+    labs: list[LabBrief]
+    criteria: list[CriterionOut]
+
+
+class ProductStandard(_Open):
+    code: str
+    title: str | None = None
+    mapping_type: str
+    mandatory: bool
+    status: str
+    url: str
+    labs: list[LabBrief]
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"example": {
+        "code": "QCVN 8-1:2011/BYT", "title": "Quy chuẩn kỹ thuật quốc gia đối với giới hạn ô nhiễm độc tố vi nấm "
+        "trong thực phẩm", "mapping_type": "mandatory", "mandatory": True, "status": "in_force",
+        "url": "/standards/QCVN%208-1:2011/BYT",
+        "labs": [{"id": 1, "name": "Phòng thí nghiệm mẫu", "accreditation": "VILAS 1074", "valid_until": "2027-05-01",
+                  "url": "/labs/1"}],
+    }})
+
+
+class ProductDetail(_Open):
+    id: int
+    name: str
+    kind: str
+    url: str
+    standards: list[ProductStandard]
+
+
+class ScopeRowOut(_Open):
+    id: int
+    material: str | None = None
+    test: str
+    range: str | None = None
+    method: str | None = None
+    accredited: bool
+    methods: list[CodeRef]
+
+
+class LabDetail(_Open):
+    id: int
+    name: str
+    accreditation: str
+    valid_until: str | None = None
+    validity: Validity
+    url: str
+    scope: list[ScopeRowOut]
+
+
+class ExportedMapping(_Open):
+    product_id: int
+    product: str
+    standard: str
+    type: str
+    rationale: str | None = None
+    legal_basis: str | None = None

@@ -294,6 +294,8 @@ def _standard_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
             text, qualifier = m.group(1), m.group(2)
             qualifier = "reference" if fold(qualifier) in ("reference", "tham khao") else qualifier.upper()
         edges.append((RelationType.equivalent, designation(text, "equivalent"), qualifier))
+    # An absent status must stay absent: upsert_standard then marks an edition already replaced as such.
+    fields = {k: v for k, v in fields.items() if v is not None and v != ""}
     std, outcome = standards.upsert_standard(session, d.format(), fields, actor=actor, source="import")
     for position, (rel, other, qualifier) in enumerate(edges):
         exists = session.exec(

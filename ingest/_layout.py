@@ -16,8 +16,13 @@ from kb.text import fold
 _DIGITS = re.compile(r"\d+")
 _SPACES = re.compile(r"\s+")
 _PAGE_NUMBER = re.compile(r"(?:trang\s*)?[-–]?\s*\d{1,4}\s*[-–]?(?:\s*/\s*\d{1,4})?", re.IGNORECASE)
-# A table-of-contents line: dot leaders (or ellipses) before a page number, or at the end.
-TOC_LINE = re.compile(r"(?:\.{4,}|…{2,}|(?:\. ){4,})\s*\d*\s*$")
+
+
+def is_toc_line(text: str) -> bool:
+    """A table-of-contents line: dot leaders (or ellipses) before a page number, or at the end.
+    Plain string tests, no regex: a page-long run of dots must not cost quadratic time."""
+    t = text.rstrip(" 0123456789")
+    return t.endswith(("....", "……", ". . . ."))
 
 HEAD_ZONE = 8  # lines at the top (and bottom) of a page where furniture may sit
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 
 from ingest._layout import (
-    TOC_LINE,
+    is_toc_line,
     Line,
     body_lines,
     has_vietnamese,
@@ -312,7 +312,7 @@ def _foreword(doc: _Doc) -> tuple[str, int, str] | None:
     """(text, page, method) of the foreword."""
     body = doc.body
     for k, line in enumerate(body):
-        if TOC_LINE.search(line.text) or not _FOREWORD_HEAD.match(line.text):
+        if is_toc_line(line.text) or not _FOREWORD_HEAD.match(line.text):
             continue
         out = []
         for nxt in body[k + 1:k + 60]:
@@ -411,6 +411,7 @@ _ANNEX_STATUS = re.compile(r"^\(?\s*(?P<status>(?i:quy định|qui định|tham 
 _DANGLING = re.compile(r"(?:\b(?:với|và|của|cho|trong|về|theo|đối|các|QCVN|TCVN|ISO)|[-–,])\s*$")
 _REFS_HEAD = re.compile(r"^(?:(?P<num>\d{1,2}(?:\.\d{1,2})*)\.?\s+)?(?i:tài\s+liệu|tiêu\s+chuẩn)\s+(?i:viện\s+dẫn)\s*:?$")
 _SCOPE_HEAD = re.compile(r"^(?:(?P<num>\d{1,2}(?:\.\d{1,2})*)\.?\s+)?(?i:phạm\s+vi\s+(?:áp\s+dụng|điều\s+chỉnh))\s*:?$")
+_CAPTION = re.compile(r"^(?:Hình|Bảng|Figure|Table)\s+[A-Z]?\.?\d")
 _BIBLIO = re.compile(r"^(?i:thư\s+mục(?:\s+tài\s+liệu)?(?:\s+tham\s+khảo)?)\s*$")
 
 
@@ -431,7 +432,9 @@ _ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XI
 def _follows_unaccepted(lines: list[Line], k: int, previous: int, dot: str, accepted_at: int) -> bool:
     """True when one of the 6 lines above is numbered ``previous`` in the same style but is not the
     heading accepted for that number: the candidate is the next row of a numbered table or list."""
-    for j in range(max(0, k - 6), k):
+    for j in range(k - 1, max(-1, k - 7), -1):
+        if _CAPTION.match(lines[j].text):
+            return False  # a figure/table caption closes the list above it
         m = _HEADING.match(lines[j].text)
         if m and int(m["num"]) == previous and m["dot"] == dot and j != accepted_at:
             return True
@@ -443,7 +446,7 @@ def _chapters(lines: list[Line]) -> list[tuple[int, str]]:
     out: list[tuple[int, str]] = []
     for k, line in enumerate(lines):
         m = _CHAPTER.match(line.text)
-        if not m or TOC_LINE.search(line.text) or len(out) >= len(_ROMAN) or m["num"] != _ROMAN[len(out)]:
+        if not m or is_toc_line(line.text) or len(out) >= len(_ROMAN) or m["num"] != _ROMAN[len(out)]:
             continue
         title = line.text
         nxt = lines[k + 1].text if k + 1 < len(lines) else ""
@@ -470,12 +473,12 @@ def _sections(doc: _Doc) -> tuple[list[str], int | None, list[tuple[int, int]]]:
         m = _HEADING.match(text)
         if m and int(m["num"]) != expected:
             m = None
-        if m is None and found and not TOC_LINE.search(text):
+        if m is None and found and not is_toc_line(text):
             # pdfium sometimes glues a heading to the end of the paragraph above it
             m = re.search(rf"(?<=[.;:])\s+(?P<num>{expected})(?P<dot>\.?)\s+(?P<title>[A-ZĐÀ-Ỹ][^.;:]{{2,100}})$", text)
             if m:
                 text = text[m.start("num"):]
-        if not m or TOC_LINE.search(text):
+        if not m or is_toc_line(text):
             continue
         if style is not None and m["dot"] != style:
             continue
@@ -513,7 +516,7 @@ def _annexes(doc: _Doc, start: int) -> list[dict]:
     for k in range(start, len(lines)):
         text = lines[k].text
         m = _ANNEX.match(text)
-        if not m or TOC_LINE.search(text):
+        if not m or is_toc_line(text):
             continue
         rest = m["rest"].strip()
         status, title = None, None
@@ -545,7 +548,7 @@ def _clause(doc: _Doc, head: re.Pattern, limit: int = 120) -> tuple[list[Line], 
     lines = doc.body
     for k, line in enumerate(lines):
         m = head.match(line.text)
-        if not m or TOC_LINE.search(line.text):
+        if not m or is_toc_line(line.text):
             continue
         prefix = tuple((m["num"] or "").split(".")) if m["num"] else None
         out: list[Line] = []

@@ -98,7 +98,10 @@ _TOKEN_STRIP = "\"'“”‘’()[]{}.,;:!?…-–—/*•"
 
 
 def is_vietnamese_syllable(token: str) -> bool:
-    """A well-formed Vietnamese syllable (initial + vowel nucleus + final, at most one tone mark)."""
+    """A well-formed Vietnamese syllable (initial + vowel nucleus + final, at most one tone mark),
+    written lower-case, capitalised or all capitals."""
+    if not (token.islower() or token.isupper() or token[:1].isupper() and token[1:].islower()):
+        return False
     decomposed = unicodedata.normalize("NFD", token.lower())
     tones = sum(1 for ch in decomposed if ch in _TONE_MARKS)
     if tones > 1:

@@ -57,16 +57,22 @@ def _open(path: Path) -> pdfium.PdfDocument:
         raise IngestError("tệp PDF bị cắt cụt hoặc hỏng (thiếu %%EOF)")
     try:
         return pdfium.PdfDocument(str(path))
-    except pdfium.PdfiumError as exc:
-        code = getattr(exc, "err_code", None)
-        if code == pdfium_c.FPDF_ERR_PASSWORD:
-            raise IngestError("tệp PDF được mã hoá, cần mật khẩu") from None
-        if code == pdfium_c.FPDF_ERR_SECURITY:
-            raise IngestError("tệp PDF dùng cơ chế bảo mật không hỗ trợ") from None
-        if code == pdfium_c.FPDF_ERR_SUCCESS:
-            # pdfium refuses a document whose page tree is empty without naming an error.
-            raise IngestError("tệp PDF không có trang nào (cây trang rỗng)") from None
-        raise IngestError("tệp PDF hỏng, không mở được") from None
+    except pdfium.PdfiumError:
+        # pdfium's last-error code is process-wide and not reset by every failure path (an empty page
+        # tree reports whatever failed before), so the reason is read from the file itself.
+        raise IngestError(_failure_reason(path)) from None
+
+
+def _failure_reason(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return f"không đọc được tệp: {exc.strerror or exc}"
+    if b"/Encrypt" in data:
+        return "tệp PDF được mã hoá, cần mật khẩu"
+    if re.search(rb"/Count\s+0\b", data) and not re.search(rb"/Type\s*/Page\b", data):
+        return "tệp PDF không có trang nào (cây trang rỗng)"
+    return "tệp PDF hỏng, không mở được"
 
 
 def _font_names(textpage, text: str, limit: int = 12) -> list[str]:
@@ -88,7 +94,7 @@ def _page_text(page) -> tuple[str, list[str] | None]:
     textpage = page.get_textpage()
     try:
         text = textpage.get_text_range()
-        left, bottom, right, top = page.get_cropbox()
+        left, bottom, right, top = page.get_bbox()  # crop box ∩ media box, inherited boxes resolved
         bounded = textpage.get_text_bounded(left, bottom, right, top)
         ranged_chars = len(_NOT_SPACE.findall(text)) - text.count("\ufffe")
         bounded_chars = len(_NOT_SPACE.findall(bounded))

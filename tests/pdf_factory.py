@@ -63,6 +63,14 @@ def tcvn3_bytes(text: str) -> str:
     return "".join(out)
 
 
+def vni_bytes(text: str) -> str:
+    """Unicode Vietnamese → VNI-Windows byte codes as Latin-1 characters (base letter + mark bytes)."""
+    from ingest.legacy_fonts import VNI_TO_UNICODE
+
+    encode = {uni: code for code, uni in sorted(VNI_TO_UNICODE.items(), key=lambda kv: -len(kv[0]))}
+    return "".join(encode.get(ch, ch) for ch in unicodedata.normalize("NFC", text))
+
+
 class _Doc(FPDF):
     def __init__(self, header_text: str | None = None, transform=lambda s: s):
         super().__init__(format="A4", unit="mm")
@@ -114,12 +122,14 @@ def make_standard_pdf(
     nfd: bool = False,
     two_column: bool = False,
     tcvn3: bool = False,
+    vni: bool = False,
     offpage_text: str | None = None,
 ) -> Path:
     """A national standard laid out like the real ones: letter-spaced cover heading, code, edition,
     upper-case title, English title; foreword page; body pages with a running header ``code`` + page.
 
-    ``nfd`` writes every string decomposed (NFD); ``tcvn3`` writes the text layer as TCVN3 byte codes;
+    ``nfd`` writes every string decomposed (NFD); ``tcvn3`` / ``vni`` write the text layer as TCVN3 / VNI
+    byte codes;
     ``two_column`` sets the clauses in two columns on the body page; ``offpage_text`` is drawn outside the
     visible page on the cover (it must not be read).
     """
@@ -129,6 +139,8 @@ def make_standard_pdf(
 
     def transform(s: str) -> str:
         s = unicodedata.normalize("NFD", s) if nfd else s
+        if vni:
+            return vni_bytes(s)
         return tcvn3_bytes(s) if tcvn3 else s
 
     pdf = _Doc(header_text=code, transform=transform)

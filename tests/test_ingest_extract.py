@@ -1,0 +1,295 @@
+"""Reading PDFs (``ingest.reader``) and extracting label fields (``ingest.extract``) on built inputs."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from ingest.extract import extract_fields
+from ingest.reader import read_pdf
+from kb.errors import IngestError
+from tests.pdf_factory import (
+    make_encrypted_pdf,
+    make_junk_text_pdf,
+    make_not_pdf,
+    make_scan_pdf,
+    make_standard_pdf,
+    make_text_pdf,
+    make_truncated_pdf,
+    make_zero_page_pdf,
+)
+
+# --------------------------------------------------------------------------------------------------
+# Reader
+
+
+def test_reader_returns_nfc_pages_and_counts(tmp_path):
+    text = read_pdf(make_standard_pdf(tmp_path / "s.pdf"))
+    assert text.page_count == 3 and len(text.pages) == 3
+    assert not text.needs_ocr and text.legacy_font is None
+    assert text.pages[0].splitlines()[0] == "T I Ê U C H U Ẩ N Q U Ố C G I A"
+    assert "\r" not in "".join(text.pages)
+
+
+def test_reader_max_pages_reads_only_the_first_pages(tmp_path):
+    text = read_pdf(make_standard_pdf(tmp_path / "s.pdf"), max_pages=1)
+    assert text.page_count == 3 and len(text.pages) == 1
+
+
+def test_text_outside_the_visible_page_is_dropped(tmp_path):
+    text = read_pdf(make_standard_pdf(tmp_path / "o.pdf", offpage_text="TCVN 9999:2001 HIDDEN KEYWORDS"))
+    assert "HIDDEN" not in "".join(text.pages)
+    assert extract_fields(text.pages)["code"] == "TCVN 3118:2022"
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (make_not_pdf, "không phải tệp PDF"),
+        (make_truncated_pdf, "cắt cụt"),
+        (make_encrypted_pdf, "mật khẩu"),
+        (make_zero_page_pdf, "không có trang"),
+    ],
+)
+def test_bad_files_raise_one_line_ingest_errors(tmp_path, make, reason):
+    path = make(tmp_path / "bad.pdf")
+    with pytest.raises(IngestError) as info:
+        read_pdf(path)
+    assert reason in info.value.message
+    assert "\n" not in info.value.message
+
+
+def test_empty_and_missing_files(tmp_path):
+    (tmp_path / "empty.pdf").write_bytes(b"")
+    with pytest.raises(IngestError, match="rỗng"):
+        read_pdf(tmp_path / "empty.pdf")
+    with pytest.raises(IngestError, match="không đọc được"):
+        read_pdf(tmp_path / "missing.pdf")
+
+
+def test_garbage_after_a_pdf_header_is_corrupt(tmp_path):
+    path = tmp_path / "garbage.pdf"
+    path.write_bytes(b"%PDF-1.4\n" + b"\x00garbage" * 200 + b"\n%%EOF\n")
+    with pytest.raises(IngestError, match="hỏng"):
+        read_pdf(path)
+
+
+def test_scans_and_junk_text_need_ocr(tmp_path):
+    assert read_pdf(make_scan_pdf(tmp_path / "scan.pdf", pages=3)).needs_ocr
+    junk = read_pdf(make_junk_text_pdf(tmp_path / "junk.pdf", pages=3))
+    assert junk.needs_ocr and "TCVN 1.pdf" in junk.pages[0]
+
+
+def test_a_short_real_text_does_not_need_ocr(tmp_path):
+    path = make_text_pdf(tmp_path / "t.pdf", ["Tiêu chuẩn này quy định phương pháp xác định độ sụt của hỗn hợp bê tông."])
+    assert not read_pdf(path).needs_ocr
+
+
+def test_file_name_is_never_used(tmp_path):
+    # a file whose name gives the wrong code
+    path = shutil.copy(make_standard_pdf(tmp_path / "a.pdf"), tmp_path / "TCVN 9999-2001.pdf")
+    assert extract_fields(read_pdf(path).pages)["code"] == "TCVN 3118:2022"
+
+
+# --------------------------------------------------------------------------------------------------
+# Extraction from a generated standard
+
+
+@pytest.fixture(scope="module")
+def standard(tmp_path_factory):
+    path = make_standard_pdf(tmp_path_factory.mktemp("std") / "std.pdf")
+    return extract_fields(read_pdf(path).pages)
+
+
+def test_designation_fields(standard):
+    assert standard["kind"] == "standard"
+    assert (standard["code"], standard["doc_type"], standard["number"], standard["part"], standard["year"]) == (
+        "TCVN 3118:2022", "TCVN", "3118", None, 2022,
+    )
+    assert standard["issuer_suffix"] is None
+
+
+def test_titles_and_edition(standard):
+    assert standard["title_vi"] == "BÊ TÔNG - PHƯƠNG PHÁP XÁC ĐỊNH CƯỜNG ĐỘ CHỊU NÉN"
+    assert standard["title_vi_normalised"] == "Bê tông - Phương pháp xác định cường độ chịu nén"
+    assert standard["title_en"] == "Hardened concrete - Test method for compressive strength"
+    assert standard["edition"] == 3
+
+
+def test_foreword_statements(standard):
+    assert standard["replaces"] == ["TCVN 3118:1993"]
+    assert standard["converted_from"] == []
+    assert standard["equivalence"] == {"relation": "reference", "codes": ["GOST 10180-2012"]}
+    assert standard["drafted_by"] == "Viện Khoa học Công nghệ Xây dựng"
+    assert standard["proposed_by"] == "Bộ Xây dựng"
+    assert standard["appraised_by"] == "Tổng cục Tiêu chuẩn Đo lường Chất lượng"
+    assert standard["published_by"] == "Bộ Khoa học và Công nghệ"
+
+
+def test_references_sections_scope(standard):
+    assert standard["normative_references"] == ["TCVN 3105:2022", "TCVN 5878:2007", "ISO 2178:1982"]
+    assert standard["sections"] == [
+        "1 Phạm vi áp dụng", "2 Tài liệu viện dẫn", "3 Thiết bị, dụng cụ", "4 Cách tiến hành", "5 Báo cáo thử nghiệm",
+    ]
+    assert standard["scope_first_sentence"] == (
+        "Tiêu chuẩn này quy định phương pháp xác định cường độ chịu nén của bê tông."
+    )
+
+
+def test_every_found_field_has_its_page_and_method(standard):
+    prov = standard["provenance"]
+    for field, value in standard.items():
+        if field == "provenance" or value in (None, [], {"relation": None, "codes": []}):
+            continue
+        assert field in prov, field
+        assert isinstance(prov[field]["page"], int) and prov[field]["page"] >= 1
+        assert prov[field]["method"]
+    assert prov["code"]["page"] == 1
+    assert prov["replaces"]["page"] == 2
+    assert prov["normative_references"]["page"] == 3
+
+
+# --------------------------------------------------------------------------------------------------
+# Hazards on hand-made page texts (what pdfium gives for real layouts)
+
+
+def _doc(*pages: str) -> dict:
+    return extract_fields(list(pages))
+
+
+COVER = """T I Ê U C H U Ẩ N Q U Ố C G I A
+TCVN 1234-2:2020
+Xuất bản lần 1
+VẬT LIỆU XÂY DỰNG – PHƯƠNG PHÁP THỬ –
+PHẦN 2: XÁC ĐỊNH ĐỘ ẨM
+Building materials – Test methods –
+Part 2: Determination of moisture
+HÀ NỘI – 2020"""
+
+
+def _header(page: int) -> str:
+    return f"TCVN 1234-2:2020\n{page}\n"
+
+
+def test_running_headers_do_not_leak_into_references_or_sections():
+    pages = [
+        COVER,
+        _header(2),
+        _header(3) + "Lời nói đầu\nTCVN 1234-2:2020 hoàn toàn tương đương với ISO 9999-2:2015.\n"
+        "TCVN 1234-2:2020 do Ban kỹ thuật tiêu chuẩn quốc gia TCVN/TC 71 biên soạn, Tổng cục Tiêu chuẩn\n"
+        "Đo lường Chất lượng đề nghị, Bộ Khoa học và Công nghệ công bố.",
+        _header(4) + "T I Ê U C H U Ẩ N Q U Ố C G I A TCVN 1234-2:2020\nVật liệu xây dựng – Phương pháp thử –\n"
+        "Phần 2: Xác định độ ẩm\nBuilding materials – Test methods –\nPart 2: Determination of moisture\n"
+        "1 Phạm vi áp dụng\nTiêu chuẩn này quy định phương pháp xác định độ ẩm.\n2 Tài liệu viện dẫn\n"
+        "Các tài liệu viện dẫn sau đây là cần thiết.\nTCVN 4030:2003, Xi măng – Phương pháp xác định độ mịn.\n"
+        "TCVN 7572-1:2006 (ISO 6274:1982), Cốt liệu cho bê tông.",
+        _header(5) + "ISO\n12345:2010, Code split after its body\n3 Thiết bị, dụng cụ\n3.1 Cân.\n"
+        "1 Tay cầm\n2 Thân côn\n3 Đáy côn\nHình 1 – Côn thử\n4 Cách tiến hành\nCân mẫu.",
+    ]
+    f = _doc(*pages)
+    assert f["code"] == "TCVN 1234-2:2020" and f["part"] == "2"
+    assert f["title_vi"] == "VẬT LIỆU XÂY DỰNG – PHƯƠNG PHÁP THỬ – PHẦN 2: XÁC ĐỊNH ĐỘ ẨM"
+    assert f["title_en"] == "Building materials – Test methods – Part 2: Determination of moisture"
+    assert f["title_vi_normalised"] == "Vật liệu xây dựng – Phương pháp thử – Phần 2: Xác định độ ẩm"
+    assert f["edition"] == 1
+    assert f["equivalence"] == {"relation": "IDT", "codes": ["ISO 9999-2:2015"]}
+    assert f["drafted_by"] == "Ban kỹ thuật tiêu chuẩn quốc gia TCVN/TC 71"
+    assert f["proposed_by"] == "Tổng cục Tiêu chuẩn Đo lường Chất lượng"
+    assert f["appraised_by"] is None
+    # the header "TCVN 1234-2:2020" on page 5 sits inside the references clause but is not one of them
+    assert f["normative_references"] == ["TCVN 4030:2003", "TCVN 7572-1:2006", "ISO 6274:1982", "ISO 12345:2010"]
+    # figure legend "1 Tay cầm / 2 Thân côn / 3 Đáy côn" is not a heading; clause 4 after it is
+    assert f["sections"] == ["1 Phạm vi áp dụng", "2 Tài liệu viện dẫn", "3 Thiết bị, dụng cụ", "4 Cách tiến hành"]
+
+
+def test_codes_split_across_lines_and_spaced_dashes_in_the_foreword():
+    f = _doc(
+        "TIÊU CHUẨN QUỐC GIA\nTCVN 3112:2022\nBÊ TÔNG - PHƯƠNG PHÁP THỬ\nLời nói đầu\n"
+        "TCVN 3112:2022 thay thế TCVN 3112:1993.\nTCVN 3112:2022 được xây dựng trên cơ sở tham khảo GOST\n"
+        "12730.1-2020, Concretes; GOST 12370.3 -\n2020, Concretes và AASHTO T\n176, Standard.\n"
+        "TCVN 3112:2022 do Viện Khoa học Công nghệ Xây dựng – Bộ Xây dựng biên soạn, Bộ Xây dựng đề nghị,\n"
+        "Tổng cục Tiêu chuẩn Đo lường Chất lượng thẩm định, Bộ Khoa học và Công nghệ Công bố."
+    )
+    assert f["replaces"] == ["TCVN 3112:1993"]
+    assert f["equivalence"] == {
+        "relation": "reference", "codes": ["GOST 12730.1-2020", "GOST 12370.3-2020", "AASHTO T 176"],
+    }
+    assert f["drafted_by"] == "Viện Khoa học Công nghệ Xây dựng – Bộ Xây dựng"
+    assert f["published_by"] == "Bộ Khoa học và Công nghệ"
+
+
+def test_regulation_with_issuing_minister_and_submission():
+    f = _doc(
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nQCVN 32:2026/BXD\nQUY CHUẨN KỸ THUẬT QUỐC GIA\n"
+        "VỀ ĐƯỜNG SẮT ĐÔ THỊ\nNational technical regulation on urban railways\nHÀ NỘI – 2026",
+        "QCVN 32:2026/BXD\n2\nLời nói đầu\nQCVN 32:2026/BXD do Cục Đường sắt Việt Nam biên soạn và trình duyệt,\n"
+        "Vụ Khoa học công nghệ thẩm định, Bộ Khoa học và Công nghệ có ý kiến, Bộ trưởng Bộ Xây dựng ban hành theo\n"
+        "Thông tư số /2026/TT-BXD",
+        "3\n1. QUY ĐỊNH CHUNG\n1.1 Phạm vi điều chỉnh\nQuy chuẩn này quy định yêu cầu kỹ thuật.\n"
+        "1.2 Tài liệu viện dẫn\nQCVN 10:2025/BCA Quy chuẩn kỹ thuật quốc gia về phòng cháy\n"
+        "2. QUY ĐỊNH VỀ KỸ THUẬT\nTheo QCVN 93:2016/BGTVT.",
+    )
+    assert f["kind"] == "regulation"
+    assert (f["code"], f["number"], f["issuer_suffix"]) == ("QCVN 32:2026/BXD", "32", "BXD")
+    assert f["title_vi"] == "QUY CHUẨN KỸ THUẬT QUỐC GIA VỀ ĐƯỜNG SẮT ĐÔ THỊ"
+    assert f["drafted_by"] == f["submitted_by"] == "Cục Đường sắt Việt Nam"
+    assert f["appraised_by"] == "Vụ Khoa học công nghệ"
+    assert f["published_by"] == "Bộ trưởng Bộ Xây dựng"
+    assert f["proposed_by"] is None
+    assert f["normative_references"] == ["QCVN 10:2025/BCA"]
+    assert f["sections"] == ["1. QUY ĐỊNH CHUNG", "2. QUY ĐỊNH VỀ KỸ THUẬT"]
+    assert f["scope_first_sentence"] == "Quy chuẩn này quy định yêu cầu kỹ thuật."
+
+
+def test_memo_about_a_regulation_has_no_code_of_its_own():
+    header = "VIETTEL AI RACE TD340\nTHUYẾT MINH DỰ THẢO THÔNG TƯ\nSỬA ĐỔI 1:2023 QCVN 81:2019/BTTTT\nLần ban hành: 1\n"
+    f = _doc(*(header + f"{i}\n{i}. Mục {i}\nNội dung về QCVN 81:2019/BTTTT." for i in range(1, 5)))
+    assert f["kind"] == "other"
+    assert f["code"] is None and f["doc_type"] is None
+    assert f["title_vi"] == "THUYẾT MINH DỰ THẢO THÔNG TƯ SỬA ĐỔI 1:2023 QCVN 81:2019/BTTTT"
+    assert f["edition"] is None  # "Lần ban hành" is a template field, not an edition
+
+
+def test_document_without_designation_keeps_its_title_and_no_invented_code():
+    header = "VIETTEL AI RACE TD018\nTIÊU CHUẨN KẾT CẤU BÊ TÔNG Lần ban hành: 1\n"
+    f = _doc(
+        header + "1. Phạm vi áp dụng\nTiêu chuẩn này quy định các yêu cầu thiết kế.\n2. Tài liệu viện dẫn\n"
+        "TCVN 2737:1995, Tải trọng và tác động – Tiêu chuẩn thiết kế",
+        header + "TCVN 6284-2:1997 (ISO 6394-2:1991), Thép cốt\n3. Thuật ngữ, định nghĩa",
+        header + "Nội dung.",
+    )
+    assert f["code"] is None and f["kind"] == "standard"
+    assert f["title_vi"] == "TIÊU CHUẨN KẾT CẤU BÊ TÔNG"
+    assert f["normative_references"] == ["TCVN 2737:1995", "TCVN 6284-2:1997", "ISO 6394-2:1991"]
+    assert f["sections"] == ["1. Phạm vi áp dụng", "2. Tài liệu viện dẫn", "3. Thuật ngữ, định nghĩa"]
+
+
+def test_converted_from_is_not_replaces():
+    f = _doc(
+        "TIÊU CHUẨN QUỐC GIA\nTCVN 9343:2012\nKẾT CẤU BÊ TÔNG - HƯỚNG DẪN BẢO TRÌ\nLời nói đầu\n"
+        "TCVN 9343:2012 được chuyển đổi từ TCXDVN 348:2004 thành Tiêu chuẩn Quốc gia."
+    )
+    assert f["converted_from"] == ["TCXDVN 348:2004"]
+    assert f["replaces"] == []
+
+
+def test_old_spaced_and_en_dash_designations_are_canonical():
+    f = _doc("TIÊU CHUẨN VIỆT NAM\nTCVN 5408 : 2007\nLỚP PHỦ KẼM NHÚNG NÓNG\nLời nói đầu\n"
+             "TCVN 5408 : 2007 thay thế TCVN 5408 : 1991.")
+    assert f["code"] == "TCVN 5408:2007" and f["replaces"] == ["TCVN 5408:1991"]
+    g = _doc("TIÊU CHUẨN QUỐC GIA\nTCVN 1234–2:2020\nVẬT LIỆU XÂY DỰNG")
+    assert g["code"] == "TCVN 1234-2:2020"
+
+
+def test_empty_and_junk_pages_do_not_crash():
+    for pages in ([], [""], ["\n\n"], ["@@@ ### $$$"], ["1\n2\n3"] * 5):
+        f = extract_fields(pages)
+        assert f["code"] is None and f["sections"] == [] and f["kind"] == "other"
+
+
+def test_pathological_lines_stay_fast():
+    # one huge line of dot leaders and another of digits: linear-time rules only (no timing assert,
+    # this would hang for minutes with a backtracking pattern)
+    pages = ["." * 200_000 + " x", "1 " * 50_000, "TCVN " * 20_000]
+    extract_fields(pages)

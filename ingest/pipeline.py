@@ -574,7 +574,7 @@ def _store(kbase, job: _Job, data: dict[str, Any], run_id: int, actor: str) -> t
                 lab_id, problem = _store_lab(session, data, actor)
                 if lab_id:
                     changed["lab"].add(lab_id)
-                message = problem
+                message = out["error"] = problem
             elif kind == "catalogue":
                 changed["standard"] |= _store_catalogue(session, data, doc, actor)
             audit.record(session, actor=actor, action="ingest", entity="document", entity_id=doc.id,

@@ -1,0 +1,184 @@
+"""Accounts on the web: a signed session cookie, typed permission dependencies, and ``install(app)``.
+
+The cookie carries the user id and the account's ``session_version``; bumping that version (password or
+role change, ``kb users disable``, logout) voids every cookie issued before. It is signed and timed with
+itsdangerous, HttpOnly, SameSite=Lax, and Secure outside development. A route's signature states its
+permission: ``CurrentUser``, ``CuratorUser``, ``AdminUser``, ``LabEditor`` (the lab's own users, curators
+and admins, for routes with a ``lab_id`` path parameter).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlmodel import Session, select
+
+from kb import users as kb_users
+from kb.config import Settings
+from kb.errors import Forbidden, KBError, Unauthorized
+from kb.models import Role, User
+from kb.text import clean
+from web import errors
+from web.csrf import CSRFMiddleware
+from web.deps import LabId, get_kbase
+from web.ratelimit import LoginLimiter
+
+SESSION_COOKIE = "kb_session"
+_UNSET = object()
+#: A working day; a curator who leaves a browser open logs in again tomorrow.
+SESSION_MAX_AGE = 10 * 3600
+_SALT = "kb.session.v1"
+DEV_SECRET = Settings.model_fields["secret_key"].default
+
+# Verifying against a real hash when the account does not exist keeps the timing of both failures alike.
+_DUMMY = User(username="", password_hash=kb_users.hash_password(secrets.token_hex(16)), role=Role.lab)
+
+
+def _serializer(settings: Settings) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.secret_key, salt=_SALT)
+
+
+def _secure(settings: Settings) -> bool:
+    return settings.env != "development"
+
+
+def issue_session(response: Response, settings: Settings, user: User) -> None:
+    """Set a fresh cookie (a new random nonce each login, so a planted cookie never survives a login)."""
+    token = _serializer(settings).dumps({"uid": user.id, "sv": user.session_version, "n": secrets.token_urlsafe(8)})
+    response.set_cookie(SESSION_COOKIE, token, max_age=SESSION_MAX_AGE, path="/", httponly=True,
+                        samesite="lax", secure=_secure(settings))
+
+
+def end_session(response: Response, settings: Settings) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=_secure(settings))
+
+
+def session_user(request: Request) -> User | None:
+    """The account the request's cookie belongs to, if the cookie is genuine, fresh and still current."""
+    cached = getattr(request.state, "user", _UNSET)
+    if cached is not _UNSET:
+        return cached
+    user = None
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        try:
+            data = _serializer(request.app.state.settings).loads(token, max_age=SESSION_MAX_AGE)
+            uid, sv = int(data["uid"]), int(data["sv"])
+        except (BadSignature, KeyError, TypeError, ValueError):
+            uid = sv = None
+        if uid is not None:
+            with get_kbase(request).session() as session:
+                found = session.get(User, uid)
+                if found is not None and not found.disabled and found.session_version == sv:
+                    user = found
+    request.state.user = user
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    user = session.exec(select(User).where(User.username == clean(username))).first()
+    if user is None:
+        kb_users.verify_password(_DUMMY, password)
+        return None
+    if not kb_users.verify_password(user, password) or user.disabled:
+        return None
+    return user
+
+
+def end_all_sessions(session: Session, user: User) -> None:
+    """Void every cookie of this account (logout everywhere)."""
+    fresh = session.get(User, user.id)
+    if fresh is not None:
+        fresh.session_version += 1
+        session.add(fresh)
+
+
+# --- Permission dependencies ----------------------------------------------------------------------
+
+
+def optional_user(request: Request) -> User | None:
+    return session_user(request)
+
+
+def current_user(request: Request) -> User:
+    user = session_user(request)
+    if user is None:
+        raise Unauthorized("Cần đăng nhập để thực hiện thao tác này.")
+    return user
+
+
+def require_role(*roles: Role):
+    def dependency(user: Annotated[User, Depends(current_user)]) -> User:
+        if user.role not in roles:
+            raise Forbidden("Tài khoản của bạn không có quyền thực hiện thao tác này.")
+        return user
+
+    dependency.roles = tuple(r.value for r in roles)  # read by the role-matrix test
+    return dependency
+
+
+def lab_editor(lab_id: LabId, user: Annotated[User, Depends(current_user)]) -> User:
+    """The lab's own accounts, curators and admins; another lab's account gets 403."""
+    if user.role in (Role.curator, Role.admin) or (user.role == Role.lab and user.lab_id == lab_id):
+        return user
+    raise Forbidden("Tài khoản này chỉ được sửa thông tin phòng thí nghiệm của chính mình.")
+
+
+lab_editor.roles = ("lab:own", "curator", "admin")
+
+OptionalUser = Annotated[User | None, Depends(optional_user)]
+CurrentUser = Annotated[User, Depends(current_user)]
+CuratorUser = Annotated[User, Depends(require_role(Role.curator, Role.admin))]
+AdminUser = Annotated[User, Depends(require_role(Role.admin))]
+LabEditor = Annotated[User, Depends(lab_editor)]
+
+
+def home_for(user: User) -> str:
+    return "/lab" if user.role == Role.lab else "/curate"
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only a path on this site: no scheme, no ``//host``, no backslash tricks."""
+    t = (target or "").strip()
+    if not t.startswith("/") or t.startswith("//") or "\\" in t or any(ord(c) < 32 for c in t):
+        return default
+    return t
+
+
+# --- Installation ---------------------------------------------------------------------------------
+
+
+async def _unauthorized(request: Request, exc: Exception) -> Response:
+    """A browser asking for a page is sent to the login form; everything else gets the 401 of ``web.errors``."""
+    if request.method in ("GET", "HEAD") and not errors.wants_json(request):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
+    return await errors.handle(request, exc)
+
+
+def install(app: FastAPI, *, limiter: LoginLimiter | None = None) -> None:
+    """Add CSRF protection, the login limiter, and the auth, curator and lab routes to ``app``."""
+    from web.routes import auth as auth_routes
+    from web.routes import curate, lab_admin
+
+    if getattr(app.state, "auth_installed", False):  # create_app may already have done it
+        return
+    settings: Settings = app.state.settings
+    if _secure(settings) and settings.secret_key == DEV_SECRET:
+        raise KBError("KB_SECRET_KEY phải được đặt (chuỗi ngẫu nhiên dài) khi KB_ENV không phải development")
+    app.add_middleware(CSRFMiddleware)
+    app.state.login_limiter = limiter or LoginLimiter()
+    for module in (auth_routes, curate, lab_admin):
+        app.include_router(module.router)
+    app.add_exception_handler(Unauthorized, _unauthorized)
+    app.state.auth_installed = True
+
+
+def context(request: Request, **extra: Any) -> dict[str, Any]:
+    """Template context shared by the auth, curator and lab pages."""
+    return {"user": session_user(request), **extra}

@@ -21,6 +21,7 @@ from kb.models import (
     Standard,
     StandardRelation,
 )
+from kb.search._schema import term_fold
 from kb.text import clean, fold, tokens
 
 KINDS = ("standard", "product", "lab")
@@ -52,7 +53,7 @@ def bigrams(*texts: str | None) -> str:
     """Folded syllable bigrams per text (never across two texts, e.g. two aliases)."""
     out: list[str] = []
     for t in texts:
-        toks = tokens(t, folded=True)
+        toks = [term_fold(x) for x in tokens(t)]
         out.extend(f"{a}_{b}" for a, b in zip(toks, toks[1:]))
     return _kw(out)
 

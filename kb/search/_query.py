@@ -18,7 +18,7 @@ from whoosh.sorting import Count, FieldFacet
 from kb import codes
 from kb.search import _documents as docs
 from kb.search._results import Hit, SearchResults
-from kb.search._schema import english_stem_analyzer
+from kb.search._schema import english_stem_analyzer, term_fold
 from kb.text import clean, fold, tokens
 
 MAX_QUERY_CHARS = 300
@@ -126,7 +126,7 @@ class _Vocab:
             best: dict[str, int] = {}
             for t, ti in self.reader.iter_field("title"):
                 w = t.decode("utf-8") if isinstance(t, bytes) else t
-                fw = fold(w)
+                fw = term_fold(w)
                 if ti.doc_frequency() > best.get(fw, 0):
                     best[fw] = ti.doc_frequency()
                     table[fw] = w
@@ -155,12 +155,19 @@ def _text_query(exact: list[str], folded: list[str], expansions: dict[int, list[
         if i in expansions:  # unknown word: its neighbours from the vocabulary, a little below a true match
             for alt in expansions[i]:
                 for field, mode, w in _W_TEXT:
-                    if mode == "folded":
+                    if mode == "folded" and (strict or not field.startswith("body")):
                         alts.append(Q.Term(field, alt, boost=w * 0.8))
                         owners.setdefault((field, alt), set()).add(i)
         else:
             stem = next((t.text for t in _stem(te)), te)
+            accented = te != tf and te.isalpha()
             for field, mode, w in _W_TEXT:
+                if field.startswith("body") and not strict:
+                    continue  # loose matching stays in titles and scopes
+                if accented and mode == "folded" and field != "title_f":
+                    # Folded syllables collide (thiều/thiếu, cúc/cục, hoa/hóa): beyond titles, a word
+                    # typed with its accents must match them.
+                    continue
                 word = {"exact": te, "folded": tf, "stem": stem}[mode]
                 alts.append(Q.Term(field, word, boost=w))
                 owners.setdefault((field, word), set()).add(i)
@@ -301,7 +308,7 @@ def highlight(text: str, words: set[str], width: int = 220) -> str:
     text = clean(text)
     if not text:
         return ""
-    spans = [(m.start(), m.end()) for m in _TOKEN.finditer(text) if fold(m.group()) in words]
+    spans = [(m.start(), m.end()) for m in _TOKEN.finditer(text) if term_fold(m.group()) in words]
     if not spans:
         cut = text[:width]
         return html.escape(cut + ("…" if len(text) > width else ""))
@@ -344,7 +351,7 @@ def _snippet(searcher, fields: dict, words: set[str], title: str) -> str:
 
 
 def _mentions(text: str, words: set[str]) -> bool:
-    return any(fold(m.group()) in words for m in _TOKEN.finditer(text or ""))
+    return any(term_fold(m.group()) in words for m in _TOKEN.finditer(text or ""))
 
 
 # --- the search ------------------------------------------------------------------------------------
@@ -379,7 +386,7 @@ def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filt
                 cands[n] = _Cand(n, 0.3, 0.0)
 
     exact = [t for t in tokens(q)][:MAX_TOKENS]
-    folded = [fold(t) for t in exact]
+    folded = [term_fold(t) for t in exact]
     vocab = _Vocab(searcher, cache)
     expansions: dict[int, list[str]] = {}
     corrections: dict[int, str] = {}

@@ -6,15 +6,24 @@ Vietnamese rules: NFC before tokenising, no stop words, no stemming, one-letter 
 
 from __future__ import annotations
 
+import re
+
 from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StemmingAnalyzer
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from kb.text import fold, nfc
 
 #: Bump when the schema or the way documents are built changes: a stale index is then rebuilt by itself.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _WORD = r"\w+"
+# Old and new spelling write a syllable-final i after a consonant as y or i (mỳ/mì, kỹ/kĩ, lý/lí).
+_Y_FINAL = re.compile(r"^([bcdghklmnpqrstvx]+)y$")
+
+
+def term_fold(word: str) -> str:
+    """Folded form of one word as the index holds it: ``kb.text.fold`` plus the i/y spelling merge."""
+    return _Y_FINAL.sub(r"\1i", fold(word))
 
 
 class _NfcFilter(Filter):
@@ -29,7 +38,7 @@ class _NfcFilter(Filter):
 class _FoldFilter(Filter):
     def __call__(self, tokens):
         for t in tokens:
-            t.text = fold(t.text)
+            t.text = term_fold(t.text)
             yield t
 
 

@@ -369,7 +369,7 @@ def _guarded(session: Session, report: ImportReport, line: int, fn: Callable[[],
         return result
     except (KBError, ValueError, IntegrityError, DataError) as exc:
         sp.rollback()
-        session.info.pop(products._INDEX, None)  # the index may name a product the rollback removed
+        products.forget_index(session)  # the index may name a product the rollback removed
         message = exc.message if isinstance(exc, KBError) else str(exc).splitlines()[0]
         report.errors.append((line, message))
         return None

@@ -244,3 +244,8 @@ def scope_rows_for_standard(session: Session, lab: Lab, standard: Standard) -> l
             .order_by(LabScope.position)
         ).all()
     )
+
+
+# Public names for what curation forms reuse (same cleaning and method indexing as imports).
+scope_values = _scope_values
+coerce_lab_value = _coerce_lab_value

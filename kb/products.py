@@ -20,6 +20,7 @@ PRODUCT_FIELDS = (
     "commune", "hs_code", "description", "source_url", "is_sample",
 )
 _INDEX = "kb.products.index"
+_KIND_VI = {"chu luc": "key", "san pham chu luc": "key", "khac": "other"}
 
 
 def identity(name: str | None, producer: str | None) -> tuple[str, str]:
@@ -48,10 +49,11 @@ def _coerce(field: str, value: Any) -> Any:
                 out.append(a)
         return out or None
     if field == "kind":
+        key = fold(str(value))
         try:
-            return ProductKind(clean(str(value)).lower())
+            return ProductKind(_KIND_VI.get(key, key))
         except ValueError:
-            raise BadInput(f"kind: {value!r} không hợp lệ (key, ocop hoặc other)") from None
+            raise BadInput(f"kind: {clean(str(value))!r} không hợp lệ (key, ocop hoặc other)") from None
     if field in ("ocop_stars", "ocop_year"):
         try:
             n = int(value)
@@ -77,11 +79,14 @@ def upsert_product(session: Session, data: dict[str, Any], actor: str) -> tuple[
     values = {k: v for k, v in values.items() if v is not None}
     if not values.get("name"):
         raise BadInput("sản phẩm thiếu tên (name)")
-    if values.get("ocop_stars") and values.get("kind", ProductKind.ocop) != ProductKind.ocop:
-        raise BadInput(f"{values['name']}: có số sao OCOP nhưng kind không phải ocop")
     idx = _index(session)
     key = identity(values["name"], values.get("producer"))
     product = session.get(Product, idx[key]) if key in idx else None
+    if values.get("ocop_stars"):
+        if "kind" not in values and product is None:
+            values["kind"] = ProductKind.ocop  # stars only exist for OCOP products
+        if values.get("kind", product.kind if product else None) != ProductKind.ocop:
+            raise BadInput(f"{values['name']}: có số sao OCOP nhưng kind không phải ocop")
     if product is None:
         product = Product(**values)
         session.add(product)
@@ -146,3 +151,13 @@ def find_product(session: Session, ref: str | int, producer: str | None = None) 
         ids = ", ".join(f"#{p.id} ({p.producer or 'không rõ nhà sản xuất'})" for p in matches)
         raise Conflict(f"Có nhiều sản phẩm tên {text!r}: {ids}; hãy dùng id")
     return matches[0]
+
+
+# Public names for what curation forms reuse (same cleaning as imports).
+coerce_field = _coerce
+product_index = _index
+
+
+def forget_index(session: Session) -> None:
+    """Drop the per-session name index (after a rollback or a rename)."""
+    session.info.pop(_INDEX, None)

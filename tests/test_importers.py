@@ -81,7 +81,8 @@ def audit_count(kbase) -> int:
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_every_format_imports_and_links(kbase, tmp_path, fmt):
+def test_every_format_imports_and_links(any_kbase, tmp_path, fmt):
+    kbase = any_kbase
     reports = load_all(kbase, tmp_path, fmt)
     assert reports["standards"]["created"] == 4
     assert reports["products"]["created"] == 2
@@ -121,7 +122,8 @@ def test_every_format_imports_and_links(kbase, tmp_path, fmt):
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_reimport_changes_nothing(kbase, tmp_path, fmt):
+def test_reimport_changes_nothing(any_kbase, tmp_path, fmt):
+    kbase = any_kbase
     load_all(kbase, tmp_path, fmt)
     events = audit_count(kbase)
     again = load_all(kbase, tmp_path, fmt)
@@ -172,7 +174,8 @@ BROKEN_PRODUCTS = (
 )
 
 
-def test_broken_file_reports_line_numbers_and_keeps_good_rows(kbase, tmp_path):
+def test_broken_file_reports_line_numbers_and_keeps_good_rows(any_kbase, tmp_path):
+    kbase = any_kbase
     path = tmp_path / "broken.csv"
     path.write_text(BROKEN_PRODUCTS, encoding="utf-8")
     report = import_file(kbase, "products", path, actor="test")
@@ -192,7 +195,8 @@ def test_broken_file_reports_line_numbers_and_keeps_good_rows(kbase, tmp_path):
     assert audit_count(kbase) == 3
 
 
-def test_broken_rows_in_every_kind(kbase, tmp_path):
+def test_broken_rows_in_every_kind(any_kbase, tmp_path):
+    kbase = any_kbase
     load_all(kbase, tmp_path)
     cases = {
         "standards": [STANDARDS[0], ["XYZ 12", "", "", "", "", "", "", ""],
@@ -289,3 +293,15 @@ def test_ambiguous_product_name_needs_an_id(kbase, tmp_path):
         assert products.find_product(s, "Chả gà", producer="htx b").producer == "HTX B"
         pid = products.find_product(s, "Chả gà", producer="HTX A").id
         assert products.find_product(s, f"#{pid}").id == pid
+
+
+def test_product_kind_spellings_and_stars(kbase, tmp_path):
+    rows = [["name", "kind", "ocop_stars", "producer"],
+            ["Gà đồi", "", "3", "HTX A"],          # stars alone make it an OCOP product
+            ["Thép hình", "Chủ lực", "", ""],       # Vietnamese kind
+            ["Thép tấm", "key", "4", ""]]           # stars on a key product: refused
+    report = import_file(kbase, "products", write_csv(tmp_path / "k.csv", rows), actor="test")
+    assert report.created == 2 and [line for line, _ in report.errors] == [4]
+    with kbase.session() as s:
+        assert products.find_product(s, "Gà đồi").kind.value == "ocop"
+        assert products.find_product(s, "Thép hình").kind.value == "key"

@@ -34,7 +34,9 @@ from kb.models import (
     MappingType,
     Product,
     ProductKind,
+    RelationType,
     Standard,
+    StandardRelation,
     StandardStatus,
 )
 from kb.products import require_product
@@ -87,7 +89,18 @@ NEXT_STEPS = {
                        "sửa đổi bởi Thông tư 02/2017/TT-BKHCN",
         "where": "Sở Khoa học và Công nghệ tỉnh Bắc Ninh.",
     },
+    "tu_cong_bo": {
+        "title": "Tự công bố sản phẩm thực phẩm",
+        "what": "Trước khi lưu thông, tổ chức, cá nhân tự công bố sản phẩm dựa trên phiếu kết quả kiểm nghiệm "
+                "các chỉ tiêu an toàn theo quy chuẩn, trong vòng 12 tháng, của phòng kiểm nghiệm được chỉ định "
+                "hoặc được công nhận theo ISO/IEC 17025.",
+        "legal_basis": "Luật An toàn thực phẩm 2010; Nghị định 15/2018/NĐ-CP",
+        "where": "Đăng bản tự công bố trên phương tiện thông tin đại chúng hoặc trang thông tin của cơ sở, và nộp "
+                 "một bản cho cơ quan quản lý nhà nước do UBND tỉnh Bắc Ninh chỉ định.",
+    },
 }
+#: A mandatory mapping whose legal basis is the food safety law leads to self-declaration, not hợp quy.
+_FOOD_SAFETY = re.compile(r"15/2018/NĐ-CP|an toàn thực phẩm", re.IGNORECASE)
 
 
 # --- URLs and small shared pieces -----------------------------------------------------------------
@@ -453,9 +466,30 @@ def product_detail(session: Session, product_id: int, today: date | None = None)
         [c for chain in chains.values() for c in chain]
         + [c.method_code for cs in criteria.values() for c in cs if c.method_code],
     )
+    # The test methods a standard cites (normative references) lead to labs too: a regulation rarely
+    # appears in a lab's scope itself, its methods do.
+    cited: dict[str, list[StandardRelation]] = defaultdict(list)
+    if rows:
+        for r in session.exec(
+            select(StandardRelation)
+            .where(col(StandardRelation.from_key).in_([s.code_key for _, s in rows]),
+                   StandardRelation.relation == RelationType.cites)
+            .order_by(StandardRelation.position, StandardRelation.id)
+        ).all():
+            cited[r.from_key].append(r)
+    known.update(_standards_by_key(session, [r.to_code for rs in cited.values() for r in rs]))
     finder = _LabFinder(session, today)
     finder.load([s.series_key for _, s in rows]
-                + [_series_key(c.method_code) for cs in criteria.values() for c in cs])
+                + [_series_key(c.method_code) for cs in criteria.values() for c in cs]
+                + [_series_key(r.to_code) for rs in cited.values() for r in rs])
+
+    def method_labs(std: Standard) -> list[dict[str, Any]]:
+        out = []
+        for r in cited.get(std.code_key, []):
+            labs = finder.for_series(_series_key(r.to_code))
+            if labs:
+                out.append({**_code_ref(r.to_code, known), "labs": labs})
+        return out
 
     standards = []
     for m, s in rows:
@@ -470,6 +504,7 @@ def product_detail(session: Session, product_id: int, today: date | None = None)
             "legal_basis": m.legal_basis,
             "replaced_by": [_code_ref(c, known) for c in chains[s.id]],
             "labs": finder.for_series(s.series_key),
+            "method_labs": method_labs(s),
             "criteria": [_criterion(c, known, finder) for c in criteria.get(s.id, [])],
         })
 
@@ -506,8 +541,10 @@ def product_detail(session: Session, product_id: int, today: date | None = None)
 def _next_steps(standards: list[dict[str, Any]]) -> list[dict[str, Any]]:
     steps = []
     mandatory = [s for s in standards if s["mandatory"] and s["mapping_type"] in ("mandatory", "hygiene")]
+    food = [s for s in mandatory if _FOOD_SAFETY.search(s.get("legal_basis") or "")]
+    regulated = [s for s in mandatory if s not in food]
     voluntary = [s for s in standards if not s["mandatory"] and s["mapping_type"] == "voluntary"]
-    for kind, items in (("hop_quy", mandatory), ("hop_chuan", voluntary)):
+    for kind, items in (("hop_quy", regulated), ("tu_cong_bo", food), ("hop_chuan", voluntary)):
         if not items:
             continue
         curated = [s["legal_basis"] for s in items if s.get("legal_basis")]

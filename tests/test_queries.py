@@ -163,3 +163,24 @@ def test_approved_mappings_export_rows(kbase, w):
         rows = queries.approved_mappings(s)
     assert {r["standard"] for r in rows} == {w.regulation, w.voluntary, w.old_method}
     assert set(rows[0]) == set(queries.EXPORT_COLUMNS)
+
+
+def test_labs_reached_through_the_methods_a_regulation_cites(kbase, w):
+    with kbase.session() as s:
+        p = queries.product_detail(s, w.product_id)
+    reg = next(x for x in p["standards"] if x["code"] == w.regulation)
+    assert reg["labs"] == []  # no lab lists the regulation itself
+    assert [(m["code"], [lab["id"] for lab in m["labs"]]) for m in reg["method_labs"]] == [
+        (w.method, [w.lab_id, w.lapsed_lab_id])]
+
+
+def test_food_safety_regulations_lead_to_self_declaration(kbase):
+    from tests.web_helpers import make_mapping
+
+    with kbase.session() as s:
+        p = make_product(s, "Chả gà")
+        std = make_standard(s, "QCVN 8-3:2012/BYT", title_vi="Ô nhiễm vi sinh vật trong thực phẩm")
+        make_mapping(s, p, std, "hygiene", legal_basis="Luật An toàn thực phẩm số 55/2010/QH12; Nghị định 15/2018/NĐ-CP")
+        steps = queries.product_detail(s, p.id)["next_steps"]
+    assert [x["kind"] for x in steps] == ["tu_cong_bo"]
+    assert [x["code"] for x in steps[0]["standards"]] == ["QCVN 8-3:2012/BYT"]

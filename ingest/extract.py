@@ -257,7 +257,7 @@ def _first_upper_block(doc: _Doc) -> tuple[list[str], int] | None:
 def _body_title(doc: _Doc, code: codes.Designation | None, title_vi: str) -> tuple[str, int] | None:
     """The mixed-case title under the heading of the first body page (``Hỗn hợp bê tông - ...``)."""
     folded_title = fold(title_vi)
-    for p, lines in enumerate(doc.raw, start=1):
+    for p, lines in enumerate(doc.raw[:12], start=1):
         for i, text in enumerate(lines):
             if not _is_doc_heading(text) or p == 1 and i < 3 and len(doc.raw) > 1 and not _has_body(lines):
                 continue
@@ -276,6 +276,8 @@ def _body_title(doc: _Doc, code: codes.Designation | None, title_vi: str) -> tup
 
 
 def _is_doc_heading(text: str) -> bool:
+    if text[:1] not in "TQtq":  # cheap gate: every such heading starts with T(IÊU/CVN/CCS) or Q(UY/CVN)
+        return False
     sq = re.sub(r"^(?:tcvn|tccs|qcvn|tcxdvn|qcxdvn)", "", squash(text))
     return sq.startswith(_DOC_HEADINGS)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # --- TCVN3 (TCVN 5712:1993 VN3, the "ABC" fonts) --------------------------------------------------
 # Lower-case letters and the seven upper-case base letters have their own codes; other capitals come
@@ -97,6 +98,7 @@ _TONE_MARKS = frozenset(_TONES)
 _TOKEN_STRIP = "\"'“”‘’()[]{}.,;:!?…-–—/*•"
 
 
+@lru_cache(maxsize=65536)  # the same few thousand syllables make up most of any text
 def is_vietnamese_syllable(token: str) -> bool:
     """A well-formed Vietnamese syllable (initial + vowel nucleus + final, at most one tone mark),
     written lower-case, capitalised or all capitals."""
@@ -110,13 +112,17 @@ def is_vietnamese_syllable(token: str) -> bool:
     return _SYLLABLE.fullmatch(base) is not None
 
 
+_HAS_DIGIT = re.compile(r"\d")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def count_letters(text: str) -> int:
+    return len(_LETTER.findall(text))
+
+
 def _word_tokens(text: str) -> list[str]:
-    out = []
-    for raw in text.split():
-        tok = raw.strip(_TOKEN_STRIP)
-        if tok and not any(ch.isdigit() for ch in tok):
-            out.append(tok)
-    return out
+    toks = (raw.strip(_TOKEN_STRIP) for raw in text.split())
+    return [tok for tok in toks if tok and not _HAS_DIGIT.search(tok)]
 
 
 def syllable_ratio(text: str) -> float:
@@ -186,8 +192,11 @@ def detect(text: str, font_names=()) -> str | None:
     text by at least 0.15 and reaches 0.6 (0.05 / 0.5 when a font name points to it). Text without any
     Latin-1 letters outside ASCII cannot be legacy-coded Vietnamese, so it is never transcoded.
     """
-    sample = text[:20000]
-    if not has_legacy_bytes(sample):
+    sample = text[:6000]
+    # Legacy-coded Vietnamese shows marker bytes in most words; a stray "×" or "µm" does not count.
+    markers = sum(1 for ch in sample if ch in _LEGACY_MARKERS)
+    letters = count_letters(sample)
+    if markers < 3 or markers < 0.02 * letters:
         return None
     hint = font_hint(font_names)
     raw = syllable_ratio(sample)

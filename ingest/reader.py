@@ -120,9 +120,14 @@ def normalise_page_text(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+SAMPLE_CHARS = 2000  # the word-likeness of a page is judged on its first characters
+
+
 def page_has_text(text: str) -> bool:
-    letters = sum(1 for ch in text if ch.isalpha())
-    return letters >= MIN_PAGE_LETTERS and legacy_fonts.wordlike_ratio(text) >= MIN_WORDLIKE
+    """At least ``MIN_PAGE_LETTERS`` letters and a word-like share of at least ``MIN_WORDLIKE``."""
+    sample = text[:SAMPLE_CHARS]
+    letters = legacy_fonts.count_letters(sample)
+    return letters >= MIN_PAGE_LETTERS and legacy_fonts.wordlike_ratio(sample) >= MIN_WORDLIKE
 
 
 def read_pdf(path: Path, *, max_pages: int | None = None) -> PdfText:

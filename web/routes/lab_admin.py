@@ -119,6 +119,8 @@ def validity(lab: Lab, today: date | None = None) -> dict[str, Any]:
 
 def lab_page_context(request: Request, session, lab: Lab, **extra: Any) -> dict[str, Any]:
     rows = labs.scope_rows(session, lab)
+    values: dict[str, Any] = {"error": None, "conflict": None, "report": None, "edit_row": None}
+    values.update(extra)
     return auth.context(
         request,
         lab=lab,
@@ -127,8 +129,7 @@ def lab_page_context(request: Request, session, lab: Lab, **extra: Any) -> dict[
         changed=curation.changed_since_verification(session, lab),
         validity=validity(lab),
         notice=NOTICES.get(request.query_params.get("ok", "")),
-        error=None, conflict=None, report=None, edit_row=None,
-        **extra,
+        **values,
     )
 
 

@@ -205,9 +205,36 @@ def _cover_title(doc: _Doc, code_line: Line | None) -> tuple[list[str], list[str
         else:
             break
         i += 1
+    if not title and _code_only_line(code_line.text):
+        title, english = _mixed_case_cover_title(lines, i)
     if not title:
         return None
     return title, english, code_line.page
+
+
+_GROUP_LINE = re.compile(r"^(?:Nhóm\s+\S+|Có hiệu lực.*|Group\s+\S+)$", re.IGNORECASE)
+_BODY_START = re.compile(r"^(?:Tiêu chuẩn này|Quy chuẩn này|L[ờơ]i nói đầu|\d{1,2}\.?\s+[A-ZĐ])", re.IGNORECASE)
+
+
+def _mixed_case_cover_title(lines: list[str], i: int) -> tuple[list[str], list[str]]:
+    """Older standards print the title in sentence case under the designation (``Nhóm H`` between):
+    up to three Vietnamese lines, accepted only when an English title or the body follows them."""
+    while i < len(lines) and (_GROUP_LINE.match(lines[i]) or _EDITION.search(lines[i]) or _code_only_line(lines[i])):
+        i += 1
+    title: list[str] = []
+    while i < len(lines) and len(title) < 3:
+        text = lines[i]
+        if is_english_line(text) or _BODY_START.match(text) or not has_vietnamese(text) or is_toc_line(text):
+            break
+        title.append(text)
+        i += 1
+    english: list[str] = []
+    while i < len(lines) and is_english_line(lines[i]) and len(english) < 3:
+        english.append(lines[i])
+        i += 1
+    if title and (english or (i < len(lines) and _BODY_START.match(lines[i]))):
+        return title, english
+    return [], []
 
 
 def _is_heading_or_letterhead(text: str) -> bool:
@@ -348,6 +375,9 @@ _VERB_FIELD = {
 }
 
 
+_PASSIVE_BY = re.compile(r"\s*(?:theo|tại|kèm theo)\b[^.]{0,200}?\bcủa\s+(?P<org>[^.,;()]{3,80})")
+
+
 def _approval_chain(text: str) -> dict[str, str]:
     """``X do A biên soạn, B đề nghị, C thẩm định, D công bố`` → {drafted_by: A, ...}."""
     joined = single_space(text.replace("\n", " "))
@@ -360,12 +390,19 @@ def _approval_chain(text: str) -> dict[str, str]:
             if len(between) > 160 or re.search(r"\.\s", between):
                 break
             name = between.strip(" ,;").removeprefix("và ").strip(" ,;")
+            field = _VERB_FIELD[v.group().lower().replace(" ", "").replace("\u00a0", "")]
+            if name.lower() == "được":
+                # passive: "... trình duyệt và được ban hành theo Thông tư số ... của Bộ trưởng Bộ Y tế"
+                pm = _PASSIVE_BY.match(joined, v.end())
+                if pm and field and field not in result:
+                    result[field] = pm["org"].strip()
+                pos = v.end()
+                continue
             if name.lower() in ("", "và"):
                 name = org
             if not name:
                 break
             org = name
-            field = _VERB_FIELD[v.group().lower().replace(" ", "").replace("\u00a0", "")]
             if field and field not in result:
                 result[field] = name
             pos = v.end()
@@ -398,7 +435,7 @@ _EQUIVALENCE = (
     ("IDT", re.compile(r"hoàn\s+toàn\s+tương\s+đương(?:\s+với)?", re.IGNORECASE)),
     ("MOD", re.compile(r"tương\s+đương\s+có\s+sửa\s+đổi(?:\s+với)?", re.IGNORECASE)),
     ("NEQ", re.compile(r"không\s+tương\s+đương(?:\s+với)?", re.IGNORECASE)),
-    ("reference", re.compile(r"tham\s+khảo", re.IGNORECASE)),
+    ("reference", re.compile(r"tham\s+khảo|(?:xây\s+dựng|biên\s+soạn)\s+(?:dựa\s+)?trên\s+cơ\s+sở", re.IGNORECASE)),
 )
 
 
@@ -732,6 +769,14 @@ def extract_fields(pages: list[str]) -> dict:
     if scope and scope[0]:
         out["scope_first_sentence"] = _first_sentence(" ".join(ln.text for ln in scope[0]))
         prov["scope_first_sentence"] = {"page": scope[1].page, "method": "first sentence of scope clause"}
+    elif out["kind"] in ("standard", "regulation"):
+        # no scope heading (old standards): the opening "Tiêu chuẩn này quy định ..." paragraph
+        for k, line in enumerate(doc.body[:300]):
+            if re.match(r"^(?:Tiêu|Quy) chuẩn này\b", line.text):
+                para = [line.text] + [ln.text for ln in doc.body[k + 1:k + 8] if not _HEADING.match(ln.text)]
+                out["scope_first_sentence"] = _first_sentence(" ".join(para))
+                prov["scope_first_sentence"] = {"page": line.page, "method": "opening 'Tiêu chuẩn này' paragraph"}
+                break
 
     for line in doc.first_pages(6):
         m = _ICS.search(line.text)

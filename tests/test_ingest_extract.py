@@ -293,3 +293,39 @@ def test_pathological_lines_stay_fast():
     # this would hang for minutes with a backtracking pattern)
     pages = ["." * 200_000 + " x", "1 " * 50_000, "TCVN " * 20_000]
     extract_fields(pages)
+
+
+def test_old_layout_sentence_case_title_and_unnumbered_scope():
+    # what OCR gives for a 1982 standard: junk stamp, band heading, spaced code, group, title in sentence case
+    f = _doc(
+        "TCVN 1.pdf\nTIÊU CHUẨN VIỆT NAM\nTCVN 3736 : 1982\nNhóm H\n"
+        "Xi măng - Phương pháp nhanh xác định giới hạn bền khi nén\n"
+        "Cement – Quick method of testing in compression strength\n"
+        "Tiêu chuẩn này quy định phương pháp nhanh xác định giới hạn bền khi nén của mọi loại ximăng. Mẫu thử.\n"
+        "1. Thiết bị thử\n1.1. Máy nén.\n2. Chuẩn bị thử\nTheo TCVN 140 : 1964.",
+        "TCVN 2.pdf\n3. Thử giới hạn bền khi nén của mẫu thử\nNén mẫu.\n4. Biên bản thử\nGhi kết quả.",
+    )
+    assert f["code"] == "TCVN 3736:1982" and f["year"] == 1982
+    assert f["title_vi"] == "Xi măng - Phương pháp nhanh xác định giới hạn bền khi nén"
+    assert f["title_en"] == "Cement – Quick method of testing in compression strength"
+    assert f["sections"] == ["1. Thiết bị thử", "2. Chuẩn bị thử", "3. Thử giới hạn bền khi nén của mẫu thử", "4. Biên bản thử"]
+    assert f["normative_references"] == []  # codes cited in the body are not normative references
+    assert f["scope_first_sentence"] == (
+        "Tiêu chuẩn này quy định phương pháp nhanh xác định giới hạn bền khi nén của mọi loại ximăng."
+    )
+
+
+def test_regulation_published_by_passive_instrument():
+    f = _doc(
+        "QCVN 8-1:2011/BYT\nQUY CHUẨN KỸ THUẬT QUỐC GIA ĐỐI VỚI GIỚI HẠN Ô NHIỄM ĐỘC TỐ VI NẤM TRONG THỰC PHẨM\n"
+        "National technical regulation for the limits of mycotoxins contamination in food\nLời nói đầu\n"
+        "QCVN 8-1:2011/BYT do Ban soạn thảo quy chuẩn kỹ thuật quốc gia về an toàn thực phẩm biên soạn, "
+        "Cục An toàn vệ sinh thực phẩm trình duyệt và được ban hành theo Thông tư số 02/2011/TT-BYT "
+        "ngày 13 tháng 01 năm 2011 của Bộ trưởng Bộ Y tế."
+    )
+    assert (f["kind"], f["code"], f["number"], f["part"], f["issuer_suffix"]) == (
+        "regulation", "QCVN 8-1:2011/BYT", "8", "1", "BYT",
+    )
+    assert f["drafted_by"] == "Ban soạn thảo quy chuẩn kỹ thuật quốc gia về an toàn thực phẩm"
+    assert f["submitted_by"] == "Cục An toàn vệ sinh thực phẩm"
+    assert f["published_by"] == "Bộ trưởng Bộ Y tế"

@@ -14,6 +14,7 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -235,28 +236,45 @@ def read_rows(path: Path, kind: str) -> tuple[list[str], Iterator[tuple[int, dic
     else:
         raise KBError(f"{path.name}: định dạng {suffix} không hỗ trợ (dùng .csv hoặc .xlsx)")
     try:
+        keys = _check_header(path, kind, raw)
+    except BaseException:
+        raw.close()  # an XLSX workbook holds its file open until closed
+        raise
+    known = set(COLUMNS[kind])
+
+    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+        with closing(raw):
+            for line, values in raw:
+                cells = [_cell(v) for v in values]
+                if not any(c not in ("", None) for c in cells):
+                    continue
+                rec: dict[str, Any] = {}
+                for k, v in zip(keys, cells):
+                    if k in known and k not in rec:
+                        rec[k] = v
+                yield line, rec
+
+    return keys, rows()
+
+
+def _check_header(path: Path, kind: str, raw: Iterator[tuple[int, list[Any]]]) -> list[str]:
+    try:
         _, header = next(raw)
     except StopIteration:
         raise KBError(f"{path.name}: tệp rỗng, thiếu dòng tiêu đề") from None
     keys = [_header_key(h) for h in header]
+    # Extra columns are ignored, so a labs file imported as products would "work": refuse a file whose
+    # header fits another kind better.
+    score = {k: len(set(keys) & set(cols)) for k, cols in COLUMNS.items()}
+    best = max(score, key=lambda k: score[k])
+    if score[best] > score[kind]:
+        raise KBError(f"{path.name}: tiêu đề giống tệp {best} hơn là {kind} "
+                      f"({score[best]} so với {score[kind]} cột khớp); kiểm tra lại loại nhập")
     missing = [c for c in REQUIRED[kind] if c not in keys]
     if missing:
         raise KBError(f"{path.name}: thiếu cột bắt buộc {', '.join(missing)} cho loại {kind} "
                       f"(cột cần có: {', '.join(COLUMNS[kind][:10])})")
-    known = set(COLUMNS[kind])
-
-    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
-        for line, values in raw:
-            cells = [_cell(v) for v in values]
-            if not any(c not in ("", None) for c in cells):
-                continue
-            rec: dict[str, Any] = {}
-            for k, v in zip(keys, cells):
-                if k in known and k not in rec:
-                    rec[k] = v
-            yield line, rec
-
-    return keys, rows()
+    return keys
 
 
 # --- Row handlers ---------------------------------------------------------------------------------------

@@ -305,3 +305,14 @@ def test_product_kind_spellings_and_stars(kbase, tmp_path):
     with kbase.session() as s:
         assert products.find_product(s, "Gà đồi").kind.value == "ocop"
         assert products.find_product(s, "Thép hình").kind.value == "key"
+
+
+def test_file_of_another_kind_is_refused(kbase, tmp_path):
+    labs_file = write_csv(tmp_path / "labs.csv", LABS)
+    with pytest.raises(KBError, match="giống tệp labs"):
+        import_file(kbase, "products", labs_file)
+    scope_file = write_csv(tmp_path / "scope.csv", SCOPE)
+    with pytest.raises(KBError, match="giống tệp lab-scope"):
+        import_file(kbase, "labs", scope_file)
+    with kbase.session() as s:
+        assert s.exec(select(func.count()).select_from(Product)).one() == 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
@@ -265,8 +265,7 @@ def test_bom_headers_notes_and_extra_columns(kbase, tmp_path):
 def test_xlsx_typed_cells(kbase, tmp_path):
     rows = [["name", "organization", "accreditation", "valid_from", "valid_until"],
             ["Phòng X", "Viện Y", "VILAS 1234", date(2024, 3, 1), "03/2029"]]
-    import datetime as dt
-    rows.append(["Phòng Z", "", "VILAS 5678", dt.datetime(2025, 2, 1, 0, 0), 2030.0])
+    rows.append(["Phòng Z", "", "VILAS 5678", datetime(2025, 2, 1, 0, 0), 2030.0])  # a number is no date
     report = import_file(kbase, "labs", write_xlsx(tmp_path / "labs.xlsx", rows), actor="test")
     assert report.created == 1 and [line for line, _ in report.errors] == [3]
     with kbase.session() as s:

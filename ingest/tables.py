@@ -8,6 +8,7 @@ the few pages whose plain text shows such a header.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,17 +78,26 @@ def page_words(page: Any) -> list[Word]:
 
         def flush() -> None:
             if buf:
-                words.append(Word(clean("".join(buf)), *box))
+                words.append(Word("".join(buf), *box))  # cells are cleaned (NFC) once joined
                 buf.clear()
 
+        raw = tp.raw
+        rect = pdfium_c.FS_RECTF()
+        get_unicode, get_box = pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_GetLooseCharBox
+        high = 0
         for i in range(n):
-            u = pdfium_c.FPDFText_GetUnicode(tp.raw, i)
+            u = get_unicode(raw, i)
+            if 0xD800 <= u < 0xDC00:  # pdfium gives UTF-16 units: 𝜇 (U+1D707) comes as a pair
+                high = u
+                continue
+            if high and 0xDC00 <= u < 0xE000:
+                u, high = 0x10000 + ((high - 0xD800) << 10) + (u - 0xDC00), 0
             ch = _HYPHEN_STANDINS.get(u) or chr(u)
             if ch.isspace() or (u < 32 and ch != "-"):
                 flush()
                 continue
-            left, bot, right, top_y = tp.get_charbox(i, loose=True)
-            c_top, c_bottom = height - top_y, height - bot
+            get_box(raw, i, rect)  # loose box: whole font height, so accents do not shift lines
+            left, right, c_top, c_bottom = rect.left, rect.right, height - rect.top, height - rect.bottom
             if buf:
                 h = max(box[3] - box[2], 1.0)
                 same_line = abs((c_top + c_bottom) / 2 - (box[2] + box[3]) / 2) < h * 0.6
@@ -116,60 +126,117 @@ def _cluster(values: Iterable[float], tol: float) -> list[tuple[float, int]]:
     return [(sum(g) / len(g), len(g)) for g in out]
 
 
-def page_rows(page: Any, words: list[Word] | None = None) -> list[Row]:
-    """The ruled table rows of a page: bands between horizontal rules, cut into cells.
+def _path_geometry(page: Any) -> tuple[list[tuple[float, float, float]], list[float]]:
+    """Vertical edges ``(x, top, bottom)`` and horizontal rule heights of a page's drawn paths.
 
-    Tables here are drawn either as thin rules or as shaded cell rectangles; both give vertical edges
-    that cluster at the column boundaries (shading is inset a few points, hence the 8 pt tolerance).
-    Edges are taken per band, so two tables on one page, and merged cells, keep their own columns.
+    Tables are drawn as thin filled rules (Word), as outlined rectangles (fpdf2), as one stroked path
+    per row holding every cell border, or as shaded cell boxes. Thin shapes and stroked segments are
+    rules; a shaded box gives only its side edges, because shading is often per text line.
     """
+    import ctypes
+
     import pypdfium2.raw as pdfium_c
 
     height = page.get_height()
-    vedges: list[tuple[float, float, float]] = []  # x, top, bottom
+    vedges: list[tuple[float, float, float]] = []
     ys: list[float] = []
-    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH]):
-        left, bot, right, top = obj.get_bounds()
-        w, h = right - left, top - bot
-        y_top, y_bottom = height - top, height - bot
-        if h > 5:
-            vedges.append((left, y_top, y_bottom))
-            vedges.append((right, y_top, y_bottom))
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    fill, stroke = ctypes.c_int(), ctypes.c_int()
+    px, py = ctypes.c_float(), ctypes.c_float()
+    matrix = pdfium_c.FS_MATRIX()
+
+    def subpaths(obj) -> list[tuple[list[tuple[float, float]], bool]]:
+        """Points of each subpath in page space, and whether it is closed."""
+        if not pdfium_c.FPDFPageObj_GetMatrix(obj, matrix):
+            return []
+        a, b, c, d, e, f = matrix.a, matrix.b, matrix.c, matrix.d, matrix.e, matrix.f
+        out: list[tuple[list[tuple[float, float]], bool]] = []
+        for i in range(pdfium_c.FPDFPath_CountSegments(obj)):
+            seg = pdfium_c.FPDFPath_GetPathSegment(obj, i)
+            pdfium_c.FPDFPathSegment_GetPoint(seg, px, py)
+            pt = (a * px.value + c * py.value + e, b * px.value + d * py.value + f)
+            if pdfium_c.FPDFPathSegment_GetType(seg) == pdfium_c.FPDF_SEGMENT_MOVETO or not out:
+                out.append(([pt], False))
+            else:
+                out[-1][0].append(pt)
+            if pdfium_c.FPDFPathSegment_GetClose(seg):
+                out[-1] = (out[-1][0], True)
+        return out
+
+    def line(p, q) -> None:
+        (x1, y1), (x2, y2) = p, q
+        if abs(x1 - x2) < 1.0 and abs(y1 - y2) > 3:
+            vedges.append(((x1 + x2) / 2, height - max(y1, y2), height - min(y1, y2)))
+        elif abs(y1 - y2) < 1.0 and abs(x1 - x2) > 10:
+            ys.append(height - (y1 + y2) / 2)
+
+    def shape(x0: float, y0: float, x1: float, y1: float) -> None:
+        """A filled shape by its box (PDF coordinates): a thin one is a rule, a wide one shading."""
+        w, h = x1 - x0, y1 - y0
         if h < 2.5 and w > 10:
-            ys.append((y_top + y_bottom) / 2)
-        elif h > 5 and w > 10 and _stroked_only(obj):
-            ys.extend((y_top, y_bottom))  # a cell drawn as an outlined rectangle (fpdf2, Word export)
+            ys.append(height - (y0 + y1) / 2)
+        elif w < 2.5 and h > 3:
+            vedges.append(((x0 + x1) / 2, height - y1, height - y0))
+        elif h > 5:
+            vedges.append((x0, height - y1, height - y0))
+            vedges.append((x1, height - y1, height - y0))
+
+    def visit(obj) -> None:
+        kind = pdfium_c.FPDFPageObj_GetType(obj)
+        if kind == pdfium_c.FPDF_PAGEOBJ_FORM:
+            for i in range(pdfium_c.FPDFFormObj_CountObjects(obj)):
+                visit(pdfium_c.FPDFFormObj_GetObject(obj, i))
+            return
+        if kind != pdfium_c.FPDF_PAGEOBJ_PATH or not pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
+            return
+        w, h = right.value - left.value, top.value - bottom.value
+        if w < 2.5 or h < 2.5 or w > 2000 or h > 2000:
+            shape(left.value, bottom.value, right.value, top.value)
+            return
+        pdfium_c.FPDFPath_GetDrawMode(obj, fill, stroke)
+        if not stroke.value and pdfium_c.FPDFPath_CountSegments(obj) <= 5:
+            shape(left.value, bottom.value, right.value, top.value)  # one filled box
+            return
+        # Several cell borders in one path (a whole row), or an outline: look at each piece.
+        for points, closed in subpaths(obj):
+            if stroke.value:
+                for p, q in zip(points, points[1:] + (points[:1] if closed else [])):
+                    line(p, q)
+            else:
+                xs, ys_ = [p[0] for p in points], [p[1] for p in points]
+                shape(min(xs), min(ys_), max(xs), max(ys_))
+
+    raw = page.raw
+    for i in range(pdfium_c.FPDFPage_CountObjects(raw)):
+        visit(pdfium_c.FPDFPage_GetObject(raw, i))
+    return vedges, ys
+
+
+def page_rows(page: Any, words: list[Word] | None = None) -> list[Row]:
+    """The ruled table rows of a page: bands between horizontal rules, cut into cells.
+
+    Column edges are taken per band (clustered within 8 pt, as shading is inset a few points), so two
+    tables on one page, and merged cells, keep their own columns.
+    """
+    vedges, ys = _path_geometry(page)
     rules = [y for y, _ in _cluster(ys, 2.0)]
     if len(rules) < 2:
         return []
-    words = words if words is not None else page_words(page)
+    words = sorted(words if words is not None else page_words(page), key=lambda w: w.yc)
+    centres = [w.yc for w in words]
     rows: list[Row] = []
     for y0, y1 in zip(rules, rules[1:]):
         edges = [x for x, _ in _cluster((x for x, t, b in vedges if t < y1 - 1 and b > y0 + 1), 8.0)]
         if len(edges) < 2:
             continue
-        inside = [w for w in words if y0 < w.yc < y1 and edges[0] - 2 < w.xc < edges[-1] + 2]
-        if not inside:
-            rows.append(Row(top=y0, bottom=y1, cells=[""] * (len(edges) - 1), edges=edges))
-            continue
+        band = words[bisect.bisect_right(centres, y0):bisect.bisect_left(centres, y1)]
+        inside = [w for w in band if edges[0] - 2 < w.xc < edges[-1] + 2]
         per_col: list[list[Word]] = [[] for _ in range(len(edges) - 1)]
         for w in inside:
             i = min(max(column_of(w.x0 + 0.5, edges) - 1, 0), len(edges) - 2)
             per_col[i].append(w)
         rows.append(Row(top=y0, bottom=y1, cells=[join_cell(_lines_text(ws)) for ws in per_col], edges=edges))
     return rows
-
-
-def _stroked_only(obj: Any) -> bool:
-    """An outline (stroke, no fill): its edges are rules. Filled boxes are shading, which may be per line."""
-    import ctypes
-
-    import pypdfium2.raw as pdfium_c
-
-    fill, stroke = ctypes.c_int(), ctypes.c_int()
-    if not pdfium_c.FPDFPath_GetDrawMode(obj.raw, ctypes.byref(fill), ctypes.byref(stroke)):
-        return False
-    return bool(stroke.value) and fill.value == 0
 
 
 def _lines_text(words: list[Word]) -> list[str]:
@@ -249,8 +316,102 @@ def _roles(row: list[str]) -> list[str] | None:
     return None
 
 
+def _add_criterion(out: list[dict[str, Any]], row: list[str], roles: list[str], labels: dict[int, str],
+                   page_no: int, find_codes) -> None:
+    """One data row under a known header → a criterion (or a name carried over to the previous one)."""
+    cells = dict(zip(roles, row))
+    name = cells.get("name", "")
+    if not name or not any(ch.isalpha() for ch in name):
+        return  # numbering row "(1) (2) (3)", or numbers in a mis-read layout
+    values = [(j, row[j]) for j in range(len(row)) if roles[j] in ("requirement", "") and row[j]]
+    if labels:
+        requirement = "; ".join(f"{labels[j]}: {v}" if j in labels else v for j, v in values)
+    else:
+        requirement = "; ".join(v for j, v in values if roles[j] == "requirement" or "requirement" not in roles)
+    tt = cells.get("tt", "")
+    if not requirement and not cells.get("method") and not cells.get("unit"):
+        if tt and re.fullmatch(r"[IVXLC]+\.?", tt):
+            return  # a group row ("II Thử nghiệm trên mẫu chế bị ...")
+        if not tt and out and out[-1]["page"] in (page_no, page_no - 1):
+            out[-1]["name"] = clean(f"{out[-1]['name']} {name}")  # name carried over
+        return
+    unit = cells.get("unit") or None
+    if not unit:
+        m = _UNIT_TAIL.search(name)
+        unit = m.group(1) if m and not re.search(r"[^\x00-\x7f%‰°µμ³²·]", m.group(1)) else None
+    method = cells.get("method") or None
+    codes_found = find_codes(method) if (method and find_codes) else []
+    out.append({
+        "position": len(out) + 1,
+        "name": name,
+        "requirement": requirement or None,
+        "unit": unit,
+        "method": method,
+        "method_code": codes_found[0] if codes_found else None,
+        "page": page_no,
+    })
+
+
+def _grid_header(rows: list[Row], i: int) -> tuple[list[str], dict[int, str], int] | None:
+    """Roles (and grade labels) if band ``i`` heads a criteria table; with the number of bands it uses.
+
+    A header often spans two bands: "Loại vật liệu CA" over "CA 6,7 | CA 9,5 | ...", or "Mức" over
+    grade names; the finer band gives the columns, the coarser one lends its words by position.
+    """
+    row = rows[i]
+    if "name" not in _plain_roles(row.cells):
+        return None
+    fine, coarse, used = row, None, 1
+    if i + 1 < len(rows) and len(rows[i + 1].cells) > len(row.cells):
+        nxt = rows[i + 1]
+        name_col = _plain_roles(row.cells).index("name")
+        j = nxt.cell_at(row.edges[name_col], row.edges[name_col + 1])
+        if j is None or not nxt.cells[j]:
+            fine, coarse, used = nxt, row, 2
+    elif i > 0 and len(rows[i - 1].cells) < len(row.cells) and "name" not in _plain_roles(rows[i - 1].cells):
+        coarse = rows[i - 1]
+    roles: list[str] = []
+    labels: dict[int, str] = {}
+    for j, text in enumerate(fine.cells):
+        above = ""
+        if coarse is not None:
+            k = coarse.cell_at(fine.edges[j], fine.edges[j + 1])
+            above = coarse.cells[k] if k is not None else ""
+        role = _plain_roles([f"{above} {text}" if coarse is fine else text])[0] or _plain_roles([above])[0] \
+            if coarse is not None else _plain_roles([text])[0]
+        roles.append(role)
+        if coarse is not None and text and text != above and role in ("", "requirement"):
+            labels[j] = text
+    if "name" in roles and ({"requirement", "method", "unit"} & set(roles) or labels):
+        return roles, labels, used
+    return None
+
+
+def _plain_roles(cells: list[str]) -> list[str]:
+    return [next((r for r, rx in _CRIT_ROLES if rx.search(fold(c))), "") for c in cells]
+
+
+def criteria_from_grid(pages: list[tuple[int, list[Row]]], *, find_codes=None) -> list[dict[str, Any]]:
+    """Criterion rows from ruled bands; a page without a header continues the last table."""
+    out: list[dict[str, Any]] = []
+    roles: list[str] | None = None
+    labels: dict[int, str] = {}
+    for page_no, rows in pages:
+        i = 0
+        while i < len(rows):
+            head = _grid_header(rows, i)
+            if head:
+                roles, labels, used = head
+                i += used
+                continue
+            if roles is not None and len(rows[i].cells) == len(roles):
+                _add_criterion(out, rows[i].cells, roles, labels, page_no, find_codes)
+            i += 1
+    return out
+
+
 def criteria_from_tables(tables: list[tuple[int, list[list[str | None]]]], *, find_codes=None) -> list[dict[str, Any]]:
-    """Criterion rows from raw tables ``(page, rows)``; a table without a header continues the last one."""
+    """Criterion rows from pdfplumber tables ``(page, rows)``; a table without a header continues the last one."""
     out: list[dict[str, Any]] = []
     roles: list[str] | None = None
     labels: dict[int, str] = {}
@@ -271,46 +432,50 @@ def criteria_from_tables(tables: list[tuple[int, list[list[str | None]]]], *, fi
             if roles is None or len(rows[0]) != len(roles):
                 continue  # not a criteria table, nor a continuation of one
         for row in rows[start:]:
-            if len(row) != len(roles):
-                continue
-            cells = dict(zip(roles, row))
-            name = cells.get("name", "")
-            if not name or not any(ch.isalpha() for ch in name):
-                continue  # numbering row "(1) (2) (3)", or numbers in a mis-read layout
-            values = [(j, row[j]) for j in range(len(row)) if roles[j] in ("requirement", "") and row[j]]
-            if labels:
-                requirement = "; ".join(f"{labels[j]}: {v}" if j in labels else v for j, v in values)
-            else:
-                requirement = "; ".join(v for j, v in values if roles[j] == "requirement")
-            tt = cells.get("tt", "")
-            if not requirement and not cells.get("method") and not cells.get("unit"):
-                if tt and re.fullmatch(r"[IVXLC]+\.?", tt):
-                    continue  # a group row ("II Thử nghiệm trên mẫu chế bị ...")
-                if not tt and out and out[-1]["page"] in (page_no, page_no - 1):
-                    out[-1]["name"] = clean(f"{out[-1]['name']} {name}")  # name carried over
-                continue
-            unit = cells.get("unit") or None
-            if not unit:
-                m = _UNIT_TAIL.search(name)
-                unit = m.group(1) if m and not re.search(r"[^\x00-\x7f%‰°µμ³²·]", m.group(1)) else None
-            method = cells.get("method") or None
-            codes_found = find_codes(method) if (method and find_codes) else []
-            out.append({
-                "position": len(out) + 1,
-                "name": name,
-                "requirement": requirement or None,
-                "unit": unit,
-                "method": method,
-                "method_code": codes_found[0] if codes_found else None,
-                "page": page_no,
-            })
+            if len(row) == len(roles):
+                _add_criterion(out, row, roles, labels, page_no, find_codes)
     return out
 
 
 def extract_criteria(path: Path, page_numbers: list[int], *, find_codes=None) -> list[dict[str, Any]]:
-    """Criteria rows from the given pages with pdfplumber, each page closed as soon as it is read."""
+    """Criteria rows from the given pages: the pypdfium2 grid, pdfplumber only for pages it cannot cut."""
     if not page_numbers:
         return []
+    import pypdfium2 as pdfium
+
+    gridded: list[tuple[int, list[Row]]] = []
+    unruled: list[int] = []
+    doc = pdfium.PdfDocument(str(path))
+    try:
+        for no in page_numbers:
+            page = doc[no - 1]
+            try:
+                rows = page_rows(page)
+                # Drawn lines the grid could not cut into bands: let pdfplumber try. A page with no
+                # lines at all has no table pdfplumber could find either.
+                odd_lines = not rows and any(_path_geometry(page))
+            finally:
+                page.close()
+            if rows:
+                gridded.append((no, rows))
+            elif odd_lines:
+                unruled.append(no)
+    finally:
+        doc.close()
+    out = criteria_from_grid(gridded, find_codes=find_codes)
+    if unruled:
+        extra = _pdfplumber_criteria(path, unruled, find_codes=find_codes)
+        for row in extra:
+            row["position"] = len(out) + 1
+            out.append(row)
+        out.sort(key=lambda r: (r["page"], r["position"]))
+        for pos, row in enumerate(out, 1):
+            row["position"] = pos
+    return out
+
+
+def _pdfplumber_criteria(path: Path, page_numbers: list[int], *, find_codes=None) -> list[dict[str, Any]]:
+    """pdfplumber's table finder on the given pages, each page closed as soon as it is read."""
     import pdfplumber
 
     tables: list[tuple[int, list[list[str | None]]]] = []

@@ -182,7 +182,7 @@ def test_criteria_table_continued_on_next_page_becomes_rows_with_pages(kbase, tm
     ]
 
 
-def test_only_criteria_pages_go_through_pdfplumber(kbase, tmp_path, monkeypatch):
+def test_only_pages_showing_a_criteria_header_are_cut_into_tables(kbase, tmp_path, monkeypatch):
     from ingest import tables
 
     log = tmp_path / "asked.txt"  # the spy runs in the worker process: it reports through a file

@@ -283,7 +283,7 @@ def _first_upper_block(doc: _Doc) -> tuple[list[str], int] | None:
 
 def _body_title(doc: _Doc, code: codes.Designation | None, title_vi: str) -> tuple[str, int] | None:
     """The mixed-case title under the heading of the first body page (``Hỗn hợp bê tông - ...``)."""
-    folded_title = fold(title_vi)
+    folded_title = _title_key(title_vi)
     for p, lines in enumerate(doc.raw[:12], start=1):
         for i, text in enumerate(lines):
             if not _is_doc_heading(text) or p == 1 and i < 3 and len(doc.raw) > 1 and not _has_body(lines):
@@ -297,9 +297,15 @@ def _body_title(doc: _Doc, code: codes.Designation | None, title_vi: str) -> tup
                 picked.append(nxt)
             if picked:
                 candidate = clean(" ".join(picked))
-                if fold(candidate) == folded_title or fold(candidate)[:20] == folded_title[:20]:
+                key = _title_key(candidate)
+                if key == folded_title or key[:16] == folded_title[:16]:
                     return candidate, p
     return None
+
+
+def _title_key(text: str) -> str:
+    """Folded, without spaces or dashes: the cover's "A – B" and the body's "A - B" compare equal."""
+    return re.sub(r"[-–—]", "", squash(text))
 
 
 def _is_doc_heading(text: str) -> bool:

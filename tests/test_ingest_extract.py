@@ -5,8 +5,10 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from ingest.extract import extract_fields
+from ingest.extract import FIELDS, extract_fields
 from ingest.reader import read_pdf
 from kb.errors import IngestError
 from tests.pdf_factory import (
@@ -329,3 +331,22 @@ def test_regulation_published_by_passive_instrument():
     assert f["drafted_by"] == "Ban soạn thảo quy chuẩn kỹ thuật quốc gia về an toàn thực phẩm"
     assert f["submitted_by"] == "Cục An toàn vệ sinh thực phẩm"
     assert f["published_by"] == "Bộ trưởng Bộ Y tế"
+
+
+_LINES = st.sampled_from([
+    "TCVN 3118:2022", "T I Ê U C H U Ẩ N Q U Ố C G I A", "Lời nói đầu", "1 Phạm vi áp dụng", "2 Tài liệu viện dẫn",
+    "TCVN 3118:2022 do Viện X biên soạn, Bộ Y đề nghị, Bộ Z công bố.", "thay thế TCVN 3118:1993", "Phụ lục A",
+    "(quy định)", "BÊ TÔNG - PHƯƠNG PHÁP THỬ", "Hardened concrete - Test", "3", "CHƯƠNG I. QUY ĐỊNH", "......... 5",
+    "QCVN 8-1/8-2:2011/BYT", "Sửa đổi 1:2016 QCVN 4:2009/BKHCN", "1. Mục", "Hình 1 - X", "do", "được ban hành",
+])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.one_of(_LINES, st.text(max_size=40)), max_size=25).map("\n".join), max_size=6))
+def test_any_text_gives_every_field_and_never_raises(pages):
+    f = extract_fields(pages)
+    assert set(FIELDS) <= set(f) and "provenance" in f
+    assert f["kind"] in ("standard", "regulation", "lab_scope", "catalogue", "other")
+    assert isinstance(f["sections"], list) and isinstance(f["normative_references"], list)
+    for field in f["provenance"]:
+        assert field in f

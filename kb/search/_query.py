@@ -164,9 +164,9 @@ def _text_query(exact: list[str], folded: list[str], expansions: dict[int, list[
             for field, mode, w in _W_TEXT:
                 if field.startswith("body") and not strict:
                     continue  # loose matching stays in titles and scopes
-                if accented and mode == "folded" and field != "title_f":
-                    # Folded syllables collide (thiều/thiếu, cúc/cục, hoa/hóa): beyond titles, a word
-                    # typed with its accents must match them.
+                if accented and mode == "folded" and (field != "title_f" or not strict):
+                    # Folded syllables collide (thiều/thiếu, cúc/cục, chè/chế): a word typed with its
+                    # accents must match them, except in titles when every other word matches too.
                     continue
                 word = {"exact": te, "folded": tf, "stem": stem}[mode]
                 alts.append(Q.Term(field, word, boost=w))

@@ -371,16 +371,19 @@ def _sentences(text: str) -> list[str]:
 
 
 _CHAIN_VERBS = re.compile(
-    r"\b(?:(?i:biên\s+soạn|đề\s+nghị|thẩm\s+định|thẩm\s+tra|công\s+bố|ban\s+hành|trình\s+duyệt|có\s+ý\s+kiến)"
+    r"\b(?:(?i:biên\s+soạn|hoàn\s+thiện|đề\s+nghị|thẩm\s+định|thẩm\s+tra|xét\s+duyệt|công\s+bố"
+    r"|ban\s+hành|trình\s+duyệt|có\s+ý\s+kiến)"
     r"|xây\s+dựng(?=\s+và\b|\s*[,.;]|\s+(?i:ban\s+hành)))"
 )
 _VERB_FIELD = {
-    "biênsoạn": "drafted_by", "xâydựng": "drafted_by", "đềnghị": "proposed_by", "thẩmđịnh": "appraised_by",
+    "biênsoạn": "drafted_by", "xâydựng": "drafted_by", "hoànthiện": "drafted_by",
+    "xétduyệt": "appraised_by", "đềnghị": "proposed_by", "thẩmđịnh": "appraised_by",
     "thẩmtra": "appraised_by", "côngbố": "published_by", "banhành": "published_by",
     "trìnhduyệt": "submitted_by", "cóýkiến": None,
 }
 
 
+_OF_ORG = re.compile(r"\s+của\s+(?P<org>[^,.;()]{3,120})")
 _PASSIVE_BY = re.compile(r"\s*(?:theo|tại|kèm theo)\b[^.]{0,200}?\bcủa\s+(?P<org>[^.,;()]{3,80})")
 
 
@@ -396,7 +399,14 @@ def _approval_chain(text: str) -> dict[str, str]:
             if len(between) > 160 or re.search(r"\.\s", between):
                 break
             name = between.strip(" ,;").removeprefix("và ").strip(" ,;")
-            field = _VERB_FIELD[v.group().lower().replace(" ", "").replace("\u00a0", "")]
+            field = _VERB_FIELD[re.sub(r"\s+", "", v.group().lower())]
+            of = _OF_ORG.match(joined, v.end())
+            if of:
+                # old style: "... hoàn thiện trên cơ sở dự thảo đề nghị của Viện X, ..."
+                if field and field not in result:
+                    result[field] = of["org"].strip()
+                org, pos = of["org"].strip(), of.end()
+                continue
             if name.lower() == "được":
                 # passive: "... trình duyệt và được ban hành theo Thông tư số ... của Bộ trưởng Bộ Y tế"
                 pm = _PASSIVE_BY.match(joined, v.end())

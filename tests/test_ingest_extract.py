@@ -350,3 +350,19 @@ def test_any_text_gives_every_field_and_never_raises(pages):
     assert isinstance(f["sections"], list) and isinstance(f["normative_references"], list)
     for field in f["provenance"]:
         assert field in f
+
+
+def test_old_style_approval_chain_with_draft_proposed_by():
+    f = _doc(
+        "TIÊU CHUẨN QUỐC GIA\nTCVN 7572-1:2006\nCỐT LIỆU CHO BÊ TÔNG VÀ VỮA – PHƯƠNG PHÁP THỬ – PHẦN 1: LẤY MẪU\n"
+        "Lời nói đầu\nTCVN 7572-1:2006 thay thế TCVN 1771:1987 và TCVN 1772:1987.\n"
+        'TCVN 7572-1:2006 do Tiểu ban kỹ thuật tiêu chuẩn TCVN/TC71/SC3 "Sản phẩm bê tông" hoàn thiện trên cơ sở\n'
+        "dự thảo đề nghị của Viện Khoa học Công nghệ Xây dựng – Bộ Xây dựng, Tổng cục Tiêu chuẩn Đo lường Chất\n"
+        "lượng xét duyệt, Bộ Khoa học và Công nghệ ban hành."
+    )
+    assert f["replaces"] == ["TCVN 1771:1987", "TCVN 1772:1987"]
+    assert f["equivalence"] == {"relation": None, "codes": []}
+    assert f["drafted_by"] == 'Tiểu ban kỹ thuật tiêu chuẩn TCVN/TC71/SC3 "Sản phẩm bê tông"'
+    assert f["proposed_by"] == "Viện Khoa học Công nghệ Xây dựng – Bộ Xây dựng"
+    assert f["appraised_by"] == "Tổng cục Tiêu chuẩn Đo lường Chất lượng"
+    assert f["published_by"] == "Bộ Khoa học và Công nghệ"

@@ -10,10 +10,12 @@ import hashlib
 import re
 import uuid
 import zipfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 
 from kb.errors import BadInput, KBError
@@ -67,8 +69,9 @@ def sniff(path: Path) -> str | None:
     return "csv"
 
 
-async def read_form(request: Request, max_bytes: int):
-    """``request.form()`` that stops receiving once the body exceeds ``max_bytes``."""
+@asynccontextmanager
+async def read_form(request: Request, max_bytes: int) -> AsyncIterator[FormData]:
+    """``request.form()`` that stops receiving once the body exceeds ``max_bytes``; closes the spooled files."""
     limit = max_bytes + _SLACK
     try:
         declared = int(request.headers.get("content-length") or 0)
@@ -87,7 +90,11 @@ async def read_form(request: Request, max_bytes: int):
             raise TooLarge(f"Tệp quá lớn (tối đa {max_bytes // (1024 * 1024)} MB).")
         return message
 
-    return await Request(request.scope, counted).form(max_files=1, max_fields=20)
+    form = await Request(request.scope, counted).form(max_files=1, max_fields=20)
+    try:
+        yield form
+    finally:
+        await form.close()
 
 
 def save_upload(upload: UploadFile | str | None, dest: Path, allowed: set[str], max_bytes: int) -> StoredUpload:

@@ -251,9 +251,9 @@ async def mappings_import_submit(request: Request, user: CuratorUser) -> Respons
     error = None
     status = 200
     try:
-        form = await uploads.read_form(request, limit)
-        stored = await run_in_threadpool(uploads.save_upload, form.get("file"), kbase.settings.uploads_dir / "import",
-                                         {"csv", "xlsx"}, limit)
+        async with uploads.read_form(request, limit) as form:
+            stored = await run_in_threadpool(uploads.save_upload, form.get("file"),
+                                             kbase.settings.uploads_dir / "import", {"csv", "xlsx"}, limit)
         try:
             report = (await run_in_threadpool(import_file, kbase, "mappings", stored.path, user.username)).to_json()
         finally:
@@ -564,13 +564,13 @@ async def upload_submit(request: Request, user: CuratorUser, background: Backgro
     kbase = get_kbase(request)
     limit = kbase.settings.max_file_mb * 1024 * 1024
     try:
-        form = await uploads.read_form(request, limit)
-        kind = str(form.get("kind") or "pdf")
-        if kind not in UPLOAD_KINDS:
-            raise BadInput(f"loại tệp {kind!r} không hợp lệ")
-        allowed = {"pdf"} if kind == "pdf" else {"csv", "xlsx"}
-        stored = await run_in_threadpool(uploads.save_upload, form.get("file"), kbase.settings.uploads_dir,
-                                         allowed, limit)
+        async with uploads.read_form(request, limit) as form:
+            kind = str(form.get("kind") or "pdf")
+            if kind not in UPLOAD_KINDS:
+                raise BadInput(f"loại tệp {kind!r} không hợp lệ")
+            allowed = {"pdf"} if kind == "pdf" else {"csv", "xlsx"}
+            stored = await run_in_threadpool(uploads.save_upload, form.get("file"), kbase.settings.uploads_dir,
+                                             allowed, limit)
     except KBError as exc:
         def page() -> Response:
             with kbase.session() as session:

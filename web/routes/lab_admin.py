@@ -282,10 +282,10 @@ def import_scope_file(kbase, lab_id: int, stored: uploads.StoredUpload, actor: s
 async def lab_upload_submit(request: Request, lab_id: LabId, user: LabEditor) -> Response:
     kbase = get_kbase(request)
     try:
-        form = await uploads.read_form(request, SCOPE_UPLOAD_MB * 1024 * 1024)
-        stored = await run_in_threadpool(
-            uploads.save_upload, form.get("file"), kbase.settings.uploads_dir / "scope", {"csv", "xlsx"},
-            SCOPE_UPLOAD_MB * 1024 * 1024)
+        async with uploads.read_form(request, SCOPE_UPLOAD_MB * 1024 * 1024) as form:
+            stored = await run_in_threadpool(
+                uploads.save_upload, form.get("file"), kbase.settings.uploads_dir / "scope", {"csv", "xlsx"},
+                SCOPE_UPLOAD_MB * 1024 * 1024)
         try:
             report = await run_in_threadpool(import_scope_file, kbase, lab_id, stored, user.username)
         finally:

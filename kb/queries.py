@@ -48,7 +48,7 @@ EXPIRING_DAYS = 90
 PAGE_SIZE = 50
 
 #: Order in which a product page lists its standards: the rules first, then how to test, label, pack.
-MAPPING_ORDER = ("mandatory", "voluntary", "test_method", "labelling", "packaging", "hygiene", "other")
+MAPPING_ORDER = ("mandatory", "hygiene", "voluntary", "test_method", "labelling", "packaging", "other")
 KIND_LABELS_VI = {"key": "Sản phẩm chủ lực", "ocop": "Sản phẩm OCOP", "other": "Sản phẩm khác"}
 VALIDITY_LABELS_VI = {
     "valid": "Còn hiệu lực",

@@ -61,8 +61,6 @@ def make_templates() -> Jinja2Templates:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=True,  # every template, whatever its name: extracted text is untrusted
-        trim_blocks=True,
-        lstrip_blocks=True,
         undefined=jinja2.ChainableUndefined,
     )
     env.filters["date_vi"] = _date_vi

@@ -69,10 +69,12 @@ def search_page(
             return RedirectResponse(queries.standard_url(std.code), status_code=303)
     results = run_search(kbase, q, kind, limit, filters)
     groups = []
+    kind_counts = results.get("facets", {}).get("kind") or {}
     for k in KIND_ORDER:
         hits = [h for h in results["hits"] if h["kind"] == k]
         if hits:
-            groups.append({"kind": k, "label": KIND_LABELS[k], "hits": hits})
+            groups.append({"kind": k, "label": KIND_LABELS[k], "hits": hits,
+                           "more": not kind and kind_counts.get(k, 0) > len(hits)})
     active = {"kind": kind, **filters}
     facets = []
     for name, label in FACET_LABELS.items():

@@ -34,7 +34,9 @@ def run_ocr(source: Path, target: Path, *, timeout: float) -> Path:
     reason = missing()
     if reason:
         raise IngestError(reason)
-    cmd = ["ocrmypdf", "-l", "vie+eng", "--force-ocr", "--output-type", "pdf", "--quiet", str(source), str(target)]
+    # The OCR'd copy is only read for its text (the original file is kept): no PDF/A, no optimising.
+    cmd = ["ocrmypdf", "-l", "vie+eng", "--force-ocr", "--output-type", "pdf", "--optimize", "0", "--quiet",
+           str(source), str(target)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:

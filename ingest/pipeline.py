@@ -681,7 +681,12 @@ def ingest_paths(kbase, paths: list[Path], *, ocr: bool = False, actor: str = "c
                 continue
             with kbase.session() as session:
                 doc = session.exec(select(Document).where(Document.sha256 == sha)).first()
-            if doc is not None and (doc.text_layer or not ocr):
+                skip = doc is not None and (doc.text_layer or not ocr)
+                if skip:
+                    session.add(IngestFile(run_id=run_id, path=str(path), sha256=sha, pages=doc.pages,
+                                           status=IngestStatus.unchanged if doc.text_layer else IngestStatus.needs_ocr,
+                                           document_id=doc.id))
+            if skip:
                 by_sha[sha] = index
                 finish(index, _unchanged(kbase, doc, path))
                 continue

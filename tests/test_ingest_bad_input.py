@@ -144,3 +144,43 @@ def test_unexpected_error_in_the_reader_is_one_line(kbase, tmp_path, monkeypatch
     monkeypatch.setattr(pipeline, "read_pdf", boom)
     result = ingest_paths(kbase, [_good(tmp_path, "x.pdf", 3105)])[0]
     _assert_failed(result, "bad xref at offset 12")
+
+
+def test_killing_the_batch_loses_nothing_reported_and_the_next_run_resumes(kbase, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    files = [_good(tmp_path, f"{i}.pdf", 3104 + i) for i in (1, 2, 3, 4)]
+    script = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from kb.config import Settings\n"
+        "from kb.core import KnowledgeBase\n"
+        "from ingest.pipeline import ingest_paths\n"
+        "kb = KnowledgeBase(Settings(data_dir=Path(sys.argv[1])))\n"
+        "def report(r):\n"
+        "    print(json.dumps({'file': r['file'], 'status': r['status']}), flush=True)\n"
+        "ingest_paths(kb, [Path(p) for p in sys.argv[2:]], progress=report, workers=1)\n"
+    )
+    repo = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen([sys.executable, "-c", script, str(kbase.settings.data_dir), *map(str, files)],
+                            cwd=repo, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        first = json.loads(proc.stdout.readline())  # reported done = committed
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the whole batch: parent and its worker
+        proc.wait()
+        proc.stdout.close()
+    assert first["status"] == "ingested"
+
+    with kbase.session() as s:
+        docs = s.exec(select(Document)).all()
+        stored = {d.file_name for d in docs}
+        assert Path(first["file"]).name in stored
+        for d in docs:  # whatever got in, got in whole
+            assert len(s.exec(select(DocumentPage).where(DocumentPage.document_id == d.id)).all()) == d.pages
+    results = ingest_paths(kbase, files)
+    assert [r["status"] for r in results] == ["unchanged" if f.name in stored else "ingested" for f in files]
+    with kbase.session() as s:
+        assert len(s.exec(select(Standard)).all()) == 4

@@ -76,6 +76,8 @@ def test_second_run_reports_unchanged_without_parsing(kbase, tmp_path, monkeypat
     monkeypatch.setattr(pipeline, "process_file", must_not_parse)
     again = _one(kbase, pdf)
     assert again["status"] == "unchanged"
+    with kbase.session() as s:
+        assert [f.status.value for f in s.exec(select(IngestFile).order_by(IngestFile.id))] == ["ingested", "unchanged"]
     assert again["code"] == "TCVN 3118:2022" and again["title_vi"] == first["title_vi"]
     with kbase.session() as s:
         assert len(s.exec(select(Document)).all()) == 1
@@ -115,6 +117,27 @@ def test_scan_is_recorded_as_needing_ocr_and_not_indexed_as_empty(kbase, tmp_pat
     assert with_ocr["status"] == "needs_ocr"
     assert "apt-get install ocrmypdf tesseract-ocr-vie" in with_ocr["error"]
     assert "\n" not in with_ocr["error"]
+
+
+@pytest.mark.skipif(ocr.missing() is not None, reason="ocrmypdf + tesseract-ocr-vie not installed")
+def test_scan_is_read_with_ocr_when_the_tools_are_installed(kbase, tmp_path):
+    import pypdfium2 as pdfium
+    from fpdf import FPDF
+
+    text_pdf = make_text_pdf(tmp_path / "text.pdf", ["QUY TRÌNH KIỂM TRA CHẤT LƯỢNG NƯỚC MẮM\n\n"
+                                                     "Nước mắm được lấy mẫu tại cơ sở sản xuất."], size=20)
+    image = pdfium.PdfDocument(str(text_pdf))[0].render(scale=200 / 72).to_pil()
+    scan = FPDF(format="A4")  # the page as a picture only: a scan
+    scan.add_page()
+    scan.image(image, x=0, y=0, w=210, h=297)
+    scan.output(str(tmp_path / "scan.pdf"))
+    assert _one(kbase, tmp_path / "scan.pdf")["status"] == "needs_ocr"
+    result = _one(kbase, tmp_path / "scan.pdf", ocr=True)
+    assert result["status"] == "ingested", result["error"]
+    with kbase.session() as s:
+        doc = s.exec(select(Document)).one()
+        assert doc.text_layer is True
+        assert "nước mắm" in s.exec(select(DocumentPage)).one().text.lower()
 
 
 def test_document_without_designation_keeps_title_and_text_but_gets_no_code(kbase, tmp_path):

@@ -48,7 +48,10 @@ def _ingest_pdfs(kbase: KnowledgeBase, pdfs: list[Path], actor: str) -> dict[str
         from ingest.pipeline import ingest_paths
     except ImportError as exc:  # the pipeline is optional for the catalogue demo
         return {"files": len(pdfs), "skipped": True, "note": f"chưa có ingest.pipeline ({exc})"}
-    results = ingest_paths(kbase, pdfs, actor=actor)
+    try:
+        results = ingest_paths(kbase, pdfs, actor=actor)
+    except KBError as exc:  # the catalogue is loaded; say why the PDFs are not
+        return {"files": len(pdfs), "error": exc.message}
     status: dict[str, int] = {}
     for r in results:
         status[r.get("status", "?")] = status.get(r.get("status", "?"), 0) + 1

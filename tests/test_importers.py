@@ -315,3 +315,21 @@ def test_file_of_another_kind_is_refused(kbase, tmp_path):
         import_file(kbase, "labs", scope_file)
     with kbase.session() as s:
         assert s.exec(select(func.count()).select_from(Product)).one() == 0
+
+
+def test_value_spellings():
+    from ingest.importers import parse_bool, parse_date, parse_status
+
+    assert [parse_status(s) for s in ("Còn hiệu lực", "HẾT HIỆU LỰC", "đã bị thay thế", "Hủy bỏ", "in force",
+                                      "withdrawn", "Dự thảo", "")] == [
+        "in_force", "replaced", "replaced", "withdrawn", "in_force", "withdrawn", "draft", None]
+    assert [parse_bool(s, "x") for s in ("Có", "không", "YES", "no", "", True)] == [True, False, True, False, None, True]
+    assert parse_date("2024-03-05", "d") == date(2024, 3, 5)
+    assert parse_date("05/03/2024", "d") == date(2024, 3, 5)
+    assert parse_date("02/2024", "d", end_of_month=True) == date(2024, 2, 29)
+    assert parse_date("12/2029", "d", end_of_month=True) == date(2029, 12, 31)
+    for bad in ("31/02/2024", "2024/03/05", "hôm qua"):
+        with pytest.raises(BadInput):
+            parse_date(bad, "d")
+    with pytest.raises(BadInput):
+        parse_status("sắp hết")

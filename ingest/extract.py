@@ -50,10 +50,14 @@ _DOC_HEADINGS = ("tieuchuanquocgia", "tieuchuancoso", "tieuchuanvietnam", "tieuc
                  "quychuankythuatquocgia", "quychuanxaydungvietnam")
 # Titles that name a document *about* a standard (memo, decision, letter), not a standard.
 _OTHER_GENRES = ("thuyetminh", "totrinh", "congvan", "quyetdinh", "baocao", "thongtu", "huongdan")
-_LETTERHEAD_WORDS = {"cong", "ubnd", "uy", "so", "cuc", "tong", "bo", "vien", "truong", "trung"}
+# First words of an issuing body's letterhead block (company, people's committee, department, institute).
+_LETTERHEAD_OPENINGS = ("công ty", "ubnd", "ủy ban", "uỷ ban", "sở ", "cục ", "tổng cục", "viện ", "trường ",
+                        "trung tâm", "ban quản lý", "tập đoàn", "tổng công ty", "hợp tác xã")
+# "BỘ ..." is a letterhead only when a ministry follows ("BỘ THÔNG SỐ KỸ THUẬT" is a title).
+_MINISTRIES = ("xaydung", "giaothong", "khoahoc", "yte", "congthuong", "nongnghiep", "tainguyen", "thongtin",
+               "quocphong", "congan", "taichinh", "laodong", "giaoduc", "vanhoa", "noivu", "tuphap", "kehoach",
+               "ngoaigiao", "dantoc")
 COVER_LINES = 12  # a cover's designation sits near the top of one of the first pages
-_LETTERHEAD = ("congty", "conghoa", "doclap", "bo", "cuc", "so", "ubnd", "uyban", "vien", "tongcuc",
-               "truong", "trungtam")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -237,11 +241,16 @@ def _mixed_case_cover_title(lines: list[str], i: int) -> tuple[list[str], list[s
     return [], []
 
 
-def _is_heading_or_letterhead(text: str) -> bool:
-    sq = squash(text)
-    return any(h in sq for h in _DOC_HEADINGS) or (
-        any(sq.startswith(w) for w in _LETTERHEAD) and len(text.split()) <= 9
+def _is_letterhead(text: str) -> bool:
+    """The issuing body's block at the top of a letter or decision, not a title."""
+    whole, opening = squash(text), text.lower()
+    return "conghoa" in whole or "doclap" in whole or opening.startswith(_LETTERHEAD_OPENINGS) or (
+        opening.startswith("bộ ") and whole[2:].startswith(_MINISTRIES)
     )
+
+
+def _is_heading_or_letterhead(text: str) -> bool:
+    return any(h in squash(text) for h in _DOC_HEADINGS) or _is_letterhead(text)
 
 
 def _header_title(doc: _Doc) -> tuple[list[str], int] | None:
@@ -269,11 +278,7 @@ def _first_upper_block(doc: _Doc) -> tuple[list[str], int] | None:
                 continue
             if block:
                 words = " ".join(block).split()
-                whole = squash(" ".join(block))
-                first_word = fold(block[0].split()[0])
-                letterhead = "conghoa" in whole or "doclap" in whole or (
-                    first_word in _LETTERHEAD_WORDS and len(words) <= 9
-                )
+                letterhead = _is_letterhead(" ".join(block))
                 head = squash(block[0])
                 if len(words) >= 3 and not letterhead and not any(head.startswith(h) for h in _DOC_HEADINGS):
                     return block, p
@@ -460,6 +465,7 @@ _EQUIVALENCE = (
 
 _HEADING = re.compile(r"^(?P<num>\d{1,2})(?P<dot>\.?)\s+(?P<title>[A-ZĐÀ-Ỹ][^\n]*)$")
 _SUBNUM = re.compile(r"^(?P<num>\d{1,2}(?:\.\d{1,2})+)\.?\s+(?P<title>\S.*)$")
+_ROMAN_HEAD = re.compile(r"^(?P<num>[IVX]{1,5})\.\s*(?P<title>[A-ZĐÀ-Ỹ].*)$")
 _CHAPTER = re.compile(r"^CHƯƠNG\s+(?P<num>[IVXLC]+)\b\.?\s*(?P<title>.*)$")
 _ANNEX = re.compile(r"^(?P<id>(?i:phụ\s+lục)\s+(?P<letter>[A-Z]|\d{1,2}))\b\.?\s*(?P<rest>.*)$")
 _ANNEX_STATUS = re.compile(r"^\(?\s*(?P<status>(?i:quy định|qui định|tham khảo|bắt buộc))\b[^)]*\)?\s*(?P<rest>.*)$")
@@ -496,16 +502,21 @@ def _follows_unaccepted(lines: list[Line], k: int, previous: int, dot: str, acce
     return False
 
 
-def _chapters(lines: list[Line]) -> list[tuple[int, str]]:
-    """``CHƯƠNG I. ...``, ``CHƯƠNG II. ...`` in sequence (a wrapped upper-case title is joined)."""
+def _chapters(lines: list[Line], pattern: re.Pattern | None = None) -> list[tuple[int, str]]:
+    """``CHƯƠNG I. ...``, ``CHƯƠNG II. ...`` (or, with ``_ROMAN_HEAD``, ``I. QUY ĐỊNH CHUNG``, ``II. ...``)
+    in sequence; a wrapped upper-case title is joined."""
+    pattern = pattern or _CHAPTER
     out: list[tuple[int, str]] = []
     for k, line in enumerate(lines):
-        m = _CHAPTER.match(line.text)
+        m = pattern.match(line.text)
+        if m and pattern is _ROMAN_HEAD and not is_upper_line(m["title"]):
+            continue
         if not m or is_toc_line(line.text) or len(out) >= len(_ROMAN) or m["num"] != _ROMAN[len(out)]:
             continue
         title = line.text
         nxt = lines[k + 1].text if k + 1 < len(lines) else ""
-        if nxt and is_upper_line(nxt) and not _CHAPTER.match(nxt) and not _SUBNUM.match(nxt) and len(nxt) < 80:
+        if nxt and is_upper_line(nxt) and not pattern.match(nxt) and not _SUBNUM.match(nxt) \
+                and not _HEADING.match(nxt) and len(nxt) < 80:
             title += " " + nxt
         out.append((k, clean(title)))
     return out
@@ -515,6 +526,12 @@ def _sections(doc: _Doc) -> tuple[list[str], int | None, list[tuple[int, int]]]:
     """Top-level headings in numbering order; also their body-line indexes (number, index)."""
     lines = doc.body
     chapters = _chapters(lines)
+    if len(chapters) < 2:
+        # QCVN often number their parts "I. QUY ĐỊNH CHUNG", "II. QUY ĐỊNH KỸ THUẬT" above clauses 1, 2 ...
+        chapters = _chapters(lines, _ROMAN_HEAD)
+        first_numbered = next((k for k, ln in enumerate(lines) if _HEADING.match(ln.text) and not is_toc_line(ln.text)), None)
+        if len(chapters) >= 2 and first_numbered is not None and first_numbered < chapters[0][0]:
+            chapters = []
     if len(chapters) >= 2:
         return [title for _, title in chapters], lines[chapters[0][0]].page, [
             (i + 1, k) for i, (k, _) in enumerate(chapters)
@@ -617,7 +634,8 @@ def _clause(doc: _Doc, head: re.Pattern, limit: int = 120) -> tuple[list[Line], 
                     break
                 if len(num) == len(prefix):
                     break
-            if _CHAPTER.match(nxt.text) or any(squash(nxt.text).startswith(h) for h in _DOC_HEADINGS):
+            if _CHAPTER.match(nxt.text) or _ROMAN_HEAD.match(nxt.text) and is_upper_line(nxt.text) \
+                    or any(squash(nxt.text).startswith(h) for h in _DOC_HEADINGS):
                 break
             out.append(nxt)
         return out, line

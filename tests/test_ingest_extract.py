@@ -366,3 +366,20 @@ def test_old_style_approval_chain_with_draft_proposed_by():
     assert f["proposed_by"] == "Viện Khoa học Công nghệ Xây dựng – Bộ Xây dựng"
     assert f["appraised_by"] == "Tổng cục Tiêu chuẩn Đo lường Chất lượng"
     assert f["published_by"] == "Bộ Khoa học và Công nghệ"
+
+
+def test_regulation_parts_numbered_in_roman():
+    f = _doc(
+        "QCVN 8-2:2011/BYT\nQUY CHUẨN KỸ THUẬT QUỐC GIA ĐỐI VỚI GIỚI HẠN Ô NHIỄM KIM LOẠI NẶNG TRONG THỰC PHẨM\n"
+        "I. QUY ĐỊNH CHUNG\n1. Phạm vi điều chỉnh\nQuy chuẩn này quy định giới hạn kim loại nặng.\n"
+        "2. Đối tượng áp dụng\nTổ chức, cá nhân.\n3. Tài liệu viện dẫn\nTCVN 7602:2007 (AOAC 972.25), Thực phẩm.\n"
+        "II. QUY ĐỊNH KỸ THUẬT\n1. Giới hạn\nTheo TCVN 8126:2009.\nIII. PHƯƠNG PHÁP THỬ\nIV. QUY ĐỊNH VỀ QUẢN LÝ\n"
+        "V. TỔ CHỨC THỰC HIỆN\nPhụ lục A\n(quy định)\nPhương pháp lấy mẫu"
+    )
+    assert f["sections"] == [
+        "I. QUY ĐỊNH CHUNG", "II. QUY ĐỊNH KỸ THUẬT", "III. PHƯƠNG PHÁP THỬ", "IV. QUY ĐỊNH VỀ QUẢN LÝ",
+        "V. TỔ CHỨC THỰC HIỆN", "Phụ lục A",
+    ]
+    assert f["annexes"] == [{"id": "Phụ lục A", "status": "quy định", "title": "Phương pháp lấy mẫu"}]
+    assert f["normative_references"] == ["TCVN 7602:2007"]
+    assert f["scope_first_sentence"] == "Quy chuẩn này quy định giới hạn kim loại nặng."

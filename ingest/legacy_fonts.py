@@ -113,6 +113,7 @@ def is_vietnamese_syllable(token: str) -> bool:
 
 
 _HAS_DIGIT = re.compile(r"\d")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")  # Chinese/Japanese titles in catalogues are words too
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -134,11 +135,11 @@ def syllable_ratio(text: str) -> float:
 
 
 def wordlike_ratio(text: str) -> float:
-    """Share of word tokens that are Vietnamese syllables or plain ASCII words (English, acronyms)."""
+    """Share of word tokens that are Vietnamese syllables, plain ASCII words (English, acronyms) or CJK."""
     toks = _word_tokens(text)
     if not toks:
         return 0.0
-    good = sum(1 for t in toks if (t.isascii() and t.isalpha()) or is_vietnamese_syllable(t))
+    good = sum(1 for t in toks if (t.isascii() and t.isalpha()) or _CJK.search(t) or is_vietnamese_syllable(t))
     return good / len(toks)
 
 

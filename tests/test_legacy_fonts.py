@@ -115,3 +115,9 @@ def test_two_column_page_reads_column_by_column(tmp_path, plain_fields):
     assert body.index("1 Phạm vi áp dụng") < body.index("3 Thiết bị, dụng cụ") < body.index("4 Cách tiến hành")
     assert fields["sections"] == plain_fields["sections"]
     assert fields["normative_references"] == plain_fields["normative_references"]
+
+
+def test_wordlike_ratio_accepts_english_and_cjk_but_not_symbol_soup():
+    assert lf.wordlike_ratio("Hot dip galvanized coatings") == 1.0
+    assert lf.wordlike_ratio("城市轨道交通 工程 测量规范") == 1.0
+    assert lf.wordlike_ratio("@#$ ||| }{}{ ¤¤¤ §§ ¶¶") == 0.0

@@ -395,9 +395,13 @@ def _guarded(session: Session, report: ImportReport, line: int, fn: Callable[[],
 
 def _import_scope(session: Session, rows: Iterator[tuple[int, dict[str, Any]]], report: ImportReport,
                   actor: str) -> None:
-    """Rows grouped by lab; each lab's scope becomes exactly the good rows the file gives for it."""
+    """Rows grouped by lab; each lab's scope becomes exactly the good rows the file gives for it.
+
+    When some of a lab's lines were bad, its other existing rows are kept rather than deleted.
+    """
     per_lab: dict[str, list[dict[str, Any]]] = {}
     lab_of: dict[str, Any] = {}
+    with_errors: set[str] = set()
     for line, rec in rows:
         def check(rec: dict[str, Any] = rec) -> tuple[str, dict[str, Any]]:
             acc = labs.normalize_accreditation(rec.get("accreditation"))
@@ -416,8 +420,13 @@ def _import_scope(session: Session, rows: Iterator[tuple[int, dict[str, Any]]], 
         checked = _guarded(session, report, line, check)
         if checked:
             per_lab.setdefault(checked[0], []).append(checked[1])
+        else:
+            try:
+                with_errors.add(labs.normalize_accreditation(rec.get("accreditation")))
+            except KBError:
+                pass
     for acc, rows_of_lab in per_lab.items():
-        counts = labs.replace_scope(session, lab_of[acc], rows_of_lab, actor)
+        counts = labs.replace_scope(session, lab_of[acc], rows_of_lab, actor, keep_others=acc in with_errors)
         for outcome, n in counts.items():
             report.count(outcome, n)
         if counts["created"] or counts["updated"] or counts["deleted"]:

@@ -171,9 +171,12 @@ def add_scope_row(session: Session, lab: Lab, row: dict[str, Any], actor: str) -
     return scope
 
 
-def replace_scope(session: Session, lab: Lab, rows: Iterable[dict[str, Any]], actor: str) -> dict[str, int]:
+def replace_scope(session: Session, lab: Lab, rows: Iterable[dict[str, Any]], actor: str,
+                  *, keep_others: bool = False) -> dict[str, int]:
     """Make the lab's scope exactly ``rows`` (in order); identical rows are kept as they are.
 
+    With ``keep_others`` the rows not named are kept after the given ones instead of being deleted (an
+    import whose file had bad rows for this lab must not delete what those lines may have meant).
     Returns counts ``created`` / ``updated`` (moved) / ``unchanged`` / ``deleted``. Re-applying the same rows
     changes nothing and writes no audit event.
     """
@@ -209,12 +212,19 @@ def replace_scope(session: Session, lab: Lab, rows: Iterable[dict[str, Any]], ac
         audit.record(session, actor=actor, action="create", entity="lab_scope", entity_id=scope.id,
                      after=audit.snapshot(scope), summary=f"Thêm phép thử vào phạm vi {lab.accreditation}: {values['test'][:80]}")
         counts["created"] += 1
-    for leftovers in pool.values():
-        for scope in leftovers:
-            audit.record(session, actor=actor, action="delete", entity="lab_scope", entity_id=scope.id,
-                         before=audit.snapshot(scope), summary=f"Bỏ phép thử khỏi phạm vi {lab.accreditation}")
-            session.delete(scope)
-            counts["deleted"] += 1
+    leftovers_all = sorted((r for rest in pool.values() for r in rest), key=lambda r: (r.position, r.id))
+    if keep_others:
+        for position, scope in enumerate(leftovers_all, start=len(wanted)):
+            if scope.position != position:
+                scope.position = position  # bookkeeping only: no audit event for a shifted row
+                session.add(scope)
+        session.flush()
+        return counts
+    for scope in leftovers_all:
+        audit.record(session, actor=actor, action="delete", entity="lab_scope", entity_id=scope.id,
+                     before=audit.snapshot(scope), summary=f"Bỏ phép thử khỏi phạm vi {lab.accreditation}")
+        session.delete(scope)
+        counts["deleted"] += 1
     session.flush()
     return counts
 

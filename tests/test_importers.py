@@ -333,3 +333,18 @@ def test_value_spellings():
             parse_date(bad, "d")
     with pytest.raises(BadInput):
         parse_status("sắp hết")
+
+
+def test_scope_file_with_bad_lines_deletes_nothing_of_that_lab(kbase, tmp_path):
+    load_all(kbase, tmp_path)
+    rows = [SCOPE[0],
+            ["LAS-XD 164", "Bê tông", "Xác định độ hút nước", "", "TCVN 3113:2022", "yes"],
+            ["LAS-XD 164", "Bê tông", "Xác định cường độ nén", "", "TCVN 3118 :2022; ASTM C39; AASHTO T22", "có thể"]]
+    report = import_file(kbase, "lab-scope", write_csv(tmp_path / "s3.csv", rows), actor="test")
+    assert [line for line, _ in report.errors] == [3]
+    assert (report.created, report.deleted) == (1, 0)
+    with kbase.session() as s:
+        lab = labs.find_lab(s, "LAS-XD 164")
+        tests = [r.test for r in labs.scope_rows(s, lab)]
+        assert tests[0] == "Xác định độ hút nước"
+        assert sorted(tests[1:]) == ["Xác định cường độ nén", "Xác định độ sụt"]

@@ -21,11 +21,11 @@ from __future__ import annotations
 import re
 
 from ingest._layout import (
-    is_toc_line,
     Line,
     body_lines,
     has_vietnamese,
     is_english_line,
+    is_toc_line,
     is_upper_line,
     page_lines,
     single_space,
@@ -58,6 +58,10 @@ _MINISTRIES = ("xaydung", "giaothong", "khoahoc", "yte", "congthuong", "nongnghi
                "quocphong", "congan", "taichinh", "laodong", "giaoduc", "vanhoa", "noivu", "tuphap", "kehoach",
                "ngoaigiao", "dantoc")
 COVER_LINES = 12  # a cover's designation sits near the top of one of the first pages
+# What may stand beside a designation on a "code line": nothing, "Số:", a heading, a logo + heading.
+_CODE_LINE_RESTS = frozenset(
+    ("", "so", "tieuchuancososo", *_DOC_HEADINGS, *(t.lower() + h for t in _OWN_TYPES for h in _DOC_HEADINGS))
+)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -95,10 +99,7 @@ def _code_only_line(text: str) -> codes.Designation | None:
     start, end, (d,) = found[0]
     rest = squash(prepared[:start] + " " + prepared[end:]).strip(":.,-–")
     rest = rest.replace(":", "")
-    allowed_rest = ("", "so", "tieuchuancososo", d.doc_type.lower())
-    if rest in allowed_rest or rest in _DOC_HEADINGS or rest in {
-        t.lower() + h for t in _OWN_TYPES for h in _DOC_HEADINGS
-    }:
+    if rest in _CODE_LINE_RESTS or rest == d.doc_type.lower():
         return d
     return None
 
@@ -286,13 +287,13 @@ def _first_upper_block(doc: _Doc) -> tuple[list[str], int] | None:
     return None
 
 
-def _body_title(doc: _Doc, code: codes.Designation | None, title_vi: str) -> tuple[str, int] | None:
+def _body_title(doc: _Doc, title_vi: str) -> tuple[str, int] | None:
     """The mixed-case title under the heading of the first body page (``Hỗn hợp bê tông - ...``)."""
     folded_title = _title_key(title_vi)
     for p, lines in enumerate(doc.raw[:12], start=1):
         for i, text in enumerate(lines):
-            if not _is_doc_heading(text) or p == 1 and i < 3 and len(doc.raw) > 1 and not _has_body(lines):
-                continue
+            if not _is_doc_heading(text) or (p == 1 and len(doc.raw) > 1 and not _has_body(lines)):
+                continue  # the cover's heading: the body title is under the heading of a body page
             picked: list[str] = []
             for nxt in lines[i + 1:i + 8]:
                 if is_english_line(nxt) or _HEADING.match(nxt) or _code_only_line(nxt):
@@ -733,7 +734,7 @@ def extract_fields(pages: list[str]) -> dict:
     prov["kind"] = {"page": 1, "method": kind_method}
 
     if out["title_vi"]:
-        body_title = _body_title(doc, code, out["title_vi"])
+        body_title = _body_title(doc, out["title_vi"])
         if body_title and not is_upper_line(body_title[0]):
             out["title_vi_normalised"] = body_title[0]
             prov["title_vi_normalised"] = {"page": body_title[1], "method": "title under first body heading"}

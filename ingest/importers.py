@@ -365,7 +365,7 @@ def _mapping_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
         raise BadInput(f"tiêu chuẩn {clean(str(rec.get('standard')))!r} chưa có trong cơ sở dữ liệu")
     _, outcome = mappings.upsert_mapping(
         session, product, std, rec.get("type"), rec.get("rationale"), rec.get("legal_basis"),
-        mappings.parse_status(rec.get("status")), MappingSource.import_, actor,
+        mappings.parse_status(rec.get("status")), MappingSource.import_, actor, keep_curated=True,
     )
     return outcome, "product", [product.id]
 

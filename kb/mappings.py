@@ -64,10 +64,14 @@ def upsert_mapping(
     actor: str,
     score: float | None = None,
     reasons: Iterable[str] = (),
+    *,
+    keep_curated: bool = False,
 ) -> tuple[Mapping, str]:
     """Create or update the mapping (product, standard, type): returns it and created/updated/unchanged.
 
-    Empty rationale/legal basis never erase what a curator wrote.
+    Empty rationale/legal basis never erase what a curator wrote. With ``keep_curated`` (imports) an existing
+    mapping keeps its decision and its texts: only a ``suggested`` status may change, only empty texts are
+    filled, so re-running an import never undoes a curator's approval, rejection or wording.
     """
     mtype = parse_type(type)
     mstatus = parse_status(status)
@@ -96,6 +100,12 @@ def upsert_mapping(
         audit.record(session, actor=actor, action="create", entity="mapping", entity_id=mapping.id,
                      after=audit.snapshot(mapping), summary=f"Tạo ánh xạ {label}")
         return mapping, "created"
+    if keep_curated:
+        if mapping.status != MappingStatus.suggested:
+            values.pop("status", None)
+        for text_field in ("rationale", "legal_basis"):
+            if getattr(mapping, text_field):
+                values.pop(text_field, None)
     before = audit.snapshot(mapping)
     for k, v in values.items():
         if getattr(mapping, k) != v:

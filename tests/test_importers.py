@@ -348,3 +348,18 @@ def test_scope_file_with_bad_lines_deletes_nothing_of_that_lab(kbase, tmp_path):
         tests = [r.test for r in labs.scope_rows(s, lab)]
         assert tests[0] == "Xác định độ hút nước"
         assert sorted(tests[1:]) == ["Xác định cường độ nén", "Xác định độ sụt"]
+
+
+def test_reimport_never_undoes_a_curators_decision(kbase, tmp_path):
+    load_all(kbase, tmp_path)
+    with kbase.session() as s:
+        m = s.exec(select(Mapping).order_by(Mapping.id)).first()
+        m.status, m.rationale, m.decided_by = MappingStatus.rejected, "Không áp dụng cho sản phẩm này", "curator1"
+        s.add(m)
+    rows = [MAPPINGS[0], MAPPINGS[1] + [], ["Bê tông thương phẩm", "TCVN 3118:2022", "test_method", "", "Luật 68/2006/QH11"]]
+    report = import_file(kbase, "mappings", write_csv(tmp_path / "m2.csv", rows), actor="test")
+    assert (report.created, report.updated, report.unchanged) == (0, 1, 1)  # only the empty legal basis was filled
+    with kbase.session() as s:
+        first, second = s.exec(select(Mapping).order_by(Mapping.id)).all()
+        assert first.status == MappingStatus.rejected and first.rationale == "Không áp dụng cho sản phẩm này"
+        assert second.legal_basis == "Luật 68/2006/QH11" and second.rationale == "Cường độ chịu nén"

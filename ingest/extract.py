@@ -94,10 +94,14 @@ def _code_only_line(text: str) -> codes.Designation | None:
     around it), else None."""
     prepared = _code_text(text)
     found = _matches(prepared)
+    if len(found) == 2 and len(found[1][2]) == 1 and found[1][2][0].doc_type not in _OWN_TYPES:
+        # dual designation of an adopted standard on one line: "TCVN 5979:2021 ISO 10390:2021"
+        prepared = prepared[: found[1][0]] + prepared[found[1][1]:]
+        found = found[:1]
     if len(found) != 1 or len(found[0][2]) != 1:
         return None
     start, end, (d,) = found[0]
-    rest = squash(prepared[:start] + " " + prepared[end:]).strip(":.,-–")
+    rest = squash(prepared[:start] + " " + prepared[end:]).strip(":.,-–()")
     rest = rest.replace(":", "")
     if rest in _CODE_LINE_RESTS or rest == d.doc_type.lower():
         return d
@@ -174,6 +178,14 @@ def _is_title_line(text: str) -> bool:
     return is_upper_line(text) and has_vietnamese(text) and not _CITY_YEAR.match(text)
 
 
+def _is_cover_english(text: str) -> bool:
+    """English title line under the Vietnamese one (sometimes printed in capitals too)."""
+    if is_english_line(text):
+        return True
+    return is_upper_line(text) and not has_vietnamese(text) and len(re.findall(r"[A-Za-z]{2,}", text)) >= 2 \
+        and not _CITY_YEAR.match(text)
+
+
 def _join_title(lines: list[str]) -> str:
     return clean(" ".join(lines))
 
@@ -205,7 +217,7 @@ def _cover_title(doc: _Doc, code_line: Line | None) -> tuple[list[str], list[str
             continue
         if _is_title_line(text) and not english:
             title.append(_TEMPLATE_FIELD.sub("", text))
-        elif title and is_english_line(text) and not _code_only_line(text):
+        elif title and _is_cover_english(text) and not _code_only_line(text):
             english.append(text)
         else:
             break

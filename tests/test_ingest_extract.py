@@ -383,3 +383,19 @@ def test_regulation_parts_numbered_in_roman():
     assert f["annexes"] == [{"id": "Phụ lục A", "status": "quy định", "title": "Phương pháp lấy mẫu"}]
     assert f["normative_references"] == ["TCVN 7602:2007"]
     assert f["scope_first_sentence"] == "Quy chuẩn này quy định giới hạn kim loại nặng."
+
+
+def test_dual_designation_line_and_capitalised_english_title():
+    f = _doc(
+        "T I Ê U C H U Ẩ N Q U Ố C G I A\nTCVN 5979:2021 ISO 10390:2021\nXuất bản lần 3\n"
+        "ĐẤT, CHẤT THẢI SINH HỌC ĐÃ XỬ LÝ VÀ BÙN – XÁC ĐỊNH pH\nSOIL, TREATED BIOWASTE AND SLUDGE – DETERMINATION OF pH\n"
+        "HÀ NỘI – 2021",
+        "Lời nói đầu\nTCVN 5979:2021 thay thế cho TCVN 5979:2007.\n"
+        "TCVN 5979:2021 hoàn toàn tương đương với ISO 10390:2021.",
+    )
+    assert f["code"] == "TCVN 5979:2021"
+    assert f["title_vi"] == "ĐẤT, CHẤT THẢI SINH HỌC ĐÃ XỬ LÝ VÀ BÙN – XÁC ĐỊNH pH"
+    assert f["title_en"] == "SOIL, TREATED BIOWASTE AND SLUDGE – DETERMINATION OF pH"
+    assert f["edition"] == 3
+    assert f["replaces"] == ["TCVN 5979:2007"]
+    assert f["equivalence"] == {"relation": "IDT", "codes": ["ISO 10390:2021"]}

@@ -28,6 +28,7 @@ from multiprocessing.connection import wait as wait_ready
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, delete, select
 
 from ingest import ocr as ocr_mod
@@ -196,10 +197,12 @@ def process_file(path: Path, *, ocr: bool = False, timeout: float = 120,
             out["ocr"] = True
         fields = extract_fields(pages)
         kind = fields.get("kind") or "other"
-        if looks_like_lab_declaration(pages):
+        # A document with a designation of its own is a standard, whatever lists it contains.
+        designated = kind in _STANDARD_KINDS and bool(fields.get("code"))
+        if kind == "lab_scope" or (not designated and looks_like_lab_declaration(pages)):
             kind = "lab_scope"
             out["lab"] = parse_lab(source, pages, find_codes=_find_codes)
-        elif looks_like_catalogue(pages):
+        elif kind == "catalogue" or (not designated and looks_like_catalogue(pages)):
             kind = "catalogue"
             out["catalogue"] = parse_catalogue(source, pages)
         elif kind in _STANDARD_KINDS:
@@ -559,8 +562,9 @@ def _store(kbase, job: _Job, data: dict[str, Any], run_id: int, actor: str) -> t
         message = out["error"]
         if data["status"] == "ingested":
             session.exec(delete(DocumentPage).where(DocumentPage.document_id == doc.id))
-            session.add_all([DocumentPage(document_id=doc.id, page_no=i, text=t)
-                             for i, t in enumerate(data.get("pages") or [], 1)])
+            page_rows = [{"document_id": doc.id, "page_no": i, "text": t} for i, t in enumerate(data.get("pages") or [], 1)]
+            if page_rows:  # a bulk insert: hundreds of pages need no ORM objects
+                session.execute(insert(DocumentPage), page_rows)
             kind = out["kind"]
             if kind in _STANDARD_KINDS:
                 std = _store_standard(session, data, doc, actor)

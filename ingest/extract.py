@@ -57,6 +57,8 @@ _LETTERHEAD_OPENINGS = ("công ty", "ubnd", "ủy ban", "uỷ ban", "sở ", "c�
 _MINISTRIES = ("xaydung", "giaothong", "khoahoc", "yte", "congthuong", "nongnghiep", "tainguyen", "thongtin",
                "quocphong", "congan", "taichinh", "laodong", "giaoduc", "vanhoa", "noivu", "tuphap", "kehoach",
                "ngoaigiao", "dantoc")
+# Capital letters (Latin with Vietnamese diacritics) for character classes; "À-Ỹ" would take lower case too.
+_UP = "".join(ch for ch in map(chr, range(0x41, 0x1F00)) if ch.isalpha() and ch.isupper())
 COVER_LINES = 12  # a cover's designation sits near the top of one of the first pages
 # What may stand beside a designation on a "code line": nothing, "Số:", a heading, a logo + heading.
 _CODE_LINE_RESTS = frozenset(
@@ -358,7 +360,7 @@ def sentence_case_title(title: str) -> str:
 
 _FOREWORD_HEAD = re.compile(r"^(?:\d+\.?\s+)?L[ờơ]i\s*nói\s*đầu\s*:?$", re.IGNORECASE)
 _SCOPE_WORDS = ("phamvi", "tailieuviendan", "tieuchuanviendan", "thuatngu", "quydinhchung")
-_SENTENCE_SPLIT = re.compile(r"(?<=[.])\s+(?=[A-ZĐÀ-Ỹ\"“(])")
+_SENTENCE_SPLIT = re.compile(rf"(?<=[.])\s+(?=[{_UP}\"“(])")
 
 
 def _foreword(doc: _Doc) -> tuple[str, int, str] | None:
@@ -476,9 +478,9 @@ _EQUIVALENCE = (
 # --------------------------------------------------------------------------------------------------
 # Body structure
 
-_HEADING = re.compile(r"^(?P<num>\d{1,2})(?P<dot>\.?)\s+(?P<title>[A-ZĐÀ-Ỹ][^\n]*)$")
+_HEADING = re.compile(rf"^(?P<num>\d{{1,2}})(?P<dot>\.?)\s+(?P<title>[{_UP}][^\n]*)$")
 _SUBNUM = re.compile(r"^(?P<num>\d{1,2}(?:\.\d{1,2})+)\.?\s+(?P<title>\S.*)$")
-_ROMAN_HEAD = re.compile(r"^(?P<num>[IVX]{1,5})\.\s*(?P<title>[A-ZĐÀ-Ỹ].*)$")
+_ROMAN_HEAD = re.compile(rf"^(?P<num>[IVX]{{1,5}})\.\s*(?P<title>[{_UP}].*)$")
 _CHAPTER = re.compile(r"^CHƯƠNG\s+(?P<num>[IVXLC]+)\b\.?\s*(?P<title>.*)$")
 _ANNEX = re.compile(r"^(?P<id>(?i:phụ\s+lục)\s+(?P<letter>[A-Z]|\d{1,2}))\b\.?\s*(?P<rest>.*)$")
 _ANNEX_STATUS = re.compile(r"^\(?\s*(?P<status>(?i:quy định|qui định|tham khảo|bắt buộc))\b[^)]*\)?\s*(?P<rest>.*)$")
@@ -560,7 +562,7 @@ def _sections(doc: _Doc) -> tuple[list[str], int | None, list[tuple[int, int]]]:
             m = None
         if m is None and found and not is_toc_line(text):
             # pdfium sometimes glues a heading to the end of the paragraph above it
-            m = re.search(rf"(?<=[.;:])\s+(?P<num>{expected})(?P<dot>\.?)\s+(?P<title>[A-ZĐÀ-Ỹ][^.;:]{{2,100}})$", text)
+            m = re.search(rf"(?<=[.;:])\s+(?P<num>{expected})(?P<dot>\.?)\s+(?P<title>[{_UP}][^.;:]{{2,100}})$", text)
             if m:
                 text = text[m.start("num"):]
         if not m or is_toc_line(text):
@@ -574,7 +576,7 @@ def _sections(doc: _Doc) -> tuple[list[str], int | None, list[tuple[int, int]]]:
             continue
         if ";" in title or (len(title.split()) > 6 and title.endswith(".")):
             continue  # a numbered sentence or list item in running text
-        if re.search(rf"\s{expected + 1}\s+[A-ZĐÀ-Ỹ]", title):
+        if re.search(rf"\s{expected + 1}\s+[{_UP}]", title):
             continue  # a figure legend run on one line: "5 Mẫu thử 6 Buồng đặt mẫu ..."
         if codes.parse(title.split(",")[0]) or list(codes.iter_matches(title[:30]))[:1] and \
                 next(codes.iter_matches(title))[0] == 0:
@@ -660,7 +662,7 @@ def _first_sentence(text: str) -> str | None:
     text = re.split(r"\s(?=\d+(?:\.\d+)+\s)", text, maxsplit=1)[0]  # stop at the next sub-clause
     if not text:
         return None
-    m = re.search(r"(?<=[.!?])\s+(?=[A-ZĐÀ-Ỹ])", text)
+    m = re.search(rf"(?<=[.!?])\s+(?=[{_UP}])", text)
     return text[: m.start()] if m else text
 
 

@@ -223,6 +223,8 @@ def render(doc: Doc, fonts: Path) -> bytes:
     pdf.set_font("DejaVu", "B", 11)
     pdf.multi_cell(0, 9, SAMPLE, border=1, align="C", fill=True, new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
+    pdf.set_draw_color(0, 0, 0)
+    pdf.set_fill_color(255, 255, 255)
     pdf.ln(22)
     pdf.set_font("DejaVu", "B", 16)
     pdf.cell(0, 10, "TIÊU CHUẨN QUỐC GIA", align="C", new_x="LMARGIN", new_y="NEXT")

@@ -18,7 +18,9 @@ import os
 import re
 import shutil
 import signal
+import sys
 import tempfile
+import threading
 import time
 import zlib
 from collections import deque
@@ -239,7 +241,10 @@ def _child(conn, path: str, ocr: bool, timeout: float) -> None:
         os.setpgrp()  # so the parent can kill OCR subprocesses together with this worker
     except OSError:
         pass
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    except ValueError:
+        pass  # not the main thread of this interpreter
     _limit_memory()
     try:
         result = {"ok": True, **process_file(Path(path), ocr=ocr, timeout=timeout, notify=conn.send)}
@@ -271,8 +276,13 @@ class _Job:
 
 
 def _context():
+    """fork: fast, and the worker inherits the loaded modules. Python 3.12+ deprecates forking a
+    threaded process (the web's upload handler runs in a thread), so there a fork server is used."""
     methods = mp.get_all_start_methods()
-    return mp.get_context("fork" if "fork" in methods else "spawn")
+    threaded = threading.active_count() > 1
+    if "fork" in methods and not (threaded and sys.version_info >= (3, 12)):
+        return mp.get_context("fork")
+    return mp.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
 def _kill(job: _Job) -> None:

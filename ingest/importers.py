@@ -201,7 +201,10 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise KBError(f"{path.name}: không phải UTF-8 (byte {exc.start}); lưu lại tệp CSV dạng UTF-8") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # Excel in some locales saves ';'- or tab-separated "CSV": the header line tells which.
+    first = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=lambda d: (first.count(d), d == ","))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     start = 1
     try:
         for row in reader:

@@ -363,3 +363,15 @@ def test_reimport_never_undoes_a_curators_decision(kbase, tmp_path):
         first, second = s.exec(select(Mapping).order_by(Mapping.id)).all()
         assert first.status == MappingStatus.rejected and first.rationale == "Không áp dụng cho sản phẩm này"
         assert second.legal_basis == "Luật 68/2006/QH11" and second.rationale == "Cường độ chịu nén"
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_semicolon_and_tab_separated_files(kbase, tmp_path, sep):
+    path = tmp_path / "p.csv"
+    path.write_text(sep.join(["name", "aliases", "kind", "ocop_stars"]) + "\n"
+                    + sep.join(["Mật ong hoa vải", '"Mật ong; Mật ong vải"' if sep == ";" else "Mật ong;Mật ong vải",
+                                "ocop", "3"]) + "\n", encoding="utf-8")
+    report = import_file(kbase, "products", path, actor="test")
+    assert report.errors == [] and report.created == 1
+    with kbase.session() as s:
+        assert products.find_product(s, "Mật ong hoa vải").aliases == ["Mật ong", "Mật ong vải"]

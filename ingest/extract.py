@@ -217,7 +217,7 @@ def _cover_title(doc: _Doc, code_line: Line | None) -> tuple[list[str], list[str
         if not title and (_EDITION.search(text) or _REVISION.search(text) or _code_only_line(text)):
             i += 1
             continue
-        if _is_title_line(text) and not english:
+        if _is_title_line(text) and not english and not (title and _is_letterhead(text)):
             title.append(_TEMPLATE_FIELD.sub("", text))
         elif title and _is_cover_english(text) and not _code_only_line(text):
             english.append(text)
@@ -491,10 +491,11 @@ _CAPTION = re.compile(r"^(?:Hình|Bảng|Figure|Table)\s+[A-Z]?\.?\d")
 _BIBLIO = re.compile(r"^(?i:thư\s+mục(?:\s+tài\s+liệu)?(?:\s+tham\s+khảo)?)\s*$")
 
 
-def _is_list_item(lines: list[Line], k: int, num: int) -> bool:
-    """A numbered line inside a run of numbered lines (figure legend, table rows) is not a heading."""
+def _is_list_item(lines: list[Line], k: int, num: int, accepted_at: int | None) -> bool:
+    """A numbered line inside a run of numbered lines (figure legend, table rows) is not a heading;
+    the heading accepted just before does not count as such a neighbour."""
     for j in (k - 1, k + 1):
-        if 0 <= j < len(lines):
+        if 0 <= j < len(lines) and j != accepted_at:
             m = _HEADING.match(lines[j].text) or re.match(r"^(?P<num>\d{1,2})\s", lines[j].text)
             if m and abs(int(m["num"]) - num) == 1:
                 return True
@@ -572,7 +573,7 @@ def _sections(doc: _Doc) -> tuple[list[str], int | None, list[tuple[int, int]]]:
         title = m["title"].strip()
         if title.endswith(":") and found and not colon_ok:
             continue  # a numbered table row or list item ("7. Công trình liên lạc, ăng ten:")
-        if len(title) > 150 or title.endswith((";", ",")) or _is_list_item(lines, k, expected):
+        if len(title) > 150 or title.endswith((";", ",")) or _is_list_item(lines, k, expected, where[-1][1] if where else None):
             continue
         if ";" in title or (len(title.split()) > 6 and title.endswith(".")):
             continue  # a numbered sentence or list item in running text
@@ -652,6 +653,12 @@ def _clause(doc: _Doc, head: re.Pattern, limit: int = 120) -> tuple[list[Line], 
             if _CHAPTER.match(nxt.text) or _ROMAN_HEAD.match(nxt.text) and is_upper_line(nxt.text) \
                     or any(squash(nxt.text).startswith(h) for h in _DOC_HEADINGS):
                 break
+            if prefix and len(prefix) == 1:
+                # the next clause's heading glued to the end of this clause's last line
+                glued = re.search(rf"(?<=[.;:])\s+{int(prefix[0]) + 1}\.?\s+[{_UP}][^.;:]{{2,100}}$", nxt.text)
+                if glued:
+                    out.append(Line(nxt.page, nxt.text[: glued.start()]))
+                    break
             out.append(nxt)
         return out, line
     return None

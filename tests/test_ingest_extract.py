@@ -399,3 +399,14 @@ def test_dual_designation_line_and_capitalised_english_title():
     assert f["edition"] == 3
     assert f["replaces"] == ["TCVN 5979:2007"]
     assert f["equivalence"] == {"relation": "IDT", "codes": ["ISO 10390:2021"]}
+
+
+def test_heading_glued_to_the_previous_paragraph_ends_the_clause():
+    # pdfium sometimes joins a heading to the last line above it ("... Cát. 3 Thuật ngữ và định nghĩa")
+    f = _doc(
+        "TIÊU CHUẨN QUỐC GIA\nTCVN 1000:2020\nXI MĂNG - PHƯƠNG PHÁP THỬ\n1 Phạm vi áp dụng\nTiêu chuẩn này quy định.\n"
+        "2 Tài liệu viện dẫn\nTCVN 2000:2010, Cát xây dựng. 3 Thuật ngữ và định nghĩa\n"
+        "Theo TCVN 9000:2001 (ISO 5000:2000).\n4 Cách thử\nThử."
+    )
+    assert f["normative_references"] == ["TCVN 2000:2010"]
+    assert f["sections"] == ["1 Phạm vi áp dụng", "2 Tài liệu viện dẫn", "3 Thuật ngữ và định nghĩa", "4 Cách thử"]

@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any, Iterable
 from urllib.parse import quote
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from kb import codes
@@ -827,3 +827,22 @@ def approved_mappings(session: Session) -> list[dict[str, Any]]:
         "type": m.type.value, "rationale": m.rationale, "legal_basis": m.legal_basis,
         "decided_at": m.decided_at.isoformat() if m.decided_at else None,
     } for m, p, s in rows]
+
+
+# --- Data version ---------------------------------------------------------------------------------
+
+_VERSION_SQL = text(
+    "SELECT "
+    + ", ".join(
+        f"(SELECT COUNT(*) FROM {t}), (SELECT MAX({c}) FROM {t})"
+        for t, c in (("standard", "updated_at"), ("standardrelation", "id"), ("criterion", "id"),
+                     ("product", "updated_at"), ("mapping", "updated_at"), ("lab", "updated_at"),
+                     ("labscope", "updated_at"), ("document", "id"))
+    )
+)
+
+
+def data_version(session: Session) -> tuple:
+    """A cheap fingerprint of everything the public pages show: it changes whenever a row is added,
+    removed or updated (counts catch deletions, newest timestamps and ids catch the rest)."""
+    return tuple(session.connection().execute(_VERSION_SQL).one())

@@ -21,6 +21,7 @@ from kb.core import KnowledgeBase
 from kb.models import STATUS_LABELS_VI
 from kb.queries import standard_url
 from web import errors
+from web.cache import PageCache
 from web.routes import api, browse, coverage, labs, products, search, standards
 
 HERE = Path(__file__).resolve().parent
@@ -72,8 +73,13 @@ def make_templates() -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
-def create_app(settings: Settings | None = None, *, kbase: KnowledgeBase | None = None) -> FastAPI:
-    """Build the app on ``settings`` (or an existing KnowledgeBase, which tests share with the app)."""
+def create_app(
+    settings: Settings | None = None, *, kbase: KnowledgeBase | None = None, page_cache: bool = True
+) -> FastAPI:
+    """Build the app on ``settings`` (or an existing KnowledgeBase, which tests share with the app).
+
+    ``page_cache`` keeps rendered pages until the data changes (see ``web.cache``).
+    """
     owned = kbase is None
     kbase = kbase or KnowledgeBase(settings or Settings())
 
@@ -100,4 +106,6 @@ def create_app(settings: Settings | None = None, *, kbase: KnowledgeBase | None 
     for module in (search, standards, products, labs, browse, coverage, api):
         app.include_router(module.router)
     errors.install(app)
+    if page_cache:
+        app.add_middleware(PageCache, kbase=kbase)
     return app

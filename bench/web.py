@@ -1,0 +1,140 @@
+"""Web page speed: p50/p95 of the product, standard, lab and search pages at 16 concurrent clients.
+
+    .venv/bin/python bench/web.py [--requests 800] [--clients 16] [--url http://127.0.0.1:8000]
+
+Without ``--url`` the demo data (``ingest.demo.load_demo``) goes into a temporary data dir and a real
+``uvicorn`` process serves it on a free port (one worker, as ``kb serve`` runs). Goal: p95 ≤ 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+QUERIES = ["banh phu the", "be tong", "gach", "tcvn 3118 be tong", "ruou", "mỳ gạo", "vilas", "kem nhung nong", "che", "thep"]
+
+
+def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "KB_DATA_DIR": str(data_dir)}
+    env.pop("KB_DATABASE_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "web.app:create_app", "--factory", "--port", str(port),
+         "--log-level", "warning"],
+        env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    ready = threading.Event()
+
+    def watch() -> None:
+        for line in proc.stdout:
+            if "startup complete" in line or "running on" in line.lower():
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=watch, daemon=True).start()
+    url = f"http://127.0.0.1:{port}"
+    # --log-level warning hides the startup line: fall back to asking the server itself.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if httpx.get(url + "/api/browse", timeout=2).status_code == 200:
+                return proc, url
+        except httpx.TransportError:
+            ready.wait(0.2)
+    proc.kill()
+    raise SystemExit("server did not start")
+
+
+def demo_kb() -> Path:
+    from ingest.demo import load_demo
+    from kb.config import Settings
+    from kb.core import KnowledgeBase
+
+    data_dir = Path(tempfile.mkdtemp(prefix="kb-bench-web-")) / "var"
+    kbase = KnowledgeBase(Settings(data_dir=data_dir))
+    kbase.init()
+    load_demo(kbase)
+    from kb import search
+
+    search.reindex(kbase)
+    kbase.dispose()
+    return data_dir
+
+
+async def measure(url: str, paths: list[str], requests: int, clients: int) -> list[float]:
+    times: list[float] = []
+    todo = iter(range(requests))
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        for p in paths:  # every distinct page once: measure the steady state, not first renders
+            await client.get(p)
+
+        async def worker() -> None:
+            for i in todo:
+                path = paths[i % len(paths)]
+                t = time.perf_counter()
+                r = await client.get(path)
+                times.append((time.perf_counter() - t) * 1000)
+                if r.status_code != 200:
+                    raise SystemExit(f"{path}: HTTP {r.status_code}")
+
+        await asyncio.gather(*(worker() for _ in range(clients)))
+    return times
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[int(q) - 1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--requests", type=int, default=800)
+    ap.add_argument("--clients", type=int, default=16)
+    ap.add_argument("--url")
+    args = ap.parse_args()
+    proc = None
+    url = args.url
+    if url is None:
+        proc, url = start_server(demo_kb())
+    try:
+        with httpx.Client(base_url=url) as c:
+            products = [p["url"] for p in c.get("/api/browse/products").json()["items"]]
+            standards = [s["url"] for s in c.get("/api/browse/standards").json()["items"]]
+            lab_ids = {h["id"] for q in ("vilas", "las") for h in c.get("/api/search", params={"q": q, "kind": "lab"}).json()["hits"]}
+        pages = {
+            "product": products,
+            "standard": standards,
+            "lab": [f"/labs/{i}" for i in sorted(lab_ids)] or ["/"],
+            "search": [f"/search?q={q}" for q in QUERIES],
+            "api search": [f"/api/search?q={q}" for q in QUERIES],
+        }
+        print(f"{url}: {args.requests} requests per page kind, {args.clients} concurrent clients")
+        for name, paths in pages.items():
+            one = asyncio.run(measure(url, paths, max(100, args.requests // 4), 1))
+            many = asyncio.run(measure(url, paths, args.requests, args.clients))
+            print(f"  {name:11s} 1 client p50 {pct(one, 50):5.1f} ms p95 {pct(one, 95):5.1f} ms   "
+                  f"{args.clients} clients p50 {pct(many, 50):6.1f} ms p95 {pct(many, 95):6.1f} ms   "
+                  f"({len(paths)} distinct pages)")
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(10)
+
+
+if __name__ == "__main__":
+    main()

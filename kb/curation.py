@@ -9,7 +9,7 @@ before/after, and :func:`revert_event` undoes one logged change.
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import delete as sa_delete
@@ -201,8 +201,6 @@ def verify_lab(session: Session, lab: Lab, actor: str) -> Lab:
 def _aware(dt: datetime | None) -> datetime | None:
     # SQLite hands back naive datetimes for values stored as UTC.
     if dt is not None and dt.tzinfo is None:
-        from datetime import timezone
-
         return dt.replace(tzinfo=timezone.utc)
     return dt
 

@@ -130,3 +130,23 @@ def test_html_logout(app):
     r = c.post("/logout")
     assert r.status_code == 303
     assert c.get("/curate").status_code == 303
+
+
+def test_admin_creates_and_disables_accounts_on_the_web(app, kbase):
+    from tests.curation_helpers import client_for
+
+    admin, curator = client_for(app, "admin"), client_for(app, "curator")
+    assert curator.get("/admin/users").status_code == 403
+    page = HTMLParser(admin.get("/admin/users").text)
+    assert {th.text() for th in page.css("#accounts tbody th")} == {"admin", "curator", "lab_a", "lab_b"}
+    short = admin.post("/admin/users", data={"username": "moi", "role": "lab", "lab": "VILAS 1001", "password": "ngan"})
+    assert short.status_code == 400 and "10 ký tự" in HTMLParser(short.text).css_first("[role=alert]").text()
+    r = admin.post("/admin/users", data={"username": "moi", "role": "lab", "lab": "vilas 1001", "password": PASSWORD},
+                   follow_redirects=False)
+    assert r.status_code == 303
+    moi = client_for(app, "moi")
+    assert moi.get("/api/auth/me").json()["lab_id"] is not None
+    with kbase.session() as s:
+        uid = s.exec(User.__table__.select().where(User.username == "moi")).first().id
+    assert admin.post(f"/admin/users/{uid}/disable", follow_redirects=False).status_code == 303
+    assert moi.get("/api/auth/me").status_code == 401

@@ -163,8 +163,8 @@ async def _unauthorized(request: Request, exc: Exception) -> Response:
 
 def install(app: FastAPI, *, limiter: LoginLimiter | None = None) -> None:
     """Add CSRF protection, the login limiter, and the auth, curator and lab routes to ``app``."""
+    from web.routes import admin, curate, lab_admin
     from web.routes import auth as auth_routes
-    from web.routes import curate, lab_admin
 
     if getattr(app.state, "auth_installed", False):  # create_app may already have done it
         return
@@ -173,7 +173,7 @@ def install(app: FastAPI, *, limiter: LoginLimiter | None = None) -> None:
         raise KBError("KB_SECRET_KEY phải được đặt (chuỗi ngẫu nhiên dài) khi KB_ENV không phải development")
     app.add_middleware(CSRFMiddleware)
     app.state.login_limiter = limiter or LoginLimiter()
-    for module in (auth_routes, curate, lab_admin):
+    for module in (auth_routes, curate, lab_admin, admin):
         app.include_router(module.router)
     app.add_exception_handler(Unauthorized, _unauthorized)
     app.state.auth_installed = True

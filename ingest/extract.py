@@ -31,6 +31,7 @@ from ingest._layout import (
     single_space,
     squash,
 )
+from ingest.legacy_fonts import is_vietnamese_syllable
 from kb import codes
 from kb.text import clean, fold
 
@@ -348,6 +349,11 @@ def sentence_case_title(title: str) -> str:
             out.append(part)
             continue
         keep = [(s, e) for s, e, _ in _matches(part)]
+        # short capitalised tokens that are no Vietnamese syllable are acronyms: FDD, CLDV, W-CDMA
+        keep += [(m.start(), m.end()) for m in re.finditer(r"[^\s,;:()]+", part)
+                 if (m.group().isupper() and len(m.group().strip(".-")) <= 6
+                     and not is_vietnamese_syllable(m.group().strip(".-")))
+                 or not (m.group().isupper() or m.group().islower() or m.group().istitle())]  # pH, mL
         low = part.lower()
         for s, e in keep:
             low = low[:s] + part[s:e] + low[e:]

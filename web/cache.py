@@ -47,7 +47,8 @@ class PageCache:
             return
         path = scope["path"]
         cookies = b"".join(v for k, v in scope["headers"] if k == b"cookie")
-        if scope["method"] != "GET" or path.startswith("/static/") or SESSION_COOKIE in cookies:
+        # Files are served from disk as they are: nothing to render, nothing to cache.
+        if scope["method"] != "GET" or path.startswith(("/static/", "/documents/")) or SESSION_COOKIE in cookies:
             await self.app(scope, receive, send)
             return
         version = await anyio.to_thread.run_sync(self._version)

@@ -30,6 +30,7 @@ def get_session(kbase: KBDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 ProductId = Annotated[int, Path(ge=1, le=MAX_ID, description="Mã số sản phẩm")]
 LabId = Annotated[int, Path(ge=1, le=MAX_ID, description="Mã số phòng thí nghiệm")]
+DocId = Annotated[int, Path(ge=1, le=MAX_ID, description="Mã số tệp nguồn")]
 
 
 def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from kb import codes, queries
-from web.deps import SessionDep, render
+from kb.errors import NotFound
+from kb.models import Document
+from web.deps import DocId, SessionDep, render
 
 router = APIRouter(tags=["Trang web"], include_in_schema=False)
 
@@ -20,3 +22,17 @@ def standard_page(code: str, request: Request, session: SessionDep) -> Response:
         same_edition = d is not None and canonical is not None and d.key == canonical.key
         return RedirectResponse(data["url"], status_code=301 if same_edition else 307)
     return render(request, "standards/detail.html", {"s": data})
+
+
+@router.get("/documents/{doc_id}/file")
+def document_file(doc_id: DocId, request: Request, session: SessionDep) -> Response:
+    """The source PDF, only when a curator marked it as showable (``Document.may_show``)."""
+    doc = session.get(Document, doc_id)
+    if doc is None or not doc.may_show or not doc.stored_path:
+        raise NotFound(f"Không có tệp gốc #{doc_id} để tải về")
+    root = request.app.state.settings.data_dir.resolve()
+    path = (root / doc.stored_path).resolve()
+    if not path.is_relative_to(root) or not path.is_file():  # a stored path never leaves the data dir
+        raise NotFound(f"Không có tệp gốc #{doc_id} để tải về")
+    return FileResponse(path, media_type="application/pdf", filename=doc.file_name,
+                        content_disposition_type="inline")

@@ -302,9 +302,10 @@ def _first_upper_block(doc: _Doc) -> tuple[list[str], int] | None:
     return None
 
 
-def _body_title(doc: _Doc, title_vi: str) -> tuple[str, int] | None:
-    """The mixed-case title under the heading of the first body page (``Hỗn hợp bê tông - ...``)."""
-    folded_title = _title_key(title_vi)
+def _body_title(doc: _Doc, title_vi: str | None) -> tuple[str, int] | None:
+    """The mixed-case title under the heading of the first body page (``Hỗn hợp bê tông - ...``) that
+    matches ``title_vi``; without a cover title, the first such title."""
+    folded_title = _title_key(title_vi) if title_vi else None
     for p, lines in enumerate(doc.raw[:12], start=1):
         for i, text in enumerate(lines):
             if not _is_doc_heading(text) or (p == 1 and len(doc.raw) > 1 and not _has_body(lines)):
@@ -319,8 +320,29 @@ def _body_title(doc: _Doc, title_vi: str) -> tuple[str, int] | None:
             if picked:
                 candidate = clean(" ".join(picked))
                 key = _title_key(candidate)
-                if key == folded_title or key[:16] == folded_title[:16]:
+                if folded_title is None and len(picked) <= 4 and not _FOREWORD_HEAD.match(picked[0]):
                     return candidate, p
+                if folded_title and (key == folded_title or key[:16] == folded_title[:16]):
+                    return candidate, p
+    return None
+
+
+def _english_after(doc: _Doc, page: int, title: str) -> str | None:
+    """English title line(s) printed right under the body title on ``page``."""
+    lines = doc.raw[page - 1]
+    joined = ""
+    for i, text in enumerate(lines):
+        joined = clean(joined + " " + text) if joined else text
+        if _title_key(joined) == _title_key(title) or _title_key(text) == _title_key(title):
+            english = [x for x in lines[i + 1:i + 4]]
+            picked = []
+            for x in english:
+                if not is_english_line(x):
+                    break
+                picked.append(x)
+            return clean(" ".join(picked)) or None
+        if not _title_key(title).startswith(_title_key(joined)):
+            joined = ""
     return None
 
 
@@ -739,6 +761,12 @@ def extract_fields(pages: list[str]) -> dict:
             if block:
                 title_lines, title_page = block
                 title_method = "first upper-case block"
+            else:
+                body = _body_title(doc, None)
+                if body:
+                    title_lines, title_page = [body[0]], body[1]
+                    title_method = "title under the first body heading"
+                    english = [e] if (e := _english_after(doc, body[1], body[0])) else []
     if title_lines:
         out["title_vi"] = _join_title(title_lines)
         prov["title_vi"] = {"page": title_page, "method": title_method}

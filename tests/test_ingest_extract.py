@@ -410,3 +410,16 @@ def test_heading_glued_to_the_previous_paragraph_ends_the_clause():
     )
     assert f["normative_references"] == ["TCVN 2000:2010"]
     assert f["sections"] == ["1 Phạm vi áp dụng", "2 Tài liệu viện dẫn", "3 Thuật ngữ và định nghĩa", "4 Cách thử"]
+
+
+def test_without_a_cover_the_body_gives_code_and_title():
+    f = _doc(
+        "TCVN 3106:2022\n4\nLời nói đầu\nTCVN 3106:2022 thay thế TCVN 3106:1993.",
+        "5\nT I Ê U C H U Ẩ N Q U Ố C G I A TCVN 3106:2022\nHỗn hợp bê tông - Phương pháp xác định độ sụt\n"
+        "Fresh concrete - Test method for slump\n1 Phạm vi áp dụng\nTiêu chuẩn này quy định phương pháp.",
+        "TCVN 3106:2022\n6\n2 Tài liệu viện dẫn\nTCVN 3105:2022, Hỗn hợp bê tông.",
+    )
+    assert f["code"] == "TCVN 3106:2022" and f["replaces"] == ["TCVN 3106:1993"]
+    assert f["title_vi"] == f["title_vi_normalised"] == "Hỗn hợp bê tông - Phương pháp xác định độ sụt"
+    assert f["title_en"] == "Fresh concrete - Test method for slump"
+    assert f["normative_references"] == ["TCVN 3105:2022"]

@@ -33,7 +33,7 @@ from ingest._layout import (
 )
 from ingest.legacy_fonts import is_vietnamese_syllable
 from kb import codes
-from kb.text import clean, fold
+from kb.text import clean, fold, nfc
 
 FIELDS = (
     "kind", "code", "doc_type", "number", "part", "year", "issuer_suffix", "title_vi",
@@ -737,7 +737,7 @@ _ICS = re.compile(r"\bICS\s*:?\s*(\d{2}\.\d{3}(?:\.\d{2})?(?:\s*[;,]\s*\d{2}\.\d
 
 def extract_fields(pages: list[str]) -> dict:
     """Label fields of the document whose page texts are ``pages`` (index 0 = page 1)."""
-    doc = _Doc(pages)
+    doc = _Doc([nfc(page) for page in pages])  # callers other than read_pdf may pass NFD text
     prov: dict[str, dict] = {}
     out: dict = {f: None for f in FIELDS}
     out.update(replaces=[], converted_from=[], normative_references=[], sections=[], annexes=[],

@@ -846,3 +846,13 @@ def data_version(session: Session) -> tuple:
     """A cheap fingerprint of everything the public pages show: it changes whenever a row is added,
     removed or updated (counts catch deletions, newest timestamps and ids catch the rest)."""
     return tuple(session.connection().execute(_VERSION_SQL).one())
+
+
+def standard_suggestions(session: Session, text: str, limit: int = 8) -> list[dict[str, Any]]:
+    """For a code that is not in the knowledge base: the editions of the same series we do have."""
+    seen: dict[int, Standard] = {}
+    for d in codes.parse_query(text or ""):
+        for std in _candidates(session, d.undated()):
+            seen.setdefault(std.id, std)
+    ordered = sorted(seen.values(), key=lambda s: (s.status != StandardStatus.in_force, -(s.year or 0), s.code))
+    return [standard_ref(s) for s in ordered[:limit]]

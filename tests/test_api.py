@@ -156,3 +156,14 @@ def test_openapi_documents_the_contract(client):
     assert {"code", "title", "mapping_type", "mandatory", "status", "labs"} <= set(ps)
     # HTML pages are not API operations
     assert "/products/{product_id}" not in paths
+
+
+def test_api_docs_page_is_offline(client):
+    from tests.web_helpers import html
+
+    tree = html(client.get("/api/docs"))
+    paths = [c.text() for c in tree.css("section.endpoint h2 code")]
+    assert "GET /api/search" in paths and "GET /api/products/{product_id}" in paths
+    for node in tree.css("script[src], link[href]"):
+        url = node.attributes.get("src") or node.attributes.get("href")
+        assert not url.startswith(("http:", "https:", "//")), url

@@ -184,3 +184,19 @@ def test_food_safety_regulations_lead_to_self_declaration(kbase):
         steps = queries.product_detail(s, p.id)["next_steps"]
     assert [x["kind"] for x in steps] == ["tu_cong_bo"]
     assert [x["code"] for x in steps[0]["standards"]] == ["QCVN 8-3:2012/BYT"]
+
+
+def test_read_models_on_sqlite_and_postgresql(any_kbase):
+    w = build_world(any_kbase)
+    with any_kbase.session() as s:
+        p = queries.product_detail(s, w.product_id)
+        assert [x["code"] for x in p["standards"]][:1] == [w.regulation]
+        assert queries.standard_detail(s, "qcvn 8 1 2011")["code"] == w.regulation
+        assert queries.lab_detail(s, w.lab_id)["superseded_count"] == 1
+        c = queries.coverage(s)
+        assert [lab["id"] for lab in c["labs_lapsed"]] == [w.lapsed_lab_id]
+        assert queries.browse_standards(s, status="replaced")["total"] == 1
+        assert len(queries.approved_mappings(s)) == 3
+        v = queries.data_version(s)
+        make_product(s, "Sản phẩm mới")
+        assert queries.data_version(s) != v

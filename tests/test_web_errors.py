@@ -103,3 +103,18 @@ def test_standard_lookup_never_500(client, world, code):
 def test_search_page_never_500(client, world, q):
     r = client.get("/search", params={"q": q}, follow_redirects=False)
     assert r.status_code in (200, 303, 400), (q, r.text[:300])
+
+
+def test_unknown_edition_404_lists_the_editions_we_have(client, world):
+    r = client.get("/standards/" + quote("TCVN 7596:2015", safe=""))
+    assert r.status_code == 404
+    links = [a.text() for a in html(r).css(".suggestions li a")]
+    assert links == [world.method, world.old_method]  # in force first
+
+
+@pytest.mark.parametrize("path", ["/", "/api/search?q=a", "/products/999999", "/static/site.css"])
+def test_security_headers_everywhere(client, path):
+    r = client.get(path)
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert r.headers["x-content-type-options"] == "nosniff"

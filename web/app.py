@@ -22,6 +22,7 @@ from kb.models import STATUS_LABELS_VI
 from kb.queries import standard_url
 from web import errors
 from web.cache import PageCache
+from web.headers import SecurityHeaders
 from web.routes import api, browse, coverage, labs, products, search, standards
 
 HERE = Path(__file__).resolve().parent
@@ -95,7 +96,7 @@ def create_app(
                     "phòng thí nghiệm được công nhận của tỉnh Bắc Ninh. Mọi trang HTML đều có bản JSON dưới /api/.",
         version="1.0",
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # /api/docs is our own page: Swagger UI would load from a CDN
         redoc_url=None,
         openapi_url="/openapi.json",
     )
@@ -108,4 +109,5 @@ def create_app(
     errors.install(app)
     if page_cache:
         app.add_middleware(PageCache, kbase=kbase)
+    app.add_middleware(SecurityHeaders)
     return app

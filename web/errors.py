@@ -92,6 +92,7 @@ async def handle(request: Request, exc: Exception) -> Response:
         "message": message,
         # What the visitor was looking for, to prefill the search box of the 404 page.
         "wanted": _wanted(request) if status == 404 else "",
+        **(getattr(exc, "context", None) or {}),
     }
     templates = request.app.state.templates
     for name in (f"errors/{status}.html", "errors/error.html"):

@@ -6,11 +6,11 @@ import csv
 import io
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
-from fastapi.responses import Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
 
 from kb import queries
-from web.deps import KBDep, LabId, ProductId, SessionDep
+from web.deps import KBDep, LabId, ProductId, SessionDep, render
 from web.routes.browse import Page, Stars, Text
 from web.routes.search import Filter, Kind, Limit, Q, run_search
 from web.schemas import ExportedMapping, LabDetail, ProductDetail, SearchResponse, StandardDetail
@@ -31,10 +31,9 @@ def api_search(
     year: Filter = None,
     ics: Filter = None,
 ) -> dict[str, Any]:
-    """Ranked hits of every kind (or one ``kind``), with ``did_you_mean`` and facet counts.
-
-    Accents are optional (``banh phu the``), codes may be typed loosely (``tcvn3118``, ``qcvn 8 1 2011``).
-    """
+    """Kết quả xếp hạng của mọi loại (hoặc một loại ``kind``), kèm gợi ý chính tả ``did_you_mean`` và số đếm
+    theo từng bộ lọc ``facets``. Gõ không dấu được (``banh phu the``); ký hiệu gõ tự do (``tcvn3118``,
+    ``qcvn 8 1 2011``)."""
     filters = {k: v for k, v in {"doc_type": doc_type, "status": status, "mandatory": mandatory,
                                  "district": district, "year": year, "ics": ics}.items() if v}
     return run_search(kbase, q, kind, limit, filters)
@@ -42,15 +41,16 @@ def api_search(
 
 @router.get("/standards/{code:path}", response_model=StandardDetail, summary="Một tiêu chuẩn, quy chuẩn")
 def api_standard(code: str, session: SessionDep) -> dict[str, Any]:
-    """The standard named by ``code`` (URL-encoded, any accepted spelling) with its relations (``in_kb`` tells
-    whether the other end is known), products (approved mappings), labs (scope rows citing it as a method),
-    criteria and the provenance of each extracted field."""
+    """Văn bản có ký hiệu ``code`` (mã hóa URL, viết kiểu nào cũng được) với các quan hệ (``in_kb``: đầu kia
+    có trong cơ sở dữ liệu hay không), sản phẩm (ánh xạ đã duyệt), phòng thí nghiệm (phạm vi công nhận viện
+    dẫn văn bản làm phương pháp thử), chỉ tiêu và nguồn gốc của từng trường (trang, đã kiểm tra hay chưa)."""
     return queries.standard_detail(session, code)
 
 
 @router.get("/products/{product_id}", response_model=ProductDetail, summary="Một sản phẩm và chuỗi tiêu chuẩn")
 def api_product(product_id: ProductId, session: SessionDep) -> dict[str, Any]:
-    """The product with its approved standards, each with the labs whose scope cites it as a test method."""
+    """Sản phẩm với các tiêu chuẩn đã duyệt; mỗi tiêu chuẩn kèm các phòng thí nghiệm có phạm vi công nhận
+    viện dẫn nó làm phương pháp thử, các chỉ tiêu và việc cần làm tiếp theo (công bố hợp quy, hợp chuẩn)."""
     return queries.product_detail(session, product_id)
 
 
@@ -108,3 +108,38 @@ def _csv_safe(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         return "'" + value
     return value
+
+
+#: A working example for each documented path (the docs page links them).
+EXAMPLES = {
+    "/api/search": "/api/search?q=banh+phu+the",
+    "/api/standards/{code}": "/api/standards/QCVN%208-1:2011/BYT",
+    "/api/coverage": "/api/coverage",
+    "/api/browse": "/api/browse",
+    "/api/browse/products": "/api/browse/products?kind=ocop&stars=4",
+    "/api/browse/standards": "/api/browse/standards?doc_type=QCVN",
+    "/api/export/mappings.csv": "/api/export/mappings.csv",
+    "/api/export/mappings.json": "/api/export/mappings.json",
+}
+
+
+@router.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+def api_docs(request: Request) -> Response:
+    """The API reference rendered on the server from the OpenAPI document: no CDN, no script."""
+    operations = []
+    for path, methods in request.app.openapi()["paths"].items():
+        for method, op in methods.items():
+            params = []
+            for p in op.get("parameters", []):
+                schema = p.get("schema", {})
+                kinds = [" | ".join(map(str, x["enum"])) if "enum" in x else x.get("type")
+                         for x in schema.get("anyOf", [schema])]
+                bounds = [f"{k} {schema[k]}" for k in ("minimum", "maximum", "maxLength") if k in schema]
+                params.append({"name": p["name"], "where": {"query": "truy vấn", "path": "đường dẫn"}.get(p["in"], p["in"]),
+                               "required": p.get("required", False),
+                               "type": " | ".join(k for k in kinds if k and k != "null") + (f" ({', '.join(bounds)})" if bounds else ""),
+                               "description": p.get("description") or schema.get("description") or ""})
+            operations.append({"id": op.get("operationId", path), "method": method.upper(), "path": path,
+                               "summary": op.get("summary"), "description": (op.get("description") or "").strip(),
+                               "params": params, "example": EXAMPLES.get(path)})
+    return render(request, "api/docs.html", {"operations": operations})

@@ -26,8 +26,8 @@ FACET_VALUE_LABELS = {
     "mandatory": {"mandatory": "Bắt buộc", "voluntary": "Tự nguyện"},
 }
 Q = Annotated[str, Query(max_length=500, description="Từ khóa, tên sản phẩm hoặc ký hiệu tiêu chuẩn")]
-Limit = Annotated[int, Query(ge=1, le=100)]
-Filter = Annotated[str | None, Query(max_length=100)]
+Limit = Annotated[int, Query(ge=1, le=100, description="Số kết quả tối đa")]
+Filter = Annotated[str | None, Query(max_length=100, description="Lọc theo giá trị của bộ lọc cùng tên trong facets")]
 
 
 def run_search(kbase, q: str, kind: str | None, limit: int, filters: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -49,7 +49,7 @@ def search_page(
     kbase: KBDep,
     session: SessionDep,
     q: Q = "",
-    kind: Kind | None = None,
+    kind: Annotated[Kind | None, Query()] = None,
     limit: Limit = 30,
     doc_type: Filter = None,
     status: Filter = None,

@@ -15,7 +15,12 @@ router = APIRouter(tags=["Trang web"], include_in_schema=False)
 
 @router.get("/standards/{code:path}", response_class=HTMLResponse)
 def standard_page(code: str, request: Request, session: SessionDep) -> Response:
-    data = queries.standard_detail(session, code)
+    try:
+        data = queries.standard_detail(session, code)
+    except NotFound as exc:
+        # Same error path; the 404 page also offers the editions of this series that we do have.
+        exc.context = {"suggestions": queries.standard_suggestions(session, code)}
+        raise
     if code != data["code"]:
         # Another spelling of the same edition moves for good; an undated code follows the edition in force.
         d, canonical = codes.parse(code), codes.parse(data["code"])

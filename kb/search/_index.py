@@ -310,7 +310,17 @@ class _Handle:
     searchers: dict[int, Any] = field(default_factory=dict)
     checked_at: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
-    cache: dict[str, Any] = field(default_factory=dict)  # per-generation memo (vocabulary maps)
+    #: memo per TOC generation of the index (vocabulary maps, bitsets); each searcher reads the one of
+    #: its own generation, so a thread still on an older searcher never pollutes the newer memo
+    caches: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def cache_for(self, generation: int) -> dict[str, Any]:
+        c = self.caches.get(generation)
+        if c is None:
+            for old in sorted(self.caches)[:-1]:
+                del self.caches[old]
+            c = self.caches[generation] = {}
+        return c
 
     def invalidate(self) -> None:
         with self.lock:
@@ -321,7 +331,7 @@ class _Handle:
         # CPython closes the files when the last reference goes.
         self.gen = self.ix = None
         self.searchers = {}
-        self.cache = {}
+        self.caches = {}
 
 
 # Keyed weakly by the KnowledgeBase: no module-level index global outlives its owner.
@@ -353,7 +363,7 @@ def searcher_for(kbase):
         gen = current_generation(root)
         if gen is None:
             h._close()
-            return None, h.cache
+            return None, {}
         if gen != h.gen or h.ix is None:
             h._close()
             h.gen, h.ix = gen, windex.open_dir(str(gen))
@@ -364,5 +374,4 @@ def searcher_for(kbase):
             # a fresh searcher rather than refresh(): whoosh's refresh fails on an empty reader
             s.close()  # this thread's own, not in use elsewhere
             s = h.searchers[tid] = h.ix.searcher()
-            h.cache.pop("vocab", None)
-        return s, h.cache
+        return s, h.cache_for(s.reader().generation())

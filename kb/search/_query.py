@@ -7,6 +7,7 @@ and ``field:value`` are only words here and no input can raise a syntax error.
 from __future__ import annotations
 
 import html
+import math
 import re
 from dataclasses import dataclass, replace
 from typing import Any
@@ -17,6 +18,7 @@ from whoosh.sorting import Count, FieldFacet
 
 from kb import codes
 from kb.search import _documents as docs
+from kb.search._bits import Accumulator, Bits, bit, lowest
 from kb.search._results import Hit, SearchResults
 from kb.search._schema import english_stem_analyzer, term_fold
 from kb.text import clean, fold, tokens
@@ -64,26 +66,6 @@ def _safe_designations(q: str) -> list[codes.Designation]:
         return []
 
 
-def _filter_query(kind: str | None, filters: dict | None) -> Q.Query | None:
-    terms: list[Q.Query] = []
-    if kind:
-        terms.append(Q.Term("kind", str(kind)))
-    for name, value in (filters or {}).items():
-        if value is None or value == "" or name not in FACETS:
-            continue
-        values = value if isinstance(value, (list, tuple, set)) else [value]
-        alts = []
-        for v in values:
-            if isinstance(v, bool) and name == "mandatory":
-                v = "mandatory" if v else "voluntary"
-            v = str(v)
-            alts.append(Q.Term("ics_all", v) if name == "ics" else Q.Term(name, v))
-        terms.append(Q.Or(alts) if len(alts) > 1 else alts[0])
-    if not terms:
-        return None
-    return Q.And(terms) if len(terms) > 1 else terms[0]
-
-
 class _Vocab:
     """The index's own vocabulary: known folded words, neighbours within an edit distance, accented forms."""
 
@@ -99,8 +81,16 @@ class _Vocab:
 
     def neighbours(self, word: str) -> list[tuple[str, int]]:
         """Indexed words near ``word`` (Damerau-Levenshtein 1, or 2 for long words), best first."""
-        if len(word) < 3 or word.isdigit():
+        if len(word) < 3 or any(ch.isdigit() for ch in word):
             return []
+        memo = self.cache.setdefault("neighbours", {})
+        if word not in memo:
+            if len(memo) > 5000:
+                memo.clear()
+            memo[word] = self._neighbours(word)
+        return memo[word]
+
+    def _neighbours(self, word: str) -> list[tuple[str, int]]:
         maxdist = 1 if len(word) <= 5 else 2
         found: dict[str, int] = {}
         fields = ("title_f", "text_f", "title_en")
@@ -145,43 +135,37 @@ def _distance(a: str, b: str) -> int:
     return d[-1][-1]
 
 
-def _text_query(exact: list[str], folded: list[str], expansions: dict[int, list[str]], strict: bool,
-                owners: dict | None = None) -> Q.Query:
-    """``owners`` (filled here) maps each (field, word) to the query positions it stands for."""
-    owners = {} if owners is None else owners
-    groups = []
+@dataclass
+class _TextQuery:
+    groups: list[list[tuple[str, str, float]]]  # per query word: (field, term, boost) that stand for it
+    pairs: list[str]  # folded bigrams of neighbouring words
+
+
+def _text_query(exact: list[str], folded: list[str], expansions: dict[int, list[str]], strict: bool) -> _TextQuery:
+    groups: list[list[tuple[str, str, float]]] = []
     for i, (te, tf) in enumerate(zip(exact, folded)):
-        alts: list[Q.Query] = []
+        alts: list[tuple[str, str, float]] = []
         if i in expansions:  # unknown word: its neighbours from the vocabulary, a little below a true match
             for alt in expansions[i]:
                 for field, mode, w in _W_TEXT:
                     if mode == "folded" and (strict or not field.startswith("body")):
-                        alts.append(Q.Term(field, alt, boost=w * 0.8))
-                        owners.setdefault((field, alt), set()).add(i)
+                        alts.append((field, alt, w * 0.8))
         else:
             stem = next((t.text for t in _stem(te)), te)
             accented = te != tf and te.isalpha()
             for field, mode, w in _W_TEXT:
                 if field.startswith("body") and not strict:
                     continue  # loose matching stays in titles and scopes
+                if mode == "exact" and te == tf and field != "title_en":
+                    continue  # an unaccented word: its folded field says the same
                 if accented and mode == "folded" and (field != "title_f" or not strict):
                     # Folded syllables collide (thiều/thiếu, cúc/cục, chè/chế): a word typed with its
                     # accents must match them, except in titles when every other word matches too.
                     continue
                 word = {"exact": te, "folded": tf, "stem": stem}[mode]
-                alts.append(Q.Term(field, word, boost=w))
-                owners.setdefault((field, word), set()).add(i)
-        groups.append(Q.Or(alts))
-    if len(groups) == 1:
-        main = groups[0]
-    else:
-        main = Q.And(groups) if strict else Q.Or(groups)
-    pairs = [f"{a}_{b}" for a, b in zip(folded, folded[1:])]
-    if pairs:
-        for j, p in enumerate(pairs):
-            owners.setdefault(("bigrams", p), set()).add(("pair", j))
-        main = Q.AndMaybe(main, Q.Or([Q.Term("bigrams", p, boost=_W_BIGRAM) for p in pairs]))
-    return main
+                alts.append((field, word, w))
+        groups.append(alts)
+    return _TextQuery(groups, [f"{a}_{b}" for a, b in zip(folded, folded[1:])])
 
 
 def _without_issuer(d: codes.Designation) -> codes.Designation:
@@ -303,9 +287,12 @@ def _equivalent_note(searcher, docnum: int, key: str, by_series: bool = False) -
 _TOKEN = re.compile(r"\w+")
 
 
+_SNIPPET_SCAN = 4000  # characters of a long text looked at for a snippet
+
+
 def highlight(text: str, words: set[str], width: int = 220) -> str:
     """HTML-escaped excerpt of ``text`` around the densest run of matching words, each in <mark>."""
-    text = clean(text)
+    text = clean(text[:_SNIPPET_SCAN])
     if not text:
         return ""
     spans = [(m.start(), m.end()) for m in _TOKEN.finditer(text) if term_fold(m.group()) in words]
@@ -351,7 +338,8 @@ def _snippet(searcher, fields: dict, words: set[str], title: str) -> str:
 
 
 def _mentions(text: str, words: set[str]) -> bool:
-    return any(term_fold(m.group()) in words for m in _TOKEN.finditer(text or ""))
+    folded = fold(text[:_SNIPPET_SCAN])  # one pass over the text, not one per word
+    return any(term_fold(w) in words for w in set(_TOKEN.findall(folded)))
 
 
 # --- the search ------------------------------------------------------------------------------------
@@ -365,15 +353,15 @@ def _url(kind: str, fields: dict) -> str:
 
 def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filters: dict | None) -> SearchResults:
     q = clean(query)[:MAX_QUERY_CHARS]
-    res = SearchResults(query=clean(query)[:MAX_QUERY_CHARS])
+    res = SearchResults(query=q)
     if searcher is None or not q:
         return res
     limit = max(1, min(int(limit or 10), 100))
-    filt = _filter_query(kind, filters)
-    allowed = None if filt is None else set(searcher.docs_for_query(filt))
+    bits = Bits(searcher, cache)
+    allowed = _filter_mask(bits, kind, filters)  # documents a filter lets through (pages never)
 
     def allow(n: int) -> bool:
-        return allowed is None or n in allowed
+        return bit(allowed, n)
 
     ds = _safe_designations(q)
     names_edition = any(d.year for d in ds)
@@ -391,57 +379,27 @@ def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filt
     expansions: dict[int, list[str]] = {}
     corrections: dict[int, str] = {}
     for i, w in enumerate(folded):
-        if not vocab.known(w):
+        if not cands and not vocab.known(w):  # a designation query is not misspelt prose
             near = vocab.neighbours(w)[:6]
             if near:
                 expansions[i] = [t for t, _ in near]
                 corrections[i] = near[0][0]
 
     text_hits: list[_Cand] = []
-    text_total_docs: set[int] = set()
+    text_mask = 0
     words = set(folded)
     for alts in expansions.values():
         words.update(alts)
     if exact:
-        # Strict (every word) first; relaxed (any word) only when strict finds nothing.
-        # Strict (every word) first; relaxed (most words) only when strict finds nothing and the
-        # query did not already name a designation.
-        for strict in (True, False) if not cands else (True,):
-            owners: dict = {}
-            tq = _text_query(exact, folded, expansions, strict, owners)
-            results = searcher.search(tq, limit=WINDOW, filter=filt, terms=True)
-            if results.scored_length():
-                break
-        need = len(exact) if strict else max(1, (len(exact) + 1) // 2)
-        for hit in results:
-            st = hit.get("status")
-            factor = 1.0 if (names_edition or not st) else _STATUS_FACTOR.get(st, 0.85)
-            covered = set()
-            for field, word in hit.matched_terms():
-                covered |= owners.get((field, word.decode("utf-8") if isinstance(word, bytes) else word), set())
-            pairs = sum(1 for c in covered if isinstance(c, tuple))
-            words_hit = len(covered) - pairs
-            if not strict:  # relaxed: most of the words must be there, and more is better
-                if words_hit < need:
-                    continue
-                factor *= (words_hit / len(exact)) ** 2
-            if len(exact) > 1:  # words side by side as typed: the phrase-proximity boost
-                factor *= 1.0 + _PHRASE_BONUS * pairs / (len(exact) - 1)
-            text_hits.append(_Cand(hit.docnum, 9.0, hit.score * factor))
-        if strict and text_hits:
-            # every match, for the total and the facets (cheap: no scoring)
-            text_total_docs = set(searcher.docs_for_query(tq))
-            if allowed is not None:
-                text_total_docs &= allowed
-        else:
-            text_total_docs = {c.docnum for c in text_hits}
+        text_hits, text_mask = _text_search(searcher, bits, exact, folded, expansions, allowed,
+                                            relaxed_ok=not cands, names_edition=names_edition)
 
     # merge: designation tiers first (in-force before others within a tier), then text by score
     text_hits.sort(key=lambda c: -c.score)
     merged = list(cands.values()) + [c for c in text_hits if c.docnum not in cands]
 
     def sort_key(c: _Cand):
-        st = searcher.stored_fields(c.docnum).get("status")
+        st = bits.value_of("status", c.docnum)
         in_force_first = 0 if (names_edition or c.tier >= 9 or st in (None, "in_force")) else 1
         return (int(c.tier), in_force_first, c.tier, -c.score)
 
@@ -451,9 +409,11 @@ def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filt
     named = [c for c in merged if c.tier < 9]
     for i, c in enumerate(named):
         c.score = (top + 10.0) * (1.0 + 0.5 * (len(named) - i) / len(named))
-    all_docs = text_total_docs | set(cands)
-    res.total = len(all_docs)
-    res.facets = _facets(searcher, all_docs)
+    all_mask = text_mask
+    for n in cands:
+        all_mask |= 1 << n
+    res.total = all_mask.bit_count()
+    res.facets = {name: _count(bits, name, all_mask) for name in FACETS}
     if corrections:
         fixed = [vocab.accented(corrections[i]) if i in corrections else exact[i] for i in range(len(exact))]
         res.did_you_mean = " ".join(fixed)
@@ -472,6 +432,120 @@ def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filt
     return res
 
 
+_K1, _B = 1.2, 0.75
+CANDIDATES = 200  # best documents by a quick integer score, then scored exactly
+
+
+def _text_search(searcher, bits: Bits, exact, folded, expansions, allowed: int, *, relaxed_ok: bool,
+                 names_edition: bool) -> tuple[list[_Cand], int]:
+    """Scored text matches (best first, at most WINDOW) and the mask of every match (total, facets).
+
+    Scoring is BM25F-like (idf × field boost × length norm, term frequency taken as 1: titles rarely
+    repeat a word) computed over bitsets of whoosh's postings; whoosh's own matchers walk every posting
+    in Python, which costs ~4 µs each and hundreds of milliseconds on common words.
+    """
+    reader = searcher.reader()
+    ndocs = max(1, reader.doc_count())
+    for strict in (True, False) if relaxed_ok else (True,):
+        tq = _text_query(exact, folded, expansions, strict)
+        feats = []  # (mask, weight, field)
+        token_masks = []
+        for g in tq.groups:
+            tm = 0
+            for field, term, boost in g:
+                m = bits.term(field, term)
+                if m:
+                    df = m.bit_count()
+                    idf = math.log(1.0 + (ndocs - df + 0.5) / (df + 0.5))
+                    feats.append((m, boost * idf, field))
+                    tm |= m
+            token_masks.append(tm)
+        if strict:
+            match = allowed
+            for m in token_masks:
+                match &= m
+        else:
+            match = _at_least(token_masks, max(1, (len(exact) + 1) // 2)) & allowed
+        if not match:
+            continue
+        pair_masks = [bits.term("bigrams", p) for p in tq.pairs]
+        in_force = bits.values("status").get("in_force", 0)
+        # 1. a quick integer score over every match: which candidates deserve exact scoring
+        acc = Accumulator()
+        top_w = max((w for _, w, _ in feats), default=1.0) or 1.0
+        for m, w, _ in feats:
+            acc.add(m & match, max(1, round(16 * w / top_w)))
+        for m in pair_masks:
+            acc.add(m & match, 8)
+        if not names_edition:
+            acc.add(in_force & match, 4)
+        cands = acc.top(match, CANDIDATES)
+        # 2. exact scores for the candidates
+        hits = []
+        for n in lowest(cands, CANDIDATES):
+            score, words_hit = 0.0, 0
+            for m, w, field in feats:
+                if bit(m, n):
+                    score += w * _norm(bits, field, n)
+            st = bits.value_of("status", n)
+            factor = 1.0 if (names_edition or not st) else _STATUS_FACTOR.get(st, 0.85)
+            if not strict:  # relaxed: more of the words is better
+                words_hit = sum(bit(m, n) for m in token_masks)
+                factor *= (words_hit / len(exact)) ** 2
+            if len(exact) > 1:  # words side by side as typed: the phrase-proximity boost
+                factor *= 1.0 + _PHRASE_BONUS * sum(bit(m, n) for m in pair_masks) / (len(exact) - 1)
+            hits.append(_Cand(n, 9.0, score * factor))
+        hits.sort(key=lambda c: (-c.score, c.docnum))
+        return hits[:WINDOW], match
+    return [], 0
+
+
+def _norm(bits: Bits, field: str, docnum: int) -> float:
+    """BM25 length normalisation for a term that occurs once: shorter fields weigh more."""
+    length, avg = bits.length(field, docnum)
+    return (_K1 + 1.0) / (1.0 + _K1 * (1.0 - _B + _B * length / avg)) if avg else 1.0
+
+
+def _or(bits: Bits, group: list[tuple[str, str]]) -> int:
+    m = 0
+    for field, word in group:
+        m |= bits.term(field, word)
+    return m
+
+
+def _at_least(masks: list[int], k: int) -> int:
+    """Documents in at least ``k`` of the masks: at[j] holds those seen in j masks or more so far."""
+    at = [-1] + [0] * k
+    for m in masks:
+        for j in range(k, 0, -1):
+            at[j] |= at[j - 1] & m
+    return at[k]
+
+
+def _filter_mask(bits: Bits, kind: str | None, filters: dict | None) -> int:
+    kinds = bits.values("kind")
+    allowed = 0
+    for k in ("standard", "product", "lab"):
+        if not kind or kind == k:
+            allowed |= kinds.get(k, 0)
+    for name, value in (filters or {}).items():
+        if value is None or value == "" or name not in FACETS:
+            continue
+        values = value if isinstance(value, (list, tuple, set)) else [value]
+        m = 0
+        for v in values:
+            if isinstance(v, bool) and name == "mandatory":
+                v = "mandatory" if v else "voluntary"
+            m |= bits.term("ics_all", str(v)) if name == "ics" else bits.values(name).get(str(v), 0)
+        allowed &= m
+    return allowed
+
+
+def _count(bits: Bits, name: str, mask: int) -> dict[str, int]:
+    counts = {v: (mask & m).bit_count() for v, m in bits.values(name).items()}
+    return dict(sorted(((v, n) for v, n in counts.items() if n), key=lambda kv: (-kv[1], kv[0])))
+
+
 def _own_replacement_note(f: dict) -> str | None:
     """A replaced standard found by its words says what replaced it."""
     if f.get("status") != "replaced":
@@ -480,27 +554,3 @@ def _own_replacement_note(f: dict) -> str | None:
         if r[0] == "replaces" and r[1] == "in":
             return f"{f.get('code')} đã được thay thế bởi {r[2]}"
     return None
-
-
-def _facets(searcher, docnums: set[int]) -> dict[str, dict[str, int]]:
-    out: dict[str, dict[str, int]] = {}
-    if not docnums:
-        return {f: {} for f in FACETS}
-    reader = searcher.reader()
-    for name in FACETS:
-        counts: dict[str, int] = {}
-        if reader.has_column(name):
-            col = reader.column_reader(name)
-            for n in docnums:
-                v = col[n]
-                if isinstance(v, bytes):
-                    v = v.decode("utf-8")
-                if v:
-                    counts[v] = counts.get(v, 0) + 1
-        else:
-            for n in docnums:
-                v = searcher.stored_fields(n).get(name)
-                if v:
-                    counts[v] = counts.get(v, 0) + 1
-        out[name] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-    return out

@@ -1,0 +1,168 @@
+"""Document sets as Python ints used as bitsets: counts and facets over every match without scoring.
+
+whoosh walks postings in pure Python; asking it for every matching document of a common word costs
+hundreds of milliseconds on 20,000 records. Here each term's documents are read once per index
+generation, kept as an int bitmask (2.5 kB for 20,000 documents), and combined with ``&``/``|``;
+``int.bit_count()`` gives the total and each facet's count.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+_MAX_TERMS = 4000  # cached term masks per generation (≈10 MB at 20,000 documents)
+
+
+def _mask(ids, size: int) -> int:
+    buf = bytearray((size >> 3) + 1)
+    for i in ids:
+        buf[i >> 3] |= 1 << (i & 7)
+    return int.from_bytes(buf, "little")
+
+
+def bit(mask: int, docnum: int) -> bool:
+    return (mask >> docnum) & 1 == 1
+
+
+def _leaf_ids(matcher) -> list[int]:
+    """All ids of a leaf matcher, a block at a time when it is whoosh's on-disk matcher."""
+    if hasattr(matcher, "_read_ids") and hasattr(matcher, "_next_block"):
+        ids: list[int] = []
+        while matcher.is_active():
+            matcher._read_ids()
+            ids.extend(matcher._ids)
+            matcher._next_block()
+        return ids
+    return list(matcher.all_ids())
+
+
+class Bits:
+    """Bitsets over one searcher's documents, memoised in the generation's cache."""
+
+    def __init__(self, searcher, cache: dict[str, Any]):
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.size = self.reader.doc_count_all()
+        self.memo: OrderedDict = cache.setdefault("bits", OrderedDict())
+        if cache.get("bits_size") != self.size:
+            self.memo.clear()
+            cache["bits_size"] = self.size
+
+    def term(self, field: str, word: str) -> int:
+        key = (field, word)
+        m = self.memo.get(key)
+        if m is not None:
+            self.memo.move_to_end(key)
+            return m
+        ids: list[int] = []
+        if self.reader.doc_frequency(field, word):
+            for sub, offset in self.reader.leaf_readers():
+                if (field, word) in sub:
+                    leaf = sub._terms.matcher(field, sub._text_to_bytes(field, word), sub.schema[field].format)
+                    ids.extend(i + offset for i in _leaf_ids(leaf))
+        m = _mask(ids, self.size) & self.live()
+        self.memo[key] = m
+        if len(self.memo) > _MAX_TERMS:
+            self.memo.popitem(last=False)
+        return m
+
+    def live(self) -> int:
+        """Documents not deleted (an incremental update deletes and re-adds)."""
+        m = self.memo.get(("", "live"))
+        if m is None:
+            m = _mask(self.reader.all_doc_ids(), self.size) if self.reader.has_deletions() else (1 << self.size) - 1
+            self.memo[("", "live")] = m
+        return m
+
+    def values(self, column: str) -> dict[str, int]:
+        """value -> mask of a sortable single-valued field (the facets)."""
+        key = ("", "col:" + column)
+        table = self.memo.get(key)
+        if table is None:
+            groups: dict[str, list[int]] = {}
+            if self.reader.has_column(column):
+                col = self.reader.column_reader(column)
+                for n, v in enumerate(col):
+                    if isinstance(v, bytes):
+                        v = v.decode("utf-8")
+                    if v:
+                        groups.setdefault(v, []).append(n)
+            live = self.live()
+            table = {v: _mask(ids, self.size) & live for v, ids in groups.items()}
+            self.memo[key] = table
+        return table
+
+    def length(self, field: str, docnum: int) -> tuple[int, float]:
+        """A document's length in a field (tokens) and the field's average length."""
+        key = ("", "len:" + field)
+        table = self.memo.get(key)
+        if table is None:
+            n = max(1, self.reader.doc_count())
+            table = self.memo[key] = ({}, self.reader.field_length(field) / n)
+        lengths, avg = table
+        v = lengths.get(docnum)
+        if v is None:
+            v = lengths[docnum] = self.reader.doc_field_length(docnum, field, 0)
+        return v, avg
+
+    def value_of(self, column: str, docnum: int) -> str | None:
+        key = ("", "val:" + column)
+        col = self.memo.get(key)
+        if col is None:
+            col = self.reader.column_reader(column) if self.reader.has_column(column) else None
+            self.memo[key] = col
+        if col is None:
+            return None
+        v = col[docnum]
+        return (v.decode("utf-8") if isinstance(v, bytes) else v) or None
+
+
+def lowest(mask: int, k: int) -> list[int]:
+    """The first ``k`` document numbers in a mask."""
+    out = []
+    while mask and len(out) < k:
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
+    return out
+
+
+class Accumulator:
+    """Per-document integer sums kept as bit planes (bit-sliced), for choosing the best candidates
+    of a large match set with a few dozen big-int operations instead of a loop over documents."""
+
+    def __init__(self) -> None:
+        self.planes: list[int] = []
+
+    def add(self, mask: int, weight: int) -> None:
+        j = 0
+        while weight:
+            if weight & 1:
+                carry, k = mask, j
+                while carry:
+                    while k >= len(self.planes):
+                        self.planes.append(0)
+                    self.planes[k], carry = self.planes[k] ^ carry, self.planes[k] & carry
+                    k += 1
+            weight >>= 1
+            j += 1
+
+    def top(self, candidates: int, k: int) -> int:
+        """A mask of ``k`` candidates with the largest sums (O'Neil's bit-sliced top-k)."""
+        if candidates.bit_count() <= k:
+            return candidates
+        good, equal = 0, candidates
+        for plane in reversed(self.planes):
+            x = good | (equal & plane)
+            n = x.bit_count()
+            if n > k:
+                equal &= plane
+            elif n == k:
+                return x
+            else:
+                good, equal = x, equal & ~plane
+        need = k - good.bit_count()
+        for d in lowest(equal, need):
+            good |= 1 << d
+        return good

@@ -105,7 +105,7 @@ def _code_only_line(text: str) -> codes.Designation | None:
         return None
     start, end, (d,) = found[0]
     rest = squash(prepared[:start] + " " + prepared[end:]).strip(":.,-–()")
-    rest = rest.replace(":", "")
+    rest = re.sub(r"duthao(?:lan\d+)?|[:()]", "", rest)  # a draft's cover: "TCVN xxxx:2025 (Dự thảo lần 2)"
     if rest in _CODE_LINE_RESTS or rest == d.doc_type.lower():
         return d
     return None

@@ -227,9 +227,25 @@ def _cover_title(doc: _Doc, code_line: Line | None) -> tuple[list[str], list[str
         i += 1
     if not title and _code_only_line(code_line.text):
         title, english = _mixed_case_cover_title(lines, i)
+    if not title and _code_only_line(code_line.text):
+        title, english = _title_above(lines, lines.index(code_line.text))
     if not title:
         return None
     return title, english, code_line.page
+
+
+def _title_above(lines: list[str], k: int) -> tuple[list[str], list[str]]:
+    """Covers that print the designation under the titles: Vietnamese (upper case), English, code."""
+    j = k - 1
+    english: list[str] = []
+    while j >= 0 and _is_cover_english(lines[j]) and len(english) < 3:
+        english.insert(0, lines[j])
+        j -= 1
+    title: list[str] = []
+    while j >= 0 and _is_title_line(lines[j]) and not _is_heading_or_letterhead(lines[j]) and len(title) < 4:
+        title.insert(0, lines[j])
+        j -= 1
+    return (title, english) if title else ([], [])
 
 
 _GROUP_LINE = re.compile(r"^(?:Nhóm\s+\S+|Có hiệu lực.*|Group\s+\S+)$", re.IGNORECASE)

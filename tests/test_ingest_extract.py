@@ -423,3 +423,8 @@ def test_without_a_cover_the_body_gives_code_and_title():
     assert f["title_vi"] == f["title_vi_normalised"] == "Hỗn hợp bê tông - Phương pháp xác định độ sụt"
     assert f["title_en"] == "Fresh concrete - Test method for slump"
     assert f["normative_references"] == ["TCVN 3105:2022"]
+
+
+def test_cover_with_the_designation_under_the_titles():
+    f = _doc("TIÊU CHUẨN QUỐC GIA\nXI MĂNG POÓCLĂNG\nPortland cement\nTCVN 2682:2020\nHÀ NỘI – 2020")
+    assert (f["code"], f["title_vi"], f["title_en"]) == ("TCVN 2682:2020", "XI MĂNG POÓCLĂNG", "Portland cement")

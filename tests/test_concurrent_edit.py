@@ -119,6 +119,6 @@ def test_html_form_shows_the_conflict(any_kbase):
     r = client_b_lab.post(url, data={**form, "range": "0–14", "version": "1"})
     assert r.status_code == 409
     page = LexborHTMLParser(r.text)
-    rows = {tr.css_first("th").text(): [td.text() for td in tr.css("td")] for tr in page.css("table.diff tbody tr")}
+    rows = {tr.css_first("th").attributes["data-field"]: [td.text() for td in tr.css("td")] for tr in page.css("table.diff tbody tr")}
     assert rows["range"] == ["0–14", "2–12"]
     assert a.post(url, data={**form, "version": "2"}).status_code == 403  # lab A never edits lab B

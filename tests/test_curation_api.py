@@ -145,3 +145,18 @@ def test_openapi_documents_the_curation_endpoints(kbase):
     assert {"put", "delete"} <= set(paths["/api/labs/{lab_id}/scope/{row_id}"])
     assert "post" in paths["/api/mappings"] and "patch" in paths["/api/mappings/{mapping_id}"]
     assert "post" in paths["/api/auth/login"]
+
+
+def test_public_pages_follow_curation_at_once(kbase):
+    """Public pages may be cached; an edit by a signed-in user is visible to the next anonymous visitor."""
+    w = seed(kbase)
+    app = make_app(kbase)
+    anon, curator, lab = client_for(app, None), client_for(app, "curator"), client_for(app, "lab_a")
+    before = anon.get(f"/api/products/{w.product}").json()
+    assert "QCVN 8-1:2011/BYT" not in [s["code"] for s in before["standards"]]
+    assert anon.get(f"/api/labs/{w.lab_a}").status_code == 200
+    curator.post("/api/mappings", json={"product": w.product, "standard": "QCVN 8-1:2011/BYT", "type": "mandatory"})
+    lab.post(f"/api/labs/{w.lab_a}/scope", json={"test": "Độ ẩm", "method": "TCVN 4326:2001"})
+    after = anon.get(f"/api/products/{w.product}").json()
+    assert "QCVN 8-1:2011/BYT" in [s["code"] for s in after["standards"]]
+    assert "Độ ẩm" in anon.get(f"/api/labs/{w.lab_a}").text

@@ -350,7 +350,8 @@ def test_audit_log_filters_and_reverts_creation_and_deletion(app, kbase, world):
     cur = client_for(app, "curator")
     page = html(cur.get("/curate/audit?entity=lab_scope&actor=lab_a"))
     rows = page.css("#events tbody tr")
-    assert [tr.css("td")[3].text() for tr in rows] == ["delete", "create"]
+    assert [tr.css("td")[3].attributes["data-action"] for tr in rows] == ["delete", "create"]
+    assert [tr.css("td")[3].text() for tr in rows] == ["Xóa", "Tạo"]
     assert all(tr.css("td")[4].text().startswith("lab_scope") for tr in rows)
     delete_event, create_event = (int(tr.attributes["id"].split("-")[1]) for tr in rows)
     assert cur.post(f"/curate/audit/{delete_event}/revert", follow_redirects=False).status_code == 303

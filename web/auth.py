@@ -150,6 +150,26 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return t
 
 
+#: Vietnamese names for the values the curator and lab pages show (templates: ``vi.fields[name]``).
+LABELS_VI = {
+    "fields": {
+        "title_vi": "Tên tiếng Việt", "title_en": "Tên tiếng Anh", "status": "Trạng thái", "effective_date": "Ngày hiệu lực",
+        "issuing_instrument": "Văn bản ban hành", "drafted_by": "Cơ quan biên soạn", "proposed_by": "Cơ quan đề nghị",
+        "appraised_by": "Cơ quan thẩm định", "published_by": "Cơ quan công bố", "ics": "Mã ICS", "scope": "Phạm vi áp dụng",
+        "material": "Sản phẩm, vật liệu", "test": "Phép thử", "range": "Phạm vi đo", "method": "Phương pháp",
+        "accredited": "Được công nhận", "name": "Tên", "organization": "Tổ chức", "valid_from": "Hiệu lực từ",
+        "valid_until": "Hiệu lực đến", "address": "Địa chỉ", "district": "Huyện", "phone": "Điện thoại",
+        "email": "Thư điện tử", "website": "Trang web", "type": "Loại", "rationale": "Lý do áp dụng",
+        "legal_basis": "Căn cứ pháp lý", "decision_note": "Lý do quyết định", "aliases": "Tên gọi khác",
+        "category": "Nhóm sản phẩm", "kind": "Loại sản phẩm", "ocop_stars": "Số sao OCOP", "producer": "Chủ thể",
+        "method_codes": "Mã phương pháp", "method_series": "Chuỗi mã phương pháp", "version": "Phiên bản",
+    },
+    "mapping_status": {"suggested": "Đề xuất", "approved": "Đã duyệt", "rejected": "Bị từ chối"},
+    "actions": {"create": "Tạo", "update": "Sửa", "delete": "Xóa", "approve": "Duyệt", "approved": "Duyệt",
+                "rejected": "Từ chối", "revert": "Hoàn tác", "verify": "Xác minh", "import": "Nhập", "ingest": "Nạp"},
+}
+
+
 # --- Installation ---------------------------------------------------------------------------------
 
 
@@ -176,6 +196,7 @@ def install(app: FastAPI, *, limiter: LoginLimiter | None = None) -> None:
     for module in (auth_routes, curate, lab_admin, admin):
         app.include_router(module.router)
     app.add_exception_handler(Unauthorized, _unauthorized)
+    app.state.templates.env.globals["vi"] = LABELS_VI
     app.state.auth_installed = True
 
 

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ingest.tables import Row, page_rows, page_words
+from ingest.tables import Row, page_rows
 from kb import codes
 from kb.text import clean, fold
 
@@ -53,7 +53,7 @@ def parse_rows(pdf: Any) -> dict[str, Any]:
     for index in range(len(pdf)):
         page = pdf[index]
         try:
-            rows = page_rows(page, page_words(page))
+            rows = page_rows(page)
         finally:
             page.close()
         for row in rows:

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ingest.tables import Row, page_rows, page_words
+from ingest.tables import Row, page_rows
 from kb.text import clean, fold, sentence_case
 
 # Registration schemes and their printed numbers: "LAS-XD 164", "VILAS 1074".
@@ -111,7 +111,7 @@ def parse_scope(pdf: Any, *, find_codes) -> list[dict[str, Any]]:
     for index in range(len(pdf)):
         page = pdf[index]
         try:
-            rows = page_rows(page, page_words(page))
+            rows = page_rows(page)
         finally:
             page.close()
         for row in rows:

@@ -277,6 +277,7 @@ def join_cell(parts: Iterable[str]) -> str:
 # A header line that opens a criteria table: "TT | Tên chỉ tiêu | ...", "Chỉ tiêu | Mức | ...".
 _CRITERIA_HEAD = re.compile(r"^(?:s?tt\.?\s+)?(?:ten\s+|cac\s+)?chi\s+tieu\b")
 _CRITERIA_COLS = re.compile(r"\b(muc|yeu cau|gioi han|phuong phap thu|don vi|ham luong toi da)\b")
+_CRITERIA_HINT = re.compile(r"ch[iỉ]\s*ti[eê]u|ti[eế]p\s+theo", re.IGNORECASE)
 _CONTINUED = re.compile(r"\bbang\s+\d+[^\n]{0,80}\(\s*tiep\s+theo\s*\)")
 _UNIT_TAIL = re.compile(r",\s*([%‰°]|[A-Za-zµμ°³²/.·]+(?:/[A-Za-zµμ°³²0-9.]+)?)\s*$")
 
@@ -293,6 +294,8 @@ def criteria_pages(pages: list[str]) -> list[int]:
     """1-based numbers of pages whose plain text shows a criteria table header, or its continuation."""
     found: list[int] = []
     for no, text in enumerate(pages, 1):
+        if not _CRITERIA_HINT.search(text):
+            continue  # folding every line of every page costs more than this test
         lines = [fold(ln) for ln in text.splitlines() if ln.strip()]
         hit = False
         for i, ln in enumerate(lines):

@@ -436,14 +436,14 @@ def _sentences(text: str) -> list[str]:
 
 _CHAIN_VERBS = re.compile(
     r"\b(?:(?i:biên\s+soạn|hoàn\s+thiện|đề\s+nghị|thẩm\s+định|thẩm\s+tra|xét\s+duyệt|công\s+bố"
-    r"|ban\s+hành|trình\s+duyệt|có\s+ý\s+kiến)"
+    r"|ban\s+hành|(?<!công\s)(?<!quy\s)(?<!chương\s)trình(?:\s+duyệt)?(?!\s+bày)|có\s+ý\s+kiến)"
     r"|xây\s+dựng(?=\s+và\b|\s*[,.;]|\s+(?i:ban\s+hành)))"
 )
 _VERB_FIELD = {
     "biênsoạn": "drafted_by", "xâydựng": "drafted_by", "hoànthiện": "drafted_by",
     "xétduyệt": "appraised_by", "đềnghị": "proposed_by", "thẩmđịnh": "appraised_by",
     "thẩmtra": "appraised_by", "côngbố": "published_by", "banhành": "published_by",
-    "trìnhduyệt": "submitted_by", "cóýkiến": None,
+    "trìnhduyệt": "submitted_by", "trình": "submitted_by", "cóýkiến": None,
 }
 
 

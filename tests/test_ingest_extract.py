@@ -428,3 +428,30 @@ def test_without_a_cover_the_body_gives_code_and_title():
 def test_cover_with_the_designation_under_the_titles():
     f = _doc("TIÊU CHUẨN QUỐC GIA\nXI MĂNG POÓCLĂNG\nPortland cement\nTCVN 2682:2020\nHÀ NỘI – 2020")
     assert (f["code"], f["title_vi"], f["title_en"]) == ("TCVN 2682:2020", "XI MĂNG POÓCLĂNG", "Portland cement")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        (
+            "QCVN 01-1:2018/BYT do Cục Quản lý môi trường y tế biên soạn, Vụ Pháp chế trình, Bộ trưởng Bộ Y tế "
+            "ban hành theo Thông tư số 41/2018/TT-BYT.",
+            {"drafted_by": "Cục Quản lý môi trường y tế", "submitted_by": "Vụ Pháp chế",
+             "published_by": "Bộ trưởng Bộ Y tế"},
+        ),
+        (
+            # "trình" inside "Công trình" is part of a name, not the verb
+            "TCVN 1000:2020 do Viện Công trình biển biên soạn, Bộ Xây dựng đề nghị, Bộ Khoa học và Công nghệ công bố.",
+            {"drafted_by": "Viện Công trình biển", "proposed_by": "Bộ Xây dựng",
+             "published_by": "Bộ Khoa học và Công nghệ"},
+        ),
+        (
+            "TCCS 03:2022/MD do Công ty TNHH TM Cà phê Minh Dũng xây dựng và ban hành.",
+            {"drafted_by": "Công ty TNHH TM Cà phê Minh Dũng", "published_by": "Công ty TNHH TM Cà phê Minh Dũng"},
+        ),
+    ],
+)
+def test_approval_chain_variants(sentence, expected):
+    f = _doc("TIÊU CHUẨN\n" + sentence.split(" do ")[0] + "\nTÊN TÀI LIỆU THỬ\nLời nói đầu\n" + sentence)
+    got = {k: f[k] for k in ("drafted_by", "proposed_by", "appraised_by", "published_by", "submitted_by") if f[k]}
+    assert got == expected

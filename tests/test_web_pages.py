@@ -234,3 +234,9 @@ def test_source_pdf_only_when_it_may_be_shown(client, kbase, world, settings):
         doc.stored_path = "../../etc/passwd"
         s.add(doc)
     assert client.get(f"/documents/{doc_id}/file").status_code == 404
+
+
+def test_head_requests_answer_like_get(client, world):
+    for path in ("/", f"/products/{world.product_id}", "/coverage"):
+        r = client.head(path)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), path

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kb import queries
 
 SAFE = ("GET", "HEAD")
+#: Matches ``kb_session=`` (web.auth) and any other ``*session`` cookie.
 SESSION_COOKIE = b"session="
 
 

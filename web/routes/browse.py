@@ -17,12 +17,12 @@ Page = Annotated[int, Query(ge=1, le=100_000)]
 Stars = Annotated[int | None, Query(ge=1, le=5)]
 
 
-@router.get("/browse", response_class=HTMLResponse)
+@router.api_route("/browse", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def browse_page(request: Request, session: SessionDep) -> Response:
     return render(request, "browse/index.html", {"b": queries.browse_overview(session)})
 
 
-@router.get("/browse/products", response_class=HTMLResponse)
+@router.api_route("/browse/products", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def browse_products_page(
     request: Request, session: SessionDep, kind: Text = None, group: Text = None, stars: Stars = None,
     district: Text = None, page: Page = 1,
@@ -31,7 +31,7 @@ def browse_products_page(
     return render(request, "browse/products.html", {"b": data, "base": "/browse/products"})
 
 
-@router.get("/browse/standards", response_class=HTMLResponse)
+@router.api_route("/browse/standards", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def browse_standards_page(
     request: Request, session: SessionDep, doc_type: Text = None, status: Text = None, ics: Text = None,
     page: Page = 1,

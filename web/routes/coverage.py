@@ -11,6 +11,6 @@ from web.deps import SessionDep, render
 router = APIRouter(tags=["Trang web"], include_in_schema=False)
 
 
-@router.get("/coverage", response_class=HTMLResponse)
+@router.api_route("/coverage", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def coverage_page(request: Request, session: SessionDep) -> Response:
     return render(request, "coverage/index.html", {"c": queries.coverage(session)})

@@ -13,7 +13,7 @@ from web.deps import LabId, SessionDep, render
 router = APIRouter(tags=["Trang web"], include_in_schema=False)
 
 
-@router.get("/labs/{lab_id}", response_class=HTMLResponse)
+@router.api_route("/labs/{lab_id}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def lab_page(
     lab_id: LabId, request: Request, session: SessionDep, q: Annotated[str, Query(max_length=200)] = ""
 ) -> Response:

@@ -11,7 +11,7 @@ from web.deps import ProductId, SessionDep, render
 router = APIRouter(tags=["Trang web"], include_in_schema=False)
 
 
-@router.get("/products/{product_id}", response_class=HTMLResponse)
+@router.api_route("/products/{product_id}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def product_page(product_id: ProductId, request: Request, session: SessionDep) -> Response:
     data = queries.product_detail(session, product_id)
     return render(request, "products/detail.html", {"p": data})

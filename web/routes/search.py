@@ -37,13 +37,13 @@ def run_search(kbase, q: str, kind: str | None, limit: int, filters: dict[str, A
     return kb_search.search(kbase, q, kind=kind, limit=limit, filters=filters).to_json()
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def home(request: Request, session: SessionDep) -> Response:
     overview = queries.browse_overview(session)
     return render(request, "search/home.html", {"overview": overview, "q": ""})
 
 
-@router.get("/search", response_class=HTMLResponse)
+@router.api_route("/search", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def search_page(
     request: Request,
     kbase: KBDep,

@@ -13,7 +13,7 @@ from web.deps import DocId, SessionDep, render
 router = APIRouter(tags=["Trang web"], include_in_schema=False)
 
 
-@router.get("/standards/{code:path}", response_class=HTMLResponse)
+@router.api_route("/standards/{code:path}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def standard_page(code: str, request: Request, session: SessionDep) -> Response:
     try:
         data = queries.standard_detail(session, code)

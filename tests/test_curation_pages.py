@@ -324,6 +324,12 @@ def test_category_rule_suggests_for_every_product_of_the_category(app, kbase, wo
     assert c.post("/curate/rules", data={"category": "Bánh kẹo", "standard": "QCVN 8-1:2011/BYT",
                                          "type": "mandatory"}).status_code == 409
     rule_id = html(c.get("/curate/rules")).css_first("#rules tbody form").attributes["action"].split("/")[3]
+    with kbase.session() as s:  # a product added later is covered when the rule is applied again
+        products.upsert_product(s, {"name": "Bánh cuốn", "category": "Bánh kẹo"}, "test")
+    assert c.post(f"/curate/rules/{rule_id}/apply", follow_redirects=False).status_code == 303
+    with kbase.session() as s:
+        assert len([r for r in curation.mapping_rows(s, MappingStatus.suggested)
+                    if r["standard"].code == "QCVN 8-1:2011/BYT"]) == 3
     assert c.post(f"/curate/rules/{rule_id}/delete", follow_redirects=False).status_code == 303
     with kbase.session() as s:
         assert s.get(CategoryRule, int(rule_id)) is None

@@ -308,6 +308,17 @@ def rule_create_submit(
     return back("/curate/rules", "rule")
 
 
+@router.post("/curate/rules/{rule_id}/apply", include_in_schema=False)
+def rule_apply_submit(request: Request, rule_id: Id, user: CuratorUser) -> Response:
+    """Run a rule again, for products added to its category since it was made."""
+    with get_kbase(request).session() as session:
+        rule = session.get(CategoryRule, rule_id)
+        if rule is None:
+            raise NotFound(f"Không có quy tắc #{rule_id}")
+        curation.apply_rule(session, rule, user.username)
+    return back("/curate/rules", "rule")
+
+
 @router.post("/curate/rules/{rule_id}/delete", include_in_schema=False)
 def rule_delete_submit(request: Request, rule_id: Id, user: CuratorUser) -> Response:
     with get_kbase(request).session() as session:

@@ -66,9 +66,20 @@ def _open(path: Path) -> pdfium.PdfDocument:
         raise IngestError(_failure_reason(path)) from None
 
 
+_PROBE = 2 * 1024 * 1024  # bytes read from each end of a file pdfium refused (not the whole file)
+
+
 def _failure_reason(path: Path) -> str:
     try:
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            data = fh.read(_PROBE)
+            size = fh.seek(0, 2)
+            if size > 2 * _PROBE:
+                fh.seek(size - _PROBE)
+                data += fh.read()
+            elif size > _PROBE:
+                fh.seek(_PROBE)
+                data += fh.read()
     except OSError as exc:
         return f"không đọc được tệp: {exc.strerror or exc}"
     if b"/Encrypt" in data:
@@ -96,7 +107,7 @@ def _font_names(textpage, text: str, limit: int = 12) -> list[str]:
 def _page_text(page) -> tuple[str, list[str] | None]:
     textpage = page.get_textpage()
     try:
-        text = textpage.get_text_range()
+        text = ranged = textpage.get_text_range()
         left, bottom, right, top = page.get_bbox()  # crop box ∩ media box, inherited boxes resolved
         bounded = textpage.get_text_bounded(left, bottom, right, top)
         ranged_chars = _visible_count(text) - text.count("\ufffe")
@@ -108,7 +119,8 @@ def _page_text(page) -> tuple[str, list[str] | None]:
             # Accented glyphs on their own baseline split words over lines ("Vi" / "ện"); the
             # bounded extraction joins them back.
             text = bounded
-        fonts = _font_names(textpage, text) if legacy_fonts.has_legacy_bytes(text) else None
+        # font lookups index the text page's characters, which the ranged text follows one to one
+        fonts = _font_names(textpage, ranged) if legacy_fonts.has_legacy_bytes(text) else None
     finally:
         textpage.close()
     return text, fonts

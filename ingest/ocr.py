@@ -14,6 +14,13 @@ from kb.errors import IngestError
 
 INSTALL_HINT = "cần OCR: cài đặt bằng `apt-get install ocrmypdf tesseract-ocr-vie` rồi chạy lại với --ocr"
 NEEDS_OCR = "tệp scan không có lớp chữ, cần OCR (chạy lại với --ocr)"
+NEEDS_OCR_AND_TOOLS = ("tệp scan không có lớp chữ, cần OCR: cài `apt-get install ocrmypdf tesseract-ocr-vie` "
+                       "rồi chạy lại với --ocr")
+
+
+def needs_ocr_message() -> str:
+    """What to tell about a scan when OCR was not asked for: how to get it, if it is not installed."""
+    return NEEDS_OCR if missing() is None else NEEDS_OCR_AND_TOOLS
 
 
 def missing() -> str | None:

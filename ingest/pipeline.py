@@ -184,7 +184,7 @@ def process_file(path: Path, *, ocr: bool = False, timeout: float = 120,
     try:
         if pdf.needs_ocr:
             if not ocr:
-                return {**out, "status": "needs_ocr", "message": ocr_mod.NEEDS_OCR}
+                return {**out, "status": "needs_ocr", "message": ocr_mod.needs_ocr_message()}
             reason = ocr_mod.missing()
             if reason:
                 return {**out, "status": "needs_ocr", "message": reason}
@@ -611,7 +611,7 @@ def _record_failure(kbase, run_id: int, job_path: Path, sha: str | None, message
 def _unchanged(kbase, doc: Document, path: Path) -> dict[str, Any]:
     out = empty_result(path, "unchanged" if doc.text_layer else "needs_ocr")
     if not doc.text_layer:
-        out["error"] = ocr_mod.NEEDS_OCR
+        out["error"] = ocr_mod.needs_ocr_message()
     out.update(kind=doc.kind, pages=doc.pages, title_vi=doc.title)
     with kbase.session() as session:
         std = session.exec(select(Standard).where(Standard.document_id == doc.id)).first()

@@ -119,6 +119,13 @@ def test_scan_is_recorded_as_needing_ocr_and_not_indexed_as_empty(kbase, tmp_pat
     assert "\n" not in with_ocr["error"]
 
 
+def test_scan_message_says_how_to_install_ocr_when_it_is_missing(kbase, tmp_path, monkeypatch):
+    monkeypatch.setattr(ocr, "missing", lambda: ocr.INSTALL_HINT)
+    result = _one(kbase, make_scan_pdf(tmp_path / "scan.pdf"))
+    assert result["status"] == "needs_ocr"
+    assert "apt-get install ocrmypdf tesseract-ocr-vie" in result["error"] and "--ocr" in result["error"]
+
+
 @pytest.mark.skipif(ocr.missing() is not None, reason="ocrmypdf + tesseract-ocr-vie not installed")
 def test_scan_is_read_with_ocr_when_the_tools_are_installed(kbase, tmp_path):
     import pypdfium2 as pdfium

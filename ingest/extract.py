@@ -137,12 +137,14 @@ def _own_code(doc: _Doc, prov: dict) -> tuple[codes.Designation | None, Line | N
         entry[0] += weight
 
     seen_lines = set()
-    cover_zone = [Line(p, x) for p, ls in enumerate(doc.raw[:3], start=1) for x in ls[:COVER_LINES]]
-    for line in cover_zone:
-        d = _code_only_line(line.text)
-        if d and d.key not in seen_lines:
-            seen_lines.add(d.key)
-            vote(d, 3, line, "cover/heading code line")
+    for p, lines in enumerate(doc.raw[:3], start=1):
+        found = [(x, d) for x in lines[:COVER_LINES] if (d := _code_only_line(x))]
+        if len({d.key for _, d in found}) > 2:
+            continue  # a list or table of standards (catalogue, lab scope), not a cover
+        for text, d in found:
+            if d.key not in seen_lines:
+                seen_lines.add(d.key)
+                vote(d, 3, Line(p, text), "cover/heading code line")
     header_keys = set()
     for p, lines in enumerate(doc.furniture, start=1):
         for text in lines:

@@ -455,3 +455,9 @@ def test_approval_chain_variants(sentence, expected):
     f = _doc("TIÊU CHUẨN\n" + sentence.split(" do ")[0] + "\nTÊN TÀI LIỆU THỬ\nLời nói đầu\n" + sentence)
     got = {k: f[k] for k in ("drafted_by", "proposed_by", "appraised_by", "published_by", "submitted_by") if f[k]}
     assert got == expected
+
+
+def test_a_list_of_designations_is_not_a_cover():
+    f = _doc("DANH MỤC TIÊU CHUẨN CHO ĐƯỜNG SẮT ĐÔ THỊ\nSTT\nMã tiêu chuẩn\n1\nTCVN 9398:2012\nCông tác trắc địa\n2\n"
+             "TCVN 9401:2024\nKỹ thuật đo GNSS\n3\nTCVN 4419:1987\nKhảo sát cho xây dựng")
+    assert f["code"] is None and f["kind"] == "catalogue"

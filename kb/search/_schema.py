@@ -7,11 +7,12 @@ Vietnamese rules: NFC before tokenising, no stop words, no stemming, one-letter 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StemmingAnalyzer
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-from kb.text import fold, nfc
+from kb.text import fold
 
 #: Bump when the schema or the way documents are built changes: a stale index is then rebuilt by itself.
 SCHEMA_VERSION = 4
@@ -21,18 +22,10 @@ _WORD = r"\w+"
 _Y_FINAL = re.compile(r"^([bcdghklmnpqrstvx]+)y$")
 
 
+@lru_cache(maxsize=200_000)
 def term_fold(word: str) -> str:
     """Folded form of one word as the index holds it: ``kb.text.fold`` plus the i/y spelling merge."""
     return _Y_FINAL.sub(r"\1i", fold(word))
-
-
-class _NfcFilter(Filter):
-    """Queries and documents are NFC already; this guards text that reaches the analyzer another way."""
-
-    def __call__(self, tokens):
-        for t in tokens:
-            t.text = nfc(t.text)
-            yield t
 
 
 class _FoldFilter(Filter):
@@ -43,11 +36,12 @@ class _FoldFilter(Filter):
 
 
 def exact_analyzer():
-    return RegexTokenizer(_WORD) | _NfcFilter() | LowercaseFilter()
+    # Text reaches the analyzers NFC-normalised already (kb.text.clean on documents and queries).
+    return RegexTokenizer(_WORD) | LowercaseFilter()
 
 
 def folded_analyzer():
-    return RegexTokenizer(_WORD) | _NfcFilter() | LowercaseFilter() | _FoldFilter()
+    return RegexTokenizer(_WORD) | LowercaseFilter() | _FoldFilter()
 
 
 def english_stem_analyzer():

@@ -302,12 +302,16 @@ def _header_title(doc: _Doc) -> tuple[list[str], int] | None:
     return None
 
 
+# A signatory's title ends a block of capitals: "GIÁM ĐỐC CÔNG TY ..." is not part of the title above it.
+_SIGNATORY = re.compile(r"^(?:KT\.\s*)?(?:TỔNG GIÁM ĐỐC|GIÁM ĐỐC|CHỦ TỊCH|BỘ TRƯỞNG|THỦ TRƯỞNG|NGƯỜI ĐẠI DIỆN)\b")
+
+
 def _first_upper_block(doc: _Doc) -> tuple[list[str], int] | None:
     """First block of upper-case Vietnamese lines on the first page that is not a letterhead."""
     for p, lines in enumerate(doc.raw[:2], start=1):
         block: list[str] = []
         for text in lines + [""]:
-            if text and _is_title_line(text) and not _code_only_line(text):
+            if text and _is_title_line(text) and not _code_only_line(text) and not _SIGNATORY.match(text):
                 block.append(text)
                 continue
             if block:

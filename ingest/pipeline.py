@@ -440,8 +440,12 @@ def _store_standard(session: Session, data: dict[str, Any], doc: Document, actor
     if not code or codes.parse(code) is None:
         return None
     prov = _provenance(fields)
-    if "title_vi_normalised" in prov and "title_vi" not in prov:
-        prov["title_vi"] = prov["title_vi_normalised"]
+    # Stored columns named differently from the extracted fields they come from.
+    for column, source in (("title_vi", "title_vi_normalised"), ("scope", "scope_first_sentence")):
+        if source in prov and column not in prov:
+            prov[column] = prov[source]
+    if data.get("ocr"):
+        prov = {k: {**v, "method": f"OCR; {v.get('method')}"} for k, v in prov.items()}
     extra = {k: fields.get(k) for k in ("sections", "annexes", "equivalence", "normative_references",
                                         "replaces", "converted_from", "revision", "submitted_by",
                                         "title_vi", "other_codes_cited") if fields.get(k)}

@@ -150,3 +150,11 @@ def test_admin_creates_and_disables_accounts_on_the_web(app, kbase):
         uid = s.exec(User.__table__.select().where(User.username == "moi")).first().id
     assert admin.post(f"/admin/users/{uid}/disable", follow_redirects=False).status_code == 303
     assert moi.get("/api/auth/me").status_code == 401
+
+
+def test_signed_in_pages_are_not_stored(app):
+    from tests.curation_helpers import client_for
+
+    c = client_for(app, "curator")
+    for url in ("/curate", "/curate/audit", "/lab", "/login"):
+        assert c.get(url).headers.get("cache-control") == "no-store", url

@@ -25,7 +25,7 @@ from kb.models import Role, User
 from kb.text import clean
 from web import errors
 from web.csrf import CSRFMiddleware
-from web.deps import LabId, get_kbase
+from web.deps import LabId, get_kbase, render
 from web.ratelimit import LoginLimiter
 
 SESSION_COOKIE = "kb_session"
@@ -186,7 +186,9 @@ def install(app: FastAPI, *, limiter: LoginLimiter | None = None) -> None:
     from web.routes import admin, curate, lab_admin
     from web.routes import auth as auth_routes
 
-    if getattr(app.state, "auth_installed", False):  # create_app may already have done it
+    if getattr(app.state, "auth_installed", False):  # create_app already did it; a test may bring its limiter
+        if limiter is not None:
+            app.state.login_limiter = limiter
         return
     settings: Settings = app.state.settings
     if _secure(settings) and settings.secret_key == DEV_SECRET:
@@ -198,6 +200,13 @@ def install(app: FastAPI, *, limiter: LoginLimiter | None = None) -> None:
     app.add_exception_handler(Unauthorized, _unauthorized)
     app.state.templates.env.globals["vi"] = LABELS_VI
     app.state.auth_installed = True
+
+
+def render_private(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
+    """A signed-in page: never stored by the browser or a proxy (shared computers at the department)."""
+    response = render(request, template, context, status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def context(request: Request, **extra: Any) -> dict[str, Any]:

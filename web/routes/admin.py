@@ -13,7 +13,7 @@ from kb.errors import KBError, NotFound
 from kb.models import Lab, User
 from web import auth
 from web.auth import AdminUser
-from web.deps import MAX_ID, get_kbase, render
+from web.deps import MAX_ID, get_kbase
 
 router = APIRouter(include_in_schema=False)
 
@@ -26,7 +26,7 @@ def _page(request: Request, status: int = 200, error: str | None = None, form: d
         lab_names = {lab.id: lab.accreditation for lab in session.exec(select(Lab)).all()}
     ctx = auth.context(request, accounts=accounts, lab_names=lab_names, form=form or {}, error=error, conflict=None,
                        notice=NOTICES.get(request.query_params.get("ok", "")))
-    return render(request, "curate/users.html", ctx, status_code=status)
+    return auth.render_private(request, "curate/users.html", ctx, status_code=status)
 
 
 @router.get("/admin/users")

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from web import auth
-from web.deps import get_kbase, render
+from web.deps import get_kbase
 
 router = APIRouter(tags=["auth"])
 
@@ -50,7 +50,8 @@ def _headers(outcome: Outcome) -> dict[str, str] | None:
 
 @router.get("/login", include_in_schema=False)
 def login_form(request: Request, next: str = "") -> Response:
-    return render(request, "auth/login.html", auth.context(request, next=auth.safe_next(next, ""), error=None))
+    ctx = auth.context(request, next=auth.safe_next(next, ""), error=None)
+    return auth.render_private(request, "auth/login.html", ctx)
 
 
 @router.post("/login", include_in_schema=False)
@@ -63,7 +64,7 @@ def login_submit(
     outcome = attempt_login(request, username, password)
     if outcome.user is None:
         ctx = auth.context(request, next=auth.safe_next(next, ""), error=outcome.message, username=username)
-        response = render(request, "auth/login.html", ctx, status_code=outcome.status)
+        response = auth.render_private(request, "auth/login.html", ctx, status_code=outcome.status)
         if outcome.retry_after:
             response.headers["Retry-After"] = str(outcome.retry_after)
         return response

@@ -32,7 +32,7 @@ from kb.models import (
 )
 from web import auth, uploads
 from web.auth import CuratorUser
-from web.deps import MAX_ID, get_kbase, render
+from web.deps import MAX_ID, get_kbase
 
 router = APIRouter(tags=["Biên tập"])
 
@@ -142,7 +142,7 @@ def dashboard(request: Request, user: CuratorUser) -> Response:
             "impact": len(curation.impact(session)),
         }
         recent = curation.audit_events(session, limit=10)
-    return render(request, "curate/index.html", ctx(request, counts=counts, recent=recent))
+    return auth.render_private(request, "curate/index.html", ctx(request, counts=counts, recent=recent))
 
 
 # --- Suggestions and mappings ---------------------------------------------------------------------
@@ -152,7 +152,7 @@ def dashboard(request: Request, user: CuratorUser) -> Response:
 def suggestions(request: Request, user: CuratorUser) -> Response:
     with get_kbase(request).session() as session:
         rows = curation.mapping_rows(session, MappingStatus.suggested)
-    return render(request, "curate/suggestions.html", ctx(request, rows=rows))
+    return auth.render_private(request, "curate/suggestions.html", ctx(request, rows=rows))
 
 
 @router.post("/curate/mappings/{mapping_id}/decide", include_in_schema=False)
@@ -180,7 +180,7 @@ def mappings_page(
     wanted = None if status == "all" else MappingStatus(status) if status in MappingStatus._value2member_map_ else None
     with get_kbase(request).session() as session:
         rows = curation.mapping_rows(session, wanted, limit=500)
-    return render(request, "curate/mappings.html", ctx(request, rows=rows, status=status, form={}))
+    return auth.render_private(request, "curate/mappings.html", ctx(request, rows=rows, status=status, form={}))
 
 
 @router.post("/curate/mappings", include_in_schema=False)
@@ -202,7 +202,7 @@ def mapping_create_submit(
             rows = curation.mapping_rows(session, MappingStatus.approved, limit=500)
         c = ctx(request, rows=rows, status="approved", form=form)
         c["error"] = exc.message
-        return render(request, "curate/mappings.html", c, status_code=exc.status)
+        return auth.render_private(request, "curate/mappings.html", c, status_code=exc.status)
     return back(f"/curate/mappings/{mapping_id}", "created")
 
 
@@ -215,7 +215,7 @@ def _mapping_page(request: Request, mapping_id: int, status: int = 200, exc: KBE
         c["conflict"] = exc
     elif exc is not None:
         c["error"] = exc.message
-    return render(request, "curate/mapping.html", c, status_code=status)
+    return auth.render_private(request, "curate/mapping.html", c, status_code=status)
 
 
 @router.get("/curate/mappings/{mapping_id}", include_in_schema=False)
@@ -267,7 +267,7 @@ async def mappings_import_submit(request: Request, user: CuratorUser) -> Respons
             rows = curation.mapping_rows(session, MappingStatus.approved, limit=500)
         c = ctx(request, rows=rows, status="approved", form={}, report=report)
         c["error"] = error
-        return render(request, "curate/mappings.html", c, status_code=status)
+        return auth.render_private(request, "curate/mappings.html", c, status_code=status)
 
     return await run_in_threadpool(page)
 
@@ -281,7 +281,7 @@ def _rules_page(request: Request, status: int = 200, error: str | None = None, f
         categories = sorted({c for c in session.exec(select(Product.category).distinct()).all() if c})
     c = ctx(request, rules=rules, categories=categories, form=form or {})
     c["error"] = error
-    return render(request, "curate/rules.html", c, status_code=status)
+    return auth.render_private(request, "curate/rules.html", c, status_code=status)
 
 
 @router.get("/curate/rules", include_in_schema=False)
@@ -344,7 +344,7 @@ def products_page(request: Request, user: CuratorUser, q: Annotated[str, Query(m
         if q:
             stmt = stmt.where(col(Product.name).icontains(q.strip()))
         items = session.exec(stmt).all()
-    return render(request, "curate/products.html", ctx(request, items=items, q=q, kinds=list(ProductKind)))
+    return auth.render_private(request, "curate/products.html", ctx(request, items=items, q=q, kinds=list(ProductKind)))
 
 
 def _product_edit(request: Request, product: Product | None, form: dict, status: int = 200,
@@ -354,7 +354,7 @@ def _product_edit(request: Request, product: Product | None, form: dict, status:
         c["conflict"] = exc
     elif exc is not None:
         c["error"] = exc.message
-    return render(request, "curate/product.html", c, status_code=status)
+    return auth.render_private(request, "curate/product.html", c, status_code=status)
 
 
 @router.get("/curate/products/new", include_in_schema=False)
@@ -425,7 +425,7 @@ async def product_edit_submit(request: Request, product_id: Id, user: CuratorUse
 def review_page(request: Request, user: CuratorUser) -> Response:
     with get_kbase(request).session() as session:
         items = curation.review_queue(session)
-    return render(request, "curate/review.html", ctx(request, items=items))
+    return auth.render_private(request, "curate/review.html", ctx(request, items=items))
 
 
 REVIEW_FIELDS = ("title_vi", "title_en", "status", "effective_date", "issuing_instrument", "drafted_by",
@@ -446,7 +446,7 @@ def _review_item(request: Request, standard_id: int, status: int = 200, exc: KBE
         c["conflict"] = exc
     elif exc is not None:
         c["error"] = exc.message
-    return render(request, "curate/review_item.html", c, status_code=status)
+    return auth.render_private(request, "curate/review_item.html", c, status_code=status)
 
 
 @router.get("/curate/review/{standard_id}", include_in_schema=False)
@@ -483,7 +483,7 @@ async def review_submit(request: Request, standard_id: Id, user: CuratorUser) ->
 def impact_page(request: Request, user: CuratorUser) -> Response:
     with get_kbase(request).session() as session:
         items = curation.impact(session)
-    return render(request, "curate/impact.html", ctx(request, items=items))
+    return auth.render_private(request, "curate/impact.html", ctx(request, items=items))
 
 
 @router.post("/curate/impact/{standard_id}/repoint", include_in_schema=False)
@@ -524,7 +524,7 @@ def audit_page(
     more = len(events) > PAGE_SIZE
     events = events[:PAGE_SIZE]
     filters = {"entity": entity, "actor": actor, "action": action, "entity_id": entity_id or "", "days": days or ""}
-    return render(request, "curate/audit.html", ctx(
+    return auth.render_private(request, "curate/audit.html", ctx(
         request, events=events, revertable={e.id for e in events if curation.revertable(e)}, filters=filters,
         entities=entities, actions=actions, page=page, more=more))
 
@@ -567,7 +567,7 @@ def upload_page(request: Request, user: CuratorUser) -> Response:
     with get_kbase(request).session() as session:
         runs = session.exec(select(IngestRun).order_by(col(IngestRun.id).desc()).limit(20)).all()
         imports = curation.audit_events(session, entity="upload", limit=20)
-    return render(request, "curate/upload.html", ctx(request, runs=runs, imports=imports, kinds=UPLOAD_KINDS))
+    return auth.render_private(request, "curate/upload.html", ctx(request, runs=runs, imports=imports, kinds=UPLOAD_KINDS))
 
 
 @router.post("/curate/upload", include_in_schema=False)
@@ -589,7 +589,7 @@ async def upload_submit(request: Request, user: CuratorUser, background: Backgro
                 imports = curation.audit_events(session, entity="upload", limit=20)
             c = ctx(request, runs=runs, imports=imports, kinds=UPLOAD_KINDS)
             c["error"] = exc.message
-            return render(request, "curate/upload.html", c, status_code=exc.status)
+            return auth.render_private(request, "curate/upload.html", c, status_code=exc.status)
 
         return await run_in_threadpool(page)
     background.add_task(_process_upload, kbase, stored, kind, user.username)
@@ -603,4 +603,4 @@ def run_page(request: Request, run_id: Id, user: CuratorUser) -> Response:
         if run is None:
             raise NotFound(f"Không có lượt nạp #{run_id}")
         files = session.exec(select(IngestFile).where(IngestFile.run_id == run_id).order_by(IngestFile.id)).all()
-    return render(request, "curate/run.html", ctx(request, run=run, files=files))
+    return auth.render_private(request, "curate/run.html", ctx(request, run=run, files=files))

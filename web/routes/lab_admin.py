@@ -21,7 +21,7 @@ from kb.errors import BadInput, KBError
 from kb.models import Lab, LabScope, Role
 from web import auth, uploads
 from web.auth import CuratorUser, CurrentUser, LabEditor
-from web.deps import MAX_ID, LabId, get_kbase, render
+from web.deps import MAX_ID, LabId, get_kbase
 
 router = APIRouter(tags=["Phòng thí nghiệm tự quản"])
 
@@ -137,7 +137,7 @@ def _render_lab(request: Request, lab_id: int, status: int = 200, **extra: Any) 
     with get_kbase(request).session() as session:
         lab = labs.require_lab(session, lab_id)
         ctx = lab_page_context(request, session, lab, **extra)
-    return render(request, "lab/edit.html", ctx, status_code=status)
+    return auth.render_private(request, "lab/edit.html", ctx, status_code=status)
 
 
 def _back(lab_id: int, notice: str) -> RedirectResponse:
@@ -152,7 +152,7 @@ def lab_home(request: Request, user: CurrentUser) -> Response:
         all_labs = session.exec(select(Lab).order_by(Lab.name)).all()
         items = [{"lab": lab, "changed": curation.changed_since_verification(session, lab),
                   "validity": validity(lab)} for lab in all_labs]
-    return render(request, "lab/index.html", auth.context(request, items=items))
+    return auth.render_private(request, "lab/index.html", auth.context(request, items=items))
 
 
 @router.get("/lab/{lab_id}", include_in_schema=False)

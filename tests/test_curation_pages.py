@@ -388,3 +388,12 @@ def test_products_create_and_edit_with_version(app, kbase):
         assert (p.ocop_stars, p.version, p.aliases) == (5, 2, [])
     assert c.post("/curate/products", data={"name": "Tương Đình Tổ"}).status_code == 409
     assert c.post(f"/curate/products/{pid}", data={**data, "ocop_stars": "9", "version": "2"}).status_code == 400
+
+
+def test_workspace_pages_need_no_inline_style_or_script(app, world):
+    c = client_for(app, "curator")
+    for url in ("/curate", f"/lab/{world.lab_a}", "/curate/audit", "/login"):
+        page = html(c.get(url))
+        assert not page.css("style") and not page.css("[style]"), url
+        assert all(s.attributes.get("src") for s in page.css("script")), url
+    assert c.get("/static/curate.css").status_code == 200

@@ -270,6 +270,9 @@ def create_mapping(
     """A curator's manual mapping, approved at once. Returns it and whether it is new."""
     if product_ref in (None, ""):
         raise BadInput("thiếu sản phẩm (product: tên hoặc mã số)")
+    digits = str(product_ref).strip().lstrip("#")
+    if digits.isdigit() and int(digits) > 2**31 - 1:  # PostgreSQL would fail on the lookup, not say 404
+        raise NotFound(f"Không tìm thấy sản phẩm #{digits[:20]}")
     product = products.find_product(session, product_ref)
     std = _standard_for(session, standard_code)
     mapping, outcome = mappings.upsert_mapping(

@@ -160,3 +160,22 @@ def test_public_pages_follow_curation_at_once(kbase):
     after = anon.get(f"/api/products/{w.product}").json()
     assert "QCVN 8-1:2011/BYT" in [s["code"] for s in after["standards"]]
     assert "Độ ẩm" in anon.get(f"/api/labs/{w.lab_a}").text
+
+
+def test_bad_input_is_a_clear_4xx_on_both_databases(any_kbase):
+    w = seed(any_kbase)
+    c = client_for(make_app(any_kbase), "curator")
+    cases = [
+        ("post", "/api/mappings", {"product": "99999999999999", "standard": "QCVN 8-1:2011/BYT"}, 404),
+        ("post", "/api/mappings", {"product": w.product, "standard": "x" * 201}, 400),
+        ("post", "/api/mappings", {"standard": "QCVN 8-1:2011/BYT"}, 400),
+        ("patch", "/api/mappings/99999999999", {"status": "approved"}, 400),
+        ("post", f"/api/labs/{w.lab_a}/scope", {"test": "   "}, 400),
+        ("post", f"/api/labs/{w.lab_a}/scope", {"test": "a", "accredited": "có lẽ"}, 400),
+        ("put", f"/api/labs/{w.lab_a}/scope/{w.row_a}", {"test": "a", "version": 0}, 400),
+        ("post", "/api/labs/99999/scope", {"test": "a"}, 404),
+    ]
+    for method, url, body, status in cases:
+        r = c.request(method.upper(), url, json=body)
+        assert r.status_code == status, (url, body, r.status_code, r.text)
+        assert r.json()["detail"]

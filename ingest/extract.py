@@ -532,7 +532,7 @@ _HEADING = re.compile(rf"^(?P<num>\d{{1,2}})(?P<dot>\.?)\s+(?P<title>[{_UP}][^\n
 _SUBNUM = re.compile(r"^(?P<num>\d{1,2}(?:\.\d{1,2})+)\.?\s+(?P<title>\S.*)$")
 _ROMAN_HEAD = re.compile(rf"^(?P<num>[IVX]{{1,5}})\.\s*(?P<title>[{_UP}].*)$")
 _CHAPTER = re.compile(r"^CHƯƠNG\s+(?P<num>[IVXLC]+)\b\.?\s*(?P<title>.*)$")
-_ANNEX = re.compile(r"^(?P<id>(?i:phụ\s+lục)\s+(?P<letter>[A-Z]|\d{1,2}))\b\.?\s*(?P<rest>.*)$")
+_ANNEX = re.compile(r"^(?P<id>(?i:phụ\s+lục)\s+(?P<letter>[IVX]{2,4}|[A-Z]|\d{1,2}))\b\.?\s*(?P<rest>.*)$")
 _ANNEX_STATUS = re.compile(r"^\(?\s*(?P<status>(?i:quy định|qui định|tham khảo|bắt buộc))\b[^)]*\)?\s*(?P<rest>.*)$")
 _DANGLING = re.compile(r"(?:\b(?:với|và|của|cho|trong|về|theo|đối|các|QCVN|TCVN|ISO)|[-–,])\s*$")
 _REFS_HEAD = re.compile(r"^(?:(?P<num>\d{1,2}(?:\.\d{1,2})*)\.?\s+)?(?i:tài\s+liệu|tiêu\s+chuẩn)\s+(?i:viện\s+dẫn)\s*:?$")
@@ -629,8 +629,8 @@ def _sections(doc: _Doc) -> tuple[list[str], int | None, list[tuple[int, int]]]:
             continue  # a numbered sentence or list item in running text
         if re.search(rf"\s{expected + 1}\s+[{_UP}]", title):
             continue  # a figure legend run on one line: "5 Mẫu thử 6 Buồng đặt mẫu ..."
-        if codes.parse(title.split(",")[0]) or list(codes.iter_matches(title[:30]))[:1] and \
-                next(codes.iter_matches(title))[0] == 0:
+        first_code = next(codes.iter_matches(title), None)
+        if first_code and first_code[0] == 0:
             continue  # a catalogue row "1 TCVN 9398:2012 Công tác trắc địa ..."
         if found and _follows_unaccepted(lines, k, expected - 1, m["dot"], where[-1][1]):
             continue  # a numbered table row right after its sibling row
@@ -670,16 +670,30 @@ def _annexes(doc: _Doc, start: int) -> list[dict]:
             sm = _ANNEX_STATUS.match(lines[j].text)
             if sm and lines[j].text.startswith("("):
                 status, j = sm["status"], j + 1
+        if title is None and j < len(lines) and lines[j].text[:1].isupper():
+            title = lines[j].text  # "Phụ lục A" alone on its line, the title under it
         if status is None and title is None:
             continue
-        if title is None and j < len(lines):
-            title = lines[j].text
+        if m["letter"] != _next_annex([a["letter"] for a in out], m["letter"]):
+            continue  # annexes run A, B, C ... (or 1, 2, 3): anything else is a cross-reference
         ident = single_space(m["id"])
         if ident.lower() in seen:
             continue
         seen.add(ident.lower())
-        out.append({"id": ident, "status": status, "title": clean(title) if title else None, "page": lines[k].page})
+        out.append({"id": ident, "status": status, "title": clean(title) if title else None,
+                    "page": lines[k].page, "letter": m["letter"]})
     return out
+
+
+def _next_annex(accepted: list[str], candidate: str) -> str:
+    """The annex identifier expected after ``accepted`` ones: A, B, C ...; 1, 2, 3 ...; or I, II, III ..."""
+    if not accepted:
+        return candidate if candidate in ("A", "1", "I") else "A"
+    if accepted[0].isdigit():
+        return str(int(accepted[-1]) + 1)
+    if accepted[0] == "I":  # letters start at A, so a first "I" is roman
+        return _ROMAN[len(accepted)] if len(accepted) < len(_ROMAN) else ""
+    return chr(ord(accepted[-1]) + 1)
 
 
 def _clause(doc: _Doc, head: re.Pattern, limit: int = 120) -> tuple[list[Line], Line] | None:
@@ -870,7 +884,7 @@ def extract_fields(pages: list[str]) -> dict:
     sections, sec_page, where = _sections(doc)
     annex_start = where[-1][1] if where else 0
     annexes = _annexes(doc, annex_start)
-    out["annexes"] = [{k: v for k, v in a.items() if k != "page"} for a in annexes]
+    out["annexes"] = [{k: v for k, v in a.items() if k not in ("page", "letter")} for a in annexes]
     out["sections"] = sections + [a["id"] for a in annexes]
     if out["sections"]:
         prov["sections"] = {"page": sec_page or annexes[0]["page"], "method": "numbered headings in sequence"}

@@ -461,3 +461,16 @@ def test_a_list_of_designations_is_not_a_cover():
     f = _doc("DANH MỤC TIÊU CHUẨN CHO ĐƯỜNG SẮT ĐÔ THỊ\nSTT\nMã tiêu chuẩn\n1\nTCVN 9398:2012\nCông tác trắc địa\n2\n"
              "TCVN 9401:2024\nKỹ thuật đo GNSS\n3\nTCVN 4419:1987\nKhảo sát cho xây dựng")
     assert f["code"] is None and f["kind"] == "catalogue"
+
+
+def test_annexes_run_in_sequence_and_cross_references_are_not_annexes():
+    f = _doc(
+        "TIÊU CHUẨN QUỐC GIA\nTCVN 1000:2020\nXI MĂNG - PHƯƠNG PHÁP THỬ\n1 Phạm vi áp dụng\nTheo\n"
+        "Phụ lục C\nvà bảng.\n2 Cách thử\nThử.\nPhụ lục A\n(quy định)\nChuẩn bị mẫu\nA.1 Cân.\n"
+        "Phụ lục B\nXác định độ ẩm\nB.1 Sấy.\nPhụ lục D (tham khảo) Độ chụm"
+    )
+    assert f["sections"] == ["1 Phạm vi áp dụng", "2 Cách thử", "Phụ lục A", "Phụ lục B"]
+    assert f["annexes"] == [
+        {"id": "Phụ lục A", "status": "quy định", "title": "Chuẩn bị mẫu"},
+        {"id": "Phụ lục B", "status": None, "title": "Xác định độ ẩm"},
+    ]

@@ -93,3 +93,27 @@ def test_role_matrix(kbase, method, path, roles):
             assert r.status_code not in (401, 403), (caller, r.status_code, r.text[:300])
         else:
             assert r.status_code == int(want), (caller, r.status_code, r.text[:300])
+
+
+JUNK = [
+    {"json": {}},
+    {"json": {"status": "<script>", "version": -1, "test": "x" * 3000, "product": None, "standard": 12}},
+    {"json": [1, 2, 3]},
+    {"data": {"version": "abc", "status": "approved", "note": "\x00", "to": "TCVN", "name": "", "ocop_stars": "9"}},
+    {"data": {"version": str(2**40), "test": "đ", "valid_from": "31/02/2024", "kind": "nope"}},
+    {"content": b"\xff\xfe not json", "headers": {"content-type": "application/json"}},
+    {"files": {"file": ("x.csv", b"\x00\x01", "text/csv")}},
+]
+
+
+@pytest.mark.parametrize("method, path, roles", [r for r in ROUTES if (r[0], r[1]) not in PUBLIC],
+                         ids=[f"{m} {p}" for m, p, _ in ROUTES if (m, p) not in PUBLIC])
+def test_junk_never_gives_500(kbase, method, path, roles):
+    w = seed(kbase)
+    app = make_app(kbase)
+    caller = "lab_a" if "lab:own" in roles and "curator" not in roles else ("admin" if "admin" in roles else "curator")
+    client = client_for(app, caller)
+    url = fill(path, w)
+    for kwargs in JUNK:
+        r = client.request(method, url, follow_redirects=False, **kwargs)
+        assert r.status_code < 500, (kwargs, r.status_code, r.text[:300])

@@ -126,8 +126,8 @@ def _cluster(values: Iterable[float], tol: float) -> list[tuple[float, int]]:
     return [(sum(g) / len(g), len(g)) for g in out]
 
 
-def _path_geometry(page: Any) -> tuple[list[tuple[float, float, float]], list[float]]:
-    """Vertical edges ``(x, top, bottom)`` and horizontal rule heights of a page's drawn paths.
+def _path_geometry(page: Any) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]]]:
+    """Vertical edges ``(x, top, bottom)`` and horizontal rules ``(y, x0, x1)`` of a page's drawn paths.
 
     Tables are drawn as thin filled rules (Word), as outlined rectangles (fpdf2), as one stroked path
     per row holding every cell border, or as shaded cell boxes. Thin shapes and stroked segments are
@@ -139,7 +139,7 @@ def _path_geometry(page: Any) -> tuple[list[tuple[float, float, float]], list[fl
 
     height = page.get_height()
     vedges: list[tuple[float, float, float]] = []
-    ys: list[float] = []
+    ys: list[tuple[float, float, float]] = []
     left, bottom, right, top = (ctypes.c_float() for _ in range(4))
     fill, stroke = ctypes.c_int(), ctypes.c_int()
     px, py = ctypes.c_float(), ctypes.c_float()
@@ -168,13 +168,13 @@ def _path_geometry(page: Any) -> tuple[list[tuple[float, float, float]], list[fl
         if abs(x1 - x2) < 1.0 and abs(y1 - y2) > 3:
             vedges.append(((x1 + x2) / 2, height - max(y1, y2), height - min(y1, y2)))
         elif abs(y1 - y2) < 1.0 and abs(x1 - x2) > 10:
-            ys.append(height - (y1 + y2) / 2)
+            ys.append((height - (y1 + y2) / 2, min(x1, x2), max(x1, x2)))
 
     def shape(x0: float, y0: float, x1: float, y1: float) -> None:
         """A filled shape by its box (PDF coordinates): a thin one is a rule, a wide one shading."""
         w, h = x1 - x0, y1 - y0
         if h < 2.5 and w > 10:
-            ys.append(height - (y0 + y1) / 2)
+            ys.append((height - (y0 + y1) / 2, x0, x1))
         elif w < 2.5 and h > 3:
             vedges.append(((x0 + x1) / 2, height - y1, height - y0))
         elif h > 5:
@@ -218,8 +218,8 @@ def page_rows(page: Any, words: list[Word] | None = None) -> list[Row]:
     Column edges are taken per band (clustered within 8 pt, as shading is inset a few points), so two
     tables on one page, and merged cells, keep their own columns.
     """
-    vedges, ys = _path_geometry(page)
-    rules = [y for y, _ in _cluster(ys, 2.0)]
+    vedges, hrules = _path_geometry(page)
+    rules = [y for y, _ in _cluster((y for y, _, _ in hrules), 2.0)]
     if len(rules) < 2:
         return []
     words = sorted(words if words is not None else page_words(page), key=lambda w: w.yc)
@@ -236,7 +236,36 @@ def page_rows(page: Any, words: list[Word] | None = None) -> list[Row]:
             i = min(max(column_of(w.x0 + 0.5, edges) - 1, 0), len(edges) - 2)
             per_col[i].append(w)
         rows.append(Row(top=y0, bottom=y1, cells=[join_cell(_lines_text(ws)) for ws in per_col], edges=edges))
+    _spread_row_spans(rows, hrules)
     return rows
+
+
+def _spread_row_spans(rows: list[Row], hrules: list[tuple[float, float, float]]) -> None:
+    """A cell with no rule under it goes on in the next band (a row span, e.g. one material over
+    several tests): every band it covers gets its text."""
+    def closed(y: float, x: float) -> bool:
+        return any(abs(ry - y) < 2.5 and x0 - 1 <= x <= x1 + 1 for ry, x0, x1 in hrules)
+
+    chains: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for k in range(len(rows) - 1):
+        upper, lower = rows[k], rows[k + 1]
+        if abs(upper.bottom - lower.top) > 0.5:
+            continue
+        for j in range(len(upper.cells)):
+            a, b = upper.edges[j], upper.edges[j + 1]
+            if closed(upper.bottom, (a + b) / 2):
+                continue
+            m = next((i for i in range(len(lower.cells))
+                      if abs(lower.edges[i] - a) < 3 and abs(lower.edges[i + 1] - b) < 3), None)
+            if m is None:
+                continue
+            chain = chains.pop((k, j), [(k, j)])
+            chain.append((k + 1, m))
+            chains[(k + 1, m)] = chain
+    for chain in chains.values():
+        text = join_cell(rows[k].cells[j] for k, j in chain)
+        for k, j in chain:
+            rows[k].cells[j] = text
 
 
 def _lines_text(words: list[Word]) -> list[str]:
@@ -365,13 +394,9 @@ def _grid_header(rows: list[Row], i: int) -> tuple[list[str], dict[int, str], in
     if "name" not in _plain_roles(row.cells):
         return None
     fine, coarse, used = row, None, 1
-    if i + 1 < len(rows) and len(rows[i + 1].cells) > len(row.cells):
-        nxt = rows[i + 1]
-        name_col = _plain_roles(row.cells).index("name")
-        j = nxt.cell_at(row.edges[name_col], row.edges[name_col + 1])
-        if j is None or not nxt.cells[j]:
-            fine, coarse, used = nxt, row, 2
-    elif i > 0 and len(rows[i - 1].cells) < len(row.cells) and "name" not in _plain_roles(rows[i - 1].cells):
+    if i + 1 < len(rows) and len(rows[i + 1].cells) > len(row.cells) and not _is_data(rows[i + 1]):
+        fine, coarse, used = rows[i + 1], row, 2
+    elif i > 0 and len(rows[i - 1].cells) < len(row.cells) and not _is_data(rows[i - 1]):
         coarse = rows[i - 1]
     roles: list[str] = []
     labels: dict[int, str] = {}
@@ -380,14 +405,18 @@ def _grid_header(rows: list[Row], i: int) -> tuple[list[str], dict[int, str], in
         if coarse is not None:
             k = coarse.cell_at(fine.edges[j], fine.edges[j + 1])
             above = coarse.cells[k] if k is not None else ""
-        role = _plain_roles([f"{above} {text}" if coarse is fine else text])[0] or _plain_roles([above])[0] \
-            if coarse is not None else _plain_roles([text])[0]
+        role = _plain_roles([text])[0] or _plain_roles([above])[0]
         roles.append(role)
-        if coarse is not None and text and text != above and role in ("", "requirement"):
+        if text and text != above and role in ("", "requirement") and coarse is not None:
             labels[j] = text
     if "name" in roles and ({"requirement", "method", "unit"} & set(roles) or labels):
         return roles, labels, used
     return None
+
+
+def _is_data(row: Row) -> bool:
+    """A band that starts with a row number ("12", "II"): content, not a header."""
+    return bool(re.fullmatch(r"\d+\.?|[IVXLC]+\.?", row.cells[0].strip())) if row.cells else False
 
 
 def _plain_roles(cells: list[str]) -> list[str]:

@@ -164,3 +164,34 @@ def make_page_bomb_pdf(path: Path, fanout: int = 10, depth: int = 6) -> Path:
                        % (b" ".join([b"%d 0 R" % kid] * fanout), fanout ** (depth - level)))
     objects.append(b"<< /Type /Page /MediaBox [0 0 595 842] >>")
     return _write_pdf(path, objects)
+
+
+VILAS_HEADER = ("TT", "Tên sản phẩm, vật liệu được thử", "Tên phép thử cụ thể",
+                "Giới hạn định lượng (nếu có)/ Phạm vi đo", "Phương pháp thử")
+
+
+def make_vilas_scope_pdf(path: Path, accreditation: str = "VILAS 1234") -> Path:
+    """A VILAS scope annex: one material cell spans two tests (a row span with no rule under it)."""
+    pdf = _Doc()
+    pdf.add_page()
+    pdf.para("DANH MỤC PHÉP THỬ ĐƯỢC CÔNG NHẬN", bold=True, align="C")
+    pdf.para("Tên phòng thí nghiệm: Phòng Thử nghiệm Hóa")
+    pdf.para(f"Số hiệu/ Code: {accreditation}")
+    pdf.set_font("DejaVu", "", 9)
+    with pdf.table(col_widths=(10, 40, 50, 30, 40), first_row_as_headings=False, line_height=5) as table:
+        r = table.row()
+        for cell in VILAS_HEADER:
+            r.cell(cell)
+        r = table.row()
+        r.cell("1")
+        r.cell("Thực phẩm", rowspan=2)
+        for cell in ("Xác định hàm lượng chì (Pb)", "0,01 mg/kg", "TCVN 8126:2009"):
+            r.cell(cell)
+        r = table.row()
+        for cell in ("2", "Xác định hàm lượng cadimi (Cd)", "0,005 mg/kg", "TCVN 8126:2009"):
+            r.cell(cell)
+        r = table.row()
+        for cell in ("3", "Nước sạch", "Xác định pH", "2 ~ 12", "TCVN 6492:2011"):
+            r.cell(cell)
+    pdf.output(str(path))
+    return Path(path)

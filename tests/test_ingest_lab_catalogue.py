@@ -20,7 +20,7 @@ from ingest.reader import read_pdf
 from kb import codes, standards
 from kb.models import Document, Lab, LabScope, RelationType, Standard, StandardRelation, StandardStatus
 from kb.text import clean
-from tests.ingest_pipeline_helpers import make_catalogue_pdf, make_lab_pdf
+from tests.ingest_pipeline_helpers import make_catalogue_pdf, make_lab_pdf, make_vilas_scope_pdf
 from tests.pdf_factory import make_standard_pdf
 
 LAB_PDF = "pdf/lab/Cong-bo-nang-luc-Phong-thi-nghiem-LAS 164.pdf"
@@ -52,6 +52,20 @@ def test_lab_declaration_becomes_a_lab_with_scope_rows(kbase, tmp_path):
             ("Bê tông", "Xác định độ sụt", ["TCVN 3106:2022", "ASTM C143"]),
         ]
         assert s.exec(select(Document)).one().kind == "lab_scope"
+
+
+def test_vilas_scope_with_a_material_spanning_rows(kbase, tmp_path):
+    result = ingest_paths(kbase, [make_vilas_scope_pdf(tmp_path / "vilas.pdf")])[0]
+    assert (result["status"], result["kind"]) == ("ingested", "lab_scope"), result["error"]
+    with kbase.session() as s:
+        lab = s.exec(select(Lab)).one()
+        assert (lab.accreditation, lab.name) == ("VILAS 1234", "Phòng Thử nghiệm Hóa")
+        rows = s.exec(select(LabScope).order_by(LabScope.position)).all()
+        assert [(r.material, r.test, r.range, r.method_codes) for r in rows] == [
+            ("Thực phẩm", "Xác định hàm lượng chì (Pb)", "0,01 mg/kg", ["TCVN 8126:2009"]),
+            ("Thực phẩm", "Xác định hàm lượng cadimi (Cd)", "0,005 mg/kg", ["TCVN 8126:2009"]),
+            ("Nước sạch", "Xác định pH", "2 ~ 12", ["TCVN 6492:2011"]),
+        ]
 
 
 def test_lab_without_a_printed_registration_gets_no_invented_number(kbase, tmp_path):

@@ -240,3 +240,8 @@ def test_head_requests_answer_like_get(client, world):
     for path in ("/", f"/products/{world.product_id}", "/coverage"):
         r = client.head(path)
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), path
+
+
+def test_navigation_marks_the_current_section(client, world):
+    tree = html(client.get("/browse/products"))
+    assert [a.text() for a in tree.css("nav a[aria-current=page]")] == ["Duyệt danh mục"]

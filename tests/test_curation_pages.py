@@ -397,3 +397,18 @@ def test_workspace_pages_need_no_inline_style_or_script(app, world):
         assert not page.css("style") and not page.css("[style]"), url
         assert all(s.attributes.get("src") for s in page.css("script")), url
     assert c.get("/static/curate.css").status_code == 200
+
+
+def test_catalogue_upload_reports_its_outcome_on_the_upload_page(app, kbase):
+    c = client_for(app, "curator")
+    good = "name,category,kind\nMiến dong Việt Cường,Thực phẩm,ocop\n".encode()
+    bad = "ten,loai\nx,y\n".encode()
+    for content in (good, bad):
+        r = c.post("/curate/upload", data={"kind": "products"}, files={"file": ("sp.csv", content, "text/csv")},
+                   follow_redirects=False)
+        assert r.status_code == 303
+    items = [li.text() for li in html(c.get("/curate/upload")).css("main ul li")]
+    assert any("1 mới" in t for t in items), items
+    assert any("thất bại" in t and "name" in t for t in items), items
+    with kbase.session() as s:
+        assert s.exec(Product.__table__.select().where(Product.name == "Miến dong Việt Cường")).first() is not None

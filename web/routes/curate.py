@@ -552,12 +552,18 @@ def _process_upload(kbase, stored: uploads.StoredUpload, kind: str, actor: str) 
         else:
             from ingest.importers import import_file
 
-            report = import_file(kbase, kind, stored.path, actor=actor)
+            try:
+                report = import_file(kbase, kind, stored.path, actor=actor)
+            except KBError as exc:  # nobody waits on the request any more: the outcome goes to the log page
+                after = {"file": stored.original_name, "error": exc.message}
+                summary = f"Nhập {kind} từ {stored.original_name} thất bại: {exc.message}"
+            else:
+                after = report.to_json() | {"file": stored.original_name}
+                summary = (f"Nhập {kind} từ {stored.original_name}: {report.created} mới, "
+                           f"{report.updated} cập nhật, {len(report.errors)} lỗi")
             with kbase.session() as session:
                 audit.record(session, actor=actor, action="import", entity="upload", entity_id=None,
-                             after=report.to_json() | {"file": stored.original_name},
-                             summary=f"Nhập {kind} từ {stored.original_name}: {report.created} mới, "
-                                     f"{report.updated} cập nhật, {len(report.errors)} lỗi")
+                             after=after, summary=summary)
     finally:
         stored.path.unlink(missing_ok=True)
 

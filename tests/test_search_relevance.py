@@ -74,3 +74,25 @@ def test_world_relevance(world):
     mrr = report("world", by_class, misses)
     assert {"code", "replaced", "equivalent", "unaccented", "accented", "typo", "english"} <= set(by_class)
     assert mrr >= TARGET_MRR, "\n".join(misses)
+
+
+@pytest.fixture(scope="module")
+def corpus_world(tmp_path_factory, corpus_dir):
+    """The demo data and every PDF of the shared corpus, ingested (scans stay out: they need OCR)."""
+    pipeline = pytest.importorskip("ingest.pipeline")
+    demo = pytest.importorskip("ingest.demo")
+    kb = KnowledgeBase(Settings(data_dir=tmp_path_factory.mktemp("corpus") / "var", secret_key="t"))
+    kb.init()
+    demo.load_demo(kb)
+    pipeline.ingest_paths(kb, sorted((corpus_dir / "pdf").rglob("*.pdf")), actor="test")
+    search.reindex(kb)
+    yield kb
+    kb.dispose()
+
+
+@pytest.mark.corpus
+def test_corpus_relevance(corpus_world):
+    by_class, misses = measure(corpus_world, load_set("corpus.csv"))
+    mrr = report("corpus + demo", by_class, misses)
+    assert {"code", "replaced", "equivalent", "unaccented", "accented", "typo", "english"} <= set(by_class)
+    assert mrr >= TARGET_MRR, "\n".join(misses)

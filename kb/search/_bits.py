@@ -45,6 +45,7 @@ class Bits:
         self.reader = searcher.reader()
         self.size = self.reader.doc_count_all()
         self.memo: OrderedDict = cache.setdefault("bits", OrderedDict())
+        self.avg_lengths: dict[str, float] = cache.get("avg_lengths") or {}
         if cache.get("bits_size") != self.size:
             self.memo.clear()
             cache["bits_size"] = self.size
@@ -98,8 +99,8 @@ class Bits:
         key = ("", "len:" + field)
         table = self.memo.get(key)
         if table is None:
-            n = max(1, self.reader.doc_count())
-            table = self.memo[key] = ({}, self.reader.field_length(field) / n)
+            avg = self.avg_lengths.get(field) or self.reader.field_length(field) / max(1, self.reader.doc_count())
+            table = self.memo[key] = ({}, avg)
         lengths, avg = table
         v = lengths.get(docnum)
         if v is None:

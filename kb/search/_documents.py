@@ -209,6 +209,7 @@ def standard_doc(s: Standard, out: list[StandardRelation], inc: list[StandardRel
         "status": status,
         "year": str(s.year) if s.year else "",
         "mandatory": "mandatory" if s.mandatory else "voluntary",
+        "sample": "1" if s.is_sample else "",
         "ics": ics[0] if ics else "",
         "ics_all": ",".join(ics),
     }
@@ -271,6 +272,7 @@ def product_doc(p: Product) -> dict[str, Any]:
         "text_f": secondary,
         "district": clean(p.district),
         "category": clean(p.category),
+        "sample": "1" if p.is_sample else "",
         "year": str(p.ocop_year) if p.ocop_year else "",
     }
 
@@ -321,4 +323,5 @@ def lab_doc(lab: Lab, scope: list[LabScope]) -> dict[str, Any]:
         "text": secondary,
         "text_f": secondary,
         "district": clean(lab.district),
+        "sample": "1" if lab.is_sample else "",
     }

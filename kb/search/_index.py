@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import threading
 import time
@@ -140,8 +141,13 @@ def open_writer(ix):
         raise Conflict("chỉ mục tìm kiếm đang được ghi bởi tiến trình khác; thử lại sau") from exc
 
 
+#: Text fields whose average length (over documents that have them) the scorer's length norm uses.
+_LENGTH_FIELDS = ("title", "title_f", "title_en", "title_en_stem", "text", "text_f", "body", "body_f")
+_TOKEN = re.compile(r"\w+")
+
+
 def _add_all(writer, session: Session, kinds=docs.KINDS, ids: dict[str, list[int] | None] | None = None,
-             ) -> dict[str, int]:
+             lengths: dict[str, list[int]] | None = None) -> dict[str, int]:
     counts = {}
     makers = {"standard": docs.standard_docs, "product": docs.product_docs, "lab": docs.lab_docs}
     for kind in kinds:
@@ -150,6 +156,12 @@ def _add_all(writer, session: Session, kinds=docs.KINDS, ids: dict[str, list[int
         for d in makers[kind](session, wanted):
             pages = list(docs.page_docs(d)) if kind == "standard" else []
             d = {k: v for k, v in d.items() if v not in (None, "") and not k.startswith("_")}
+            if lengths is not None:
+                for f in _LENGTH_FIELDS:
+                    if d.get(f):
+                        acc = lengths.setdefault(f, [0, 0])
+                        acc[0] += len(_TOKEN.findall(d[f]))
+                        acc[1] += 1
             writer.add_document(**d)
             for p in pages:
                 writer.add_document(**p)
@@ -171,14 +183,18 @@ def build(kbase) -> dict[str, Any]:
             stamp = db_stamp(session)
             # one process: whoosh's multiprocessing writer measured slower here (15.5 s vs 11 s for 5,000)
             writer = ix.writer(limitmb=256)
+            lengths: dict[str, list[int]] = {}
             try:
-                counts = _add_all(writer, session)
+                counts = _add_all(writer, session, lengths=lengths)
             except BaseException:
                 writer.cancel()
                 raise
             writer.commit(optimize=True)
         ix.close()
         _write_stamp(gen, stamp)
+        # Average field lengths over the documents that have the field (whoosh averages over all
+        # documents, which makes a product's missing English title shrink everyone's average).
+        (gen / "lengths.json").write_text(json.dumps({f: t / n for f, (t, n) in lengths.items() if n}), "utf-8")
         _swap_in(root, gen)
     except BaseException:
         shutil.rmtree(gen, ignore_errors=True)
@@ -335,6 +351,7 @@ class _Handle:
     #: one searcher per thread: whoosh readers keep file positions, so threads do not share them
     searchers: dict[int, Any] = field(default_factory=dict)
     checked_at: float = 0.0
+    avg_lengths: dict[str, float] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     #: memo per TOC generation of the index (vocabulary maps, bitsets); each searcher reads the one of
     #: its own generation, so a thread still on an older searcher never pollutes the newer memo
@@ -393,6 +410,10 @@ def searcher_for(kbase):
         if gen != h.gen or h.ix is None:
             h._close()
             h.gen, h.ix = gen, windex.open_dir(str(gen))
+            try:
+                h.avg_lengths = json.loads((gen / "lengths.json").read_text("utf-8"))
+            except (OSError, ValueError):
+                h.avg_lengths = {}
         s = h.searchers.get(tid)
         if s is None:
             s = h.searchers[tid] = h.ix.searcher()
@@ -400,4 +421,6 @@ def searcher_for(kbase):
             # a fresh searcher rather than refresh(): whoosh's refresh fails on an empty reader
             s.close()  # this thread's own, not in use elsewhere
             s = h.searchers[tid] = h.ix.searcher()
-        return s, h.cache_for(s.reader().generation())
+        cache = h.cache_for(s.reader().generation())
+        cache.setdefault("avg_lengths", h.avg_lengths)
+        return s, cache

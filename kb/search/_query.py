@@ -46,6 +46,8 @@ _W_BIGRAM = 1.0
 _PHRASE_BONUS = 0.5
 #: Multiplier of text scores by status: in force first unless the query names an edition.
 _STATUS_FACTOR = {"in_force": 1.0, "unknown": 0.85, "draft": 0.8, "replaced": 0.6, "withdrawn": 0.55}
+_OTHER_DOC_TYPE = 0.9  # organisation (TCCS), legacy and foreign documents
+_SAMPLE = 0.8
 _VOCAB_FIELDS = ("title_f", "title_en", "text_f", "body_f")
 
 _stem = english_stem_analyzer()
@@ -433,6 +435,7 @@ def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filt
 
 
 _K1, _B = 1.2, 0.75
+_TIE = 0.2  # dis-max tie breaker: a word found in the title and the scope is not worth two words
 CANDIDATES = 200  # best documents by a quick integer score, then scored exactly
 
 
@@ -448,17 +451,18 @@ def _text_search(searcher, bits: Bits, exact, folded, expansions, allowed: int, 
     ndocs = max(1, reader.doc_count())
     for strict in (True, False) if relaxed_ok else (True,):
         tq = _text_query(exact, folded, expansions, strict)
-        feats = []  # (mask, weight, field)
+        feats = []  # per query word: [(mask, weight, field)]
         token_masks = []
         for g in tq.groups:
-            tm = 0
+            tm, fs = 0, []
             for field, term, boost in g:
                 m = bits.term(field, term)
                 if m:
                     df = m.bit_count()
                     idf = math.log(1.0 + (ndocs - df + 0.5) / (df + 0.5))
-                    feats.append((m, boost * idf, field))
+                    fs.append((m, boost * idf, field))
                     tm |= m
+            feats.append(fs)
             token_masks.append(tm)
         if strict:
             match = allowed
@@ -470,11 +474,13 @@ def _text_search(searcher, bits: Bits, exact, folded, expansions, allowed: int, 
             continue
         pair_masks = [bits.term("bigrams", p) for p in tq.pairs]
         in_force = bits.values("status").get("in_force", 0)
+        sample = bits.values("sample").get("1", 0)
         # 1. a quick integer score over every match: which candidates deserve exact scoring
         acc = Accumulator()
-        top_w = max((w for _, w, _ in feats), default=1.0) or 1.0
-        for m, w, _ in feats:
-            acc.add(m & match, max(1, round(16 * w / top_w)))
+        top_w = max((w for fs in feats for _, w, _ in fs), default=1.0) or 1.0
+        for fs in feats:
+            for m, w, _ in fs:
+                acc.add(m & match, max(1, round(16 * w / top_w)))
         for m in pair_masks:
             acc.add(m & match, 8)
         if not names_edition:
@@ -484,11 +490,19 @@ def _text_search(searcher, bits: Bits, exact, folded, expansions, allowed: int, 
         hits = []
         for n in lowest(cands, CANDIDATES):
             score, words_hit = 0.0, 0
-            for m, w, field in feats:
-                if bit(m, n):
-                    score += w * _norm(bits, field, n)
+            for fs in feats:
+                # a word counts once, by its best field, plus a little for each other field it is in
+                ws = [w * _norm(bits, field, n) for m, w, field in fs if bit(m, n)]
+                if ws:
+                    best = max(ws)
+                    score += best + _TIE * (sum(ws) - best)
             st = bits.value_of("status", n)
             factor = 1.0 if (names_edition or not st) else _STATUS_FACTOR.get(st, 0.85)
+            dt = bits.value_of("doc_type", n)
+            if dt and dt not in ("TCVN", "QCVN", "QCĐP"):
+                factor *= _OTHER_DOC_TYPE  # at equal match, national standards and regulations first
+            if bit(sample, n):
+                factor *= _SAMPLE  # illustrative demo records after real ones
             if not strict:  # relaxed: more of the words is better
                 words_hit = sum(bit(m, n) for m in token_masks)
                 factor *= (words_hit / len(exact)) ** 2

@@ -15,7 +15,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from kb.text import fold
 
 #: Bump when the schema or the way documents are built changes: a stale index is then rebuilt by itself.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 6
 
 _WORD = r"\w+"
 # Old and new spelling write a syllable-final i after a consonant as y or i (mỳ/mì, kỹ/kĩ, lý/lí).
@@ -101,5 +101,6 @@ def build_schema() -> Schema:
         ics_all=KEYWORD(commas=True, lowercase=False),  # every ICS code: the filter
         district=ID(stored=True, sortable=True),
         category=ID(stored=True, sortable=True),
+        sample=ID(sortable=True),  # "1": demo or illustrative record
         pk=NUMERIC(stored=True),
     )

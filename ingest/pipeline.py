@@ -43,7 +43,7 @@ from kb import audit, codes
 from kb import standards as kb_standards
 from kb.errors import IngestError, KBError
 from kb.models import (
-    Criterion, Document, DocumentPage, IngestFile, IngestRun, IngestStatus, RelationType, Standard,
+    AuditEvent, Criterion, Document, DocumentPage, IngestFile, IngestRun, IngestStatus, RelationType, Standard,
     StandardRelation, StandardStatus, utcnow,
 )
 from kb.text import clean, sentence_case
@@ -522,7 +522,8 @@ def _store_catalogue(session: Session, data: dict[str, Any], doc: Document, acto
         replaced.update(session.exec(select(StandardRelation.to_key).where(
             StandardRelation.to_key.in_(chunk), StandardRelation.relation == RelationType.replaces)))
     ids: set[int] = set()
-    created: list[Standard] = []
+    now = utcnow()
+    new_rows: list[dict[str, Any]] = []
     for key, (d, info, extra) in wanted.items():
         std = existing.get(key)
         if std is not None:
@@ -532,18 +533,25 @@ def _store_catalogue(session: Session, data: dict[str, Any], doc: Document, acto
                                                   provenance=prov, extra=extra)
             ids.add(std.id)
             continue
-        std = Standard(**kb_standards.identity_fields(d), title_vi=clean(info["title_vi"]) or None,
-                       mandatory=d.doc_type in kb_standards.MANDATORY_TYPES,
-                       status=StandardStatus.replaced if key in replaced else StandardStatus.unknown,
-                       provenance={"title_vi": {"page": info["page"], "method": "catalogue", "verified": False}},
-                       extra=extra)
-        created.append(std)
-    session.add_all(created)
-    session.flush()
-    for std in created:
-        ids.add(std.id)
-        audit.record(session, actor=actor, action="ingest", entity="standard", entity_id=std.id,
-                     after=audit.snapshot(std), summary=f"Tạo {std.code} từ danh mục")
+        new_rows.append({
+            **kb_standards.identity_fields(d), "title_vi": clean(info["title_vi"]) or None,
+            "mandatory": d.doc_type in kb_standards.MANDATORY_TYPES,
+            "status": StandardStatus.replaced if key in replaced else StandardStatus.unknown,
+            "provenance": {"title_vi": {"page": info["page"], "method": "catalogue", "verified": False}},
+            "extra": extra, "is_sample": False, "version": 1, "created_at": now, "updated_at": now,
+        })
+    if new_rows:
+        # One multi-row INSERT ... RETURNING: hundreds of ORM objects would cost more than the parsing.
+        created = session.execute(insert(Standard).returning(Standard.id, sort_by_parameter_order=True), new_rows)
+        new_ids = [row[0] for row in created]
+        ids.update(new_ids)
+        session.execute(insert(AuditEvent), [
+            {"at": now, "actor": actor, "action": "ingest", "entity": "standard", "entity_id": pk,
+             "summary": f"Tạo {row['code']} từ danh mục",
+             "after": {"code": row["code"], "title_vi": row["title_vi"], "status": row["status"].value,
+                       "catalogue": row["extra"]["catalogue"]}}
+            for pk, row in zip(new_ids, new_rows)
+        ])
     for e in cat.get("entries") or []:
         primary, eqs = e.get("codes") or [], e.get("equivalents") or []
         if primary and eqs:

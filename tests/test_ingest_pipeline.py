@@ -241,3 +241,23 @@ def test_search_index_is_told_once_per_batch(kbase, tmp_path, monkeypatch):
     with kbase.session() as s:
         ids = set(s.exec(select(Standard.id)).all())
     assert set(calls[0]["standards"]) == ids
+
+
+def test_the_same_batch_stores_alike_on_sqlite_and_postgres(any_kbase, tmp_path):
+    from tests.ingest_pipeline_helpers import make_catalogue_pdf, make_lab_pdf
+
+    files = [
+        make_standard_pdf(tmp_path / "std.pdf"),
+        make_criteria_standard_pdf(tmp_path / "gao.pdf"),
+        make_lab_pdf(tmp_path / "lab.pdf"),
+        make_catalogue_pdf(tmp_path / "cat.pdf", {"I Nhóm": [("TCVN 13937-1,2:2024", "Đường ray: Phần 1: Chung, Phần 2: Thiết kế")]}),
+    ]
+    results = ingest_paths(any_kbase, files)
+    assert [(r["status"], r["kind"]) for r in results] == [
+        ("ingested", "standard"), ("ingested", "standard"), ("ingested", "lab_scope"), ("ingested", "catalogue")]
+    with any_kbase.session() as s:
+        codes_stored = {x.code for x in s.exec(select(Standard)).all()}
+        assert {"TCVN 3118:2022", "TCVN 99001:2024", "TCVN 13937-1:2024", "TCVN 13937-2:2024"} <= codes_stored
+        assert len(s.exec(select(Criterion)).all()) == 3
+        assert len(s.exec(select(DocumentPage)).all()) == sum(r["pages"] for r in results)
+    assert {r["status"] for r in ingest_paths(any_kbase, files)} == {"unchanged"}

@@ -23,9 +23,8 @@ import tempfile
 import threading
 import time
 import zlib
-from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing.connection import wait as wait_ready
 from pathlib import Path
 from typing import Any
@@ -266,13 +265,11 @@ class _Job:
     index: int
     path: Path
     sha256: str
-    size: int
     reuse_document_id: int | None = None  # a needs_ocr document now being OCR'd
     started: float = 0.0
     deadline: float = 0.0
     proc: Any = None
     conn: Any = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _context():
@@ -299,15 +296,21 @@ def _kill(job: _Job) -> None:
     proc.join(timeout=5)
 
 
-def _run_pool(jobs: list[_Job], workers: int, timeout: float, ocr: bool,
+def _run_pool(jobs: Iterable[_Job], workers: int, timeout: float, ocr: bool,
               handle: Callable[[_Job, dict[str, Any]], None]) -> None:
-    """Run jobs in at most ``workers`` processes; ``handle`` gets each result in the parent, in finish order."""
+    """Run jobs in at most ``workers`` processes; ``handle`` gets each result in the parent, in finish order.
+
+    ``jobs`` is consumed lazily, so the first file is being read while the next ones are still hashed.
+    """
     ctx = _context()
-    pending = deque(jobs)
+    source = iter(jobs)
     running: dict[Any, _Job] = {}
+
     def refill() -> None:
-        while pending and len(running) < workers:
-            job = pending.popleft()
+        while len(running) < workers:
+            job = next(source, None)
+            if job is None:
+                return
             reader, writer = ctx.Pipe(duplex=False)
             job.proc = ctx.Process(target=_child, args=(writer, str(job.path), ocr, timeout), daemon=True)
             job.started = time.monotonic()
@@ -318,8 +321,10 @@ def _run_pool(jobs: list[_Job], workers: int, timeout: float, ocr: bool,
             running[reader] = job
 
     try:
-        while pending or running:
+        while True:
             refill()
+            if not running:
+                return
             soonest = min(j.deadline for j in running.values())
             ready = wait_ready(list(running), timeout=max(0.0, soonest - time.monotonic()))
             finished: list[tuple[_Job, dict[str, Any]]] = []
@@ -393,8 +398,6 @@ def _output(job: _Job, data: dict[str, Any]) -> dict[str, Any]:
     if kind == "catalogue":
         out["sections"] = list((data.get("catalogue") or {}).get("sections") or [])
     out["title_vi"] = _display_title(fields) or (data.get("catalogue") or {}).get("title")
-    if kind == "lab_scope" and not out["title_vi"]:
-        out["title_vi"] = None
     return out
 
 
@@ -678,11 +681,12 @@ def ingest_paths(kbase, paths: list[Path], *, ocr: bool = False, actor: str = "c
         if progress:
             progress(out)
 
-    jobs: list[_Job] = []
     batch_changes: dict[str, set[int]] = {}
     by_sha: dict[str, int] = {}
     max_bytes = settings.max_file_mb * 1024 * 1024
-    try:
+
+    def jobs() -> Iterable[_Job]:
+        """Files that need reading; the others (missing, too big, unchanged) are settled on the way."""
         for index, (path, problem) in enumerate(files):
             if problem:
                 _record_failure(kbase, run_id, path, None, problem)
@@ -703,8 +707,9 @@ def ingest_paths(kbase, paths: list[Path], *, ocr: bool = False, actor: str = "c
                 finish(index, empty_result(path, "failed", msg))
                 continue
             if sha in by_sha:  # the same content twice in one batch
-                finish(index, {**empty_result(path, "unchanged"), "pages": 0})
+                finish(index, empty_result(path, "unchanged"))
                 continue
+            by_sha[sha] = index
             with kbase.session() as session:
                 doc = session.exec(select(Document).where(Document.sha256 == sha)).first()
                 skip = doc is not None and (doc.text_layer or not ocr)
@@ -713,13 +718,12 @@ def ingest_paths(kbase, paths: list[Path], *, ocr: bool = False, actor: str = "c
                                            status=IngestStatus.unchanged if doc.text_layer else IngestStatus.needs_ocr,
                                            document_id=doc.id))
             if skip:
-                by_sha[sha] = index
                 finish(index, _unchanged(kbase, doc, path))
                 continue
-            by_sha[sha] = index
-            jobs.append(_Job(index=index, path=path, sha256=sha, size=size,
-                             reuse_document_id=doc.id if doc is not None else None))
+            yield _Job(index=index, path=path, sha256=sha, reuse_document_id=doc.id if doc is not None else None)
 
+    interrupted = False
+    try:
         def handle(job: _Job, payload: dict[str, Any]) -> None:
             seconds = round(time.monotonic() - job.started, 3)
             if not payload.get("ok"):
@@ -738,12 +742,15 @@ def ingest_paths(kbase, paths: list[Path], *, ocr: bool = False, actor: str = "c
                 batch_changes.setdefault(k, set()).update(v)
             finish(job.index, out)
 
-        if jobs:
-            n = workers or settings.ingest_workers or os.cpu_count() or 1
-            _run_pool(jobs, max(1, min(n, len(jobs))), float(settings.ingest_timeout), ocr, handle)
+        n = workers or settings.ingest_workers or os.cpu_count() or 1
+        _run_pool(jobs(), max(1, n), float(settings.ingest_timeout), ocr, handle)
+    except BaseException as exc:
+        interrupted = not isinstance(exc, Exception)  # Ctrl-C: stop now, the index catches up later
+        raise
     finally:
-        # One index update per batch: a whoosh commit per file would cost more than the parsing.
-        _update_search(kbase, batch_changes)
+        if not interrupted:
+            # One index update per batch: a whoosh commit per file would cost more than the parsing.
+            _update_search(kbase, batch_changes)
         try:
             with kbase.session() as session:
                 run = session.get(IngestRun, run_id)

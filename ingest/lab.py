@@ -19,6 +19,8 @@ from kb.text import clean, fold, sentence_case
 _ACCREDITATION = re.compile(r"\b(LAS-XD|VILAS)\s*(?:số\s*)?[:.]?\s*(\d{1,4})\b", re.IGNORECASE)
 _ROMAN = re.compile(r"^(?=[IVXLC])M{0,3}(?:C[MD]|D?C{0,3})(?:X[CL]|L?X{0,3})(?:I[XV]|V?I{0,3})\.?$")
 _NUMBERING_ROW = re.compile(r"^\(\d+\)$")
+# Lines that end a wrapped upper-case name (folded text).
+_NAME_STOP = re.compile(r"dia chi|dien thoai|email|truong phong|\d+\.\d")
 
 #: Header words (folded) → column role, first match wins.
 _ROLES = (
@@ -61,7 +63,7 @@ def parse_lab_header(text: str) -> dict[str, Any]:
     lines = [clean(ln) for ln in text.splitlines()]
     lines = [ln for ln in lines if ln]
 
-    def after_label(pattern: str, *, stop: str = r"địa chỉ|điện thoại|email|trưởng phòng|\d+\.\d") -> tuple[str, int] | None:
+    def after_label(pattern: str) -> tuple[str, int] | None:
         for i, ln in enumerate(lines):
             mm = re.search(pattern + r"\s*:?\s*(.*)$", ln, re.IGNORECASE)
             if not mm:
@@ -69,7 +71,7 @@ def parse_lab_header(text: str) -> dict[str, Any]:
             parts = [mm.group(1)]
             # An upper-case name may wrap onto the next lines.
             for nxt in lines[i + 1:i + 3]:
-                if re.match(stop, fold(nxt)) or not nxt.isupper():
+                if _NAME_STOP.match(fold(nxt)) or not nxt.isupper():
                     break
                 parts.append(nxt)
             value = clean(" ".join(p for p in parts if p))

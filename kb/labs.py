@@ -17,6 +17,7 @@ from kb import audit, codes
 from kb.errors import BadInput, NotFound
 from kb.models import Lab, LabScope, Standard, utcnow
 from kb.text import clean
+from kb.standards import like_escape
 
 #: Fields of Lab an import or a form may set.
 LAB_FIELDS = (
@@ -229,13 +230,9 @@ def replace_scope(session: Session, lab: Lab, rows: Iterable[dict[str, Any]], ac
     return counts
 
 
-def _like_escape(s: str) -> str:
-    return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def labs_for_standard(session: Session, standard: Standard) -> list[Lab]:
     """Labs whose scope rows cite ``standard`` (any edition of its series) as a test method, by name."""
-    pattern = f"%|{_like_escape(standard.series_key)}|%"
+    pattern = f"%|{like_escape(standard.series_key)}|%"
     lab_ids = session.exec(
         select(LabScope.lab_id).where(col(LabScope.method_series).like(pattern, escape="\\")).distinct()
     ).all()
@@ -246,7 +243,7 @@ def labs_for_standard(session: Session, standard: Standard) -> list[Lab]:
 
 def scope_rows_for_standard(session: Session, lab: Lab, standard: Standard) -> list[LabScope]:
     """The lab's rows that cite ``standard``'s series (to show which tests a lab runs by it)."""
-    pattern = f"%|{_like_escape(standard.series_key)}|%"
+    pattern = f"%|{like_escape(standard.series_key)}|%"
     return list(
         session.exec(
             select(LabScope)

@@ -40,7 +40,7 @@ from kb.models import (
     StandardStatus,
 )
 from kb.products import require_product
-from kb.standards import get_standard, relations_of, replaced_by_chain
+from kb.standards import editions_for, get_standard, like_escape, relations_of, replaced_by_chain
 from kb.text import clean, fold
 
 #: A lab accreditation ending within this many days is flagged as expiring.
@@ -139,10 +139,6 @@ def _series_key(code: str | None) -> str | None:
     return d.series_key if d else None
 
 
-def _like_escape(s: str) -> str:
-    return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _status(std: Standard) -> dict[str, Any]:
     return {"status": std.status.value, "status_label": STATUS_LABELS_VI[std.status.value]}
 
@@ -210,7 +206,7 @@ class _LabFinder:
         self._loaded |= wanted
         cond = None
         for k in wanted:
-            c = col(LabScope.method_series).like(f"%|{_like_escape(k)}|%", escape="\\")
+            c = col(LabScope.method_series).like(f"%|{like_escape(k)}|%", escape="\\")
             cond = c if cond is None else (cond | c)
         rows = self._session.exec(select(LabScope).where(cond).order_by(LabScope.lab_id, LabScope.position)).all()
         lab_ids = {r.lab_id for r in rows} - set(self.labs)
@@ -276,7 +272,7 @@ def _criterion(c: Criterion, known: dict[str, Standard], finder: _LabFinder | No
 
 def standard_detail(session: Session, code: str, today: date | None = None) -> dict[str, Any]:
     """Everything the standard page shows; raises NotFound for an unknown code (any spelling accepted)."""
-    std = find_standard(session, code)
+    std = get_standard(session, code)
     if std is None:
         raise NotFound(f"Không tìm thấy tiêu chuẩn {clean(code)[:80]!r}")
     rels = relations_of(session, std)
@@ -383,41 +379,6 @@ def standard_detail(session: Session, code: str, today: date | None = None) -> d
     }
 
 
-def _candidates(session: Session, d: codes.Designation) -> list[Standard]:
-    """Editions a designation may mean: the exact edition, else its series (dated: that year).
-
-    A regulation typed without its issuer (``qcvn 8 1 2011``) matches the series of any issuer.
-    """
-    exact = session.exec(select(Standard).where(Standard.code_key == d.key)).first()
-    if exact is not None:
-        return [exact]
-    if d.issuer_suffix is None:
-        cond = (Standard.series_key == d.series_key) | col(Standard.series_key).like(
-            f"{_like_escape(d.series_key)}/%", escape="\\")
-    else:
-        cond = Standard.series_key == d.series_key
-    editions = list(session.exec(select(Standard).where(cond)).all())
-    if d.year is not None:
-        editions = [e for e in editions if e.year == int(d.year)]
-    return editions
-
-
-def _best(editions: list[Standard]) -> Standard:
-    return max(editions, key=lambda s: (s.status == StandardStatus.in_force, s.year or 0, s.id or 0))
-
-
-def find_standard(session: Session, text: str) -> Standard | None:
-    """``kb.standards.get_standard`` plus regulations typed without their issuer."""
-    std = get_standard(session, text)
-    if std is not None:
-        return std
-    for d in codes.parse_query(text or ""):
-        editions = _candidates(session, d)
-        if editions:
-            return _best(editions)
-    return None
-
-
 def resolve_code_query(session: Session, q: str) -> Standard | None:
     """The one standard a search string names, when the string is nothing but a code.
 
@@ -428,7 +389,7 @@ def resolve_code_query(session: Session, q: str) -> Standard | None:
     if not q or not _is_code_only(q):
         return None
     for d in codes.parse_query(q):
-        editions = _candidates(session, d)
+        editions = editions_for(session, d)
         if len(editions) == 1:
             return editions[0]
         in_force = [e for e in editions if e.status == StandardStatus.in_force]
@@ -852,7 +813,7 @@ def standard_suggestions(session: Session, text: str, limit: int = 8) -> list[di
     """For a code that is not in the knowledge base: the editions of the same series we do have."""
     seen: dict[int, Standard] = {}
     for d in codes.parse_query(text or ""):
-        for std in _candidates(session, d.undated()):
+        for std in editions_for(session, d.undated()):
             seen.setdefault(std.id, std)
     ordered = sorted(seen.values(), key=lambda s: (s.status != StandardStatus.in_force, -(s.year or 0), s.code))
     return [standard_ref(s) for s in ordered[:limit]]

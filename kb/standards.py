@@ -46,19 +46,42 @@ def identity_fields(d: codes.Designation) -> dict[str, Any]:
     }
 
 
+def editions_for(session: Session, d: codes.Designation) -> list[Standard]:
+    """Editions a designation may mean: the exact edition, else its series (when dated, that year).
+
+    A regulation typed without its issuer (``qcvn 8 1 2011``) matches the series of any issuer.
+    """
+    exact = session.exec(select(Standard).where(Standard.code_key == d.key)).first()
+    if exact is not None:
+        return [exact]
+    cond = Standard.series_key == d.series_key
+    if d.issuer_suffix is None:
+        cond = cond | col(Standard.series_key).like(f"{like_escape(d.series_key)}/%", escape="\\")
+    editions = list(session.exec(select(Standard).where(cond)).all())
+    if d.year is not None:
+        editions = [e for e in editions if e.year == int(d.year)]
+    return editions
+
+
+def best_edition(editions: Iterable[Standard]) -> Standard:
+    """The edition in force, else the newest."""
+    return max(editions, key=lambda s: (s.status == StandardStatus.in_force, s.year or 0, s.id or 0))
+
+
+def like_escape(text: str) -> str:
+    """Escape LIKE wildcards; pair with a backslash escape character."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def get_standard(session: Session, text: str) -> Standard | None:
     """The standard a user means by ``text``, in any accepted spelling.
 
     A dated code must match its edition; an undated one gives the in-force edition, else the newest.
     """
     for d in codes.parse_query(text or ""):
-        found = session.exec(select(Standard).where(Standard.code_key == d.key)).first()
-        if found:
-            return found
-        if d.year is None:
-            editions = session.exec(select(Standard).where(Standard.series_key == d.series_key)).all()
-            if editions:
-                return max(editions, key=lambda s: (s.status == StandardStatus.in_force, s.year or 0))
+        editions = editions_for(session, d)
+        if editions:
+            return best_edition(editions)
     return None
 
 

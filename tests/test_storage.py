@@ -93,3 +93,13 @@ def test_relation_before_the_old_edition_exists(any_kbase):
 def test_unparseable_code_is_a_clear_error(any_kbase):
     with any_kbase.session() as s, pytest.raises(BadInput, match="không nhận ra"):
         standards.upsert_standard(s, "nước mắm", {}, actor="t", source="import")
+
+
+def test_regulation_typed_without_its_issuer(any_kbase):
+    with any_kbase.session() as s:
+        standards.upsert_standard(s, "QCVN 8-1:2011/BYT", {"status": "in_force"}, actor="t", source="import")
+    with any_kbase.session() as s:
+        for spelling in ("qcvn 8 1 2011", "QCVN 8-1", "qcvn8-1:2011"):
+            found = standards.get_standard(s, spelling)
+            assert found is not None and found.code == "QCVN 8-1:2011/BYT", spelling
+        assert standards.get_standard(s, "qcvn 8 1 2012") is None

@@ -76,7 +76,7 @@ def test_file_over_the_size_limit_is_refused_before_reading(kbase, tmp_path, mon
 
 
 def test_spinning_parser_is_killed_at_the_time_limit(kbase, tmp_path, monkeypatch):
-    kbase.settings.ingest_timeout = 1
+    kbase.settings.ingest_timeout = 3  # generous for the good files on a busy machine
     spin = _good(tmp_path, "2-spin.pdf", 3107)
     real = pipeline.process_file
 
@@ -167,11 +167,13 @@ def test_killing_the_batch_loses_nothing_reported_and_the_next_run_resumes(kbase
     proc = subprocess.Popen([sys.executable, "-c", script, str(kbase.settings.data_dir), *map(str, files)],
                             cwd=repo, stdout=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        first = json.loads(proc.stdout.readline())  # reported done = committed
+        line = proc.stdout.readline()  # reported done = committed
     finally:
         os.killpg(proc.pid, signal.SIGKILL)  # the whole batch: parent and its worker
         proc.wait()
         proc.stdout.close()
+    assert line, "the ingest subprocess ended before reporting any file"
+    first = json.loads(line)
     assert first["status"] == "ingested"
 
     with kbase.session() as s:

@@ -15,18 +15,18 @@ def snapshot(obj: SQLModel | None) -> dict[str, Any] | None:
     """A JSON-safe copy of a record's columns, for before/after."""
     if obj is None:
         return None
-    return {k: _jsonable(v) for k, v in obj.model_dump().items()}
+    return {k: jsonable(v) for k, v in obj.model_dump().items()}
 
 
-def _jsonable(v: Any) -> Any:
+def jsonable(v: Any) -> Any:
     if isinstance(v, enum.Enum):
         return v.value
     if isinstance(v, (datetime, date)):
         return v.isoformat()
     if isinstance(v, dict):
-        return {str(k): _jsonable(x) for k, x in v.items()}
+        return {str(k): jsonable(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
+        return [jsonable(x) for x in v]
     return v
 
 

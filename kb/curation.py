@@ -55,7 +55,7 @@ class StaleEdit(Conflict):
     def __init__(self, entity: str, current: dict[str, Any], submitted: dict[str, Any] | None = None):
         self.entity = entity
         self.current = current
-        submitted = _jsonable(submitted or {})
+        submitted = jsonable(submitted or {})
         self.changed = {
             k: {"yours": v, "current": current.get(k)} for k, v in submitted.items() if current.get(k) != v
         }
@@ -68,8 +68,8 @@ class StaleEdit(Conflict):
         return {"detail": self.message, "current": self.current, "changed": self.changed}
 
 
-def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: audit._jsonable(v) for k, v in values.items()}
+def jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: audit.jsonable(v) for k, v in values.items()}
 
 
 # --- Optimistic locking ---------------------------------------------------------------------------
@@ -150,7 +150,7 @@ def update_scope(
     session: Session, lab: Lab, row_id: int, data: dict[str, Any], expected_version: int | None, actor: str
 ) -> LabScope:
     row = scope_row(session, lab, row_id)
-    values = labs._scope_values(data)  # same cleaning and method-code indexing as import and add
+    values = labs.scope_values(data)  # same cleaning and method-code indexing as import and add
     update_versioned(session, row, values, expected_version, actor=actor, entity="lab_scope",
                      summary=f"Sửa phạm vi {lab.accreditation}: {values['test'][:80]}")
     return row
@@ -174,7 +174,7 @@ def update_lab_profile(
     for f in LAB_PROFILE_FIELDS:
         if f in data:
             v = data[f]
-            values[f] = labs._coerce_lab_value(f, v if v not in ("",) else None)
+            values[f] = labs.coerce_lab_value(f, v if v not in ("",) else None)
     if "name" in values and not values["name"]:
         raise BadInput("tên phòng thí nghiệm không được để trống")
     vf = values.get("valid_from", lab.valid_from)
@@ -188,12 +188,12 @@ def update_lab_profile(
 
 def verify_lab(session: Session, lab: Lab, actor: str) -> Lab:
     """Mark the listing verified now. Does not touch ``updated_at``, which tells whether it changed since."""
-    before = {"verified_at": audit._jsonable(lab.verified_at), "verified_by": lab.verified_by}
+    before = {"verified_at": audit.jsonable(lab.verified_at), "verified_by": lab.verified_by}
     lab.verified_at, lab.verified_by = utcnow(), actor
     session.add(lab)
     session.flush()
     audit.record(session, actor=actor, action="verify", entity="lab", entity_id=lab.id, before=before,
-                 after={"verified_at": audit._jsonable(lab.verified_at), "verified_by": actor},
+                 after={"verified_at": audit.jsonable(lab.verified_at), "verified_by": actor},
                  summary=f"Xác minh phòng thí nghiệm {lab.accreditation}")
     return lab
 
@@ -464,7 +464,7 @@ def delete_rule(session: Session, rule_id: int, actor: str) -> None:
 
 def create_product(session: Session, data: dict[str, Any], actor: str) -> Product:
     key = products.identity(data.get("name"), data.get("producer"))
-    if key in products._index(session):
+    if key in products.product_index(session):
         raise Conflict(f"đã có sản phẩm {clean(data.get('name'))!r} của {clean(data.get('producer')) or 'nhà sản xuất này'}")
     return products.upsert_product(session, data, actor)[0]
 
@@ -476,7 +476,7 @@ def update_product(session: Session, product_id: int, data: dict[str, Any], expe
     for f in products.PRODUCT_FIELDS:
         if f in data:
             v = data[f]
-            changes[f] = products._coerce(f, v if v != "" else None)
+            changes[f] = products.coerce_field(f, v if v != "" else None)
     if "name" in changes and not changes["name"]:
         raise BadInput("sản phẩm thiếu tên (name)")
     if "aliases" in changes and changes["aliases"] is None:
@@ -639,7 +639,7 @@ def revert_event(session: Session, event_id: int, actor: str) -> AuditEvent:
                 setattr(obj, k, v)
             session.add(obj)
             audit.record(session, actor=actor, action="revert", entity=event.entity, entity_id=obj.id,
-                         before={k: now.get(k) for k in changes}, after=_jsonable(event.before), summary=label)
+                         before={k: now.get(k) for k in changes}, after=jsonable(event.before), summary=label)
     elif event.after:  # a creation
         if obj is None:
             raise Conflict(f"bản ghi {event.entity} #{event.entity_id} đã bị xóa")

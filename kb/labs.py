@@ -66,7 +66,7 @@ def find_lab(session: Session, accreditation: str) -> Lab | None:
     return session.exec(select(Lab).where(Lab.accreditation == acc)).first()
 
 
-def _coerce_lab_value(field: str, value: Any) -> Any:
+def coerce_lab_value(field: str, value: Any) -> Any:
     if field in ("valid_from", "valid_until"):
         if value is None or isinstance(value, date):
             return value
@@ -87,7 +87,7 @@ def upsert_lab(session: Session, data: dict[str, Any], actor: str) -> tuple[Lab,
     Empty values never erase what is known.
     """
     acc = normalize_accreditation(data.get("accreditation"))
-    values = {f: _coerce_lab_value(f, data[f]) for f in LAB_FIELDS if f in data}
+    values = {f: coerce_lab_value(f, data[f]) for f in LAB_FIELDS if f in data}
     values = {k: v for k, v in values.items() if v is not None}
     if values.get("valid_from") and values.get("valid_until") and values["valid_until"] < values["valid_from"]:
         raise BadInput(f"{acc}: valid_until ({values['valid_until']}) trước valid_from ({values['valid_from']})")
@@ -133,7 +133,7 @@ def method_index(method: str | None) -> tuple[list[str], str]:
     return found, (f"|{'|'.join(series)}|" if series else "")
 
 
-def _scope_values(row: dict[str, Any]) -> dict[str, Any]:
+def scope_values(row: dict[str, Any]) -> dict[str, Any]:
     test = clean(row.get("test"))
     if not test:
         raise BadInput("dòng phạm vi thiếu tên phép thử (test)")
@@ -161,7 +161,7 @@ def scope_rows(session: Session, lab: Lab) -> list[LabScope]:
 
 def add_scope_row(session: Session, lab: Lab, row: dict[str, Any], actor: str) -> LabScope:
     """Append one row to the lab's scope."""
-    values = _scope_values(row)
+    values = scope_values(row)
     existing = scope_rows(session, lab)
     position = (max((r.position for r in existing), default=-1)) + 1
     scope = LabScope(lab_id=lab.id, position=position, **values)
@@ -181,7 +181,7 @@ def replace_scope(session: Session, lab: Lab, rows: Iterable[dict[str, Any]], ac
     Returns counts ``created`` / ``updated`` (moved) / ``unchanged`` / ``deleted``. Re-applying the same rows
     changes nothing and writes no audit event.
     """
-    wanted = [_scope_values(r) for r in rows]
+    wanted = [scope_values(r) for r in rows]
     pool: dict[tuple, list[LabScope]] = {}
     for r in scope_rows(session, lab):
         pool.setdefault(_row_key(r.model_dump()), []).append(r)
@@ -251,8 +251,3 @@ def scope_rows_for_standard(session: Session, lab: Lab, standard: Standard) -> l
             .order_by(LabScope.position)
         ).all()
     )
-
-
-# Public names for what curation forms reuse (same cleaning and method indexing as imports).
-scope_values = _scope_values
-coerce_lab_value = _coerce_lab_value

@@ -28,7 +28,7 @@ def identity(name: str | None, producer: str | None) -> tuple[str, str]:
     return clean(name).casefold(), clean(producer).casefold()
 
 
-def _index(session: Session) -> dict[tuple[str, str], int]:
+def product_index(session: Session) -> dict[tuple[str, str], int]:
     """identity → id for every product, built once per session (imports touch many rows)."""
     idx = session.info.get(_INDEX)
     if idx is None:
@@ -37,7 +37,7 @@ def _index(session: Session) -> dict[tuple[str, str], int]:
     return idx
 
 
-def _coerce(field: str, value: Any) -> Any:
+def coerce_field(field: str, value: Any) -> Any:
     if value is None:
         return None
     if field == "aliases":
@@ -75,11 +75,11 @@ def upsert_product(session: Session, data: dict[str, Any], actor: str) -> tuple[
     Returns the product and ``created`` / ``updated`` / ``unchanged``; empty values never erase what is known,
     so re-importing the same file changes nothing and writes no audit event.
     """
-    values = {f: _coerce(f, data[f]) for f in PRODUCT_FIELDS if f in data}
+    values = {f: coerce_field(f, data[f]) for f in PRODUCT_FIELDS if f in data}
     values = {k: v for k, v in values.items() if v is not None}
     if not values.get("name"):
         raise BadInput("sản phẩm thiếu tên (name)")
-    idx = _index(session)
+    idx = product_index(session)
     key = identity(values["name"], values.get("producer"))
     product = session.get(Product, idx[key]) if key in idx else None
     if values.get("ocop_stars"):
@@ -135,7 +135,7 @@ def find_product(session: Session, ref: str | int, producer: str | None = None) 
     want_producer = clean(producer).casefold() if producer else None
     matches = [
         session.get(Product, pid)
-        for (n, p), pid in _index(session).items()
+        for (n, p), pid in product_index(session).items()
         if n == name and (want_producer is None or p == want_producer)
     ]
     if not matches:
@@ -151,11 +151,6 @@ def find_product(session: Session, ref: str | int, producer: str | None = None) 
         ids = ", ".join(f"#{p.id} ({p.producer or 'không rõ nhà sản xuất'})" for p in matches)
         raise Conflict(f"Có nhiều sản phẩm tên {text!r}: {ids}; hãy dùng id")
     return matches[0]
-
-
-# Public names for what curation forms reuse (same cleaning as imports).
-coerce_field = _coerce
-product_index = _index
 
 
 def forget_index(session: Session) -> None:

@@ -65,7 +65,7 @@ def back(url: str, notice: str) -> RedirectResponse:
 
 
 def mapping_json(m: Mapping, product: Product | None = None, std: Standard | None = None) -> dict[str, Any]:
-    out = {k: audit._jsonable(v) for k, v in m.model_dump().items()}
+    out = {k: audit.jsonable(v) for k, v in m.model_dump().items()}
     if product is not None:
         out["product"] = product.name
     if std is not None:

@@ -50,7 +50,7 @@ def scope_json(row: LabScope) -> dict[str, Any]:
     return {
         "id": row.id, "lab_id": row.lab_id, "material": row.material, "test": row.test, "range": row.range,
         "method": row.method, "accredited": row.accredited, "method_codes": row.method_codes,
-        "version": row.version, "updated_at": audit._jsonable(row.updated_at),
+        "version": row.version, "updated_at": audit.jsonable(row.updated_at),
     }
 
 
@@ -99,7 +99,7 @@ def api_scope_delete(
 def api_verify(request: Request, lab_id: LabId, user: CuratorUser) -> dict[str, Any]:
     with get_kbase(request).session() as session:
         lab = curation.verify_lab(session, labs.require_lab(session, lab_id), user.username)
-        return {"id": lab.id, "verified_at": audit._jsonable(lab.verified_at), "verified_by": lab.verified_by}
+        return {"id": lab.id, "verified_at": audit.jsonable(lab.verified_at), "verified_by": lab.verified_by}
 
 
 # --- HTML -----------------------------------------------------------------------------------------

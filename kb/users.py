@@ -64,13 +64,47 @@ def list_users(session: Session) -> list[User]:
 
 
 def disable_user(session: Session, username: str, *, actor: str = "cli") -> User:
-    user = session.exec(select(User).where(User.username == clean(username))).first()
-    if user is None:
-        raise NotFound(f"không có tài khoản {username!r}")
+    user = _require_user(session, username)
     if not user.disabled:
         user.disabled = True
         user.session_version += 1  # ends every open session of this account
         session.add(user)
         audit.record(session, actor=actor, action="update", entity="user", entity_id=user.id,
                      before={"disabled": False}, after={"disabled": True}, summary=f"Khóa tài khoản {user.username}")
+    return user
+
+
+def _require_user(session: Session, username: str) -> User:
+    user = session.exec(select(User).where(User.username == clean(username))).first()
+    if user is None:
+        raise NotFound(f"không có tài khoản {username!r}")
+    return user
+
+
+def set_password(session: Session, username: str, password: str, *, actor: str) -> User:
+    """Change a password; every open session of the account ends."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise BadInput(f"mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự")
+    user = _require_user(session, username)
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+    session.add(user)
+    audit.record(session, actor=actor, action="update", entity="user", entity_id=user.id,
+                 summary=f"Đổi mật khẩu {user.username}")  # never log the hash
+    return user
+
+
+def set_role(session: Session, username: str, role: Role | str, *, lab: str | None = None, actor: str) -> User:
+    """Change role (and lab membership); every open session of the account ends."""
+    role = Role(role)
+    if role == Role.lab and not lab:
+        raise BadInput("tài khoản phòng thí nghiệm cần số công nhận của phòng")
+    user = _require_user(session, username)
+    before = {"role": user.role.value, "lab_id": user.lab_id}
+    user.role = role
+    user.lab_id = find_lab(session, lab).id if role == Role.lab else None
+    user.session_version += 1
+    session.add(user)
+    audit.record(session, actor=actor, action="update", entity="user", entity_id=user.id, before=before,
+                 after={"role": role.value, "lab_id": user.lab_id}, summary=f"Đổi vai trò {user.username}")
     return user

@@ -83,10 +83,17 @@ def test_disable_and_session_version_end_old_sessions(app, kbase):
 
     c2 = TestClient(app)
     c2.post("/api/auth/login", json={"username": "curator", "password": PASSWORD})
-    with kbase.session() as s:  # what a password or role change does
-        u = s.exec(User.__table__.select().where(User.username == "curator")).first()
-        s.get(User, u.id).session_version += 1
+    with kbase.session() as s:
+        users.set_password(s, "curator", PASSWORD + "-moi", actor="admin")
     assert c2.get("/api/auth/me").status_code == 401
+    assert c2.post("/api/auth/login", json={"username": "curator", "password": PASSWORD}).status_code == 401
+    assert c2.post("/api/auth/login", json={"username": "curator", "password": PASSWORD + "-moi"}).status_code == 200
+
+    c3 = TestClient(app)
+    c3.post("/api/auth/login", json={"username": "admin", "password": PASSWORD})
+    with kbase.session() as s:
+        users.set_role(s, "admin", "curator", actor="admin")
+    assert c3.get("/api/auth/me").status_code == 401
 
 
 def test_logout_ends_every_session_of_the_account(app):

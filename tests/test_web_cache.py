@@ -8,6 +8,7 @@ from kb import queries
 from kb.models import Product
 from kb.products import upsert_product
 from tests.web_helpers import client, html, world  # noqa: F401
+from web.auth import SESSION_COOKIE
 
 
 @pytest.fixture
@@ -65,5 +66,5 @@ def test_unsafe_methods_clear_and_errors_are_not_cached(client, world, calls):
 
 def test_session_cookie_bypasses_cache(client, world, calls):
     client.get(f"/products/{world.product_id}")
-    client.get(f"/products/{world.product_id}", headers={"cookie": "session=abc"})
+    client.get(f"/products/{world.product_id}", headers={"cookie": f"{SESSION_COOKIE}=abc"})
     assert calls["n"] == 2

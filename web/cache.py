@@ -16,10 +16,11 @@ import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kb import queries
+from web.auth import SESSION_COOKIE
 
 SAFE = ("GET", "HEAD")
-#: Matches ``kb_session=`` (web.auth) and any other ``*session`` cookie.
-SESSION_COOKIE = b"session="
+#: Signed-in pages are personal: never cached.
+SESSION_MARK = f"{SESSION_COOKIE}=".encode()
 
 
 class PageCache:
@@ -49,7 +50,7 @@ class PageCache:
         path = scope["path"]
         cookies = b"".join(v for k, v in scope["headers"] if k == b"cookie")
         # Files are served from disk as they are: nothing to render, nothing to cache.
-        if scope["method"] != "GET" or path.startswith(("/static/", "/documents/")) or SESSION_COOKIE in cookies:
+        if scope["method"] != "GET" or path.startswith(("/static/", "/documents/")) or SESSION_MARK in cookies:
             await self.app(scope, receive, send)
             return
         version = await anyio.to_thread.run_sync(self._version)

@@ -3,13 +3,9 @@ replaced standard and its successor, a suggested mapping, one scope row per lab.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
-with warnings.catch_warnings():
-    # Starlette 1.x asks for httpx2 beside httpx; the test client works the same with either.
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
+from fastapi.testclient import TestClient  # noqa: F401 - re-exported for the test modules
 
 import pytest
 from argon2 import PasswordHasher

@@ -127,15 +127,11 @@ def build_world(kbase) -> World:
 
 # --- fixtures shared by the web/API test modules (import them there) ------------------------------
 
-import warnings  # noqa: E402
 
 import pytest  # noqa: E402
 from selectolax.lexbor import LexborHTMLParser as HTMLParser  # noqa: E402
 
-with warnings.catch_warnings():
-    # Starlette 1.x asks for httpx2 beside httpx; the test client works the same with either.
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
 
 from web.app import create_app  # noqa: E402
 

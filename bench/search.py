@@ -99,6 +99,7 @@ def pct(xs: list[float], p: float) -> float:
 
 
 def in_process(kbase: KnowledgeBase, queries: list[str], rounds: int) -> dict:
+    search.RESULT_MEMO = 0  # measure the engine, not the memo of repeated questions
     search.search(kbase, "warm up")  # opens the searcher
     cold = []
     for q in queries:  # first time each: term bitsets and lengths are read from the index
@@ -141,18 +142,10 @@ async def http_load(url: str, queries: list[str], total: int, concurrency: int) 
     return {"n": len(lat), "p50": pct(lat, 50), "p95": pct(lat, 95), "errors": errors, "rps": len(lat) / wall}
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--records", type=int, default=20_000)
-    ap.add_argument("--rounds", type=int, default=10)
-    ap.add_argument("--corpus", action="store_true", help="also ingest ../shared/corpus/pdf (slow)")
-    ap.add_argument("--http", metavar="URL", help="measure GET /api/search on a running `kb serve`")
-    ap.add_argument("--http-requests", type=int, default=2000)
-    ap.add_argument("--concurrency", type=int, default=16)
-    args = ap.parse_args(argv)
-
+def build_and_measure(args) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        kbase = KnowledgeBase(Settings(data_dir=Path(tmp) / "var"))
+        data_dir = args.data_dir or Path(tmp) / "var"
+        kbase = KnowledgeBase(Settings(data_dir=data_dir))
         kbase.init()
         try:
             from ingest.demo import load_demo
@@ -180,7 +173,73 @@ def main(argv: list[str] | None = None) -> int:
         for ms, q in res["slowest"]:
             print(f"    slowest median {ms:6.1f} ms  {q!r}")
         kbase.dispose()
-    if args.http:
+
+
+_WRK_LUA = """
+local queries = {%s}
+local words = {%s}
+local unique = %s
+local i = 0
+request = function()
+  i = i + 1
+  local q
+  if unique then  -- mostly questions never asked before: no cache can answer them
+    local r = math.random(10)
+    if r == 1 then q = "tcvn+" .. math.random(20000, 40000)
+    else q = words[math.random(#words)] .. "+" .. words[math.random(#words)] .. "+" .. math.random(100) end
+  else q = queries[(i %% #queries) + 1] end
+  return wrk.format("GET", "/api/search?limit=10&q=" .. q)
+end
+done = function(summary, latency, requests)
+  io.write(string.format("WRK p50=%%.1f p95=%%.1f p99=%%.1f rps=%%.0f errors=%%d\\n",
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    summary.requests / (summary.duration / 1e6),
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout))
+end
+"""
+
+
+def wrk_load(url: str, queries: list[str], seconds: int, concurrency: int, unique: bool = False) -> str:
+    """``wrk`` (Debian package) drives the load from C, so the client does not eat the server's CPU."""
+    import shutil
+    import subprocess
+    from urllib.parse import quote
+
+    if not shutil.which("wrk"):
+        return "wrk not installed (apt-get install wrk); use --http without --wrk"
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        words = sorted({w for v, e in SUBJECTS + ASPECTS for w in (v + " " + e).lower().split() if w.isalpha()})
+        fh.write(_WRK_LUA % (", ".join('"%s"' % quote(q) for q in queries),
+                             ", ".join('"%s"' % quote(w) for w in words), "true" if unique else "false"))
+    out = subprocess.run(["wrk", "-t2", f"-c{concurrency}", f"-d{seconds}s", "-s", fh.name, url.rstrip("/")],
+                         capture_output=True, text=True, timeout=seconds + 60)
+    Path(fh.name).unlink()
+    line = next((x for x in out.stdout.splitlines() if x.startswith("WRK ")), out.stdout[-500:] + out.stderr[-500:])
+    return line
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--records", type=int, default=20_000)
+    ap.add_argument("--rounds", type=int, default=10)
+    ap.add_argument("--corpus", action="store_true", help="also ingest ../shared/corpus/pdf")
+    ap.add_argument("--data-dir", type=Path, help="build the knowledge base here and keep it (serve it with "
+                    "KB_DATA_DIR=... kb serve, then measure with --http --http-only); default: a temporary directory")
+    ap.add_argument("--http", metavar="URL", help="measure GET /api/search on a running `kb serve`")
+    ap.add_argument("--http-only", action="store_true", help="skip the build and the in-process part")
+    ap.add_argument("--http-requests", type=int, default=2000)
+    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--wrk", type=int, metavar="SECONDS", help="drive --http with wrk for SECONDS instead of httpx")
+    args = ap.parse_args(argv)
+    if not args.http_only:
+        build_and_measure(args)
+    if args.http and args.wrk:
+        print(f"wrk {args.http}/api/search, {args.concurrency} connections, {args.wrk} s: "
+              f"{wrk_load(args.http, QUERIES, args.wrk, args.concurrency)} (latencies in ms; 39 mixed queries "
+              f"repeated)")
+        print(f"wrk, unique queries (random words + a number, random codes): "
+              f"{wrk_load(args.http, QUERIES, args.wrk, args.concurrency, unique=True)}")
+    elif args.http:
         r = asyncio.run(http_load(args.http, QUERIES, args.http_requests, args.concurrency))
         print(f"HTTP {args.http}/api/search, {args.concurrency} concurrent: {r['n']} requests, "
               f"p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms, {r['rps']:.0f} req/s, {r['errors']} errors")

@@ -8,6 +8,7 @@ generation, kept as an int bitmask (2.5 kB for 20,000 documents), and combined w
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from typing import Any
 
@@ -45,6 +46,7 @@ class Bits:
         self.reader = searcher.reader()
         self.size = self.reader.doc_count_all()
         self.memo: OrderedDict = cache.setdefault("bits", OrderedDict())
+        self.lock = cache.setdefault("bits_lock", threading.Lock())
         self.avg_lengths: dict[str, float] = cache.get("avg_lengths") or {}
         if cache.get("bits_size") != self.size:
             self.memo.clear()
@@ -54,7 +56,6 @@ class Bits:
         key = (field, word)
         m = self.memo.get(key)
         if m is not None:
-            self.memo.move_to_end(key)
             return m
         ids: list[int] = []
         if self.reader.doc_frequency(field, word):
@@ -63,9 +64,10 @@ class Bits:
                     leaf = sub._terms.matcher(field, sub._text_to_bytes(field, word), sub.schema[field].format)
                     ids.extend(i + offset for i in _leaf_ids(leaf))
         m = _mask(ids, self.size) & self.live()
-        self.memo[key] = m
-        if len(self.memo) > _MAX_TERMS:
-            self.memo.popitem(last=False)
+        with self.lock:  # threads share the memo of a generation
+            self.memo[key] = m
+            while len(self.memo) > _MAX_TERMS:
+                self.memo.popitem(last=False)
         return m
 
     def live(self) -> int:

@@ -70,10 +70,14 @@ def key_variants(code: str, key: str | None = None, series: str | None = None) -
     if d is not None:
         keys.append(d.key)
         ser.append(d.series_key)
+        variants = [d]
         if d.issuer_suffix:
-            bare = replace(d, issuer_suffix=None)
-            keys.append(bare.key)
-            ser.append(bare.series_key)
+            variants.append(replace(d, issuer_suffix=None))
+        if "/" in (d.number or ""):  # ASTM C231/C231M: people type "ASTM C231"
+            variants += [replace(v, number=v.number.split("/")[0]) for v in list(variants)]
+        for v in variants[1:]:
+            keys.append(v.key)
+            ser.append(v.series_key)
     return keys, ser
 
 

@@ -48,6 +48,7 @@ _PHRASE_BONUS = 0.5
 _STATUS_FACTOR = {"in_force": 1.0, "unknown": 0.85, "draft": 0.8, "replaced": 0.6, "withdrawn": 0.55}
 _OTHER_DOC_TYPE = 0.9  # organisation (TCCS), legacy and foreign documents
 _SAMPLE = 0.8
+_CODE_WORDS = {w for t in codes.DOC_TYPES for w in tokens(t, folded=True)} | {"tcvn", "qcvn", "tccs"}
 _VOCAB_FIELDS = ("title_f", "title_en", "text_f", "body_f")
 
 _stem = english_stem_analyzer()
@@ -258,8 +259,10 @@ def _follow_replacements(searcher, docnum: int, add, tier: float, asked: str, ho
 
 def _rel(searcher, docnum: int, relation: str, key: str, by_series: bool) -> list | None:
     for r in searcher.stored_fields(docnum).get("rels") or []:
-        if r[0] == relation and r[1] == "out" and (r[4] == key if by_series else r[3] == key):
-            return r
+        if r[0] == relation and r[1] == "out":
+            keys, series = docs.key_variants(r[2], r[3], r[4])  # every spelling the index knows it by
+            if key in (series if by_series else keys):
+                return r
     return None
 
 
@@ -419,6 +422,8 @@ def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filt
     if corrections:
         fixed = [vocab.accented(corrections[i]) if i in corrections else exact[i] for i in range(len(exact))]
         res.did_you_mean = " ".join(fixed)
+    if ds:  # a code's digits and body names say nothing in a snippet ("TCVN 9393:2012" is not a match)
+        words = {w for w in words if not any(ch.isdigit() for ch in w) and w not in _CODE_WORDS}
     for c in merged[:limit]:
         f = searcher.stored_fields(c.docnum)
         k = f.get("kind")

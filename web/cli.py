@@ -205,7 +205,21 @@ def demo() -> None:
     from ingest.demo import load_demo
 
     counts = load_demo(_kb())
-    out.print(f"Đã nạp dữ liệu mẫu: {counts}")
+    table = Table(title="Dữ liệu mẫu")
+    for col in ("Danh mục", "Tạo mới", "Cập nhật", "Không đổi", "Lỗi"):
+        table.add_column(col)
+    for kind, report in counts.items():
+        if kind == "pdf":
+            continue
+        table.add_row(kind, str(report["created"]), str(report["updated"]), str(report["unchanged"]),
+                      str(len(report["errors"])))
+    out.print(table)
+    pdf = counts.get("pdf", {})
+    out.print(f"PDF mẫu: {pdf.get('files', 0)} tệp, {pdf.get('status', {})}")
+    for kind, report in counts.items():
+        for error in report.get("errors", []):
+            where = f"dòng {error[0]}: {error[1]}" if isinstance(error, (list, tuple)) else error
+            out.print(f"  lỗi {kind}: {where}")
 
 
 @users_app.command("add")

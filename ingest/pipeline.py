@@ -107,6 +107,13 @@ def expand_paths(paths: Iterable[Path | str]) -> list[tuple[Path, str | None]]:
     return out
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def sha256_of(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as fh:
@@ -686,8 +693,12 @@ def ingest_paths(kbase, paths: list[Path], *, ocr: bool = False, actor: str = "c
     max_bytes = settings.max_file_mb * 1024 * 1024
 
     def jobs() -> Iterable[_Job]:
-        """Files that need reading; the others (missing, too big, unchanged) are settled on the way."""
-        for index, (path, problem) in enumerate(files):
+        """Files that need reading; the others (missing, too big, unchanged) are settled on the way.
+
+        Biggest first, so the batch does not end waiting on one large file while the other workers idle.
+        """
+        for index in sorted(range(len(files)), key=lambda i: -_size(files[i][0])):
+            path, problem = files[index]
             if problem:
                 _record_failure(kbase, run_id, path, None, problem)
                 finish(index, empty_result(path, "failed", problem))

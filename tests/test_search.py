@@ -318,3 +318,18 @@ def test_fuzz_search_never_raises(world, q, kind, limit, filters):
     res = search.search(world, q, kind=kind, limit=limit, filters=filters)
     assert len(res.hits) <= 100
     json.dumps(res.to_json())
+
+
+def test_index_upkeep_on_sqlite_and_postgresql(any_kbase):
+    with any_kbase.session() as s:
+        make_standard(s, "TCVN 3118:2022", "Bê tông - Phương pháp xác định cường độ chịu nén")
+        make_standard(s, "TCVN 3118:1993", "Bê tông nặng - Phương pháp xác định cường độ nén")
+        relate(s, "TCVN 3118:2022", "replaces", "TCVN 3118:1993")
+        make_lab(s, "Phòng thí nghiệm vật liệu", "LAS-XD 164", [("Bê tông", "Cường độ chịu nén", ["TCVN 3118:2022"])])
+    search.ensure_index(any_kbase)
+    hit = search.search(any_kbase, "tcvn 3118 1993").hits[0]
+    assert hit.code == "TCVN 3118:2022" and "thay thế" in hit.relation_note
+    with any_kbase.session() as s:  # behind the index's back
+        p = make_product(s, "Bê tông thương phẩm")
+    search.ensure_index(any_kbase)
+    assert [h.id for h in search.search(any_kbase, "thuong pham").hits] == [p.id]

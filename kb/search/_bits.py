@@ -117,7 +117,10 @@ class Bits:
             self.memo[key] = col
         if col is None:
             return None
-        v = col[docnum]
+        try:
+            v = col[docnum]
+        except IndexError:  # whoosh ends a column at the last document that had a value
+            return None
         return (v.decode("utf-8") if isinstance(v, bytes) else v) or None
 
 

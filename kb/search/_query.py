@@ -1,7 +1,18 @@
 """From a user's string to ranked hits: designations first, then weighted text, typo tolerance, facets.
 
-Queries are built from whoosh query objects, never parsed from the user's text, so quotes, brackets
-and ``field:value`` are only words here and no input can raise a syntax error.
+1. A string that reads as a designation (``kb.codes.parse_query``) is looked up in the code fields: the
+   edition itself, the edition that replaced it, the national standard that adopts an international one,
+   other editions of the series, labs whose methods cite it. These come first, in tiers.
+2. Words are looked up per field (exact accented forms weigh more than folded ones) as bitsets of the
+   postings (``_bits``); every word must match, else most of them. The matches are scored BM25-like
+   (idf × field boost × length norm, dis-max over the fields of a word), boosted when neighbouring words
+   are neighbours in the title (bigrams), and weighted by status (in force first unless the query names
+   an edition), national before foreign, real before sample.
+3. Unknown words are replaced by their neighbours in the index vocabulary (typos) and give a "did you
+   mean"; facets and the total count every match.
+
+Nothing is parsed from the user's text by a query language, so quotes, brackets and ``field:value``
+are only words here and no input can raise a syntax error.
 """
 
 from __future__ import annotations
@@ -14,7 +25,6 @@ from typing import Any
 from urllib.parse import quote
 
 from whoosh import query as Q
-from whoosh.sorting import Count, FieldFacet
 
 from kb import codes
 from kb.search import _documents as docs
@@ -42,8 +52,7 @@ _W_TEXT = (
     ("body", "exact", 0.25),
     ("body_f", "folded", 0.2),
 )
-_W_BIGRAM = 1.0
-_PHRASE_BONUS = 0.5
+_PHRASE_BONUS = 0.5  # all neighbouring pairs of the query found as neighbours: score × 1.5
 #: Multiplier of text scores by status: in force first unless the query names an edition.
 _STATUS_FACTOR = {"in_force": 1.0, "unknown": 0.85, "draft": 0.8, "replaced": 0.6, "withdrawn": 0.55}
 _OTHER_DOC_TYPE = 0.9  # organisation (TCCS), legacy and foreign documents

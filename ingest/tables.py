@@ -1,9 +1,11 @@
-"""Tables from PDF pages: a fast pypdfium2 grid for ruled tables, pdfplumber only for criteria pages.
+"""Tables from PDF pages: a fast pypdfium2 grid for ruled tables; pdfplumber only as a fallback.
 
-pdfplumber is correct but ≈80× slower than pypdfium2, so the ruled tables of the lab declaration and
-the catalogue (tens of pages) are cut from pypdfium2 character boxes and the table's own rules. The
-criteria tables of product standards ("Chỉ tiêu | Mức | Phương pháp thử") use pdfplumber, but only on
-the few pages whose plain text shows such a header.
+pdfplumber is correct but ≈80× slower than pypdfium2, so ruled tables (the lab declaration, the
+catalogue, criteria tables) are cut from pypdfium2 character boxes and the table's own rules: thin
+filled rules, outlined cells, one stroked path per row, shaded cells, row spans. Criteria tables of
+product standards ("Chỉ tiêu | Mức | Phương pháp thử") are looked for only on the pages whose plain
+text shows such a header or a "(tiếp theo)" continuation; pdfplumber gets a page only when it has
+drawn lines the grid could not cut into rows.
 """
 
 from __future__ import annotations
@@ -301,7 +303,7 @@ def join_cell(parts: Iterable[str]) -> str:
     return clean(s)
 
 
-# --- Criteria tables of product standards (pdfplumber, on candidate pages only) ------------------
+# --- Criteria tables of product standards (on candidate pages only) -------------------------------
 
 # A header line that opens a criteria table: "TT | Tên chỉ tiêu | ...", "Chỉ tiêu | Mức | ...".
 _CRITERIA_HEAD = re.compile(r"^(?:s?tt\.?\s+)?(?:ten\s+|cac\s+)?chi\s+tieu\b")

@@ -27,7 +27,6 @@ def test_init_twice_succeeds(settings):
 @pytest.mark.parametrize("args, fragment", [
     (("import", "nonsense", "x.csv"), "loại nhập không hợp lệ"),
     (("import", "products", "/no/such/file.csv"), "không tìm thấy tệp"),
-    (("ingest", "/no/such/dir"), "không tìm thấy"),
     (("users", "add", "bob", "--role", "curator"), "--password-stdin"),
     (("users", "add", "bob", "--role", "lab", "--password-stdin"), "--lab"),
     (("suggest", "999999"), "999999"),
@@ -66,3 +65,10 @@ def test_import_and_search_json_round_trip(settings, tmp_path):
     body = json.loads(found.stdout)
     assert body["query"] == "tcvn3118"
     assert body["hits"][0]["code"] == "TCVN 3118:2022"
+
+
+def test_ingest_reports_a_missing_path_and_goes_on(settings, tmp_path):
+    result = run_kb(settings, "ingest", "/no/such/file.pdf", "--json")
+    assert result.returncode == 1
+    line = json.loads(result.stdout.splitlines()[0])
+    assert line["status"] == "failed" and line["file"].endswith("file.pdf") and line["error"]

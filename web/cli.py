@@ -59,9 +59,6 @@ def ingest(
     """Nạp tệp PDF tiêu chuẩn, quy chuẩn, danh mục, năng lực phòng thí nghiệm."""
     from ingest.pipeline import ingest_paths
 
-    missing = [str(p) for p in paths if not p.exists()]
-    if missing:
-        raise KBError(f"không tìm thấy: {', '.join(missing)}")
     kbase = _kb()
     if as_json:
         results = ingest_paths(kbase, paths, ocr=ocr, progress=_print_json)

@@ -160,7 +160,7 @@ def _text_query(exact: list[str], folded: list[str], expansions: dict[int, list[
         if i in expansions:  # unknown word: its neighbours from the vocabulary, a little below a true match
             for alt in expansions[i]:
                 for field, mode, w in _W_TEXT:
-                    if mode == "folded" and (strict or not field.startswith("body")):
+                    if (mode == "folded" or field == "title_en") and (strict or not field.startswith("body")):
                         alts.append((field, alt, w * 0.8))
         else:
             stem = next((t.text for t in _stem(te)), te)

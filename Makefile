@@ -27,6 +27,7 @@ test: install
 bench: install
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/web.py
 
 # The demo PDFs are committed; this regenerates them from their script.
 demo-pdfs: install

@@ -203,7 +203,7 @@ def standard_doc(s: Standard, out: list[StandardRelation], inc: list[StandardRel
         "title_f": title,
         "title_en": clean(s.title_en),
         "title_en_stem": clean(s.title_en),
-        "bigrams": bigrams(title, s.title_en),
+        "bigrams": bigrams(title, s.title_en, scope),
         "text": secondary,
         "text_f": secondary,
         "body": body,
@@ -271,7 +271,7 @@ def product_doc(p: Product) -> dict[str, Any]:
         "rels": [],
         "title": title,
         "title_f": title,
-        "bigrams": bigrams(name, *aliases),
+        "bigrams": bigrams(name, *aliases, p.description),
         "text": secondary,
         "text_f": secondary,
         "district": clean(p.district),
@@ -300,9 +300,10 @@ def lab_docs(session: Session, ids: list[int] | None = None) -> Iterator[dict[st
 
 def lab_doc(lab: Lab, scope: list[LabScope]) -> dict[str, Any]:
     name = clean(lab.name)
-    title = " ; ".join(x for x in [name, clean(lab.accreditation), clean(lab.organization)] if x)
+    title = " ; ".join(x for x in [name, clean(lab.accreditation)] if x)
     tests = [" ".join(x for x in (clean(r.material), clean(r.test)) if x) for r in scope]
-    secondary = " . ".join(x for x in [*tests, clean(lab.address), clean(lab.district)] if x)
+    # the organisation goes with the secondary text: a long title would dilute the lab's own name
+    secondary = " . ".join(x for x in [clean(lab.organization), *tests, clean(lab.address), clean(lab.district)] if x)
     method_series: list[str] = []
     for r in scope:
         for c in r.method_codes or []:

@@ -57,6 +57,7 @@ _PHRASE_BONUS = 0.5  # all neighbouring pairs of the query found as neighbours: 
 _STATUS_FACTOR = {"in_force": 1.0, "unknown": 0.85, "draft": 0.8, "replaced": 0.6, "withdrawn": 0.55}
 _OTHER_DOC_TYPE = 0.9  # organisation (TCCS), legacy and foreign documents
 _SAMPLE = 0.8
+_PRODUCT = 0.8
 _CODE_WORDS = {w for t in codes.DOC_TYPES for w in tokens(t, folded=True)} | {"tcvn", "qcvn", "tccs"}
 _VOCAB_FIELDS = ("title_f", "title_en", "text_f", "body_f")
 
@@ -339,9 +340,11 @@ def highlight(text: str, words: set[str], width: int = 220) -> str:
 def _snippet(searcher, fields: dict, words: set[str], title: str) -> str:
     """The first of scope/description, title, secondary text that shows a query word; else the best page."""
     src = fields.get("snippet_src") or ""
-    for text in (src, title, fields.get("text") or ""):
-        if words and _mentions(text, words):
-            return highlight(text, words)
+    texts = [t for t in (src, title, fields.get("text") or "") if t]
+    if words and texts:
+        best = max(texts, key=lambda t: len(_mentions(t, words)))  # the most query words; first on ties
+        if _mentions(best, words):
+            return highlight(best, words)
     if words and fields.get("kind") == "standard":
         page_q = Q.And([Q.Term("parent", fields["key"]), Q.Or([Q.Term("page_f", w) for w in words])])
         res = searcher.search(page_q, limit=1)
@@ -351,9 +354,10 @@ def _snippet(searcher, fields: dict, words: set[str], title: str) -> str:
     return highlight(src or title, words)
 
 
-def _mentions(text: str, words: set[str]) -> bool:
+def _mentions(text: str, words: set[str]) -> set[str]:
+    """The query words a text contains."""
     folded = fold(text[:_SNIPPET_SCAN])  # one pass over the text, not one per word
-    return any(term_fold(w) in words for w in set(_TOKEN.findall(folded)))
+    return {term_fold(w) for w in set(_TOKEN.findall(folded))} & words
 
 
 # --- the search ------------------------------------------------------------------------------------
@@ -489,6 +493,7 @@ def _text_search(searcher, bits: Bits, exact, folded, expansions, allowed: int, 
         pair_masks = [bits.term("bigrams", p) for p in tq.pairs]
         in_force = bits.values("status").get("in_force", 0)
         sample = bits.values("sample").get("1", 0)
+        products = bits.values("kind").get("product", 0)
         # 1. a quick integer score over every match: which candidates deserve exact scoring
         acc = Accumulator()
         top_w = max((w for fs in feats for _, w, _ in fs), default=1.0) or 1.0
@@ -517,6 +522,8 @@ def _text_search(searcher, bits: Bits, exact, folded, expansions, allowed: int, 
                 factor *= _OTHER_DOC_TYPE  # at equal match, national standards and regulations first
             if bit(sample, n):
                 factor *= _SAMPLE  # illustrative demo records after real ones
+            if bit(products, n):
+                factor *= _PRODUCT  # a product named after a material ranks below the material's standard
             if not strict:  # relaxed: more of the words is better
                 words_hit = sum(bit(m, n) for m in token_masks)
                 factor *= (words_hit / len(exact)) ** 2

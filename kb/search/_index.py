@@ -400,6 +400,8 @@ def searcher_for(kbase):
             ensure(kbase)
         except Conflict as exc:  # another process is writing: search what is there
             log.warning("search index not refreshed: %s", exc)
+        except OSError as exc:  # disk full, read-only data dir: the index is a cache, search what is there
+            log.error("search index could not be built or refreshed: %s", exc)
     root = Path(kbase.settings.index_dir)
     tid = threading.get_ident()
     with h.lock:

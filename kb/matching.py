@@ -57,6 +57,7 @@ W_SEARCH = 0.6
 MIN_TITLE_SIM = 60.0
 MIN_PRODUCT_SIM = 60.0
 MIN_SCORE = 0.2
+MIN_INFER_SIM = 60.0  # a product without a category borrows the category of a product this similar
 MIN_PEERS = 3
 _OWN = "đã được duyệt cho sản phẩm này"  # fewer approved products in a category say little about it
 
@@ -266,8 +267,21 @@ def _collect(kbase, session: Session, product: Product) -> tuple[dict[int, _Evid
     # 3. the search engine (scope, full text, typos, English) for the name, its heads, aliases, description
     _search_signal(kbase, product, ev)
 
+    # similarity of this product to every other one (names and aliases), used by 4 and 5
+    products = {p.id: p for p in session.exec(select(Product)).all()}
+    similar: dict[int, tuple[float, str]] = {}
+    for pid, other in products.items():
+        if pid != product.id:
+            similar[pid] = max((SCORER(n, o), o) for n in names for o in [other.name, *(other.aliases or [])])
+    category = clean(product.category)
+    if not category:  # no category given: borrow the one of the most similar product that has one
+        guess = max(((sim, products[pid].category) for pid, (sim, _) in similar.items() if products[pid].category),
+                    default=(0.0, None))
+        if guess[0] >= MIN_INFER_SIM:
+            category = clean(guess[1])
+
     # 4. curated category rules
-    keys = _category_keys(product.category) | _category_keys(product.ocop_group)
+    keys = _category_keys(category) | _category_keys(product.ocop_group)
     if keys:
         for rule in session.exec(select(CategoryRule)).all():
             if fold(rule.category) in keys:
@@ -276,7 +290,6 @@ def _collect(kbase, session: Session, product: Product) -> tuple[dict[int, _Evid
                     e.add(W_RULE, f"quy tắc: {clean(rule.category)} → {std.code}", rule.type.value)
 
     # 5. what curators approved for similar products, and for most products of the same category
-    products = {p.id: p for p in session.exec(select(Product)).all()}
     approved: dict[int, list[Mapping]] = defaultdict(list)
     for m in mappings:
         if m.status == MappingStatus.approved and m.product_id != product.id:
@@ -285,7 +298,7 @@ def _collect(kbase, session: Session, product: Product) -> tuple[dict[int, _Evid
         other = products.get(pid)
         if other is None:
             continue
-        sim, via = max((SCORER(n, o), o) for n in names for o in [other.name, *(other.aliases or [])])
+        sim, via = similar[pid]
         if sim >= MIN_PRODUCT_SIM:
             like = other.name if via == other.name else f"{other.name} ({via})"
             for m in ms:
@@ -293,10 +306,9 @@ def _collect(kbase, session: Session, product: Product) -> tuple[dict[int, _Evid
                     e.add(W_SIMILAR_PRODUCT * sim / 100, f"đã duyệt cho sản phẩm tương tự '{like}'", m.type.value)
     # Peers of the same category vote for what was approved for them, a peer with a similar name
     # counting more (k-nearest-neighbours): "Chè xanh" follows other teas more than the wines beside it.
-    own_keys = _category_keys(product.category)
+    own_keys = _category_keys(category)
     if own_keys:
-        peers = {pid: 0.1 + (max(0.0, max(SCORER(n, o) for n in names for o in [p.name, *(p.aliases or [])])
-                                     - 40.0) / 60.0) ** 2
+        peers = {pid: 0.1 + (max(0.0, similar[pid][0] - 40.0) / 60.0) ** 2
                  for pid, p in products.items()
                  if pid != product.id and approved.get(pid) and _category_keys(p.category) & own_keys}
         if len(peers) >= MIN_PEERS:
@@ -314,7 +326,7 @@ def _collect(kbase, session: Session, product: Product) -> tuple[dict[int, _Evid
                 frac = v / total
                 if frac >= 0.5 and (e := ev(sid)):
                     e.add(W_CATEGORY_PEERS * frac,
-                          f"đã duyệt cho {count[sid]}/{len(peers)} sản phẩm cùng nhóm '{clean(product.category)}'",
+                          f"đã duyệt cho {count[sid]}/{len(peers)} sản phẩm cùng nhóm '{category}'",
                           mtypes[sid].most_common(1)[0][0])
     return evidence, rejected
 

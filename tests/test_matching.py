@@ -188,3 +188,13 @@ def test_rules_pointing_outside_the_knowledge_base_are_ignored(world):
         s.add(CategoryRule(category="Hàng tiêu dùng", standard_code="TCVN 99999:2099", type="voluntary"))
     out = matching.suggest(world, "Bông tắm xơ mướp", store=False)
     assert all(x["code"] != "TCVN 99999:2099" for x in out["suggestions"])
+
+
+def test_a_product_without_category_borrows_it_from_a_similar_product(world):
+    with world.session() as s:
+        make_product(s, "Nước mắm Cát Hải")  # no category, no description
+    out = matching.suggest(world, "Nước mắm Cát Hải", store=False)
+    codes = [x["code"] for x in out["suggestions"]]
+    assert codes[0] == "TCVN 5107:2018"
+    rule = next(x for x in out["suggestions"] if x["code"] == "QCVN 8-1:2011/BYT")
+    assert "quy tắc: Thực phẩm → QCVN 8-1:2011/BYT" in rule["reasons"]

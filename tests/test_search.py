@@ -333,3 +333,38 @@ def test_index_upkeep_on_sqlite_and_postgresql(any_kbase):
         p = make_product(s, "Bê tông thương phẩm")
     search.ensure_index(any_kbase)
     assert [h.id for h in search.search(any_kbase, "thuong pham").hits] == [p.id]
+
+
+def test_threads_search_while_the_index_is_updated_and_rebuilt(kbase):
+    import threading
+
+    with kbase.session() as s:
+        for i in range(30):
+            make_product(s, f"Sản phẩm thử {i}", description="bánh đậu xanh")
+    search.ensure_index(kbase)
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def reader():
+        try:
+            while not stop.is_set():
+                res = search.search(kbase, "banh dau xanh", limit=5)
+                assert res.total >= 30
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        for i in range(5):
+            with kbase.session() as s:
+                p = make_product(s, f"Bánh mới {i}", description="bánh đậu xanh")
+            search.update(kbase, products=[p.id])
+        search.reindex(kbase)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert not errors, errors[0]
+    assert search.search(kbase, "banh moi").total == 5

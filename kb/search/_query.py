@@ -97,11 +97,12 @@ class _Vocab:
         if len(word) < 3 or any(ch.isdigit() for ch in word):
             return []
         memo = self.cache.setdefault("neighbours", {})
-        if word not in memo:
+        found = memo.get(word)
+        if found is None:
             if len(memo) > 5000:
                 memo.clear()
-            memo[word] = self._neighbours(word)
-        return memo[word]
+            found = memo[word] = self._neighbours(word)
+        return found
 
     def _neighbours(self, word: str) -> list[tuple[str, int]]:
         maxdist = 1 if len(word) <= 5 else 2

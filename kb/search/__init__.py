@@ -59,7 +59,13 @@ def search(
                 memo.move_to_end(key)
         if hit is not None:
             return _copy(hit)
-    res = run(searcher, cache, query, kind=kind or None, limit=limit, filters=filters)
+    try:
+        res = run(searcher, cache, query, kind=kind or None, limit=limit, filters=filters)
+    except FileNotFoundError:
+        # a rebuild pruned the generation this searcher was reading: once more on the live one
+        _index.handle_for(kbase).invalidate()
+        searcher, cache = _index.searcher_for(kbase)
+        res = run(searcher, cache, query, kind=kind or None, limit=limit, filters=filters)
     if memo is not None:
         with lock:
             memo[key] = _copy(res)

@@ -118,7 +118,20 @@ def current_generation(root: Path) -> Path | None:
     except OSError:
         return None
     gen = root / name
-    return gen if name and windex.exists_in(str(gen)) else None
+    # a directory listing, not whoosh's exists_in: that opens the index and races with a committing writer
+    return gen if name and gen.is_dir() and any(gen.glob("_MAIN_*.toc")) else None
+
+
+def open_index(gen: Path):
+    """Open a generation; a writer committing at the same moment may delete the TOC just listed, so retry
+    (whoosh's own reader() retries the same way)."""
+    for attempt in range(20):
+        try:
+            return windex.open_dir(str(gen))
+        except FileNotFoundError:
+            if attempt == 19:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _swap_in(root: Path, gen: Path) -> None:
@@ -227,7 +240,7 @@ def apply_changes(kbase, ids: dict[str, set[int]]) -> None:
     if gen is None:
         build(kbase)
         return
-    ix = windex.open_dir(str(gen))
+    ix = open_index(gen)
     try:
         with kbase.session() as session:
             ids = {k: set(v) for k, v in ids.items()}
@@ -321,7 +334,7 @@ def _changes_since(session: Session, old: dict, now: dict) -> tuple[dict[str, se
 
 def _remove_orphans(kbase, gen: Path) -> None:
     """Drop index documents whose rows were deleted behind our back."""
-    ix = windex.open_dir(str(gen))
+    ix = open_index(gen)
     try:
         with ix.reader() as reader:
             indexed = {t.decode() if isinstance(t, bytes) else t for t in reader.lexicon("key")}
@@ -411,7 +424,7 @@ def searcher_for(kbase):
             return None, {}
         if gen != h.gen or h.ix is None:
             h._close()
-            h.gen, h.ix = gen, windex.open_dir(str(gen))
+            h.gen, h.ix = gen, open_index(gen)
             try:
                 h.avg_lengths = json.loads((gen / "lengths.json").read_text("utf-8"))
             except (OSError, ValueError):

@@ -368,3 +368,41 @@ def test_threads_search_while_the_index_is_updated_and_rebuilt(kbase):
             t.join()
     assert not errors, errors[0]
     assert search.search(kbase, "banh moi").total == 5
+
+
+def test_an_empty_knowledge_base_searches_to_nothing(kbase):
+    res = search.search(kbase, "bê tông")
+    assert (res.hits, res.total, res.did_you_mean) == ([], 0, None)
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from kb import search
+from kb.config import Settings
+from kb.core import KnowledgeBase
+from tests.search_helpers import make_product
+kb = KnowledgeBase(Settings(data_dir=Path(sys.argv[1]), secret_key="t"))
+for i in range(20):
+    with kb.session() as s:
+        p = make_product(s, f"Bánh chưng {i}", description="bánh chưng")
+    search.update(kb, products=[p.id])
+    if i == 10:
+        search.reindex(kb)
+"""
+
+
+def test_another_process_writes_while_this_one_searches(kbase):
+    import subprocess
+    import sys
+
+    search.ensure_index(kbase)
+    repo = Path(__file__).resolve().parents[1]
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(kbase.settings.data_dir)], cwd=repo,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    while writer.poll() is None:  # search all along; any error fails the test
+        search.search(kbase, "banh chung")
+    out = writer.communicate()[0]
+    assert writer.returncode == 0, out
+    search.ensure_index(kbase)
+    assert search.search(kbase, "banh chung", limit=50).total == 20

@@ -436,6 +436,7 @@ def searcher_for(kbase):
             # a fresh searcher rather than refresh(): whoosh's refresh fails on an empty reader
             s.close()  # this thread's own, not in use elsewhere
             s = h.searchers[tid] = h.ix.searcher()
-        cache = h.cache_for(s.reader().generation())
+        gen_no = s.reader().generation()
+        cache = h.cache_for(gen_no if isinstance(gen_no, int) else -1)  # an empty index has no generation
         cache.setdefault("avg_lengths", h.avg_lengths)
         return s, cache

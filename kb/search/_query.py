@@ -420,7 +420,9 @@ def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filt
     def sort_key(c: _Cand):
         st = bits.value_of("status", c.docnum)
         in_force_first = 0 if (names_edition or c.tier >= 9 or st in (None, "in_force")) else 1
-        return (int(c.tier), in_force_first, c.tier, -c.score)
+        year = bits.value_of("year", c.docnum) if c.tier < 9 else None
+        newest_first = -int(year) if year and year.isdigit() else 0  # editions of one series: newest first
+        return (int(c.tier), in_force_first, c.tier, newest_first, -c.score)
 
     merged.sort(key=sort_key)
     # Scores shown follow the order: named designations sit above every text match.

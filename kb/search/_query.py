@@ -436,7 +436,9 @@ def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filt
     res.total = all_mask.bit_count()
     res.facets = {name: _count(bits, name, all_mask) for name in FACETS}
     if corrections:
-        fixed = [vocab.accented(corrections[i]) if i in corrections else exact[i] for i in range(len(exact))]
+        # in the user's own style: an accented word is corrected with accents, an unaccented one without
+        fixed = [(vocab.accented(corrections[i]) if exact[i] != folded[i] else corrections[i])
+                 if i in corrections else exact[i] for i in range(len(exact))]
         res.did_you_mean = " ".join(fixed)
     if ds:  # a code's digits and body names say nothing in a snippet ("TCVN 9393:2012" is not a match)
         words = {w for w in words if not any(ch.isdigit() for ch in w) and w not in _CODE_WORDS}

@@ -113,6 +113,8 @@ def test_typos_are_tolerated_and_a_correction_is_offered(world):
     assert codes_of(res)[0] == "TCVN 3118:2022"
     assert res.did_you_mean == "cuong do chiu nen"  # in the style typed: no accents
     assert search.search(world, "bê tôngg").did_you_mean == "bê tông"
+    # of two neighbours (nang, ngan), the one found beside the other words in a title wins
+    assert search.search(world, "kim loai nagn").did_you_mean == "kim loai nang"
     assert search.search(world, "bê tông").did_you_mean is None
     assert codes_of(search.search(world, "xi mnag pooc lang"))[0] == "TCVN 2682:2020"
 

@@ -403,6 +403,21 @@ def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filt
             if near:
                 expansions[i] = [t for t, _ in near]
                 corrections[i] = near[0][0]
+    reader = searcher.reader()
+    for i in corrections:
+        # prefer the neighbour that stands beside the neighbouring words somewhere in the index
+        # ("kim loai nagn" → "nang", as in "kim loại nặng", not the more frequent "ngan")
+        def beside(t: str) -> int:
+            pairs = []
+            if i > 0:
+                pairs.append(f"{corrections.get(i - 1, folded[i - 1])}_{t}")
+            if i + 1 < len(folded):
+                pairs.append(f"{t}_{corrections.get(i + 1, folded[i + 1])}")
+            return sum(1 for p in pairs if reader.doc_frequency("bigrams", p))
+
+        best = max(expansions[i], key=beside)  # max keeps the first (closest, most frequent) on ties
+        if beside(best):
+            corrections[i] = best
 
     text_hits: list[_Cand] = []
     text_mask = 0

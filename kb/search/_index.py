@@ -13,6 +13,7 @@ is caught up incrementally by ``ensure_index``.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -21,6 +22,7 @@ import shutil
 import threading
 import time
 import weakref
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -134,6 +136,61 @@ def open_index(gen: Path):
     raise AssertionError("unreachable")
 
 
+class _Maintainer:
+    """Who may build, update or prune one index directory: one thread of one process at a time.
+
+    Without it, the first burst of concurrent requests each found the index stale and each built a
+    generation while pruning the others' half-written ones. Reentrant, so ``ensure`` may call ``build``.
+    """
+
+    def __init__(self) -> None:
+        self.rlock = threading.RLock()
+        self.depth = 0
+        self.fh: Any = None
+
+
+_maintainers: dict[str, _Maintainer] = {}
+_maintainers_guard = threading.Lock()
+
+
+@contextmanager
+def maintenance(root: Path):
+    root.mkdir(parents=True, exist_ok=True)
+    with _maintainers_guard:
+        m = _maintainers.setdefault(str(root.resolve()), _Maintainer())
+    if not m.rlock.acquire(timeout=LOCK_TIMEOUT):
+        raise Conflict("chỉ mục tìm kiếm đang được dựng lại; thử lại sau")
+    try:
+        if m.depth == 0:
+            m.fh = open(root / "maintenance.lock", "a+")
+            _flock(m.fh)
+        m.depth += 1
+        try:
+            yield
+        finally:
+            m.depth -= 1
+            if m.depth == 0:
+                fcntl.flock(m.fh, fcntl.LOCK_UN)
+                m.fh.close()
+                m.fh = None
+    finally:
+        m.rlock.release()
+
+
+def _flock(fh) -> None:
+    """The file lock another process (CLI ingest beside the web server) holds, with a bounded wait."""
+    deadline = time.monotonic() + LOCK_TIMEOUT
+    while True:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                fh.close()
+                raise Conflict("chỉ mục tìm kiếm đang được ghi bởi tiến trình khác; thử lại sau") from None
+            time.sleep(0.05)  # polling a lock held by another process; not test synchronisation
+
+
 def _swap_in(root: Path, gen: Path) -> None:
     tmp = root / f"CURRENT.{os.getpid()}.{threading.get_ident()}.tmp"
     tmp.write_text(gen.name, "utf-8")
@@ -185,9 +242,13 @@ def _add_all(writer, session: Session, kinds=docs.KINDS, ids: dict[str, list[int
 
 def build(kbase) -> dict[str, Any]:
     """Full rebuild from the database into a fresh generation, then an atomic swap."""
+    with maintenance(Path(kbase.settings.index_dir)):
+        return _build(kbase)
+
+
+def _build(kbase) -> dict[str, Any]:
     t0 = time.perf_counter()
     root = Path(kbase.settings.index_dir)
-    root.mkdir(parents=True, exist_ok=True)
     gen = root / f"gen-{time.time_ns()}-{os.getpid()}"
     gen.mkdir()
     try:
@@ -236,6 +297,11 @@ def _related_standard_ids(session: Session, std_ids: list[int]) -> set[int]:
 
 def apply_changes(kbase, ids: dict[str, set[int]]) -> None:
     """Re-index the given ids of each kind in the live generation; ids gone from the database are removed."""
+    with maintenance(Path(kbase.settings.index_dir)):
+        _apply_changes(kbase, ids)
+
+
+def _apply_changes(kbase, ids: dict[str, set[int]]) -> None:
     gen = current_generation(Path(kbase.settings.index_dir))
     if gen is None:
         build(kbase)
@@ -266,6 +332,11 @@ def apply_changes(kbase, ids: dict[str, set[int]]) -> None:
 def ensure(kbase) -> None:
     """Rebuild when missing or of an older schema; otherwise catch up with what changed in the database."""
     root = Path(kbase.settings.index_dir)
+    with maintenance(root):
+        _ensure(kbase, root)
+
+
+def _ensure(kbase, root: Path) -> None:
     gen = current_generation(root)
     stamp = _read_stamp(gen) if gen else None
     if gen is None or stamp is None or stamp.get("schema") != SCHEMA_VERSION:

@@ -206,16 +206,21 @@ def mapping_create_submit(
     return back(f"/curate/mappings/{mapping_id}", "created")
 
 
+
+def _render_form(request: Request, template: str, c: dict, status: int, exc: KBError | None) -> Response:
+    """A form page again: a stale edit shows what changed, any other error one message."""
+    if isinstance(exc, StaleEdit):
+        c["conflict"] = exc
+    elif exc is not None:
+        c["error"] = exc.message
+    return auth.render_private(request, template, c, status_code=status)
+
 def _mapping_page(request: Request, mapping_id: int, status: int = 200, exc: KBError | None = None) -> Response:
     with get_kbase(request).session() as session:
         m = curation.require_mapping(session, mapping_id)
         c = ctx(request, m=m, product=session.get(Product, m.product_id), std=session.get(Standard, m.standard_id),
                 history=curation.audit_events(session, entity="mapping", entity_id=m.id, limit=50))
-    if isinstance(exc, StaleEdit):
-        c["conflict"] = exc
-    elif exc is not None:
-        c["error"] = exc.message
-    return auth.render_private(request, "curate/mapping.html", c, status_code=status)
+    return _render_form(request, "curate/mapping.html", c, status, exc)
 
 
 @router.get("/curate/mappings/{mapping_id}", include_in_schema=False)
@@ -350,11 +355,7 @@ def products_page(request: Request, user: CuratorUser, q: Annotated[str, Query(m
 def _product_edit(request: Request, product: Product | None, form: dict, status: int = 200,
                   exc: KBError | None = None) -> Response:
     c = ctx(request, product=product, form=form, kinds=list(ProductKind))
-    if isinstance(exc, StaleEdit):
-        c["conflict"] = exc
-    elif exc is not None:
-        c["error"] = exc.message
-    return auth.render_private(request, "curate/product.html", c, status_code=status)
+    return _render_form(request, "curate/product.html", c, status, exc)
 
 
 @router.get("/curate/products/new", include_in_schema=False)
@@ -442,11 +443,7 @@ def _review_item(request: Request, standard_id: int, status: int = 200, exc: KBE
 
         doc = session.get(Document, std.document_id) if std.document_id else None
     c = ctx(request, std=std, doc=doc, fields=REVIEW_FIELDS, form=form or {})
-    if isinstance(exc, StaleEdit):
-        c["conflict"] = exc
-    elif exc is not None:
-        c["error"] = exc.message
-    return auth.render_private(request, "curate/review_item.html", c, status_code=status)
+    return _render_form(request, "curate/review_item.html", c, status, exc)
 
 
 @router.get("/curate/review/{standard_id}", include_in_schema=False)

@@ -11,7 +11,7 @@ import re
 from datetime import date
 from typing import Any, Iterable
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from kb import audit, codes
 from kb.errors import BadInput, NotFound
@@ -230,24 +230,14 @@ def replace_scope(session: Session, lab: Lab, rows: Iterable[dict[str, Any]], ac
     return counts
 
 
+def cites_series(series_keys: Iterable[str]):
+    """SQL condition: a scope row cites any of these method series (``method_series`` is ``|a|b|``)."""
+    return or_(*(col(LabScope.method_series).like(f"%|{like_escape(k)}|%", escape="\\") for k in series_keys))
+
+
 def labs_for_standard(session: Session, standard: Standard) -> list[Lab]:
     """Labs whose scope rows cite ``standard`` (any edition of its series) as a test method, by name."""
-    pattern = f"%|{like_escape(standard.series_key)}|%"
-    lab_ids = session.exec(
-        select(LabScope.lab_id).where(col(LabScope.method_series).like(pattern, escape="\\")).distinct()
-    ).all()
+    lab_ids = session.exec(select(LabScope.lab_id).where(cites_series([standard.series_key])).distinct()).all()
     if not lab_ids:
         return []
     return list(session.exec(select(Lab).where(col(Lab.id).in_(lab_ids)).order_by(Lab.name)).all())
-
-
-def scope_rows_for_standard(session: Session, lab: Lab, standard: Standard) -> list[LabScope]:
-    """The lab's rows that cite ``standard``'s series (to show which tests a lab runs by it)."""
-    pattern = f"%|{like_escape(standard.series_key)}|%"
-    return list(
-        session.exec(
-            select(LabScope)
-            .where(LabScope.lab_id == lab.id, col(LabScope.method_series).like(pattern, escape="\\"))
-            .order_by(LabScope.position)
-        ).all()
-    )

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from kb import codes
 from kb.errors import BadInput, NotFound
-from kb.labs import require_lab
+from kb.labs import cites_series, require_lab
 from kb.models import (
     MAPPING_TYPE_LABELS_VI,
     STATUS_LABELS_VI,
@@ -40,7 +40,7 @@ from kb.models import (
     StandardStatus,
 )
 from kb.products import require_product
-from kb.standards import editions_for, get_standard, like_escape, relations_of, replaced_by_chain
+from kb.standards import editions_for, get_standard, relations_of, replaced_by_chain
 from kb.text import clean, fold
 
 #: A lab accreditation ending within this many days is flagged as expiring.
@@ -204,11 +204,9 @@ class _LabFinder:
         if not wanted:
             return
         self._loaded |= wanted
-        cond = None
-        for k in wanted:
-            c = col(LabScope.method_series).like(f"%|{like_escape(k)}|%", escape="\\")
-            cond = c if cond is None else (cond | c)
-        rows = self._session.exec(select(LabScope).where(cond).order_by(LabScope.lab_id, LabScope.position)).all()
+        rows = self._session.exec(
+            select(LabScope).where(cites_series(wanted)).order_by(LabScope.lab_id, LabScope.position)
+        ).all()
         lab_ids = {r.lab_id for r in rows} - set(self.labs)
         if lab_ids:
             for lab in self._session.exec(select(Lab).where(col(Lab.id).in_(lab_ids))).all():

@@ -20,7 +20,7 @@ from kb.config import Settings
 from kb.core import KnowledgeBase
 from kb.models import STATUS_LABELS_VI
 from kb.queries import standard_url
-from web import errors
+from web import auth, errors
 from web.cache import PageCache
 from web.headers import SecurityHeaders
 from web.routes import api, browse, coverage, labs, products, search, standards
@@ -107,6 +107,7 @@ def create_app(
     for module in (search, standards, products, labs, browse, coverage, api):
         app.include_router(module.router)
     errors.install(app)
+    auth.install(app)  # accounts, CSRF, login limit, curator and lab routes
     if page_cache:
         app.add_middleware(PageCache, kbase=kbase)
     app.add_middleware(SecurityHeaders)

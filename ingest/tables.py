@@ -479,17 +479,20 @@ def extract_criteria(path: Path, page_numbers: list[int], *, find_codes=None) ->
 
     gridded: list[tuple[int, list[Row]]] = []
     unruled: list[int] = []
+    page_words_: dict[int, list[Word]] = {}
     doc = pdfium.PdfDocument(str(path))
     try:
         for no in page_numbers:
             page = doc[no - 1]
             try:
-                rows = page_rows(page)
+                words = page_words(page)
+                rows = page_rows(page, words)
                 # Drawn lines the grid could not cut into bands: let pdfplumber try. A page with no
                 # lines at all has no table pdfplumber could find either.
                 odd_lines = not rows and any(_path_geometry(page))
             finally:
                 page.close()
+            page_words_[no] = words
             if rows:
                 gridded.append((no, rows))
             elif odd_lines:
@@ -498,13 +501,14 @@ def extract_criteria(path: Path, page_numbers: list[int], *, find_codes=None) ->
         doc.close()
     out = criteria_from_grid(gridded, find_codes=find_codes)
     if unruled:
-        extra = _pdfplumber_criteria(path, unruled, find_codes=find_codes)
-        for row in extra:
-            row["position"] = len(out) + 1
-            out.append(row)
-        out.sort(key=lambda r: (r["page"], r["position"]))
-        for pos, row in enumerate(out, 1):
-            row["position"] = pos
+        out.extend(_pdfplumber_criteria(path, unruled, find_codes=find_codes))
+    # A page no ruled reader got a criterion from may hold a table aligned by white space only.
+    done = {row["page"] for row in out}
+    out.extend(criteria_unruled([(no, page_words_[no]) for no in page_numbers if no not in done],
+                                find_codes=find_codes))
+    out.sort(key=lambda r: (r["page"], r["position"]))
+    for pos, row in enumerate(out, 1):
+        row["position"] = pos
     return out
 
 
@@ -522,3 +526,211 @@ def _pdfplumber_criteria(path: Path, page_numbers: list[int], *, find_codes=None
             finally:
                 page.close()
     return criteria_from_tables(tables, find_codes=find_codes)
+
+
+# --- Criteria tables without drawn rules (columns aligned by white space only) --------------------
+#
+# Re-typeset, Word-exported and company standards often set the criteria table with tabs: no rules to
+# cut bands from. Such a table is found from its header (a line, or two or three tight lines, whose
+# short phrases name the columns) and cut into columns at the white gutters its rows leave between the
+# header phrases; a row starts where the TT column (or, without one, the name column) has text.
+
+_MAX_HEAD_WORDS = 5
+_CLAUSE_HEADING = re.compile(r"^\d+(?:\.\d+)*\.?\s+\S")
+_TABLE_STOP = re.compile(r"^(?:bang\s+\d|chu thich|ghi chu\b)")
+_ROW_NUMBER = re.compile(r"^(?:\d+|[IVXLC]+|[a-zđ])[.)]?$", re.IGNORECASE)
+
+
+@dataclass
+class _Unruled:
+    """A criteria table's columns, kept to read its continuation on the next page."""
+
+    roles: list[str]
+    centres: list[float]  # x centre of each header cell
+    bounds: list[float]  # len(roles) - 1 cuts between columns
+
+
+def _text_lines(words: list[Word]) -> list[list[Word]]:
+    """Words grouped into visual lines, top to bottom, each line left to right."""
+    lines: list[list[Word]] = []
+    for w in sorted(words, key=lambda w: (w.yc, w.x0)):
+        if lines and abs(w.yc - lines[-1][0].yc) < max(lines[-1][0].bottom - lines[-1][0].top, 1.0) * 0.45:
+            lines[-1].append(w)
+        else:
+            lines.append([w])
+    for ln in lines:
+        ln.sort(key=lambda w: w.x0)
+    return lines
+
+
+def _height(line: list[Word]) -> float:
+    return max(min(w.bottom - w.top for w in line), 1.0)
+
+
+def _chunks(line: list[Word], gap: float) -> list[list[Word]]:
+    """A line cut into phrases at gaps wider than ``gap`` (a column gutter, not a word space)."""
+    out: list[list[Word]] = []
+    for w in line:
+        if out and w.x0 - out[-1][-1].x1 <= gap:
+            out[-1].append(w)
+        else:
+            out.append([w])
+    return out
+
+
+def _span(ws: list[Word]) -> tuple[float, float]:
+    return min(w.x0 for w in ws), max(w.x1 for w in ws)
+
+
+def _headerish(chunks: list[list[Word]]) -> bool:
+    """Short phrases without digits: what header cells hold (a caption "Bảng 1 ..." or data does not)."""
+    if chunks and _ROW_NUMBER.match(chunks[0][0].text):
+        return False  # "I  Chỉ tiêu cảm quan": a group row under the header
+    return all(len(c) <= _MAX_HEAD_WORDS and not any(ch.isdigit() for w in c for ch in w.text) for c in chunks)
+
+
+def _unruled_header(lines: list[list[Word]], i: int, gap_of) -> tuple[list[str], list[tuple[float, float]], int] | None:
+    """Roles and x-ranges of the header starting at line ``i``, with the number of lines it takes.
+
+    Up to three tight lines ("Phương pháp" over "thử") are merged: phrases overlapping in x make one
+    column; a phrase over two columns (a caption) spoils the block.
+    """
+    best = None
+    block: list[list[list[Word]]] = []
+    for k in range(i, min(i + 3, len(lines))):
+        if block and lines[k][0].top - max(w.bottom for w in lines[k - 1]) > _height(lines[k - 1]) * 0.9:
+            break  # not tight: the next line is another row, not the header's second line
+        chunks = _chunks(lines[k], gap_of(lines[k]))
+        if not _headerish(chunks):
+            break
+        block.append(chunks)
+        cols: list[list[Any]] = []  # [x0, x1, words]
+        for chunks_ in block:
+            for c in chunks_:
+                x0, x1 = _span(c)
+                hit = [col for col in cols if min(x1, col[1]) - max(x0, col[0]) > 0]
+                if len(hit) > 1:
+                    return best
+                if hit:
+                    hit[0][0], hit[0][1] = min(hit[0][0], x0), max(hit[0][1], x1)
+                    hit[0][2].extend(c)
+                else:
+                    cols.append([x0, x1, list(c)])
+        cols.sort(key=lambda col: col[0])
+        texts = [" ".join(w.text for w in sorted(col[2], key=lambda w: (round(w.yc), w.x0))) for col in cols]
+        roles = _plain_roles(texts)
+        if len(cols) >= 2 and "name" in roles and {"requirement", "method", "unit"} & set(roles) \
+                and sum(bool(r) for r in roles) * 3 >= len(roles) * 2 and roles.count("name") == 1:
+            best = (roles, [(c[0], c[1]) for c in cols], len(block))
+    return best
+
+
+def _cut(lo: float, hi: float, spans: list[tuple[float, float]]) -> float:
+    """The x in (lo, hi) crossed by the fewest spans: the middle of the widest such gutter."""
+    if hi <= lo:
+        return (lo + hi) / 2
+    inside = [(max(a, lo), min(b, hi)) for a, b in spans if a < hi and b > lo]
+    points = sorted({lo, hi, *(a for a, _ in inside), *(b for _, b in inside)})
+    best_key, best_x = None, (lo + hi) / 2
+    for a, b in zip(points, points[1:]):
+        m = (a + b) / 2
+        key = (sum(1 for x0, x1 in inside if x0 < m < x1), -(b - a))
+        if best_key is None or key < best_key:
+            best_key, best_x = key, m
+    return best_x
+
+
+def _table_lines(lines: list[list[Word]], start: int, centres: list[float], gap_of) -> int:
+    """Index after the last line of the table body starting at ``start``."""
+    prev_bottom = max(w.bottom for w in lines[start - 1]) if start > 0 else None
+    k = start
+    while k < len(lines):
+        ln = lines[k]
+        h = _height(ln)
+        if prev_bottom is not None and ln[0].top - prev_bottom > h * 3.2:
+            break  # a wide vertical gap: the table is over (a footer, the next clause)
+        chunks = _chunks(ln, gap_of(ln))
+        if any(sum(1 for c in centres if a <= c <= b) >= 2 for a, b in map(_span, chunks)):
+            break  # a phrase across two columns: prose or a heading, not a table row
+        text = fold(" ".join(w.text for w in ln))
+        if _TABLE_STOP.search(text) or (len(chunks) == 1 and len(ln) == 1 and ln[0].text.isdigit()
+                                        and ln[0].xc > centres[0] + (centres[-1] - centres[0]) / 2):
+            break  # the next table's caption, a note, or a page number
+        if len(chunks) == 1 and _CLAUSE_HEADING.match(text):
+            break  # "3 Bao gói và ghi nhãn": the next clause
+        prev_bottom = max(w.bottom for w in ln)
+        k += 1
+    return k
+
+
+def _unruled_rows(lines: list[list[Word]], table: _Unruled) -> list[list[str]]:
+    """Cells of each row: a row starts where the TT column (or the name column) has text."""
+    roles = table.roles
+    anchor = roles.index("tt") if "tt" in roles else roles.index("name")
+    rows: list[list[list[str]]] = []
+    for ln in lines:
+        per_col: list[list[Word]] = [[] for _ in roles]
+        for w in ln:
+            per_col[bisect.bisect_right(table.bounds, w.x0 + 0.5)].append(w)
+        texts = [" ".join(w.text for w in ws) for ws in per_col]
+        lead = texts[anchor]
+        starts = bool(lead) and (
+            _ROW_NUMBER.match(per_col[anchor][0].text) is not None if roles[anchor] == "tt"
+            else not lead[0].islower() and lead[0] not in "(,;.-–")
+        if starts or not rows:
+            rows.append([[t] if t else [] for t in texts])
+        else:
+            for j, t in enumerate(texts):
+                if t:
+                    rows[-1][j].append(t)
+    return [[join_cell(parts) for parts in row] for row in rows]
+
+
+def criteria_unruled(pages: list[tuple[int, list[Word]]], *, find_codes=None) -> list[dict[str, Any]]:
+    """Criterion rows from pages whose criteria table has no drawn rules ``(page, words)``.
+
+    A page without a header of its own continues the previous page's table below its
+    "Bảng N (tiếp theo)" caption, with that table's columns.
+    """
+    out: list[dict[str, Any]] = []
+    carried: _Unruled | None = None
+    last_page = None
+    for page_no, words in pages:
+        lines = _text_lines(words)
+        gaps = sorted(b.x0 - a.x1 for ln in lines for a, b in zip(ln, ln[1:]) if b.x0 > a.x1)
+        space = gaps[len(gaps) // 4] if gaps else 2.5  # most gaps are word spaces
+
+        def gap_of(ln: list[Word]) -> float:
+            return max(space * 2.5, _height(ln) * 0.6)
+
+        tables: list[tuple[_Unruled, int, int]] = []  # table, first and past-last line
+        i = 0
+        if carried is not None and last_page == page_no - 1:
+            top = next((k + 1 for k, ln in enumerate(lines[:12])
+                        if re.search(r"\(\s*tiep\s+theo\s*\)", fold(" ".join(w.text for w in ln)))), None)
+            if top is not None and not any(_unruled_header(lines, k, gap_of) for k in range(top, min(top + 3, len(lines)))):
+                end = _table_lines(lines, top, carried.centres, gap_of)
+                tables.append((carried, top, end))
+                i = end
+        carried = None
+        while i < len(lines):
+            head = _unruled_header(lines, i, gap_of)
+            if not head:
+                i += 1
+                continue
+            roles, spans, used = head
+            start = i + used
+            centres = [(a + b) / 2 for a, b in spans]
+            end = _table_lines(lines, start, centres, gap_of)
+            body = [(w.x0, w.x1) for ln in lines[start:end] for w in ln]
+            bounds = [_cut(centres[j], centres[j + 1], body + [spans[j], spans[j + 1]]) for j in range(len(spans) - 1)]
+            tables.append((_Unruled(roles, centres, bounds), start, end))
+            i = max(end, start)
+        for table, start, end in tables:
+            for cells in _unruled_rows(lines[start:end], table):
+                if any(c for c, r in zip(cells, table.roles) if r not in ("name", "tt")):
+                    _add_criterion(out, cells, table.roles, {}, page_no, find_codes)
+                # else a group heading ("Chỉ tiêu vi sinh"): wrapped names are merged already
+            carried = table  # the last table on a page may go on, under "(tiếp theo)", on the next
+        last_page = page_no
+    return out

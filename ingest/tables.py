@@ -548,6 +548,7 @@ class _Unruled:
     roles: list[str]
     centres: list[float]  # x centre of each header cell
     bounds: list[float]  # len(roles) - 1 cuts between columns
+    labels: dict[int, str] = field(default_factory=dict)  # grade names of split "Mức" columns
 
 
 def _text_lines(words: list[Word]) -> list[list[Word]]:
@@ -601,8 +602,8 @@ def _unruled_header(lines: list[list[Word]], i: int, gap_of) -> tuple[list[str],
         if block and lines[k][0].top - max(w.bottom for w in lines[k - 1]) > _height(lines[k - 1]) * 0.9:
             break  # not tight: the next line is another row, not the header's second line
         chunks = _chunks(lines[k], gap_of(lines[k]))
-        if not _headerish(chunks):
-            break
+        if not _headerish(chunks) or (best and _grade_labels(lines, k, best[0], best[1], gap_of)):
+            break  # data, or the grade names under "Mức" (split into columns by the caller)
         block.append(chunks)
         cols: list[list[Any]] = []  # [x0, x1, words]
         for chunks_ in block:
@@ -664,10 +665,14 @@ def _table_lines(lines: list[list[Word]], start: int, centres: list[float], gap_
 
 
 def _unruled_rows(lines: list[list[Word]], table: _Unruled) -> list[list[str]]:
-    """Cells of each row: a row starts where the TT column (or the name column) has text."""
+    """Cells of each row: a row starts where the TT column (or the name column) has text.
+
+    Rows are top-aligned in most tables; when the first line has no row number, the numbers are
+    centred on their rows, and each line joins the row whose number is nearest.
+    """
     roles = table.roles
     anchor = roles.index("tt") if "tt" in roles else roles.index("name")
-    rows: list[list[list[str]]] = []
+    split: list[tuple[float, list[str], bool]] = []
     for ln in lines:
         per_col: list[list[Word]] = [[] for _ in roles]
         for w in ln:
@@ -677,13 +682,46 @@ def _unruled_rows(lines: list[list[Word]], table: _Unruled) -> list[list[str]]:
         starts = bool(lead) and (
             _ROW_NUMBER.match(per_col[anchor][0].text) is not None if roles[anchor] == "tt"
             else not lead[0].islower() and lead[0] not in "(,;.-–")
-        if starts or not rows:
-            rows.append([[t] if t else [] for t in texts])
-        else:
-            for j, t in enumerate(texts):
-                if t:
-                    rows[-1][j].append(t)
-    return [[join_cell(parts) for parts in row] for row in rows]
+        split.append((sum(w.yc for w in ln) / len(ln), texts, starts))
+    owner = list(range(len(split)))
+    heads = [k for k, (_, _, starts) in enumerate(split) if starts]
+    if roles[anchor] == "tt" and heads and heads[0] > 0:
+        for k, (y, _, starts) in enumerate(split):
+            if not starts:
+                owner[k] = min(heads, key=lambda h: (abs(split[h][0] - y), h))
+    else:
+        for k, (_, _, starts) in enumerate(split):
+            if k and not starts:
+                owner[k] = owner[k - 1]
+    rows: dict[int, list[list[str]]] = {}
+    for k, (_, texts, _) in enumerate(split):
+        row = rows.setdefault(owner[k], [[] for _ in roles])
+        for j, t in enumerate(texts):
+            if t:
+                row[j].append(t)
+    return [[join_cell(parts) for parts in rows[k]] for k in sorted(rows)]
+
+
+def _grade_labels(lines: list[list[Word]], start: int, roles: list[str], spans: list[tuple[float, float]],
+                  gap_of) -> tuple[list[str], list[tuple[float, float]], dict[int, str]] | None:
+    """A line under the header naming the grades of a "Mức" column ("Loại 1  Loại 2"): each becomes a
+    requirement column of its own, labelled."""
+    if start >= len(lines) or "requirement" not in roles:
+        return None
+    ln, above = lines[start], lines[start - 1]
+    if ln[0].top - max(w.bottom for w in above) > _height(above) * 1.2:
+        return None
+    r = roles.index("requirement")
+    lo = spans[r - 1][1] if r > 0 else float("-inf")
+    hi = spans[r + 1][0] if r + 1 < len(spans) else float("inf")
+    chunks = [_span(c) for c in _chunks(ln, gap_of(ln))]
+    if len(chunks) < 2 or not all(lo < a and b < hi for a, b in chunks) \
+            or not any(min(b, spans[r][1]) > max(a, spans[r][0]) for a, b in chunks):
+        return None
+    texts = [" ".join(w.text for w in c) for c in _chunks(ln, gap_of(ln))]
+    new_roles = roles[:r] + ["requirement"] * len(chunks) + roles[r + 1:]
+    new_spans = spans[:r] + chunks + spans[r + 1:]
+    return new_roles, new_spans, {r + j: t for j, t in enumerate(texts)}
 
 
 def criteria_unruled(pages: list[tuple[int, list[Word]]], *, find_codes=None) -> list[dict[str, Any]]:
@@ -703,7 +741,7 @@ def criteria_unruled(pages: list[tuple[int, list[Word]]], *, find_codes=None) ->
         def gap_of(ln: list[Word]) -> float:
             return max(space * 2.5, _height(ln) * 0.6)
 
-        tables: list[tuple[_Unruled, int, int]] = []  # table, first and past-last line
+        tables: list[tuple[_Unruled, int, int]] = []  # table, first and past-last body line
         i = 0
         if carried is not None and last_page == page_no - 1:
             top = next((k + 1 for k, ln in enumerate(lines[:12])
@@ -720,16 +758,22 @@ def criteria_unruled(pages: list[tuple[int, list[Word]]], *, find_codes=None) ->
                 continue
             roles, spans, used = head
             start = i + used
+            labels: dict[int, str] = {}
+            graded = _grade_labels(lines, start, roles, spans, gap_of)
+            if graded:
+                roles, spans, labels = graded
+                start += 1
+            head_centres = [(a + b) / 2 for a, b in head[1]]  # a value may span all grades
             centres = [(a + b) / 2 for a, b in spans]
-            end = _table_lines(lines, start, centres, gap_of)
+            end = _table_lines(lines, start, head_centres, gap_of)
             body = [(w.x0, w.x1) for ln in lines[start:end] for w in ln]
             bounds = [_cut(centres[j], centres[j + 1], body + [spans[j], spans[j + 1]]) for j in range(len(spans) - 1)]
-            tables.append((_Unruled(roles, centres, bounds), start, end))
+            tables.append((_Unruled(roles, centres, bounds, labels), start, end))
             i = max(end, start)
         for table, start, end in tables:
             for cells in _unruled_rows(lines[start:end], table):
                 if any(c for c, r in zip(cells, table.roles) if r not in ("name", "tt")):
-                    _add_criterion(out, cells, table.roles, {}, page_no, find_codes)
+                    _add_criterion(out, cells, table.roles, table.labels, page_no, find_codes)
                 # else a group heading ("Chỉ tiêu vi sinh"): wrapped names are merged already
             carried = table  # the last table on a page may go on, under "(tiếp theo)", on the next
         last_page = page_no

@@ -120,3 +120,28 @@ def test_corpus_candidate_pages_keep_their_counts(corpus_dir, rel, count):
     if not pdf.exists():
         pytest.skip(f"{rel} not in the corpus")
     assert len(_rows(pdf)) == count
+
+
+def test_row_numbers_and_values_centred_on_wrapped_rows(tmp_path):
+    pdf = make_unruled_standard_pdf(tmp_path / "h.pdf", [FIVE_COLUMNS], middle=True)
+    assert [r[:4] for r in _rows(pdf)] == [
+        ("Hàm lượng chất béo tính theo chất khô", "≥ 3,0", "%", "TCVN 6688-1:2007"),
+        ("Tổng số vi sinh vật hiếu khí", "≤ 10⁴", "CFU/g", "TCVN 4884-1:2015 (ISO 4833-1:2013)"),
+        ("Coliforms", "≤ 10", "CFU/g", "TCVN 6848:2007"),
+    ]
+
+
+@pytest.mark.parametrize("grades", [("Loại 1", "Loại 2"), ("Hạng A", "Hạng B")])
+def test_grade_names_under_a_spanning_level_header_label_the_requirement(tmp_path, grades):
+    table = ((60, 32, 32, 50), [
+        ("Tên chỉ tiêu", "Mức", "", "Phương pháp thử"),
+        ("", *grades, ""),
+        ("Độ ẩm, %, không lớn hơn", "12,0", "13,5", "TCVN 4069:2009"),
+        ("Tạp chất, %", "0,1", "Không quy định", "TCVN 8372:2010"),
+    ])
+    a, b = grades
+    pdf = make_unruled_standard_pdf(tmp_path / "i.pdf", [table], align=("L", "C", "C", "L"))
+    assert [r[:2] + r[3:4] for r in _rows(pdf)] == [
+        ("Độ ẩm, %, không lớn hơn", f"{a}: 12,0; {b}: 13,5", "TCVN 4069:2009"),
+        ("Tạp chất, %", f"{a}: 0,1; {b}: Không quy định", "TCVN 8372:2010"),
+    ]

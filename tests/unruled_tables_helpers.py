@@ -14,8 +14,10 @@ LINE_H = 5.0  # mm
 
 
 def draw_unruled_table(pdf: _Doc, widths: tuple[float, ...], rows: list[tuple[str, ...]], *,
-                       size: float = 10, align: tuple[str, ...] | None = None, row_gap: float = 1.5) -> None:
-    """Rows of cells at fixed column positions, no rule or border drawn; a row as tall as its longest cell."""
+                       size: float = 10, align: tuple[str, ...] | None = None, row_gap: float = 1.5,
+                       middle: bool = False) -> None:
+    """Rows of cells at fixed column positions, no rule or border drawn; a row as tall as its longest cell,
+    each cell at its top (or, ``middle``, centred on the row's height)."""
     pdf.set_font("DejaVu", "", size)
     align = align or ("L",) * len(widths)
     for row in rows:
@@ -26,8 +28,9 @@ def draw_unruled_table(pdf: _Doc, widths: tuple[float, ...], rows: list[tuple[st
         y = pdf.get_y()
         x = pdf.l_margin
         for w, cell_lines, a in zip(widths, lines, align):
+            offset = (height - len(cell_lines) * LINE_H) / 2 if middle else 0.0
             for k, text in enumerate(cell_lines):
-                pdf.set_xy(x, y + k * LINE_H)
+                pdf.set_xy(x, y + offset + k * LINE_H)
                 pdf.cell(w - 2, LINE_H, text, align=a)
             x += w
         pdf.set_xy(pdf.l_margin, y + height + row_gap)
@@ -35,7 +38,8 @@ def draw_unruled_table(pdf: _Doc, widths: tuple[float, ...], rows: list[tuple[st
 
 def make_unruled_standard_pdf(path: Path, tables: list[tuple[tuple[float, ...], list[tuple[str, ...]]]] | None = None,
                               *, code: str = "TCCS 01:2025/ABC", continued: list[tuple[str, ...]] | None = None,
-                              prose_only: bool = False, align: tuple[str, ...] | None = None) -> Path:
+                              prose_only: bool = False, align: tuple[str, ...] | None = None,
+                              middle: bool = False) -> Path:
     """Page 1: a heading, prose and each given table (header row first). ``continued`` rows go on
     page 2 under "Bảng 1 (tiếp theo)" without a repeated header; ``prose_only`` writes a page that
     talks about "chỉ tiêu" and "mức" but holds no table."""
@@ -57,13 +61,13 @@ def make_unruled_standard_pdf(path: Path, tables: list[tuple[tuple[float, ...], 
     for n, (widths, rows) in enumerate(tables or [], 1):
         pdf.para(f"Bảng {n} - Chỉ tiêu chất lượng")
         pdf.ln(1)
-        draw_unruled_table(pdf, widths, rows, align=align)
+        draw_unruled_table(pdf, widths, rows, align=align, middle=middle)
         pdf.ln(3)
     if continued:
         pdf.add_page()
         pdf.para("Bảng 1 (tiếp theo)")
         pdf.ln(1)
-        draw_unruled_table(pdf, tables[0][0], continued, align=align)
+        draw_unruled_table(pdf, tables[0][0], continued, align=align, middle=middle)
         pdf.ln(3)
     if not prose_only:
         pdf.para("3 Bao gói và ghi nhãn", bold=True)

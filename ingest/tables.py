@@ -536,6 +536,11 @@ def _pdfplumber_criteria(path: Path, page_numbers: list[int], *, find_codes=None
 # header phrases; a row starts where the TT column (or, without one, the name column) has text.
 
 _MAX_HEAD_WORDS = 5
+# Words of criteria table headers (folded): a line under a complete header made of these only is the
+# header's second line ("Phương pháp" / "thử"); any other line is the first row.
+_HEAD_WORDS = set(
+    "tt stt so thu tu ten cac chi tieu muc yeu cau phuong phap thu don vi tinh gioi han toi da thieu ham "
+    "luong quy dinh cong bo ghi chu kiem nghiem theo tieu chuan ket qua dac trung chat luong".split())
 _CLAUSE_HEADING = re.compile(r"^\d+(?:\.\d+)*\.?\s+\S")
 _TABLE_STOP = re.compile(r"^(?:bang\s+\d|chu thich|ghi chu\b)")
 _ROW_NUMBER = re.compile(r"^(?:\d+|[IVXLC]+|[a-zđ])[.)]?$", re.IGNORECASE)
@@ -604,6 +609,8 @@ def _unruled_header(lines: list[list[Word]], i: int, gap_of) -> tuple[list[str],
         chunks = _chunks(lines[k], gap_of(lines[k]))
         if not _headerish(chunks) or (best and _grade_labels(lines, k, best[0], best[1], gap_of)):
             break  # data, or the grade names under "Mức" (split into columns by the caller)
+        if best and not set(re.findall(r"\w+", fold(" ".join(w.text for w in lines[k])))) <= _HEAD_WORDS:
+            break  # under a complete header, only a header's own words ("thử", "tính") go on it
         block.append(chunks)
         cols: list[list[Any]] = []  # [x0, x1, words]
         for chunks_ in block:
@@ -667,8 +674,8 @@ def _table_lines(lines: list[list[Word]], start: int, centres: list[float], gap_
 def _unruled_rows(lines: list[list[Word]], table: _Unruled) -> list[list[str]]:
     """Cells of each row: a row starts where the TT column (or the name column) has text.
 
-    Rows are top-aligned in most tables; when the first line has no row number, the numbers are
-    centred on their rows, and each line joins the row whose number is nearest.
+    Rows are top-aligned in most tables; when the first line has no row number, or a number stands on
+    a line without a name, the numbers are centred on their rows (see below).
     """
     roles = table.roles
     anchor = roles.index("tt") if "tt" in roles else roles.index("name")
@@ -685,10 +692,22 @@ def _unruled_rows(lines: list[list[Word]], table: _Unruled) -> list[list[str]]:
         split.append((sum(w.yc for w in ln) / len(ln), texts, starts))
     owner = list(range(len(split)))
     heads = [k for k, (_, _, starts) in enumerate(split) if starts]
-    if roles[anchor] == "tt" and heads and heads[0] > 0:
-        for k, (y, _, starts) in enumerate(split):
-            if not starts:
-                owner[k] = min(heads, key=lambda h: (abs(split[h][0] - y), h))
+    name = roles.index("name")
+    if roles[anchor] == "tt" and heads and (heads[0] > 0 or any(not split[h][1][name] for h in heads)):
+        # A centred number has as much of its row below it as above: the lines before it join it,
+        # and the lines after it as far down as its first line was above; the rest go to the next.
+        pitch = max(_height(ln) for ln in lines) * 0.6
+        done = -1
+        for n, h in enumerate(heads):
+            for k in range(done + 1, h):
+                owner[k] = h
+            limit = 2 * split[h][0] - split[min(done + 1, h)][0] + pitch
+            stop = heads[n + 1] if n + 1 < len(heads) else len(split)
+            k = h + 1
+            while k < stop and (split[k][0] <= limit or n + 1 == len(heads)):
+                owner[k] = h
+                k += 1
+            done = k - 1
     else:
         for k, (_, _, starts) in enumerate(split):
             if k and not starts:
@@ -706,17 +725,23 @@ def _grade_labels(lines: list[list[Word]], start: int, roles: list[str], spans: 
                   gap_of) -> tuple[list[str], list[tuple[float, float]], dict[int, str]] | None:
     """A line under the header naming the grades of a "Mức" column ("Loại 1  Loại 2"): each becomes a
     requirement column of its own, labelled."""
-    if start >= len(lines) or "requirement" not in roles:
+    if start >= len(lines) or "name" not in roles:
         return None
     ln, above = lines[start], lines[start - 1]
     if ln[0].top - max(w.bottom for w in above) > _height(above) * 1.2:
         return None
-    r = roles.index("requirement")
-    lo = spans[r - 1][1] if r > 0 else float("-inf")
-    hi = spans[r + 1][0] if r + 1 < len(spans) else float("inf")
     chunks = [_span(c) for c in _chunks(ln, gap_of(ln))]
-    if len(chunks) < 2 or not all(lo < a and b < hi for a, b in chunks) \
-            or not any(min(b, spans[r][1]) > max(a, spans[r][0]) for a, b in chunks):
+    if len(chunks) < 2:
+        return None
+    # Under "Mức", or under a column the header names otherwise ("Loại vật liệu CA").
+    for r in [j for j, role in enumerate(roles) if role == "requirement"] or \
+            [j for j, role in enumerate(roles) if role == "" and j > roles.index("name")]:
+        lo = spans[r - 1][1] if r > 0 else float("-inf")
+        hi = spans[r + 1][0] if r + 1 < len(spans) else float("inf")
+        if all(lo < a and b < hi for a, b in chunks) \
+                and any(min(b, spans[r][1]) > max(a, spans[r][0]) for a, b in chunks):
+            break
+    else:
         return None
     texts = [" ".join(w.text for w in c) for c in _chunks(ln, gap_of(ln))]
     new_roles = roles[:r] + ["requirement"] * len(chunks) + roles[r + 1:]

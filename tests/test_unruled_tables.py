@@ -145,3 +145,25 @@ def test_grade_names_under_a_spanning_level_header_label_the_requirement(tmp_pat
         ("Độ ẩm, %, không lớn hơn", f"{a}: 12,0; {b}: 13,5", "TCVN 4069:2009"),
         ("Tạp chất, %", f"{a}: 0,1; {b}: Không quy định", "TCVN 8372:2010"),
     ]
+
+
+def test_real_table_read_from_word_positions_alone_matches_its_ruled_reading(corpus_dir):
+    """TCCS 03:2022/MD: its drawn rules ignored, the words alone give the same 11 rows (names wrapped
+    over two lines with the row number centred between them)."""
+    import pypdfium2 as pdfium
+
+    from ingest.tables import criteria_unruled, page_words
+
+    pdf = corpus_dir / "pdf" / "conformity" / "tieu-chuan-co-so.pdf"
+    if not pdf.exists():
+        pytest.skip("TCCS 03:2022/MD not in the corpus")
+    pages = criteria_pages(read_pdf(pdf).pages)
+    doc = pdfium.PdfDocument(str(pdf))
+    try:
+        words = [(no, page_words(doc[no - 1])) for no in pages]
+    finally:
+        doc.close()
+    key = lambda r: (r["name"], r["requirement"], r["unit"], r["method"], r["page"])  # noqa: E731
+    unruled = [key(r) for r in criteria_unruled(words, find_codes=_find_codes)]
+    assert unruled == [key(r) for r in extract_criteria(pdf, pages, find_codes=_find_codes)]
+    assert len(unruled) == 11 and unruled[0][0] == "Định lượng Staphylococi có phản ứng dương tính coagulase"

@@ -330,7 +330,9 @@ def criteria_pages(pages: list[str]) -> list[int]:
         lines = [fold(ln) for ln in text.splitlines() if ln.strip()]
         hit = False
         for i, ln in enumerate(lines):
-            if len(ln) < 140 and _CRITERIA_HEAD.search(ln) and _CRITERIA_COLS.search(" ".join(lines[i:i + 6])):
+            # "Tên chỉ" / "tiêu": a header cell wrapped over two lines.
+            head = ln if len(ln) >= 40 or i + 1 == len(lines) else f"{ln} {lines[i + 1]}"
+            if len(ln) < 140 and _CRITERIA_HEAD.search(head) and _CRITERIA_COLS.search(" ".join(lines[i:i + 6])):
                 hit = True
                 break
         if not hit and found and found[-1] == no - 1 and _CONTINUED.search("\n".join(lines[:12])):
@@ -554,6 +556,7 @@ class _Unruled:
     centres: list[float]  # x centre of each header cell
     bounds: list[float]  # len(roles) - 1 cuts between columns
     labels: dict[int, str] = field(default_factory=dict)  # grade names of split "Mức" columns
+    number: str | None = None  # "Bảng N" of its caption: a continuation must name the same table
 
 
 def _text_lines(words: list[Word]) -> list[list[Word]]:
@@ -769,8 +772,14 @@ def criteria_unruled(pages: list[tuple[int, list[Word]]], *, find_codes=None) ->
         tables: list[tuple[_Unruled, int, int]] = []  # table, first and past-last body line
         i = 0
         if carried is not None and last_page == page_no - 1:
-            top = next((k + 1 for k, ln in enumerate(lines[:12])
-                        if re.search(r"\(\s*tiep\s+theo\s*\)", fold(" ".join(w.text for w in ln)))), None)
+            top, number = None, None
+            for k, ln in enumerate(lines[:12]):
+                m = re.search(r"(?:bang\s+(\d+)\D{0,80})?\(\s*tiep\s+theo\s*\)", fold(" ".join(w.text for w in ln)))
+                if m:
+                    top, number = k + 1, m.group(1)
+                    break
+            if number and carried.number and number != carried.number:
+                top = None  # another table goes on here
             if top is not None and not any(_unruled_header(lines, k, gap_of) for k in range(top, min(top + 3, len(lines)))):
                 end = _table_lines(lines, top, carried.centres, gap_of)
                 tables.append((carried, top, end))
@@ -793,7 +802,9 @@ def criteria_unruled(pages: list[tuple[int, list[Word]]], *, find_codes=None) ->
             end = _table_lines(lines, start, head_centres, gap_of)
             body = [(w.x0, w.x1) for ln in lines[start:end] for w in ln]
             bounds = [_cut(centres[j], centres[j + 1], body + [spans[j], spans[j + 1]]) for j in range(len(spans) - 1)]
-            tables.append((_Unruled(roles, centres, bounds, labels), start, end))
+            caption = next((m.group(1) for ln in lines[max(0, i - 4):i]
+                            if (m := re.match(r"bang\s+(\d+)", fold(" ".join(w.text for w in ln))))), None)
+            tables.append((_Unruled(roles, centres, bounds, labels, caption), start, end))
             i = max(end, start)
         for table, start, end in tables:
             for cells in _unruled_rows(lines[start:end], table):

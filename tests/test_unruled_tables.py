@@ -167,3 +167,39 @@ def test_real_table_read_from_word_positions_alone_matches_its_ruled_reading(cor
     unruled = [key(r) for r in criteria_unruled(words, find_codes=_find_codes)]
     assert unruled == [key(r) for r in extract_criteria(pdf, pages, find_codes=_find_codes)]
     assert len(unruled) == 11 and unruled[0][0] == "Định lượng Staphylococi có phản ứng dương tính coagulase"
+
+
+def test_the_continuation_of_another_table_does_not_take_the_criteria_columns(tmp_path):
+    from tests.pdf_factory import _Doc
+    from tests.unruled_tables_helpers import draw_unruled_table
+
+    widths, rows = THREE_COLUMNS
+    pdf = _Doc(header_text="TCCS 02:2025/ABC")
+    pdf.running = True
+    pdf.add_page()
+    pdf.para("2 Yêu cầu kỹ thuật", bold=True)
+    pdf.para("Bảng 1 - Chỉ tiêu chất lượng")
+    draw_unruled_table(pdf, widths, rows)
+    pdf.ln(4)
+    pdf.para("Bảng 2 - Quy cách bao gói")
+    draw_unruled_table(pdf, widths, [("Túi PE", "500 g", "Hàn kín miệng túi"), ("Hộp giấy", "1 kg", "Dán băng keo")])
+    pdf.add_page()
+    pdf.para("Bảng 2 (tiếp theo)")
+    draw_unruled_table(pdf, widths, [("Thùng carton", "10 kg", "Đai nẹp nhựa"), ("Bao dứa", "25 kg", "Khâu miệng")])
+    path = tmp_path / "j.pdf"
+    pdf.output(str(path))
+    assert criteria_pages(read_pdf(path).pages) == [1, 2]
+    assert [r[0] for r in _rows(path)] == ["Độ ẩm, %", "Tro tổng số, %", "Hàm lượng protein, g/100g"]
+
+
+def test_header_cells_wrapped_over_two_lines(tmp_path):
+    table = ((14, 66, 35, 55), [
+        ("TT", "Tên chỉ\ntiêu", "Mức", "Phương pháp\nthử"),
+        ("1", "Độ ẩm, %", "≤ 14,0", "TCVN 11888:2017"),
+        ("2", "Hàm lượng tro không tan\ntrong axit, %", "≤ 0,1", "TCVN 8124:2009"),
+    ])
+    rows = _rows(make_unruled_standard_pdf(tmp_path / "k.pdf", [table], middle=True))
+    assert [r[:4] for r in rows] == [
+        ("Độ ẩm, %", "≤ 14,0", "%", "TCVN 11888:2017"),
+        ("Hàm lượng tro không tan trong axit, %", "≤ 0,1", "%", "TCVN 8124:2009"),
+    ]

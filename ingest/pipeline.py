@@ -649,8 +649,9 @@ def _unchanged(kbase, doc: Document, path: Path) -> dict[str, Any]:
     return out
 
 
-def _update_search(kbase, changed: dict[str, set[int]]) -> None:
-    """Tell the search index what the batch changed, once (the index also resyncs by itself)."""
+def _update_search(kbase, changed: dict[str, set[int]], procs: int = 1) -> None:
+    """Tell the search index what the batch changed, once (the index also resyncs by itself).
+    ``procs``: processes a full build (no index yet) may fork; the parse workers are done by then."""
     if not any(changed.values()):
         return
     try:
@@ -661,7 +662,7 @@ def _update_search(kbase, changed: dict[str, set[int]]) -> None:
     if hook is None:
         return
     try:
-        hook(kbase, standards=sorted(changed.get("standard", ())), labs=sorted(changed.get("lab", ())))
+        hook(kbase, standards=sorted(changed.get("standard", ())), labs=sorted(changed.get("lab", ())), procs=procs)
     except Exception:  # noqa: BLE001 - the index is a cache; `kb reindex` / ensure_index() catch up
         pass
 
@@ -733,6 +734,7 @@ def ingest_paths(kbase, paths: list[Path], *, ocr: bool = False, actor: str = "c
                 continue
             yield _Job(index=index, path=path, sha256=sha, reuse_document_id=doc.id if doc is not None else None)
 
+    n = workers or settings.ingest_workers or os.cpu_count() or 1
     interrupted = False
     try:
         def handle(job: _Job, payload: dict[str, Any]) -> None:
@@ -753,7 +755,6 @@ def ingest_paths(kbase, paths: list[Path], *, ocr: bool = False, actor: str = "c
                 batch_changes.setdefault(k, set()).update(v)
             finish(job.index, out)
 
-        n = workers or settings.ingest_workers or os.cpu_count() or 1
         _run_pool(jobs(), max(1, n), float(settings.ingest_timeout), ocr, handle)
     except BaseException as exc:
         interrupted = not isinstance(exc, Exception)  # Ctrl-C: stop now, the index catches up later
@@ -761,7 +762,8 @@ def ingest_paths(kbase, paths: list[Path], *, ocr: bool = False, actor: str = "c
     finally:
         if not interrupted:
             # One index update per batch: a whoosh commit per file would cost more than the parsing.
-            _update_search(kbase, batch_changes)
+            # A first build may fork like the parse workers do, but not from a threaded process (the web).
+            _update_search(kbase, batch_changes, procs=max(1, n) if threading.active_count() == 1 else 1)
         try:
             with kbase.session() as session:
                 run = session.get(IngestRun, run_id)

@@ -86,13 +86,18 @@ def reindex(kbase) -> dict[str, Any]:
     return _index.build(kbase)
 
 
-def update(kbase, *, standards: Iterable[int] = (), products: Iterable[int] = (), labs: Iterable[int] = ()) -> None:
-    """Re-index these records after a change; ids no longer in the database are removed from the index."""
+def update(kbase, *, standards: Iterable[int] = (), products: Iterable[int] = (), labs: Iterable[int] = (),
+           procs: int = 1) -> None:
+    """Re-index these records after a change; ids no longer in the database are removed from the index.
+
+    When there is no index yet this is a full build; ``procs`` > 1 lets it fork that many processes
+    (a single-threaded batch such as ``kb ingest`` may; a threaded server must not).
+    """
     ids = {"standard": set(standards), "product": set(products), "lab": set(labs)}
     if not any(ids.values()):
         return
     try:
-        _index.apply_changes(kbase, ids)
+        _index.apply_changes(kbase, ids, procs=procs)
     except Conflict as exc:
         # The database change is committed; the index stamp was not advanced, so the next
         # ensure_index (searches run it every few seconds) catches up with it.

@@ -56,11 +56,31 @@ def _remember_missing_length_columns() -> None:
         if fieldname in self._readers:
             return self._readers[fieldname]
         found = original(self, fieldname, column)
+        if found is not None and column is whoosh3.LENGTHS_COLUMN:
+            # one byte per document, asked for once per posting while a segment is written: read it once
+            found = _Lengths(bytes(found))
         self._readers[fieldname] = found
         return found
 
     reader_cls._cached_reader = _cached_reader
     reader_cls._kb_patched = True
+
+
+class _Lengths:
+    def __init__(self, values: bytes) -> None:
+        self.values = values
+
+    def __getitem__(self, docnum: int) -> int:
+        try:
+            return self.values[docnum]
+        except IndexError:
+            return 0
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __iter__(self):
+        return iter(self.values)
 
 
 _remember_missing_length_columns()

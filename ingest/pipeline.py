@@ -289,6 +289,14 @@ def _context():
     return mp.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
+def _build_may_fork() -> bool:
+    """A first index build may fork as the parse workers do: whoosh's parallel writer uses the default
+    start method, so only when that is fork and fork is what ``_context`` would choose here (the CLI's
+    progress bar and the web's upload handler run threads; that is fine before Python 3.12)."""
+    default = mp.get_start_method(allow_none=True) or mp.get_all_start_methods()[0]
+    return default == "fork" and _context().get_start_method() == "fork"
+
+
 def _kill(job: _Job) -> None:
     proc = job.proc
     if proc is None:
@@ -762,8 +770,7 @@ def ingest_paths(kbase, paths: list[Path], *, ocr: bool = False, actor: str = "c
     finally:
         if not interrupted:
             # One index update per batch: a whoosh commit per file would cost more than the parsing.
-            # A first build may fork like the parse workers do, but not from a threaded process (the web).
-            _update_search(kbase, batch_changes, procs=max(1, n) if threading.active_count() == 1 else 1)
+            _update_search(kbase, batch_changes, procs=max(1, n) if _build_may_fork() else 1)
         try:
             with kbase.session() as session:
                 run = session.get(IngestRun, run_id)

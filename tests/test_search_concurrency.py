@@ -6,7 +6,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from kb import search
-from tests.search_helpers import make_standard
+from tests.search_helpers import make_product, make_standard
 
 
 def test_concurrent_first_searches_build_one_generation(kbase):
@@ -52,3 +52,20 @@ def test_reindex_while_searching_keeps_answering(kbase):
         for t in threads:
             t.join()
     assert not failures, failures[0]
+
+
+def test_facets_stay_on_their_documents_across_segments(kbase):
+    """Each incremental update adds a segment; a facet value must stay on the document that has it."""
+    with kbase.session() as s:
+        make_standard(s, "TCVN 3118:2022", "Bê tông - Phương pháp xác định cường độ chịu nén")
+    search.reindex(kbase)
+    with kbase.session() as s:
+        std = make_standard(s, "TCVN 3106:2022", "Hỗn hợp bê tông - Phương pháp xác định độ sụt")
+    search.update(kbase, standards=[std.id])
+    with kbase.session() as s:
+        p = make_product(s, "Bê tông thương phẩm Quế Võ", district="Quế Võ", category="Vật liệu xây dựng")
+    search.update(kbase, products=[p.id])
+
+    in_que_vo = search.search(kbase, "bê tông", filters={"district": "Quế Võ"})
+    assert [(h.kind, h.title) for h in in_que_vo.hits] == [("product", "Bê tông thương phẩm Quế Võ")]
+    assert search.search(kbase, "bê tông").facets["district"] == {"Quế Võ": 1}

@@ -84,13 +84,16 @@ class Bits:
         table = self.memo.get(key)
         if table is None:
             groups: dict[str, list[int]] = {}
-            if self.reader.has_column(column):
-                col = self.reader.column_reader(column)
-                for n, v in enumerate(col):
+            # Per segment, with its offset: a multi-segment reader's joined column misplaces values when
+            # one segment's column is shorter or missing.
+            for leaf, offset in self.reader.leaf_readers():
+                if not leaf.has_column(column):
+                    continue
+                for n, v in enumerate(leaf.column_reader(column)):
                     if isinstance(v, bytes):
                         v = v.decode("utf-8")
                     if v:
-                        groups.setdefault(v, []).append(n)
+                        groups.setdefault(v, []).append(n + offset)
             live = self.live()
             table = {v: _mask(ids, self.size) & live for v, ids in groups.items()}
             self.memo[key] = table

@@ -8,6 +8,8 @@ generation, kept as an int bitmask (2.5 kB for 20,000 documents), and combined w
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -114,14 +116,22 @@ class Bits:
 
     def value_of(self, column: str, docnum: int) -> str | None:
         key = ("", "val:" + column)
-        col = self.memo.get(key)
-        if col is None:
-            col = self.reader.column_reader(column) if self.reader.has_column(column) else None
-            self.memo[key] = col
+        table = self.memo.get(key)
+        if table is None:
+            # Per segment, like ``values``: whoosh's joined column offsets segments by their column
+            # lengths, which are short when a segment's last documents have no value.
+            leaves = self.reader.leaf_readers()
+            table = self.memo[key] = (
+                [offset for _, offset in leaves],
+                [leaf.column_reader(column) if leaf.has_column(column) else None for leaf, _ in leaves],
+            )
+        offsets, cols = table
+        i = bisect_right(offsets, docnum) - 1
+        col = cols[i]
         if col is None:
             return None
         try:
-            v = col[docnum]
+            v = col[docnum - offsets[i]]
         except IndexError:  # whoosh ends a column at the last document that had a value
             return None
         return (v.decode("utf-8") if isinstance(v, bytes) else v) or None

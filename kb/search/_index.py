@@ -268,48 +268,6 @@ def _add_all(writer, session: Session, kinds=docs.KINDS, ids: dict[str, list[int
 MAX_BUILD_PROCS = 4
 
 
-_PAD = "_pad"
-
-
-class _PaddedWriter:
-    """whoosh's parallel writer, with every segment ending on a document that fills every column.
-
-    A segment's column ends at its last document with a value, and one without any value has no column;
-    iterating a column of several segments (``_bits.Bits.values``) then puts later segments' values on
-    the wrong documents. Each job handed to a sub-process ends with a pad document holding a value in
-    every column, so every segment's columns are full length; the pads are deleted right after.
-    """
-
-    def __init__(self, writer) -> None:
-        self.writer = writer
-        self.pads = 0
-        self.columns = [name for name, f in writer.schema.items() if f.column_type and name != "key"]
-
-    def add_document(self, **fields) -> None:
-        self.writer.add_document(**fields)
-        if len(self.writer.docbuffer) == self.writer.batchsize - 1:
-            self._pad()
-
-    def _pad(self) -> None:
-        self.writer.add_document(key=f"{_PAD}:{self.pads}", **{c: _PAD for c in self.columns})
-        self.pads += 1
-
-    def commit(self, **kwargs) -> None:
-        if self.writer.docbuffer:
-            self._pad()
-        self.writer.commit(**kwargs)
-
-    def cancel(self) -> None:
-        self.writer.cancel()
-
-    def remove_pads(self, ix) -> None:
-        if not self.pads:
-            return
-        w = ix.writer()
-        w.delete_by_term("kind", _PAD)
-        w.commit(merge=False)  # only a deletion mark per segment; merging would rewrite them all
-
-
 def build(kbase, procs: int = 1) -> dict[str, Any]:
     """Full rebuild from the database into a fresh generation, then an atomic swap.
 
@@ -334,7 +292,7 @@ def _build(kbase, procs: int = 1) -> dict[str, Any]:
                 # Segments kept apart (multisegment): merging them would redo in one process what the
                 # others just did in parallel. 35-file corpus on 2 cores: 2.1 s -> 1.5 s. (The earlier
                 # "slower" measurement, 15.5 s vs 11 s for 5,000 records, was with the merge.)
-                writer = _PaddedWriter(ix.writer(procs=procs, multisegment=True, limitmb=max(32, 256 // procs)))
+                writer = ix.writer(procs=procs, multisegment=True, limitmb=max(32, 256 // procs))
             else:
                 writer = ix.writer(limitmb=256)
             lengths: dict[str, list[int]] = {}
@@ -346,9 +304,6 @@ def _build(kbase, procs: int = 1) -> dict[str, Any]:
                 raise
             writer.commit(optimize=procs == 1)
         written = ix.doc_count_all()
-        if isinstance(writer, _PaddedWriter):
-            written -= writer.pads
-            writer.remove_pads(ix)
         ix.close()
         if written != added[0]:
             # whoosh's parallel writer drops the segment of a sub-process that died; never keep a partial index

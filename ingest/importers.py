@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
@@ -28,6 +29,8 @@ from kb.core import KnowledgeBase
 from kb.errors import BadInput, KBError
 from kb.models import MappingSource, RelationType, StandardRelation
 from kb.text import clean, fold
+
+log = logging.getLogger(__name__)
 
 KINDS = ("standards", "products", "labs", "lab-scope", "mappings")
 
@@ -473,4 +476,4 @@ def _update_search(kbase: KnowledgeBase, changed: dict[str, set[int]]) -> None:
         search.update(kbase, standards=changed.get("standard", ()), products=changed.get("product", ()),
                       labs=changed.get("lab", ()))
     except Exception:  # noqa: BLE001 - `kb reindex` / ensure_index() catch up
-        pass
+        log.exception("search index not updated after import; it catches up on the next search")

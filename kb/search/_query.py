@@ -18,6 +18,7 @@ are only words here and no input can raise a syntax error.
 from __future__ import annotations
 
 import html
+import logging
 import math
 import re
 from dataclasses import dataclass, replace
@@ -32,6 +33,8 @@ from kb.search._bits import Accumulator, Bits, bit, lowest
 from kb.search._results import Hit, SearchResults
 from kb.search._schema import english_stem_analyzer, term_fold
 from kb.text import clean, fold, tokens
+
+log = logging.getLogger(__name__)
 
 MAX_QUERY_CHARS = 300
 MAX_TOKENS = 16
@@ -76,6 +79,7 @@ def _safe_designations(q: str) -> list[codes.Designation]:
     try:
         return codes.parse_query(q)
     except Exception:  # noqa: BLE001 - a grammar bug must not turn a search into an error
+        log.exception("designation grammar failed on %r", q[:200])
         return []
 
 

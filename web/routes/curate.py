@@ -22,6 +22,7 @@ from kb.models import (
     STATUS_LABELS_VI,
     AuditEvent,
     CategoryRule,
+    Document,
     IngestFile,
     IngestRun,
     Mapping,
@@ -399,17 +400,12 @@ def _form_value(v: Any) -> str:
 async def product_edit_submit(request: Request, product_id: Id, user: CuratorUser) -> Response:
     form = await _product_form(request)
     raw = await request.form()
-    try:
-        version = int(str(raw.get("version") or ""))
-    except ValueError:
-        version = None
+    version = str(raw.get("version") or "")
 
     def work() -> Response:
         try:
-            if version is None:
-                raise BadInput("thiếu phiên bản của biểu mẫu (version)")
             with get_kbase(request).session() as session:
-                curation.update_product(session, product_id, form, version, user.username)
+                curation.update_product(session, product_id, form, _form_version(version), user.username)
         except KBError as exc:
             with get_kbase(request).session() as session:
                 p = products.require_product(session, product_id)
@@ -429,6 +425,13 @@ def review_page(request: Request, user: CuratorUser) -> Response:
     return auth.render_private(request, "curate/review.html", ctx(request, items=items))
 
 
+def _form_version(text: str) -> int:
+    """The record version a form was rendered from (optimistic locking); a form without one is refused."""
+    if not text.isdigit():
+        raise BadInput("thiếu phiên bản của biểu mẫu (version)")
+    return int(text)
+
+
 REVIEW_FIELDS = ("title_vi", "title_en", "status", "effective_date", "issuing_instrument", "drafted_by",
                  "proposed_by", "appraised_by", "published_by", "ics", "scope")
 
@@ -439,8 +442,6 @@ def _review_item(request: Request, standard_id: int, status: int = 200, exc: KBE
         std = session.get(Standard, standard_id)
         if std is None:
             raise NotFound(f"Không tìm thấy tiêu chuẩn #{standard_id}")
-        from kb.models import Document
-
         doc = session.get(Document, std.document_id) if std.document_id else None
     c = ctx(request, std=std, doc=doc, fields=REVIEW_FIELDS, form=form or {})
     return _render_form(request, "curate/review_item.html", c, status, exc)
@@ -455,17 +456,12 @@ def review_item_page(request: Request, standard_id: Id, user: CuratorUser) -> Re
 async def review_submit(request: Request, standard_id: Id, user: CuratorUser) -> Response:
     raw = await request.form(max_files=0, max_fields=40)
     form = {f: str(raw.get(f) or "")[:20000] for f in REVIEW_FIELDS if f in raw}
-    try:
-        version = int(str(raw.get("version") or ""))
-    except ValueError:
-        version = None
+    version = str(raw.get("version") or "")
 
     def work() -> Response:
         try:
-            if version is None:
-                raise BadInput("thiếu phiên bản của biểu mẫu (version)")
             with get_kbase(request).session() as session:
-                curation.review_standard(session, standard_id, form, version, user.username)
+                curation.review_standard(session, standard_id, form, _form_version(version), user.username)
         except KBError as exc:
             return _review_item(request, standard_id, exc.status, exc, form)
         return back("/curate/review", "reviewed")

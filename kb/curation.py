@@ -1,9 +1,8 @@
 """Curator and lab self-service services: the only way the web changes curated records.
 
-Every change goes through :func:`update_versioned` / :func:`delete_versioned`, which compare-and-set the
-record's ``version`` in one SQL statement, so two editors who loaded the same version cannot both win
-(a stale edit raises :class:`StaleEdit`, a 409). Every change is written to the audit log with
-before/after, and :func:`revert_event` undoes one logged change.
+Every change goes through ``kb.versioning`` (compare-and-set of the record's ``version``, a stale edit
+is a 409) and is written to the audit log with before/after; :func:`revert_event` undoes one logged
+change.
 """
 
 from __future__ import annotations
@@ -12,11 +11,10 @@ import enum
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import delete as sa_delete
-from sqlalchemy import update as sa_update
 from sqlmodel import Session, SQLModel, col, select
 
 from kb import audit, labs, mappings, products, standards
+from kb.versioning import StaleEdit, delete_versioned, update_versioned
 from kb.errors import BadInput, Conflict, NotFound
 from kb.models import (
     AuditEvent,
@@ -48,88 +46,8 @@ DELETABLE_ON_REVERT = {"mapping", "lab_scope", "category_rule"}
 _BOOKKEEPING = {"id", "version", "created_at", "updated_at"}
 
 
-class StaleEdit(Conflict):
-    """Someone saved the record after the editor loaded it. ``changed`` maps each field whose current value
-    differs from what the editor submitted to ``{"yours", "current"}``."""
-
-    def __init__(self, entity: str, current: dict[str, Any], submitted: dict[str, Any] | None = None):
-        self.entity = entity
-        self.current = current
-        submitted = jsonable(submitted or {})
-        self.changed = {
-            k: {"yours": v, "current": current.get(k)} for k, v in submitted.items() if current.get(k) != v
-        }
-        super().__init__(
-            f"Bản ghi đã được người khác sửa (nay là phiên bản {current.get('version')}); "
-            "xem các thay đổi và lưu lại nếu vẫn muốn."
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {"detail": self.message, "current": self.current, "changed": self.changed}
-
-
 def jsonable(values: dict[str, Any]) -> dict[str, Any]:
     return {k: audit.jsonable(v) for k, v in values.items()}
-
-
-# --- Optimistic locking ---------------------------------------------------------------------------
-
-
-def update_versioned(
-    session: Session,
-    obj: SQLModel,
-    changes: dict[str, Any],
-    expected_version: int | None,
-    *,
-    actor: str,
-    entity: str,
-    summary: str,
-    action: str = "update",
-) -> bool:
-    """Apply ``changes`` to ``obj`` if its version is still ``expected_version``; False when nothing changed.
-
-    ``expected_version=None`` means "the version just loaded" (API clients that send none): the update is
-    still atomic, it only cannot detect an edit made before the client read the record.
-    """
-    model = type(obj)
-    expected = obj.version if expected_version is None else int(expected_version)
-    if expected != obj.version:
-        raise StaleEdit(entity, audit.snapshot(obj), changes)
-    new = {k: v for k, v in changes.items() if getattr(obj, k) != v}
-    if not new:
-        return False
-    before = audit.snapshot(obj)
-    result = session.exec(
-        sa_update(model)
-        .where(model.id == obj.id, model.version == expected)
-        .values(**new, version=expected + 1, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(obj)
-    if result.rowcount != 1:
-        raise StaleEdit(entity, audit.snapshot(obj), changes)
-    old, after = audit.diff(before, audit.snapshot(obj))
-    audit.record(session, actor=actor, action=action, entity=entity, entity_id=obj.id,
-                 before=old, after=after, summary=summary)
-    return True
-
-
-def delete_versioned(
-    session: Session, obj: SQLModel, expected_version: int | None, *, actor: str, entity: str, summary: str
-) -> None:
-    model = type(obj)
-    expected = obj.version if expected_version is None else int(expected_version)
-    before = audit.snapshot(obj)
-    result = session.exec(
-        sa_delete(model).where(model.id == obj.id, model.version == expected)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        session.refresh(obj)
-        raise StaleEdit(entity, audit.snapshot(obj))
-    session.expunge(obj)
-    audit.record(session, actor=actor, action="delete", entity=entity, entity_id=before["id"],
-                 before=before, summary=summary)
 
 
 # --- Labs and their scope -------------------------------------------------------------------------

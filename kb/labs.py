@@ -15,7 +15,8 @@ from sqlmodel import Session, col, or_, select
 
 from kb import audit, codes
 from kb.errors import BadInput, NotFound
-from kb.models import Lab, LabScope, Standard, utcnow
+from kb.models import Lab, LabScope, Standard
+from kb.versioning import update_versioned
 from kb.text import clean
 from kb.standards import like_escape
 
@@ -102,19 +103,9 @@ def upsert_lab(session: Session, data: dict[str, Any], actor: str) -> tuple[Lab,
         audit.record(session, actor=actor, action="create", entity="lab", entity_id=lab.id,
                      after=audit.snapshot(lab), summary=f"Tạo phòng thí nghiệm {acc}")
         return lab, "created"
-    before = audit.snapshot(lab)
-    for k, v in values.items():
-        if getattr(lab, k) != v:
-            setattr(lab, k, v)
-    old, new = audit.diff(before, audit.snapshot(lab))
-    if not new:
-        return lab, "unchanged"
-    lab.updated_at = utcnow()
-    lab.version += 1
-    session.add(lab)
-    audit.record(session, actor=actor, action="update", entity="lab", entity_id=lab.id,
-                 before=old, after=new, summary=f"Cập nhật phòng thí nghiệm {acc}")
-    return lab, "updated"
+    changed = update_versioned(session, lab, values, None, actor=actor, entity="lab",
+                               summary=f"Cập nhật phòng thí nghiệm {acc}")
+    return lab, "updated" if changed else "unchanged"
 
 
 # --- Scope rows -----------------------------------------------------------------------------------
@@ -193,16 +184,9 @@ def replace_scope(session: Session, lab: Lab, rows: Iterable[dict[str, Any]], ac
             changed = scope.position != position or scope.method_codes != values["method_codes"] \
                 or scope.method_series != values["method_series"]
             if changed:
-                before = audit.snapshot(scope)
-                scope.position = position
-                scope.method_codes = values["method_codes"]
-                scope.method_series = values["method_series"]
-                scope.updated_at = utcnow()
-                scope.version += 1
-                session.add(scope)
-                old, new = audit.diff(before, audit.snapshot(scope))
-                audit.record(session, actor=actor, action="update", entity="lab_scope", entity_id=scope.id,
-                             before=old, after=new, summary=f"Cập nhật phạm vi {lab.accreditation}")
+                update_versioned(session, scope, {"position": position, "method_codes": values["method_codes"],
+                                                  "method_series": values["method_series"]},
+                                 None, actor=actor, entity="lab_scope", summary=f"Cập nhật phạm vi {lab.accreditation}")
                 counts["updated"] += 1
             else:
                 counts["unchanged"] += 1

@@ -17,6 +17,7 @@ from kb.models import (
     Standard,
     utcnow,
 )
+from kb.versioning import update_versioned
 from kb.text import clean, fold
 
 _TYPE_BY_LABEL = {fold(label): MappingType(value) for value, label in MAPPING_TYPE_LABELS_VI.items()}
@@ -106,21 +107,11 @@ def upsert_mapping(
         for text_field in ("rationale", "legal_basis"):
             if getattr(mapping, text_field):
                 values.pop(text_field, None)
-    before = audit.snapshot(mapping)
-    for k, v in values.items():
-        if getattr(mapping, k) != v:
-            setattr(mapping, k, v)
-    old, new = audit.diff(before, audit.snapshot(mapping))
-    if not new:
-        return mapping, "unchanged"
-    if "status" in new:
-        mapping.decided_by, mapping.decided_at = actor, utcnow()
-    mapping.updated_at = utcnow()
-    mapping.version += 1
-    session.add(mapping)
-    audit.record(session, actor=actor, action="update", entity="mapping", entity_id=mapping.id,
-                 before=old, after=new, summary=f"Cập nhật ánh xạ {label}")
-    return mapping, "updated"
+    if "status" in values and values["status"] != mapping.status:
+        values = {**values, "decided_by": actor, "decided_at": utcnow()}
+    changed = update_versioned(session, mapping, values, None, actor=actor, entity="mapping",
+                               summary=f"Cập nhật ánh xạ {label}")
+    return mapping, "updated" if changed else "unchanged"
 
 
 def mappings_of_product(session: Session, product: Product, *, include_rejected: bool = False) -> list[Mapping]:

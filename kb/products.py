@@ -12,7 +12,8 @@ from sqlmodel import Session, select
 
 from kb import audit
 from kb.errors import BadInput, Conflict, NotFound
-from kb.models import Product, ProductKind, utcnow
+from kb.models import Product, ProductKind
+from kb.versioning import update_versioned
 from kb.text import clean, fold
 
 PRODUCT_FIELDS = (
@@ -95,21 +96,11 @@ def upsert_product(session: Session, data: dict[str, Any], actor: str) -> tuple[
         audit.record(session, actor=actor, action="create", entity="product", entity_id=product.id,
                      after=audit.snapshot(product), summary=f"Tạo sản phẩm {product.name}")
         return product, "created"
-    before = audit.snapshot(product)
-    for k, v in values.items():
-        if k in ("name", "producer"):
-            continue  # the identity stays as first written; spelling variants only match it
-        if getattr(product, k) != v:
-            setattr(product, k, v)
-    old, new = audit.diff(before, audit.snapshot(product))
-    if not new:
-        return product, "unchanged"
-    product.updated_at = utcnow()
-    product.version += 1
-    session.add(product)
-    audit.record(session, actor=actor, action="update", entity="product", entity_id=product.id,
-                 before=old, after=new, summary=f"Cập nhật sản phẩm {product.name}")
-    return product, "updated"
+    # The identity stays as first written; spelling variants only match it.
+    changes = {k: v for k, v in values.items() if k not in ("name", "producer")}
+    changed = update_versioned(session, product, changes, None, actor=actor, entity="product",
+                               summary=f"Cập nhật sản phẩm {product.name}")
+    return product, "updated" if changed else "unchanged"
 
 
 def get_product(session: Session, product_id: int) -> Product | None:

@@ -12,8 +12,9 @@ from sqlmodel import Session, col, or_, select
 
 from kb import audit, codes
 from kb.errors import BadInput, NotFound
-from kb.models import RelationType, Standard, StandardRelation, StandardStatus, utcnow
+from kb.models import RelationType, Standard, StandardRelation, StandardStatus
 from kb.text import clean
+from kb.versioning import update_versioned
 
 #: Regulations are mandatory; standards are voluntary unless a regulation or law cites them.
 MANDATORY_TYPES = {"QCVN", "QCĐP", "QCXDVN"}
@@ -119,49 +120,35 @@ def upsert_standard(
         values["status"] = StandardStatus(values["status"])
 
     if std is None:
-        std = Standard(**ident, **values, document_id=document_id, provenance={}, extra={})
+        std = Standard(**ident, **values, document_id=document_id,
+                       provenance=_merged_provenance({}, provenance), extra=dict(extra or {}))
         if _is_replaced(session, d.key) and "status" not in fields:
             std.status = StandardStatus.replaced
-        _merge_provenance(std, provenance, values)
-        if extra:
-            std.extra = dict(extra)
         session.add(std)
         session.flush()
         audit.record(session, actor=actor, action=source, entity="standard", entity_id=std.id,
                      after=audit.snapshot(std), summary=f"Tạo {std.code}")
         return std, "created"
 
-    before = audit.snapshot(std)
     locked = {f for f, p in (std.provenance or {}).items() if p.get("verified")}
-    for k, v in values.items():
-        if k not in locked and getattr(std, k) != v:
-            setattr(std, k, v)
-    if document_id is not None and std.document_id != document_id:
-        std.document_id = document_id
-    _merge_provenance(std, provenance, {k: v for k, v in values.items() if k not in locked})
+    changes = {k: v for k, v in values.items() if k not in locked}
+    changes["provenance"] = _merged_provenance(std.provenance, provenance)
+    if document_id is not None:
+        changes["document_id"] = document_id
     if extra:
-        std.extra = {**(std.extra or {}), **extra}
-    after = audit.snapshot(std)
-    old, new = audit.diff(before, after)
-    if not new:
-        return std, "unchanged"
-    std.updated_at = utcnow()
-    std.version += 1
-    session.add(std)
-    audit.record(session, actor=actor, action=source, entity="standard", entity_id=std.id,
-                 before=old, after=new, summary=f"Cập nhật {std.code}")
-    return std, "updated"
+        changes["extra"] = {**(std.extra or {}), **extra}
+    changed = update_versioned(session, std, changes, None, actor=actor, entity="standard", action=source,
+                               summary=f"Cập nhật {std.code}")
+    return std, "updated" if changed else "unchanged"
 
 
-def _merge_provenance(std: Standard, provenance: dict | None, values: dict) -> None:
-    if not provenance:
-        return
-    merged = dict(std.provenance or {})
-    for field, p in provenance.items():
-        if merged.get(field, {}).get("verified"):
-            continue
-        merged[field] = {"page": p.get("page"), "method": p.get("method"), "verified": False}
-    std.provenance = merged
+def _merged_provenance(current: dict | None, extracted: dict | None) -> dict:
+    """Where each field was found, over what was known; a field a curator verified keeps its own."""
+    merged = dict(current or {})
+    for field, p in (extracted or {}).items():
+        if not merged.get(field, {}).get("verified"):
+            merged[field] = {"page": p.get("page"), "method": p.get("method"), "verified": False}
+    return merged
 
 
 def _is_replaced(session: Session, key: str) -> bool:
@@ -205,14 +192,9 @@ def add_relation(
         session.add(existing)
     if relation == RelationType.replaces:
         old = session.exec(select(Standard).where(Standard.code_key == b.key)).first()
-        if old is not None and old.status != StandardStatus.replaced and not old.provenance.get("status", {}).get("verified"):
-            before = {"status": old.status.value}
-            old.status = StandardStatus.replaced
-            old.updated_at = utcnow()
-            old.version += 1
-            session.add(old)
-            audit.record(session, actor=actor, action="update", entity="standard", entity_id=old.id,
-                         before=before, after={"status": "replaced"}, summary=f"{old.code} bị thay thế bởi {a.format()}")
+        if old is not None and not old.provenance.get("status", {}).get("verified"):
+            update_versioned(session, old, {"status": StandardStatus.replaced}, None, actor=actor,
+                             entity="standard", summary=f"{old.code} bị thay thế bởi {a.format()}")
     session.flush()
     return existing
 

@@ -209,8 +209,8 @@ def wrk_load(url: str, queries: list[str], seconds: int, concurrency: int, uniqu
         return "wrk not installed (apt-get install wrk); use --http without --wrk"
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         words = sorted({w for v, e in SUBJECTS + ASPECTS for w in (v + " " + e).lower().split() if w.isalpha()})
-        fh.write(_WRK_LUA % (", ".join('"%s"' % quote(q) for q in queries),
-                             ", ".join('"%s"' % quote(w) for w in words), "true" if unique else "false"))
+        fh.write(_WRK_LUA % (", ".join(f'"{quote(q)}"' for q in queries),
+                             ", ".join(f'"{quote(w)}"' for w in words), "true" if unique else "false"))
     out = subprocess.run(["wrk", "-t2", f"-c{concurrency}", f"-d{seconds}s", "-s", fh.name, url.rstrip("/")],
                          capture_output=True, text=True, timeout=seconds + 60)
     Path(fh.name).unlink()

@@ -90,7 +90,7 @@ def body_lines(pages: list[str]) -> tuple[list[Line], list[list[str]]]:
     marks = furniture(by_page)
     body: list[Line] = []
     removed: list[list[str]] = []
-    for p, (ls, (top, bottom)) in enumerate(zip(by_page, marks), start=1):
+    for p, (ls, (top, bottom)) in enumerate(zip(by_page, marks, strict=False), start=1):
         removed.append([ls[i] for i in sorted(top)] + [ls[i] for i in sorted(bottom)])
         body.extend(Line(p, x) for i, x in enumerate(ls) if i not in top and i not in bottom)
     return body, removed

@@ -255,7 +255,7 @@ def read_rows(path: Path, kind: str) -> tuple[list[str], Iterator[tuple[int, dic
                 if not any(c not in ("", None) for c in cells):
                     continue
                 rec: dict[str, Any] = {}
-                for k, v in zip(keys, cells):
+                for k, v in zip(keys, cells, strict=False):
                     if k in known and k not in rec:
                         rec[k] = v
                 yield line, rec

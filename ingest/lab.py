@@ -130,7 +130,7 @@ def parse_scope(pdf: Any, *, find_codes) -> list[dict[str, Any]]:
                 group = clean(re.sub(r"^[IVXLC]+\.?\s+", "", row.text))
                 continue
             if len(row.cells) == len(roles):
-                cells = dict(zip(roles, row.cells))
+                cells = dict(zip(roles, row.cells, strict=False))
             elif any(_header_like(c) for c in row.cells):
                 roles = header = None  # another table (equipment, staff) begins
                 continue

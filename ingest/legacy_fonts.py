@@ -40,19 +40,19 @@ def _vni_table() -> dict[str, str]:
             table[c] = unicodedata.normalize("NFC", b + tone)
 
     for v in "aeouy":
-        for byte, tone in zip(_VNI_PLAIN_TONES, _TONES):
+        for byte, tone in zip(_VNI_PLAIN_TONES, _TONES, strict=False):
             add(v + byte, v, tone)
     for v, hat in (("a", "â"), ("e", "ê"), ("o", "ô")):
         add(v + "â", hat)
-        for byte, tone in zip(_VNI_HAT_TONES, _TONES):
+        for byte, tone in zip(_VNI_HAT_TONES, _TONES, strict=False):
             add(v + byte, hat, tone)
     add("aê", "ă")
-    for byte, tone in zip(_VNI_BREVE_TONES, _TONES):
+    for byte, tone in zip(_VNI_BREVE_TONES, _TONES, strict=False):
         add("a" + byte, "ă", tone)
     # ơ and ư are single bytes (ô, ö) that then take the plain tone bytes.
     for code, base in (("ô", "ơ"), ("ö", "ư")):
         add(code, base)
-        for byte, tone in zip(_VNI_PLAIN_TONES, _TONES):
+        for byte, tone in zip(_VNI_PLAIN_TONES, _TONES, strict=False):
             add(code + byte, base, tone)
     # i is toned by single bytes; ỵ too; đ is ñ.
     for code, ch in (("í", "í"), ("ì", "ì"), ("æ", "ỉ"), ("ó", "ĩ"), ("ò", "ị"), ("î", "ỵ"), ("ñ", "đ")):

@@ -42,8 +42,18 @@ from kb import audit, codes
 from kb import standards as kb_standards
 from kb.errors import IngestError, KBError
 from kb.models import (
-    AuditEvent, Criterion, Document, DocumentPage, IngestFile, IngestRun, IngestStatus, RelationType, Standard,
-    StandardRelation, StandardStatus, utcnow,
+    AuditEvent,
+    Criterion,
+    Document,
+    DocumentPage,
+    IngestFile,
+    IngestRun,
+    IngestStatus,
+    RelationType,
+    Standard,
+    StandardRelation,
+    StandardStatus,
+    utcnow,
 )
 from kb.text import clean, sentence_case
 
@@ -568,12 +578,12 @@ def _store_catalogue(session: Session, data: dict[str, Any], doc: Document, acto
              "summary": f"Tạo {row['code']} từ danh mục",
              "after": {"code": row["code"], "title_vi": row["title_vi"], "status": row["status"].value,
                        "catalogue": row["extra"]["catalogue"]}}
-            for pk, row in zip(new_ids, new_rows)
+            for pk, row in zip(new_ids, new_rows, strict=False)
         ])
     for e in cat.get("entries") or []:
         primary, eqs = e.get("codes") or [], e.get("equivalents") or []
         if primary and eqs:
-            pairs = zip(primary, eqs) if len(primary) == len(eqs) else ((p, q) for p in primary[:1] for q in eqs)
+            pairs = zip(primary, eqs, strict=False) if len(primary) == len(eqs) else ((p, q) for p in primary[:1] for q in eqs)
             for p, q in pairs:
                 kb_standards.add_relation(session, p["code"], RelationType.equivalent, q, actor=actor)
     return ids

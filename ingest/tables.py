@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from kb.text import clean, fold
 
@@ -202,7 +203,7 @@ def _path_geometry(page: Any) -> tuple[list[tuple[float, float, float]], list[tu
         # Several cell borders in one path (a whole row), or an outline: look at each piece.
         for points, closed in subpaths(obj):
             if stroke.value:
-                for p, q in zip(points, points[1:] + (points[:1] if closed else [])):
+                for p, q in zip(points, points[1:] + (points[:1] if closed else []), strict=False):
                     line(p, q)
             else:
                 xs, ys_ = [p[0] for p in points], [p[1] for p in points]
@@ -227,7 +228,7 @@ def page_rows(page: Any, words: list[Word] | None = None) -> list[Row]:
     words = sorted(words if words is not None else page_words(page), key=lambda w: w.yc)
     centres = [w.yc for w in words]
     rows: list[Row] = []
-    for y0, y1 in zip(rules, rules[1:]):
+    for y0, y1 in zip(rules, rules[1:], strict=False):
         edges = [x for x, _ in _cluster((x for x, t, b in vedges if t < y1 - 1 and b > y0 + 1), 8.0)]
         if len(edges) < 2:
             continue
@@ -355,7 +356,7 @@ def _roles(row: list[str]) -> list[str] | None:
 def _add_criterion(out: list[dict[str, Any]], row: list[str], roles: list[str], labels: dict[int, str],
                    page_no: int, find_codes) -> None:
     """One data row under a known header → a criterion (or a name carried over to the previous one)."""
-    cells = dict(zip(roles, row))
+    cells = dict(zip(roles, row, strict=False))
     name = cells.get("name", "")
     if not name or not any(ch.isalpha() for ch in name):
         return  # numbering row "(1) (2) (3)", or numbers in a mis-read layout
@@ -643,7 +644,7 @@ def _cut(lo: float, hi: float, spans: list[tuple[float, float]]) -> float:
     inside = [(max(a, lo), min(b, hi)) for a, b in spans if a < hi and b > lo]
     points = sorted({lo, hi, *(a for a, _ in inside), *(b for _, b in inside)})
     best_key, best_x = None, (lo + hi) / 2
-    for a, b in zip(points, points[1:]):
+    for a, b in zip(points, points[1:], strict=False):
         m = (a + b) / 2
         key = (sum(1 for x0, x1 in inside if x0 < m < x1), -(b - a))
         if best_key is None or key < best_key:
@@ -763,10 +764,10 @@ def criteria_unruled(pages: list[tuple[int, list[Word]]], *, find_codes=None) ->
     last_page = None
     for page_no, words in pages:
         lines = _text_lines(words)
-        gaps = sorted(b.x0 - a.x1 for ln in lines for a, b in zip(ln, ln[1:]) if b.x0 > a.x1)
+        gaps = sorted(b.x0 - a.x1 for ln in lines for a, b in zip(ln, ln[1:], strict=False) if b.x0 > a.x1)
         space = gaps[len(gaps) // 4] if gaps else 2.5  # most gaps are word spaces
 
-        def gap_of(ln: list[Word]) -> float:
+        def gap_of(ln: list[Word], space: float = space) -> float:
             return max(space * 2.5, _height(ln) * 0.6)
 
         tables: list[tuple[_Unruled, int, int]] = []  # table, first and past-last body line
@@ -808,7 +809,7 @@ def criteria_unruled(pages: list[tuple[int, list[Word]]], *, find_codes=None) ->
             i = max(end, start)
         for table, start, end in tables:
             for cells in _unruled_rows(lines[start:end], table):
-                if any(c for c, r in zip(cells, table.roles) if r not in ("name", "tt")):
+                if any(c for c, r in zip(cells, table.roles, strict=False) if r not in ("name", "tt")):
                     _add_criterion(out, cells, table.roles, table.labels, page_no, find_codes)
                 # else a group heading ("Chỉ tiêu vi sinh"): wrapped names are merged already
             carried = table  # the last table on a page may go on, under "(tiếp theo)", on the next

@@ -8,13 +8,12 @@ change.
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, SQLModel, col, select
 
 from kb import audit, labs, mappings, products, standards
-from kb.versioning import StaleEdit, delete_versioned, update_versioned
 from kb.errors import BadInput, Conflict, NotFound
 from kb.models import (
     AuditEvent,
@@ -31,6 +30,7 @@ from kb.models import (
     utcnow,
 )
 from kb.text import clean, fold
+from kb.versioning import delete_versioned, update_versioned
 
 #: Audit entity name → table, for revert and the audit log links.
 ENTITIES: dict[str, type[SQLModel]] = {
@@ -119,7 +119,7 @@ def verify_lab(session: Session, lab: Lab, actor: str) -> Lab:
 def _aware(dt: datetime | None) -> datetime | None:
     # SQLite hands back naive datetimes for values stored as UTC.
     if dt is not None and dt.tzinfo is None:
-        return dt.replace(tzinfo=timezone.utc)
+        return dt.replace(tzinfo=UTC)
     return dt
 
 

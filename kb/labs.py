@@ -8,17 +8,18 @@ test by that standard (any edition of it).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date
-from typing import Any, Iterable
+from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
 from kb import audit, codes
 from kb.errors import BadInput, NotFound
 from kb.models import Lab, LabScope, Standard
-from kb.versioning import update_versioned
-from kb.text import clean
 from kb.standards import like_escape
+from kb.text import clean
+from kb.versioning import update_versioned
 
 #: Fields of Lab an import or a form may set.
 LAB_FIELDS = (

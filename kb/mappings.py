@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+
 from sqlmodel import Session, select
 
 from kb import audit
@@ -17,8 +18,8 @@ from kb.models import (
     Standard,
     utcnow,
 )
-from kb.versioning import update_versioned
 from kb.text import clean, fold
+from kb.versioning import update_versioned
 
 _TYPE_BY_LABEL = {fold(label): MappingType(value) for value, label in MAPPING_TYPE_LABELS_VI.items()}
 _STATUS_VI = {"de xuat": "suggested", "goi y": "suggested", "da duyet": "approved", "duyet": "approved",

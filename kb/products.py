@@ -13,8 +13,8 @@ from sqlmodel import Session, select
 from kb import audit
 from kb.errors import BadInput, Conflict, NotFound
 from kb.models import Product, ProductKind
-from kb.versioning import update_versioned
 from kb.text import clean, fold
+from kb.versioning import update_versioned
 
 PRODUCT_FIELDS = (
     "name", "aliases", "category", "kind", "ocop_stars", "ocop_group", "ocop_year", "producer", "district",

@@ -6,7 +6,8 @@ imports never overwrite it.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from sqlmodel import Session, col, or_, select
 

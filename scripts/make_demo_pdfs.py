@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fpdf import FPDF
@@ -30,7 +30,7 @@ from fpdf.fonts import FontFace
 OUT_DIR = Path(__file__).resolve().parents[1] / "data" / "standards" / "pdf"
 FONT_DIRS = [os.environ.get("KB_DEJAVU_DIR", ""), "/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu"]
 SAMPLE = "TÀI LIỆU MẪU – không phải văn bản chính thức"
-FIXED_DATE = datetime(2026, 1, 1, tzinfo=timezone.utc)
+FIXED_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 
 REFERENCE_SENTENCE = (
     "Các tài liệu viện dẫn sau rất cần thiết cho việc áp dụng tiêu chuẩn này. Đối với các tài liệu viện dẫn "

@@ -7,9 +7,11 @@ import uuid
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from kb import users
 from kb.config import Settings
 from kb.core import KnowledgeBase
 
@@ -23,6 +25,12 @@ def corpus_dir() -> Path:
     if not (path / "pdf").is_dir():
         pytest.skip(f"corpus not found at {path} (set KB_CORPUS_DIR)")
     return path
+
+
+@pytest.fixture(autouse=True)
+def fast_hashing(monkeypatch):
+    """Cheap argon2 parameters: the tests check who may do what, not the hash's cost."""
+    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
 
-import html
-import re
-
 import jinja2
-from markupsafe import Markup, escape
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from kb.config import Settings
 from kb.core import KnowledgeBase

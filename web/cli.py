@@ -10,7 +10,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -127,7 +127,7 @@ def import_(
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="Tên sản phẩm, ký hiệu tiêu chuẩn, từ khóa (có dấu hoặc không dấu).")],
-    kind: Annotated[Optional[str], typer.Option(help="standard | product | lab")] = None,
+    kind: Annotated[str | None, typer.Option(help="standard | product | lab")] = None,
     limit: Annotated[int, typer.Option(min=1, max=200)] = 10,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -223,7 +223,7 @@ def demo() -> None:
 def users_add(
     name: Annotated[str, typer.Argument(help="Tên đăng nhập.")],
     role: Annotated[str, typer.Option(help="admin | curator | lab")],
-    lab: Annotated[Optional[str], typer.Option(help="Số công nhận của phòng thí nghiệm (vai trò lab).")] = None,
+    lab: Annotated[str | None, typer.Option(help="Số công nhận của phòng thí nghiệm (vai trò lab).")] = None,
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Đọc mật khẩu từ stdin.")] = False,
 ) -> None:
     """Tạo tài khoản."""

@@ -8,9 +8,8 @@ generation, kept as an int bitmask (2.5 kB for 20,000 documents), and combined w
 
 from __future__ import annotations
 
-from bisect import bisect_right
-
 import threading
+from bisect import bisect_right
 from collections import OrderedDict
 from typing import Any
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -54,7 +54,7 @@ def bigrams(*texts: str | None) -> str:
     out: list[str] = []
     for t in texts:
         toks = [term_fold(x) for x in tokens(t)]
-        out.extend(f"{a}_{b}" for a, b in zip(toks, toks[1:]))
+        out.extend(f"{a}_{b}" for a, b in zip(toks, toks[1:], strict=False))
     return _kw(out)
 
 

@@ -509,7 +509,7 @@ class _Handle:
 
 
 # Keyed weakly by the KnowledgeBase: no module-level index global outlives its owner.
-_handles: "weakref.WeakKeyDictionary[Any, _Handle]" = weakref.WeakKeyDictionary()
+_handles: weakref.WeakKeyDictionary[Any, _Handle] = weakref.WeakKeyDictionary()
 _handles_lock = threading.Lock()
 
 

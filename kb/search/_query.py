@@ -161,7 +161,7 @@ class _TextQuery:
 
 def _text_query(exact: list[str], folded: list[str], expansions: dict[int, list[str]], strict: bool) -> _TextQuery:
     groups: list[list[tuple[str, str, float]]] = []
-    for i, (te, tf) in enumerate(zip(exact, folded)):
+    for i, (te, tf) in enumerate(zip(exact, folded, strict=False)):
         alts: list[tuple[str, str, float]] = []
         if i in expansions:  # unknown word: its neighbours from the vocabulary, a little below a true match
             for alt in expansions[i]:
@@ -183,7 +183,7 @@ def _text_query(exact: list[str], folded: list[str], expansions: dict[int, list[
                 word = {"exact": te, "folded": tf, "stem": stem}[mode]
                 alts.append((field, word, w))
         groups.append(alts)
-    return _TextQuery(groups, [f"{a}_{b}" for a, b in zip(folded, folded[1:])])
+    return _TextQuery(groups, [f"{a}_{b}" for a, b in zip(folded, folded[1:], strict=False)])
 
 
 def _without_issuer(d: codes.Designation) -> codes.Designation:
@@ -411,7 +411,7 @@ def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filt
     for i in corrections:
         # prefer the neighbour that stands beside the neighbouring words somewhere in the index
         # ("kim loai nagn" → "nang", as in "kim loại nặng", not the more frequent "ngan")
-        def beside(t: str) -> int:
+        def beside(t: str, i: int = i) -> int:
             pairs = []
             if i > 0:
                 pairs.append(f"{corrections.get(i - 1, folded[i - 1])}_{t}")

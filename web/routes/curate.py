@@ -15,7 +15,6 @@ from sqlmodel import col, func, select
 from starlette.concurrency import run_in_threadpool
 
 from kb import audit, curation, products, standards
-from kb.curation import StaleEdit
 from kb.errors import BadInput, KBError, NotFound
 from kb.models import (
     MAPPING_TYPE_LABELS_VI,
@@ -31,6 +30,7 @@ from kb.models import (
     ProductKind,
     Standard,
 )
+from kb.versioning import StaleEdit
 from web import auth, uploads
 from web.auth import CuratorUser
 from web.deps import MAX_ID, get_kbase
@@ -582,13 +582,15 @@ async def upload_submit(request: Request, user: CuratorUser, background: Backgro
             stored = await run_in_threadpool(uploads.save_upload, form.get("file"), kbase.settings.uploads_dir,
                                              allowed, limit)
     except KBError as exc:
+        error = exc
+
         def page() -> Response:
             with kbase.session() as session:
                 runs = session.exec(select(IngestRun).order_by(col(IngestRun.id).desc()).limit(20)).all()
                 imports = curation.audit_events(session, entity="upload", limit=20)
             c = ctx(request, runs=runs, imports=imports, kinds=UPLOAD_KINDS)
-            c["error"] = exc.message
-            return auth.render_private(request, "curate/upload.html", c, status_code=exc.status)
+            c["error"] = error.message
+            return auth.render_private(request, "curate/upload.html", c, status_code=error.status)
 
         return await run_in_threadpool(page)
     background.add_task(_process_upload, kbase, stored, kind, user.username)

@@ -16,9 +16,9 @@ from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
 from kb import audit, curation, labs
-from kb.curation import StaleEdit
 from kb.errors import BadInput, KBError
 from kb.models import Lab, LabScope, Role
+from kb.versioning import StaleEdit
 from web import auth, uploads
 from web.auth import CuratorUser, CurrentUser, LabEditor
 from web.deps import MAX_ID, LabId, get_kbase

@@ -1,0 +1,59 @@
+"""A full build in several processes (what `kb ingest` does when there is no index yet) finds what a
+one-process build finds, and never keeps a partial index."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb import search
+from kb.config import Settings
+from kb.core import KnowledgeBase
+from kb.search import _index
+from tests.support.search_world import build_world
+
+QUERIES = ["TCVN 3118", "tcvn 3118:1993", "qcvn 8 1 2011", "ghi nhan thuc pham", "bê tông", "gom phu lang",
+           "VILAS 1074", "water", "xi măng", "nước mắm"]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    kb = KnowledgeBase(Settings(data_dir=tmp_path_factory.mktemp("parallel") / "var", secret_key="t"))
+    kb.init()
+    build_world(kb, noise_records=60)
+    yield kb
+    kb.dispose()
+
+
+def _answers(kb):
+    out = {}
+    for q in QUERIES:
+        res = search.search(kb, q, limit=20)
+        out[q] = [(h.kind, h.id, round(h.score, 6)) for h in res.hits]
+    return out
+
+
+def test_two_process_build_answers_like_a_one_process_build(world, monkeypatch):
+    monkeypatch.setattr(search, "RESULT_MEMO", 0)
+    one = _index.build(world, procs=1)
+    expected = _answers(world)
+    two = _index.build(world, procs=2)
+    assert {k: two[k] for k in ("standard", "product", "lab")} == {k: one[k] for k in ("standard", "product", "lab")}
+    assert any(expected.values())
+    assert _answers(world) == expected
+
+
+def test_a_parallel_build_that_loses_a_segment_falls_back_to_one_process(world, monkeypatch):
+    monkeypatch.setattr(search, "RESULT_MEMO", 0)
+    expected = (_index.build(world, procs=1), _answers(world))[1]
+    from whoosh import multiproc
+
+    real = multiproc.MpWriter._commit
+
+    def lose_results(self, *a, **kw):
+        self.resultqueue = type("Empty", (), {"get": lambda self, timeout=None: (_ for _ in ()).throw(
+            multiproc.queue.Empty())})()
+        return real(self, *a, **kw)
+
+    monkeypatch.setattr(multiproc.MpWriter, "_commit", lose_results)
+    _index.build(world, procs=2)
+    assert _answers(world) == expected

@@ -1,0 +1,100 @@
+"""Login rate limit: 429 after 10 failures a minute per IP and per account, generic message, no sleeps."""
+
+from __future__ import annotations
+
+from tests.support.accounts import PASSWORD, TestClient, make_app, seed
+from web.ratelimit import LoginLimiter, SlidingWindowLimiter
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_sliding_window_forgets_old_failures():
+    clock = Clock()
+    lim = SlidingWindowLimiter(limit=3, window=60, clock=clock)
+    for _ in range(3):
+        assert not lim.blocked("k")
+        lim.hit("k")
+        clock.now += 10
+    assert lim.blocked("k")
+    assert lim.retry_after("k") == 31  # the first failure (t=1000) leaves the window at t=1060
+    clock.now = 1060.5
+    assert not lim.blocked("k")  # only two failures left in the window
+
+
+def test_key_count_is_bounded():
+    lim = SlidingWindowLimiter(limit=1, window=60, clock=Clock(), max_keys=100)
+    for i in range(1000):
+        lim.hit(f"k{i}")
+    assert len(lim._hits) == 100
+
+
+def _login(c, user, password, ip_headers=None):
+    return c.post("/api/auth/login", json={"username": user, "password": password}, headers=ip_headers or {})
+
+
+def test_ten_failures_then_429_even_with_the_right_password(kbase):
+    seed(kbase)
+    clock = Clock()
+    c = TestClient(make_app(kbase, limiter=LoginLimiter(clock=clock)))
+    for _ in range(10):
+        assert _login(c, "curator", "wrong-password-x").status_code == 401
+    r = _login(c, "curator", PASSWORD)
+    assert r.status_code == 429
+    assert int(r.headers["retry-after"]) > 0
+    assert "thử lại" in r.json()["detail"]
+    # Same generic answer for an account that does not exist: no hint which names are real.
+    assert _login(c, "khong-ton-tai", "x" * 12).json() == r.json()
+    clock.now += 61
+    assert _login(c, "curator", PASSWORD).status_code == 200
+
+
+def test_limit_per_account_across_addresses(kbase):
+    seed(kbase)
+    clock = Clock()
+    app = make_app(kbase, limiter=LoginLimiter(clock=clock))
+    # Each client comes from its own address (the test client's host is fixed, so vary the limiter key).
+    limiter = app.state.login_limiter
+    for i in range(10):
+        limiter.failed(f"10.0.0.{i}", "lab_a")
+    assert limiter.blocked("10.9.9.9", "lab_a")
+    assert not limiter.blocked("10.9.9.9", "lab_b")
+    c = TestClient(app)
+    assert _login(c, "lab_a", PASSWORD).status_code == 429
+    assert _login(c, "lab_b", PASSWORD).status_code == 200
+
+
+def test_limit_per_address_across_accounts(kbase):
+    seed(kbase)
+    clock = Clock()
+    c = TestClient(make_app(kbase, limiter=LoginLimiter(clock=clock)))
+    for i in range(10):
+        assert _login(c, f"guess{i}", "wrong-password-x").status_code == 401
+    assert _login(c, "admin", PASSWORD).status_code == 429
+
+
+def test_success_forgives_the_account_not_the_address(kbase):
+    seed(kbase)
+    lim = LoginLimiter(clock=Clock())
+    c = TestClient(make_app(kbase, limiter=lim))
+    for _ in range(9):
+        _login(c, "admin", "wrong-password-x")
+    assert _login(c, "admin", PASSWORD).status_code == 200
+    assert not lim.failures.blocked("user:admin")
+    _login(c, "curator", "wrong-password-x")
+    assert _login(c, "curator", PASSWORD).status_code == 429  # the address has 10 failures in the window
+
+
+def test_html_form_is_limited_too(kbase):
+    seed(kbase)
+    c = TestClient(make_app(kbase, limiter=LoginLimiter(clock=Clock())))
+    for _ in range(10):
+        c.post("/login", data={"username": "curator", "password": "wrong-password-x"})
+    r = c.post("/login", data={"username": "curator", "password": PASSWORD}, follow_redirects=False)
+    assert r.status_code == 429
+    assert "Retry-After" in r.headers

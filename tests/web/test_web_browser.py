@@ -1,0 +1,196 @@
+"""Browser tests: Playwright drives Debian's Chromium against a real server process on a free port.
+
+The enterprise flow — an unaccented product name, then the product, then a lab — on a desktop and on a
+360×740 phone, with and without JavaScript. Screenshots go to ``$KB_TEST_OUTPUT`` (default: the test's
+tmp dir). Skipped cleanly when Playwright or /usr/bin/chromium is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from kb.config import Settings
+from kb.core import KnowledgeBase
+from tests.support.records import build_world
+
+CHROMIUM = Path(os.environ.get("KB_CHROMIUM", "/usr/bin/chromium"))
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 360, "height": 740}}
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+if not CHROMIUM.exists():
+    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+
+
+class Server:
+    """``kb serve`` (or uvicorn on the app factory) in a subprocess; ready when uvicorn says so."""
+
+    def __init__(self, data_dir: Path):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        kb = Path(sys.executable).with_name("kb")
+        cmd = [str(kb), "serve", "--port", str(self.port)] if kb.exists() else [
+            sys.executable, "-m", "uvicorn", "web.app:create_app", "--factory", "--port", str(self.port)]
+        env = {**os.environ, "KB_DATA_DIR": str(data_dir), "KB_DATABASE_URL": ""}
+        env.pop("KB_DATABASE_URL")
+        self.lines: list[str] = []
+        self.ready = threading.Event()
+        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        if not self.ready.wait(30) or self.proc.poll() is not None:
+            self.stop()
+            raise RuntimeError(f"server did not start: {cmd}\n{self.log()}")
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.append(line)
+            if "Uvicorn running on" in line or "Application startup complete" in line:
+                self.ready.set()
+        self.ready.set()  # process ended: stop waiting
+
+    def log(self) -> str:
+        return "".join(self.lines[-60:])
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self.reader.join(10)  # EOF once the process is gone
+        self.proc.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("browser") / "var"
+    kbase = KnowledgeBase(Settings(data_dir=data_dir, secret_key="test-secret"))
+    kbase.init()
+    world = build_world(kbase)
+    kbase.dispose()
+    srv = Server(data_dir)
+    srv.world = world
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def shots(tmp_path, request) -> Path:
+    root = Path(os.environ["KB_TEST_OUTPUT"]) if os.environ.get("KB_TEST_OUTPUT") else tmp_path
+    out = root / "screenshots" / request.node.name.replace("[", "_").replace("]", "")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+@contextmanager
+def explained(server: Server):
+    """Put the server's output into the failure message."""
+    try:
+        yield
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n--- server output ---\n{server.log()}") from exc
+
+
+def _no_horizontal_scroll(page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    viewport = page.viewport_size["width"]
+    assert width <= viewport, f"{page.url}: page is {width}px wide in a {viewport}px viewport"
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
+@pytest.mark.parametrize("device", list(VIEWPORTS))
+def test_unaccented_name_to_product_to_lab_in_three_taps(server, browser, shots, device, js):
+    ctx = browser.new_context(viewport=VIEWPORTS[device], java_script_enabled=js, locale="vi-VN")
+    page = ctx.new_page()
+    with explained(server):
+        page.goto(server.url + "/")
+        _no_horizontal_scroll(page)
+        page.fill("#q", "banh phu the")
+        page.screenshot(path=shots / "1-home.png", full_page=True)
+        page.press("#q", "Enter")  # tap 1: search
+        page.wait_for_url("**/search?**")
+        first = page.locator("section.result-group[data-kind=product] li.hit a.hit-title").first
+        assert first.inner_text().strip() == "Bánh phu thê Đình Bảng"
+        page.screenshot(path=shots / "2-results.png", full_page=True)
+        _no_horizontal_scroll(page)
+        first.click()  # tap 2: the product
+        page.wait_for_url(f"**/products/{server.world.product_id}")
+        assert page.locator("h1").inner_text().strip() == "Bánh phu thê Đình Bảng"
+        assert page.locator("section.mapping-group").first.get_attribute("data-type") == "mandatory"
+        page.screenshot(path=shots / "3-product.png", full_page=True)
+        _no_horizontal_scroll(page)
+        lab = page.locator(f'li.lab[data-lab-id="{server.world.lab_id}"] a.lab-name').first
+        lab.click()  # tap 3: a lab that can test it
+        page.wait_for_url(f"**/labs/{server.world.lab_id}")
+        assert page.locator("dd.acc").inner_text().strip() == "VILAS 1074"
+        page.screenshot(path=shots / "4-lab.png", full_page=True)
+        _no_horizontal_scroll(page)
+    ctx.close()
+
+
+def test_instant_results_as_you_type(server, browser, shots):
+    ctx = browser.new_context(viewport=VIEWPORTS["phone"])
+    page = ctx.new_page()
+    with explained(server):
+        page.goto(server.url + "/")
+        page.locator("#q").press_sequentially("banh phu")
+        link = page.locator("#instant a").first
+        link.wait_for(state="visible", timeout=5000)
+        assert "Bánh phu thê" in link.inner_text()
+        page.screenshot(path=shots / "instant.png")
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"**/products/{server.world.product_id}")
+    ctx.close()
+
+
+def test_code_query_opens_standard_and_pages_fit_a_phone(server, browser, shots):
+    ctx = browser.new_context(viewport=VIEWPORTS["phone"], java_script_enabled=False)
+    page = ctx.new_page()
+    with explained(server):
+        page.goto(server.url + "/")
+        page.fill("#q", "qcvn 8 1 2011")
+        page.press("#q", "Enter")
+        page.wait_for_url("**/standards/**")
+        assert page.locator("h1 .code").inner_text() == "QCVN 8-1:2011/BYT"
+        _no_horizontal_scroll(page)
+        for path in ("/coverage", "/browse", "/browse/products", "/browse/standards",
+                     f"/labs/{server.world.lab_id}", "/standards/TCVN%209999:2020"):
+            page.goto(server.url + path)
+            _no_horizontal_scroll(page)
+            page.screenshot(path=shots / (path.strip("/").replace("/", "_").replace("%", "") + ".png"), full_page=True)
+        assert page.locator(".error-page").get_attribute("data-status") == "404"
+    ctx.close()
+
+
+def test_print_stylesheet_hides_navigation(server, browser):
+    ctx = browser.new_context(viewport=VIEWPORTS["desktop"])
+    page = ctx.new_page()
+    with explained(server):
+        page.goto(f"{server.url}/products/{server.world.product_id}")
+        page.emulate_media(media="print")
+        assert not page.locator("header.site-header").is_visible()
+        assert page.locator("#viec-can-lam").is_visible()
+    ctx.close()

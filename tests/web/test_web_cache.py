@@ -1,0 +1,71 @@
+"""The page cache serves a stored page only while the data it was rendered from is unchanged."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb import queries
+from kb.models import Product
+from kb.products import upsert_product
+from tests.support.records import html
+from web.auth import SESSION_COOKIE
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    counter = {"n": 0}
+    real = queries.product_detail
+
+    def counting(*args, **kwargs):
+        counter["n"] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(queries, "product_detail", counting)
+    return counter
+
+
+def test_repeated_page_is_served_from_cache(client, world, calls):
+    first = client.get(f"/products/{world.product_id}")
+    second = client.get(f"/products/{world.product_id}")
+    assert first.text == second.text and calls["n"] == 1
+    assert second.headers["content-type"].startswith("text/html")
+    # the JSON twin is its own entry
+    client.get(f"/api/products/{world.product_id}")
+    assert calls["n"] == 2
+
+
+def test_any_data_change_shows_at_once(client, kbase, world, calls):
+    client.get(f"/products/{world.product_id}")
+    with kbase.session() as s:  # another writer, as `kb import` in another process would be
+        p = s.get(Product, world.product_id)
+        upsert_product(s, {"name": p.name, "producer": p.producer, "description": "Mô tả mới"}, "test")
+    tree = html(client.get(f"/products/{world.product_id}"))
+    assert tree.css_first("p.description").text() == "Mô tả mới" and calls["n"] == 2
+
+
+def test_deletions_change_the_version(kbase, world):
+    from sqlmodel import select
+
+    from kb.models import LabScope
+
+    with kbase.session() as s:
+        before = queries.data_version(s)
+        s.delete(s.exec(select(LabScope)).first())
+    with kbase.session() as s:
+        assert queries.data_version(s) != before
+
+
+def test_unsafe_methods_clear_and_errors_are_not_cached(client, world, calls):
+    client.get(f"/products/{world.product_id}")
+    assert client.post("/api/search").status_code == 405
+    client.get(f"/products/{world.product_id}")
+    assert calls["n"] == 2
+    assert client.get("/products/999999").status_code == 404
+    assert client.get("/products/999999").status_code == 404
+    assert calls["n"] == 4
+
+
+def test_session_cookie_bypasses_cache(client, world, calls):
+    client.get(f"/products/{world.product_id}")
+    client.get(f"/products/{world.product_id}", headers={"cookie": f"{SESSION_COOKIE}=abc"})
+    assert calls["n"] == 2

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test bench demo-pdfs clean
+.PHONY: install run test lint bench demo-pdfs clean
 
 install: $(BIN)/kb
 
@@ -23,6 +23,11 @@ run: install
 
 test: install
 	$(BIN)/pytest
+
+# Lint and type check (CI runs this before the tests).
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python bench/ingest.py

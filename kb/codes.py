@@ -472,7 +472,7 @@ def _read_letter(text: str, hm: re.Match[str], doc_type: str, ci: bool) -> _Matc
     rx_tail, rx_cont = _RX[ci][2], _RX[ci][3]
     fam = doc_type
     items: list[Designation] = []
-    pos, end = hm.end(), None
+    pos = end = hm.end()
     while True:
         m = rx_tail.match(text, pos)
         if not m:
@@ -624,5 +624,4 @@ def parse_query(text: str) -> list[Designation]:
         out = find_all(s)
         if not out:
             out = [d for m in _scan(s, ci=True) for d in m.items]
-    seen: set[Designation] = set()
-    return [d for d in out if not (d in seen or seen.add(d))]
+    return list(dict.fromkeys(out))  # first interpretation of each, in order

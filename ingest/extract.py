@@ -19,6 +19,7 @@ All designations go through ``kb.codes``. Every regex here is linear in the text
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from ingest._layout import (
     Line,
@@ -33,14 +34,8 @@ from ingest._layout import (
 )
 from ingest.legacy_fonts import is_vietnamese_syllable
 from kb import codes
+from kb.records import Annex, Equivalence, ExtractedStandard, Provenance
 from kb.text import clean, fold, nfc
-
-FIELDS = (
-    "kind", "code", "doc_type", "number", "part", "year", "issuer_suffix", "title_vi",
-    "title_vi_normalised", "title_en", "edition", "revision", "replaces", "converted_from",
-    "equivalence", "drafted_by", "proposed_by", "appraised_by", "published_by", "submitted_by",
-    "normative_references", "sections", "annexes", "scope_first_sentence", "ics",
-)
 
 # Families a Vietnamese document's own designation belongs to; the first group are regulations.
 _REGULATION_TYPES = {"QCVN", "QCĐP", "QCXDVN"}
@@ -125,7 +120,7 @@ class _Doc:
         return [Line(p, x) for p, ls in enumerate(self.raw[:n], start=1) for x in ls]
 
 
-def _own_code(doc: _Doc, prov: dict) -> tuple[codes.Designation | None, Line | None]:
+def _own_code(doc: _Doc, prov: dict[str, Provenance]) -> tuple[codes.Designation | None, Line | None]:
     """Vote among designation positions: cover/heading code lines (3), running header (3), foreword
     subjects (2 each, at most 2). Only Vietnamese families can be the document's own code."""
     votes: dict[str, list] = {}  # key -> [score, designation, first line, method]
@@ -166,7 +161,7 @@ def _own_code(doc: _Doc, prov: dict) -> tuple[codes.Designation | None, Line | N
     if not votes:
         return None, None
     best = max(votes.values(), key=lambda e: e[0])  # max keeps the first of equal scores
-    prov["code"] = {"page": best[2].page, "method": best[3]}
+    prov["code"] = Provenance(best[2].page, best[3])
     return best[1], best[2]
 
 
@@ -771,13 +766,11 @@ def _kind(code: codes.Designation | None, title: str | None, doc: _Doc) -> tuple
 _ICS = re.compile(r"\bICS\s*:?\s*(\d{2}\.\d{3}(?:\.\d{2})?(?:\s*[;,]\s*\d{2}\.\d{3}(?:\.\d{2})?)*)")
 
 
-def extract_fields(pages: list[str]) -> dict:
+def extract_fields(pages: list[str]) -> ExtractedStandard:
     """Label fields of the document whose page texts are ``pages`` (index 0 = page 1)."""
     doc = _Doc([nfc(page) for page in pages])  # callers other than read_pdf may pass NFD text
-    prov: dict[str, dict] = {}
-    out: dict = {f: None for f in FIELDS}
-    out.update(replaces=[], converted_from=[], normative_references=[], sections=[], annexes=[],
-               equivalence={"relation": None, "codes": []})
+    out = ExtractedStandard()
+    prov = out.provenance
 
     code, code_line = _own_code(doc, prov)
 
@@ -804,42 +797,42 @@ def extract_fields(pages: list[str]) -> dict:
                     title_method = "title under the first body heading"
                     english = [e] if (e := _english_after(doc, body[1], body[0])) else []
     if title_lines:
-        out["title_vi"] = _join_title(title_lines)
-        prov["title_vi"] = {"page": title_page, "method": title_method}
+        out.title_vi = _join_title(title_lines)
+        prov["title_vi"] = Provenance(title_page, title_method)
     if english:
-        out["title_en"] = clean(" ".join(english))
-        prov["title_en"] = {"page": title_page, "method": "English lines after cover title"}
+        out.title_en = clean(" ".join(english))
+        prov["title_en"] = Provenance(title_page, "English lines after cover title")
 
     # A memo or decision *about* a designation names it in its title: it is not the document's own.
-    if code is not None and out["title_vi"] and squash(out["title_vi"]).startswith(_OTHER_GENRES) \
-            and squash(code.format()) in squash(out["title_vi"]):
+    if code is not None and out.title_vi and squash(out.title_vi).startswith(_OTHER_GENRES) \
+            and squash(code.format()) in squash(out.title_vi):
         code = None
         prov.pop("code", None)
 
     if code is not None:
-        out.update(code=code.format(), doc_type=code.doc_type, number=code.number, part=code.part,
-                   year=int(code.year) if code.year else None, issuer_suffix=code.issuer_suffix)
+        out.code, out.doc_type, out.number, out.part = code.format(), code.doc_type, code.number, code.part
+        out.year, out.issuer_suffix = int(code.year) if code.year else None, code.issuer_suffix
         for f in ("doc_type", "number", "part", "year", "issuer_suffix"):
-            prov[f] = dict(prov["code"])
-    out["kind"], kind_method = _kind(code, out["title_vi"], doc)
-    prov["kind"] = {"page": 1, "method": kind_method}
+            prov[f] = replace(prov["code"])
+    out.kind, kind_method = _kind(code, out.title_vi, doc)
+    prov["kind"] = Provenance(1, kind_method)
 
-    if out["title_vi"]:
-        body_title = _body_title(doc, out["title_vi"])
+    if out.title_vi:
+        body_title = _body_title(doc, out.title_vi)
         if body_title and not is_upper_line(body_title[0]):
-            out["title_vi_normalised"] = body_title[0]
-            prov["title_vi_normalised"] = {"page": body_title[1], "method": "title under first body heading"}
+            out.title_vi_normalised = body_title[0]
+            prov["title_vi_normalised"] = Provenance(body_title[1], "title under first body heading")
         else:
-            out["title_vi_normalised"] = sentence_case_title(out["title_vi"])
-            prov["title_vi_normalised"] = {"page": title_page, "method": "sentence case of title_vi"}
+            out.title_vi_normalised = sentence_case_title(out.title_vi)
+            prov["title_vi_normalised"] = Provenance(title_page, "sentence case of title_vi")
 
     # Edition / revision: cover statements only (a template's "Lần ban hành" is not an edition)
     for field, rx in (("edition", _EDITION), ("revision", _REVISION)):
         for line in doc.first_pages(3):
             m = rx.search(line.text)
             if m:
-                out[field] = int(m.group(1))
-                prov[field] = {"page": line.page, "method": f"cover '{m.group(0)}'"}
+                setattr(out, field, int(m.group(1)))
+                prov[field] = Provenance(line.page, f"cover '{m.group(0)}'")
                 break
 
     # Foreword
@@ -861,55 +854,54 @@ def extract_fields(pages: list[str]) -> dict:
         for field, rx in (("replaces", _REPLACES), ("converted_from", _CONVERTED)):
             found = _after_keyword_codes(sentences, rx, own_key)
             if found is not None:
-                out[field] = found
-                prov[field] = {"page": fw_page, "method": f"{fw_method}: '{rx.pattern.split(chr(92))[0]}'"}
+                setattr(out, field, found)
+                prov[field] = Provenance(fw_page, f"{fw_method}: '{rx.pattern.split(chr(92))[0]}'")
         for relation, rx in _EQUIVALENCE:
             found = _after_keyword_codes(sentences, rx, own_key)
             if found:
-                out["equivalence"] = {"relation": relation, "codes": found}
-                prov["equivalence"] = {"page": fw_page, "method": f"{fw_method}: {relation}"}
+                out.equivalence = Equivalence(relation, found)
+                prov["equivalence"] = Provenance(fw_page, f"{fw_method}: {relation}")
                 break
         for field, org in _approval_chain(text).items():
-            out[field] = org
-            prov[field] = {"page": fw_page, "method": f"{fw_method}: approval chain"}
+            setattr(out, field, org)
+            prov[field] = Provenance(fw_page, f"{fw_method}: approval chain")
 
     # Normative references
     refs = _clause(doc, _REFS_HEAD)
     if refs:
         ref_lines, head = refs
-        out["normative_references"] = _codes_in("\n".join(ln.text for ln in ref_lines))
-        prov["normative_references"] = {"page": head.page, "method": "clause 'Tài liệu viện dẫn'"}
+        out.normative_references = _codes_in("\n".join(ln.text for ln in ref_lines))
+        prov["normative_references"] = Provenance(head.page, "clause 'Tài liệu viện dẫn'")
 
     # Sections and annexes
     sections, sec_page, where = _sections(doc)
     annex_start = where[-1][1] if where else 0
     annexes = _annexes(doc, annex_start)
-    out["annexes"] = [{k: v for k, v in a.items() if k not in ("page", "letter")} for a in annexes]
-    out["sections"] = sections + [a["id"] for a in annexes]
-    if out["sections"]:
-        prov["sections"] = {"page": sec_page or annexes[0]["page"], "method": "numbered headings in sequence"}
+    out.annexes = [Annex(a["id"], a["status"], a["title"]) for a in annexes]
+    out.sections = sections + [a["id"] for a in annexes]
+    if out.sections:
+        prov["sections"] = Provenance(sec_page or annexes[0]["page"], "numbered headings in sequence")
     if annexes:
-        prov["annexes"] = {"page": annexes[0]["page"], "method": "'Phụ lục X' headings"}
+        prov["annexes"] = Provenance(annexes[0]["page"], "'Phụ lục X' headings")
 
     scope = _clause(doc, _SCOPE_HEAD, limit=20)
     if scope and scope[0]:
-        out["scope_first_sentence"] = _first_sentence(" ".join(ln.text for ln in scope[0]))
-        prov["scope_first_sentence"] = {"page": scope[1].page, "method": "first sentence of scope clause"}
-    elif out["kind"] in ("standard", "regulation"):
+        out.scope_first_sentence = _first_sentence(" ".join(ln.text for ln in scope[0]))
+        prov["scope_first_sentence"] = Provenance(scope[1].page, "first sentence of scope clause")
+    elif out.kind in ("standard", "regulation"):
         # no scope heading (old standards): the opening "Tiêu chuẩn này quy định ..." paragraph
         for k, line in enumerate(doc.body[:300]):
             if re.match(r"^(?:Tiêu|Quy) chuẩn này\b", line.text):
                 para = [line.text] + [ln.text for ln in doc.body[k + 1:k + 8] if not _HEADING.match(ln.text)]
-                out["scope_first_sentence"] = _first_sentence(" ".join(para))
-                prov["scope_first_sentence"] = {"page": line.page, "method": "opening 'Tiêu chuẩn này' paragraph"}
+                out.scope_first_sentence = _first_sentence(" ".join(para))
+                prov["scope_first_sentence"] = Provenance(line.page, "opening 'Tiêu chuẩn này' paragraph")
                 break
 
     for line in doc.first_pages(6):
         m = _ICS.search(line.text)
         if m:
-            out["ics"] = re.sub(r"\s+", "", m.group(1)).replace(",", ";")
-            prov["ics"] = {"page": line.page, "method": "'ICS' line"}
+            out.ics = re.sub(r"\s+", "", m.group(1)).replace(",", ";")
+            prov["ics"] = Provenance(line.page, "'ICS' line")
             break
 
-    out["provenance"] = prov
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import asdict
 
 import pytest
 
@@ -76,7 +77,7 @@ def test_symbol_font_private_use_glyphs_become_characters():
 
 def _fields(path):
     text = read_pdf(path)
-    fields = extract_fields(text.pages)
+    fields = asdict(extract_fields(text.pages))
     fields.pop("provenance")
     return text, fields
 

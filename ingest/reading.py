@@ -15,8 +15,8 @@ from pathlib import Path
 
 from ingest import ocr as ocr_mod
 from ingest.catalogue import looks_like_catalogue, parse_catalogue
-from ingest.criteria import criteria_pages, extract_criteria
-from ingest.extract import extract_fields
+from ingest.criteria.extract import criteria_pages, extract_criteria
+from ingest.extract.fields import extract_fields
 from ingest.lab import looks_like_lab_declaration, parse_lab
 from ingest.reader import OpenPdf, open_pdf, read_text
 from kb import codes

@@ -185,7 +185,7 @@ def _id(pk: int | None) -> int:
 
 
 def _store_pages(session: Session, document_id: int, pages: list[str]) -> None:
-    session.exec(delete(DocumentPage).where(col(DocumentPage.document_id) == document_id))  # type: ignore[call-overload]
+    session.exec(delete(DocumentPage).where(col(DocumentPage.document_id) == document_id))
     rows = [{"document_id": document_id, "page_no": i, "text": t} for i, t in enumerate(pages, 1)]
     if rows:  # a bulk insert: hundreds of pages need no ORM objects
         session.execute(insert(DocumentPage), rows)

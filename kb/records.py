@@ -67,7 +67,8 @@ class ExtractedStandard:
     title_vi: str | None = None
     title_vi_normalised: str | None = None
     title_en: str | None = None
-    edition: int | None = None
+    #: A number as printed on the cover; text when read back from a stored standard.
+    edition: int | str | None = None
     revision: int | None = None
     replaces: list[str] = field(default_factory=list)
     converted_from: list[str] = field(default_factory=list)

@@ -218,7 +218,8 @@ def create_catalogued(session: Session, items: list[tuple[codes.Designation, str
 
 def replace_criteria(session: Session, std: Standard, rows: Iterable[CriterionRow]) -> None:
     """Make the standard's criteria table exactly ``rows`` (as read from its document)."""
-    session.exec(delete(Criterion).where(col(Criterion.standard_id) == std.id))  # type: ignore[call-overload]
+    assert std.id is not None
+    session.exec(delete(Criterion).where(col(Criterion.standard_id) == std.id))
     for row in rows:
         session.add(Criterion(standard_id=std.id, position=row.position, name=row.name, requirement=row.requirement,
                               unit=row.unit, method=row.method, method_code=row.method_code, page=row.page))

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.extract import extract_fields
+from ingest.extract.fields import extract_fields
 from ingest.reader import read_pdf
 from kb.text import clean
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.extract import extract_fields
+from ingest.extract.fields import extract_fields
 from ingest.reader import read_pdf
 from kb.errors import IngestError
 from kb.records import FIELDS

@@ -8,7 +8,7 @@ from dataclasses import asdict
 import pytest
 
 from ingest import legacy_fonts as lf
-from ingest.extract import extract_fields
+from ingest.extract.fields import extract_fields
 from ingest.reader import normalise_page_text, read_pdf
 from tests.support.pdfs import make_standard_pdf, tcvn3_bytes, vni_bytes
 

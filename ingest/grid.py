@@ -268,15 +268,22 @@ def _spread_row_spans(rows: list[Row], hrules: list[tuple[float, float, float]])
             rows[k].cells[j] = text
 
 
-def _lines_text(words: list[Word]) -> list[str]:
-    """Words of one cell grouped into visual lines, top to bottom."""
+def text_lines(words: list[Word]) -> list[list[Word]]:
+    """Words grouped into visual lines, top to bottom, each line left to right."""
     lines: list[list[Word]] = []
     for w in sorted(words, key=lambda w: (w.yc, w.x0)):
         if lines and abs(w.yc - lines[-1][0].yc) < max(lines[-1][0].bottom - lines[-1][0].top, 1.0) * 0.45:
             lines[-1].append(w)
         else:
             lines.append([w])
-    return [" ".join(w.text for w in sorted(ln, key=lambda w: w.x0)) for ln in lines]
+    for ln in lines:
+        ln.sort(key=lambda w: w.x0)
+    return lines
+
+
+def _lines_text(words: list[Word]) -> list[str]:
+    """Words of one cell as its lines of text, top to bottom."""
+    return [" ".join(w.text for w in ln) for ln in text_lines(words)]
 
 
 def column_of(x: float, cols: list[float]) -> int:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ingest.criteria.roles import add_criterion, cell_roles
-from ingest.grid import Word, join_cell
+from ingest.grid import Word, join_cell, text_lines
 from kb.records import CriterionRow
 from kb.text import fold
 
@@ -38,19 +38,6 @@ class _Unruled:
     bounds: list[float]  # len(roles) - 1 cuts between columns
     labels: dict[int, str] = field(default_factory=dict)  # grade names of split "Mức" columns
     number: str | None = None  # "Bảng N" of its caption: a continuation must name the same table
-
-
-def _text_lines(words: list[Word]) -> list[list[Word]]:
-    """Words grouped into visual lines, top to bottom, each line left to right."""
-    lines: list[list[Word]] = []
-    for w in sorted(words, key=lambda w: (w.yc, w.x0)):
-        if lines and abs(w.yc - lines[-1][0].yc) < max(lines[-1][0].bottom - lines[-1][0].top, 1.0) * 0.45:
-            lines[-1].append(w)
-        else:
-            lines.append([w])
-    for ln in lines:
-        ln.sort(key=lambda w: w.x0)
-    return lines
 
 
 def _height(line: list[Word]) -> float:
@@ -243,7 +230,7 @@ def criteria_unruled(pages: list[tuple[int, list[Word]]], *, find_codes=None) ->
     carried: _Unruled | None = None
     last_page = None
     for page_no, words in pages:
-        lines = _text_lines(words)
+        lines = text_lines(words)
         gaps = sorted(b.x0 - a.x1 for ln in lines for a, b in zip(ln, ln[1:], strict=False) if b.x0 > a.x1)
         space = gaps[len(gaps) // 4] if gaps else 2.5  # most gaps are word spaces
 

@@ -154,6 +154,13 @@ def test_every_found_field_has_its_page_and_method(standard):
     assert prov["normative_references"]["page"] == 3
 
 
+def test_a_field_of_the_record_comes_with_its_provenance(tmp_path):
+    record = extract_fields(read_pdf(make_standard_pdf(tmp_path / "s.pdf")).pages)
+    code = record.field("code")
+    assert (code.value, code.page, code.method) == ("TCVN 3118:2022", 1, record.provenance["code"].method)
+    assert record.field("title_en").value == record.title_en
+
+
 # --------------------------------------------------------------------------------------------------
 # Hazards on hand-made page texts (what pdfium gives for real layouts)
 

@@ -76,6 +76,8 @@ def _child(conn, path: str, ocr: bool, timeout: float) -> None:
 
 @dataclass
 class Job:
+    """One file for a worker: its place in the batch and what storing it needs; the pool sets the rest."""
+
     index: int
     path: Path
     sha256: str

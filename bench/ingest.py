@@ -27,6 +27,7 @@ sys.path.insert(0, str(REPO))
 import pypdfium2 as pdfium  # noqa: E402
 
 import ingest.pipeline as pipeline  # noqa: E402
+from kb import documents  # noqa: E402
 from kb.config import Settings  # noqa: E402
 from kb.core import KnowledgeBase  # noqa: E402
 
@@ -101,8 +102,8 @@ def main(argv: list[str] | None = None) -> int:
                 phases[name] += time.perf_counter() - t
         return wrapper
 
-    pipeline._store = timed("store (parent, DB)", pipeline._store)
-    pipeline._update_search = timed("search index update", pipeline._update_search)
+    documents.store_ingested = timed("store (parent, DB)", documents.store_ingested)
+    documents.update_search = timed("search index update", documents.update_search)
 
     runs = []
     bare = []

@@ -8,11 +8,12 @@ and bracketed adoptions (``TCVN 14560-1:2025 (ISO 5735-1:2024)``) become equival
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
-from ingest.tables import Row, page_rows
+from ingest.grid import Row, page_rows
+from ingest.reader import OpenPdf
 from kb import codes
+from kb.records import Catalogue, CatalogueCode, CatalogueEntry
 from kb.text import clean, fold
 
 _SECTION_ID = re.compile(r"^([IVXLC]+(?:\.\d+)*)\.?$")
@@ -42,7 +43,7 @@ def _header_roles(row: Row) -> list[str] | None:
     return roles if {"code", "title"} <= set(roles) else None
 
 
-def parse_rows(pdf: Any) -> dict[str, Any]:
+def parse_rows(pdf: OpenPdf) -> dict[str, Any]:
     """Entries and section headings of every catalogue table in the document."""
     entries: list[dict[str, Any]] = []
     sections: list[str] = []
@@ -51,7 +52,7 @@ def parse_rows(pdf: Any) -> dict[str, Any]:
     roles: list[str] | None = None
     header: Row | None = None
     for index in range(len(pdf)):
-        page = pdf[index]
+        page = pdf.doc[index]
         try:
             rows = page_rows(page)
         finally:
@@ -162,23 +163,18 @@ def part_title(title: str, part: str | None, *, several: bool) -> str:
     return title
 
 
-def parse_catalogue(path: Path, pages: list[str]) -> dict[str, Any]:
-    """Entries with their designations (plain data, computed in the worker)."""
-    import pypdfium2 as pdfium
-
-    pdf = pdfium.PdfDocument(str(path))
-    try:
-        parsed = parse_rows(pdf)
-    finally:
-        pdf.close()
+def parse_catalogue(pdf: OpenPdf, pages: list[str]) -> Catalogue:
+    """Entries with their designations (computed in the worker)."""
+    parsed = parse_rows(pdf)
+    entries = []
     for e in parsed["entries"]:
         primary, bracketed = split_code_cell(e["code_raw"])
         several = len(primary) > 1
-        e["codes"] = [{"code": d.format(), "title": part_title(e["title"], d.part, several=several)} for d in primary]
-        e["equivalents"] = [d.format() for d in bracketed]
-    parsed["title"] = _catalogue_title(pages)
-    parsed["published_by"] = _issuer(pages)
-    return parsed
+        entries.append(CatalogueEntry(
+            **e, codes=[CatalogueCode(d.format(), part_title(e["title"], d.part, several=several)) for d in primary],
+            equivalents=[d.format() for d in bracketed]))
+    return Catalogue(entries=entries, sections=parsed["sections"], title=_catalogue_title(pages),
+                     published_by=_issuer(pages))
 
 
 def _catalogue_title(pages: list[str]) -> str | None:

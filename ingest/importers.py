@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
@@ -22,15 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import DataError, IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from kb import audit, codes, labs, mappings, products, standards
+from kb import codes, documents, labs, mappings, products, standards
 from kb.core import KnowledgeBase
 from kb.errors import BadInput, KBError
-from kb.models import MappingSource, RelationType, StandardRelation
+from kb.models import MappingSource, RelationType
 from kb.text import clean, fold
-
-log = logging.getLogger(__name__)
 
 KINDS = ("standards", "products", "labs", "lab-scope", "mappings")
 
@@ -322,22 +319,9 @@ def _standard_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
     fields = {k: v for k, v in fields.items() if v is not None and v != ""}
     std, outcome = standards.upsert_standard(session, d.format(), fields, actor=actor, source="import")
     for position, (rel, other, qualifier) in enumerate(edges):
-        exists = session.exec(
-            select(StandardRelation).where(
-                StandardRelation.from_key == std.code_key, StandardRelation.relation == rel,
-                StandardRelation.to_key == other.key,
-            )
-        ).first()
-        if exists is not None and (qualifier is None or exists.qualifier == qualifier):
-            continue
-        edge = standards.add_relation(session, std.code, rel, other.format(), qualifier=qualifier,
-                                      position=position, source="import", actor=actor)
-        if edge is not None:
-            audit.record(session, actor=actor, action="import", entity="standard", entity_id=std.id,
-                         after={"relation": rel.value, "to": other.format(), "qualifier": qualifier},
-                         summary=f"{std.code} {rel.value} {other.format()}")
-            if outcome == "unchanged":
-                outcome = "updated"
+        added = standards.import_relation(session, std, rel, other, qualifier=qualifier, position=position, actor=actor)
+        if added and outcome == "unchanged":
+            outcome = "updated"
     return outcome, "standard", [std.id]
 
 
@@ -462,18 +446,5 @@ def import_file(kbase: KnowledgeBase, kind: str, path: Path | str, actor: str = 
                     outcome, entity, ids = done
                     report.count(outcome)
                     report.touch(outcome, entity, ids)
-    _update_search(kbase, report.changed)
+    documents.update_search(kbase, report.changed)
     return report
-
-
-def _update_search(kbase: KnowledgeBase, changed: dict[str, set[int]]) -> None:
-    """Tell the search index what changed; it is a cache, so a failure here only delays it."""
-    if not any(changed.values()):
-        return
-    try:
-        from kb import search
-
-        search.update(kbase, standards=changed.get("standard", ()), products=changed.get("product", ()),
-                      labs=changed.get("lab", ()))
-    except Exception:  # noqa: BLE001 - `kb reindex` / ensure_index() catch up
-        log.exception("search index not updated after import; it catches up on the next search")

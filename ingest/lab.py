@@ -9,10 +9,11 @@ The accreditation number is read from the document; nothing is made up when it i
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
-from ingest.tables import Row, page_rows
+from ingest.grid import Row, page_rows
+from ingest.reader import OpenPdf
+from kb.records import LabDeclaration, LabHeader, ScopeRow
 from kb.text import clean, fold, sentence_case
 
 # Registration schemes and their printed numbers: "LAS-XD 164", "VILAS 1074".
@@ -101,7 +102,7 @@ def parse_lab_header(text: str) -> dict[str, Any]:
     return out
 
 
-def parse_scope(pdf: Any, *, find_codes) -> list[dict[str, Any]]:
+def parse_scope(pdf: OpenPdf, *, find_codes) -> list[ScopeRow]:
     """Scope rows of every ruled capability table in the document, in printed order.
 
     ``find_codes`` maps a method cell to canonical designations (``kb.codes.find_all``).
@@ -111,7 +112,7 @@ def parse_scope(pdf: Any, *, find_codes) -> list[dict[str, Any]]:
     header: Row | None = None
     group: str | None = None
     for index in range(len(pdf)):
-        page = pdf[index]
+        page = pdf.doc[index]
         try:
             rows = page_rows(page)
         finally:
@@ -158,16 +159,9 @@ def parse_scope(pdf: Any, *, find_codes) -> list[dict[str, Any]]:
         method = r.get("method") or None
         codes_found = find_codes(method) if method else []
         material = r.get("material") or (sentence_case(r["group"]) if r.get("group") else None)
-        scope.append({
-            "position": r["tt"] or pos,
-            "material": material,
-            "test": r.get("test") or "",
-            "range": r.get("range") or None,
-            "method": method,
-            "method_codes": codes_found,
-            "page": r["page"],
-            "equipment": r.get("equipment") or None,
-        })
+        scope.append(ScopeRow(position=r["tt"] or pos, material=material, test=r.get("test") or "",
+                              range=r.get("range") or None, method=method, method_codes=codes_found,
+                              page=r["page"], equipment=r.get("equipment") or None))
     return scope
 
 
@@ -183,18 +177,12 @@ def _header_like(cell: str) -> bool:
     return bool(re.match(r"(s?tt|danh muc|ho va ten|model)\b", fold(cell)))
 
 
-def parse_lab(path: Path, pages: list[str], *, find_codes) -> dict[str, Any]:
-    """The lab record and its scope rows from a declaration PDF (worker side: plain data only)."""
-    import pypdfium2 as pdfium
-
-    header = parse_lab_header("\n".join(pages[:3]))
-    pdf = pdfium.PdfDocument(str(path))
-    try:
-        scope = parse_scope(pdf, find_codes=find_codes)
-    finally:
-        pdf.close()
+def parse_lab(pdf: OpenPdf, pages: list[str], *, find_codes) -> LabDeclaration:
+    """The lab record and its scope rows from a declaration PDF (worker side)."""
+    header = LabHeader(**parse_lab_header("\n".join(pages[:3])))
+    scope = parse_scope(pdf, find_codes=find_codes)
     groups: list[str] = []
     for row in scope:
-        if row["material"] and row["material"] not in groups:
-            groups.append(row["material"])
-    return {"lab": header, "scope": scope, "groups": groups}
+        if row.material and row.material not in groups:
+            groups.append(row.material)
+    return LabDeclaration(lab=header, scope=scope, groups=groups)

@@ -1,7 +1,9 @@
 """Read a PDF's text layer with pypdfium2 (fast), NFC-normalised, legacy fonts transcoded.
 
-pdfplumber is deliberately not used here: pypdfium2 extracts plain text about 80× faster, and field
-extraction only needs the text in reading order. Layout-heavy work (tables) lives in ``ingest.tables``.
+pdfplumber is deliberately not used for text: pypdfium2 extracts plain text about 80× faster, and field
+extraction only needs the text in reading order. ``open_pdf`` opens a file once; the same ``OpenPdf``
+then goes to the text reader here and to the table readers (``ingest.grid``, ``ingest.criteria``,
+``ingest.lab``, ``ingest.catalogue``), with pdfplumber opened only when a criteria page needs its fallback.
 """
 
 from __future__ import annotations
@@ -9,8 +11,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -39,6 +42,44 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufeff\u200b]")
 
 def _visible_count(text: str) -> int:
     return len("".join(text.split()))  # non-whitespace characters, counted at C speed
+
+
+@dataclass
+class OpenPdf:
+    """One PDF opened once per worker: the pypdfium2 document, and pdfplumber when first needed."""
+
+    path: Path
+    doc: pdfium.PdfDocument
+    _plumber: Any = field(default=None, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.doc)
+
+    def plumber(self, pages: list[int]) -> Any:
+        """pdfplumber on the file, limited to ``pages`` (1-based) the first time it is asked for."""
+        if self._plumber is None:
+            import pdfplumber
+
+            self._plumber = pdfplumber.open(str(self.path), pages=pages)
+        return self._plumber
+
+    def close(self) -> None:
+        if self._plumber is not None:
+            self._plumber.close()
+            self._plumber = None
+        self.doc.close()
+
+    def __enter__(self) -> OpenPdf:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_pdf(path: Path) -> OpenPdf:
+    """Open ``path`` once for every reader; raises ``IngestError`` with the reason it cannot be read."""
+    path = Path(path)
+    return OpenPdf(path, _open(path))
 
 
 def _open(path: Path) -> pdfium.PdfDocument:
@@ -147,33 +188,35 @@ def page_has_text(text: str) -> bool:
 
 def read_pdf(path: Path, *, max_pages: int | None = None) -> PdfText:
     """Text of every page (or the first ``max_pages``); raises ``IngestError`` for unreadable files."""
-    path = Path(path)
-    doc = _open(path)
-    try:
-        page_count = len(doc)
-        if page_count == 0:
-            raise IngestError("tệp PDF không có trang nào")
-        wanted = page_count if max_pages is None else max(0, min(page_count, max_pages))
-        pages: list[str] = []
-        encodings: Counter[str] = Counter()
-        for index in range(wanted):
+    with open_pdf(path) as pdf:
+        return read_text(pdf, max_pages=max_pages)
+
+
+def read_text(pdf: OpenPdf, *, max_pages: int | None = None) -> PdfText:
+    """Text of every page of an open PDF (or the first ``max_pages``)."""
+    doc = pdf.doc
+    page_count = len(doc)
+    if page_count == 0:
+        raise IngestError("tệp PDF không có trang nào")
+    wanted = page_count if max_pages is None else max(0, min(page_count, max_pages))
+    pages: list[str] = []
+    encodings: Counter[str] = Counter()
+    for index in range(wanted):
+        try:
+            page = doc[index]
             try:
-                page = doc[index]
-                try:
-                    raw, fonts = _page_text(page)
-                finally:
-                    page.close()
-            except pdfium.PdfiumError:
-                raise IngestError(f"tệp PDF hỏng ở trang {index + 1}") from None
-            text = normalise_page_text(raw)
-            if fonts is not None:
-                encoding = legacy_fonts.detect(text, fonts)
-                if encoding:
-                    encodings[encoding] += 1
-                    text = legacy_fonts.transcode(text, encoding)
-            pages.append(text)
-    finally:
-        doc.close()
+                raw, fonts = _page_text(page)
+            finally:
+                page.close()
+        except pdfium.PdfiumError:
+            raise IngestError(f"tệp PDF hỏng ở trang {index + 1}") from None
+        text = normalise_page_text(raw)
+        if fonts is not None:
+            encoding = legacy_fonts.detect(text, fonts)
+            if encoding:
+                encodings[encoding] += 1
+                text = legacy_fonts.transcode(text, encoding)
+        pages.append(text)
     good = sum(1 for text in pages if page_has_text(text))
     needs_ocr = good < max(1, MIN_TEXT_PAGES_SHARE * len(pages))
     legacy = encodings.most_common(1)[0][0] if encodings else None

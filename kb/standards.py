@@ -7,15 +7,19 @@ imports never overwrite it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlmodel import Session, col, or_, select
+from sqlalchemy import insert
+from sqlmodel import Session, col, delete, or_, select
 
 from kb import audit, codes
 from kb.errors import BadInput, NotFound
-from kb.models import RelationType, Standard, StandardRelation, StandardStatus
+from kb.models import AuditEvent, Criterion, RelationType, Standard, StandardRelation, StandardStatus, utcnow
 from kb.text import clean
 from kb.versioning import update_versioned
+
+if TYPE_CHECKING:
+    from kb.records import CriterionRow
 
 #: Regulations are mandatory; standards are voluntary unless a regulation or law cites them.
 MANDATORY_TYPES = {"QCVN", "QCĐP", "QCXDVN"}
@@ -161,6 +165,66 @@ def _is_replaced(session: Session, key: str) -> bool:
     return rel is not None
 
 
+def by_keys(session: Session, keys: Iterable[str]) -> dict[str, Standard]:
+    """The stored standards among ``code_key`` values, by key (looked up 500 at a time)."""
+    keys = list(keys)
+    found: dict[str, Standard] = {}
+    for i in range(0, len(keys), 500):
+        chunk = keys[i:i + 500]
+        found.update((s.code_key, s) for s in session.exec(select(Standard).where(col(Standard.code_key).in_(chunk))))
+    return found
+
+
+def replaced_among(session: Session, keys: Iterable[str]) -> set[str]:
+    """The keys some stored relation says were replaced."""
+    keys = list(keys)
+    out: set[str] = set()
+    for i in range(0, len(keys), 500):
+        chunk = keys[i:i + 500]
+        out.update(session.exec(select(StandardRelation.to_key).where(
+            col(StandardRelation.to_key).in_(chunk), StandardRelation.relation == RelationType.replaces)))
+    return out
+
+
+def create_catalogued(session: Session, items: list[tuple[codes.Designation, str | None, dict[str, Any]]], *,
+                      replaced: set[str], actor: str) -> list[int]:
+    """New standards known only from a catalogue row ``(designation, title, catalogue info)``, with their
+    audit events; returns their ids. ``replaced``: keys a stored relation marks as replaced.
+
+    One multi-row INSERT ... RETURNING (and one for the audit events): a catalogue lists hundreds of
+    codes, and hundreds of ORM objects would cost more than parsing it.
+    """
+    if not items:
+        return []
+    now = utcnow()
+    rows = [{
+        **identity_fields(d), "title_vi": clean(title or "") or None,
+        "mandatory": d.doc_type in MANDATORY_TYPES,
+        "status": StandardStatus.replaced if d.key in replaced else StandardStatus.unknown,
+        "provenance": {"title_vi": {"page": info.get("page"), "method": "catalogue", "verified": False}},
+        "extra": {"catalogue": info}, "is_sample": False, "version": 1, "created_at": now, "updated_at": now,
+    } for d, title, info in items]
+    created = session.execute(insert(Standard).returning(col(Standard.id), sort_by_parameter_order=True), rows)
+    ids = [row[0] for row in created]
+    session.execute(insert(AuditEvent), [
+        {"at": now, "actor": actor, "action": "ingest", "entity": "standard", "entity_id": pk,
+         "summary": f"Tạo {row['code']} từ danh mục",
+         "after": {"code": row["code"], "title_vi": row["title_vi"], "status": row["status"].value,
+                   "catalogue": row["extra"]["catalogue"]}}
+        for pk, row in zip(ids, rows, strict=False)
+    ])
+    return ids
+
+
+def replace_criteria(session: Session, std: Standard, rows: Iterable[CriterionRow]) -> None:
+    """Make the standard's criteria table exactly ``rows`` (as read from its document)."""
+    assert std.id is not None
+    session.exec(delete(Criterion).where(col(Criterion.standard_id) == std.id))
+    for row in rows:
+        session.add(Criterion(standard_id=std.id, position=row.position, name=row.name, requirement=row.requirement,
+                              unit=row.unit, method=row.method, method_code=row.method_code, page=row.page))
+
+
 def add_relation(
     session: Session,
     from_code: str,
@@ -198,6 +262,27 @@ def add_relation(
                              entity="standard", summary=f"{old.code} bị thay thế bởi {a.format()}")
     session.flush()
     return existing
+
+
+def import_relation(session: Session, std: Standard, relation: RelationType, other: codes.Designation, *,
+                    qualifier: str | None, position: int, actor: str) -> bool:
+    """An edge named by an import row, with its audit event; False when it is already stored as given."""
+    exists = session.exec(
+        select(StandardRelation).where(
+            StandardRelation.from_key == std.code_key, StandardRelation.relation == relation,
+            StandardRelation.to_key == other.key,
+        )
+    ).first()
+    if exists is not None and (qualifier is None or exists.qualifier == qualifier):
+        return False
+    edge = add_relation(session, std.code, relation, other.format(), qualifier=qualifier,
+                        position=position, source="import", actor=actor)
+    if edge is None:
+        return False
+    audit.record(session, actor=actor, action="import", entity="standard", entity_id=std.id,
+                 after={"relation": relation.value, "to": other.format(), "qualifier": qualifier},
+                 summary=f"{std.code} {relation.value} {other.format()}")
+    return True
 
 
 def relations_of(session: Session, std: Standard) -> dict[str, list[dict[str, Any]]]:

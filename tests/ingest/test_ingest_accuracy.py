@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
-from ingest.extract import extract_fields
+from ingest.extract.fields import extract_fields
 from ingest.reader import read_pdf
 from kb.text import clean
 
@@ -52,7 +53,7 @@ def score_document(label: dict, pdf: Path) -> dict[str, tuple[bool, object, obje
     text = read_pdf(pdf)
     if label.get("text_layer") is False:
         return {"text_layer": (text.needs_ocr, True, text.needs_ocr)}
-    got = extract_fields(text.pages)
+    got = asdict(extract_fields(text.pages))
     fields = ROW_DOCUMENT_FIELDS if label.get("kind") in ("lab_scope", "catalogue") else SCORED_FIELDS
     out = {}
     for field in fields:

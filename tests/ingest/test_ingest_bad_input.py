@@ -14,7 +14,9 @@ import pytest
 from sqlmodel import select
 
 import ingest.pipeline as pipeline
+from ingest import reading
 from ingest.pipeline import ingest_paths
+from kb import documents
 from kb.models import Document, DocumentPage, IngestFile, Standard, StandardRelation
 from tests.support.ingest_pdfs import make_page_bomb_pdf, make_stream_bomb_pdf
 from tests.support.pdfs import (
@@ -82,7 +84,7 @@ def test_file_over_the_size_limit_is_refused_before_reading(kbase, tmp_path, mon
 def test_spinning_parser_is_killed_at_the_time_limit(kbase, tmp_path, monkeypatch):
     kbase.settings.ingest_timeout = 3  # generous for the good files on a busy machine
     spin = _good(tmp_path, "2-spin.pdf", 3107)
-    real = pipeline.process_file
+    real = reading.process_file
 
     def process(path, **kw):
         if Path(path).name == "2-spin.pdf":
@@ -90,42 +92,42 @@ def test_spinning_parser_is_killed_at_the_time_limit(kbase, tmp_path, monkeypatc
                 pass
         return real(path, **kw)
 
-    monkeypatch.setattr(pipeline, "process_file", process)
+    monkeypatch.setattr(reading, "process_file", process)
     results = ingest_paths(kbase, [_good(tmp_path, "1.pdf", 3105), spin, _good(tmp_path, "3.pdf", 3106)], workers=2)
     assert [r["status"] for r in results] == ["ingested", "failed", "ingested"]
     _assert_failed(results[1], "quá thời gian")
 
 
 def test_worker_killed_mid_file_loses_nothing_else(kbase, tmp_path, monkeypatch):
-    real = pipeline.process_file
+    real = reading.process_file
 
     def process(path, **kw):
         if Path(path).name == "2.pdf":
             os.kill(os.getpid(), signal.SIGKILL)  # pdfium aborting, the OOM killer, a segfault ...
         return real(path, **kw)
 
-    monkeypatch.setattr(pipeline, "process_file", process)
+    monkeypatch.setattr(reading, "process_file", process)
     files = [_good(tmp_path, f"{i}.pdf", 3104 + i) for i in (1, 2, 3)]
     results = ingest_paths(kbase, files)
     assert [r["status"] for r in results] == ["ingested", "failed", "ingested"]
     _assert_failed(results[1], "dừng đột ngột")
     assert _stored_files(kbase) == {"1.pdf": "ingested", "2.pdf": "failed", "3.pdf": "ingested"}
     # The next run picks up the failed file (nothing of it was stored) and skips the others.
-    monkeypatch.setattr(pipeline, "process_file", real)
+    monkeypatch.setattr(reading, "process_file", real)
     again = ingest_paths(kbase, files)
     assert [r["status"] for r in again] == ["unchanged", "ingested", "unchanged"]
 
 
 def test_crash_while_storing_file_two_keeps_file_one_and_leaves_no_half_record(kbase, tmp_path, monkeypatch):
-    real = pipeline._store_standard
+    real = documents._store_standard
 
-    def store(session, data, doc, actor):
-        std = real(session, data, doc, actor)  # standard, pages and relations are already in the session
-        if doc.file_name == "2.pdf":
+    def store(session, result, document_id, actor):
+        std = real(session, result, document_id, actor)  # standard, pages and relations are already in the session
+        if result.path.name == "2.pdf":
             raise RuntimeError("disk full")
         return std
 
-    monkeypatch.setattr(pipeline, "_store_standard", store)
+    monkeypatch.setattr(documents, "_store_standard", store)
     one = make_standard_pdf(tmp_path / "1.pdf", code="TCVN 3118:2022")
     two = make_standard_pdf(tmp_path / "2.pdf", code="TCVN 3119:2022", title="Bê tông - Cường độ kéo khi uốn")
     results = ingest_paths(kbase, [one, two])
@@ -137,15 +139,15 @@ def test_crash_while_storing_file_two_keeps_file_one_and_leaves_no_half_record(k
         assert {p.document_id for p in s.exec(select(DocumentPage)).all()} == {docs[0].id}
         assert [x.code for x in s.exec(select(Standard)).all()] == ["TCVN 3118:2022"]
         assert all(r.from_code == "TCVN 3118:2022" for r in s.exec(select(StandardRelation)).all())
-    monkeypatch.setattr(pipeline, "_store_standard", real)
+    monkeypatch.setattr(documents, "_store_standard", real)
     assert [r["status"] for r in ingest_paths(kbase, [one, two])] == ["unchanged", "ingested"]
 
 
 def test_unexpected_error_in_the_reader_is_one_line(kbase, tmp_path, monkeypatch):
-    def boom(path, **kw):
+    def boom(pdf, **kw):
         raise ValueError("bad xref\nat offset 12")
 
-    monkeypatch.setattr(pipeline, "read_pdf", boom)
+    monkeypatch.setattr(reading, "read_text", boom)
     result = ingest_paths(kbase, [_good(tmp_path, "x.pdf", 3105)])[0]
     _assert_failed(result, "bad xref at offset 12")
 

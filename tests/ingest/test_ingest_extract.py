@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import asdict
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.extract import FIELDS, extract_fields
+from ingest.extract.fields import extract_fields
 from ingest.reader import read_pdf
 from kb.errors import IngestError
+from kb.records import FIELDS
 from tests.support.pdfs import (
     make_encrypted_pdf,
     make_junk_text_pdf,
@@ -42,7 +44,7 @@ def test_reader_max_pages_reads_only_the_first_pages(tmp_path):
 def test_text_outside_the_visible_page_is_dropped(tmp_path):
     text = read_pdf(make_standard_pdf(tmp_path / "o.pdf", offpage_text="TCVN 9999:2001 HIDDEN KEYWORDS"))
     assert "HIDDEN" not in "".join(text.pages)
-    assert extract_fields(text.pages)["code"] == "TCVN 3118:2022"
+    assert extract_fields(text.pages).code == "TCVN 3118:2022"
 
 
 @pytest.mark.parametrize(
@@ -91,7 +93,7 @@ def test_a_short_real_text_does_not_need_ocr(tmp_path):
 def test_file_name_is_never_used(tmp_path):
     # a file whose name gives the wrong code
     path = shutil.copy(make_standard_pdf(tmp_path / "a.pdf"), tmp_path / "TCVN 9999-2001.pdf")
-    assert extract_fields(read_pdf(path).pages)["code"] == "TCVN 3118:2022"
+    assert extract_fields(read_pdf(path).pages).code == "TCVN 3118:2022"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -101,7 +103,7 @@ def test_file_name_is_never_used(tmp_path):
 @pytest.fixture(scope="module")
 def standard(tmp_path_factory):
     path = make_standard_pdf(tmp_path_factory.mktemp("std") / "std.pdf")
-    return extract_fields(read_pdf(path).pages)
+    return asdict(extract_fields(read_pdf(path).pages))
 
 
 def test_designation_fields(standard):
@@ -152,12 +154,19 @@ def test_every_found_field_has_its_page_and_method(standard):
     assert prov["normative_references"]["page"] == 3
 
 
+def test_a_field_of_the_record_comes_with_its_provenance(tmp_path):
+    record = extract_fields(read_pdf(make_standard_pdf(tmp_path / "s.pdf")).pages)
+    code = record.field("code")
+    assert (code.value, code.page, code.method) == ("TCVN 3118:2022", 1, record.provenance["code"].method)
+    assert record.field("title_en").value == record.title_en
+
+
 # --------------------------------------------------------------------------------------------------
 # Hazards on hand-made page texts (what pdfium gives for real layouts)
 
 
 def _doc(*pages: str) -> dict:
-    return extract_fields(list(pages))
+    return asdict(extract_fields(list(pages)))
 
 
 COVER = """T I Ê U C H U Ẩ N Q U Ố C G I A
@@ -286,7 +295,7 @@ def test_old_spaced_and_en_dash_designations_are_canonical():
 
 def test_empty_and_junk_pages_do_not_crash():
     for pages in ([], [""], ["\n\n"], ["@@@ ### $$$"], ["1\n2\n3"] * 5):
-        f = extract_fields(pages)
+        f = asdict(extract_fields(pages))
         assert f["code"] is None and f["sections"] == [] and f["kind"] == "other"
 
 
@@ -344,7 +353,7 @@ _LINES = st.sampled_from([
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.lists(st.one_of(_LINES, st.text(max_size=40)), max_size=25).map("\n".join), max_size=6))
 def test_any_text_gives_every_field_and_never_raises(pages):
-    f = extract_fields(pages)
+    f = asdict(extract_fields(pages))
     assert set(FIELDS) <= set(f) and "provenance" in f
     assert f["kind"] in ("standard", "regulation", "lab_scope", "catalogue", "other")
     assert isinstance(f["sections"], list) and isinstance(f["normative_references"], list)

@@ -15,7 +15,7 @@ from sqlmodel import select
 from ingest.catalogue import parse_catalogue, part_title, split_code_cell
 from ingest.lab import parse_lab
 from ingest.pipeline import ingest_paths
-from ingest.reader import read_pdf
+from ingest.reader import open_pdf, read_pdf
 from kb import codes, standards
 from kb.models import Document, Lab, LabScope, RelationType, Standard, StandardRelation, StandardStatus
 from kb.text import clean
@@ -126,44 +126,46 @@ def test_code_cells_and_part_titles():
 def test_corpus_lab_declaration_matches_its_label(corpus_dir):
     pdf = corpus_dir / LAB_PDF
     label = json.loads((corpus_dir / "labels" / "lab" / (pdf.stem + ".json")).read_text())["lab"]
-    parsed = parse_lab(pdf, read_pdf(pdf).pages, find_codes=_find_codes)
-    assert parsed["lab"]["accreditation"] == label["registration"] == "LAS-XD 164"
-    assert parsed["lab"]["name"] == label["name"]
-    assert parsed["lab"]["organization"] == label["organization"]
-    scope = parsed["scope"]
+    with open_pdf(pdf) as opened:
+        parsed = parse_lab(opened, read_pdf(pdf).pages, find_codes=_find_codes)
+    assert parsed.lab.accreditation == label["registration"] == "LAS-XD 164"
+    assert parsed.lab.name == label["name"]
+    assert parsed.lab.organization == label["organization"]
+    scope = parsed.scope
     assert len(scope) == label["tests_count"] == 213
-    assert [r["position"] for r in scope] == list(range(1, 214))
-    assert len(parsed["groups"]) == label["test_groups_count"] == 14
+    assert [r.position for r in scope] == list(range(1, 214))
+    assert len(parsed.groups) == label["test_groups_count"] == 14
     expected_groups = [clean(g.split(" ", 1)[1]).lower() for g in label["test_groups"]]
-    assert [g.lower() for g in parsed["groups"]] == expected_groups
+    assert [g.lower() for g in parsed.groups] == expected_groups
     for sample in label["sample_rows"]:
         row = scope[int(sample["tt"]) - 1]
-        assert row["test"] == sample["test"]
-        assert row["material"].lower() == clean(sample["group"].split(" ", 1)[1]).lower()
+        assert row.test == sample["test"]
+        assert row.material.lower() == clean(sample["group"].split(" ", 1)[1]).lower()
         wanted = [codes.parse(c) for c in sample["standards"]]
-        assert [d.key for d in codes.find_all(row["method"])] == [d.key for d in wanted], row["method"]
-        assert row["page"] == 2
+        assert [d.key for d in codes.find_all(row.method)] == [d.key for d in wanted], row.method
+        assert row.page == 2
 
 
 @pytest.mark.corpus
 def test_corpus_catalogue_matches_its_label(corpus_dir):
     pdf = corpus_dir / CATALOGUE_PDF
     label = json.loads((corpus_dir / "labels" / "catalogue" / (pdf.stem + ".json")).read_text())
-    parsed = parse_catalogue(pdf, read_pdf(pdf).pages)
-    entries = parsed["entries"]
+    with open_pdf(pdf) as opened:
+        parsed = parse_catalogue(opened, read_pdf(pdf).pages)
+    entries = parsed.entries
     assert len(entries) == label["rows_count"] == 575
-    assert sum(e["code_raw"].startswith("TCVN") for e in entries) == label["rows_count_tcvn"]
-    assert dict(Counter(e["section"] for e in entries)) == label["rows_per_subsection"]
-    assert parsed["sections"] == label["sections"]
-    assert parsed["title"] == label["title_vi"]
-    assert parsed["published_by"] == label["published_by"]
+    assert sum(e.code_raw.startswith("TCVN") for e in entries) == label["rows_count_tcvn"]
+    assert dict(Counter(e.section for e in entries)) == label["rows_per_subsection"]
+    assert parsed.sections == label["sections"]
+    assert parsed.title == label["title_vi"]
+    assert parsed.published_by == label["published_by"]
     for sample in label["catalogue_rows_sample"] + label["catalogue_rows_tricky_sample"]:
-        match = [e for e in entries if e["stt"] == sample["stt"] and e["code_raw"] == sample["code"]
-                 and e["section"] == sample.get("section", e["section"])]
+        match = [e for e in entries if e.stt == sample["stt"] and e.code_raw == sample["code"]
+                 and e.section == sample.get("section", e.section)]
         assert match, sample
-        assert match[0]["title"] == sample["title"]
-    shorthand = next(e for e in entries if e["code_raw"] == "TCVN 13937-1,2,3:2024")
-    assert [c["code"] for c in shorthand["codes"]] == ["TCVN 13937-1:2024", "TCVN 13937-2:2024", "TCVN 13937-3:2024"]
+        assert match[0].title == sample["title"]
+    shorthand = next(e for e in entries if e.code_raw == "TCVN 13937-1,2,3:2024")
+    assert [c.code for c in shorthand.codes] == ["TCVN 13937-1:2024", "TCVN 13937-2:2024", "TCVN 13937-3:2024"]
 
 
 @pytest.mark.corpus

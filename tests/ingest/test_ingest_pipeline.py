@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-import ingest.pipeline as pipeline
-from ingest import ocr
-from ingest.pipeline import OUTPUT_FIELDS, ingest_paths
+from ingest import ocr, reading
+from ingest.pipeline import ingest_paths
 from kb import standards
 from kb.models import (
     Criterion,
@@ -23,6 +22,7 @@ from kb.models import (
     StandardRelation,
     StandardStatus,
 )
+from kb.records import OUTPUT_FIELDS
 from tests.support.ingest_pdfs import make_criteria_standard_pdf
 from tests.support.pdfs import make_scan_pdf, make_standard_pdf, make_text_pdf
 
@@ -81,7 +81,7 @@ def test_second_run_reports_unchanged_without_parsing(kbase, tmp_path, monkeypat
     def must_not_parse(*args, **kwargs):
         raise AssertionError("an unchanged file was parsed again")
 
-    monkeypatch.setattr(pipeline, "process_file", must_not_parse)
+    monkeypatch.setattr(reading, "process_file", must_not_parse)
     again = _one(kbase, pdf)
     assert again["status"] == "unchanged"
     with kbase.session() as s:
@@ -221,17 +221,16 @@ def test_criteria_table_continued_on_next_page_becomes_rows_with_pages(kbase, tm
 
 
 def test_only_pages_showing_a_criteria_header_are_cut_into_tables(kbase, tmp_path, monkeypatch):
-    from ingest import tables
 
     log = tmp_path / "asked.txt"  # the spy runs in the worker process: it reports through a file
-    real = tables.extract_criteria
+    real = reading.extract_criteria
 
-    def spy(path, pages, **kw):
+    def spy(pdf, pages, **kw):
         with log.open("a") as fh:
-            fh.write(f"{Path(path).name} {list(pages)}\n")
-        return real(path, pages, **kw)
+            fh.write(f"{pdf.path.name} {list(pages)}\n")
+        return real(pdf, pages, **kw)
 
-    monkeypatch.setattr(pipeline, "extract_criteria", spy)
+    monkeypatch.setattr(reading, "extract_criteria", spy)
     _one(kbase, make_criteria_standard_pdf(tmp_path / "gao.pdf"))
     _one(kbase, make_standard_pdf(tmp_path / "plain.pdf"))
     assert log.read_text().splitlines() == ["gao.pdf [2, 3]", "plain.pdf []"]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import asdict
 
 import pytest
 
 from ingest import legacy_fonts as lf
-from ingest.extract import extract_fields
+from ingest.extract.fields import extract_fields
 from ingest.reader import normalise_page_text, read_pdf
 from tests.support.pdfs import make_standard_pdf, tcvn3_bytes, vni_bytes
 
@@ -76,7 +77,7 @@ def test_symbol_font_private_use_glyphs_become_characters():
 
 def _fields(path):
     text = read_pdf(path)
-    fields = extract_fields(text.pages)
+    fields = asdict(extract_fields(text.pages))
     fields.pop("provenance")
     return text, fields
 

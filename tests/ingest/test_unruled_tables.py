@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.reader import read_pdf
-from ingest.tables import criteria_pages, extract_criteria
+from ingest.criteria.extract import criteria_pages, extract_criteria
+from ingest.reader import open_pdf, read_pdf
 from kb import codes
 from tests.support.unruled_pdfs import make_unruled_standard_pdf
 
@@ -18,9 +18,10 @@ def _find_codes(text: str) -> list[str]:
 
 def _rows(pdf: Path) -> list[tuple]:
     pages = read_pdf(pdf).pages
-    got = extract_criteria(pdf, criteria_pages(pages), find_codes=_find_codes)
-    assert [r["position"] for r in got] == list(range(1, len(got) + 1))
-    return [(r["name"], r["requirement"], r["unit"], r["method"], r["method_code"], r["page"]) for r in got]
+    with open_pdf(pdf) as opened:
+        got = extract_criteria(opened, criteria_pages(pages), find_codes=_find_codes)
+    assert [r.position for r in got] == list(range(1, len(got) + 1))
+    return [(r.name, r.requirement, r.unit, r.method, r.method_code, r.page) for r in got]
 
 
 THREE_COLUMNS = ((80, 35, 55), [
@@ -150,22 +151,19 @@ def test_grade_names_under_a_spanning_level_header_label_the_requirement(tmp_pat
 def test_real_table_read_from_word_positions_alone_matches_its_ruled_reading(corpus_dir):
     """TCCS 03:2022/MD: its drawn rules ignored, the words alone give the same 11 rows (names wrapped
     over two lines with the row number centred between them)."""
-    import pypdfium2 as pdfium
-
-    from ingest.tables import criteria_unruled, page_words
+    from ingest.criteria.unruled import criteria_unruled
+    from ingest.grid import page_words
 
     pdf = corpus_dir / "pdf" / "conformity" / "tieu-chuan-co-so.pdf"
     if not pdf.exists():
         pytest.skip("TCCS 03:2022/MD not in the corpus")
     pages = criteria_pages(read_pdf(pdf).pages)
-    doc = pdfium.PdfDocument(str(pdf))
-    try:
-        words = [(no, page_words(doc[no - 1])) for no in pages]
-    finally:
-        doc.close()
-    key = lambda r: (r["name"], r["requirement"], r["unit"], r["method"], r["page"])  # noqa: E731
+    with open_pdf(pdf) as opened:
+        words = [(no, page_words(opened.doc[no - 1])) for no in pages]
+        ruled = extract_criteria(opened, pages, find_codes=_find_codes)
+    key = lambda r: (r.name, r.requirement, r.unit, r.method, r.page)  # noqa: E731
     unruled = [key(r) for r in criteria_unruled(words, find_codes=_find_codes)]
-    assert unruled == [key(r) for r in extract_criteria(pdf, pages, find_codes=_find_codes)]
+    assert unruled == [key(r) for r in ruled]
     assert len(unruled) == 11 and unruled[0][0] == "Định lượng Staphylococi có phản ứng dương tính coagulase"
 
 

@@ -1,0 +1,329 @@
+"""Ingested documents: the one place an ingest result becomes stored rows.
+
+``store_ingested`` writes the document, its pages, and the standard (with relations and criteria), lab
+(with scope rows) or catalogue standards it holds, through the entity services and ``kb.versioning``,
+with their audit events: one transaction per file. The run bookkeeping (``IngestRun``/``IngestFile``),
+the content-addressed file copy, the "already stored" answer for a re-run, and the search update after
+a batch live here too, so ``ingest/`` only reads files and returns records.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import insert
+from sqlmodel import Session, col, delete, select
+
+from kb import audit, codes, labs, standards
+from kb.config import Settings
+from kb.models import (
+    Document,
+    DocumentPage,
+    IngestFile,
+    IngestRun,
+    IngestStatus,
+    RelationType,
+    Standard,
+    utcnow,
+)
+from kb.records import STANDARD_KINDS, Equivalence, ExtractedStandard, IngestResult
+
+if TYPE_CHECKING:
+    from kb.core import KnowledgeBase
+
+log = logging.getLogger(__name__)
+
+Changed = dict[str, set[int]]
+
+
+# --- Runs and their files ---------------------------------------------------------------------------
+
+
+def start_run(kbase: KnowledgeBase, actor: str) -> int:
+    with kbase.session() as session:
+        run = IngestRun(actor=actor)
+        session.add(run)
+        session.flush()
+        assert run.id is not None
+        return run.id
+
+
+def finish_run(kbase: KnowledgeBase, run_id: int, counts: dict[str, int]) -> None:
+    """Close the run with its counts; a failure here must not mask the batch's real outcome."""
+    try:
+        with kbase.session() as session:
+            run = session.get(IngestRun, run_id)
+            if run is not None:
+                run.finished_at = utcnow()
+                run.counts = dict(counts)
+                session.add(run)
+    except Exception:  # noqa: BLE001 - bookkeeping only; the results are already reported
+        log.exception("ingest run %s not closed", run_id)
+
+
+def record_failure(kbase: KnowledgeBase, run_id: int, path: Path, sha: str | None, message: str,
+                   seconds: float = 0.0) -> None:
+    try:
+        with kbase.session() as session:
+            session.add(IngestFile(run_id=run_id, path=str(path), sha256=sha, status=IngestStatus.failed,
+                                   message=message, seconds=seconds))
+    except Exception:  # noqa: BLE001 - the failure is still reported to the caller
+        log.exception("failure of %s not recorded", path)
+
+
+def already_stored(kbase: KnowledgeBase, run_id: int, path: Path, sha: str, *,
+                   ocr: bool) -> tuple[IngestResult | None, int | None]:
+    """A file whose content is stored already: ``(result, None)`` when there is nothing to read again
+    (recorded in the run), else ``(None, id of a stored document to reuse)``."""
+    with kbase.session() as session:
+        doc = session.exec(select(Document).where(Document.sha256 == sha)).first()
+        if doc is None:
+            return None, None
+        if not doc.text_layer and ocr:
+            return None, doc.id  # a scan stored without text, now to be OCR'd
+        session.add(IngestFile(run_id=run_id, path=str(path), sha256=sha, pages=doc.pages,
+                               status=IngestStatus.unchanged if doc.text_layer else IngestStatus.needs_ocr,
+                               document_id=doc.id))
+        return _stored_result(session, doc, path), None
+
+
+def _stored_result(session: Session, doc: Document, path: Path) -> IngestResult:
+    result = IngestResult(path=path, status="unchanged" if doc.text_layer else "needs_ocr", sha256=doc.sha256,
+                          page_count=doc.pages, kind=doc.kind, title_vi=doc.title)
+    std = session.exec(select(Standard).where(Standard.document_id == doc.id)).first()
+    if std is not None:
+        extra = std.extra or {}
+        eq = extra.get("equivalence") or {}
+        result.standard = ExtractedStandard(
+            kind=doc.kind, code=std.code, doc_type=std.doc_type, number=std.number, part=std.part, year=std.year,
+            issuer_suffix=std.issuer_suffix, title_vi=std.title_vi, title_en=std.title_en, edition=std.edition,
+            replaces=list(extra.get("replaces") or []), converted_from=list(extra.get("converted_from") or []),
+            normative_references=list(extra.get("normative_references") or []),
+            sections=list(extra.get("sections") or []),
+            equivalence=Equivalence(eq.get("relation"), list(eq.get("codes") or [])),
+        )
+        result.designated, result.title_vi = True, std.title_vi
+    return result
+
+
+# --- One file, one transaction ------------------------------------------------------------------------
+
+
+def keep_file_copy(settings: Settings, src: Path, sha: str) -> str:
+    """Keep the source under the data dir, content-addressed; returns the path relative to data_dir."""
+    rel = Path("files") / sha[:2] / f"{sha}.pdf"
+    target = settings.files_dir / sha[:2] / f"{sha}.pdf"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".part")
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, target)
+    try:
+        return str(target.relative_to(settings.data_dir))
+    except ValueError:
+        return str(rel)
+
+
+def store_ingested(kbase: KnowledgeBase, result: IngestResult, *, run_id: int, actor: str,
+                   reuse_document_id: int | None = None, seconds: float = 0.0) -> Changed:
+    """Store one read file in one transaction; returns the standard and lab ids to re-index.
+
+    ``result`` is updated to what was stored: the canonical code, or no designation when it did not
+    parse, and the problem when a lab declaration names no accreditation.
+    """
+    assert result.sha256 is not None
+    changed: Changed = {"standard": set(), "lab": set()}
+    stored_path = keep_file_copy(kbase.settings, result.path, result.sha256)
+    with kbase.session() as session:
+        doc = session.get(Document, reuse_document_id) if reuse_document_id else None
+        if doc is None:
+            doc = Document(sha256=result.sha256, file_name=result.path.name)
+        doc.stored_path = stored_path
+        doc.pages = result.page_count
+        doc.legacy_font = result.legacy_font
+        doc.kind = result.kind or "other"
+        doc.text_layer = result.status == "ingested"
+        doc.title = result.title_vi or doc.title
+        session.add(doc)
+        session.flush()
+        assert doc.id is not None
+        standard_id = None
+        if result.status == "ingested":
+            _store_pages(session, doc.id, result.pages)
+            kind = result.kind
+            if kind in STANDARD_KINDS:
+                std = _store_standard(session, result, doc.id, actor)
+                if std is not None:
+                    standard_id = std.id
+                    changed["standard"].add(_id(std.id))
+                    if result.standard is not None:
+                        result.standard.code = std.code  # canonical spelling
+                elif result.standard is not None:
+                    result.standard.drop_identity()
+            elif kind == "lab_scope":
+                lab_id, result.error = _store_lab(session, result, actor)
+                if lab_id:
+                    changed["lab"].add(lab_id)
+            elif kind == "catalogue":
+                changed["standard"] |= _store_catalogue(session, result, doc, actor)
+            audit.record(session, actor=actor, action="ingest", entity="document", entity_id=doc.id,
+                         summary=f"Nạp {result.path.name} ({doc.pages} trang, {kind})")
+        session.add(IngestFile(run_id=run_id, path=str(result.path), sha256=result.sha256,
+                               status=IngestStatus(result.status), message=result.error, pages=doc.pages,
+                               seconds=seconds, document_id=doc.id, standard_id=standard_id))
+    return changed
+
+
+def _id(pk: int | None) -> int:
+    assert pk is not None  # flushed rows have their id
+    return pk
+
+
+def _store_pages(session: Session, document_id: int, pages: list[str]) -> None:
+    session.exec(delete(DocumentPage).where(col(DocumentPage.document_id) == document_id))
+    rows = [{"document_id": document_id, "page_no": i, "text": t} for i, t in enumerate(pages, 1)]
+    if rows:  # a bulk insert: hundreds of pages need no ORM objects
+        session.execute(insert(DocumentPage), rows)
+
+
+def _provenance(rec: ExtractedStandard, ocr: bool) -> dict[str, dict[str, Any]]:
+    prov: dict[str, dict[str, Any]] = {name: {"page": p.page, "method": p.method} for name, p in rec.provenance.items()}
+    # Stored columns named differently from the extracted fields they come from.
+    for column, source in (("title_vi", "title_vi_normalised"), ("scope", "scope_first_sentence")):
+        if source in prov and column not in prov:
+            prov[column] = prov[source]
+    if ocr:
+        prov = {k: {**v, "method": f"OCR; {v.get('method')}"} for k, v in prov.items()}
+    return prov
+
+
+def _standard_values(rec: ExtractedStandard) -> dict[str, Any]:
+    return {
+        "title_vi": rec.display_title(),
+        "title_en": rec.title_en,
+        "edition": str(rec.edition) if rec.edition not in (None, "") else None,
+        "drafted_by": rec.drafted_by,
+        "proposed_by": rec.proposed_by,
+        "appraised_by": rec.appraised_by,
+        "published_by": rec.published_by,
+        "ics": rec.ics,
+        "scope": rec.scope_first_sentence,
+    }
+
+
+def _standard_extra(rec: ExtractedStandard, ocr: bool) -> dict[str, Any]:
+    """Extracted extras kept for display (only those found)."""
+    values: dict[str, Any] = {
+        "sections": rec.sections, "annexes": [asdict(a) for a in rec.annexes],
+        "equivalence": asdict(rec.equivalence), "normative_references": rec.normative_references,
+        "replaces": rec.replaces, "converted_from": rec.converted_from, "revision": rec.revision,
+        "submitted_by": rec.submitted_by, "title_vi": rec.title_vi,
+    }
+    extra = {k: v for k, v in values.items() if v}
+    if ocr:
+        extra["ocr"] = True
+    return extra
+
+
+def _store_standard(session: Session, result: IngestResult, document_id: int, actor: str) -> Standard | None:
+    rec = result.standard
+    if rec is None or not rec.code or codes.parse(rec.code) is None:
+        return None
+    std, _ = standards.upsert_standard(
+        session, rec.code, _standard_values(rec), actor=actor, source="ingest",
+        provenance=_provenance(rec, result.ocr), document_id=document_id, extra=_standard_extra(rec, result.ocr),
+    )
+    # Relations as printed in the foreword and the references clause.
+    for pos, old in enumerate(rec.replaces):
+        standards.add_relation(session, std.code, RelationType.replaces, old, position=pos, actor=actor)
+    for pos, old in enumerate(rec.converted_from):
+        standards.add_relation(session, std.code, RelationType.converted_from, old, position=pos, actor=actor)
+    for pos, other in enumerate(rec.equivalence.codes):
+        standards.add_relation(session, std.code, RelationType.equivalent, other,
+                               qualifier=rec.equivalence.relation, position=pos, actor=actor)
+    for pos, ref in enumerate(rec.normative_references):
+        d = codes.parse(ref)
+        if d is not None:
+            standards.add_relation(session, std.code, RelationType.cites, ref,
+                                   qualifier="dated" if d.year else "undated", position=pos, actor=actor)
+    if result.criteria is not None:
+        standards.replace_criteria(session, std, result.criteria)
+    return std
+
+
+def _store_lab(session: Session, result: IngestResult, actor: str) -> tuple[int | None, str | None]:
+    """The lab and its scope; returns (lab id, problem) — no accreditation printed means no lab record."""
+    parsed = result.lab
+    if parsed is None or not parsed.lab.accreditation:
+        return None, "không thấy số hiệu công nhận (VILAS / LAS-XD) trong tài liệu: chỉ lưu tài liệu"
+    header = {k: v for k, v in parsed.lab.values().items() if k in labs.LAB_FIELDS or k == "accreditation"}
+    lab, _ = labs.upsert_lab(session, header, actor)
+    rows = [{"material": r.material, "test": r.test, "range": r.range, "method": r.method}
+            for r in parsed.scope if r.test]
+    labs.replace_scope(session, lab, rows, actor)
+    return lab.id, None
+
+
+def _store_catalogue(session: Session, result: IngestResult, doc: Document, actor: str) -> set[int]:
+    """A standard record per listed designation; fields known from a real document are not overwritten.
+
+    Known codes go through ``upsert_standard``; new ones are created together (``create_catalogued``).
+    """
+    cat = result.catalogue
+    if cat is None:
+        return set()
+    title = cat.title or doc.title
+    wanted: dict[str, tuple[codes.Designation, str, dict[str, Any]]] = {}
+    for e in cat.entries:
+        for c in e.codes:
+            d = codes.parse(c.code)
+            if d is None or d.key in wanted:
+                continue
+            info = {"document_id": doc.id, "title": title, "section": e.section, "section_title": e.section_title,
+                    "stt": e.stt, "code_as_printed": e.code_raw, "page": e.page}
+            wanted[d.key] = (d, c.title, info)
+    existing = standards.by_keys(session, wanted)
+    replaced = standards.replaced_among(session, wanted)
+    ids: set[int] = set()
+    new: list[tuple[codes.Designation, str | None, dict[str, Any]]] = []
+    for key, (d, entry_title, info) in wanted.items():
+        std = existing.get(key)
+        if std is None:
+            new.append((d, entry_title, info))
+            continue
+        values = {} if std.title_vi else {"title_vi": entry_title}
+        prov = {"title_vi": {"page": info["page"], "method": "catalogue"}} if values else None
+        std, _ = standards.upsert_standard(session, d.format(), values, actor=actor, source="ingest",
+                                           provenance=prov, extra={"catalogue": info})
+        ids.add(_id(std.id))
+    ids.update(standards.create_catalogued(session, new, replaced=replaced, actor=actor))
+    for e in cat.entries:
+        primary, eqs = e.codes, e.equivalents
+        if primary and eqs:
+            pairs = zip(primary, eqs, strict=False) if len(primary) == len(eqs) else ((p, q) for p in primary[:1] for q in eqs)
+            for p, q in pairs:
+                standards.add_relation(session, p.code, RelationType.equivalent, q, actor=actor)
+    return ids
+
+
+# --- After a batch --------------------------------------------------------------------------------------
+
+
+def update_search(kbase: KnowledgeBase, changed: Changed, procs: int = 1) -> None:
+    """Tell the search index what changed, once per batch. The index is a cache that catches up by itself
+    (``kb reindex``, ``ensure_index``), so a failure here is logged, not raised. ``procs``: processes a
+    full build (no index yet) may fork."""
+    if not any(changed.values()):
+        return
+    try:
+        from kb import search
+
+        search.update(kbase, standards=sorted(changed.get("standard", ())), products=sorted(changed.get("product", ())),
+                      labs=sorted(changed.get("lab", ())), procs=procs)
+    except Exception:  # noqa: BLE001 - `kb reindex` / ensure_index() catch up
+        log.exception("search index not updated; it catches up on the next search")

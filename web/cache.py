@@ -15,7 +15,7 @@ from typing import Any
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kb import queries
+from kb.fingerprint import PAGES, fingerprint
 from web.auth import SESSION_COOKIE
 
 SAFE = ("GET", "HEAD")
@@ -32,9 +32,9 @@ class PageCache:
         self.entries: OrderedDict[tuple, tuple[Any, tuple, list[tuple[bytes, bytes]], bytes]] = OrderedDict()
         self.hits = self.misses = 0
 
-    def _version(self) -> tuple:
+    def _version(self) -> dict[str, Any]:
         with self.kbase.session() as session:
-            return queries.data_version(session)
+            return fingerprint(session, PAGES)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

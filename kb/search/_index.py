@@ -28,12 +28,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 from whoosh import index as windex
 from whoosh.index import LockError
 
 from kb.errors import Conflict
+from kb.fingerprint import fingerprint
 from kb.models import Criterion, DocumentPage, Lab, LabScope, Product, Standard, StandardRelation
 from kb.search import _documents as docs
 from kb.search._schema import SCHEMA_VERSION, build_schema
@@ -95,27 +95,13 @@ _KEEP_GENERATIONS = 2  # the live one and its predecessor, which other processes
 # --- stamps ---------------------------------------------------------------------------------------
 
 
-def _ts(v: Any) -> str | None:
-    return v.isoformat() if isinstance(v, datetime) else (str(v) if v is not None else None)
+#: The tables the index reflects (parts of :data:`kb.fingerprint.PARTS`).
+INDEXED = ("standard", "product", "lab", "labscope", "relation", "page", "criterion")
 
 
 def db_stamp(session: Session) -> dict[str, Any]:
-    """What the database holds now, cheaply: counts plus newest timestamps / ids per table."""
-
-    def agg(model, column):
-        n, m = session.exec(select(func.count(), func.max(column)).select_from(model)).one()
-        return [int(n or 0), _ts(m)]
-
-    return {
-        "schema": SCHEMA_VERSION,
-        "standard": agg(Standard, Standard.updated_at),
-        "product": agg(Product, Product.updated_at),
-        "lab": agg(Lab, Lab.updated_at),
-        "labscope": agg(LabScope, LabScope.updated_at),
-        "relation": agg(StandardRelation, StandardRelation.id),
-        "page": agg(DocumentPage, DocumentPage.id),
-        "criterion": agg(Criterion, Criterion.id),
-    }
+    """What the database holds now, cheaply: counts plus newest timestamps / ids per indexed table."""
+    return {"schema": SCHEMA_VERSION, **fingerprint(session, INDEXED)}
 
 
 def _read_stamp(gen: Path) -> dict[str, Any] | None:

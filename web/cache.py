@@ -15,6 +15,7 @@ from typing import Any
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kb.core import KnowledgeBase
 from kb.fingerprint import PAGES, fingerprint
 from web.auth import SESSION_COOKIE
 
@@ -24,7 +25,7 @@ SESSION_MARK = f"{SESSION_COOKIE}=".encode()
 
 
 class PageCache:
-    def __init__(self, app: ASGIApp, kbase, max_entries: int = 512, max_bytes: int = 2_000_000):
+    def __init__(self, app: ASGIApp, kbase: KnowledgeBase, max_entries: int = 512, max_bytes: int = 2_000_000):
         self.app = app
         self.kbase = kbase
         self.max_entries = max_entries

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from kb.core import KnowledgeBase
 from kb.models import STATUS_LABELS_VI
 from kb.read import browse, standards
 from kb.text import clean
@@ -31,7 +32,7 @@ Limit = Annotated[int, Query(ge=1, le=100, description="Số kết quả tối �
 Filter = Annotated[str | None, Query(max_length=100, description="Lọc theo giá trị của bộ lọc cùng tên trong facets")]
 
 
-def run_search(kbase, q: str, kind: str | None, limit: int, filters: dict[str, Any] | None = None) -> dict[str, Any]:
+def run_search(kbase: KnowledgeBase, q: str, kind: str | None, limit: int, filters: dict[str, Any] | None = None) -> dict[str, Any]:
     """The JSON shape of ``/api/search``, shared with the HTML page."""
     from kb import search as kb_search  # whoosh loads only when somebody searches
 

@@ -1,5 +1,6 @@
 """How one record appears inside another's page: a standard (linked, with its status), a designation
-that may not be in the knowledge base, a product kind. Shared by the read models of ``kb.read``."""
+that may not be in the knowledge base, a product kind; and the small conversions the read models share
+(``pk`` of a stored row, ``iso`` dates, a code's ``series_key``)."""
 
 from __future__ import annotations
 

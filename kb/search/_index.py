@@ -6,7 +6,7 @@ Layout under ``settings.index_dir``::
     gen-<ns>-<pid>/    whoosh files + stamp.json (what of the database this generation reflects)
 
 ``reindex`` builds a fresh generation beside the live one and flips CURRENT; readers in other processes
-notice the new name on their next search. The stamp (per-kind counts and newest ``updated_at`` / ids) is
+notice the new name on their next search. The stamp (``kb.fingerprint`` of the indexed tables) is
 taken *before* the rows are read, so anything that changes during a build shows up as a difference and
 is caught up incrementally by ``ensure_index``.
 """

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -31,6 +31,7 @@ from rapidfuzz import fuzz, process
 from sqlmodel import Session, select
 
 from kb import search
+from kb.core import KnowledgeBase
 from kb.mappings import upsert_mapping
 from kb.models import (
     CategoryRule,
@@ -43,6 +44,7 @@ from kb.models import (
     StandardStatus,
 )
 from kb.products import find_product
+from kb.read.refs import pk
 from kb.standards import get_standard
 from kb.text import clean, fold, tokens
 
@@ -163,7 +165,7 @@ def _head_phrases(name: str) -> list[tuple[str, float]]:
     return out
 
 
-def _search_signal(kbase, p: Product, ev: Callable[[int], _Evidence | None]) -> None:
+def _search_signal(kbase: KnowledgeBase, p: Product, ev: Callable[[int], _Evidence | None]) -> None:
     queries: list[tuple[str, float, str]] = []
     for q, w in _head_phrases(p.name):
         queries.append((q, w, "tên"))
@@ -188,7 +190,7 @@ def _search_signal(kbase, p: Product, ev: Callable[[int], _Evidence | None]) -> 
                 e.add(W_SEARCH * w * rel, f"tìm theo {label} '{q}' thấy tiêu chuẩn này")
 
 
-def suggest(kbase, product_ref: int | str, *, limit: int = 10, store: bool = True, actor: str = "auto") -> dict:
+def suggest(kbase: KnowledgeBase, product_ref: int | str, *, limit: int = 10, store: bool = True, actor: str = "auto") -> dict:
     """Suggested standards for a product, best first: ``{"product": {...}, "suggestions": [...]}``.
 
     Raises NotFound for an unknown product. With ``store``, writes the suggestions as Mapping rows with
@@ -221,9 +223,10 @@ def suggest(kbase, product_ref: int | str, *, limit: int = 10, store: bool = Tru
         return {"product": _product_json(product), "suggestions": suggestions}
 
 
-def _collect(kbase, session: Session, product: Product) -> tuple[dict[int, _Evidence], set[int]]:
+def _collect(kbase: KnowledgeBase, session: Session, product: Product) -> tuple[dict[int, _Evidence], set[int]]:
     # Only the columns needed: loading 20,000 full Standard objects would dominate the time.
-    standards = {r.id: r for r in session.exec(select(*_STD_COLUMNS)).all()}
+    rows: Sequence[Any] = session.exec(select(*_STD_COLUMNS)).all()  # type: ignore[call-overload]
+    standards: dict[int, Any] = {r.id: r for r in rows}
     evidence: dict[int, _Evidence] = {}
 
     def ev(sid: int) -> _Evidence | None:
@@ -260,15 +263,15 @@ def _collect(kbase, session: Session, product: Product) -> tuple[dict[int, _Evid
             if sim > best.get(sid, (0.0, ""))[0]:
                 best[sid] = (sim, n)
     for sid, (sim, n) in best.items():
-        if sim >= MIN_TITLE_SIM:
-            ev(sid).add(W_TITLE * (sim - 50.0) / 50.0,
+        if sim >= MIN_TITLE_SIM and (e := ev(sid)):
+            e.add(W_TITLE * (sim - 50.0) / 50.0,
                         f"tên tiêu chuẩn khớp '{title_subject(standards[sid].title_vi)}' ({n}, {sim:.0f}%)")
 
     # 3. the search engine (scope, full text, typos, English) for the name, its heads, aliases, description
     _search_signal(kbase, product, ev)
 
     # similarity of this product to every other one (names and aliases), used by 4 and 5
-    products = {p.id: p for p in session.exec(select(Product)).all()}
+    products = {pk(p): p for p in session.exec(select(Product)).all()}
     similar: dict[int, tuple[float, str]] = {}
     for pid, other in products.items():
         if pid != product.id:
@@ -286,7 +289,7 @@ def _collect(kbase, session: Session, product: Product) -> tuple[dict[int, _Evid
         for rule in session.exec(select(CategoryRule)).all():
             if fold(rule.category) in keys:
                 std = get_standard(session, rule.standard_code)
-                if std is not None and (e := ev(std.id)):
+                if std is not None and (e := ev(pk(std))):
                     e.add(W_RULE, f"quy tắc: {clean(rule.category)} → {std.code}", rule.type.value)
 
     # 5. what curators approved for similar products, and for most products of the same category
@@ -295,12 +298,12 @@ def _collect(kbase, session: Session, product: Product) -> tuple[dict[int, _Evid
         if m.status == MappingStatus.approved and m.product_id != product.id:
             approved[m.product_id].append(m)
     for pid, ms in approved.items():
-        other = products.get(pid)
-        if other is None:
+        peer = products.get(pid)
+        if peer is None:
             continue
         sim, via = similar[pid]
         if sim >= MIN_PRODUCT_SIM:
-            like = other.name if via == other.name else f"{other.name} ({via})"
+            like = peer.name if via == peer.name else f"{peer.name} ({via})"
             for m in ms:
                 if e := ev(m.standard_id):
                     e.add(W_SIMILAR_PRODUCT * sim / 100, f"đã duyệt cho sản phẩm tương tự '{like}'", m.type.value)
@@ -340,5 +343,8 @@ def _store(session: Session, product: Product, suggestions: list[dict], actor: s
         if any(m.status != MappingStatus.suggested for m in rows):
             continue  # a curator decided: never overwrite approved or rejected
         mtype = rows[0].type.value if rows else s["type"]
-        upsert_mapping(session, product, session.get(Standard, s["standard_id"]), mtype, None, None,
+        std = session.get(Standard, s["standard_id"])
+        if std is None:
+            continue  # deleted since it was suggested
+        upsert_mapping(session, product, std, mtype, None, None,
                        MappingStatus.suggested, MappingSource.auto, actor, score=s["score"], reasons=s["reasons"])

@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 from kb.config import Settings
 from kb.core import KnowledgeBase
 from kb.models import STATUS_LABELS_VI
-from kb.queries import standard_url
+from kb.urls import standard_url
 from web import auth, errors
 from web.cache import PageCache
 from web.headers import SecurityHeaders

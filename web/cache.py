@@ -15,7 +15,8 @@ from typing import Any
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kb import queries
+from kb.core import KnowledgeBase
+from kb.fingerprint import PAGES, fingerprint
 from web.auth import SESSION_COOKIE
 
 SAFE = ("GET", "HEAD")
@@ -24,7 +25,7 @@ SESSION_MARK = f"{SESSION_COOKIE}=".encode()
 
 
 class PageCache:
-    def __init__(self, app: ASGIApp, kbase, max_entries: int = 512, max_bytes: int = 2_000_000):
+    def __init__(self, app: ASGIApp, kbase: KnowledgeBase, max_entries: int = 512, max_bytes: int = 2_000_000):
         self.app = app
         self.kbase = kbase
         self.max_entries = max_entries
@@ -32,9 +33,9 @@ class PageCache:
         self.entries: OrderedDict[tuple, tuple[Any, tuple, list[tuple[bytes, bytes]], bytes]] = OrderedDict()
         self.hits = self.misses = 0
 
-    def _version(self) -> tuple:
+    def _version(self) -> dict[str, Any]:
         with self.kbase.session() as session:
-            return queries.data_version(session)
+            return fingerprint(session, PAGES)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

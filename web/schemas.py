@@ -1,7 +1,7 @@
 """Response models of the JSON API: they document the contract in /openapi.json.
 
 Each model names the fields clients may rely on and allows extra ones, so the read models in
-``kb.queries`` can grow without the API silently dropping data.
+``kb.read`` can grow without the API silently dropping data.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
+from kb.core import KnowledgeBase
 from kb.errors import Conflict
 from kb.search import _index
 from kb.search._query import FACETS, run
@@ -29,7 +30,7 @@ RESULT_MEMO = 512
 
 
 def search(
-    kbase,
+    kbase: KnowledgeBase,
     query: str,
     *,
     kind: str | None = None,
@@ -78,7 +79,7 @@ def _copy(res: SearchResults) -> SearchResults:
     return replace(res, hits=[replace(h) for h in res.hits], facets={k: dict(v) for k, v in res.facets.items()})
 
 
-def reindex(kbase) -> dict[str, Any]:
+def reindex(kbase: KnowledgeBase) -> dict[str, Any]:
     """Rebuild from the database into a fresh directory and swap it in atomically.
 
     Returns ``{"standard": n, "product": n, "lab": n, "seconds": s, "generation": name}``.
@@ -86,7 +87,7 @@ def reindex(kbase) -> dict[str, Any]:
     return _index.build(kbase)
 
 
-def update(kbase, *, standards: Iterable[int] = (), products: Iterable[int] = (), labs: Iterable[int] = (),
+def update(kbase: KnowledgeBase, *, standards: Iterable[int] = (), products: Iterable[int] = (), labs: Iterable[int] = (),
            procs: int = 1) -> None:
     """Re-index these records after a change; ids no longer in the database are removed from the index.
 
@@ -104,6 +105,6 @@ def update(kbase, *, standards: Iterable[int] = (), products: Iterable[int] = ()
         log.warning("search index busy, update deferred: %s", exc)
 
 
-def ensure_index(kbase) -> None:
+def ensure_index(kbase: KnowledgeBase) -> None:
     """Build the index when missing or of an older schema; catch up with database changes otherwise."""
     _index.ensure(kbase)

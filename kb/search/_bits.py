@@ -106,7 +106,8 @@ class Bits:
         table = self.memo.get(key)
         if table is None:
             avg = self.avg_lengths.get(field) or self.reader.field_length(field) / max(1, self.reader.doc_count())
-            table = self.memo[key] = ({}, avg)
+            lengths_of: dict[int, int] = {}
+            table = self.memo[key] = (lengths_of, avg)
         lengths, avg = table
         v = lengths.get(docnum)
         if v is None:
@@ -138,7 +139,7 @@ class Bits:
 
 def lowest(mask: int, k: int) -> list[int]:
     """The first ``k`` document numbers in a mask."""
-    out = []
+    out: list[int] = []
     while mask and len(out) < k:
         low = mask & -mask
         out.append(low.bit_length() - 1)

@@ -21,6 +21,7 @@ from kb.models import (
     Standard,
     StandardRelation,
 )
+from kb.read.refs import pk
 from kb.search._schema import term_fold
 from kb.text import clean, fold, tokens
 
@@ -115,7 +116,7 @@ def _pages(session: Session, doc_ids: list[int]) -> dict[int, list[tuple[int, st
         stmt = (
             select(DocumentPage.document_id, DocumentPage.page_no, DocumentPage.text)
             .where(col(DocumentPage.document_id).in_(chunk))
-            .order_by(DocumentPage.document_id, DocumentPage.page_no)
+            .order_by(col(DocumentPage.document_id), col(DocumentPage.page_no))
         )
         for did, no, text in session.exec(stmt):
             pages[did].append((no, clean(text)))
@@ -150,10 +151,10 @@ def standard_docs(session: Session, ids: list[int] | None = None) -> Iterator[di
         keys = None if chunk is None else [s.code_key for s in stds]
         out, inc = _relations(session, keys)
         pages = _pages(session, [s.document_id for s in stds if s.document_id])
-        crit = _criteria(session, [s.id for s in stds])
+        crit = _criteria(session, [pk(s) for s in stds])
         for s in stds:
             yield standard_doc(s, out.get(s.code_key, []), inc.get(s.code_key, []),
-                               pages.get(s.document_id, []) if s.document_id else [], crit.get(s.id, []))
+                               pages.get(s.document_id, []) if s.document_id else [], crit.get(pk(s), []))
 
 
 def standard_doc(s: Standard, out: list[StandardRelation], inc: list[StandardRelation],
@@ -185,7 +186,7 @@ def standard_doc(s: Standard, out: list[StandardRelation], inc: list[StandardRel
     ics = [x for x in re.split(r"[;,\s]+", s.ics or "") if x]
     status = s.status.value if hasattr(s.status, "value") else str(s.status or "unknown")
     return {
-        "key": doc_key("standard", s.id),
+        "key": doc_key("standard", pk(s)),
         "kind": "standard",
         "pk": s.id,
         "code": s.code,
@@ -263,7 +264,7 @@ def product_doc(p: Product) -> dict[str, Any]:
         x for x in map(clean, [p.description, p.category, p.producer, p.ocop_group, p.commune, p.district]) if x
     )
     return {
-        "key": doc_key("product", p.id),
+        "key": doc_key("product", pk(p)),
         "kind": "product",
         "pk": p.id,
         "title_display": name,
@@ -287,7 +288,7 @@ def lab_docs(session: Session, ids: list[int] | None = None) -> Iterator[dict[st
     chunks = [None] if ids is None else list(_chunks(sorted(set(ids)), 500))
     for chunk in chunks:
         stmt = select(Lab)
-        sstmt = select(LabScope).order_by(LabScope.lab_id, LabScope.position, LabScope.id)
+        sstmt = select(LabScope).order_by(col(LabScope.lab_id), col(LabScope.position), col(LabScope.id))
         if chunk is not None:
             stmt = stmt.where(col(Lab.id).in_(chunk))
             sstmt = sstmt.where(col(LabScope.lab_id).in_(chunk))
@@ -295,7 +296,7 @@ def lab_docs(session: Session, ids: list[int] | None = None) -> Iterator[dict[st
         for row in session.exec(sstmt):
             scopes[row.lab_id].append(row)
         for lab in session.exec(stmt):
-            yield lab_doc(lab, scopes.get(lab.id, []))
+            yield lab_doc(lab, scopes.get(pk(lab), []))
 
 
 def lab_doc(lab: Lab, scope: list[LabScope]) -> dict[str, Any]:
@@ -312,7 +313,7 @@ def lab_doc(lab: Lab, scope: list[LabScope]) -> dict[str, Any]:
                 method_series += [d.series_key, d.key]
     acc_number = re.sub(r"\D+", " ", lab.accreditation or "").split()
     return {
-        "key": doc_key("lab", lab.id),
+        "key": doc_key("lab", pk(lab)),
         "kind": "lab",
         "pk": lab.id,
         "title_display": name,

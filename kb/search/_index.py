@@ -6,7 +6,7 @@ Layout under ``settings.index_dir``::
     gen-<ns>-<pid>/    whoosh files + stamp.json (what of the database this generation reflects)
 
 ``reindex`` builds a fresh generation beside the live one and flips CURRENT; readers in other processes
-notice the new name on their next search. The stamp (per-kind counts and newest ``updated_at`` / ids) is
+notice the new name on their next search. The stamp (``kb.fingerprint`` of the indexed tables) is
 taken *before* the rows are read, so anything that changes during a build shows up as a difference and
 is caught up incrementally by ``ensure_index``.
 """
@@ -28,12 +28,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 from whoosh import index as windex
 from whoosh.index import LockError
 
+from kb.core import KnowledgeBase
 from kb.errors import Conflict
+from kb.fingerprint import fingerprint
 from kb.models import Criterion, DocumentPage, Lab, LabScope, Product, Standard, StandardRelation
 from kb.search import _documents as docs
 from kb.search._schema import SCHEMA_VERSION, build_schema
@@ -95,27 +97,13 @@ _KEEP_GENERATIONS = 2  # the live one and its predecessor, which other processes
 # --- stamps ---------------------------------------------------------------------------------------
 
 
-def _ts(v: Any) -> str | None:
-    return v.isoformat() if isinstance(v, datetime) else (str(v) if v is not None else None)
+#: The tables the index reflects (parts of :data:`kb.fingerprint.PARTS`).
+INDEXED = ("standard", "product", "lab", "labscope", "relation", "page", "criterion")
 
 
 def db_stamp(session: Session) -> dict[str, Any]:
-    """What the database holds now, cheaply: counts plus newest timestamps / ids per table."""
-
-    def agg(model, column):
-        n, m = session.exec(select(func.count(), func.max(column)).select_from(model)).one()
-        return [int(n or 0), _ts(m)]
-
-    return {
-        "schema": SCHEMA_VERSION,
-        "standard": agg(Standard, Standard.updated_at),
-        "product": agg(Product, Product.updated_at),
-        "lab": agg(Lab, Lab.updated_at),
-        "labscope": agg(LabScope, LabScope.updated_at),
-        "relation": agg(StandardRelation, StandardRelation.id),
-        "page": agg(DocumentPage, DocumentPage.id),
-        "criterion": agg(Criterion, Criterion.id),
-    }
+    """What the database holds now, cheaply: counts plus newest timestamps / ids per indexed table."""
+    return {"schema": SCHEMA_VERSION, **fingerprint(session, INDEXED)}
 
 
 def _read_stamp(gen: Path) -> dict[str, Any] | None:
@@ -268,7 +256,7 @@ def _add_all(writer, session: Session, kinds=docs.KINDS, ids: dict[str, list[int
 MAX_BUILD_PROCS = 4
 
 
-def build(kbase, procs: int = 1) -> dict[str, Any]:
+def build(kbase: KnowledgeBase, procs: int = 1) -> dict[str, Any]:
     """Full rebuild from the database into a fresh generation, then an atomic swap.
 
     ``procs`` > 1 analyses the documents in that many forked processes, each writing its own segment —
@@ -278,7 +266,7 @@ def build(kbase, procs: int = 1) -> dict[str, Any]:
         return _build(kbase, procs)
 
 
-def _build(kbase, procs: int = 1) -> dict[str, Any]:
+def _build(kbase: KnowledgeBase, procs: int = 1) -> dict[str, Any]:
     t0 = time.perf_counter()
     root = Path(kbase.settings.index_dir)
     gen = root / f"gen-{time.time_ns()}-{os.getpid()}"
@@ -338,17 +326,17 @@ def _related_standard_ids(session: Session, std_ids: list[int]) -> set[int]:
     other = {k for pair in rels for k in pair} - set(keys)
     if not other:
         return set()
-    return set(session.exec(select(Standard.id).where(col(Standard.code_key).in_(list(other)))))
+    return _ids(session, select(col(Standard.id)).where(col(Standard.code_key).in_(list(other))))
 
 
-def apply_changes(kbase, ids: dict[str, set[int]], procs: int = 1) -> None:
+def apply_changes(kbase: KnowledgeBase, ids: dict[str, set[int]], procs: int = 1) -> None:
     """Re-index the given ids of each kind in the live generation; ids gone from the database are removed.
     Without a live generation, a full build (with ``procs`` processes, see ``build``)."""
     with maintenance(Path(kbase.settings.index_dir)):
         _apply_changes(kbase, ids, procs)
 
 
-def _apply_changes(kbase, ids: dict[str, set[int]], procs: int = 1) -> None:
+def _apply_changes(kbase: KnowledgeBase, ids: dict[str, set[int]], procs: int = 1) -> None:
     gen = current_generation(Path(kbase.settings.index_dir))
     if gen is None:
         build(kbase, procs)
@@ -376,14 +364,14 @@ def _apply_changes(kbase, ids: dict[str, set[int]], procs: int = 1) -> None:
     handle_for(kbase).invalidate()
 
 
-def ensure(kbase) -> None:
+def ensure(kbase: KnowledgeBase) -> None:
     """Rebuild when missing or of an older schema; otherwise catch up with what changed in the database."""
     root = Path(kbase.settings.index_dir)
     with maintenance(root):
         _ensure(kbase, root)
 
 
-def _ensure(kbase, root: Path) -> None:
+def _ensure(kbase: KnowledgeBase, root: Path) -> None:
     gen = current_generation(root)
     stamp = _read_stamp(gen) if gen else None
     if gen is None or stamp is None or stamp.get("schema") != SCHEMA_VERSION:
@@ -404,16 +392,21 @@ def _ensure(kbase, root: Path) -> None:
     handle_for(kbase).invalidate()
 
 
-def _since(session: Session, model, column, old: str | None) -> set[int]:
-    stmt = select(model.id)
-    if old is not None:
-        if isinstance(old, str):
-            try:
-                old = datetime.fromisoformat(old)
-            except ValueError:
-                pass
-        stmt = stmt.where(column >= old)
+def _ids(session: Session, stmt: SelectOfScalar[Any]) -> set[int]:
+    """The ids a select of one id column returns (stored rows: never None)."""
     return set(session.exec(stmt))
+
+
+def _since(session: Session, model: type[Standard | Product | Lab | LabScope], old: str | None) -> set[int]:
+    stmt = select(col(model.id))
+    if old is not None:
+        since: datetime | str = old
+        try:
+            since = datetime.fromisoformat(old)
+        except ValueError:
+            pass
+        stmt = stmt.where(col(model.updated_at) >= since)
+    return _ids(session, stmt)
 
 
 def _changes_since(session: Session, old: dict, now: dict) -> tuple[dict[str, set[int]], bool]:
@@ -421,36 +414,37 @@ def _changes_since(session: Session, old: dict, now: dict) -> tuple[dict[str, se
     ids: dict[str, set[int]] = {"standard": set(), "product": set(), "lab": set()}
     for kind, model in (("standard", Standard), ("product", Product), ("lab", Lab)):
         if old.get(kind) != now[kind]:
-            ids[kind] |= _since(session, model, model.updated_at, old.get(kind, [0, None])[1])
+            ids[kind] |= _since(session, model, old.get(kind, [0, None])[1])
     if old.get("labscope") != now["labscope"]:
         prev = old.get("labscope", [0, None])
         if now["labscope"][0] < prev[0]:
-            ids["lab"] |= set(session.exec(select(Lab.id)))
+            ids["lab"] |= _ids(session, select(col(Lab.id)))
         else:
-            rows = _since(session, LabScope, LabScope.updated_at, prev[1])
+            rows = _since(session, LabScope, prev[1])
             if rows:
-                ids["lab"] |= set(session.exec(select(LabScope.lab_id).where(col(LabScope.id).in_(list(rows)))))
-    for part, model in (("relation", StandardRelation), ("page", DocumentPage), ("criterion", Criterion)):
+                ids["lab"] |= _ids(session, select(col(LabScope.lab_id)).where(col(LabScope.id).in_(list(rows))))
+    for part in ("relation", "page", "criterion"):
         prev = old.get(part, [0, None])
         if prev == now[part]:
             continue
         if now[part][0] < (prev[0] or 0) or prev[1] is None:
             return ids, True  # rows were deleted: rebuilding is simpler than tracing them
-        new_rows = select(model).where(col(model.id) > int(prev[1]))
+        newest = int(prev[1])
         if part == "relation":
-            keys = {k for r in session.exec(new_rows) for k in (r.from_key, r.to_key)}
+            new_relations = session.exec(select(StandardRelation).where(col(StandardRelation.id) > newest))
+            keys = {k for r in new_relations for k in (r.from_key, r.to_key)}
             if keys:
-                ids["standard"] |= set(session.exec(select(Standard.id).where(col(Standard.code_key).in_(list(keys)))))
+                ids["standard"] |= _ids(session, select(col(Standard.id)).where(col(Standard.code_key).in_(list(keys))))
         elif part == "page":
-            dids = {r.document_id for r in session.exec(new_rows)}
+            dids = {r.document_id for r in session.exec(select(DocumentPage).where(col(DocumentPage.id) > newest))}
             if dids:
-                ids["standard"] |= set(session.exec(select(Standard.id).where(col(Standard.document_id).in_(list(dids)))))
+                ids["standard"] |= _ids(session, select(col(Standard.id)).where(col(Standard.document_id).in_(list(dids))))
         else:
-            ids["standard"] |= {r.standard_id for r in session.exec(new_rows)}
+            ids["standard"] |= {r.standard_id for r in session.exec(select(Criterion).where(col(Criterion.id) > newest))}
     return ids, False
 
 
-def _remove_orphans(kbase, gen: Path) -> None:
+def _remove_orphans(kbase: KnowledgeBase, gen: Path) -> None:
     """Drop index documents whose rows were deleted behind our back."""
     ix = open_index(gen)
     try:
@@ -458,9 +452,9 @@ def _remove_orphans(kbase, gen: Path) -> None:
             indexed = {t.decode() if isinstance(t, bytes) else t for t in reader.lexicon("key")}
             indexed = {k for k in indexed if k.split(":", 1)[0] in docs.KINDS}
         with kbase.session() as session:
-            live = {docs.doc_key("standard", i) for i in session.exec(select(Standard.id))}
-            live |= {docs.doc_key("product", i) for i in session.exec(select(Product.id))}
-            live |= {docs.doc_key("lab", i) for i in session.exec(select(Lab.id))}
+            live = {docs.doc_key("standard", i) for i in _ids(session, select(col(Standard.id)))}
+            live |= {docs.doc_key("product", i) for i in _ids(session, select(col(Product.id)))}
+            live |= {docs.doc_key("lab", i) for i in _ids(session, select(col(Lab.id)))}
         gone = indexed - live
         if gone:
             writer = open_writer(ix)
@@ -513,7 +507,7 @@ _handles: weakref.WeakKeyDictionary[Any, _Handle] = weakref.WeakKeyDictionary()
 _handles_lock = threading.Lock()
 
 
-def handle_for(kbase) -> _Handle:
+def handle_for(kbase: KnowledgeBase) -> _Handle:
     with _handles_lock:
         h = _handles.get(kbase)
         if h is None:
@@ -521,7 +515,7 @@ def handle_for(kbase) -> _Handle:
         return h
 
 
-def searcher_for(kbase):
+def searcher_for(kbase: KnowledgeBase):
     """An up-to-date searcher (and its handle's memo) for this thread; builds the index when missing."""
     h = handle_for(kbase)
     now = time.monotonic()

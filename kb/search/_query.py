@@ -23,7 +23,6 @@ import math
 import re
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import quote
 
 from whoosh import query as Q
 
@@ -33,6 +32,7 @@ from kb.search._bits import Accumulator, Bits, bit, lowest
 from kb.search._results import Hit, SearchResults
 from kb.search._schema import english_stem_analyzer, term_fold
 from kb.text import clean, fold, tokens
+from kb.urls import lab_url, product_url, standard_url
 
 log = logging.getLogger(__name__)
 
@@ -370,8 +370,8 @@ def _mentions(text: str, words: set[str]) -> set[str]:
 
 def _url(kind: str, fields: dict) -> str:
     if kind == "standard":
-        return "/standards/" + quote(fields.get("code") or "", safe="")
-    return f"/{kind}s/{fields['pk']}"
+        return standard_url(fields.get("code") or "")
+    return product_url(int(fields["pk"])) if kind == "product" else lab_url(int(fields["pk"]))
 
 
 def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filters: dict | None) -> SearchResults:

@@ -139,7 +139,7 @@ def test_result_json_shape_and_urls(world):
     assert set(data) == {"query", "hits", "total", "did_you_mean", "facets"}
     hit = data["hits"][0]
     assert {"kind", "id", "code", "accreditation", "title", "status", "url", "score", "snippet"} <= set(hit)
-    assert hit["url"] == "/standards/TCVN%203118%3A2022" and hit["status"] == "in_force"
+    assert hit["url"] == "/standards/TCVN%203118:2022" and hit["status"] == "in_force"
     page = search.search(world, "be tong", limit=3).to_json()
     assert len(page["hits"]) == 3 and page["total"] > 3
     scores = [h["score"] for h in page["hits"]]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from kb import queries
+from kb.fingerprint import PAGES, fingerprint
 from kb.models import Product
 from kb.products import upsert_product
+from kb.read import products
 from tests.support.records import html
 from web.auth import SESSION_COOKIE
 
@@ -14,13 +15,13 @@ from web.auth import SESSION_COOKIE
 @pytest.fixture
 def calls(monkeypatch):
     counter = {"n": 0}
-    real = queries.product_detail
+    real = products.product_detail
 
     def counting(*args, **kwargs):
         counter["n"] += 1
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(queries, "product_detail", counting)
+    monkeypatch.setattr(products, "product_detail", counting)
     return counter
 
 
@@ -49,10 +50,10 @@ def test_deletions_change_the_version(kbase, world):
     from kb.models import LabScope
 
     with kbase.session() as s:
-        before = queries.data_version(s)
+        before = fingerprint(s, PAGES)
         s.delete(s.exec(select(LabScope)).first())
     with kbase.session() as s:
-        assert queries.data_version(s) != before
+        assert fingerprint(s, PAGES) != before
 
 
 def test_unsafe_methods_clear_and_errors_are_not_cached(client, world, calls):

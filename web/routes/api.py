@@ -1,4 +1,4 @@
-"""The JSON API: the same read models as the pages (``kb.queries``), documented in /openapi.json."""
+"""The JSON API: the same read models as the pages (``kb.read``), documented in /openapi.json."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from kb import queries
+from kb.read import browse, coverage, export, labs, products, standards
 from web.deps import KBDep, LabId, ProductId, SessionDep, render
 from web.routes.browse import Page, Stars, Text
 from web.routes.search import Filter, Kind, Limit, Q, run_search
@@ -44,24 +44,24 @@ def api_standard(code: str, session: SessionDep) -> dict[str, Any]:
     """Văn bản có ký hiệu ``code`` (mã hóa URL, viết kiểu nào cũng được) với các quan hệ (``in_kb``: đầu kia
     có trong cơ sở dữ liệu hay không), sản phẩm (ánh xạ đã duyệt), phòng thí nghiệm (phạm vi công nhận viện
     dẫn văn bản làm phương pháp thử), chỉ tiêu và nguồn gốc của từng trường (trang, đã kiểm tra hay chưa)."""
-    return queries.standard_detail(session, code)
+    return standards.standard_detail(session, code)
 
 
 @router.get("/products/{product_id}", response_model=ProductDetail, summary="Một sản phẩm và chuỗi tiêu chuẩn")
 def api_product(product_id: ProductId, session: SessionDep) -> dict[str, Any]:
     """Sản phẩm với các tiêu chuẩn đã duyệt; mỗi tiêu chuẩn kèm các phòng thí nghiệm có phạm vi công nhận
     viện dẫn nó làm phương pháp thử, các chỉ tiêu và việc cần làm tiếp theo (công bố hợp quy, hợp chuẩn)."""
-    return queries.product_detail(session, product_id)
+    return products.product_detail(session, product_id)
 
 
 @router.get("/labs/{lab_id}", response_model=LabDetail, summary="Một phòng thí nghiệm và phạm vi công nhận")
 def api_lab(lab_id: LabId, session: SessionDep, q: Annotated[str, Query(max_length=200)] = "") -> dict[str, Any]:
-    return queries.lab_detail(session, lab_id, q=q)
+    return labs.lab_detail(session, lab_id, q=q)
 
 
 @router.get("/browse", summary="Tổng quan để duyệt")
 def api_browse(session: SessionDep) -> dict[str, Any]:
-    return queries.browse_overview(session)
+    return browse.browse_overview(session)
 
 
 @router.get("/browse/products", summary="Duyệt sản phẩm theo loại, nhóm OCOP, số sao, huyện")
@@ -69,35 +69,35 @@ def api_browse_products(
     session: SessionDep, kind: Text = None, group: Text = None, stars: Stars = None, district: Text = None,
     page: Page = 1,
 ) -> dict[str, Any]:
-    return queries.browse_products(session, kind=kind, group=group, stars=stars, district=district, page=page)
+    return browse.browse_products(session, kind=kind, group=group, stars=stars, district=district, page=page)
 
 
 @router.get("/browse/standards", summary="Duyệt tiêu chuẩn theo loại, trạng thái, ICS")
 def api_browse_standards(
     session: SessionDep, doc_type: Text = None, status: Text = None, ics: Text = None, page: Page = 1,
 ) -> dict[str, Any]:
-    return queries.browse_standards(session, doc_type=doc_type, status=status, ics=ics, page=page)
+    return browse.browse_standards(session, doc_type=doc_type, status=status, ics=ics, page=page)
 
 
 @router.get("/coverage", summary="Độ phủ và các khoảng trống của cơ sở dữ liệu")
 def api_coverage(session: SessionDep) -> dict[str, Any]:
-    return queries.coverage(session)
+    return coverage.coverage(session)
 
 
 @router.get("/export/mappings.json", response_model=list[ExportedMapping],
             summary="Dữ liệu mở: ánh xạ sản phẩm – tiêu chuẩn đã duyệt (JSON)")
 def export_mappings_json(session: SessionDep) -> list[dict[str, Any]]:
-    return queries.approved_mappings(session)
+    return export.approved_mappings(session)
 
 
 @router.get("/export/mappings.csv", summary="Dữ liệu mở: ánh xạ sản phẩm – tiêu chuẩn đã duyệt (CSV, UTF-8)",
             response_class=Response, responses={200: {"content": {"text/csv": {}}}})
 def export_mappings_csv(session: SessionDep) -> Response:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=queries.EXPORT_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=export.EXPORT_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    for row in queries.approved_mappings(session):
-        writer.writerow({k: _csv_safe(row[k]) for k in queries.EXPORT_COLUMNS})
+    for row in export.approved_mappings(session):
+        writer.writerow({k: _csv_safe(row[k]) for k in export.EXPORT_COLUMNS})
     # A BOM lets spreadsheet programs read the Vietnamese text as UTF-8.
     return Response("\ufeff" + buf.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="mappings.csv"'})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from kb import queries
+from kb.read import coverage
 from web.deps import SessionDep, render
 
 router = APIRouter(tags=["Trang web"], include_in_schema=False)
@@ -13,4 +13,4 @@ router = APIRouter(tags=["Trang web"], include_in_schema=False)
 
 @router.api_route("/coverage", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def coverage_page(request: Request, session: SessionDep) -> Response:
-    return render(request, "coverage/index.html", {"c": queries.coverage(session)})
+    return render(request, "coverage/index.html", {"c": coverage.coverage(session)})

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from kb import queries
+from kb.read import labs
 from web.deps import LabId, SessionDep, render
 
 router = APIRouter(tags=["Trang web"], include_in_schema=False)
@@ -17,5 +17,5 @@ router = APIRouter(tags=["Trang web"], include_in_schema=False)
 def lab_page(
     lab_id: LabId, request: Request, session: SessionDep, q: Annotated[str, Query(max_length=200)] = ""
 ) -> Response:
-    data = queries.lab_detail(session, lab_id, q=q)
+    data = labs.lab_detail(session, lab_id, q=q)
     return render(request, "labs/detail.html", {"lab": data})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from kb import queries
+from kb.read import products
 from web.deps import ProductId, SessionDep, render
 
 router = APIRouter(tags=["Trang web"], include_in_schema=False)
@@ -13,5 +13,5 @@ router = APIRouter(tags=["Trang web"], include_in_schema=False)
 
 @router.api_route("/products/{product_id}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def product_page(product_id: ProductId, request: Request, session: SessionDep) -> Response:
-    data = queries.product_detail(session, product_id)
+    data = products.product_detail(session, product_id)
     return render(request, "products/detail.html", {"p": data})

@@ -7,8 +7,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from kb import queries
+from kb.core import KnowledgeBase
+from kb.models import STATUS_LABELS_VI
+from kb.read import browse, standards
 from kb.text import clean
+from kb.urls import standard_url
 from web.deps import KBDep, SessionDep, render
 
 router = APIRouter(tags=["Trang web"], include_in_schema=False)
@@ -21,8 +24,7 @@ FACET_LABELS = {"kind": "Loại", "doc_type": "Loại văn bản", "status": "Tr
                 "district": "Huyện/thị xã", "year": "Năm", "ics": "ICS"}
 FACET_VALUE_LABELS = {
     "kind": KIND_LABELS,
-    "status": {"in_force": "Còn hiệu lực", "replaced": "Đã bị thay thế", "withdrawn": "Đã hủy bỏ",
-               "draft": "Dự thảo", "unknown": "Chưa rõ"},
+    "status": STATUS_LABELS_VI,
     "mandatory": {"mandatory": "Bắt buộc", "voluntary": "Tự nguyện"},
 }
 Q = Annotated[str, Query(max_length=500, description="Từ khóa, tên sản phẩm hoặc ký hiệu tiêu chuẩn")]
@@ -30,7 +32,7 @@ Limit = Annotated[int, Query(ge=1, le=100, description="Số kết quả tối �
 Filter = Annotated[str | None, Query(max_length=100, description="Lọc theo giá trị của bộ lọc cùng tên trong facets")]
 
 
-def run_search(kbase, q: str, kind: str | None, limit: int, filters: dict[str, Any] | None = None) -> dict[str, Any]:
+def run_search(kbase: KnowledgeBase, q: str, kind: str | None, limit: int, filters: dict[str, Any] | None = None) -> dict[str, Any]:
     """The JSON shape of ``/api/search``, shared with the HTML page."""
     from kb import search as kb_search  # whoosh loads only when somebody searches
 
@@ -39,7 +41,7 @@ def run_search(kbase, q: str, kind: str | None, limit: int, filters: dict[str, A
 
 @router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def home(request: Request, session: SessionDep) -> Response:
-    overview = queries.browse_overview(session)
+    overview = browse.browse_overview(session)
     return render(request, "search/home.html", {"overview": overview, "q": ""})
 
 
@@ -64,9 +66,9 @@ def search_page(
     filters = {k: v for k, v in {"doc_type": doc_type, "status": status, "mandatory": mandatory,
                                  "district": district, "year": year, "ics": ics}.items() if v}
     if not filters and kind in (None, "standard"):
-        std = queries.resolve_code_query(session, q)
+        std = standards.resolve_code_query(session, q)
         if std is not None:
-            return RedirectResponse(queries.standard_url(std.code), status_code=303)
+            return RedirectResponse(standard_url(std.code), status_code=303)
     results = run_search(kbase, q, kind, limit, filters)
     groups = []
     kind_counts = results.get("facets", {}).get("kind") or {}

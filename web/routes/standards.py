@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from kb import codes, queries
+from kb import codes
 from kb.errors import NotFound
 from kb.models import Document
+from kb.read import standards
 from web.deps import DocId, SessionDep, render
 
 router = APIRouter(tags=["Trang web"], include_in_schema=False)
@@ -16,10 +17,10 @@ router = APIRouter(tags=["Trang web"], include_in_schema=False)
 @router.api_route("/standards/{code:path}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def standard_page(code: str, request: Request, session: SessionDep) -> Response:
     try:
-        data = queries.standard_detail(session, code)
+        data = standards.standard_detail(session, code)
     except NotFound as exc:
         # Same error path; the 404 page also offers the editions of this series that we do have.
-        exc.context = {"suggestions": queries.standard_suggestions(session, code)}
+        exc.context = {"suggestions": standards.standard_suggestions(session, code)}
         raise
     if code != data["code"]:
         # Another spelling of the same edition moves for good; an undated code follows the edition in force.

@@ -1,4 +1,4 @@
-"""Read models (kb.queries): the data every page and its /api twin show."""
+"""Read models (kb.read): the data every page and its /api twin show."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from kb import queries
 from kb.errors import BadInput, NotFound
+from kb.fingerprint import PAGES, fingerprint
+from kb.read import browse, coverage, export, labs, products, standards
 from tests.support.records import build_world, make_product, make_standard
 
 
@@ -18,17 +19,17 @@ def w(kbase):
 
 def test_validity_states():
     today = date(2026, 1, 1)
-    assert queries.validity(None, today)["state"] == "unknown"
-    assert queries.validity(today - timedelta(days=1), today)["state"] == "lapsed"
-    assert queries.validity(today, today)["state"] == "expiring"
-    assert queries.validity(today + timedelta(days=90), today)["state"] == "expiring"
-    assert queries.validity(today + timedelta(days=91), today)["state"] == "valid"
-    assert queries.validity(today + timedelta(days=10), today)["days_left"] == 10
+    assert labs.validity(None, today)["state"] == "unknown"
+    assert labs.validity(today - timedelta(days=1), today)["state"] == "lapsed"
+    assert labs.validity(today, today)["state"] == "expiring"
+    assert labs.validity(today + timedelta(days=90), today)["state"] == "expiring"
+    assert labs.validity(today + timedelta(days=91), today)["state"] == "valid"
+    assert labs.validity(today + timedelta(days=10), today)["days_left"] == 10
 
 
 def test_product_detail_shows_only_approved_mappings_in_order(kbase, w):
     with kbase.session() as s:
-        p = queries.product_detail(s, w.product_id)
+        p = products.product_detail(s, w.product_id)
     codes = [x["code"] for x in p["standards"]]
     assert w.suggested not in codes  # suggestions are for curators
     assert [g["type"] for g in p["groups"]] == ["mandatory", "test_method", "labelling"]
@@ -39,7 +40,7 @@ def test_product_detail_shows_only_approved_mappings_in_order(kbase, w):
 
 def test_product_labs_follow_method_series_and_flag_validity(kbase, w):
     with kbase.session() as s:
-        p = queries.product_detail(s, w.product_id)
+        p = products.product_detail(s, w.product_id)
     by_code = {x["code"]: x for x in p["standards"]}
     old = by_code[w.old_method]
     assert [r["code"] for r in old["replaced_by"]] == [w.method]
@@ -55,7 +56,7 @@ def test_product_labs_follow_method_series_and_flag_validity(kbase, w):
 
 def test_next_steps_hop_quy_for_regulations(kbase, w):
     with kbase.session() as s:
-        p = queries.product_detail(s, w.product_id)
+        p = products.product_detail(s, w.product_id)
     kinds = [x["kind"] for x in p["next_steps"]]
     assert kinds == ["hop_quy"]
     assert p["next_steps"][0]["curated_legal_basis"] == ["Thông tư 02/2011/TT-BYT"]
@@ -63,9 +64,9 @@ def test_next_steps_hop_quy_for_regulations(kbase, w):
 
 def test_standard_detail_relations_both_ways(kbase, w):
     with kbase.session() as s:
-        reg = queries.standard_detail(s, "qcvn 8-1:2011/byt")
-        method = queries.standard_detail(s, w.method)
-        old = queries.standard_detail(s, w.old_method)
+        reg = standards.standard_detail(s, "qcvn 8-1:2011/byt")
+        method = standards.standard_detail(s, w.method)
+        old = standards.standard_detail(s, w.old_method)
     assert reg["code"] == w.regulation
     refs = {r["code"]: r for r in reg["references"]}
     assert refs[w.method]["in_kb"] is True and refs[w.method]["qualifier"] == "dated"
@@ -80,11 +81,11 @@ def test_standard_detail_relations_both_ways(kbase, w):
 
 def test_standard_found_without_issuer_and_unknown_raises(kbase, w):
     with kbase.session() as s:
-        assert queries.standard_detail(s, "qcvn 8 1 2011")["code"] == w.regulation
+        assert standards.standard_detail(s, "qcvn 8 1 2011")["code"] == w.regulation
         with pytest.raises(NotFound):
-            queries.standard_detail(s, "TCVN 99999:2020")
+            standards.standard_detail(s, "TCVN 99999:2020")
         with pytest.raises(NotFound):
-            queries.standard_detail(s, "không phải mã")
+            standards.standard_detail(s, "không phải mã")
 
 
 @pytest.mark.parametrize("q,expected", [
@@ -99,7 +100,7 @@ def test_standard_found_without_issuer_and_unknown_raises(kbase, w):
 ])
 def test_resolve_code_query(kbase, w, q, expected):
     with kbase.session() as s:
-        std = queries.resolve_code_query(s, q)
+        std = standards.resolve_code_query(s, q)
         assert (std.code if std else None) == expected
 
 
@@ -107,14 +108,14 @@ def test_resolve_code_query_ambiguous_editions(kbase):
     with kbase.session() as s:
         make_standard(s, "TCVN 4000:2001", status="unknown")
         make_standard(s, "TCVN 4000:2010", status="unknown")
-        assert queries.resolve_code_query(s, "TCVN 4000") is None
-        assert queries.resolve_code_query(s, "TCVN 4000:2010").code == "TCVN 4000:2010"
+        assert standards.resolve_code_query(s, "TCVN 4000") is None
+        assert standards.resolve_code_query(s, "TCVN 4000:2010").code == "TCVN 4000:2010"
 
 
 def test_lab_detail_groups_and_flags_superseded_methods(kbase, w):
     with kbase.session() as s:
-        lab = queries.lab_detail(s, w.lab_id)
-        filtered = queries.lab_detail(s, w.lab_id, q="thuc an")
+        lab = labs.lab_detail(s, w.lab_id)
+        filtered = labs.lab_detail(s, w.lab_id, q="thuc an")
     assert [g["material"] for g in lab["groups"]] == ["Thực phẩm, ngũ cốc", "Thức ăn chăn nuôi"]
     old_row = lab["groups"][1]["rows"][0]
     assert old_row["superseded"] is True
@@ -126,10 +127,10 @@ def test_lab_detail_groups_and_flags_superseded_methods(kbase, w):
 def test_browse_products_facets_count_other_filters(kbase, w):
     with kbase.session() as s:
         make_product(s, "Gốm Phù Lãng", kind="key", ocop_stars=None, ocop_group=None, district="Quế Võ")
-        all_ = queries.browse_products(s)
-        ocop3 = queries.browse_products(s, kind="ocop", stars=3)
+        all_ = browse.browse_products(s)
+        ocop3 = browse.browse_products(s, kind="ocop", stars=3)
         with pytest.raises(BadInput):
-            queries.browse_products(s, kind="nope")
+            browse.browse_products(s, kind="nope")
     assert all_["total"] == 3
     assert {f["value"]: f["count"] for f in all_["facets"]["kind"]} == {"ocop": 2, "key": 1}
     assert [p["name"] for p in ocop3["items"]] == ["Gạo nếp cái hoa vàng"]
@@ -139,17 +140,17 @@ def test_browse_products_facets_count_other_filters(kbase, w):
 
 def test_browse_standards_filters(kbase, w):
     with kbase.session() as s:
-        replaced = queries.browse_standards(s, status="replaced")
-        qcvn = queries.browse_standards(s, doc_type="QCVN")
+        replaced = browse.browse_standards(s, status="replaced")
+        qcvn = browse.browse_standards(s, doc_type="QCVN")
         with pytest.raises(BadInput):
-            queries.browse_standards(s, status="bogus")
+            browse.browse_standards(s, status="bogus")
     assert [x["code"] for x in replaced["items"]] == [w.old_method]
     assert [x["code"] for x in qcvn["items"]] == [w.regulation]
 
 
 def test_coverage_finds_the_gaps(kbase, w):
     with kbase.session() as s:
-        c = queries.coverage(s)
+        c = coverage.coverage(s)
     assert [p["id"] for p in c["products_without_mappings"]] == [w.unmapped_product_id]
     assert [(x["standard"], x["criterion"]) for x in c["criteria_untestable"]] == [(w.regulation, "Ochratoxin A")]
     assert [lab["id"] for lab in c["labs_lapsed"]] == [w.lapsed_lab_id]
@@ -160,14 +161,14 @@ def test_coverage_finds_the_gaps(kbase, w):
 
 def test_approved_mappings_export_rows(kbase, w):
     with kbase.session() as s:
-        rows = queries.approved_mappings(s)
+        rows = export.approved_mappings(s)
     assert {r["standard"] for r in rows} == {w.regulation, w.voluntary, w.old_method}
-    assert set(rows[0]) == set(queries.EXPORT_COLUMNS)
+    assert set(rows[0]) == set(export.EXPORT_COLUMNS)
 
 
 def test_labs_reached_through_the_methods_a_regulation_cites(kbase, w):
     with kbase.session() as s:
-        p = queries.product_detail(s, w.product_id)
+        p = products.product_detail(s, w.product_id)
     reg = next(x for x in p["standards"] if x["code"] == w.regulation)
     assert reg["labs"] == []  # no lab lists the regulation itself
     assert [(m["code"], [lab["id"] for lab in m["labs"]]) for m in reg["method_labs"]] == [
@@ -181,7 +182,7 @@ def test_food_safety_regulations_lead_to_self_declaration(kbase):
         p = make_product(s, "Chả gà")
         std = make_standard(s, "QCVN 8-3:2012/BYT", title_vi="Ô nhiễm vi sinh vật trong thực phẩm")
         make_mapping(s, p, std, "hygiene", legal_basis="Luật An toàn thực phẩm số 55/2010/QH12; Nghị định 15/2018/NĐ-CP")
-        steps = queries.product_detail(s, p.id)["next_steps"]
+        steps = products.product_detail(s, p.id)["next_steps"]
     assert [x["kind"] for x in steps] == ["tu_cong_bo"]
     assert [x["code"] for x in steps[0]["standards"]] == ["QCVN 8-3:2012/BYT"]
 
@@ -189,14 +190,14 @@ def test_food_safety_regulations_lead_to_self_declaration(kbase):
 def test_read_models_on_sqlite_and_postgresql(any_kbase):
     w = build_world(any_kbase)
     with any_kbase.session() as s:
-        p = queries.product_detail(s, w.product_id)
+        p = products.product_detail(s, w.product_id)
         assert [x["code"] for x in p["standards"]][:1] == [w.regulation]
-        assert queries.standard_detail(s, "qcvn 8 1 2011")["code"] == w.regulation
-        assert queries.lab_detail(s, w.lab_id)["superseded_count"] == 1
-        c = queries.coverage(s)
+        assert standards.standard_detail(s, "qcvn 8 1 2011")["code"] == w.regulation
+        assert labs.lab_detail(s, w.lab_id)["superseded_count"] == 1
+        c = coverage.coverage(s)
         assert [lab["id"] for lab in c["labs_lapsed"]] == [w.lapsed_lab_id]
-        assert queries.browse_standards(s, status="replaced")["total"] == 1
-        assert len(queries.approved_mappings(s)) == 3
-        v = queries.data_version(s)
+        assert browse.browse_standards(s, status="replaced")["total"] == 1
+        assert len(export.approved_mappings(s)) == 3
+        v = fingerprint(s, PAGES)
         make_product(s, "Sản phẩm mới")
-        assert queries.data_version(s) != v
+        assert fingerprint(s, PAGES) != v

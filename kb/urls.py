@@ -1,0 +1,21 @@
+"""URLs of the public pages: the one place that spells them (read models and search hits carry them).
+
+A standard's URL keeps ``:`` and ``/`` readable (``/standards/QCVN%208-1:2011/BYT``) and escapes every other
+reserved character; the standards route accepts any spelling and redirects to this one.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+
+def standard_url(code: str) -> str:
+    return "/standards/" + quote(code, safe=":/")
+
+
+def product_url(product_id: int) -> str:
+    return f"/products/{product_id}"
+
+
+def lab_url(lab_id: int) -> str:
+    return f"/labs/{lab_id}"

@@ -102,7 +102,7 @@ def set_role(session: Session, username: str, role: Role | str, *, lab: str | No
     user = _require_user(session, username)
     before = {"role": user.role.value, "lab_id": user.lab_id}
     user.role = role
-    user.lab_id = find_lab(session, lab).id if role == Role.lab else None
+    user.lab_id = find_lab(session, lab).id if role == Role.lab and lab else None
     user.session_version += 1
     session.add(user)
     audit.record(session, actor=actor, action="update", entity="user", entity_id=user.id, before=before,

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import col, func, select
 from starlette.concurrency import run_in_threadpool
 
-from kb import audit, curation, products, standards
+from kb import audit, mappings, products, rules, standards, versioning
 from kb.errors import BadInput, KBError, NotFound
 from kb.models import (
     MAPPING_TYPE_LABELS_VI,
@@ -97,7 +97,7 @@ class MappingPatch(BaseModel):
 @router.post("/api/mappings", status_code=201, summary="Tạo ánh xạ sản phẩm ↔ tiêu chuẩn (đã duyệt)")
 def api_mapping_create(request: Request, body: MappingIn, user: CuratorUser) -> Response:
     with get_kbase(request).session() as session:
-        m, created = curation.create_mapping(session, body.product, body.standard, body.type, body.rationale,
+        m, created = mappings.create_mapping(session, body.product, body.standard, body.type, body.rationale,
                                              body.legal_basis, user.username)
         data = mapping_json(m, session.get(Product, m.product_id), session.get(Standard, m.standard_id))
     return JSONResponse(data, status_code=201 if created else 200)
@@ -110,10 +110,10 @@ def api_mapping_patch(request: Request, mapping_id: Id, body: MappingPatch, user
             fields = body.model_dump(include={"type", "rationale", "legal_basis"}, exclude_unset=True)
             version = body.version
             if fields:
-                m = curation.update_mapping(session, mapping_id, fields, version, user.username)
+                m = mappings.update_mapping(session, mapping_id, fields, version, user.username)
                 version = None if version is None else m.version
             if body.status is not None:
-                m = curation.decide_mapping(session, mapping_id, body.status, user.username, note=body.note,
+                m = mappings.decide_mapping(session, mapping_id, body.status, user.username, note=body.note,
                                             expected_version=version)
             elif not fields:
                 raise BadInput("không có gì để sửa (status, type, rationale, legal_basis)")
@@ -126,7 +126,7 @@ def api_mapping_patch(request: Request, mapping_id: Id, body: MappingPatch, user
 @router.post("/api/audit/{event_id}/revert", summary="Hoàn tác một thay đổi trong nhật ký")
 def api_revert(request: Request, event_id: Id, user: CuratorUser) -> dict[str, Any]:
     with get_kbase(request).session() as session:
-        curation.revert_event(session, event_id, user.username)
+        versioning.revert_event(session, event_id, user.username)
     return {"reverted": event_id}
 
 
@@ -139,10 +139,10 @@ def dashboard(request: Request, user: CuratorUser) -> Response:
         counts = {
             "suggested": session.exec(select(func.count()).select_from(Mapping)
                                       .where(Mapping.status == MappingStatus.suggested)).one(),
-            "review": len(curation.review_queue(session, limit=10_000)),
-            "impact": len(curation.impact(session)),
+            "review": len(standards.review_queue(session, limit=10_000)),
+            "impact": len(mappings.impact(session)),
         }
-        recent = curation.audit_events(session, limit=10)
+        recent = audit.audit_events(session, limit=10)
     return auth.render_private(request, "curate/index.html", ctx(request, counts=counts, recent=recent))
 
 
@@ -152,7 +152,7 @@ def dashboard(request: Request, user: CuratorUser) -> Response:
 @router.get("/curate/suggestions", include_in_schema=False)
 def suggestions(request: Request, user: CuratorUser) -> Response:
     with get_kbase(request).session() as session:
-        rows = curation.mapping_rows(session, MappingStatus.suggested)
+        rows = mappings.mapping_rows(session, MappingStatus.suggested)
     return auth.render_private(request, "curate/suggestions.html", ctx(request, rows=rows))
 
 
@@ -166,7 +166,7 @@ def decide_submit(
 ) -> Response:
     try:
         with get_kbase(request).session() as session:
-            m = curation.decide_mapping(session, mapping_id, status, user.username, note=note, expected_version=version)
+            m = mappings.decide_mapping(session, mapping_id, status, user.username, note=note, expected_version=version)
             decided = m.status.value
     except KBError as exc:
         return _mapping_page(request, mapping_id, status=exc.status, exc=exc)
@@ -180,7 +180,7 @@ def mappings_page(
 ) -> Response:
     wanted = None if status == "all" else MappingStatus(status) if status in MappingStatus._value2member_map_ else None
     with get_kbase(request).session() as session:
-        rows = curation.mapping_rows(session, wanted, limit=500)
+        rows = mappings.mapping_rows(session, wanted, limit=500)
     return auth.render_private(request, "curate/mappings.html", ctx(request, rows=rows, status=status, form={}))
 
 
@@ -196,11 +196,11 @@ def mapping_create_submit(
     form = {"product": product, "standard": standard, "type": type, "rationale": rationale, "legal_basis": legal_basis}
     try:
         with get_kbase(request).session() as session:
-            m, _ = curation.create_mapping(session, product, standard, type, rationale, legal_basis, user.username)
+            m, _ = mappings.create_mapping(session, product, standard, type, rationale, legal_basis, user.username)
             mapping_id = m.id
     except KBError as exc:
         with get_kbase(request).session() as session:
-            rows = curation.mapping_rows(session, MappingStatus.approved, limit=500)
+            rows = mappings.mapping_rows(session, MappingStatus.approved, limit=500)
         c = ctx(request, rows=rows, status="approved", form=form)
         c["error"] = exc.message
         return auth.render_private(request, "curate/mappings.html", c, status_code=exc.status)
@@ -218,9 +218,9 @@ def _render_form(request: Request, template: str, c: dict, status: int, exc: KBE
 
 def _mapping_page(request: Request, mapping_id: int, status: int = 200, exc: KBError | None = None) -> Response:
     with get_kbase(request).session() as session:
-        m = curation.require_mapping(session, mapping_id)
+        m = mappings.require_mapping(session, mapping_id)
         c = ctx(request, m=m, product=session.get(Product, m.product_id), std=session.get(Standard, m.standard_id),
-                history=curation.audit_events(session, entity="mapping", entity_id=m.id, limit=50))
+                history=audit.audit_events(session, entity="mapping", entity_id=m.id, limit=50))
     return _render_form(request, "curate/mapping.html", c, status, exc)
 
 
@@ -239,7 +239,7 @@ def mapping_edit_submit(
 ) -> Response:
     try:
         with get_kbase(request).session() as session:
-            curation.update_mapping(session, mapping_id, {"type": type, "rationale": rationale,
+            mappings.update_mapping(session, mapping_id, {"type": type, "rationale": rationale,
                                                           "legal_basis": legal_basis}, version, user.username)
     except KBError as exc:
         return _mapping_page(request, mapping_id, status=exc.status, exc=exc)
@@ -270,7 +270,7 @@ async def mappings_import_submit(request: Request, user: CuratorUser) -> Respons
 
     def page() -> Response:
         with kbase.session() as session:
-            rows = curation.mapping_rows(session, MappingStatus.approved, limit=500)
+            rows = mappings.mapping_rows(session, MappingStatus.approved, limit=500)
         c = ctx(request, rows=rows, status="approved", form={}, report=report)
         c["error"] = error
         return auth.render_private(request, "curate/mappings.html", c, status_code=status)
@@ -306,7 +306,7 @@ def rule_create_submit(
 ) -> Response:
     try:
         with get_kbase(request).session() as session:
-            curation.add_rule(session, category, standard, type, rationale, legal_basis, user.username)
+            rules.add_rule(session, category, standard, type, rationale, legal_basis, user.username)
     except KBError as exc:
         form = {"category": category, "standard": standard, "type": type, "rationale": rationale,
                 "legal_basis": legal_basis}
@@ -321,14 +321,14 @@ def rule_apply_submit(request: Request, rule_id: Id, user: CuratorUser) -> Respo
         rule = session.get(CategoryRule, rule_id)
         if rule is None:
             raise NotFound(f"Không có quy tắc #{rule_id}")
-        curation.apply_rule(session, rule, user.username)
+        rules.apply_rule(session, rule, user.username)
     return back("/curate/rules", "rule")
 
 
 @router.post("/curate/rules/{rule_id}/delete", include_in_schema=False)
 def rule_delete_submit(request: Request, rule_id: Id, user: CuratorUser) -> Response:
     with get_kbase(request).session() as session:
-        curation.delete_rule(session, rule_id, user.username)
+        rules.delete_rule(session, rule_id, user.username)
     return back("/curate/rules", "rule-deleted")
 
 
@@ -371,7 +371,7 @@ async def product_create_submit(request: Request, user: CuratorUser) -> Response
     def work() -> Response:
         try:
             with get_kbase(request).session() as session:
-                p = curation.create_product(session, {k: v for k, v in form.items() if v}, user.username)
+                p = products.create_product(session, {k: v for k, v in form.items() if v}, user.username)
                 pid = p.id
         except KBError as exc:
             return _product_edit(request, None, form, exc.status, exc)
@@ -405,7 +405,7 @@ async def product_edit_submit(request: Request, product_id: Id, user: CuratorUse
     def work() -> Response:
         try:
             with get_kbase(request).session() as session:
-                curation.update_product(session, product_id, form, _form_version(version), user.username)
+                products.update_product(session, product_id, form, _form_version(version), user.username)
         except KBError as exc:
             with get_kbase(request).session() as session:
                 p = products.require_product(session, product_id)
@@ -421,7 +421,7 @@ async def product_edit_submit(request: Request, product_id: Id, user: CuratorUse
 @router.get("/curate/review", include_in_schema=False)
 def review_page(request: Request, user: CuratorUser) -> Response:
     with get_kbase(request).session() as session:
-        items = curation.review_queue(session)
+        items = standards.review_queue(session)
     return auth.render_private(request, "curate/review.html", ctx(request, items=items))
 
 
@@ -461,7 +461,7 @@ async def review_submit(request: Request, standard_id: Id, user: CuratorUser) ->
     def work() -> Response:
         try:
             with get_kbase(request).session() as session:
-                curation.review_standard(session, standard_id, form, _form_version(version), user.username)
+                standards.review_standard(session, standard_id, form, _form_version(version), user.username)
         except KBError as exc:
             return _review_item(request, standard_id, exc.status, exc, form)
         return back("/curate/review", "reviewed")
@@ -475,7 +475,7 @@ async def review_submit(request: Request, standard_id: Id, user: CuratorUser) ->
 @router.get("/curate/impact", include_in_schema=False)
 def impact_page(request: Request, user: CuratorUser) -> Response:
     with get_kbase(request).session() as session:
-        items = curation.impact(session)
+        items = mappings.impact(session)
     return auth.render_private(request, "curate/impact.html", ctx(request, items=items))
 
 
@@ -489,7 +489,7 @@ def repoint_submit(request: Request, standard_id: Id, user: CuratorUser,
         new = standards.get_standard(session, to)
         if new is None:
             raise BadInput(f"tiêu chuẩn thay thế {to!r} chưa có trong cơ sở dữ liệu")
-        curation.repoint_mappings(session, old, new, user.username)
+        mappings.repoint_mappings(session, old, new, user.username)
     return back("/curate/impact", "repointed")
 
 
@@ -509,7 +509,7 @@ def audit_page(
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
     with get_kbase(request).session() as session:
-        events = curation.audit_events(session, entity=entity or None, actor=actor or None, action=action or None,
+        events = audit.audit_events(session, entity=entity or None, actor=actor or None, action=action or None,
                                        entity_id=entity_id, days=days, limit=PAGE_SIZE + 1,
                                        offset=(page - 1) * PAGE_SIZE)
         entities = sorted(e for e in session.exec(select(AuditEvent.entity).distinct()).all() if e)
@@ -518,14 +518,14 @@ def audit_page(
     events = events[:PAGE_SIZE]
     filters = {"entity": entity, "actor": actor, "action": action, "entity_id": entity_id or "", "days": days or ""}
     return auth.render_private(request, "curate/audit.html", ctx(
-        request, events=events, revertable={e.id for e in events if curation.revertable(e)}, filters=filters,
+        request, events=events, revertable={e.id for e in events if audit.revertable(e)}, filters=filters,
         entities=entities, actions=actions, page=page, more=more))
 
 
 @router.post("/curate/audit/{event_id}/revert", include_in_schema=False)
 def revert_submit(request: Request, event_id: Id, user: CuratorUser) -> Response:
     with get_kbase(request).session() as session:
-        curation.revert_event(session, event_id, user.username)
+        versioning.revert_event(session, event_id, user.username)
     return back("/curate/audit", "reverted")
 
 
@@ -565,7 +565,7 @@ def _process_upload(kbase, stored: uploads.StoredUpload, kind: str, actor: str) 
 def upload_page(request: Request, user: CuratorUser) -> Response:
     with get_kbase(request).session() as session:
         runs = session.exec(select(IngestRun).order_by(col(IngestRun.id).desc()).limit(20)).all()
-        imports = curation.audit_events(session, entity="upload", limit=20)
+        imports = audit.audit_events(session, entity="upload", limit=20)
     return auth.render_private(request, "curate/upload.html", ctx(request, runs=runs, imports=imports, kinds=UPLOAD_KINDS))
 
 
@@ -587,7 +587,7 @@ async def upload_submit(request: Request, user: CuratorUser, background: Backgro
         def page() -> Response:
             with kbase.session() as session:
                 runs = session.exec(select(IngestRun).order_by(col(IngestRun.id).desc()).limit(20)).all()
-                imports = curation.audit_events(session, entity="upload", limit=20)
+                imports = audit.audit_events(session, entity="upload", limit=20)
             c = ctx(request, runs=runs, imports=imports, kinds=UPLOAD_KINDS)
             c["error"] = error.message
             return auth.render_private(request, "curate/upload.html", c, status_code=error.status)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
-from kb import audit, curation, labs
+from kb import audit, labs
 from kb.errors import BadInput, KBError
 from kb.models import Lab, LabScope, Role
 from kb.versioning import StaleEdit
@@ -65,7 +65,7 @@ def _conflict(exc: StaleEdit) -> JSONResponse:
 def api_scope_add(request: Request, lab_id: LabId, body: ScopeIn, user: LabEditor) -> dict[str, Any]:
     with get_kbase(request).session() as session:
         lab = labs.require_lab(session, lab_id)
-        row = curation.add_scope(session, lab, body.model_dump(exclude={"version"}), user.username)
+        row = labs.add_scope_row(session, lab, body.model_dump(exclude={"version"}), user.username)
         return scope_json(row)
 
 
@@ -74,7 +74,7 @@ def api_scope_update(request: Request, lab_id: LabId, row_id: RowId, body: Scope
     try:
         with get_kbase(request).session() as session:
             lab = labs.require_lab(session, lab_id)
-            row = curation.update_scope(session, lab, row_id, body.model_dump(exclude={"version"}), body.version,
+            row = labs.update_scope(session, lab, row_id, body.model_dump(exclude={"version"}), body.version,
                                         user.username)
             return JSONResponse(scope_json(row))
     except StaleEdit as exc:
@@ -89,7 +89,7 @@ def api_scope_delete(
     try:
         with get_kbase(request).session() as session:
             lab = labs.require_lab(session, lab_id)
-            curation.delete_scope(session, lab, row_id, version, user.username)
+            labs.delete_scope(session, lab, row_id, version, user.username)
     except StaleEdit as exc:
         return _conflict(exc)
     return Response(status_code=204)
@@ -98,7 +98,7 @@ def api_scope_delete(
 @router.post("/api/labs/{lab_id}/verify", summary="Xác minh thông tin phòng thí nghiệm (cán bộ)")
 def api_verify(request: Request, lab_id: LabId, user: CuratorUser) -> dict[str, Any]:
     with get_kbase(request).session() as session:
-        lab = curation.verify_lab(session, labs.require_lab(session, lab_id), user.username)
+        lab = labs.verify_lab(session, labs.require_lab(session, lab_id), user.username)
         return {"id": lab.id, "verified_at": audit.jsonable(lab.verified_at), "verified_by": lab.verified_by}
 
 
@@ -125,8 +125,8 @@ def lab_page_context(request: Request, session, lab: Lab, **extra: Any) -> dict[
         request,
         lab=lab,
         rows=rows,
-        flags=curation.method_flags(session, rows),
-        changed=curation.changed_since_verification(session, lab),
+        flags=labs.method_flags(session, rows),
+        changed=labs.changed_since_verification(session, lab),
         validity=validity(lab),
         notice=NOTICES.get(request.query_params.get("ok", "")),
         **values,
@@ -150,7 +150,7 @@ def lab_home(request: Request, user: CurrentUser) -> Response:
         return RedirectResponse(f"/lab/{user.lab_id}", status_code=303)
     with get_kbase(request).session() as session:
         all_labs = session.exec(select(Lab).order_by(Lab.name)).all()
-        items = [{"lab": lab, "changed": curation.changed_since_verification(session, lab),
+        items = [{"lab": lab, "changed": labs.changed_since_verification(session, lab),
                   "validity": validity(lab)} for lab in all_labs]
     return auth.render_private(request, "lab/index.html", auth.context(request, items=items))
 
@@ -187,7 +187,7 @@ def lab_profile_submit(
     try:
         with get_kbase(request).session() as session:
             lab = labs.require_lab(session, lab_id)
-            curation.update_lab_profile(session, lab, data, version, user.username)
+            labs.update_lab_profile(session, lab, data, version, user.username)
     except KBError as exc:
         return _form_failure(request, lab_id, exc)
     return _back(lab_id, "saved")
@@ -205,7 +205,7 @@ def lab_scope_add_submit(
     data = {"test": test, "material": material, "range": range, "method": method, "accredited": bool(accredited)}
     try:
         with get_kbase(request).session() as session:
-            curation.add_scope(session, labs.require_lab(session, lab_id), data, user.username)
+            labs.add_scope_row(session, labs.require_lab(session, lab_id), data, user.username)
     except KBError as exc:
         return _form_failure(request, lab_id, exc)
     return _back(lab_id, "added")
@@ -225,7 +225,7 @@ def lab_scope_edit_submit(
     try:
         with get_kbase(request).session() as session:
             lab = labs.require_lab(session, lab_id)
-            curation.update_scope(session, lab, row_id, data, version, user.username)
+            labs.update_scope(session, lab, row_id, data, version, user.username)
     except KBError as exc:
         return _form_failure(request, lab_id, exc, edit_row=row_id)
     return _back(lab_id, "saved")
@@ -237,7 +237,7 @@ def lab_scope_delete_submit(
 ) -> Response:
     try:
         with get_kbase(request).session() as session:
-            curation.delete_scope(session, labs.require_lab(session, lab_id), row_id, version, user.username)
+            labs.delete_scope(session, labs.require_lab(session, lab_id), row_id, version, user.username)
     except KBError as exc:
         return _form_failure(request, lab_id, exc)
     return _back(lab_id, "deleted")
@@ -246,7 +246,7 @@ def lab_scope_delete_submit(
 @router.post("/lab/{lab_id}/verify", include_in_schema=False)
 def lab_verify_submit(request: Request, lab_id: LabId, user: CuratorUser) -> Response:
     with get_kbase(request).session() as session:
-        curation.verify_lab(session, labs.require_lab(session, lab_id), user.username)
+        labs.verify_lab(session, labs.require_lab(session, lab_id), user.username)
     return _back(lab_id, "verified")
 
 

@@ -288,6 +288,20 @@ def test_curator_upload_refuses_an_exe_named_pdf(app, kbase):
     assert r.status_code == 400
 
 
+@pytest.mark.parametrize(("data", "file", "message"), [
+    ({"kind": "nonsense"}, ("a.csv", b"a,b\n", "text/csv"), "loại tệp 'nonsense' không hợp lệ"),
+    ({"kind": "pdf"}, ("a.csv", b"a,b\n", "text/csv"), "nội dung không phải tệp được nhận (.pdf)"),
+])
+def test_a_refused_upload_shows_the_upload_page_again_with_its_error(app, kbase, data, file, message):
+    c = client_for(app, "curator")
+    r = c.post("/curate/upload", data=data, files={"file": file})
+    assert r.status_code == 400
+    page = html(r)
+    assert page.css_first("#upload-form") is not None
+    assert message in page.css_first("p.error[role=alert]").text()
+    assert not [p for p in kbase.settings.uploads_dir.rglob("*") if p.is_file()]
+
+
 # --- Mapping editor, rules, impact, audit -------------------------------------------------------------
 
 

@@ -239,6 +239,11 @@ def all_labs(session: Session) -> list[Lab]:
     return list(session.exec(select(Lab).order_by(col(Lab.name))).all())
 
 
+def accreditations(session: Session) -> dict[int, str]:
+    """lab id → accreditation, for lists of accounts."""
+    return {i: a for i, a in session.exec(select(Lab.id, Lab.accreditation)).all() if i is not None}
+
+
 def scope_row(session: Session, lab: Lab, row_id: int) -> LabScope:
     row = session.get(LabScope, row_id)
     if row is None or row.lab_id != lab.id:

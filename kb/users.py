@@ -74,6 +74,13 @@ def disable_user(session: Session, username: str, *, actor: str = "cli") -> User
     return user
 
 
+def require_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"Không có tài khoản #{user_id}")
+    return user
+
+
 def _require_user(session: Session, username: str) -> User:
     user = session.exec(select(User).where(User.username == clean(username))).first()
     if user is None:

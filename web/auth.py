@@ -17,13 +17,11 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlmodel import Session, select
 
 from kb import users as kb_users
 from kb.config import Settings
 from kb.errors import Forbidden, KBError, Unauthorized
 from kb.models import Role, User
-from kb.text import clean
 from web import errors
 from web.deps import LabId, get_kbase, render
 
@@ -33,9 +31,6 @@ _UNSET = object()
 SESSION_MAX_AGE = 10 * 3600
 _SALT = "kb.session.v1"
 DEV_SECRET = Settings.model_fields["secret_key"].default
-
-# Verifying against a real hash when the account does not exist keeps the timing of both failures alike.
-_DUMMY = User(username="", password_hash=kb_users.hash_password(secrets.token_hex(16)), role=Role.lab)
 
 
 def _serializer(settings: Settings) -> URLSafeTimedSerializer:
@@ -72,29 +67,9 @@ def session_user(request: Request) -> User | None:
             uid = sv = None
         if uid is not None:
             with get_kbase(request).session() as session:
-                found = session.get(User, uid)
-                if found is not None and not found.disabled and found.session_version == sv:
-                    user = found
+                user = kb_users.signed_in(session, uid, sv)
     request.state.user = user
     return user
-
-
-def authenticate(session: Session, username: str, password: str) -> User | None:
-    user = session.exec(select(User).where(User.username == clean(username))).first()
-    if user is None:
-        kb_users.verify_password(_DUMMY, password)
-        return None
-    if not kb_users.verify_password(user, password) or user.disabled:
-        return None
-    return user
-
-
-def end_all_sessions(session: Session, user: User) -> None:
-    """Void every cookie of this account (logout everywhere)."""
-    fresh = session.get(User, user.id)
-    if fresh is not None:
-        fresh.session_version += 1
-        session.add(fresh)
 
 
 # --- Permission dependencies ----------------------------------------------------------------------

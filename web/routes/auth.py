@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
+from kb import users
 from kb.errors import KBError
 from kb.models import User
 from web import auth
@@ -45,7 +46,7 @@ def attempt_login(request: Request, session: Session, username: str, password: s
     wait = limiter.blocked(ip, username)
     if wait:
         raise LoginRefused(TOO_MANY, 429, retry_after=wait)
-    user = auth.authenticate(session, username, password)
+    user = users.authenticate(session, username, password)
     if user is None:
         limiter.failed(ip, username)
         raise LoginRefused(BAD_LOGIN, 401)
@@ -94,7 +95,7 @@ def _end(request: Request) -> None:
     user = auth.session_user(request)
     if user is not None:
         with get_kbase(request).session() as session:
-            auth.end_all_sessions(session, user)
+            users.end_all_sessions(session, user)
 
 
 @router.post("/api/auth/login", summary="Đăng nhập (đặt cookie phiên)")

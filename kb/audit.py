@@ -124,7 +124,7 @@ def facets(session: Session) -> tuple[list[str], list[str]]:
     return entities, actions
 
 
-def columns(model: type[SQLModel]) -> set[str]:
+def _columns(model: type[SQLModel]) -> set[str]:
     return set(sa_inspect(model).columns.keys())
 
 
@@ -132,7 +132,7 @@ def revertable(event: AuditEvent) -> bool:
     model = ENTITIES.get(event.entity)
     if model is None:
         return False
-    cols = columns(model)
+    cols = _columns(model)
     if event.before and event.after:
         return set(event.after) <= cols and set(event.before) <= cols
     if event.after and not event.before:

@@ -2,7 +2,8 @@
 
 A lab is identified by its accreditation (``VILAS 1074``, ``LAS-XD 164``). Each scope row keeps the method
 text as printed and, beside it, the canonical codes found in it, so a standard page can list the labs that
-test by that standard (any edition of it).
+test by that standard (any edition of it). A lab's own accounts keep its profile and scope up to date
+and curators verify the listing (the curation section at the end).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Products (OCOP, key products of the province, others): storage keyed by (name, producer).
+"""Products (OCOP, key products of the province, others): storage keyed by (name, producer), and the
+curator's create and edit.
 
 Two spellings that differ only in Unicode form, case or spacing name the same product
 (``Mỳ gạo Lục Ngạn`` / ``Mỳ Gạo  Lục Ngạn``); accents still count (``mắm`` is not ``mầm``).

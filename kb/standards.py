@@ -1,7 +1,7 @@
 """Standards and the relations between designations: lookup by any spelling, storage with provenance.
 
-A field whose provenance says ``verified`` was corrected or confirmed by a curator: later ingests and
-imports never overwrite it.
+A field whose provenance says ``verified`` was corrected or confirmed by a curator (:func:`review_standard`):
+later ingests and imports never overwrite it.
 """
 
 from __future__ import annotations

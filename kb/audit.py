@@ -1,14 +1,46 @@
-"""Audit trail: every change records who, what, before and after."""
+"""Audit trail: every change records who, what, before and after; the log is read back here, and each
+logged change says whether it can be undone (``kb.versioning.revert_event`` undoes it)."""
 
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, overload
 
-from sqlmodel import Session, SQLModel
+from sqlalchemy import inspect as sa_inspect
+from sqlmodel import Session, SQLModel, col, select
 
-from kb.models import AuditEvent
+from kb.errors import NotFound
+from kb.models import (
+    AuditEvent,
+    CategoryRule,
+    IngestFile,
+    IngestRun,
+    Lab,
+    LabScope,
+    Mapping,
+    Product,
+    Standard,
+    utcnow,
+)
+
+#: Audit entity name → table, for revert and the audit log links.
+ENTITIES: dict[str, type[SQLModel]] = {
+    "mapping": Mapping,
+    "lab_scope": LabScope,
+    "lab": Lab,
+    "product": Product,
+    "standard": Standard,
+    "category_rule": CategoryRule,
+}
+#: Entities whose creation may be undone by deleting the record (nothing else hangs on them).
+DELETABLE_ON_REVERT = {"mapping", "lab_scope", "category_rule"}
+
+
+@overload
+def snapshot(obj: SQLModel) -> dict[str, Any]: ...
+@overload
+def snapshot(obj: None) -> None: ...
 
 
 def snapshot(obj: SQLModel | None) -> dict[str, Any] | None:
@@ -54,3 +86,73 @@ def record(
     )
     session.add(event)
     return event
+
+
+# --- Reading the log ------------------------------------------------------------------------------
+
+
+def audit_events(
+    session: Session,
+    *,
+    entity: str | None = None,
+    entity_id: int | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    days: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[AuditEvent]:
+    q = select(AuditEvent)
+    if entity:
+        q = q.where(AuditEvent.entity == entity)
+    if entity_id is not None:
+        q = q.where(AuditEvent.entity_id == entity_id)
+    if actor:
+        q = q.where(AuditEvent.actor == actor)
+    if action:
+        q = q.where(AuditEvent.action == action)
+    if days:
+        q = q.where(col(AuditEvent.at) >= utcnow() - timedelta(days=days))
+    return list(session.exec(q.order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
+                             .offset(offset).limit(limit)).all())
+
+
+def facets(session: Session) -> tuple[list[str], list[str]]:
+    """The entities and the actions the log holds, sorted (the audit page's filters)."""
+    entities = sorted(e for e in session.exec(select(AuditEvent.entity).distinct()).all() if e)
+    actions = sorted(a for a in session.exec(select(AuditEvent.action).distinct()).all() if a)
+    return entities, actions
+
+
+def _columns(model: type[SQLModel]) -> set[str]:
+    return set(sa_inspect(model).columns.keys())
+
+
+def revertable(event: AuditEvent) -> bool:
+    model = ENTITIES.get(event.entity)
+    if model is None:
+        return False
+    cols = _columns(model)
+    if event.before and event.after:
+        return set(event.after) <= cols and set(event.before) <= cols
+    if event.after and not event.before:
+        return event.entity in DELETABLE_ON_REVERT and event.action == "create"
+    if event.before and not event.after:
+        return event.action == "delete" and set(event.before) <= cols
+    return False
+
+
+# --- Ingest runs: the log of each ingest, beside the audit log -------------------------------------
+
+
+def ingest_runs(session: Session, limit: int = 20) -> list[IngestRun]:
+    return list(session.exec(select(IngestRun).order_by(col(IngestRun.id).desc()).limit(limit)).all())
+
+
+def ingest_run(session: Session, run_id: int) -> tuple[IngestRun, list[IngestFile]]:
+    """One ingest run and its files; NotFound when there is none."""
+    run = session.get(IngestRun, run_id)
+    if run is None:
+        raise NotFound(f"Không có lượt nạp #{run_id}")
+    files = session.exec(select(IngestFile).where(IngestFile.run_id == run_id).order_by(col(IngestFile.id))).all()
+    return run, list(files)

@@ -2,24 +2,26 @@
 
 A lab is identified by its accreditation (``VILAS 1074``, ``LAS-XD 164``). Each scope row keeps the method
 text as printed and, beside it, the canonical codes found in it, so a standard page can list the labs that
-test by that standard (any edition of it).
+test by that standard (any edition of it). A lab's own accounts keep its profile and scope up to date
+and curators verify the listing (the curation section at the end).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, or_, select
 
-from kb import audit, codes
+from kb import audit, codes, standards
 from kb.errors import BadInput, NotFound
-from kb.models import Lab, LabScope, Standard
+from kb.models import AuditEvent, Lab, LabScope, Standard, StandardStatus, utcnow
 from kb.standards import like_escape
 from kb.text import clean
-from kb.versioning import update_versioned
+from kb.versioning import delete_versioned, update_versioned
 
 #: Fields of Lab an import or a form may set.
 LAB_FIELDS = (
@@ -130,7 +132,7 @@ def scope_values(row: dict[str, Any]) -> dict[str, Any]:
     if not test:
         raise BadInput("dòng phạm vi thiếu tên phép thử (test)")
     accredited = row.get("accredited", True)
-    values = {
+    values: dict[str, Any] = {
         "material": clean(row.get("material")) or None,
         "test": test,
         "range": clean(row.get("range")) or None,
@@ -147,13 +149,14 @@ def _row_key(values: dict[str, Any]) -> tuple:
 
 def scope_rows(session: Session, lab: Lab) -> list[LabScope]:
     return list(
-        session.exec(select(LabScope).where(LabScope.lab_id == lab.id).order_by(LabScope.position, LabScope.id)).all()
+        session.exec(select(LabScope).where(LabScope.lab_id == lab.id).order_by(col(LabScope.position), col(LabScope.id))).all()
     )
 
 
 def add_scope_row(session: Session, lab: Lab, row: dict[str, Any], actor: str) -> LabScope:
     """Append one row to the lab's scope."""
     values = scope_values(row)
+    assert lab.id is not None  # a stored lab
     existing = scope_rows(session, lab)
     position = (max((r.position for r in existing), default=-1)) + 1
     scope = LabScope(lab_id=lab.id, position=position, **values)
@@ -173,6 +176,7 @@ def replace_scope(session: Session, lab: Lab, rows: Iterable[dict[str, Any]], ac
     Returns counts ``created`` / ``updated`` (moved) / ``unchanged`` / ``deleted``. Re-applying the same rows
     changes nothing and writes no audit event.
     """
+    assert lab.id is not None  # a stored lab
     wanted = [scope_values(r) for r in rows]
     pool: dict[tuple, list[LabScope]] = {}
     for r in scope_rows(session, lab):
@@ -215,7 +219,7 @@ def replace_scope(session: Session, lab: Lab, rows: Iterable[dict[str, Any]], ac
     return counts
 
 
-def cites_series(series_keys: Iterable[str]):
+def cites_series(series_keys: Iterable[str]) -> ColumnElement[bool]:
     """SQL condition: a scope row cites any of these method series (``method_series`` is ``|a|b|``)."""
     return or_(*(col(LabScope.method_series).like(f"%|{like_escape(k)}|%", escape="\\") for k in series_keys))
 
@@ -226,3 +230,126 @@ def labs_for_standard(session: Session, standard: Standard) -> list[Lab]:
     if not lab_ids:
         return []
     return list(session.exec(select(Lab).where(col(Lab.id).in_(lab_ids)).order_by(Lab.name)).all())
+
+
+# --- Curation: lab self-service, verification -----------------------------------------------------
+# What a lab's own accounts and the curators do on /lab; every change is versioned and audited.
+
+
+def all_labs(session: Session) -> list[Lab]:
+    return list(session.exec(select(Lab).order_by(col(Lab.name))).all())
+
+
+def accreditations(session: Session) -> dict[int, str]:
+    """lab id → accreditation, for lists of accounts."""
+    return {i: a for i, a in session.exec(select(Lab.id, Lab.accreditation)).all() if i is not None}
+
+
+def scope_row(session: Session, lab: Lab, row_id: int) -> LabScope:
+    row = session.get(LabScope, row_id)
+    if row is None or row.lab_id != lab.id:
+        raise NotFound(f"Không có dòng phạm vi #{row_id} của phòng thí nghiệm {lab.accreditation}")
+    return row
+
+
+def update_scope(
+    session: Session, lab: Lab, row_id: int, data: dict[str, Any], expected_version: int | None, actor: str
+) -> LabScope:
+    row = scope_row(session, lab, row_id)
+    values = scope_values(data)  # same cleaning and method-code indexing as import and add
+    update_versioned(session, row, values, expected_version, actor=actor, entity="lab_scope",
+                     summary=f"Sửa phạm vi {lab.accreditation}: {values['test'][:80]}")
+    return row
+
+
+def delete_scope(session: Session, lab: Lab, row_id: int, expected_version: int | None, actor: str) -> None:
+    row = scope_row(session, lab, row_id)
+    delete_versioned(session, row, expected_version, actor=actor, entity="lab_scope",
+                     summary=f"Xóa khỏi phạm vi {lab.accreditation}: {row.test[:80]}")
+
+
+#: Profile fields a lab user may edit (``is_sample`` and the accreditation itself stay with curators).
+LAB_PROFILE_FIELDS = ("name", "organization", "valid_from", "valid_until", "address", "district", "phone",
+                      "email", "website")
+
+
+def update_lab_profile(
+    session: Session, lab: Lab, data: dict[str, Any], expected_version: int | None, actor: str
+) -> Lab:
+    values: dict[str, Any] = {}
+    for f in LAB_PROFILE_FIELDS:
+        if f in data:
+            v = data[f]
+            values[f] = coerce_lab_value(f, v if v not in ("",) else None)
+    if "name" in values and not values["name"]:
+        raise BadInput("tên phòng thí nghiệm không được để trống")
+    vf = values.get("valid_from", lab.valid_from)
+    vu = values.get("valid_until", lab.valid_until)
+    if vf and vu and vu < vf:
+        raise BadInput(f"ngày hết hiệu lực ({vu}) trước ngày bắt đầu ({vf})")
+    update_versioned(session, lab, values, expected_version, actor=actor, entity="lab",
+                     summary=f"Cập nhật hồ sơ phòng thí nghiệm {lab.accreditation}")
+    return lab
+
+
+def verify_lab(session: Session, lab: Lab, actor: str) -> Lab:
+    """Mark the listing verified now. Does not touch ``updated_at``, which tells whether it changed since."""
+    before = {"verified_at": audit.jsonable(lab.verified_at), "verified_by": lab.verified_by}
+    lab.verified_at, lab.verified_by = utcnow(), actor
+    session.add(lab)
+    session.flush()
+    audit.record(session, actor=actor, action="verify", entity="lab", entity_id=lab.id, before=before,
+                 after={"verified_at": audit.jsonable(lab.verified_at), "verified_by": actor},
+                 summary=f"Xác minh phòng thí nghiệm {lab.accreditation}")
+    return lab
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes for values stored as UTC.
+    if dt is not None and dt.tzinfo is None:
+        return dt.replace(tzinfo=UTC)
+    return dt
+
+
+def changed_since_verification(session: Session, lab: Lab) -> bool | None:
+    """None when never verified; True when the profile or any scope row changed after verification
+    (edits, additions, imports and deletions all count)."""
+    at = _aware(lab.verified_at)
+    if at is None:
+        return None
+    updated = _aware(lab.updated_at)
+    if updated is not None and updated > at:
+        return True
+    newer = session.exec(
+        select(LabScope.id).where(LabScope.lab_id == lab.id, col(LabScope.updated_at) > lab.verified_at).limit(1)
+    ).first()
+    if newer is not None:
+        return True
+    deletions = session.exec(
+        select(AuditEvent).where(AuditEvent.entity == "lab_scope", AuditEvent.action == "delete",
+                                 col(AuditEvent.at) > lab.verified_at)
+    ).all()
+    return any((e.before or {}).get("lab_id") == lab.id for e in deletions)
+
+
+def method_flags(session: Session, rows: list[LabScope]) -> dict[int, list[dict[str, Any]]]:
+    """For each scope row, its method standards resolved to catalogue records; superseded ones carry the
+    editions that replaced them."""
+    cache: dict[str, dict[str, Any]] = {}
+    out: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        items = []
+        for code in row.method_codes or []:
+            if code not in cache:
+                std = standards.get_standard(session, code)
+                info: dict[str, Any] = {"code": code, "standard": None, "status": None, "replaced_by": []}
+                if std is not None:
+                    info.update(standard=std.code, status=std.status.value)
+                    if std.status in (StandardStatus.replaced, StandardStatus.withdrawn):
+                        info["replaced_by"] = standards.replaced_by_chain(session, std)
+                info["superseded"] = info["status"] in ("replaced", "withdrawn")
+                cache[code] = info
+            items.append(cache[code])
+        if row.id is not None:
+            out[row.id] = items
+    return out

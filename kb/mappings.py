@@ -1,21 +1,27 @@
-"""Product ↔ standard mappings, keyed by (product, standard, type)."""
+"""Product ↔ standard mappings, keyed by (product, standard, type): storage, the curator's decisions, and
+what a replaced standard leaves behind (its impact, and moving its mappings to the new edition)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any, overload
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, func, select
 
-from kb import audit
-from kb.errors import BadInput
+from kb import audit, products, standards
+from kb.errors import BadInput, NotFound
 from kb.models import (
     MAPPING_TYPE_LABELS_VI,
+    Criterion,
+    Lab,
+    LabScope,
     Mapping,
     MappingSource,
     MappingStatus,
     MappingType,
     Product,
     Standard,
+    StandardStatus,
     utcnow,
 )
 from kb.text import clean, fold
@@ -42,7 +48,15 @@ def parse_type(value: str | MappingType | None) -> MappingType:
     return found
 
 
-def parse_status(value: str | MappingStatus | None, default: MappingStatus = MappingStatus.approved) -> MappingStatus:
+@overload
+def parse_status(value: str | MappingStatus | None, default: MappingStatus = ...) -> MappingStatus: ...
+@overload
+def parse_status(value: str | MappingStatus | None, default: None) -> MappingStatus | None: ...
+
+
+def parse_status(
+    value: str | MappingStatus | None, default: MappingStatus | None = MappingStatus.approved
+) -> MappingStatus | None:
     if isinstance(value, MappingStatus):
         return value
     s = fold(value)
@@ -78,7 +92,7 @@ def upsert_mapping(
     mtype = parse_type(type)
     mstatus = parse_status(status)
     msource = MappingSource(source)
-    values = {
+    values: dict[str, Any] = {
         "rationale": clean(rationale) or None,
         "legal_basis": clean(legal_basis) or None,
         "status": mstatus,
@@ -93,6 +107,7 @@ def upsert_mapping(
     ).first()
     label = f"{product.name} ↔ {standard.code} ({mtype.value})"
     if mapping is None:
+        assert product.id is not None and standard.id is not None  # stored records
         mapping = Mapping(product_id=product.id, standard_id=standard.id, type=mtype, source=msource,
                           created_by=actor, **values)
         if mstatus != MappingStatus.suggested:
@@ -119,11 +134,183 @@ def mappings_of_product(session: Session, product: Product, *, include_rejected:
     q = select(Mapping).where(Mapping.product_id == product.id)
     if not include_rejected:
         q = q.where(Mapping.status != MappingStatus.rejected)
-    return list(session.exec(q.order_by(Mapping.type, Mapping.id)).all())
+    return list(session.exec(q.order_by(col(Mapping.type), col(Mapping.id))).all())
 
 
 def mappings_of_standard(session: Session, standard: Standard, *, include_rejected: bool = False) -> list[Mapping]:
     q = select(Mapping).where(Mapping.standard_id == standard.id)
     if not include_rejected:
         q = q.where(Mapping.status != MappingStatus.rejected)
-    return list(session.exec(q.order_by(Mapping.product_id, Mapping.id)).all())
+    return list(session.exec(q.order_by(col(Mapping.product_id), col(Mapping.id))).all())
+
+
+# --- Curation: a curator's mappings and decisions -------------------------------------------------
+
+
+def create_mapping(
+    session: Session,
+    product_ref: str | int,
+    standard_code: str,
+    type: str,
+    rationale: str | None,
+    legal_basis: str | None,
+    actor: str,
+) -> tuple[Mapping, bool]:
+    """A curator's manual mapping, approved at once. Returns it and whether it is new."""
+    if product_ref in (None, ""):
+        raise BadInput("thiếu sản phẩm (product: tên hoặc mã số)")
+    digits = str(product_ref).strip().lstrip("#")
+    if digits.isdigit() and int(digits) > 2**31 - 1:  # PostgreSQL would fail on the lookup, not say 404
+        raise NotFound(f"Không tìm thấy sản phẩm #{digits[:20]}")
+    product = products.find_product(session, product_ref)
+    std = standards.standard_named(session, standard_code)
+    mapping, outcome = upsert_mapping(
+        session, product, std, type, rationale, legal_basis, MappingStatus.approved, MappingSource.curator, actor
+    )
+    return mapping, outcome == "created"
+
+
+def require_mapping(session: Session, mapping_id: int) -> Mapping:
+    m = session.get(Mapping, mapping_id)
+    if m is None:
+        raise NotFound(f"Không tìm thấy ánh xạ #{mapping_id}")
+    return m
+
+
+def decide_mapping(
+    session: Session,
+    mapping_id: int,
+    status: str,
+    actor: str,
+    *,
+    note: str | None = None,
+    expected_version: int | None = None,
+) -> Mapping:
+    """Approve or reject (a rejection needs a reason), or send back to suggested."""
+    mapping = require_mapping(session, mapping_id)
+    new_status = parse_status(status, default=None) if status else None
+    if new_status is None:
+        raise BadInput("thiếu trạng thái (status: approved, rejected hoặc suggested)")
+    note = clean(note) or None
+    if new_status == MappingStatus.rejected and not note:
+        raise BadInput("từ chối cần ghi lý do")
+    changes: dict[str, Any] = {"status": new_status, "decision_note": note}
+    if new_status != mapping.status or note != mapping.decision_note:
+        changes.update(decided_by=actor, decided_at=utcnow())
+    verb = {"approved": "Duyệt", "rejected": "Từ chối", "suggested": "Đưa về đề xuất"}[new_status.value]
+    update_versioned(session, mapping, changes, expected_version, actor=actor, entity="mapping",
+                     action=new_status.value if new_status != MappingStatus.suggested else "update",
+                     summary=f"{verb} ánh xạ #{mapping.id}" + (f": {note}" if note else ""))
+    return mapping
+
+
+def update_mapping(
+    session: Session, mapping_id: int, data: dict[str, Any], expected_version: int | None, actor: str
+) -> Mapping:
+    mapping = require_mapping(session, mapping_id)
+    changes: dict[str, Any] = {}
+    if "type" in data and data["type"]:
+        changes["type"] = parse_type(data["type"])
+    for f in ("rationale", "legal_basis"):
+        if f in data:
+            changes[f] = clean(data[f]) or None
+    update_versioned(session, mapping, changes, expected_version, actor=actor, entity="mapping",
+                     summary=f"Sửa ánh xạ #{mapping.id}")
+    return mapping
+
+
+def count_mappings(session: Session, status: MappingStatus) -> int:
+    return session.exec(select(func.count()).select_from(Mapping).where(Mapping.status == status)).one()
+
+
+def mapping_rows(session: Session, status: MappingStatus | None = None, limit: int = 200,
+                 standard_id: int | None = None, product_id: int | None = None) -> list[dict[str, Any]]:
+    """Mappings joined with their product and standard, best-scored suggestions first."""
+    q = select(Mapping, Product, Standard).join(Product, col(Product.id) == col(Mapping.product_id)) \
+        .join(Standard, col(Standard.id) == col(Mapping.standard_id))
+    if status is not None:
+        q = q.where(Mapping.status == status)
+    if standard_id is not None:
+        q = q.where(Mapping.standard_id == standard_id)
+    if product_id is not None:
+        q = q.where(Mapping.product_id == product_id)
+    q = q.order_by(col(Mapping.score).desc(), col(Mapping.id)).limit(limit)
+    return [{"mapping": m, "product": p, "standard": s} for m, p, s in session.exec(q).all()]
+
+
+def mapping_row(session: Session, mapping: Mapping) -> dict[str, Any]:
+    """One mapping with its product and standard, in the shape of :func:`mapping_rows`."""
+    return {"mapping": mapping, "product": session.get(Product, mapping.product_id),
+            "standard": session.get(Standard, mapping.standard_id)}
+
+
+# --- Curation: replaced standards, their impact and repointing ------------------------------------
+
+
+def repoint_mappings(session: Session, old: Standard, new: Standard, actor: str) -> dict[str, int]:
+    """Move the live mappings of a replaced or withdrawn standard to the edition that replaces it.
+
+    A product already mapped to ``new`` with the same type keeps that mapping; the old one is rejected
+    with a note, so nothing is lost and the history reads well.
+    """
+    if old.id == new.id:
+        raise BadInput("tiêu chuẩn mới trùng tiêu chuẩn cũ")
+    counts = {"moved": 0, "merged": 0}
+    live = session.exec(
+        select(Mapping).where(Mapping.standard_id == old.id, Mapping.status != MappingStatus.rejected)
+    ).all()
+    for m in live:
+        twin = session.exec(
+            select(Mapping).where(Mapping.product_id == m.product_id, Mapping.standard_id == new.id,
+                                  Mapping.type == m.type)
+        ).first()
+        if twin is None:
+            update_versioned(session, m, {"standard_id": new.id}, None, actor=actor, entity="mapping",
+                             summary=f"Chuyển ánh xạ #{m.id} từ {old.code} sang {new.code}")
+            counts["moved"] += 1
+        else:
+            update_versioned(session, m, {"status": MappingStatus.rejected, "decided_by": actor,
+                                          "decided_at": utcnow(),
+                                          "decision_note": f"đã có ánh xạ #{twin.id} tới {new.code}"},
+                             None, actor=actor, entity="mapping",
+                             summary=f"Gộp ánh xạ #{m.id} vào #{twin.id} ({new.code})")
+            counts["merged"] += 1
+    return counts
+
+
+def repoint_to(session: Session, standard_id: int, replacement: str, actor: str) -> dict[str, int]:
+    """:func:`repoint_mappings` from the standard #``standard_id`` to the one a curator typed."""
+    old = standards.standard_by_id(session, standard_id)
+    new = standards.get_standard(session, replacement)
+    if new is None:
+        raise BadInput(f"tiêu chuẩn thay thế {replacement!r} chưa có trong cơ sở dữ liệu")
+    return repoint_mappings(session, old, new, actor)
+
+
+def impact(session: Session) -> list[dict[str, Any]]:
+    """Replaced or withdrawn standards that still carry live mappings, criteria methods or lab scope rows."""
+    out = []
+    stale = session.exec(
+        select(Standard).where(col(Standard.status).in_([StandardStatus.replaced, StandardStatus.withdrawn]))
+        .order_by(col(Standard.code))
+    ).all()
+    for std in stale:
+        maps = mapping_rows(session, standard_id=std.id)
+        maps = [r for r in maps if r["mapping"].status != MappingStatus.rejected]
+        criteria = session.exec(select(Criterion).where(Criterion.method_code == std.code)).all()
+        scope_rows = session.exec(
+            select(LabScope, Lab).join(Lab, col(Lab.id) == col(LabScope.lab_id))
+            .where(col(LabScope.method_codes).is_not(None), col(LabScope.method_series).like(f"%|{std.series_key}|%"))
+        ).all()
+        scope = [(r, lab) for r, lab in scope_rows if std.code in (r.method_codes or [])]
+        if not (maps or criteria or scope):
+            continue
+        chain = standards.replaced_by_chain(session, std)
+        replacement = None
+        for code in reversed(chain):
+            replacement = standards.get_standard(session, code)
+            if replacement is not None:
+                break
+        out.append({"standard": std, "mappings": maps, "criteria": list(criteria), "scope": scope,
+                    "replaced_by": chain, "replacement": replacement})
+    return out

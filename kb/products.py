@@ -1,4 +1,5 @@
-"""Products (OCOP, key products of the province, others): storage keyed by (name, producer).
+"""Products (OCOP, key products of the province, others): storage keyed by (name, producer), and the
+curator's create and edit.
 
 Two spellings that differ only in Unicode form, case or spacing name the same product
 (``Mỳ gạo Lục Ngạn`` / ``Mỳ Gạo  Lục Ngạn``); accents still count (``mắm`` is not ``mầm``).
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from kb import audit
 from kb.errors import BadInput, Conflict, NotFound
@@ -92,6 +93,7 @@ def upsert_product(session: Session, data: dict[str, Any], actor: str) -> tuple[
         product = Product(**values)
         session.add(product)
         session.flush()
+        assert product.id is not None  # flushed
         idx[key] = product.id
         audit.record(session, actor=actor, action="create", entity="product", entity_id=product.id,
                      after=audit.snapshot(product), summary=f"Tạo sản phẩm {product.name}")
@@ -125,9 +127,10 @@ def find_product(session: Session, ref: str | int, producer: str | None = None) 
     name = text.casefold()
     want_producer = clean(producer).casefold() if producer else None
     matches = [
-        session.get(Product, pid)
+        found
         for (n, p), pid in product_index(session).items()
         if n == name and (want_producer is None or p == want_producer)
+        and (found := session.get(Product, pid)) is not None
     ]
     if not matches:
         # A user typing without accents still finds a unique product.
@@ -147,3 +150,43 @@ def find_product(session: Session, ref: str | int, producer: str | None = None) 
 def forget_index(session: Session) -> None:
     """Drop the per-session name index (after a rollback or a rename)."""
     session.info.pop(_INDEX, None)
+
+
+# --- Curation: a curator's products ---------------------------------------------------------------
+
+
+def list_products(session: Session, name_contains: str = "", limit: int = 500) -> list[Product]:
+    stmt = select(Product).order_by(col(Product.name)).limit(limit)
+    if name_contains:
+        stmt = stmt.where(col(Product.name).icontains(name_contains.strip()))
+    return list(session.exec(stmt).all())
+
+
+def categories(session: Session) -> list[str]:
+    """The product categories in use, sorted."""
+    return sorted({c for c in session.exec(select(Product.category).distinct()).all() if c})
+
+
+def create_product(session: Session, data: dict[str, Any], actor: str) -> Product:
+    key = identity(data.get("name"), data.get("producer"))
+    if key in product_index(session):
+        raise Conflict(f"đã có sản phẩm {clean(data.get('name'))!r} của {clean(data.get('producer')) or 'nhà sản xuất này'}")
+    return upsert_product(session, data, actor)[0]
+
+
+def update_product(session: Session, product_id: int, data: dict[str, Any], expected_version: int | None,
+                   actor: str) -> Product:
+    product = require_product(session, product_id)
+    changes: dict[str, Any] = {}
+    for f in PRODUCT_FIELDS:
+        if f in data:
+            v = data[f]
+            changes[f] = coerce_field(f, v if v != "" else None)
+    if "name" in changes and not changes["name"]:
+        raise BadInput("sản phẩm thiếu tên (name)")
+    if "aliases" in changes and changes["aliases"] is None:
+        changes["aliases"] = []
+    update_versioned(session, product, changes, expected_version, actor=actor, entity="product",
+                     summary=f"Sửa sản phẩm {changes.get('name') or product.name}")
+    forget_index(session)  # name or producer may have changed
+    return product

@@ -1,12 +1,13 @@
 """Standards and the relations between designations: lookup by any spelling, storage with provenance.
 
-A field whose provenance says ``verified`` was corrected or confirmed by a curator: later ingests and
-imports never overwrite it.
+A field whose provenance says ``verified`` was corrected or confirmed by a curator (:func:`review_standard`):
+later ingests and imports never overwrite it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert
@@ -14,7 +15,7 @@ from sqlmodel import Session, col, delete, or_, select
 
 from kb import audit, codes
 from kb.errors import BadInput, NotFound
-from kb.models import AuditEvent, Criterion, RelationType, Standard, StandardRelation, StandardStatus, utcnow
+from kb.models import AuditEvent, Criterion, Document, RelationType, Standard, StandardRelation, StandardStatus, utcnow
 from kb.text import clean
 from kb.versioning import update_versioned
 
@@ -60,7 +61,7 @@ def editions_for(session: Session, d: codes.Designation) -> list[Standard]:
     exact = session.exec(select(Standard).where(Standard.code_key == d.key)).first()
     if exact is not None:
         return [exact]
-    cond = Standard.series_key == d.series_key
+    cond = col(Standard.series_key) == d.series_key
     if d.issuer_suffix is None:
         cond = cond | col(Standard.series_key).like(f"{like_escape(d.series_key)}/%", escape="\\")
     editions = list(session.exec(select(Standard).where(cond)).all())
@@ -290,7 +291,7 @@ def relations_of(session: Session, std: Standard) -> dict[str, list[dict[str, An
     rows = session.exec(
         select(StandardRelation)
         .where(or_(StandardRelation.from_key == std.code_key, StandardRelation.to_key == std.code_key))
-        .order_by(StandardRelation.relation, StandardRelation.position, StandardRelation.id)
+        .order_by(col(StandardRelation.relation), col(StandardRelation.position), col(StandardRelation.id))
     ).all()
     other_keys = {r.to_key if r.from_key == std.code_key else r.from_key for r in rows}
     known = _known_codes(session, other_keys)
@@ -335,3 +336,83 @@ def replaced_by_chain(session: Session, std: Standard, limit: int = 10) -> list[
         seen.add(rel.from_key)
         key = rel.from_key
     return chain
+
+
+# --- Curation: lookups for forms, and the review of ingested standards -----------------------------
+
+
+def standard_by_id(session: Session, standard_id: int) -> Standard:
+    std = session.get(Standard, standard_id)
+    if std is None:
+        raise NotFound(f"Không tìm thấy tiêu chuẩn #{standard_id}")
+    return std
+
+
+def standard_named(session: Session, code: str) -> Standard:
+    """The standard a form names; an unknown or unparseable code is bad input (the form is re-shown)."""
+    std = get_standard(session, code or "")
+    if std is None:
+        designation(code)  # an unparseable code says so
+        raise BadInput(f"tiêu chuẩn {clean(code)[:80]!r} chưa có trong cơ sở dữ liệu")
+    return std
+
+
+def review_queue(session: Session, limit: int = 100) -> list[Standard]:
+    """Standards made from an ingested document with at least one extracted field not yet verified."""
+    rows = session.exec(
+        select(Standard).where(col(Standard.document_id).is_not(None)).order_by(col(Standard.updated_at).desc())
+    ).all()
+    pending = [s for s in rows if any(not p.get("verified") for p in (s.provenance or {}).values())]
+    return pending[:limit]
+
+
+def review_item(session: Session, standard_id: int) -> tuple[Standard, Document | None]:
+    """A standard under review and the document it was extracted from."""
+    std = standard_by_id(session, standard_id)
+    return std, session.get(Document, std.document_id) if std.document_id else None
+
+
+def _coerce_standard_value(field: str, value: Any) -> Any:
+    if value in (None, ""):
+        return None
+    if field == "status":
+        try:
+            return StandardStatus(value)
+        except ValueError:
+            raise BadInput(f"trạng thái {value!r} không hợp lệ") from None
+    if field == "mandatory":
+        return value in (True, "1", "true", "on", "yes")
+    if field == "effective_date":
+        try:
+            return value if isinstance(value, date) else date.fromisoformat(str(value))
+        except ValueError:
+            raise BadInput(f"ngày hiệu lực {value!r} không hợp lệ (YYYY-MM-DD)") from None
+    return clean(str(value)) or None
+
+
+def review_standard(
+    session: Session, standard_id: int, corrections: dict[str, Any], expected_version: int | None, actor: str
+) -> Standard:
+    """Approve the extracted fields of a standard, correcting some. Every field in the provenance and every
+    corrected field becomes ``verified``: later ingests and imports leave it alone."""
+    std = standard_by_id(session, standard_id)
+    changes: dict[str, Any] = {}
+    for f, v in corrections.items():
+        if f not in EDITABLE_FIELDS:
+            raise BadInput(f"trường {f!r} không sửa được ở đây")
+        v = _coerce_standard_value(f, v)
+        if f == "status" and v is None:
+            continue
+        if getattr(std, f) != v:
+            changes[f] = v
+    prov = {k: dict(p) for k, p in (std.provenance or {}).items()}
+    for f in set(prov) | set(changes):
+        p = prov.setdefault(f, {"page": None, "method": "curator"})
+        if f in changes:
+            p["method"] = "curator"
+        p["verified"], p["by"] = True, actor
+    changes["provenance"] = prov
+    update_versioned(session, std, changes, expected_version, actor=actor, entity="standard", action="approve",
+                     summary=f"Duyệt trích xuất {std.code}" + (f" (sửa {', '.join(sorted(set(changes) - {'provenance'}))})"
+                                                            if len(changes) > 1 else ""))
+    return std

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
@@ -24,6 +26,37 @@ def verify_password(user: User, password: str) -> bool:
         return _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+# Verifying against a real hash when the account does not exist keeps the timing of both failures alike.
+_DUMMY = User(username="", password_hash=hash_password(secrets.token_hex(16)), role=Role.lab)
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The enabled account with this name and password, else None (the same work either way)."""
+    user = session.exec(select(User).where(User.username == clean(username))).first()
+    if user is None:
+        verify_password(_DUMMY, password)
+        return None
+    if not verify_password(user, password) or user.disabled:
+        return None
+    return user
+
+
+def signed_in(session: Session, user_id: int, session_version: int) -> User | None:
+    """The account a session cookie names, if it is still enabled and the cookie still current."""
+    user = session.get(User, user_id)
+    if user is not None and not user.disabled and user.session_version == session_version:
+        return user
+    return None
+
+
+def end_all_sessions(session: Session, user: User) -> None:
+    """Void every cookie of this account (logout everywhere)."""
+    fresh = session.get(User, user.id)
+    if fresh is not None:
+        fresh.session_version += 1
+        session.add(fresh)
 
 
 def find_lab(session: Session, accreditation: str) -> Lab:
@@ -74,6 +107,13 @@ def disable_user(session: Session, username: str, *, actor: str = "cli") -> User
     return user
 
 
+def require_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"Không có tài khoản #{user_id}")
+    return user
+
+
 def _require_user(session: Session, username: str) -> User:
     user = session.exec(select(User).where(User.username == clean(username))).first()
     if user is None:
@@ -102,7 +142,7 @@ def set_role(session: Session, username: str, role: Role | str, *, lab: str | No
     user = _require_user(session, username)
     before = {"role": user.role.value, "lab_id": user.lab_id}
     user.role = role
-    user.lab_id = find_lab(session, lab).id if role == Role.lab else None
+    user.lab_id = find_lab(session, lab).id if role == Role.lab and lab else None
     user.session_version += 1
     session.add(user)
     audit.record(session, actor=actor, action="update", entity="user", entity_id=user.id, before=before,

@@ -1,4 +1,8 @@
-"""The web app factory: settings in, a FastAPI app out. No module-level engine or index."""
+"""The web app factory: settings in, a FastAPI app out. No module-level engine or index.
+
+Every router is mounted here, and only here; the routers import their permission dependencies from
+``web.auth`` and ``web.deps``, which import no router.
+"""
 
 from __future__ import annotations
 
@@ -17,12 +21,19 @@ from markupsafe import Markup, escape
 
 from kb.config import Settings
 from kb.core import KnowledgeBase
+from kb.errors import Unauthorized
 from kb.models import STATUS_LABELS_VI
 from kb.urls import standard_url
 from web import auth, errors
 from web.cache import PageCache
+from web.csrf import CSRFMiddleware
 from web.headers import SecurityHeaders
-from web.routes import api, browse, coverage, labs, products, search, standards
+from web.ratelimit import LoginLimiter
+from web.routes import admin, api, browse, coverage, curate, lab_admin, labs, products, search, standards
+from web.routes import auth as auth_routes
+
+#: Public pages and API first, then accounts, the curator workspace, lab self-service and administration.
+ROUTERS = (search, standards, products, labs, browse, coverage, api, auth_routes, curate, lab_admin, admin)
 
 HERE = Path(__file__).resolve().parent
 SITE_NAME = "Tra cứu tiêu chuẩn, quy chuẩn – Bắc Ninh"
@@ -70,18 +81,25 @@ def make_templates() -> Jinja2Templates:
     env.globals["qualifier_labels"] = QUALIFIER_LABELS_VI
     env.globals["standard_url"] = standard_url
     env.globals["site_name"] = SITE_NAME
+    env.globals["vi"] = auth.LABELS_VI
     return Jinja2Templates(env=env)
 
 
 def create_app(
-    settings: Settings | None = None, *, kbase: KnowledgeBase | None = None, page_cache: bool = True
+    settings: Settings | None = None,
+    *,
+    kbase: KnowledgeBase | None = None,
+    page_cache: bool = True,
+    login_limiter: LoginLimiter | None = None,
 ) -> FastAPI:
     """Build the app on ``settings`` (or an existing KnowledgeBase, which tests share with the app).
 
-    ``page_cache`` keeps rendered pages until the data changes (see ``web.cache``).
+    ``page_cache`` keeps rendered pages until the data changes (see ``web.cache``); ``login_limiter``
+    replaces the default limit on failed logins (tests bring one with their own clock).
     """
     owned = kbase is None
     kbase = kbase or KnowledgeBase(settings or Settings())
+    auth.check_secret(kbase.settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -102,11 +120,13 @@ def create_app(
     app.state.kbase = kbase
     app.state.settings = kbase.settings
     app.state.templates = make_templates()
+    app.state.login_limiter = login_limiter or LoginLimiter()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (search, standards, products, labs, browse, coverage, api):
+    for module in ROUTERS:
         app.include_router(module.router)
     errors.install(app)
-    auth.install(app)  # accounts, CSRF, login limit, curator and lab routes
+    app.add_exception_handler(Unauthorized, auth.login_redirect)
+    app.add_middleware(CSRFMiddleware)
     if page_cache:
         app.add_middleware(PageCache, kbase=kbase)
     app.add_middleware(SecurityHeaders)

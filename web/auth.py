@@ -1,10 +1,11 @@
-"""Accounts on the web: a signed session cookie, typed permission dependencies, and ``install(app)``.
+"""Accounts on the web: a signed session cookie, typed permission dependencies, and the private pages' helpers.
 
 The cookie carries the user id and the account's ``session_version``; bumping that version (password or
 role change, ``kb users disable``, logout) voids every cookie issued before. It is signed and timed with
 itsdangerous, HttpOnly, SameSite=Lax, and Secure outside development. A route's signature states its
 permission: ``CurrentUser``, ``CuratorUser``, ``AdminUser``, ``LabEditor`` (the lab's own users, curators
-and admins, for routes with a ``lab_id`` path parameter).
+and admins, for routes with a ``lab_id`` path parameter). The routers import this module; it imports no
+router (``web.app.create_app`` mounts them all).
 """
 
 from __future__ import annotations
@@ -13,20 +14,16 @@ import secrets
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlmodel import Session, select
 
 from kb import users as kb_users
 from kb.config import Settings
 from kb.errors import Forbidden, KBError, Unauthorized
 from kb.models import Role, User
-from kb.text import clean
 from web import errors
-from web.csrf import CSRFMiddleware
 from web.deps import LabId, get_kbase, render
-from web.ratelimit import LoginLimiter
 
 SESSION_COOKIE = "kb_session"
 _UNSET = object()
@@ -34,9 +31,6 @@ _UNSET = object()
 SESSION_MAX_AGE = 10 * 3600
 _SALT = "kb.session.v1"
 DEV_SECRET = Settings.model_fields["secret_key"].default
-
-# Verifying against a real hash when the account does not exist keeps the timing of both failures alike.
-_DUMMY = User(username="", password_hash=kb_users.hash_password(secrets.token_hex(16)), role=Role.lab)
 
 
 def _serializer(settings: Settings) -> URLSafeTimedSerializer:
@@ -73,29 +67,9 @@ def session_user(request: Request) -> User | None:
             uid = sv = None
         if uid is not None:
             with get_kbase(request).session() as session:
-                found = session.get(User, uid)
-                if found is not None and not found.disabled and found.session_version == sv:
-                    user = found
+                user = kb_users.signed_in(session, uid, sv)
     request.state.user = user
     return user
-
-
-def authenticate(session: Session, username: str, password: str) -> User | None:
-    user = session.exec(select(User).where(User.username == clean(username))).first()
-    if user is None:
-        kb_users.verify_password(_DUMMY, password)
-        return None
-    if not kb_users.verify_password(user, password) or user.disabled:
-        return None
-    return user
-
-
-def end_all_sessions(session: Session, user: User) -> None:
-    """Void every cookie of this account (logout everywhere)."""
-    fresh = session.get(User, user.id)
-    if fresh is not None:
-        fresh.session_version += 1
-        session.add(fresh)
 
 
 # --- Permission dependencies ----------------------------------------------------------------------
@@ -170,36 +144,21 @@ LABELS_VI = {
 }
 
 
-# --- Installation ---------------------------------------------------------------------------------
+# --- Wiring (used by web.app.create_app) ----------------------------------------------------------
 
 
-async def _unauthorized(request: Request, exc: Exception) -> Response:
+def check_secret(settings: Settings) -> None:
+    """Outside development the cookies must not be signed with the published default key."""
+    if _secure(settings) and settings.secret_key == DEV_SECRET:
+        raise KBError("KB_SECRET_KEY phải được đặt (chuỗi ngẫu nhiên dài) khi KB_ENV không phải development")
+
+
+async def login_redirect(request: Request, exc: Exception) -> Response:
     """A browser asking for a page is sent to the login form; everything else gets the 401 of ``web.errors``."""
     if request.method in ("GET", "HEAD") and not errors.wants_json(request):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
     return await errors.handle(request, exc)
-
-
-def install(app: FastAPI, *, limiter: LoginLimiter | None = None) -> None:
-    """Add CSRF protection, the login limiter, and the auth, curator and lab routes to ``app``."""
-    from web.routes import admin, curate, lab_admin
-    from web.routes import auth as auth_routes
-
-    if getattr(app.state, "auth_installed", False):  # create_app already did it; a test may bring its limiter
-        if limiter is not None:
-            app.state.login_limiter = limiter
-        return
-    settings: Settings = app.state.settings
-    if _secure(settings) and settings.secret_key == DEV_SECRET:
-        raise KBError("KB_SECRET_KEY phải được đặt (chuỗi ngẫu nhiên dài) khi KB_ENV không phải development")
-    app.add_middleware(CSRFMiddleware)
-    app.state.login_limiter = limiter or LoginLimiter()
-    for module in (auth_routes, curate, lab_admin, admin):
-        app.include_router(module.router)
-    app.add_exception_handler(Unauthorized, _unauthorized)
-    app.state.templates.env.globals["vi"] = LABELS_VI
-    app.state.auth_installed = True
 
 
 def render_private(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:

@@ -4,26 +4,26 @@ from __future__ import annotations
 
 import pytest
 
-from kb import curation, mappings, products, standards
+from kb import audit, mappings, products, standards, versioning
 from kb.errors import BadInput, Conflict, KBError
 from kb.models import AuditEvent, Mapping, MappingSource, MappingStatus, Standard
 from tests.support.accounts import seed
 
 
 def _last(s, **kw) -> AuditEvent:
-    return curation.audit_events(s, limit=1, **kw)[0]
+    return audit.audit_events(s, limit=1, **kw)[0]
 
 
 def test_revert_refuses_when_the_field_moved_on(any_kbase):
     w = seed(any_kbase)
     with any_kbase.session() as s:
-        curation.update_mapping(s, w.mapping, {"rationale": "lần 1"}, 1, "a")
+        mappings.update_mapping(s, w.mapping, {"rationale": "lần 1"}, 1, "a")
         first = _last(s, entity="mapping")
-        curation.update_mapping(s, w.mapping, {"rationale": "lần 2"}, 2, "b")
+        mappings.update_mapping(s, w.mapping, {"rationale": "lần 2"}, 2, "b")
     with pytest.raises(Conflict, match="rationale"), any_kbase.session() as s:
-        curation.revert_event(s, first.id, "c")
+        versioning.revert_event(s, first.id, "c")
     with any_kbase.session() as s:
-        curation.revert_event(s, _last(s, entity="mapping").id, "c")  # the latest change reverts fine
+        versioning.revert_event(s, _last(s, entity="mapping").id, "c")  # the latest change reverts fine
         assert s.get(Mapping, w.mapping).rationale == "lần 1"
 
 
@@ -31,10 +31,10 @@ def test_revert_refuses_what_it_cannot_undo(any_kbase):
     seed(any_kbase)
     with any_kbase.session() as s:
         user_event = _last(s, entity="user")
-        std_event = curation.audit_events(s, entity="standard", action="import", limit=1)[0]
+        std_event = audit.audit_events(s, entity="standard", action="import", limit=1)[0]
     for event_id in (user_event.id, std_event.id, 10**6):
         with pytest.raises(KBError) as info, any_kbase.session() as s:
-            curation.revert_event(s, event_id, "c")
+            versioning.revert_event(s, event_id, "c")
         assert getattr(info.value, "status", None) in (400, 404)
     with any_kbase.session() as s:  # nothing was removed
         assert s.get(Standard, std_event.entity_id) is not None
@@ -44,9 +44,9 @@ def test_deleted_mapping_comes_back_with_its_fields(any_kbase):
     w = seed(any_kbase)
     with any_kbase.session() as s:
         m = s.get(Mapping, w.mapping)
-        curation.delete_versioned(s, m, 1, actor="a", entity="mapping", summary="xóa")
+        versioning.delete_versioned(s, m, 1, actor="a", entity="mapping", summary="xóa")
     with any_kbase.session() as s:
-        curation.revert_event(s, _last(s, entity="mapping").id, "b")
+        versioning.revert_event(s, _last(s, entity="mapping").id, "b")
     with any_kbase.session() as s:
         m = s.get(Mapping, w.mapping)
         assert (m.rationale, m.status, m.reasons, m.score) == ("thử cường độ", MappingStatus.suggested, ["tên khớp"], 0.8)
@@ -59,7 +59,7 @@ def test_repoint_moves_or_merges(any_kbase):
         old, new = s.get(Standard, w.old_std), s.get(Standard, w.new_std)
         mappings.upsert_mapping(s, p2, old, "test_method", None, None, "approved", MappingSource.curator, "t")
         twin, _ = mappings.upsert_mapping(s, p2, new, "test_method", None, None, "approved", MappingSource.curator, "t")
-        counts = curation.repoint_mappings(s, old, new, "curator")
+        counts = mappings.repoint_mappings(s, old, new, "curator")
         assert counts == {"moved": 1, "merged": 1}
         live = s.exec(Mapping.__table__.select().where(Mapping.standard_id == old.id,
                                                        Mapping.status != MappingStatus.rejected)).all()
@@ -74,7 +74,7 @@ def test_review_without_corrections_locks_every_extracted_field(any_kbase):
             s, "TCVN 9999:2024", {"title_vi": "Tên trích xuất", "ics": "91.100"}, actor="ingest", source="ingest",
             provenance={"title_vi": {"page": 1, "method": "cover"}, "ics": {"page": 2, "method": "foreword"}})
         std_id = std.id
-        curation.review_standard(s, std_id, {}, std.version, "curator")
+        standards.review_standard(s, std_id, {}, std.version, "curator")
     with any_kbase.session() as s:
         std = s.get(Standard, std_id)
         assert std.provenance["title_vi"] == {"page": 1, "method": "cover", "verified": True, "by": "curator"}
@@ -84,4 +84,4 @@ def test_review_without_corrections_locks_every_extracted_field(any_kbase):
         std = s.get(Standard, std_id)
         assert (std.title_vi, std.ics) == ("Tên trích xuất", "91.100")
         with pytest.raises(BadInput):
-            curation.review_standard(s, std_id, {"code": "x"}, std.version, "curator")
+            standards.review_standard(s, std_id, {"code": "x"}, std.version, "curator")

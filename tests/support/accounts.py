@@ -52,13 +52,11 @@ def seed(kbase) -> World:
         return World(lab_a.id, lab_b.id, row_a.id, row_b.id, product.id, old.id, new.id, m.id)
 
 
-def make_app(kbase, **kwargs):
+def make_app(kbase, limiter=None):
+    """The whole app on ``kbase``, with its own login limiter when a test brings one."""
     from web.app import create_app
-    from web.auth import install
 
-    app = create_app(kbase=kbase)
-    install(app, **kwargs)
-    return app
+    return create_app(kbase=kbase, login_limiter=limiter)
 
 
 def login(client: TestClient, username: str, password: str = PASSWORD) -> TestClient:

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from kb import curation, labs
+from kb import audit, labs, mappings
 from kb.models import LabScope, Mapping, MappingStatus
 from kb.versioning import StaleEdit
 from tests.support.accounts import client_for, make_app, seed
@@ -18,11 +18,11 @@ def test_stale_version_is_refused_and_says_what_changed(any_kbase):
         seen = s.get(LabScope, w.row_a).version  # both editors open the form at this version
     with any_kbase.session() as s:
         lab = labs.require_lab(s, w.lab_a)
-        curation.update_scope(s, lab, w.row_a, {"test": "Cường độ nén (sửa A)", "method": "TCVN 3118:2022"},
+        labs.update_scope(s, lab, w.row_a, {"test": "Cường độ nén (sửa A)", "method": "TCVN 3118:2022"},
                               seen, "lab_a")
     with pytest.raises(StaleEdit) as info, any_kbase.session() as s:
         lab = labs.require_lab(s, w.lab_a)
-        curation.update_scope(s, lab, w.row_a, {"test": "Cường độ nén (sửa B)"}, seen, "curator")
+        labs.update_scope(s, lab, w.row_a, {"test": "Cường độ nén (sửa B)"}, seen, "curator")
     assert info.value.status == 409
     assert info.value.current["test"] == "Cường độ nén (sửa A)"
     assert info.value.changed["test"] == {"yours": "Cường độ nén (sửa B)", "current": "Cường độ nén (sửa A)"}
@@ -60,7 +60,7 @@ def test_simultaneous_scope_edits_one_wins(any_kbase):
     def edit(i: int) -> None:
         with any_kbase.session() as s:
             lab = labs.require_lab(s, w.lab_a)
-            curation.update_scope(s, lab, w.row_a, {"test": f"phiên bản của người {i}"}, 1, f"editor{i}")
+            labs.update_scope(s, lab, w.row_a, {"test": f"phiên bản của người {i}"}, 1, f"editor{i}")
 
     results = _race(4, edit)
     assert sorted(results) == ["ok", "stale", "stale", "stale"], results
@@ -68,7 +68,7 @@ def test_simultaneous_scope_edits_one_wins(any_kbase):
     with any_kbase.session() as s:
         row = s.get(LabScope, w.row_a)
         assert (row.test, row.version) == (f"phiên bản của người {winner}", 2)
-        events = curation.audit_events(s, entity="lab_scope", entity_id=w.row_a, action="update")
+        events = audit.audit_events(s, entity="lab_scope", entity_id=w.row_a, action="update")
         assert len(events) == 1 and events[0].actor == f"editor{winner}"
 
 
@@ -79,7 +79,7 @@ def test_simultaneous_approve_and_reject_one_wins(any_kbase):
     def decide(i: int) -> None:
         status, note = decisions[i]
         with any_kbase.session() as s:
-            curation.decide_mapping(s, w.mapping, status, f"curator{i}", note=note, expected_version=1)
+            mappings.decide_mapping(s, w.mapping, status, f"curator{i}", note=note, expected_version=1)
 
     results = _race(2, decide)
     assert sorted(results) == ["ok", "stale"], results

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kb import curation
+from kb import audit, labs
 from kb.models import LabScope, Mapping
 from tests.support.accounts import client_for, make_app, seed
 
@@ -27,9 +27,9 @@ def test_lab_scope_crud_for_own_lab(kbase):
     assert c.delete(f"/api/labs/{w.lab_a}/scope/{row['id']}").status_code == 404
 
     with kbase.session() as s:
-        actions = [e.action for e in curation.audit_events(s, entity="lab_scope", entity_id=row["id"])]
+        actions = [e.action for e in audit.audit_events(s, entity="lab_scope", entity_id=row["id"])]
         assert actions == ["delete", "update", "create"]
-        assert all(e.actor == "lab_a" for e in curation.audit_events(s, entity="lab_scope", entity_id=row["id"]))
+        assert all(e.actor == "lab_a" for e in audit.audit_events(s, entity="lab_scope", entity_id=row["id"]))
 
 
 def test_lab_cannot_touch_another_lab_even_through_its_own_url(kbase):
@@ -102,13 +102,13 @@ def test_revert_of_an_approval_through_the_api(kbase):
     c = client_for(make_app(kbase), "curator")
     c.patch(f"/api/mappings/{w.mapping}", json={"status": "approved"})
     with kbase.session() as s:
-        event = curation.audit_events(s, entity="mapping", entity_id=w.mapping, limit=1)[0]
+        event = audit.audit_events(s, entity="mapping", entity_id=w.mapping, limit=1)[0]
         assert event.action == "approved" and event.before["status"] == "suggested"
     r = c.post(f"/api/audit/{event.id}/revert")
     assert r.status_code == 200
     with kbase.session() as s:
         assert s.get(Mapping, w.mapping).status.value == "suggested"
-        assert curation.audit_events(s, limit=1)[0].action == "revert"
+        assert audit.audit_events(s, limit=1)[0].action == "revert"
     # Reverting the same change twice conflicts: the fields moved on since.
     assert c.post(f"/api/audit/{event.id}/revert").status_code == 409
 
@@ -120,21 +120,21 @@ def test_verify_lab_and_changed_since_verification(kbase):
     with kbase.session() as s:
         from kb.models import Lab
 
-        assert curation.changed_since_verification(s, s.get(Lab, w.lab_a)) is None
+        assert labs.changed_since_verification(s, s.get(Lab, w.lab_a)) is None
     assert curator.post(f"/api/labs/{w.lab_a}/verify").status_code == 200
     assert lab.post(f"/api/labs/{w.lab_a}/verify").status_code == 403
     with kbase.session() as s:
-        assert curation.changed_since_verification(s, s.get(Lab, w.lab_a)) is False
+        assert labs.changed_since_verification(s, s.get(Lab, w.lab_a)) is False
     lab.delete(f"/api/labs/{w.lab_a}/scope/{w.row_a}")
     with kbase.session() as s:
-        assert curation.changed_since_verification(s, s.get(Lab, w.lab_a)) is True
-        assert curation.changed_since_verification(s, s.get(Lab, w.lab_b)) is None
+        assert labs.changed_since_verification(s, s.get(Lab, w.lab_a)) is True
+        assert labs.changed_since_verification(s, s.get(Lab, w.lab_b)) is None
     curator.post(f"/api/labs/{w.lab_a}/verify")
     with kbase.session() as s:
-        assert curation.changed_since_verification(s, s.get(Lab, w.lab_a)) is False
+        assert labs.changed_since_verification(s, s.get(Lab, w.lab_a)) is False
     lab.post(f"/api/labs/{w.lab_a}/scope", json=ROW)
     with kbase.session() as s:
-        assert curation.changed_since_verification(s, s.get(Lab, w.lab_a)) is True
+        assert labs.changed_since_verification(s, s.get(Lab, w.lab_a)) is True
 
 
 def test_openapi_documents_the_curation_endpoints(kbase):

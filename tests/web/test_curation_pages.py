@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from selectolax.lexbor import LexborHTMLParser
 
-from kb import curation, labs, standards
+from kb import labs, mappings, standards
 from kb.models import CategoryRule, Lab, LabScope, Mapping, MappingStatus, Product, Standard
 from tests.support.accounts import client_for, make_app, seed
 from tests.support.pdfs import make_standard_pdf
@@ -288,6 +288,20 @@ def test_curator_upload_refuses_an_exe_named_pdf(app, kbase):
     assert r.status_code == 400
 
 
+@pytest.mark.parametrize(("data", "file", "message"), [
+    ({"kind": "nonsense"}, ("a.csv", b"a,b\n", "text/csv"), "loại tệp 'nonsense' không hợp lệ"),
+    ({"kind": "pdf"}, ("a.csv", b"a,b\n", "text/csv"), "nội dung không phải tệp được nhận (.pdf)"),
+])
+def test_a_refused_upload_shows_the_upload_page_again_with_its_error(app, kbase, data, file, message):
+    c = client_for(app, "curator")
+    r = c.post("/curate/upload", data=data, files={"file": file})
+    assert r.status_code == 400
+    page = html(r)
+    assert page.css_first("#upload-form") is not None
+    assert message in page.css_first("p.error[role=alert]").text()
+    assert not [p for p in kbase.settings.uploads_dir.rglob("*") if p.is_file()]
+
+
 # --- Mapping editor, rules, impact, audit -------------------------------------------------------------
 
 
@@ -318,7 +332,7 @@ def test_category_rule_suggests_for_every_product_of_the_category(app, kbase, wo
                                       "legal_basis": "Thông tư 02/2011/TT-BYT"}, follow_redirects=False)
     assert r.status_code == 303
     with kbase.session() as s:
-        suggested = curation.mapping_rows(s, MappingStatus.suggested)
+        suggested = mappings.mapping_rows(s, MappingStatus.suggested)
         names = sorted(r["product"].name for r in suggested if r["standard"].code == "QCVN 8-1:2011/BYT")
         assert names == ["Bánh phu thê Đình Bảng", "Kẹo lạc Đông Hồ"]
     assert c.post("/curate/rules", data={"category": "Bánh kẹo", "standard": "QCVN 8-1:2011/BYT",
@@ -328,7 +342,7 @@ def test_category_rule_suggests_for_every_product_of_the_category(app, kbase, wo
         products.upsert_product(s, {"name": "Bánh cuốn", "category": "Bánh kẹo"}, "test")
     assert c.post(f"/curate/rules/{rule_id}/apply", follow_redirects=False).status_code == 303
     with kbase.session() as s:
-        assert len([r for r in curation.mapping_rows(s, MappingStatus.suggested)
+        assert len([r for r in mappings.mapping_rows(s, MappingStatus.suggested)
                     if r["standard"].code == "QCVN 8-1:2011/BYT"]) == 3
     assert c.post(f"/curate/rules/{rule_id}/delete", follow_redirects=False).status_code == 303
     with kbase.session() as s:

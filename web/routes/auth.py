@@ -7,9 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
+from sqlmodel import Session
 
+from kb import users
+from kb.errors import KBError
+from kb.models import User
 from web import auth
 from web.deps import get_kbase
+from web.forms import render_form, submit
 
 router = APIRouter(tags=["auth"])
 
@@ -22,30 +27,31 @@ class LoginIn(BaseModel):
     password: str = Field(max_length=1000)
 
 
-class Outcome:
-    """What a login attempt came to: a user, or a status with the message to show."""
+class LoginRefused(KBError):
+    """A failed (401) or throttled (429) login, with one generic message whatever failed."""
 
-    def __init__(self, user=None, status: int = 200, message: str = "", retry_after: int = 0):
-        self.user, self.status, self.message, self.retry_after = user, status, message, retry_after
+    def __init__(self, message: str, status: int, retry_after: int = 0):
+        super().__init__(message, status)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after)} if self.retry_after else None
 
 
-def attempt_login(request: Request, username: str, password: str) -> Outcome:
+def attempt_login(request: Request, session: Session, username: str, password: str) -> User:
+    """The account, if the password is right and the login limit allows; else :class:`LoginRefused`."""
     limiter = request.app.state.login_limiter
     ip = request.client.host if request.client else None
     wait = limiter.blocked(ip, username)
     if wait:
-        return Outcome(status=429, message=TOO_MANY, retry_after=wait)
-    with get_kbase(request).session() as session:
-        user = auth.authenticate(session, username, password)
+        raise LoginRefused(TOO_MANY, 429, retry_after=wait)
+    user = users.authenticate(session, username, password)
     if user is None:
         limiter.failed(ip, username)
-        return Outcome(status=401, message=BAD_LOGIN)
+        raise LoginRefused(BAD_LOGIN, 401)
     limiter.succeeded(ip, username)
-    return Outcome(user=user)
-
-
-def _headers(outcome: Outcome) -> dict[str, str] | None:
-    return {"Retry-After": str(outcome.retry_after)} if outcome.retry_after else None
+    return user
 
 
 @router.get("/login", include_in_schema=False)
@@ -61,16 +67,20 @@ def login_submit(
     password: Annotated[str, Form(max_length=1000)],
     next: Annotated[str, Form()] = "",
 ) -> Response:
-    outcome = attempt_login(request, username, password)
-    if outcome.user is None:
-        ctx = auth.context(request, next=auth.safe_next(next, ""), error=outcome.message, username=username)
-        response = auth.render_private(request, "auth/login.html", ctx, status_code=outcome.status)
-        if outcome.retry_after:
-            response.headers["Retry-After"] = str(outcome.retry_after)
+    def signed_in(user: User) -> Response:
+        response = RedirectResponse(auth.safe_next(next, auth.home_for(user)), status_code=303)
+        auth.issue_session(response, request.app.state.settings, user)
         return response
-    response = RedirectResponse(auth.safe_next(next, auth.home_for(outcome.user)), status_code=303)
-    auth.issue_session(response, request.app.state.settings, outcome.user)
-    return response
+
+    def refused(exc: KBError) -> Response:
+        ctx = auth.context(request, next=auth.safe_next(next, ""), username=username)
+        response = render_form(request, "auth/login.html", ctx, exc)
+        if isinstance(exc, LoginRefused) and exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    return submit(request, lambda session: attempt_login(request, session, username, password),
+                  done=signed_in, failed=refused)
 
 
 @router.post("/logout", include_in_schema=False)
@@ -85,15 +95,16 @@ def _end(request: Request) -> None:
     user = auth.session_user(request)
     if user is not None:
         with get_kbase(request).session() as session:
-            auth.end_all_sessions(session, user)
+            users.end_all_sessions(session, user)
 
 
 @router.post("/api/auth/login", summary="Đăng nhập (đặt cookie phiên)")
 def api_login(request: Request, body: LoginIn) -> Response:
-    outcome = attempt_login(request, body.username, body.password)
-    if outcome.user is None:
-        return JSONResponse({"detail": outcome.message}, status_code=outcome.status, headers=_headers(outcome))
-    user = outcome.user
+    try:
+        with get_kbase(request).session() as session:
+            user = attempt_login(request, session, body.username, body.password)
+    except LoginRefused as exc:
+        return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=exc.headers)
     response = JSONResponse({"username": user.username, "role": user.role.value, "lab_id": user.lab_id})
     auth.issue_session(response, request.app.state.settings, user)
     return response

@@ -12,16 +12,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
-from sqlmodel import select
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from kb import audit, curation, labs
+from kb import audit, labs
+from kb.core import KnowledgeBase
 from kb.errors import BadInput, KBError
 from kb.models import Lab, LabScope, Role
 from kb.versioning import StaleEdit
 from web import auth, uploads
 from web.auth import CuratorUser, CurrentUser, LabEditor
 from web.deps import MAX_ID, LabId, get_kbase
+from web.forms import render_form, submit
 
 router = APIRouter(tags=["Phòng thí nghiệm tự quản"])
 
@@ -65,7 +67,7 @@ def _conflict(exc: StaleEdit) -> JSONResponse:
 def api_scope_add(request: Request, lab_id: LabId, body: ScopeIn, user: LabEditor) -> dict[str, Any]:
     with get_kbase(request).session() as session:
         lab = labs.require_lab(session, lab_id)
-        row = curation.add_scope(session, lab, body.model_dump(exclude={"version"}), user.username)
+        row = labs.add_scope_row(session, lab, body.model_dump(exclude={"version"}), user.username)
         return scope_json(row)
 
 
@@ -74,7 +76,7 @@ def api_scope_update(request: Request, lab_id: LabId, row_id: RowId, body: Scope
     try:
         with get_kbase(request).session() as session:
             lab = labs.require_lab(session, lab_id)
-            row = curation.update_scope(session, lab, row_id, body.model_dump(exclude={"version"}), body.version,
+            row = labs.update_scope(session, lab, row_id, body.model_dump(exclude={"version"}), body.version,
                                         user.username)
             return JSONResponse(scope_json(row))
     except StaleEdit as exc:
@@ -89,7 +91,7 @@ def api_scope_delete(
     try:
         with get_kbase(request).session() as session:
             lab = labs.require_lab(session, lab_id)
-            curation.delete_scope(session, lab, row_id, version, user.username)
+            labs.delete_scope(session, lab, row_id, version, user.username)
     except StaleEdit as exc:
         return _conflict(exc)
     return Response(status_code=204)
@@ -98,7 +100,7 @@ def api_scope_delete(
 @router.post("/api/labs/{lab_id}/verify", summary="Xác minh thông tin phòng thí nghiệm (cán bộ)")
 def api_verify(request: Request, lab_id: LabId, user: CuratorUser) -> dict[str, Any]:
     with get_kbase(request).session() as session:
-        lab = curation.verify_lab(session, labs.require_lab(session, lab_id), user.username)
+        lab = labs.verify_lab(session, labs.require_lab(session, lab_id), user.username)
         return {"id": lab.id, "verified_at": audit.jsonable(lab.verified_at), "verified_by": lab.verified_by}
 
 
@@ -117,7 +119,7 @@ def validity(lab: Lab, today: date | None = None) -> dict[str, Any]:
     return {"state": "valid", "label": "Còn hiệu lực"}
 
 
-def lab_page_context(request: Request, session, lab: Lab, **extra: Any) -> dict[str, Any]:
+def lab_page_context(request: Request, session: Session, lab: Lab, **extra: Any) -> dict[str, Any]:
     rows = labs.scope_rows(session, lab)
     values: dict[str, Any] = {"error": None, "conflict": None, "report": None, "edit_row": None}
     values.update(extra)
@@ -125,19 +127,20 @@ def lab_page_context(request: Request, session, lab: Lab, **extra: Any) -> dict[
         request,
         lab=lab,
         rows=rows,
-        flags=curation.method_flags(session, rows),
-        changed=curation.changed_since_verification(session, lab),
+        flags=labs.method_flags(session, rows),
+        changed=labs.changed_since_verification(session, lab),
         validity=validity(lab),
         notice=NOTICES.get(request.query_params.get("ok", "")),
         **values,
     )
 
 
-def _render_lab(request: Request, lab_id: int, status: int = 200, **extra: Any) -> Response:
+def _render_lab(request: Request, lab_id: int, exc: KBError | None = None, status: int = 200, **extra: Any) -> Response:
+    """The lab's page; after a refused form, with the error (or the stale edit) and its status."""
     with get_kbase(request).session() as session:
         lab = labs.require_lab(session, lab_id)
         ctx = lab_page_context(request, session, lab, **extra)
-    return auth.render_private(request, "lab/edit.html", ctx, status_code=status)
+    return render_form(request, "lab/edit.html", ctx, exc, status)
 
 
 def _back(lab_id: int, notice: str) -> RedirectResponse:
@@ -149,8 +152,8 @@ def lab_home(request: Request, user: CurrentUser) -> Response:
     if user.role == Role.lab:
         return RedirectResponse(f"/lab/{user.lab_id}", status_code=303)
     with get_kbase(request).session() as session:
-        all_labs = session.exec(select(Lab).order_by(Lab.name)).all()
-        items = [{"lab": lab, "changed": curation.changed_since_verification(session, lab),
+        all_labs = labs.all_labs(session)
+        items = [{"lab": lab, "changed": labs.changed_since_verification(session, lab),
                   "validity": validity(lab)} for lab in all_labs]
     return auth.render_private(request, "lab/index.html", auth.context(request, items=items))
 
@@ -159,12 +162,6 @@ def lab_home(request: Request, user: CurrentUser) -> Response:
 def lab_edit_page(request: Request, lab_id: LabId, user: LabEditor,
                   edit: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> Response:
     return _render_lab(request, lab_id, edit_row=edit)
-
-
-def _form_failure(request: Request, lab_id: int, exc: KBError, **extra: Any) -> Response:
-    if isinstance(exc, StaleEdit):
-        return _render_lab(request, lab_id, status=409, conflict=exc, **extra)
-    return _render_lab(request, lab_id, status=exc.status, error=exc.message, **extra)
 
 
 @router.post("/lab/{lab_id}/profile", include_in_schema=False)
@@ -184,13 +181,13 @@ def lab_profile_submit(
     data = {"name": name, "organization": organization, "valid_from": valid_from or None,
             "valid_until": valid_until or None, "address": address, "district": district, "phone": phone,
             "email": email, "website": website}
-    try:
-        with get_kbase(request).session() as session:
-            lab = labs.require_lab(session, lab_id)
-            curation.update_lab_profile(session, lab, data, version, user.username)
-    except KBError as exc:
-        return _form_failure(request, lab_id, exc)
-    return _back(lab_id, "saved")
+    return submit(
+        request,
+        lambda session: labs.update_lab_profile(session, labs.require_lab(session, lab_id), data, version,
+                                                user.username),
+        done=lambda _: _back(lab_id, "saved"),
+        failed=lambda exc: _render_lab(request, lab_id, exc),
+    )
 
 
 @router.post("/lab/{lab_id}/scope", include_in_schema=False)
@@ -203,12 +200,12 @@ def lab_scope_add_submit(
     accredited: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     data = {"test": test, "material": material, "range": range, "method": method, "accredited": bool(accredited)}
-    try:
-        with get_kbase(request).session() as session:
-            curation.add_scope(session, labs.require_lab(session, lab_id), data, user.username)
-    except KBError as exc:
-        return _form_failure(request, lab_id, exc)
-    return _back(lab_id, "added")
+    return submit(
+        request,
+        lambda session: labs.add_scope_row(session, labs.require_lab(session, lab_id), data, user.username),
+        done=lambda _: _back(lab_id, "added"),
+        failed=lambda exc: _render_lab(request, lab_id, exc),
+    )
 
 
 @router.post("/lab/{lab_id}/scope/{row_id}", include_in_schema=False)
@@ -222,35 +219,35 @@ def lab_scope_edit_submit(
     accredited: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     data = {"test": test, "material": material, "range": range, "method": method, "accredited": bool(accredited)}
-    try:
-        with get_kbase(request).session() as session:
-            lab = labs.require_lab(session, lab_id)
-            curation.update_scope(session, lab, row_id, data, version, user.username)
-    except KBError as exc:
-        return _form_failure(request, lab_id, exc, edit_row=row_id)
-    return _back(lab_id, "saved")
+    return submit(
+        request,
+        lambda session: labs.update_scope(session, labs.require_lab(session, lab_id), row_id, data, version,
+                                          user.username),
+        done=lambda _: _back(lab_id, "saved"),
+        failed=lambda exc: _render_lab(request, lab_id, exc, edit_row=row_id),
+    )
 
 
 @router.post("/lab/{lab_id}/scope/{row_id}/delete", include_in_schema=False)
 def lab_scope_delete_submit(
     request: Request, lab_id: LabId, row_id: RowId, user: LabEditor, version: Annotated[int, Form(ge=1)],
 ) -> Response:
-    try:
-        with get_kbase(request).session() as session:
-            curation.delete_scope(session, labs.require_lab(session, lab_id), row_id, version, user.username)
-    except KBError as exc:
-        return _form_failure(request, lab_id, exc)
-    return _back(lab_id, "deleted")
+    return submit(
+        request,
+        lambda session: labs.delete_scope(session, labs.require_lab(session, lab_id), row_id, version, user.username),
+        done=lambda _: _back(lab_id, "deleted"),
+        failed=lambda exc: _render_lab(request, lab_id, exc),
+    )
 
 
 @router.post("/lab/{lab_id}/verify", include_in_schema=False)
 def lab_verify_submit(request: Request, lab_id: LabId, user: CuratorUser) -> Response:
     with get_kbase(request).session() as session:
-        curation.verify_lab(session, labs.require_lab(session, lab_id), user.username)
+        labs.verify_lab(session, labs.require_lab(session, lab_id), user.username)
     return _back(lab_id, "verified")
 
 
-def import_scope_file(kbase, lab_id: int, stored: uploads.StoredUpload, actor: str) -> dict[str, Any]:
+def import_scope_file(kbase: KnowledgeBase, lab_id: int, stored: uploads.StoredUpload, actor: str) -> dict[str, Any]:
     """Replace the lab's scope with the file's rows, through the catalogue importer.
 
     Every row must name this lab's accreditation: a lab account may not write another lab's scope, so a
@@ -291,6 +288,6 @@ async def lab_upload_submit(request: Request, lab_id: LabId, user: LabEditor) ->
         finally:
             stored.path.unlink(missing_ok=True)  # the audit log keeps what changed; the file is not needed
     except KBError as exc:
-        return await run_in_threadpool(_render_lab, request, lab_id, exc.status, error=exc.message)
+        return await run_in_threadpool(_render_lab, request, lab_id, exc)
     status = 200 if report["applied"] else 400
-    return await run_in_threadpool(_render_lab, request, lab_id, status, report=report)
+    return await run_in_threadpool(_render_lab, request, lab_id, None, status, report=report)

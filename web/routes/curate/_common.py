@@ -1,0 +1,50 @@
+"""What the curator pages share: the notices after a redirect, the template context, the record id path."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Any
+
+from fastapi import Path, Request
+from fastapi.responses import RedirectResponse
+
+from kb.errors import BadInput
+from kb.models import MAPPING_TYPE_LABELS_VI, STATUS_LABELS_VI
+from web import auth
+from web.deps import MAX_ID
+
+#: The OpenAPI section of the curation routes (only the JSON API is listed).
+TAGS: list[str | Enum] = ["Biên tập"]
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+NOTICES = {
+    "approved": "Đã duyệt ánh xạ.",
+    "rejected": "Đã từ chối ánh xạ.",
+    "suggested": "Đã đưa ánh xạ về hàng đề xuất.",
+    "created": "Đã tạo ánh xạ.",
+    "saved": "Đã lưu.",
+    "rule": "Đã tạo quy tắc và các đề xuất.",
+    "rule-deleted": "Đã xóa quy tắc.",
+    "repointed": "Đã chuyển ánh xạ sang tiêu chuẩn thay thế.",
+    "reverted": "Đã hoàn tác.",
+    "reviewed": "Đã duyệt dữ liệu trích xuất.",
+    "uploaded": "Đã nhận tệp; đang xử lý.",
+}
+
+
+def ctx(request: Request, **extra: Any) -> dict[str, Any]:
+    return auth.context(request, notice=NOTICES.get(request.query_params.get("ok", "")),
+                        type_labels=MAPPING_TYPE_LABELS_VI, status_labels=STATUS_LABELS_VI,
+                        error=None, conflict=None, **extra)
+
+
+def back(url: str, notice: str) -> RedirectResponse:
+    sep = "&" if "?" in url else "?"
+    return RedirectResponse(f"{url}{sep}ok={notice}", status_code=303)
+
+
+def form_version(text: str) -> int:
+    """The record version a form was rendered from (optimistic locking); a form without one is refused."""
+    if not text.isdigit():
+        raise BadInput("thiếu phiên bản của biểu mẫu (version)")
+    return int(text)

@@ -1,0 +1,92 @@
+"""The curator's products: list, create, edit (name, category, OCOP data ...)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from kb import products
+from kb.errors import KBError
+from kb.models import Product, ProductKind
+from web import auth
+from web.auth import CuratorUser
+from web.deps import get_kbase
+from web.forms import render_form, submit
+from web.routes.curate._common import TAGS, Id, back, ctx, form_version
+
+router = APIRouter(tags=TAGS, include_in_schema=False)
+
+PRODUCT_FORM_FIELDS = ("name", "aliases", "category", "kind", "ocop_stars", "ocop_group", "ocop_year", "producer",
+                       "district", "commune", "hs_code", "description", "source_url")
+
+
+async def _product_form(request: Request) -> dict[str, str]:
+    form = await request.form(max_files=0, max_fields=40)
+    return {f: str(form.get(f) or "")[:5000] for f in PRODUCT_FORM_FIELDS}
+
+
+def _form_value(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, list):
+        return "; ".join(v)
+    return str(getattr(v, "value", v))
+
+
+@router.get("/curate/products")
+def products_page(request: Request, user: CuratorUser, q: Annotated[str, Query(max_length=200)] = "") -> Response:
+    with get_kbase(request).session() as session:
+        items = products.list_products(session, q)
+    return auth.render_private(request, "curate/products.html", ctx(request, items=items, q=q, kinds=list(ProductKind)))
+
+
+def _product_edit(request: Request, product: Product | None, form: dict[str, str],
+                  exc: KBError | None = None) -> Response:
+    return render_form(request, "curate/product.html", ctx(request, product=product, form=form, kinds=list(ProductKind)),
+                       exc)
+
+
+@router.get("/curate/products/new")
+def product_new_page(request: Request, user: CuratorUser) -> Response:
+    return _product_edit(request, None, {"kind": "ocop"})
+
+
+@router.post("/curate/products")
+async def product_create_submit(request: Request, user: CuratorUser) -> Response:
+    form = await _product_form(request)
+    return await run_in_threadpool(
+        submit, request,
+        lambda session: products.create_product(session, {k: v for k, v in form.items() if v}, user.username).id,
+        done=lambda pid: back(f"/curate/products/{pid}", "saved"),
+        failed=lambda exc: _product_edit(request, None, form, exc),
+    )
+
+
+@router.get("/curate/products/{product_id}")
+def product_edit_page(request: Request, product_id: Id, user: CuratorUser) -> Response:
+    with get_kbase(request).session() as session:
+        p = products.require_product(session, product_id)
+    form = {f: _form_value(getattr(p, f)) for f in PRODUCT_FORM_FIELDS}
+    return _product_edit(request, p, form)
+
+
+def _product_failed(request: Request, product_id: int, form: dict[str, str], exc: KBError) -> Response:
+    with get_kbase(request).session() as session:
+        p = products.require_product(session, product_id)
+    return _product_edit(request, p, form, exc)
+
+
+@router.post("/curate/products/{product_id}")
+async def product_edit_submit(request: Request, product_id: Id, user: CuratorUser) -> Response:
+    form = await _product_form(request)
+    raw = await request.form()
+    version = str(raw.get("version") or "")
+    return await run_in_threadpool(
+        submit, request,
+        lambda session: products.update_product(session, product_id, form, form_version(version), user.username),
+        done=lambda _: back(f"/curate/products/{product_id}", "saved"),
+        failed=lambda exc: _product_failed(request, product_id, form, exc),
+    )

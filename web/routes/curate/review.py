@@ -1,0 +1,53 @@
+"""Review of ingested standards: the queue of unverified extractions and the approve-with-corrections form."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from kb import standards
+from kb.errors import KBError
+from web import auth
+from web.auth import CuratorUser
+from web.deps import get_kbase
+from web.forms import render_form, submit
+from web.routes.curate._common import TAGS, Id, back, ctx, form_version
+
+router = APIRouter(tags=TAGS, include_in_schema=False)
+
+REVIEW_FIELDS = ("title_vi", "title_en", "status", "effective_date", "issuing_instrument", "drafted_by",
+                 "proposed_by", "appraised_by", "published_by", "ics", "scope")
+
+
+@router.get("/curate/review")
+def review_page(request: Request, user: CuratorUser) -> Response:
+    with get_kbase(request).session() as session:
+        items = standards.review_queue(session)
+    return auth.render_private(request, "curate/review.html", ctx(request, items=items))
+
+
+def _review_item(request: Request, standard_id: int, exc: KBError | None = None,
+                 form: dict[str, str] | None = None) -> Response:
+    with get_kbase(request).session() as session:
+        std, doc = standards.review_item(session, standard_id)
+    return render_form(request, "curate/review_item.html",
+                       ctx(request, std=std, doc=doc, fields=REVIEW_FIELDS, form=form or {}), exc)
+
+
+@router.get("/curate/review/{standard_id}")
+def review_item_page(request: Request, standard_id: Id, user: CuratorUser) -> Response:
+    return _review_item(request, standard_id)
+
+
+@router.post("/curate/review/{standard_id}")
+async def review_submit(request: Request, standard_id: Id, user: CuratorUser) -> Response:
+    raw = await request.form(max_files=0, max_fields=40)
+    form = {f: str(raw.get(f) or "")[:20000] for f in REVIEW_FIELDS if f in raw}
+    version = str(raw.get("version") or "")
+    return await run_in_threadpool(
+        submit, request,
+        lambda session: standards.review_standard(session, standard_id, form, form_version(version), user.username),
+        done=lambda _: back("/curate/review", "reviewed"),
+        failed=lambda exc: _review_item(request, standard_id, exc, form),
+    )

@@ -70,6 +70,13 @@ def find_lab(session: Session, accreditation: str) -> Lab | None:
     return session.exec(select(Lab).where(Lab.accreditation == acc)).first()
 
 
+def require_by_accreditation(session: Session, accreditation: str) -> Lab:
+    lab = find_lab(session, accreditation)
+    if lab is None:
+        raise NotFound(f"Không có phòng thí nghiệm có số công nhận {normalize_accreditation(accreditation)!r}")
+    return lab
+
+
 def coerce_lab_value(field: str, value: Any) -> Any:
     if field in ("valid_from", "valid_until"):
         if value is None or isinstance(value, date):

@@ -42,9 +42,9 @@ from kb.models import (
     Product,
     Standard,
     StandardStatus,
+    pk,
 )
 from kb.products import find_product
-from kb.read.refs import pk
 from kb.standards import get_standard
 from kb.text import clean, fold, tokens
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlalchemy import Enum as SAEnum
@@ -17,6 +17,17 @@ from sqlmodel import Field, SQLModel
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class _Stored(Protocol):
+    id: int | None
+
+
+def pk(row: _Stored) -> int:
+    """The id of a row read from the database (models type it ``int | None`` for rows not yet saved)."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id: it was never saved")
+    return row.id
 
 
 def enum_column(enum_cls: type[enum.Enum], **kwargs: Any) -> Column:

@@ -8,9 +8,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
-from kb import audit
+from kb import audit, labs
 from kb.errors import BadInput, Conflict, NotFound
-from kb.models import Lab, Role, User
+from kb.models import Role, User
 from kb.text import clean
 
 MIN_PASSWORD_LENGTH = 10
@@ -59,14 +59,6 @@ def end_all_sessions(session: Session, user: User) -> None:
         session.add(fresh)
 
 
-def find_lab(session: Session, accreditation: str) -> Lab:
-    wanted = " ".join(clean(accreditation).upper().split())
-    lab = session.exec(select(Lab).where(Lab.accreditation == wanted)).first()
-    if lab is None:
-        raise NotFound(f"Không có phòng thí nghiệm có số công nhận {wanted!r}")
-    return lab
-
-
 def add_user(
     session: Session, username: str, password: str, role: Role | str, *, lab: str | None = None, actor: str = "cli"
 ) -> User:
@@ -82,7 +74,7 @@ def add_user(
         raise BadInput("chỉ tài khoản vai trò lab mới gắn với một phòng thí nghiệm")
     if session.exec(select(User).where(User.username == username)).first():
         raise Conflict(f"tên đăng nhập {username!r} đã tồn tại")
-    lab_id = find_lab(session, lab).id if lab else None
+    lab_id = labs.require_by_accreditation(session, lab).id if lab else None
     user = User(username=username, password_hash=hash_password(password), role=role, lab_id=lab_id)
     session.add(user)
     session.flush()
@@ -142,7 +134,7 @@ def set_role(session: Session, username: str, role: Role | str, *, lab: str | No
     user = _require_user(session, username)
     before = {"role": user.role.value, "lab_id": user.lab_id}
     user.role = role
-    user.lab_id = find_lab(session, lab).id if role == Role.lab and lab else None
+    user.lab_id = labs.require_by_accreditation(session, lab).id if role == Role.lab and lab else None
     user.session_version += 1
     session.add(user)
     audit.record(session, actor=actor, action="update", entity="user", entity_id=user.id, before=before,

@@ -11,8 +11,8 @@ from typing import Any
 from sqlmodel import Session, select
 
 from kb.errors import BadInput
-from kb.models import STATUS_LABELS_VI, Mapping, MappingStatus, Product, Standard
-from kb.read.refs import KIND_LABELS_VI, pk
+from kb.models import STATUS_LABELS_VI, Mapping, MappingStatus, Product, Standard, pk
+from kb.read.refs import KIND_LABELS_VI
 from kb.text import clean, fold
 from kb.urls import product_url, standard_url
 

@@ -21,9 +21,10 @@ from kb.models import (
     ProductKind,
     Standard,
     StandardStatus,
+    pk,
 )
 from kb.read.labs import VALIDITY_LABELS_VI, lab_ref, validity
-from kb.read.refs import KIND_LABELS_VI, pk, series_key, status_fields
+from kb.read.refs import KIND_LABELS_VI, series_key, status_fields
 from kb.standards import replaced_by_chain
 from kb.text import fold
 from kb.urls import product_url, standard_url

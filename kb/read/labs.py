@@ -12,8 +12,8 @@ from sqlmodel import Session, col, select
 
 from kb import codes
 from kb.labs import cites_series, require_lab
-from kb.models import Lab, LabScope, StandardStatus
-from kb.read.refs import code_ref, iso, pk, standards_by_key
+from kb.models import Lab, LabScope, StandardStatus, pk
+from kb.read.refs import code_ref, iso, standards_by_key
 from kb.standards import replaced_by_chain
 from kb.text import clean, fold
 from kb.urls import lab_url

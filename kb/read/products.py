@@ -10,11 +10,11 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from kb.models import MAPPING_TYPE_LABELS_VI, Mapping, MappingStatus, MappingType, RelationType, Standard, StandardRelation
+from kb.models import MAPPING_TYPE_LABELS_VI, Mapping, MappingStatus, MappingType, RelationType, Standard, StandardRelation, pk
 from kb.products import require_product
 from kb.read.criteria import criteria_rows, criterion
 from kb.read.labs import LabFinder
-from kb.read.refs import KIND_LABELS_VI, code_ref, pk, series_key, standard_ref, standards_by_key
+from kb.read.refs import KIND_LABELS_VI, code_ref, series_key, standard_ref, standards_by_key
 from kb.standards import replaced_by_chain
 from kb.urls import product_url
 

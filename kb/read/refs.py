@@ -1,12 +1,12 @@
 """How one record appears inside another's page: a standard (linked, with its status), a designation
 that may not be in the knowledge base, a product kind; and the small conversions the read models share
-(``pk`` of a stored row, ``iso`` dates, a code's ``series_key``)."""
+(``iso`` dates, a code's ``series_key``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -16,17 +16,6 @@ from kb.urls import standard_url
 
 #: Labels of a product's kind (``ProductKind``) on every page that lists products.
 KIND_LABELS_VI = {"key": "Sản phẩm chủ lực", "ocop": "Sản phẩm OCOP", "other": "Sản phẩm khác"}
-
-
-class _Stored(Protocol):
-    id: int | None
-
-
-def pk(row: _Stored) -> int:
-    """The id of a row read from the database (models type it ``int | None`` for rows not yet saved)."""
-    if row.id is None:
-        raise ValueError(f"{type(row).__name__} has no id: it was never saved")
-    return row.id
 
 
 def iso(d: date | None) -> str | None:

@@ -10,10 +10,10 @@ from sqlmodel import Session, col, select
 
 from kb import codes
 from kb.errors import NotFound
-from kb.models import MAPPING_TYPE_LABELS_VI, STATUS_LABELS_VI, Document, Mapping, MappingStatus, Product, Standard, StandardStatus
+from kb.models import MAPPING_TYPE_LABELS_VI, STATUS_LABELS_VI, Document, Mapping, MappingStatus, Product, Standard, StandardStatus, pk
 from kb.read.criteria import criteria_rows, criterion
 from kb.read.labs import LabFinder
-from kb.read.refs import KIND_LABELS_VI, code_ref, iso, pk, series_key, standard_ref, standards_by_key
+from kb.read.refs import KIND_LABELS_VI, code_ref, iso, series_key, standard_ref, standards_by_key
 from kb.standards import editions_for, get_standard, relations_of, replaced_by_chain
 from kb.text import clean, fold
 from kb.urls import product_url, standard_url

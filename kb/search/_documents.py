@@ -20,8 +20,8 @@ from kb.models import (
     RelationType,
     Standard,
     StandardRelation,
+    pk,
 )
-from kb.read.refs import pk
 from kb.search._schema import term_fold
 from kb.text import clean, fold, tokens
 

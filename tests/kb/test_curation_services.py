@@ -1,4 +1,4 @@
-"""kb.curation on its own: revert rules, re-pointing, review locks (SQLite and PostgreSQL)."""
+"""Curation services on their own: revert rules, re-pointing, review locks (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 

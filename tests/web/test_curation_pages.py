@@ -166,7 +166,8 @@ def test_profile_and_validity_and_verification_flow(app, kbase, world):
                                                           "phone": "0222 3822 000"}, follow_redirects=False)
     assert r.status_code == 303
     page = html(lab_user.get(f"/lab/{world.lab_a}"))
-    assert "hết hiệu lực" in page.css_first("#validity").text()
+    shown = page.css_first("#validity")
+    assert shown.attributes["class"] == "validity-lapsed" and shown.text().startswith("Đã hết hạn")
     assert curator.post(f"/lab/{world.lab_a}/verify", follow_redirects=False).status_code == 303
     assert html(lab_user.get(f"/lab/{world.lab_a}")).css_first("#changed-since") is None
     lab_user.post(f"/lab/{world.lab_a}/profile", data={"version": "2", "name": "Phòng thí nghiệm A (mới)"})

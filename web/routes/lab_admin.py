@@ -6,7 +6,6 @@ HTML under ``/lab``, JSON under ``/api/labs/{id}/scope``. The permission is in e
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
@@ -19,6 +18,7 @@ from kb import audit, labs
 from kb.core import KnowledgeBase
 from kb.errors import BadInput, KBError
 from kb.models import Lab, LabScope, Role
+from kb.read.labs import validity
 from kb.versioning import StaleEdit
 from web import auth, uploads
 from web.auth import CuratorUser, CurrentUser, LabEditor
@@ -107,18 +107,6 @@ def api_verify(request: Request, lab_id: LabId, user: CuratorUser) -> dict[str, 
 # --- HTML -----------------------------------------------------------------------------------------
 
 
-def validity(lab: Lab, today: date | None = None) -> dict[str, Any]:
-    today = today or date.today()
-    if lab.valid_until is None:
-        return {"state": "unknown", "label": "Chưa rõ hiệu lực"}
-    days = (lab.valid_until - today).days
-    if days < 0:
-        return {"state": "lapsed", "label": "Đã hết hiệu lực công nhận"}
-    if days <= 90:
-        return {"state": "expiring", "label": f"Sắp hết hiệu lực (còn {days} ngày)"}
-    return {"state": "valid", "label": "Còn hiệu lực"}
-
-
 def lab_page_context(request: Request, session: Session, lab: Lab, **extra: Any) -> dict[str, Any]:
     rows = labs.scope_rows(session, lab)
     values: dict[str, Any] = {"error": None, "conflict": None, "report": None, "edit_row": None}
@@ -129,7 +117,7 @@ def lab_page_context(request: Request, session: Session, lab: Lab, **extra: Any)
         rows=rows,
         flags=labs.method_flags(session, rows),
         changed=labs.changed_since_verification(session, lab),
-        validity=validity(lab),
+        validity=validity(lab.valid_until),
         notice=NOTICES.get(request.query_params.get("ok", "")),
         **values,
     )
@@ -154,7 +142,7 @@ def lab_home(request: Request, user: CurrentUser) -> Response:
     with get_kbase(request).session() as session:
         all_labs = labs.all_labs(session)
         items = [{"lab": lab, "changed": labs.changed_since_verification(session, lab),
-                  "validity": validity(lab)} for lab in all_labs]
+                  "validity": validity(lab.valid_until)} for lab in all_labs]
     return auth.render_private(request, "lab/index.html", auth.context(request, items=items))
 
 

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from ingest.grid import Row, page_rows
-from ingest.reader import OpenPdf
+from ingest.pdf import OpenPdf
 from kb import codes
 from kb.records import Catalogue, CatalogueCode, CatalogueEntry
 from kb.text import clean, fold

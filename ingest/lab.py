@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from ingest.grid import Row, page_rows
-from ingest.reader import OpenPdf
+from ingest.pdf import OpenPdf
 from kb.records import LabDeclaration, LabHeader, ScopeRow
 from kb.text import clean, fold, sentence_case
 

@@ -3,7 +3,7 @@
 Why this shape:
 
 - Each file is read in its own sandboxed worker process (``ingest.workers``), which returns a typed
-  ``IngestResult`` (``kb.records``); reading one file is ``ingest.reading.process_file``.
+  ``IngestResult`` (``kb.records``); reading one file is ``ingest.dispatch.process_file``.
 - Only the parent writes the database, through ``kb.documents``, one transaction per file, so killing
   the batch loses nothing already reported and never leaves half a record. The next run skips every
   file already stored (by SHA-256, checked before any parsing).

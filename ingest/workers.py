@@ -20,7 +20,7 @@ from multiprocessing.connection import wait as wait_ready
 from pathlib import Path
 from typing import Any
 
-from ingest import reading
+from ingest import dispatch
 from kb.errors import IngestError, KBError
 from kb.records import IngestResult
 
@@ -60,7 +60,7 @@ def _child(conn, path: str, ocr: bool, timeout: float) -> None:
         pass  # not the main thread of this interpreter
     _limit_memory()
     try:
-        result: IngestResult | str = reading.process_file(Path(path), ocr=ocr, timeout=timeout, notify=conn.send)
+        result: IngestResult | str = dispatch.process_file(Path(path), ocr=ocr, timeout=timeout, notify=conn.send)
     except IngestError as exc:
         result = one_line(exc)
     except MemoryError:

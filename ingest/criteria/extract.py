@@ -9,7 +9,7 @@ import re
 from ingest.criteria.ruled import criteria_from_grid, pdfplumber_criteria
 from ingest.criteria.unruled import criteria_unruled
 from ingest.grid import Row, Word, page_rows, page_words, path_geometry
-from ingest.reader import OpenPdf
+from ingest.pdf import OpenPdf
 from kb.records import CriterionRow
 from kb.text import fold
 

@@ -6,7 +6,7 @@ import re
 
 from ingest.criteria.roles import add_criterion, cell_roles, header_roles
 from ingest.grid import Row
-from ingest.reader import OpenPdf
+from ingest.pdf import OpenPdf
 from kb.records import CriterionRow
 from kb.text import clean
 

@@ -2,7 +2,7 @@
 document (``identity``, ``titles``, ``foreword``, ``structure``); the kind and the entry point
 (``extract_fields``) in ``fields``.
 
-``fields.extract_fields(pages)`` takes the NFC page texts from ``ingest.reader.read_pdf`` and returns
+``fields.extract_fields(pages)`` takes the NFC page texts from ``ingest.pdf.read_pdf`` and returns
 an ``ExtractedStandard`` (``kb.records``) with the fields of the corpus label schema, each with the page
 it came from and how it was found (``provenance``). Everything is found by position and wording, never by file name:
 

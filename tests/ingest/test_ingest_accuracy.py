@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from ingest.extract.fields import extract_fields
-from ingest.reader import read_pdf
+from ingest.pdf import read_pdf
 from kb.text import clean
 
 pytestmark = pytest.mark.corpus

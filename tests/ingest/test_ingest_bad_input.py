@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import select
 
 import ingest.pipeline as pipeline
-from ingest import reading
+from ingest import dispatch
 from ingest.pipeline import ingest_paths
 from kb import documents
 from kb.models import Document, DocumentPage, IngestFile, Standard, StandardRelation
@@ -84,7 +84,7 @@ def test_file_over_the_size_limit_is_refused_before_reading(kbase, tmp_path, mon
 def test_spinning_parser_is_killed_at_the_time_limit(kbase, tmp_path, monkeypatch):
     kbase.settings.ingest_timeout = 3  # generous for the good files on a busy machine
     spin = _good(tmp_path, "2-spin.pdf", 3107)
-    real = reading.process_file
+    real = dispatch.process_file
 
     def process(path, **kw):
         if Path(path).name == "2-spin.pdf":
@@ -92,28 +92,28 @@ def test_spinning_parser_is_killed_at_the_time_limit(kbase, tmp_path, monkeypatc
                 pass
         return real(path, **kw)
 
-    monkeypatch.setattr(reading, "process_file", process)
+    monkeypatch.setattr(dispatch, "process_file", process)
     results = ingest_paths(kbase, [_good(tmp_path, "1.pdf", 3105), spin, _good(tmp_path, "3.pdf", 3106)], workers=2)
     assert [r["status"] for r in results] == ["ingested", "failed", "ingested"]
     _assert_failed(results[1], "quá thời gian")
 
 
 def test_worker_killed_mid_file_loses_nothing_else(kbase, tmp_path, monkeypatch):
-    real = reading.process_file
+    real = dispatch.process_file
 
     def process(path, **kw):
         if Path(path).name == "2.pdf":
             os.kill(os.getpid(), signal.SIGKILL)  # pdfium aborting, the OOM killer, a segfault ...
         return real(path, **kw)
 
-    monkeypatch.setattr(reading, "process_file", process)
+    monkeypatch.setattr(dispatch, "process_file", process)
     files = [_good(tmp_path, f"{i}.pdf", 3104 + i) for i in (1, 2, 3)]
     results = ingest_paths(kbase, files)
     assert [r["status"] for r in results] == ["ingested", "failed", "ingested"]
     _assert_failed(results[1], "dừng đột ngột")
     assert _stored_files(kbase) == {"1.pdf": "ingested", "2.pdf": "failed", "3.pdf": "ingested"}
     # The next run picks up the failed file (nothing of it was stored) and skips the others.
-    monkeypatch.setattr(reading, "process_file", real)
+    monkeypatch.setattr(dispatch, "process_file", real)
     again = ingest_paths(kbase, files)
     assert [r["status"] for r in again] == ["unchanged", "ingested", "unchanged"]
 
@@ -147,7 +147,7 @@ def test_unexpected_error_in_the_reader_is_one_line(kbase, tmp_path, monkeypatch
     def boom(pdf, **kw):
         raise ValueError("bad xref\nat offset 12")
 
-    monkeypatch.setattr(reading, "read_text", boom)
+    monkeypatch.setattr(dispatch, "read_text", boom)
     result = ingest_paths(kbase, [_good(tmp_path, "x.pdf", 3105)])[0]
     _assert_failed(result, "bad xref at offset 12")
 

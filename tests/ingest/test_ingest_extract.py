@@ -1,4 +1,4 @@
-"""Reading PDFs (``ingest.reader``) and extracting label fields (``ingest.extract``) on built inputs."""
+"""Reading PDFs (``ingest.pdf``) and extracting label fields (``ingest.extract``) on built inputs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingest.extract.fields import extract_fields
-from ingest.reader import read_pdf
+from ingest.pdf import read_pdf
 from kb.errors import IngestError
 from kb.records import FIELDS
 from tests.support.pdfs import (

@@ -14,8 +14,8 @@ from sqlmodel import select
 
 from ingest.catalogue import parse_catalogue, part_title, split_code_cell
 from ingest.lab import parse_lab
+from ingest.pdf import open_pdf, read_pdf
 from ingest.pipeline import ingest_paths
-from ingest.reader import open_pdf, read_pdf
 from kb import codes, standards
 from kb.models import Document, Lab, LabScope, RelationType, Standard, StandardRelation, StandardStatus
 from kb.text import clean

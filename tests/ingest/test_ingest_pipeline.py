@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from ingest import ocr, reading
+from ingest import dispatch, ocr
 from ingest.pipeline import ingest_paths
 from kb import standards
 from kb.models import (
@@ -81,7 +81,7 @@ def test_second_run_reports_unchanged_without_parsing(kbase, tmp_path, monkeypat
     def must_not_parse(*args, **kwargs):
         raise AssertionError("an unchanged file was parsed again")
 
-    monkeypatch.setattr(reading, "process_file", must_not_parse)
+    monkeypatch.setattr(dispatch, "process_file", must_not_parse)
     again = _one(kbase, pdf)
     assert again["status"] == "unchanged"
     with kbase.session() as s:
@@ -223,14 +223,14 @@ def test_criteria_table_continued_on_next_page_becomes_rows_with_pages(kbase, tm
 def test_only_pages_showing_a_criteria_header_are_cut_into_tables(kbase, tmp_path, monkeypatch):
 
     log = tmp_path / "asked.txt"  # the spy runs in the worker process: it reports through a file
-    real = reading.extract_criteria
+    real = dispatch.extract_criteria
 
     def spy(pdf, pages, **kw):
         with log.open("a") as fh:
             fh.write(f"{pdf.path.name} {list(pages)}\n")
         return real(pdf, pages, **kw)
 
-    monkeypatch.setattr(reading, "extract_criteria", spy)
+    monkeypatch.setattr(dispatch, "extract_criteria", spy)
     _one(kbase, make_criteria_standard_pdf(tmp_path / "gao.pdf"))
     _one(kbase, make_standard_pdf(tmp_path / "plain.pdf"))
     assert log.read_text().splitlines() == ["gao.pdf [2, 3]", "plain.pdf []"]

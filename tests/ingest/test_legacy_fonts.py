@@ -9,7 +9,7 @@ import pytest
 
 from ingest import legacy_fonts as lf
 from ingest.extract.fields import extract_fields
-from ingest.reader import normalise_page_text, read_pdf
+from ingest.pdf import normalise_page_text, read_pdf
 from tests.support.pdfs import make_standard_pdf, tcvn3_bytes, vni_bytes
 
 SAMPLE = (

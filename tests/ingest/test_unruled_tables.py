@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ingest.criteria.extract import criteria_pages, extract_criteria
-from ingest.reader import open_pdf, read_pdf
+from ingest.pdf import open_pdf, read_pdf
 from kb import codes
 from tests.support.unruled_pdfs import make_unruled_standard_pdf
 

@@ -18,7 +18,7 @@ from ingest.catalogue import looks_like_catalogue, parse_catalogue
 from ingest.criteria.extract import criteria_pages, extract_criteria
 from ingest.extract.fields import extract_fields
 from ingest.lab import looks_like_lab_declaration, parse_lab
-from ingest.reader import OpenPdf, open_pdf, read_text
+from ingest.pdf import OpenPdf, open_pdf, read_text
 from kb import codes
 from kb.errors import IngestError
 from kb.records import STANDARD_KINDS, IngestResult

@@ -333,7 +333,7 @@ def _product_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
     data["ocop_stars"] = parse_int(rec.get("ocop_stars"), "ocop_stars")
     data["ocop_year"] = parse_int(rec.get("ocop_year"), "ocop_year")
     data["is_sample"] = parse_bool(rec.get("is_sample"), "is_sample")
-    product, outcome = products.upsert_product(session, data, actor)
+    product, outcome = products.upsert_product(session, products.parse_product(data), actor)
     return outcome, "product", [product.id]
 
 

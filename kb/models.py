@@ -257,7 +257,29 @@ class Product(ProductBase, Versioned, table=True):
 
 
 class ProductCreate(ProductBase):
-    pass
+    """A whole product as an import row or the curator's form gives it (built by ``kb.products.parse_product``).
+
+    Only the fields set are written: an upsert never erases what is known.
+    """
+
+
+class ProductUpdate(SQLModel):
+    """A curator's edit of a product: the fields set are applied (``model_dump(exclude_unset=True)``)."""
+
+    name: str | None = None
+    aliases: list[str] | None = None
+    category: str | None = None
+    kind: ProductKind | None = None
+    ocop_stars: int | None = None
+    ocop_group: str | None = None
+    ocop_year: int | None = None
+    producer: str | None = None
+    district: str | None = None
+    commune: str | None = None
+    hs_code: str | None = None
+    description: str | None = None
+    source_url: str | None = None
+    is_sample: bool | None = None
 
 
 class MappingBase(SQLModel):

@@ -7,13 +7,14 @@ Two spellings that differ only in Unicode form, case or spacing name the same pr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from kb import audit
 from kb.errors import BadInput, Conflict, NotFound
-from kb.models import Product, ProductKind
+from kb.models import Product, ProductCreate, ProductKind, ProductUpdate
 from kb.text import clean, fold
 from kb.versioning import update_versioned
 
@@ -39,7 +40,7 @@ def product_index(session: Session) -> dict[tuple[str, str], int]:
     return idx
 
 
-def coerce_field(field: str, value: Any) -> Any:
+def _coerce(field: str, value: Any) -> Any:
     if value is None:
         return None
     if field == "aliases":
@@ -71,16 +72,34 @@ def coerce_field(field: str, value: Any) -> Any:
     return clean(str(value)) or None
 
 
-def upsert_product(session: Session, data: dict[str, Any], actor: str) -> tuple[Product, str]:
-    """Create or update the product named ``data["name"]`` by ``data.get("producer")``.
-
-    Returns the product and ``created`` / ``updated`` / ``unchanged``; empty values never erase what is known,
-    so re-importing the same file changes nothing and writes no audit event.
-    """
-    values = {f: coerce_field(f, data[f]) for f in PRODUCT_FIELDS if f in data}
+def parse_product(data: Mapping[str, Any]) -> ProductCreate:
+    """An import row or a form as a product: each value cleaned and checked (a BadInput names the field);
+    empty values are left unset."""
+    values = {f: _coerce(f, data[f]) for f in PRODUCT_FIELDS if data.get(f) not in (None, "")}
     values = {k: v for k, v in values.items() if v is not None}
     if not values.get("name"):
         raise BadInput("sản phẩm thiếu tên (name)")
+    return ProductCreate.model_validate(values)
+
+
+def parse_product_changes(data: Mapping[str, Any]) -> ProductUpdate:
+    """A curator's edit form: the fields it holds, cleaned and checked; an empty field clears the value."""
+    changes = {f: _coerce(f, data[f] if data[f] != "" else None) for f in PRODUCT_FIELDS if f in data}
+    if "name" in changes and not changes["name"]:
+        raise BadInput("sản phẩm thiếu tên (name)")
+    if "aliases" in changes and changes["aliases"] is None:
+        changes["aliases"] = []
+    return ProductUpdate.model_validate(changes)
+
+
+def upsert_product(session: Session, data: ProductCreate, actor: str) -> tuple[Product, str]:
+    """Create or update the product named ``data.name`` by ``data.producer``.
+
+    Returns the product and ``created`` / ``updated`` / ``unchanged``; only the fields set are written and
+    empty values never erase what is known, so re-importing the same file changes nothing and writes no
+    audit event.
+    """
+    values = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
     idx = product_index(session)
     key = identity(values["name"], values.get("producer"))
     product = session.get(Product, idx[key]) if key in idx else None
@@ -167,25 +186,17 @@ def categories(session: Session) -> list[str]:
     return sorted({c for c in session.exec(select(Product.category).distinct()).all() if c})
 
 
-def create_product(session: Session, data: dict[str, Any], actor: str) -> Product:
-    key = identity(data.get("name"), data.get("producer"))
+def create_product(session: Session, data: ProductCreate, actor: str) -> Product:
+    key = identity(data.name, data.producer)
     if key in product_index(session):
-        raise Conflict(f"đã có sản phẩm {clean(data.get('name'))!r} của {clean(data.get('producer')) or 'nhà sản xuất này'}")
+        raise Conflict(f"đã có sản phẩm {clean(data.name)!r} của {clean(data.producer) or 'nhà sản xuất này'}")
     return upsert_product(session, data, actor)[0]
 
 
-def update_product(session: Session, product_id: int, data: dict[str, Any], expected_version: int | None,
+def update_product(session: Session, product_id: int, data: ProductUpdate, expected_version: int | None,
                    actor: str) -> Product:
     product = require_product(session, product_id)
-    changes: dict[str, Any] = {}
-    for f in PRODUCT_FIELDS:
-        if f in data:
-            v = data[f]
-            changes[f] = coerce_field(f, v if v != "" else None)
-    if "name" in changes and not changes["name"]:
-        raise BadInput("sản phẩm thiếu tên (name)")
-    if "aliases" in changes and changes["aliases"] is None:
-        changes["aliases"] = []
+    changes = data.model_dump(exclude_unset=True)
     update_versioned(session, product, changes, expected_version, actor=actor, entity="product",
                      summary=f"Sửa sản phẩm {changes.get('name') or product.name}")
     forget_index(session)  # name or producer may have changed

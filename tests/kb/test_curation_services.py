@@ -6,7 +6,7 @@ import pytest
 
 from kb import audit, mappings, products, standards, versioning
 from kb.errors import BadInput, Conflict, KBError
-from kb.models import AuditEvent, Mapping, MappingSource, MappingStatus, Standard
+from kb.models import AuditEvent, Mapping, MappingSource, MappingStatus, ProductCreate, ProductKind, Standard
 from tests.support.accounts import seed
 
 
@@ -55,7 +55,7 @@ def test_deleted_mapping_comes_back_with_its_fields(any_kbase):
 def test_repoint_moves_or_merges(any_kbase):
     w = seed(any_kbase)
     with any_kbase.session() as s:
-        p2, _ = products.upsert_product(s, {"name": "Bê tông thương phẩm", "kind": "key"}, "t")
+        p2, _ = products.upsert_product(s, ProductCreate(name="Bê tông thương phẩm", kind=ProductKind.key), "t")
         old, new = s.get(Standard, w.old_std), s.get(Standard, w.new_std)
         mappings.upsert_mapping(s, p2, old, "test_method", None, None, "approved", MappingSource.curator, "t")
         twin, _ = mappings.upsert_mapping(s, p2, new, "test_method", None, None, "approved", MappingSource.curator, "t")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from fastapi.testclient import TestClient
 
 from kb import labs, mappings, products, standards, users
-from kb.models import MappingSource, MappingStatus, Role
+from kb.models import MappingSource, MappingStatus, ProductCreate, ProductKind, Role
 
 PASSWORD = "mat-khau-rat-dai-1"
 ROLES = ("admin", "curator", "lab_a", "lab_b")
@@ -40,8 +40,8 @@ def seed(kbase) -> World:
         standards.add_relation(s, "TCVN 3118:2022", "replaces", "TCVN 3118:1993")
         qc, _ = standards.upsert_standard(s, "QCVN 8-1:2011/BYT", {"title_vi": "Độc tố vi nấm"}, actor="test",
                                           source="import")
-        product, _ = products.upsert_product(s, {"name": "Bánh phu thê Đình Bảng", "category": "Bánh kẹo",
-                                                 "kind": "ocop"}, "test")
+        product, _ = products.upsert_product(s, ProductCreate(name="Bánh phu thê Đình Bảng", category="Bánh kẹo",
+                                                                kind=ProductKind.ocop), "test")
         m, _ = mappings.upsert_mapping(s, product, old, "test_method", "thử cường độ", None,
                                        MappingStatus.suggested, MappingSource.auto, "test", score=0.8,
                                        reasons=["tên khớp"])

@@ -37,7 +37,7 @@ def make_relation(session: Session, from_code: str, relation: RelationType | str
 def make_product(session: Session, name: str = "Bánh phu thê Đình Bảng", **overrides: Any) -> Product:
     data = {"name": name, "kind": "ocop", "ocop_stars": 4, "ocop_group": "Thực phẩm", "district": "Từ Sơn",
             "producer": "Cơ sở mẫu", **overrides}
-    product, _ = kb_products.upsert_product(session, data, ACTOR)
+    product, _ = kb_products.upsert_product(session, kb_products.parse_product(data), ACTOR)
     session.flush()
     return product
 

@@ -9,7 +9,7 @@ import pytest
 from selectolax.lexbor import LexborHTMLParser
 
 from kb import labs, mappings, standards
-from kb.models import CategoryRule, Lab, LabScope, Mapping, MappingStatus, Product, Standard
+from kb.models import CategoryRule, Lab, LabScope, Mapping, MappingStatus, Product, ProductCreate, Standard
 from tests.support.accounts import client_for, make_app, seed
 from tests.support.pdfs import make_standard_pdf
 
@@ -326,8 +326,8 @@ def test_category_rule_suggests_for_every_product_of_the_category(app, kbase, wo
     from kb import products
 
     with kbase.session() as s:
-        products.upsert_product(s, {"name": "Kẹo lạc Đông Hồ", "category": "bánh kẹo"}, "test")
-        products.upsert_product(s, {"name": "Gạch men", "category": "Vật liệu xây dựng"}, "test")
+        products.upsert_product(s, ProductCreate(name="Kẹo lạc Đông Hồ", category="bánh kẹo"), "test")
+        products.upsert_product(s, ProductCreate(name="Gạch men", category="Vật liệu xây dựng"), "test")
     c = client_for(app, "curator")
     r = c.post("/curate/rules", data={"category": "Bánh kẹo", "standard": "QCVN 8-1:2011/BYT", "type": "mandatory",
                                       "legal_basis": "Thông tư 02/2011/TT-BYT"}, follow_redirects=False)
@@ -340,7 +340,7 @@ def test_category_rule_suggests_for_every_product_of_the_category(app, kbase, wo
                                          "type": "mandatory"}).status_code == 409
     rule_id = html(c.get("/curate/rules")).css_first("#rules tbody form").attributes["action"].split("/")[3]
     with kbase.session() as s:  # a product added later is covered when the rule is applied again
-        products.upsert_product(s, {"name": "Bánh cuốn", "category": "Bánh kẹo"}, "test")
+        products.upsert_product(s, ProductCreate(name="Bánh cuốn", category="Bánh kẹo"), "test")
     assert c.post(f"/curate/rules/{rule_id}/apply", follow_redirects=False).status_code == 303
     with kbase.session() as s:
         assert len([r for r in mappings.mapping_rows(s, MappingStatus.suggested)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kb.fingerprint import PAGES, fingerprint
-from kb.models import Product
+from kb.models import Product, ProductCreate
 from kb.products import upsert_product
 from kb.read import products
 from tests.support.records import html
@@ -39,7 +39,7 @@ def test_any_data_change_shows_at_once(client, kbase, world, calls):
     client.get(f"/products/{world.product_id}")
     with kbase.session() as s:  # another writer, as `kb import` in another process would be
         p = s.get(Product, world.product_id)
-        upsert_product(s, {"name": p.name, "producer": p.producer, "description": "Mô tả mới"}, "test")
+        upsert_product(s, ProductCreate(name=p.name, producer=p.producer, description="Mô tả mới"), "test")
     tree = html(client.get(f"/products/{world.product_id}"))
     assert tree.css_first("p.description").text() == "Mô tả mới" and calls["n"] == 2
 

@@ -59,7 +59,7 @@ async def product_create_submit(request: Request, user: CuratorUser) -> Response
     form = await _product_form(request)
     return await run_in_threadpool(
         submit, request,
-        lambda session: products.create_product(session, {k: v for k, v in form.items() if v}, user.username).id,
+        lambda session: products.create_product(session, products.parse_product(form), user.username).id,
         done=lambda pid: back(f"/curate/products/{pid}", "saved"),
         failed=lambda exc: _product_edit(request, None, form, exc),
     )
@@ -86,7 +86,8 @@ async def product_edit_submit(request: Request, product_id: Id, user: CuratorUse
     version = str(raw.get("version") or "")
     return await run_in_threadpool(
         submit, request,
-        lambda session: products.update_product(session, product_id, form, form_version(version), user.username),
+        lambda session: products.update_product(session, product_id, products.parse_product_changes(form),
+                                                form_version(version), user.username),
         done=lambda _: back(f"/curate/products/{product_id}", "saved"),
         failed=lambda exc: _product_failed(request, product_id, form, exc),
     )

@@ -26,7 +26,7 @@ from sqlmodel import Session
 from kb import codes, documents, labs, mappings, products, standards
 from kb.core import KnowledgeBase
 from kb.errors import BadInput, KBError
-from kb.models import MappingSource, RelationType
+from kb.models import LabScopeCreate, MappingSource, RelationType
 from kb.text import clean, fold
 
 KINDS = ("standards", "products", "labs", "lab-scope", "mappings")
@@ -343,7 +343,7 @@ def _lab_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
     data["valid_from"] = parse_date(rec.get("valid_from"), "valid_from")
     data["valid_until"] = parse_date(rec.get("valid_until"), "valid_until", end_of_month=True)
     data["is_sample"] = parse_bool(rec.get("is_sample"), "is_sample")
-    lab, outcome = labs.upsert_lab(session, data, actor)
+    lab, outcome = labs.upsert_lab(session, labs.parse_lab(data), actor)
     return outcome, "lab", [lab.id]
 
 
@@ -389,11 +389,11 @@ def _import_scope(session: Session, rows: Iterator[tuple[int, dict[str, Any]]], 
 
     When some of a lab's lines were bad, its other existing rows are kept rather than deleted.
     """
-    per_lab: dict[str, list[dict[str, Any]]] = {}
+    per_lab: dict[str, list[LabScopeCreate]] = {}
     lab_of: dict[str, Any] = {}
     with_errors: set[str] = set()
     for line, rec in rows:
-        def check(rec: dict[str, Any] = rec) -> tuple[str, dict[str, Any]]:
+        def check(rec: dict[str, Any] = rec) -> tuple[str, LabScopeCreate]:
             acc = labs.normalize_accreditation(rec.get("accreditation"))
             if acc not in lab_of:
                 lab = labs.find_lab(session, acc)
@@ -405,7 +405,7 @@ def _import_scope(session: Session, rows: Iterator[tuple[int, dict[str, Any]]], 
             accredited = parse_bool(rec.get("accredited"), "accredited")
             row = {k: rec.get(k) for k in ("material", "test", "range", "method")}
             row["accredited"] = True if accredited is None else accredited
-            return acc, row
+            return acc, labs.parse_scope_row(row)
 
         checked = _guarded(session, report, line, check)
         if checked:

@@ -261,9 +261,8 @@ def _store_lab(session: Session, result: IngestResult, actor: str) -> tuple[int 
     parsed = result.lab
     if parsed is None or not parsed.lab.accreditation:
         return None, "không thấy số hiệu công nhận (VILAS / LAS-XD) trong tài liệu: chỉ lưu tài liệu"
-    header = {k: v for k, v in parsed.lab.values().items() if k in labs.LAB_FIELDS or k == "accreditation"}
-    lab, _ = labs.upsert_lab(session, header, actor)
-    rows = [{"material": r.material, "test": r.test, "range": r.range, "method": r.method}
+    lab, _ = labs.upsert_lab(session, labs.parse_lab(parsed.lab.values()), actor)
+    rows = [labs.parse_scope_row({"material": r.material, "test": r.test, "range": r.range, "method": r.method})
             for r in parsed.scope if r.test]
     labs.replace_scope(session, lab, rows, actor)
     return lab.id, None

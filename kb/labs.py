@@ -9,7 +9,7 @@ and curators verify the listing (the curation section at the end).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -18,7 +18,7 @@ from sqlmodel import Session, col, or_, select
 
 from kb import audit, codes, standards
 from kb.errors import BadInput, NotFound
-from kb.models import AuditEvent, Lab, LabScope, Standard, StandardStatus, utcnow
+from kb.models import AuditEvent, Lab, LabCreate, LabScope, LabScopeCreate, LabUpdate, Standard, StandardStatus, utcnow
 from kb.standards import like_escape
 from kb.text import clean
 from kb.versioning import delete_versioned, update_versioned
@@ -28,6 +28,9 @@ LAB_FIELDS = (
     "name", "organization", "valid_from", "valid_until", "address", "district", "phone", "email", "website",
     "is_sample",
 )
+#: Profile fields a lab user may edit (``is_sample`` and the accreditation itself stay with curators).
+LAB_PROFILE_FIELDS = ("name", "organization", "valid_from", "valid_until", "address", "district", "phone",
+                      "email", "website")
 SCOPE_FIELDS = ("material", "test", "range", "method", "accredited")
 
 # Body letters (with inner hyphens: LAS-XD) directly or spacedly followed by the number: "vilas1074".
@@ -77,7 +80,7 @@ def require_by_accreditation(session: Session, accreditation: str) -> Lab:
     return lab
 
 
-def coerce_lab_value(field: str, value: Any) -> Any:
+def _coerce(field: str, value: Any) -> Any:
     if field in ("valid_from", "valid_until"):
         if value is None or isinstance(value, date):
             return value
@@ -92,16 +95,33 @@ def coerce_lab_value(field: str, value: Any) -> Any:
     return value
 
 
-def upsert_lab(session: Session, data: dict[str, Any], actor: str) -> tuple[Lab, str]:
-    """Create or update the lab with ``data["accreditation"]``: returns it and created/updated/unchanged.
-
-    Empty values never erase what is known.
-    """
+def parse_lab(data: Mapping[str, Any]) -> LabCreate:
+    """An import row or a document's lab header as a lab: accreditation normalised, values cleaned and
+    checked (BadInput); empty values are left unset."""
     acc = normalize_accreditation(data.get("accreditation"))
-    values = {f: coerce_lab_value(f, data[f]) for f in LAB_FIELDS if f in data}
+    values = {f: _coerce(f, data[f]) for f in LAB_FIELDS if f in data}
     values = {k: v for k, v in values.items() if v is not None}
     if values.get("valid_from") and values.get("valid_until") and values["valid_until"] < values["valid_from"]:
         raise BadInput(f"{acc}: valid_until ({values['valid_until']}) trước valid_from ({values['valid_from']})")
+    return LabCreate.model_validate({"accreditation": acc, **values})
+
+
+def parse_lab_profile(data: Mapping[str, Any]) -> LabUpdate:
+    """A lab's profile form: the fields a lab user may edit (not ``is_sample``, not the accreditation),
+    cleaned and checked; an empty field clears the value."""
+    values = {f: _coerce(f, data[f] if data[f] != "" else None) for f in LAB_PROFILE_FIELDS if f in data}
+    if "name" in values and not values["name"]:
+        raise BadInput("tên phòng thí nghiệm không được để trống")
+    return LabUpdate.model_validate(values)
+
+
+def upsert_lab(session: Session, data: LabCreate, actor: str) -> tuple[Lab, str]:
+    """Create or update the lab with ``data.accreditation``: returns it and created/updated/unchanged.
+
+    Only the fields set are written; empty values never erase what is known.
+    """
+    acc = normalize_accreditation(data.accreditation)
+    values = {k: v for k, v in data.model_dump(exclude_unset=True, exclude={"accreditation"}).items() if v is not None}
     body, number = split_accreditation(acc)
     lab = session.exec(select(Lab).where(Lab.accreditation == acc)).first()
     if lab is None:
@@ -134,19 +154,25 @@ def method_index(method: str | None) -> tuple[list[str], str]:
     return found, (f"|{'|'.join(series)}|" if series else "")
 
 
-def scope_values(row: dict[str, Any]) -> dict[str, Any]:
+def parse_scope_row(row: Mapping[str, Any]) -> LabScopeCreate:
+    """An import row, a form or an API body as a scope row: cleaned, and refused without a test."""
     test = clean(row.get("test"))
     if not test:
         raise BadInput("dòng phạm vi thiếu tên phép thử (test)")
     accredited = row.get("accredited", True)
-    values: dict[str, Any] = {
-        "material": clean(row.get("material")) or None,
-        "test": test,
-        "range": clean(row.get("range")) or None,
-        "method": clean(row.get("method")) or None,
-        "accredited": True if accredited is None else bool(accredited),
-    }
-    values["method_codes"], values["method_series"] = method_index(values["method"])
+    return LabScopeCreate(
+        material=clean(row.get("material")) or None,
+        test=test,
+        range=clean(row.get("range")) or None,
+        method=clean(row.get("method")) or None,
+        accredited=True if accredited is None else bool(accredited),
+    )
+
+
+def _scope_values(row: LabScopeCreate) -> dict[str, Any]:
+    """The row's columns with the method codes indexed (the same for import, add and edit)."""
+    values = row.model_dump()
+    values["method_codes"], values["method_series"] = method_index(row.method)
     return values
 
 
@@ -160,9 +186,9 @@ def scope_rows(session: Session, lab: Lab) -> list[LabScope]:
     )
 
 
-def add_scope_row(session: Session, lab: Lab, row: dict[str, Any], actor: str) -> LabScope:
+def add_scope_row(session: Session, lab: Lab, row: LabScopeCreate, actor: str) -> LabScope:
     """Append one row to the lab's scope."""
-    values = scope_values(row)
+    values = _scope_values(row)
     assert lab.id is not None  # a stored lab
     existing = scope_rows(session, lab)
     position = (max((r.position for r in existing), default=-1)) + 1
@@ -174,7 +200,7 @@ def add_scope_row(session: Session, lab: Lab, row: dict[str, Any], actor: str) -
     return scope
 
 
-def replace_scope(session: Session, lab: Lab, rows: Iterable[dict[str, Any]], actor: str,
+def replace_scope(session: Session, lab: Lab, rows: Iterable[LabScopeCreate], actor: str,
                   *, keep_others: bool = False) -> dict[str, int]:
     """Make the lab's scope exactly ``rows`` (in order); identical rows are kept as they are.
 
@@ -184,7 +210,7 @@ def replace_scope(session: Session, lab: Lab, rows: Iterable[dict[str, Any]], ac
     changes nothing and writes no audit event.
     """
     assert lab.id is not None  # a stored lab
-    wanted = [scope_values(r) for r in rows]
+    wanted = [_scope_values(r) for r in rows]
     pool: dict[tuple, list[LabScope]] = {}
     for r in scope_rows(session, lab):
         pool.setdefault(_row_key(r.model_dump()), []).append(r)
@@ -260,10 +286,11 @@ def scope_row(session: Session, lab: Lab, row_id: int) -> LabScope:
 
 
 def update_scope(
-    session: Session, lab: Lab, row_id: int, data: dict[str, Any], expected_version: int | None, actor: str
+    session: Session, lab: Lab, row_id: int, data: LabScopeCreate, expected_version: int | None, actor: str
 ) -> LabScope:
+    """Replace the row's values (a whole row, as the form and the API send it)."""
     row = scope_row(session, lab, row_id)
-    values = scope_values(data)  # same cleaning and method-code indexing as import and add
+    values = _scope_values(data)
     update_versioned(session, row, values, expected_version, actor=actor, entity="lab_scope",
                      summary=f"Sửa phạm vi {lab.accreditation}: {values['test'][:80]}")
     return row
@@ -275,21 +302,10 @@ def delete_scope(session: Session, lab: Lab, row_id: int, expected_version: int 
                      summary=f"Xóa khỏi phạm vi {lab.accreditation}: {row.test[:80]}")
 
 
-#: Profile fields a lab user may edit (``is_sample`` and the accreditation itself stay with curators).
-LAB_PROFILE_FIELDS = ("name", "organization", "valid_from", "valid_until", "address", "district", "phone",
-                      "email", "website")
-
-
 def update_lab_profile(
-    session: Session, lab: Lab, data: dict[str, Any], expected_version: int | None, actor: str
+    session: Session, lab: Lab, data: LabUpdate, expected_version: int | None, actor: str
 ) -> Lab:
-    values: dict[str, Any] = {}
-    for f in LAB_PROFILE_FIELDS:
-        if f in data:
-            v = data[f]
-            values[f] = coerce_lab_value(f, v if v not in ("",) else None)
-    if "name" in values and not values["name"]:
-        raise BadInput("tên phòng thí nghiệm không được để trống")
+    values = data.model_dump(exclude_unset=True)
     vf = values.get("valid_from", lab.valid_from)
     vu = values.get("valid_until", lab.valid_until)
     if vf and vu and vu < vf:

@@ -341,7 +341,26 @@ class Lab(LabBase, Versioned, table=True):
     verified_by: str | None = None
 
 
-class LabCreate(LabBase):
+class LabUpdate(SQLModel):
+    """Changes to a lab: the fields set are applied (``model_dump(exclude_unset=True)``)."""
+
+    name: str | None = None
+    organization: str | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+    address: str | None = None
+    district: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    website: str | None = None
+    is_sample: bool | None = None
+
+
+class LabCreate(LabUpdate):
+    """A lab as an import row or a document states it (built by ``kb.labs.parse_lab``), identified by its
+    accreditation. Like every upsert it leaves the fields not set as stored, so ``name`` is required only
+    of a new lab (``kb.labs.upsert_lab`` says so)."""
+
     accreditation: str
 
 
@@ -364,7 +383,7 @@ class LabScope(LabScopeBase, Versioned, table=True):
 
 
 class LabScopeCreate(LabScopeBase):
-    pass
+    """A whole scope row as an import, a form or the API gives it (built by ``kb.labs.parse_scope_row``)."""
 
 
 # --- Users, audit, ingest runs --------------------------------------------------------------------

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from fastapi.testclient import TestClient
 
 from kb import labs, mappings, products, standards, users
-from kb.models import MappingSource, MappingStatus, ProductCreate, ProductKind, Role
+from kb.models import LabCreate, LabScopeCreate, MappingSource, MappingStatus, ProductCreate, ProductKind, Role
 
 PASSWORD = "mat-khau-rat-dai-1"
 ROLES = ("admin", "curator", "lab_a", "lab_b")
@@ -28,11 +28,11 @@ class World:
 
 def seed(kbase) -> World:
     with kbase.session() as s:
-        lab_a, _ = labs.upsert_lab(s, {"accreditation": "VILAS 1001", "name": "Phòng thí nghiệm A"}, "test")
-        lab_b, _ = labs.upsert_lab(s, {"accreditation": "VILAS 1002", "name": "Phòng thí nghiệm B"}, "test")
-        row_a = labs.add_scope_row(s, lab_a, {"material": "Bê tông", "test": "Cường độ nén",
-                                              "method": "TCVN 3118:1993"}, "test")
-        row_b = labs.add_scope_row(s, lab_b, {"material": "Nước", "test": "pH", "method": "TCVN 6492:2011"}, "test")
+        lab_a, _ = labs.upsert_lab(s, LabCreate(accreditation="VILAS 1001", name="Phòng thí nghiệm A"), "test")
+        lab_b, _ = labs.upsert_lab(s, LabCreate(accreditation="VILAS 1002", name="Phòng thí nghiệm B"), "test")
+        row_a = labs.add_scope_row(s, lab_a, LabScopeCreate(material="Bê tông", test="Cường độ nén",
+                                                            method="TCVN 3118:1993"), "test")
+        row_b = labs.add_scope_row(s, lab_b, LabScopeCreate(material="Nước", test="pH", method="TCVN 6492:2011"), "test")
         old, _ = standards.upsert_standard(s, "TCVN 3118:1993", {"title_vi": "Bê tông nặng – Xác định cường độ nén"},
                                            actor="test", source="import")
         new, _ = standards.upsert_standard(s, "TCVN 3118:2022", {"title_vi": "Bê tông – Xác định cường độ nén"},

@@ -46,7 +46,7 @@ def make_lab(session: Session, accreditation: str = "VILAS 1074", **overrides: A
     data = {"accreditation": accreditation, "name": f"Phòng thí nghiệm {accreditation}", "district": "Bắc Ninh",
             "phone": "0222 3800 000", "email": "ptn@example.vn",
             "valid_until": (date.today() + timedelta(days=400)).isoformat(), **overrides}
-    lab, _ = kb_labs.upsert_lab(session, data, ACTOR)
+    lab, _ = kb_labs.upsert_lab(session, kb_labs.parse_lab(data), ACTOR)
     session.flush()
     return lab
 
@@ -54,7 +54,7 @@ def make_lab(session: Session, accreditation: str = "VILAS 1074", **overrides: A
 def make_scope(session: Session, lab: Lab, test: str = "Cường độ nén", method: str | None = "TCVN 3118:2022",
                **overrides: Any):
     row = {"test": test, "method": method, "material": "Bê tông", "range": None, "accredited": True, **overrides}
-    return kb_labs.add_scope_row(session, lab, row, ACTOR)
+    return kb_labs.add_scope_row(session, lab, kb_labs.parse_scope_row(row), ACTOR)
 
 
 def make_mapping(session: Session, product: Product, standard: Standard, type: str = "mandatory",

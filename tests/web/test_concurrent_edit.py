@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from kb import audit, labs, mappings
-from kb.models import LabScope, Mapping, MappingStatus
+from kb.models import LabScope, LabScopeCreate, Mapping, MappingStatus
 from kb.versioning import StaleEdit
 from tests.support.accounts import client_for, make_app, seed
 
@@ -18,11 +18,11 @@ def test_stale_version_is_refused_and_says_what_changed(any_kbase):
         seen = s.get(LabScope, w.row_a).version  # both editors open the form at this version
     with any_kbase.session() as s:
         lab = labs.require_lab(s, w.lab_a)
-        labs.update_scope(s, lab, w.row_a, {"test": "Cường độ nén (sửa A)", "method": "TCVN 3118:2022"},
-                              seen, "lab_a")
+        labs.update_scope(s, lab, w.row_a, LabScopeCreate(test="Cường độ nén (sửa A)", method="TCVN 3118:2022"),
+                          seen, "lab_a")
     with pytest.raises(StaleEdit) as info, any_kbase.session() as s:
         lab = labs.require_lab(s, w.lab_a)
-        labs.update_scope(s, lab, w.row_a, {"test": "Cường độ nén (sửa B)"}, seen, "curator")
+        labs.update_scope(s, lab, w.row_a, LabScopeCreate(test="Cường độ nén (sửa B)"), seen, "curator")
     assert info.value.status == 409
     assert info.value.current["test"] == "Cường độ nén (sửa A)"
     assert info.value.changed["test"] == {"yours": "Cường độ nén (sửa B)", "current": "Cường độ nén (sửa A)"}
@@ -60,7 +60,7 @@ def test_simultaneous_scope_edits_one_wins(any_kbase):
     def edit(i: int) -> None:
         with any_kbase.session() as s:
             lab = labs.require_lab(s, w.lab_a)
-            labs.update_scope(s, lab, w.row_a, {"test": f"phiên bản của người {i}"}, 1, f"editor{i}")
+            labs.update_scope(s, lab, w.row_a, LabScopeCreate(test=f"phiên bản của người {i}"), 1, f"editor{i}")
 
     results = _race(4, edit)
     assert sorted(results) == ["ok", "stale", "stale", "stale"], results

@@ -9,7 +9,7 @@ import pytest
 from selectolax.lexbor import LexborHTMLParser
 
 from kb import labs, mappings, standards
-from kb.models import CategoryRule, Lab, LabScope, Mapping, MappingStatus, Product, ProductCreate, Standard
+from kb.models import CategoryRule, Lab, LabScope, LabScopeCreate, Mapping, MappingStatus, Product, ProductCreate, Standard
 from tests.support.accounts import client_for, make_app, seed
 from tests.support.pdfs import make_standard_pdf
 
@@ -99,7 +99,7 @@ def test_script_in_titles_and_user_fields_renders_as_text(app, kbase, world):
         s.get(Product, world.product).name = f"Bánh {XSS}"
         lab = s.get(Lab, world.lab_a)
         lab.name = f"PTN {XSS}"
-        labs.add_scope_row(s, lab, {"test": XSS, "material": XSS, "method": XSS}, "test")
+        labs.add_scope_row(s, lab, LabScopeCreate(test=XSS, material=XSS, method=XSS), "test")
         std = s.get(Standard, world.new_std)
         std.document_id = None
     curator, lab_user = client_for(app, "curator"), client_for(app, "lab_a")

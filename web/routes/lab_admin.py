@@ -67,7 +67,7 @@ def _conflict(exc: StaleEdit) -> JSONResponse:
 def api_scope_add(request: Request, lab_id: LabId, body: ScopeIn, user: LabEditor) -> dict[str, Any]:
     with get_kbase(request).session() as session:
         lab = labs.require_lab(session, lab_id)
-        row = labs.add_scope_row(session, lab, body.model_dump(exclude={"version"}), user.username)
+        row = labs.add_scope_row(session, lab, labs.parse_scope_row(body.model_dump(exclude={"version"})), user.username)
         return scope_json(row)
 
 
@@ -76,8 +76,8 @@ def api_scope_update(request: Request, lab_id: LabId, row_id: RowId, body: Scope
     try:
         with get_kbase(request).session() as session:
             lab = labs.require_lab(session, lab_id)
-            row = labs.update_scope(session, lab, row_id, body.model_dump(exclude={"version"}), body.version,
-                                        user.username)
+            row = labs.update_scope(session, lab, row_id, labs.parse_scope_row(body.model_dump(exclude={"version"})),
+                                    body.version, user.username)
             return JSONResponse(scope_json(row))
     except StaleEdit as exc:
         return _conflict(exc)
@@ -171,8 +171,8 @@ def lab_profile_submit(
             "email": email, "website": website}
     return submit(
         request,
-        lambda session: labs.update_lab_profile(session, labs.require_lab(session, lab_id), data, version,
-                                                user.username),
+        lambda session: labs.update_lab_profile(session, labs.require_lab(session, lab_id),
+                                                labs.parse_lab_profile(data), version, user.username),
         done=lambda _: _back(lab_id, "saved"),
         failed=lambda exc: _render_lab(request, lab_id, exc),
     )
@@ -190,7 +190,8 @@ def lab_scope_add_submit(
     data = {"test": test, "material": material, "range": range, "method": method, "accredited": bool(accredited)}
     return submit(
         request,
-        lambda session: labs.add_scope_row(session, labs.require_lab(session, lab_id), data, user.username),
+        lambda session: labs.add_scope_row(session, labs.require_lab(session, lab_id), labs.parse_scope_row(data),
+                                           user.username),
         done=lambda _: _back(lab_id, "added"),
         failed=lambda exc: _render_lab(request, lab_id, exc),
     )
@@ -209,8 +210,8 @@ def lab_scope_edit_submit(
     data = {"test": test, "material": material, "range": range, "method": method, "accredited": bool(accredited)}
     return submit(
         request,
-        lambda session: labs.update_scope(session, labs.require_lab(session, lab_id), row_id, data, version,
-                                          user.username),
+        lambda session: labs.update_scope(session, labs.require_lab(session, lab_id), row_id,
+                                          labs.parse_scope_row(data), version, user.username),
         done=lambda _: _back(lab_id, "saved"),
         failed=lambda exc: _render_lab(request, lab_id, exc, edit_row=row_id),
     )

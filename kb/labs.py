@@ -9,7 +9,7 @@ and curators verify the listing (the curation section at the end).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -95,7 +95,7 @@ def _coerce(field: str, value: Any) -> Any:
     return value
 
 
-def parse_lab(data: Mapping[str, Any]) -> LabCreate:
+def parse_lab(data: dict[str, Any]) -> LabCreate:
     """An import row or a document's lab header as a lab: accreditation normalised, values cleaned and
     checked (BadInput); empty values are left unset."""
     acc = normalize_accreditation(data.get("accreditation"))
@@ -106,7 +106,7 @@ def parse_lab(data: Mapping[str, Any]) -> LabCreate:
     return LabCreate.model_validate({"accreditation": acc, **values})
 
 
-def parse_lab_profile(data: Mapping[str, Any]) -> LabUpdate:
+def parse_lab_profile(data: dict[str, Any]) -> LabUpdate:
     """A lab's profile form: the fields a lab user may edit (not ``is_sample``, not the accreditation),
     cleaned and checked; an empty field clears the value."""
     values = {f: _coerce(f, data[f] if data[f] != "" else None) for f in LAB_PROFILE_FIELDS if f in data}
@@ -154,7 +154,7 @@ def method_index(method: str | None) -> tuple[list[str], str]:
     return found, (f"|{'|'.join(series)}|" if series else "")
 
 
-def parse_scope_row(row: Mapping[str, Any]) -> LabScopeCreate:
+def parse_scope_row(row: dict[str, Any]) -> LabScopeCreate:
     """An import row, a form or an API body as a scope row: cleaned, and refused without a test."""
     test = clean(row.get("test"))
     if not test:

@@ -19,6 +19,7 @@ from kb.models import (
     MappingSource,
     MappingStatus,
     MappingType,
+    MappingUpdate,
     Product,
     Standard,
     StandardStatus,
@@ -204,16 +205,22 @@ def decide_mapping(
     return mapping
 
 
-def update_mapping(
-    session: Session, mapping_id: int, data: dict[str, Any], expected_version: int | None, actor: str
-) -> Mapping:
-    mapping = require_mapping(session, mapping_id)
+def parse_mapping_changes(data: dict[str, Any]) -> MappingUpdate:
+    """A curator's edit (form or API): an empty type keeps the stored one; an empty text clears it."""
     changes: dict[str, Any] = {}
-    if "type" in data and data["type"]:
+    if data.get("type"):
         changes["type"] = parse_type(data["type"])
     for f in ("rationale", "legal_basis"):
         if f in data:
             changes[f] = clean(data[f]) or None
+    return MappingUpdate.model_validate(changes)
+
+
+def update_mapping(
+    session: Session, mapping_id: int, data: MappingUpdate, expected_version: int | None, actor: str
+) -> Mapping:
+    mapping = require_mapping(session, mapping_id)
+    changes = data.model_dump(exclude_unset=True)
     update_versioned(session, mapping, changes, expected_version, actor=actor, entity="mapping",
                      summary=f"Sửa ánh xạ #{mapping.id}")
     return mapping

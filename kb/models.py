@@ -303,6 +303,14 @@ class Mapping(MappingBase, Versioned, table=True):
     decision_note: str | None = None
 
 
+class MappingUpdate(SQLModel):
+    """A curator's edit of a mapping's wording or type (its decision goes through ``decide_mapping``)."""
+
+    type: MappingType | None = None
+    rationale: str | None = None
+    legal_basis: str | None = None
+
+
 class CategoryRule(SQLModel, table=True):
     """Curated rule: every product of a category should be checked against a standard."""
 

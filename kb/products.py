@@ -7,7 +7,6 @@ Two spellings that differ only in Unicode form, case or spacing name the same pr
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -72,7 +71,7 @@ def _coerce(field: str, value: Any) -> Any:
     return clean(str(value)) or None
 
 
-def parse_product(data: Mapping[str, Any]) -> ProductCreate:
+def parse_product(data: dict[str, Any]) -> ProductCreate:
     """An import row or a form as a product: each value cleaned and checked (a BadInput names the field);
     empty values are left unset."""
     values = {f: _coerce(f, data[f]) for f in PRODUCT_FIELDS if data.get(f) not in (None, "")}
@@ -82,7 +81,7 @@ def parse_product(data: Mapping[str, Any]) -> ProductCreate:
     return ProductCreate.model_validate(values)
 
 
-def parse_product_changes(data: Mapping[str, Any]) -> ProductUpdate:
+def parse_product_changes(data: dict[str, Any]) -> ProductUpdate:
     """A curator's edit form: the fields it holds, cleaned and checked; an empty field clears the value."""
     changes = {f: _coerce(f, data[f] if data[f] != "" else None) for f in PRODUCT_FIELDS if f in data}
     if "name" in changes and not changes["name"]:

@@ -6,7 +6,7 @@ import pytest
 
 from kb import audit, mappings, products, standards, versioning
 from kb.errors import BadInput, Conflict, KBError
-from kb.models import AuditEvent, Mapping, MappingSource, MappingStatus, ProductCreate, ProductKind, Standard
+from kb.models import AuditEvent, Mapping, MappingSource, MappingStatus, MappingUpdate, ProductCreate, ProductKind, Standard
 from tests.support.accounts import seed
 
 
@@ -17,9 +17,9 @@ def _last(s, **kw) -> AuditEvent:
 def test_revert_refuses_when_the_field_moved_on(any_kbase):
     w = seed(any_kbase)
     with any_kbase.session() as s:
-        mappings.update_mapping(s, w.mapping, {"rationale": "lần 1"}, 1, "a")
+        mappings.update_mapping(s, w.mapping, MappingUpdate(rationale="lần 1"), 1, "a")
         first = _last(s, entity="mapping")
-        mappings.update_mapping(s, w.mapping, {"rationale": "lần 2"}, 2, "b")
+        mappings.update_mapping(s, w.mapping, MappingUpdate(rationale="lần 2"), 2, "b")
     with pytest.raises(Conflict, match="rationale"), any_kbase.session() as s:
         versioning.revert_event(s, first.id, "c")
     with any_kbase.session() as s:

@@ -63,7 +63,8 @@ def api_mapping_patch(request: Request, mapping_id: Id, body: MappingPatch, user
             fields = body.model_dump(include={"type", "rationale", "legal_basis"}, exclude_unset=True)
             version = body.version
             if fields:
-                m = mappings.update_mapping(session, mapping_id, fields, version, user.username)
+                m = mappings.update_mapping(session, mapping_id, mappings.parse_mapping_changes(fields), version,
+                                            user.username)
                 version = None if version is None else m.version
             if body.status is not None:
                 m = mappings.decide_mapping(session, mapping_id, body.status, user.username, note=body.note,

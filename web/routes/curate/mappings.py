@@ -105,7 +105,8 @@ def mapping_edit_submit(
     data = {"type": type, "rationale": rationale, "legal_basis": legal_basis}
     return submit(
         request,
-        lambda session: mappings.update_mapping(session, mapping_id, data, version, user.username),
+        lambda session: mappings.update_mapping(session, mapping_id, mappings.parse_mapping_changes(data), version,
+                                                user.username),
         done=lambda _: back(f"/curate/mappings/{mapping_id}", "saved"),
         failed=lambda exc: _mapping_page(request, mapping_id, exc),
     )

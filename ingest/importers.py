@@ -26,7 +26,7 @@ from sqlmodel import Session
 from kb import codes, documents, labs, mappings, products, standards
 from kb.core import KnowledgeBase
 from kb.errors import BadInput, KBError
-from kb.models import LabScopeCreate, MappingSource, RelationType
+from kb.models import LabScopeCreate, MappingSource, RelationType, StandardCreate
 from kb.text import clean, fold
 
 KINDS = ("standards", "products", "labs", "lab-scope", "mappings")
@@ -317,7 +317,8 @@ def _standard_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
         edges.append((RelationType.equivalent, designation(text, "equivalent"), qualifier))
     # An absent status must stay absent: upsert_standard then marks an edition already replaced as such.
     fields = {k: v for k, v in fields.items() if v is not None and v != ""}
-    std, outcome = standards.upsert_standard(session, d.format(), fields, actor=actor, source="import")
+    std, outcome = standards.upsert_standard(session, StandardCreate.model_validate({"code": d.format(), **fields}),
+                                             actor=actor, source="import")
     for position, (rel, other, qualifier) in enumerate(edges):
         added = standards.import_relation(session, std, rel, other, qualifier=qualifier, position=position, actor=actor)
         if added and outcome == "unchanged":

@@ -29,6 +29,7 @@ from kb.models import (
     IngestStatus,
     RelationType,
     Standard,
+    StandardCreate,
     utcnow,
 )
 from kb.records import STANDARD_KINDS, Equivalence, ExtractedStandard, IngestResult
@@ -202,18 +203,19 @@ def _provenance(rec: ExtractedStandard, ocr: bool) -> dict[str, dict[str, Any]]:
     return prov
 
 
-def _standard_values(rec: ExtractedStandard) -> dict[str, Any]:
-    return {
-        "title_vi": rec.display_title(),
-        "title_en": rec.title_en,
-        "edition": str(rec.edition) if rec.edition not in (None, "") else None,
-        "drafted_by": rec.drafted_by,
-        "proposed_by": rec.proposed_by,
-        "appraised_by": rec.appraised_by,
-        "published_by": rec.published_by,
-        "ics": rec.ics,
-        "scope": rec.scope_first_sentence,
-    }
+def _standard_values(code: str, rec: ExtractedStandard) -> StandardCreate:
+    return StandardCreate(
+        code=code,
+        title_vi=rec.display_title(),
+        title_en=rec.title_en,
+        edition=str(rec.edition) if rec.edition not in (None, "") else None,
+        drafted_by=rec.drafted_by,
+        proposed_by=rec.proposed_by,
+        appraised_by=rec.appraised_by,
+        published_by=rec.published_by,
+        ics=rec.ics,
+        scope=rec.scope_first_sentence,
+    )
 
 
 def _standard_extra(rec: ExtractedStandard, ocr: bool) -> dict[str, Any]:
@@ -235,7 +237,7 @@ def _store_standard(session: Session, result: IngestResult, document_id: int, ac
     if rec is None or not rec.code or codes.parse(rec.code) is None:
         return None
     std, _ = standards.upsert_standard(
-        session, rec.code, _standard_values(rec), actor=actor, source="ingest",
+        session, _standard_values(rec.code, rec), actor=actor, source="ingest",
         provenance=_provenance(rec, result.ocr), document_id=document_id, extra=_standard_extra(rec, result.ocr),
     )
     # Relations as printed in the foreword and the references clause.
@@ -295,9 +297,10 @@ def _store_catalogue(session: Session, result: IngestResult, doc: Document, acto
         if std is None:
             new.append((d, entry_title, info))
             continue
-        values = {} if std.title_vi else {"title_vi": entry_title}
-        prov = {"title_vi": {"page": info["page"], "method": "catalogue"}} if values else None
-        std, _ = standards.upsert_standard(session, d.format(), values, actor=actor, source="ingest",
+        titled = not std.title_vi
+        values = StandardCreate(code=d.format(), title_vi=entry_title) if titled else StandardCreate(code=d.format())
+        prov = {"title_vi": {"page": info["page"], "method": "catalogue"}} if titled else None
+        std, _ = standards.upsert_standard(session, values, actor=actor, source="ingest",
                                            provenance=prov, extra={"catalogue": info})
         ids.add(_id(std.id))
     ids.update(standards.create_catalogued(session, new, replaced=replaced, actor=actor))

@@ -197,8 +197,31 @@ class Standard(StandardBase, Versioned, table=True):
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
-class StandardCreate(StandardBase):
-    pass
+class StandardUpdate(SQLModel):
+    """The fields of a standard that ingest, imports and the curator's review may set: everything but the
+    designation (and what derives from it) and bookkeeping. The fields set are applied."""
+
+    title_vi: str | None = None
+    title_en: str | None = None
+    edition: str | None = None
+    status: StandardStatus | None = None
+    mandatory: bool | None = None
+    drafted_by: str | None = None
+    proposed_by: str | None = None
+    appraised_by: str | None = None
+    published_by: str | None = None
+    issuing_instrument: str | None = None
+    effective_date: date | None = None
+    ics: str | None = None
+    scope: str | None = None
+    is_sample: bool | None = None
+
+
+class StandardCreate(StandardUpdate):
+    """A standard as a document, a catalogue or an import row states it: its designation and the fields read.
+    Like every upsert (``kb.standards.upsert_standard``) it leaves the fields not set, or empty, as stored."""
+
+    code: str
 
 
 class StandardRelation(SQLModel, table=True):

@@ -15,7 +15,18 @@ from sqlmodel import Session, col, delete, or_, select
 
 from kb import audit, codes
 from kb.errors import BadInput, NotFound
-from kb.models import AuditEvent, Criterion, Document, RelationType, Standard, StandardRelation, StandardStatus, utcnow
+from kb.models import (
+    AuditEvent,
+    Criterion,
+    Document,
+    RelationType,
+    Standard,
+    StandardCreate,
+    StandardRelation,
+    StandardStatus,
+    StandardUpdate,
+    utcnow,
+)
 from kb.text import clean
 from kb.versioning import update_versioned
 
@@ -25,11 +36,8 @@ if TYPE_CHECKING:
 #: Regulations are mandatory; standards are voluntary unless a regulation or law cites them.
 MANDATORY_TYPES = {"QCVN", "QCĐP", "QCXDVN"}
 
-#: Fields of Standard that ingest and import may set (everything but identity and bookkeeping).
-EDITABLE_FIELDS = (
-    "title_vi", "title_en", "edition", "status", "mandatory", "drafted_by", "proposed_by",
-    "appraised_by", "published_by", "issuing_instrument", "effective_date", "ics", "scope", "is_sample",
-)
+#: Fields of Standard that ingest, import and review may set (everything but identity and bookkeeping).
+EDITABLE_FIELDS = tuple(StandardUpdate.model_fields)
 
 
 def designation(text: str) -> codes.Designation:
@@ -101,8 +109,7 @@ def require_standard(session: Session, text: str) -> Standard:
 
 def upsert_standard(
     session: Session,
-    code: str,
-    fields: dict[str, Any],
+    data: StandardCreate,
     *,
     actor: str,
     source: str,
@@ -110,25 +117,24 @@ def upsert_standard(
     document_id: int | None = None,
     extra: dict[str, Any] | None = None,
 ) -> tuple[Standard, str]:
-    """Create or update the standard ``code``; returns it and ``created`` / ``updated`` / ``unchanged``.
+    """Create or update the standard ``data.code``; returns it and ``created`` / ``updated`` / ``unchanged``.
 
-    ``None`` values never erase what is known; curator-verified fields are never overwritten.
+    Only the fields set are written and empty values never erase what is known; curator-verified fields are
+    never overwritten. ``provenance`` (field → where it was read) and ``extra`` stay plain dicts: they are
+    merged key by key into the JSON columns of the same shape.
     """
-    d = designation(code)
+    d = designation(data.code)
     ident = identity_fields(d)
     std = session.exec(select(Standard).where(Standard.code_key == d.key)).first()
-    values = {k: v for k, v in fields.items() if k in EDITABLE_FIELDS and v is not None and v != ""}
-    for k, v in list(values.items()):
-        if isinstance(v, str):
-            values[k] = clean(v)
+    given = data.model_dump(exclude_unset=True, exclude={"code"})
+    # Texts are cleaned; ``type(v) is str`` leaves the status alone (a str enum).
+    values: dict[str, Any] = {k: clean(v) if type(v) is str else v for k, v in given.items() if v not in (None, "")}
     values.setdefault("mandatory", d.doc_type in MANDATORY_TYPES)
-    if "status" in values:
-        values["status"] = StandardStatus(values["status"])
 
     if std is None:
         std = Standard(**ident, **values, document_id=document_id,
                        provenance=_merged_provenance({}, provenance), extra=dict(extra or {}))
-        if _is_replaced(session, d.key) and "status" not in fields:
+        if _is_replaced(session, d.key) and "status" not in given:
             std.status = StandardStatus.replaced
         session.add(std)
         session.flush()
@@ -390,21 +396,28 @@ def _coerce_standard_value(field: str, value: Any) -> Any:
     return clean(str(value)) or None
 
 
-def review_standard(
-    session: Session, standard_id: int, corrections: dict[str, Any], expected_version: int | None, actor: str
-) -> Standard:
-    """Approve the extracted fields of a standard, correcting some. Every field in the provenance and every
-    corrected field becomes ``verified``: later ingests and imports leave it alone."""
-    std = standard_by_id(session, standard_id)
-    changes: dict[str, Any] = {}
-    for f, v in corrections.items():
+def parse_corrections(data: dict[str, Any]) -> StandardUpdate:
+    """The curator's review form: an empty status keeps the stored one, another empty field clears it."""
+    values: dict[str, Any] = {}
+    for f, v in data.items():
         if f not in EDITABLE_FIELDS:
             raise BadInput(f"trường {f!r} không sửa được ở đây")
         v = _coerce_standard_value(f, v)
         if f == "status" and v is None:
             continue
-        if getattr(std, f) != v:
-            changes[f] = v
+        values[f] = v
+    return StandardUpdate.model_validate(values)
+
+
+def review_standard(
+    session: Session, standard_id: int, corrections: StandardUpdate, expected_version: int | None, actor: str
+) -> Standard:
+    """Approve the extracted fields of a standard, correcting some. Every field in the provenance and every
+    corrected field becomes ``verified``: later ingests and imports leave it alone."""
+    std = standard_by_id(session, standard_id)
+    changes: dict[str, Any] = {
+        f: v for f, v in corrections.model_dump(exclude_unset=True).items() if getattr(std, f) != v
+    }
     prov = {k: dict(p) for k, p in (std.provenance or {}).items()}
     for f in set(prov) | set(changes):
         p = prov.setdefault(f, {"page": None, "method": "curator"})

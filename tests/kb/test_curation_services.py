@@ -6,7 +6,18 @@ import pytest
 
 from kb import audit, mappings, products, standards, versioning
 from kb.errors import BadInput, Conflict, KBError
-from kb.models import AuditEvent, Mapping, MappingSource, MappingStatus, MappingUpdate, ProductCreate, ProductKind, Standard
+from kb.models import (
+    AuditEvent,
+    Mapping,
+    MappingSource,
+    MappingStatus,
+    MappingUpdate,
+    ProductCreate,
+    ProductKind,
+    Standard,
+    StandardCreate,
+    StandardUpdate,
+)
 from tests.support.accounts import seed
 
 
@@ -71,17 +82,17 @@ def test_review_without_corrections_locks_every_extracted_field(any_kbase):
     seed(any_kbase)
     with any_kbase.session() as s:
         std, _ = standards.upsert_standard(
-            s, "TCVN 9999:2024", {"title_vi": "Tên trích xuất", "ics": "91.100"}, actor="ingest", source="ingest",
+            s, StandardCreate(code="TCVN 9999:2024", title_vi="Tên trích xuất", ics="91.100"), actor="ingest", source="ingest",
             provenance={"title_vi": {"page": 1, "method": "cover"}, "ics": {"page": 2, "method": "foreword"}})
         std_id = std.id
-        standards.review_standard(s, std_id, {}, std.version, "curator")
+        standards.review_standard(s, std_id, StandardUpdate(), std.version, "curator")
     with any_kbase.session() as s:
         std = s.get(Standard, std_id)
         assert std.provenance["title_vi"] == {"page": 1, "method": "cover", "verified": True, "by": "curator"}
         assert std.provenance["ics"]["verified"] is True
-        standards.upsert_standard(s, "TCVN 9999:2024", {"title_vi": "Khác", "ics": "00"}, actor="ingest", source="ingest")
+        standards.upsert_standard(s, StandardCreate(code="TCVN 9999:2024", title_vi="Khác", ics="00"), actor="ingest", source="ingest")
     with any_kbase.session() as s:
         std = s.get(Standard, std_id)
         assert (std.title_vi, std.ics) == ("Tên trích xuất", "91.100")
         with pytest.raises(BadInput):
-            standards.review_standard(s, std_id, {"code": "x"}, std.version, "curator")
+            standards.review_standard(s, std_id, standards.parse_corrections({"code": "x"}), std.version, "curator")

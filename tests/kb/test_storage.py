@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from kb import standards
 from kb.errors import BadInput, NotFound
-from kb.models import AuditEvent, RelationType, Standard, StandardStatus
+from kb.models import AuditEvent, RelationType, Standard, StandardCreate, StandardStatus
 
 
 def test_init_is_idempotent_and_creates_every_table(any_kbase):
@@ -21,7 +21,8 @@ def test_init_is_idempotent_and_creates_every_table(any_kbase):
 def test_upsert_then_find_by_loose_spellings(any_kbase):
     with any_kbase.session() as s:
         std, outcome = standards.upsert_standard(
-            s, "TCVN 3118:2022", {"title_vi": "Bê tông - Phương pháp xác định cường độ chịu nén", "status": "in_force"},
+            s, StandardCreate(code="TCVN 3118:2022", title_vi="Bê tông - Phương pháp xác định cường độ chịu nén",
+                              status=StandardStatus.in_force),
             actor="test", source="import")
         assert outcome == "created"
         assert (std.doc_type, std.number, std.year, std.mandatory) == ("TCVN", "3118", 2022, False)
@@ -36,28 +37,28 @@ def test_upsert_then_find_by_loose_spellings(any_kbase):
 
 def test_regulations_are_mandatory(any_kbase):
     with any_kbase.session() as s:
-        std, _ = standards.upsert_standard(s, "QCVN 8-1:2011/BYT", {"title_vi": "Quy chuẩn"}, actor="t", source="import")
+        std, _ = standards.upsert_standard(s, StandardCreate(code="QCVN 8-1:2011/BYT", title_vi="Quy chuẩn"), actor="t", source="import")
         assert std.mandatory and std.part == "1" and std.issuer_suffix == "BYT"
 
 
 def test_reimport_is_unchanged_and_not_audited_twice(any_kbase):
-    fields = {"title_vi": "Nước mắm", "status": "in_force"}
+    fields = StandardCreate(code="TCVN 5107:2018", title_vi="Nước mắm", status=StandardStatus.in_force)
     with any_kbase.session() as s:
-        standards.upsert_standard(s, "TCVN 5107:2018", fields, actor="t", source="import")
+        standards.upsert_standard(s, fields, actor="t", source="import")
     with any_kbase.session() as s:
-        _, outcome = standards.upsert_standard(s, "TCVN 5107:2018", fields, actor="t", source="import")
+        _, outcome = standards.upsert_standard(s, fields, actor="t", source="import")
         assert outcome == "unchanged"
         assert len(s.exec(select(AuditEvent)).all()) == 1
 
 
 def test_verified_field_is_never_overwritten(any_kbase):
     with any_kbase.session() as s:
-        std, _ = standards.upsert_standard(s, "TCVN 3118:2022", {"title_vi": "Tên đã sửa"}, actor="t", source="ingest",
+        std, _ = standards.upsert_standard(s, StandardCreate(code="TCVN 3118:2022", title_vi="Tên đã sửa"), actor="t", source="ingest",
                                            provenance={"title_vi": {"page": 1, "method": "cover"}})
         std.provenance = {**std.provenance, "title_vi": {**std.provenance["title_vi"], "verified": True}}
         s.add(std)
     with any_kbase.session() as s:
-        std, outcome = standards.upsert_standard(s, "TCVN 3118:2022", {"title_vi": "Tên trích xuất sai", "ics": "91.100.30"},
+        std, outcome = standards.upsert_standard(s, StandardCreate(code="TCVN 3118:2022", title_vi="Tên trích xuất sai", ics="91.100.30"),
                                                  actor="t", source="ingest", provenance={"title_vi": {"page": 2, "method": "x"}})
         assert std.title_vi == "Tên đã sửa" and std.ics == "91.100.30" and outcome == "updated"
         assert std.provenance["title_vi"]["page"] == 1
@@ -65,8 +66,10 @@ def test_verified_field_is_never_overwritten(any_kbase):
 
 def test_replacement_marks_older_edition_and_links_both_ways(any_kbase):
     with any_kbase.session() as s:
-        old, _ = standards.upsert_standard(s, "TCVN 3118:1993", {"status": "in_force"}, actor="t", source="import")
-        new, _ = standards.upsert_standard(s, "TCVN 3118:2022", {"status": "in_force"}, actor="t", source="import")
+        old, _ = standards.upsert_standard(s, StandardCreate(code="TCVN 3118:1993", status=StandardStatus.in_force),
+                                          actor="t", source="import")
+        new, _ = standards.upsert_standard(s, StandardCreate(code="TCVN 3118:2022", status=StandardStatus.in_force),
+                                          actor="t", source="import")
         standards.add_relation(s, new.code, RelationType.replaces, old.code)
         standards.add_relation(s, new.code, RelationType.replaces, old.code)  # idempotent
     with any_kbase.session() as s:
@@ -85,19 +88,19 @@ def test_replacement_marks_older_edition_and_links_both_ways(any_kbase):
 def test_relation_before_the_old_edition_exists(any_kbase):
     with any_kbase.session() as s:
         standards.add_relation(s, "TCVN 3118:2022", "replaces", "TCVN 3118:1993")
-        old, _ = standards.upsert_standard(s, "TCVN 3118:1993", {"title_vi": "cũ"}, actor="t", source="import")
+        old, _ = standards.upsert_standard(s, StandardCreate(code="TCVN 3118:1993", title_vi="cũ"), actor="t", source="import")
         assert old.status == StandardStatus.replaced
         assert s.exec(select(Standard)).all() == [old]
 
 
 def test_unparseable_code_is_a_clear_error(any_kbase):
     with any_kbase.session() as s, pytest.raises(BadInput, match="không nhận ra"):
-        standards.upsert_standard(s, "nước mắm", {}, actor="t", source="import")
+        standards.upsert_standard(s, StandardCreate(code="nước mắm"), actor="t", source="import")
 
 
 def test_regulation_typed_without_its_issuer(any_kbase):
     with any_kbase.session() as s:
-        standards.upsert_standard(s, "QCVN 8-1:2011/BYT", {"status": "in_force"}, actor="t", source="import")
+        standards.upsert_standard(s, StandardCreate(code="QCVN 8-1:2011/BYT", status=StandardStatus.in_force), actor="t", source="import")
     with any_kbase.session() as s:
         for spelling in ("qcvn 8 1 2011", "QCVN 8-1", "qcvn8-1:2011"):
             found = standards.get_standard(s, spelling)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from fastapi.testclient import TestClient
 
 from kb import labs, mappings, products, standards, users
-from kb.models import LabCreate, LabScopeCreate, MappingSource, MappingStatus, ProductCreate, ProductKind, Role
+from kb.models import LabCreate, LabScopeCreate, MappingSource, MappingStatus, ProductCreate, ProductKind, Role, StandardCreate
 
 PASSWORD = "mat-khau-rat-dai-1"
 ROLES = ("admin", "curator", "lab_a", "lab_b")
@@ -33,12 +33,12 @@ def seed(kbase) -> World:
         row_a = labs.add_scope_row(s, lab_a, LabScopeCreate(material="Bê tông", test="Cường độ nén",
                                                             method="TCVN 3118:1993"), "test")
         row_b = labs.add_scope_row(s, lab_b, LabScopeCreate(material="Nước", test="pH", method="TCVN 6492:2011"), "test")
-        old, _ = standards.upsert_standard(s, "TCVN 3118:1993", {"title_vi": "Bê tông nặng – Xác định cường độ nén"},
+        old, _ = standards.upsert_standard(s, StandardCreate(code="TCVN 3118:1993", title_vi="Bê tông nặng – Xác định cường độ nén"),
                                            actor="test", source="import")
-        new, _ = standards.upsert_standard(s, "TCVN 3118:2022", {"title_vi": "Bê tông – Xác định cường độ nén"},
+        new, _ = standards.upsert_standard(s, StandardCreate(code="TCVN 3118:2022", title_vi="Bê tông – Xác định cường độ nén"),
                                            actor="test", source="import")
         standards.add_relation(s, "TCVN 3118:2022", "replaces", "TCVN 3118:1993")
-        qc, _ = standards.upsert_standard(s, "QCVN 8-1:2011/BYT", {"title_vi": "Độc tố vi nấm"}, actor="test",
+        qc, _ = standards.upsert_standard(s, StandardCreate(code="QCVN 8-1:2011/BYT", title_vi="Độc tố vi nấm"), actor="test",
                                           source="import")
         product, _ = products.upsert_product(s, ProductCreate(name="Bánh phu thê Đình Bảng", category="Bánh kẹo",
                                                                 kind=ProductKind.ocop), "test")

@@ -17,7 +17,7 @@ from kb import labs as kb_labs
 from kb import mappings as kb_mappings
 from kb import products as kb_products
 from kb import standards as kb_standards
-from kb.models import Criterion, Lab, Mapping, Product, RelationType, Standard
+from kb.models import Criterion, Lab, Mapping, Product, RelationType, Standard, StandardCreate
 
 ACTOR = "test"
 
@@ -25,7 +25,8 @@ ACTOR = "test"
 def make_standard(session: Session, code: str = "TCVN 3118:2022", **overrides: Any) -> Standard:
     fields = {"title_vi": f"Tiêu chuẩn {code}", "status": "in_force", **overrides}
     provenance = fields.pop("provenance", None)
-    std, _ = kb_standards.upsert_standard(session, code, fields, actor=ACTOR, source="import", provenance=provenance)
+    std, _ = kb_standards.upsert_standard(session, StandardCreate.model_validate({"code": code, **fields}), actor=ACTOR,
+                                          source="import", provenance=provenance)
     session.flush()
     return std
 

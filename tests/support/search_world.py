@@ -13,13 +13,14 @@ from typing import Any
 from sqlmodel import select
 
 from kb import standards as kb_standards
-from kb.models import CategoryRule, Lab, LabScope, Mapping, MappingSource, MappingStatus, Product, Standard
+from kb.models import CategoryRule, Lab, LabScope, Mapping, MappingSource, MappingStatus, Product, Standard, StandardCreate
 
 
 def make_standard(session, code: str, title_vi: str, *, title_en: str | None = None, status: str = "in_force",
                   **fields: Any) -> Standard:
     std, _ = kb_standards.upsert_standard(
-        session, code, {"title_vi": title_vi, "title_en": title_en, "status": status, **fields},
+        session, StandardCreate.model_validate({"code": code, "title_vi": title_vi, "title_en": title_en, "status": status,
+                                                **fields}),
         actor="test", source="import",
     )
     return std

@@ -9,7 +9,7 @@ import pytest
 from selectolax.lexbor import LexborHTMLParser
 
 from kb import labs, mappings, standards
-from kb.models import CategoryRule, Lab, LabScope, LabScopeCreate, Mapping, MappingStatus, Product, ProductCreate, Standard
+from kb.models import CategoryRule, Lab, LabScope, LabScopeCreate, Mapping, MappingStatus, Product, ProductCreate, Standard, StandardCreate
 from tests.support.accounts import client_for, make_app, seed
 from tests.support.pdfs import make_standard_pdf
 
@@ -70,7 +70,7 @@ def test_pdf_upload_review_approve_and_map(app, kbase, world, tmp_path):
         assert std.provenance["title_vi"]["verified"] is True and std.provenance["title_vi"]["by"] == "curator"
         assert all(p["verified"] for p in std.provenance.values())
         # A later ingest or import leaves the corrected field alone.
-        standards.upsert_standard(s, "TCVN 3118:2022", {"title_vi": "Tên khác"}, actor="cli", source="import")
+        standards.upsert_standard(s, StandardCreate(code="TCVN 3118:2022", title_vi="Tên khác"), actor="cli", source="import")
     with kbase.session() as s:
         assert s.get(Standard, std_id).title_vi == "Bê tông – Xác định cường độ nén"
     assert "TCVN 3118:2022" not in [th.text() for th in html(c.get("/curate/review")).css("#review tbody th")]

@@ -47,7 +47,8 @@ async def review_submit(request: Request, standard_id: Id, user: CuratorUser) ->
     version = str(raw.get("version") or "")
     return await run_in_threadpool(
         submit, request,
-        lambda session: standards.review_standard(session, standard_id, form, form_version(version), user.username),
+        lambda session: standards.review_standard(session, standard_id, standards.parse_corrections(form),
+                                                  form_version(version), user.username),
         done=lambda _: back("/curate/review", "reviewed"),
         failed=lambda exc: _review_item(request, standard_id, exc, form),
     )

@@ -23,11 +23,8 @@ from kb.standards import like_escape
 from kb.text import clean
 from kb.versioning import delete_versioned, update_versioned
 
-#: Fields of Lab an import or a form may set.
-LAB_FIELDS = (
-    "name", "organization", "valid_from", "valid_until", "address", "district", "phone", "email", "website",
-    "is_sample",
-)
+#: Fields of Lab an import or a form may set (besides the accreditation that identifies it).
+LAB_FIELDS = tuple(LabUpdate.model_fields)
 #: Profile fields a lab user may edit (``is_sample`` and the accreditation itself stay with curators).
 LAB_PROFILE_FIELDS = ("name", "organization", "valid_from", "valid_until", "address", "district", "phone",
                       "email", "website")

@@ -1,4 +1,8 @@
-"""Domain model: SQLModel tables (edition level) and their read/write families.
+"""Domain model: SQLModel tables (edition level) and the payloads the write services take.
+
+``XCreate`` is a whole record as an import, a document or a form states it (an upsert writes only the
+fields set); ``XUpdate`` is an edit, every field optional, applied with ``model_dump(exclude_unset=True)``.
+The services' ``parse_*`` functions build them from raw rows and forms.
 
 The schema changes only through Alembic migrations in ``kb/migrations``; ``kb init`` applies them.
 JSON columns hold small structured values (aliases, provenance, reasons) that are never queried by SQL.

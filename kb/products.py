@@ -17,10 +17,7 @@ from kb.models import Product, ProductCreate, ProductKind, ProductUpdate
 from kb.text import clean, fold
 from kb.versioning import update_versioned
 
-PRODUCT_FIELDS = (
-    "name", "aliases", "category", "kind", "ocop_stars", "ocop_group", "ocop_year", "producer", "district",
-    "commune", "hs_code", "description", "source_url", "is_sample",
-)
+PRODUCT_FIELDS = tuple(ProductUpdate.model_fields)
 _INDEX = "kb.products.index"
 _KIND_VI = {"chu luc": "key", "san pham chu luc": "key", "khac": "other"}
 

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, or_, select
 
 from kb import audit, codes, standards
 from kb.errors import BadInput, NotFound
-from kb.models import AuditEvent, Lab, LabCreate, LabScope, LabScopeCreate, LabUpdate, Standard, StandardStatus, utcnow
+from kb.models import AuditEvent, Lab, LabCreate, LabScope, LabScopeCreate, LabUpdate, Standard, StandardStatus, payload, utcnow
 from kb.standards import like_escape
 from kb.text import clean
 from kb.versioning import delete_versioned, update_versioned
@@ -100,7 +100,7 @@ def parse_lab(data: dict[str, Any]) -> LabCreate:
     values = {k: v for k, v in values.items() if v is not None}
     if values.get("valid_from") and values.get("valid_until") and values["valid_until"] < values["valid_from"]:
         raise BadInput(f"{acc}: valid_until ({values['valid_until']}) trước valid_from ({values['valid_from']})")
-    return LabCreate.model_validate({"accreditation": acc, **values})
+    return payload(LabCreate, {"accreditation": acc, **values})
 
 
 def parse_lab_profile(data: dict[str, Any]) -> LabUpdate:
@@ -109,7 +109,7 @@ def parse_lab_profile(data: dict[str, Any]) -> LabUpdate:
     values = {f: _coerce(f, data[f] if data[f] != "" else None) for f in LAB_PROFILE_FIELDS if f in data}
     if "name" in values and not values["name"]:
         raise BadInput("tên phòng thí nghiệm không được để trống")
-    return LabUpdate.model_validate(values)
+    return payload(LabUpdate, values)
 
 
 def upsert_lab(session: Session, data: LabCreate, actor: str) -> tuple[Lab, str]:

@@ -23,6 +23,7 @@ from kb.models import (
     Product,
     Standard,
     StandardStatus,
+    payload,
     utcnow,
 )
 from kb.text import clean, fold
@@ -213,7 +214,7 @@ def parse_mapping_changes(data: dict[str, Any]) -> MappingUpdate:
     for f in ("rationale", "legal_basis"):
         if f in data:
             changes[f] = clean(data[f]) or None
-    return MappingUpdate.model_validate(changes)
+    return payload(MappingUpdate, changes)
 
 
 def update_mapping(

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
+from pydantic import ValidationError
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
+
+from kb.errors import BadInput
 
 
 def utcnow() -> datetime:
@@ -32,6 +35,21 @@ def pk(row: _Stored) -> int:
     if row.id is None:
         raise ValueError(f"{type(row).__name__} has no id: it was never saved")
     return row.id
+
+
+P = TypeVar("P", bound=SQLModel)
+
+
+def payload(model: type[P], values: dict[str, Any]) -> P:
+    """``values`` as a typed payload; a value the model refuses is bad input that names its field."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(x) for x in err["loc"]) or model.__name__
+        limit = (err.get("ctx") or {}).get("max_length")
+        reason = f"dài quá {limit} ký tự" if err["type"] == "string_too_long" else "giá trị không hợp lệ"
+        raise BadInput(f"{field}: {reason}") from None
 
 
 def enum_column(enum_cls: type[enum.Enum], **kwargs: Any) -> Column:

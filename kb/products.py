@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from kb import audit
 from kb.errors import BadInput, Conflict, NotFound
-from kb.models import Product, ProductCreate, ProductKind, ProductUpdate
+from kb.models import Product, ProductCreate, ProductKind, ProductUpdate, payload
 from kb.text import clean, fold
 from kb.versioning import update_versioned
 
@@ -75,7 +75,7 @@ def parse_product(data: dict[str, Any]) -> ProductCreate:
     values = {k: v for k, v in values.items() if v is not None}
     if not values.get("name"):
         raise BadInput("sản phẩm thiếu tên (name)")
-    return ProductCreate.model_validate(values)
+    return payload(ProductCreate, values)
 
 
 def parse_product_changes(data: dict[str, Any]) -> ProductUpdate:
@@ -85,7 +85,7 @@ def parse_product_changes(data: dict[str, Any]) -> ProductUpdate:
         raise BadInput("sản phẩm thiếu tên (name)")
     if "aliases" in changes and changes["aliases"] is None:
         changes["aliases"] = []
-    return ProductUpdate.model_validate(changes)
+    return payload(ProductUpdate, changes)
 
 
 def upsert_product(session: Session, data: ProductCreate, actor: str) -> tuple[Product, str]:

@@ -25,6 +25,7 @@ from kb.models import (
     StandardRelation,
     StandardStatus,
     StandardUpdate,
+    payload,
     utcnow,
 )
 from kb.text import clean
@@ -406,7 +407,7 @@ def parse_corrections(data: dict[str, Any]) -> StandardUpdate:
         if f == "status" and v is None:
             continue
         values[f] = v
-    return StandardUpdate.model_validate(values)
+    return payload(StandardUpdate, values)
 
 
 def review_standard(

@@ -174,6 +174,12 @@ BROKEN_PRODUCTS = (
 )
 
 
+def test_a_value_too_long_for_its_column_is_a_bad_row_on_both_databases(any_kbase, tmp_path):
+    rows = [PRODUCTS[0], ["Tương " * 61] + [""] * 9, PRODUCTS[1]]
+    report = import_file(any_kbase, "products", write_csv(tmp_path / "long.csv", rows), actor="test")
+    assert report.created == 1 and report.errors == [(2, "name: dài quá 300 ký tự")]
+
+
 def test_broken_file_reports_line_numbers_and_keeps_good_rows(any_kbase, tmp_path):
     kbase = any_kbase
     path = tmp_path / "broken.csv"

@@ -403,6 +403,9 @@ def test_products_create_and_edit_with_version(app, kbase):
         assert (p.ocop_stars, p.version, p.aliases) == (5, 2, [])
     assert c.post("/curate/products", data={"name": "Tương Đình Tổ"}).status_code == 409
     assert c.post(f"/curate/products/{pid}", data={**data, "ocop_stars": "9", "version": "2"}).status_code == 400
+    too_long = c.post("/curate/products", data={"name": "Tương " * 61})  # 366 characters > 300
+    assert too_long.status_code == 400
+    assert "name: dài quá 300 ký tự" in html(too_long).css_first("[role=alert]").text()
 
 
 def test_workspace_pages_need_no_inline_style_or_script(app, world):

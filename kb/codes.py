@@ -108,6 +108,8 @@ DOC_TYPES: tuple[str, ...] = (
     # national bodies seen in Vietnamese references and catalogues
     "BS", "DIN", "NF", "JIS", "ACI", "IEEE", "CLC", "UIC", "NFPA",
     "GB", "GB/T", "GB/Z", "TB", "TB/T", "CJJ", "CJJ/T", "JGJ", "JGJ/T",
+    # European technical approval guidelines, cited undated in construction references ("ETAG 018")
+    "ETAG",
     # for callers that classify documents with no recognisable designation; parse never returns it
     "other",
 )
@@ -123,7 +125,7 @@ _MAX_EXPANSION = 200  # "TCVN 1-1 đến 99999" must not explode
 _VN = {"TCVN", "QCVN", "QCĐP", "TCCS", "TCXDVN", "QCXDVN", "TCXD"}
 _COLON_YEAR = {"ISO", "IEC", "EN", "BS", "DIN", "NF", "CLC", "JIS"} | _VN
 _YY_YEAR = {"TCN", "ASTM", "AASHTO", "ACI"}  # print "-YY"
-_PRINTED_SEP = {"GB", "TB", "CJJ", "JGJ", "IEEE", "UIC", "NFPA"}  # keep ":" or "-" as printed
+_PRINTED_SEP = {"GB", "TB", "CJJ", "JGJ", "IEEE", "UIC", "NFPA", "ETAG"}  # keep ":" or "-" as printed
 _DASH_YEAR2 = {"TCN", "ASTM", "AASHTO", "ACI", "GOST"}  # a trailing -NN is always a year
 _LETTER_GAP = {"AASHTO", "JIS"}  # "T 96" / "T96" kept as printed
 _CHINESE = {"GB", "TB", "CJJ", "JGJ"}
@@ -288,7 +290,7 @@ _HEAD = r"""
     TCXDVN|QCXDVN|TCVN|QCVN|QCĐP|QCDP|TCCS|TCXD|TCN
   | CODEX[ ]+STAN(?:DARD)?|CXS|CXG|CXC|CAC/GL|CAC/RCP
   | GB/T|GB/Z|GB|TB/T|TB|CJJ/T|CJJ|JGJ/T|JGJ
-  | ASTM|AASHTO|AASTHO|JIS|GOST|ГОСТ|ACI|NFPA|UIC(?:[ ]+Code)?
+  | ASTM|AASHTO|AASTHO|JIS|GOST|ГОСТ|ACI|NFPA|ETAG|UIC(?:[ ]+Code)?
   | (?:BS|DIN|NF|EN|ISO|IEC|CLC|IEEE)""" + _INTL_QUAL + r"""
 )
 (?![^\W\d_])

@@ -1,0 +1,430 @@
+"""Generated documents the extraction rules were not written against, each with the label a careful reader
+gives it (the corpus label schema), in two parts:
+
+- ``TUNING``: documents the rules were developed against (one per failure mode of issue 10);
+- ``HELD_BACK``: other wording and layout variants, written and committed before the rules were tuned
+  and never tuned against. Their score is the honest estimate of accuracy on unseen documents.
+
+Three layouts (fpdf2 + DejaVu):
+
+- ``official``: a TCVN cover (letter-spaced heading, designation, edition, upper-case title, English
+  title, ICS), a foreword page, body pages under a running header "designation + page";
+- ``template``: a re-typeset excerpt whose header box (site name + document id, title, "Lần ban hành: 1")
+  repeats on every page and which names no designation of its own;
+- ``regulation``: a QCVN cover, foreword with the approval chain, clauses "1. QUY ĐỊNH CHUNG" / "1.1 ...".
+
+A label lists only the fields it scores; ``None`` / ``[]`` mean "the document does not state it".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.support.pdfs import _Doc, letter_spaced
+
+NO_EQUIVALENCE = {"relation": None, "codes": []}
+NO_CODE = {"code": None, "doc_type": None, "number": None, "part": None, "year": None, "issuer_suffix": None}
+NO_CHAIN = {"drafted_by": None, "proposed_by": None, "appraised_by": None, "published_by": None}
+
+
+def _body(pdf: _Doc, clauses: list[tuple[str, str]]) -> None:
+    for head, text in clauses:
+        pdf.para(head, size=11, bold=True)
+        if text:
+            pdf.para(text)
+        pdf.ln(2)
+
+
+def build_official(path: Path, doc: dict) -> Path:
+    pdf = _Doc(header_text=doc["code"])
+    pdf.add_page()
+    pdf.para(letter_spaced(doc.get("heading", "TIÊU CHUẨN QUỐC GIA")), size=12, bold=True, align="C")
+    pdf.ln(6)
+    pdf.para(doc["code"], size=16, bold=True, align="R")
+    if doc.get("edition_line"):
+        pdf.para(doc["edition_line"], size=10, align="R")
+    pdf.ln(25)
+    for line in doc["cover_title"]:
+        pdf.para(line, size=14, bold=True, align="C", h=8)
+    pdf.ln(4)
+    for line in doc.get("cover_english", []):
+        pdf.para(line, size=11, align="C")
+    pdf.ln(50)
+    if doc.get("ics"):
+        pdf.para(f"ICS {doc['ics']}", size=10, align="L")
+    pdf.para(doc.get("city_year", "HÀ NỘI – 2025"), size=11, bold=True, align="C")
+    pdf.running = True
+    pdf.add_page()
+    pdf.para("Lời nói đầu", size=13, bold=True)
+    pdf.ln(2)
+    pdf.para(doc["foreword"])
+    pdf.add_page()
+    pdf.para(f"{letter_spaced(doc.get('heading', 'TIÊU CHUẨN QUỐC GIA'))}    {doc['code']}", size=11, bold=True)
+    pdf.ln(2)
+    for line in doc["body_title"]:
+        pdf.para(line, size=13, bold=True)
+    for line in doc.get("body_english", []):
+        pdf.para(line, size=11)
+    pdf.ln(3)
+    _body(pdf, doc["clauses"])
+    pdf.output(str(path))
+    return path
+
+
+class _Template(_Doc):
+    """A header box repeated on every page: site + id, then the title wrapped in a narrow cell."""
+
+    def __init__(self, box: list[str]):
+        super().__init__()
+        self._box = box
+
+    def header(self):
+        self.set_font("DejaVu", "B", 10)
+        self.set_xy(20, 8)
+        for line in self._box:
+            self.cell(170, 5, line, new_x="LMARGIN", new_y="NEXT")
+        self.set_xy(20, 10 + 5 * len(self._box) + 6)
+
+
+def build_template(path: Path, doc: dict) -> Path:
+    pdf = _Template(doc["header_box"])
+    for page in doc["pages"]:
+        pdf.add_page()
+        _body(pdf, page)
+    pdf.output(str(path))
+    return path
+
+
+def build_regulation(path: Path, doc: dict) -> Path:
+    pdf = _Doc(header_text=doc["code"])
+    pdf.add_page()
+    pdf.para("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", size=12, bold=True, align="C")
+    pdf.ln(10)
+    pdf.para(doc["code"], size=16, bold=True, align="C")
+    pdf.ln(15)
+    for line in doc["cover_title"]:
+        pdf.para(line, size=14, bold=True, align="C", h=8)
+    pdf.ln(4)
+    for line in doc.get("cover_english", []):
+        pdf.para(line, size=11, align="C")
+    pdf.ln(60)
+    pdf.para(doc.get("city_year", "HÀ NỘI – 2025"), size=11, bold=True, align="C")
+    pdf.running = True
+    pdf.add_page()
+    pdf.para("Lời nói đầu", size=13, bold=True)
+    pdf.ln(2)
+    pdf.para(doc["foreword"])
+    pdf.add_page()
+    _body(pdf, doc["clauses"])
+    pdf.output(str(path))
+    return path
+
+
+BUILDERS = {"official": build_official, "template": build_template, "regulation": build_regulation}
+
+
+def build(path: Path, doc: dict) -> Path:
+    return BUILDERS[doc["layout"]](Path(path), doc)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tuning part: the rules are developed against these.
+
+TUNING: list[dict] = [
+    {
+        "name": "tune_official_lab_wrapped_title",
+        "layout": "official",
+        "code": "TCVN 15230:2025",
+        "edition_line": "Xuất bản lần 1",
+        "cover_title": ["TIÊU CHUẨN PHÒNG XÉT NGHIỆM", "Y TẾ - YÊU CẦU VỀ CHẤT LƯỢNG VÀ NĂNG LỰC"],
+        "cover_english": ["Medical laboratories - Requirements for quality and competence"],
+        "ics": "11.100.01",
+        "foreword": (
+            "TCVN 15230:2025 thay thế TCVN 7782:2008.\n"
+            "TCVN 15230:2025 hoàn toàn tương đương với ISO 15189:2022.\n"
+            "TCVN 15230:2025 do Ban kỹ thuật tiêu chuẩn quốc gia TCVN/TC 212 Phòng thí nghiệm y tế biên soạn, "
+            "Tổng cục Tiêu chuẩn Đo lường Chất lượng đề nghị, Bộ Khoa học và Công nghệ thẩm định và công bố."
+        ),
+        "body_title": ["Tiêu chuẩn phòng xét nghiệm y tế - Yêu cầu về chất lượng và năng lực"],
+        "body_english": ["Medical laboratories - Requirements for quality and competence"],
+        "clauses": [
+            ("1 Phạm vi áp dụng",
+             "Tài liệu này quy định các yêu cầu về chất lượng và năng lực của phòng xét nghiệm y tế. "
+             "Tài liệu này áp dụng cho phòng xét nghiệm y tế khi xây dựng hệ thống quản lý."),
+            ("2 Tài liệu viện dẫn",
+             "Các tài liệu viện dẫn sau rất cần thiết cho việc áp dụng tài liệu này.\n"
+             "TCVN ISO/IEC 17025:2017, Yêu cầu chung về năng lực của phòng thử nghiệm và hiệu chuẩn.\n"
+             "ISO 22367, Medical laboratories - Application of risk management to medical laboratories."),
+            ("3 Thuật ngữ và định nghĩa", "Tài liệu này áp dụng các thuật ngữ và định nghĩa sau."),
+            ("4 Yêu cầu chung", "Phòng xét nghiệm phải khách quan và bảo mật thông tin."),
+            ("5 Yêu cầu về cơ cấu", "Phòng xét nghiệm phải là một thực thể pháp lý."),
+        ],
+        "label": {
+            "kind": "standard", "code": "TCVN 15230:2025", "doc_type": "TCVN", "number": "15230", "part": None,
+            "year": 2025, "issuer_suffix": None,
+            "title_vi": "TIÊU CHUẨN PHÒNG XÉT NGHIỆM Y TẾ - YÊU CẦU VỀ CHẤT LƯỢNG VÀ NĂNG LỰC",
+            "title_en": "Medical laboratories - Requirements for quality and competence",
+            "edition": 1, "replaces": ["TCVN 7782:2008"],
+            "equivalence": {"relation": "IDT", "codes": ["ISO 15189:2022"]},
+            "drafted_by": "Ban kỹ thuật tiêu chuẩn quốc gia TCVN/TC 212 Phòng thí nghiệm y tế",
+            "proposed_by": "Tổng cục Tiêu chuẩn Đo lường Chất lượng",
+            "appraised_by": "Bộ Khoa học và Công nghệ", "published_by": "Bộ Khoa học và Công nghệ",
+            "normative_references": ["TCVN ISO/IEC 17025:2017", "ISO 22367"],
+            "sections": ["1 Phạm vi áp dụng", "2 Tài liệu viện dẫn", "3 Thuật ngữ và định nghĩa", "4 Yêu cầu chung",
+                         "5 Yêu cầu về cơ cấu"],
+            "scope_first_sentence": "Tài liệu này quy định các yêu cầu về chất lượng và năng lực của phòng xét nghiệm y tế.",
+            "ics": "11.100.01",
+        },
+    },
+    {
+        "name": "tune_template_header_title_bullets",
+        "layout": "template",
+        "header_box": ["VIETTEL AI RACE TD031", "TIÊU CHUẨN PHÒNG XÉT NGHIỆM Y", "TẾ Lần ban hành: 1"],
+        "pages": [
+            [
+                ("1. Phạm vi áp dụng",
+                 "• Tiêu chuẩn này quy định yêu cầu về an toàn sinh học cho phòng xét nghiệm y tế.\n"
+                 "• Tiêu chuẩn này không áp dụng cho phòng xét nghiệm thú y."),
+                ("2. Tài liệu viện dẫn",
+                 "TCVN 6707:2009, Chất thải nguy hại - Dấu hiệu cảnh báo.\n"
+                 "ETAG 018, Guideline for European technical approval of fire protective products."),
+                ("3. Phân loại phòng xét nghiệm",
+                 "Bảng 1 - Cấp an toàn sinh học\n"
+                 "1. Cấp 1: tác nhân không gây bệnh\n2. Cấp 2: tác nhân gây bệnh nhẹ\n3. Cấp 3: tác nhân nguy hiểm\n"
+                 "4. Cấp 4: tác nhân đặc biệt nguy hiểm\n5. Cấp 5: dự phòng\n6. Cấp 6: dự phòng\n"
+                 "7. Cấp 7: dự phòng\n8. Cấp 8: dự phòng"),
+                ("4. Quy hoạch mặt bằng phòng xét nghiệm", "Phòng xét nghiệm phải tách biệt khu hành chính."),
+            ],
+            [
+                ("5. Trang thiết bị", "Tủ an toàn sinh học phải được kiểm định hằng năm."),
+            ],
+        ],
+        "label": {
+            "kind": "standard", **NO_CODE,
+            "title_vi": "TIÊU CHUẨN PHÒNG XÉT NGHIỆM Y TẾ", "title_en": None, "edition": None, "replaces": [],
+            "equivalence": NO_EQUIVALENCE, **NO_CHAIN,
+            "normative_references": ["TCVN 6707:2009", "ETAG 018"],
+            "sections": ["1. Phạm vi áp dụng", "2. Tài liệu viện dẫn", "3. Phân loại phòng xét nghiệm",
+                         "4. Quy hoạch mặt bằng phòng xét nghiệm", "5. Trang thiết bị"],
+            "scope_first_sentence": "Tiêu chuẩn này quy định yêu cầu về an toàn sinh học cho phòng xét nghiệm y tế.",
+            "ics": None,
+        },
+    },
+    {
+        "name": "tune_regulation_dash_title_list_scope",
+        "layout": "regulation",
+        "code": "QCVN 132:2025/BTTTT",
+        "cover_title": ["QUY CHUẨN KỸ THUẬT QUỐC GIA", "VỀ THIẾT BỊ VÔ TUYẾN DẢI TẦN 25 MHz", "- 1 GHz"],
+        "cover_english": ["National technical regulation on radio equipment operating in the 25 MHz - 1 GHz band"],
+        "foreword": (
+            "QCVN 132:2025/BTTTT thay thế QCVN 18:2014/BTTTT.\n"
+            "QCVN 132:2025/BTTTT do Cục Viễn thông biên soạn, Vụ Khoa học và Công nghệ đề nghị, "
+            "Bộ Khoa học và Công nghệ thẩm định, Bộ trưởng Bộ Thông tin và Truyền thông ban hành."
+        ),
+        "clauses": [
+            ("1. QUY ĐỊNH CHUNG", ""),
+            ("1.1 Phạm vi điều chỉnh",
+             "Quy chuẩn này quy định các yêu cầu kỹ thuật đối với các thiết bị sau:\n"
+             "1) thiết bị vô tuyến cố định;\n2) thiết bị vô tuyến di động."),
+            ("1.2 Tài liệu viện dẫn",
+             "IEC 61000-4-3:2020, Electromagnetic compatibility.\nTCVN 8241-4-3:2009, Tương thích điện từ."),
+            ("2. QUY ĐỊNH KỸ THUẬT", "Thiết bị phải đáp ứng các yêu cầu về công suất phát."),
+            ("3. QUY ĐỊNH VỀ QUẢN LÝ", "Thiết bị phải được chứng nhận hợp quy."),
+            ("4. TỔ CHỨC THỰC HIỆN", "Cục Viễn thông hướng dẫn thực hiện quy chuẩn này."),
+        ],
+        "label": {
+            "kind": "regulation", "code": "QCVN 132:2025/BTTTT", "doc_type": "QCVN", "number": "132", "part": None,
+            "year": 2025, "issuer_suffix": "BTTTT",
+            "title_vi": "QUY CHUẨN KỸ THUẬT QUỐC GIA VỀ THIẾT BỊ VÔ TUYẾN DẢI TẦN 25 MHz - 1 GHz",
+            "title_en": "National technical regulation on radio equipment operating in the 25 MHz - 1 GHz band",
+            "edition": None, "replaces": ["QCVN 18:2014/BTTTT"], "equivalence": NO_EQUIVALENCE,
+            "drafted_by": "Cục Viễn thông", "proposed_by": "Vụ Khoa học và Công nghệ",
+            "appraised_by": "Bộ Khoa học và Công nghệ",
+            "published_by": "Bộ trưởng Bộ Thông tin và Truyền thông",
+            "normative_references": ["IEC 61000-4-3:2020", "TCVN 8241-4-3:2009"],
+            "sections": ["1. QUY ĐỊNH CHUNG", "2. QUY ĐỊNH KỸ THUẬT", "3. QUY ĐỊNH VỀ QUẢN LÝ", "4. TỔ CHỨC THỰC HIỆN"],
+            "scope_first_sentence": "Quy chuẩn này quy định các yêu cầu kỹ thuật đối với các thiết bị sau:",
+        },
+    },
+    {
+        "name": "tune_template_no_designation_table_rows",
+        "layout": "template",
+        "header_box": ["VIETTEL AI RACE TD044", "HƯỚNG DẪN THI CÔNG VÁCH KÍNH", "Lần ban hành: 1"],
+        "pages": [
+            [
+                ("1. Phạm vi áp dụng",
+                 "Tài liệu này hướng dẫn thi công và nghiệm thu vách kính dùng keo kết cấu cho nhà cao tầng. "
+                 "Tài liệu này không áp dụng cho mái kính."),
+                ("2. Tài liệu viện dẫn",
+                 "ETAG 002-1, Structural sealant glazing kits.\nTCVN 7505:2005, Quy phạm sử dụng kính trong xây dựng.\n"
+                 "EN 1279"),
+                ("3. Vật liệu",
+                 "1. Kính cường lực\n2. Kính dán an toàn\n3. Keo kết cấu silicone\n4. Thanh nhôm định hình"),
+                ("4. Thi công", "Lắp khung nhôm trước khi dán kính."),
+                ("5. Nghiệm thu", "Kiểm tra độ kín nước theo TCVN 7505:2005."),
+            ],
+        ],
+        "label": {
+            "kind": "other", **NO_CODE,
+            "title_vi": "HƯỚNG DẪN THI CÔNG VÁCH KÍNH", "title_en": None, "edition": None, "replaces": [],
+            "equivalence": NO_EQUIVALENCE, **NO_CHAIN,
+            "normative_references": ["ETAG 002-1", "TCVN 7505:2005", "EN 1279"],
+            "sections": ["1. Phạm vi áp dụng", "2. Tài liệu viện dẫn", "3. Vật liệu", "4. Thi công", "5. Nghiệm thu"],
+            "scope_first_sentence": "Tài liệu này hướng dẫn thi công và nghiệm thu vách kính dùng keo kết cấu cho nhà cao tầng.",
+            "ics": None,
+        },
+    },
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Held-back part: written before tuning, never tuned against (see the module docstring).
+
+HELD_BACK: list[dict] = [
+    {
+        "name": "held_official_three_line_title_en_dash",
+        "layout": "official",
+        "code": "TCVN 14512-2:2025",
+        "edition_line": "Xuất bản lần 2",
+        "cover_title": ["THIẾT BỊ ĐIỆN GIA DỤNG VÀ THIẾT BỊ ĐIỆN TƯƠNG TỰ", "– AN TOÀN – PHẦN 2: YÊU CẦU CỤ THỂ",
+                        "ĐỐI VỚI BẾP ĐIỆN"],
+        "cover_english": ["Household and similar electrical appliances - Safety -",
+                          "Part 2: Particular requirements for cooking ranges"],
+        "ics": "97.040.20",
+        "foreword": (
+            "TCVN 14512-2:2025 thay thế TCVN 5699-2-6:2010.\n"
+            "TCVN 14512-2:2025 hoàn toàn tương đương với IEC 60335-2-6:2021.\n"
+            "TCVN 14512-2:2025 do Ban kỹ thuật tiêu chuẩn quốc gia TCVN/TC/E2 Thiết bị điện dân dụng biên soạn, "
+            "Tổng cục Tiêu chuẩn Đo lường Chất lượng đề nghị, Bộ Khoa học và Công nghệ thẩm định và công bố."
+        ),
+        "body_title": ["Thiết bị điện gia dụng và thiết bị điện tương tự - An toàn - Phần 2: Yêu cầu cụ thể đối với",
+                       "bếp điện"],
+        "body_english": ["Household and similar electrical appliances - Safety - Part 2: Particular requirements for",
+                         "cooking ranges"],
+        "clauses": [
+            ("1 Phạm vi áp dụng",
+             "Tài liệu này đề cập đến an toàn của bếp điện dùng trong gia đình có điện áp danh định không lớn "
+             "hơn 250 V. Tài liệu này cũng áp dụng cho lò nướng."),
+            ("2 Tài liệu viện dẫn",
+             "Áp dụng điều này của Phần 1.\nTCVN 5699-1:2010 (IEC 60335-1:2010), Thiết bị điện gia dụng - An toàn.\n"
+             "ETAG 016"),
+            ("3 Thuật ngữ và định nghĩa", "Áp dụng điều này của Phần 1."),
+            ("4 Yêu cầu chung", "Áp dụng điều này của Phần 1."),
+        ],
+        "label": {
+            "kind": "standard", "code": "TCVN 14512-2:2025", "doc_type": "TCVN", "number": "14512", "part": "2",
+            "year": 2025, "issuer_suffix": None,
+            "title_vi": "THIẾT BỊ ĐIỆN GIA DỤNG VÀ THIẾT BỊ ĐIỆN TƯƠNG TỰ – AN TOÀN – PHẦN 2: YÊU CẦU CỤ THỂ "
+                        "ĐỐI VỚI BẾP ĐIỆN",
+            "title_en": "Household and similar electrical appliances - Safety - Part 2: Particular requirements "
+                        "for cooking ranges",
+            "edition": 2, "replaces": ["TCVN 5699-2-6:2010"],
+            "equivalence": {"relation": "IDT", "codes": ["IEC 60335-2-6:2021"]},
+            "drafted_by": "Ban kỹ thuật tiêu chuẩn quốc gia TCVN/TC/E2 Thiết bị điện dân dụng",
+            "proposed_by": "Tổng cục Tiêu chuẩn Đo lường Chất lượng",
+            "appraised_by": "Bộ Khoa học và Công nghệ", "published_by": "Bộ Khoa học và Công nghệ",
+            "normative_references": ["TCVN 5699-1:2010", "IEC 60335-1:2010", "ETAG 016"],
+            "sections": ["1 Phạm vi áp dụng", "2 Tài liệu viện dẫn", "3 Thuật ngữ và định nghĩa", "4 Yêu cầu chung"],
+            "scope_first_sentence": "Tài liệu này đề cập đến an toàn của bếp điện dùng trong gia đình có điện áp "
+                                    "danh định không lớn hơn 250 V.",
+            "ics": "97.040.20",
+        },
+    },
+    {
+        "name": "held_template_short_header_word_dash_bullets",
+        "layout": "template",
+        "header_box": ["VIETTEL AI RACE TD077", "TIÊU CHUẨN THIẾT KẾ NHÀ TRẺ VÀ TRƯỜNG MẪU GIÁO - YÊU CẦU",
+                       "CHUNG Lần ban hành: 1"],
+        "pages": [
+            [
+                ("1. Phạm vi áp dụng",
+                 "- Tiêu chuẩn này áp dụng để thiết kế mới và cải tạo nhà trẻ, trường mẫu giáo.\n"
+                 "- Tiêu chuẩn này không áp dụng cho nhóm trẻ gia đình."),
+                ("2. Tài liệu viện dẫn",
+                 "TCVN 2622:1995, Phòng cháy, chống cháy cho nhà và công trình.\nQCVN 06:2022/BXD\nETAG 004"),
+                ("3. Quy định chung",
+                 "Bảng 2 - Diện tích sử dụng\n1. Phòng sinh hoạt chung: 1,5 m2/trẻ\n2. Phòng ngủ: 1,2 m2/trẻ\n"
+                 "3. Phòng vệ sinh: 0,4 m2/trẻ"),
+                ("4. Yêu cầu về khu đất xây dựng", "Khu đất phải cao ráo, thoáng mát."),
+            ],
+        ],
+        "label": {
+            "kind": "standard", **NO_CODE,
+            "title_vi": "TIÊU CHUẨN THIẾT KẾ NHÀ TRẺ VÀ TRƯỜNG MẪU GIÁO - YÊU CẦU CHUNG", "title_en": None,
+            "edition": None, "replaces": [], "equivalence": NO_EQUIVALENCE, **NO_CHAIN,
+            "normative_references": ["TCVN 2622:1995", "QCVN 06:2022/BXD", "ETAG 004"],
+            "sections": ["1. Phạm vi áp dụng", "2. Tài liệu viện dẫn", "3. Quy định chung",
+                         "4. Yêu cầu về khu đất xây dựng"],
+            "scope_first_sentence": "Tiêu chuẩn này áp dụng để thiết kế mới và cải tạo nhà trẻ, trường mẫu giáo.",
+            "ics": None,
+        },
+    },
+    {
+        "name": "held_regulation_lettered_list_dash_line",
+        "layout": "regulation",
+        "code": "QCVN 47:2025/BKHCN",
+        "cover_title": ["QUY CHUẨN KỸ THUẬT QUỐC GIA VỀ PHỔ TẦN SỐ", "VÀ BỨC XẠ VÔ TUYẾN ĐIỆN DẢI TẦN 9 kHz",
+                        "- 3 GHz"],
+        "cover_english": ["National technical regulation on spectrum and radio emission in the 9 kHz - 3 GHz band"],
+        "foreword": (
+            "QCVN 47:2025/BKHCN thay thế QCVN 47:2015/BTTTT.\n"
+            "QCVN 47:2025/BKHCN do Viện Đo lường Việt Nam biên soạn, Ủy ban Tiêu chuẩn Đo lường Chất lượng quốc gia "
+            "đề nghị, Vụ Pháp chế thẩm định, Bộ trưởng Bộ Khoa học và Công nghệ ban hành."
+        ),
+        "clauses": [
+            ("1. QUY ĐỊNH CHUNG", ""),
+            ("1.1 Phạm vi điều chỉnh",
+             "Văn bản này quy định mức tối đa cho phép của phát xạ giả trong các trường hợp sau:\n"
+             "a) máy phát vô tuyến điện;\nb) thiết bị thu phát vô tuyến điện."),
+            ("1.2 Tài liệu viện dẫn", "QCVN 18:2022/BTTTT\nETAG 029"),
+            ("2. QUY ĐỊNH KỸ THUẬT", "Mức phát xạ giả không vượt quá giới hạn tại Bảng 1."),
+            ("3. QUY ĐỊNH VỀ QUẢN LÝ", "Thiết bị phải được công bố hợp quy."),
+            ("4. TRÁCH NHIỆM CỦA TỔ CHỨC, CÁ NHÂN", "Tổ chức, cá nhân phải bảo đảm thiết bị phù hợp."),
+            ("5. TỔ CHỨC THỰC HIỆN", "Cục Tần số vô tuyến điện hướng dẫn thực hiện."),
+        ],
+        "label": {
+            "kind": "regulation", "code": "QCVN 47:2025/BKHCN", "doc_type": "QCVN", "number": "47", "part": None,
+            "year": 2025, "issuer_suffix": "BKHCN",
+            "title_vi": "QUY CHUẨN KỸ THUẬT QUỐC GIA VỀ PHỔ TẦN SỐ VÀ BỨC XẠ VÔ TUYẾN ĐIỆN DẢI TẦN 9 kHz - 3 GHz",
+            "title_en": "National technical regulation on spectrum and radio emission in the 9 kHz - 3 GHz band",
+            "edition": None, "replaces": ["QCVN 47:2015/BTTTT"], "equivalence": NO_EQUIVALENCE,
+            "drafted_by": "Viện Đo lường Việt Nam",
+            "proposed_by": "Ủy ban Tiêu chuẩn Đo lường Chất lượng quốc gia",
+            "appraised_by": "Vụ Pháp chế", "published_by": "Bộ trưởng Bộ Khoa học và Công nghệ",
+            "normative_references": ["QCVN 18:2022/BTTTT", "ETAG 029"],
+            "sections": ["1. QUY ĐỊNH CHUNG", "2. QUY ĐỊNH KỸ THUẬT", "3. QUY ĐỊNH VỀ QUẢN LÝ",
+                         "4. TRÁCH NHIỆM CỦA TỔ CHỨC, CÁ NHÂN", "5. TỔ CHỨC THỰC HIỆN"],
+            "scope_first_sentence": "Văn bản này quy định mức tối đa cho phép của phát xạ giả trong các trường "
+                                    "hợp sau:",
+        },
+    },
+    {
+        "name": "held_template_excerpt_other_rows_before_section",
+        "layout": "template",
+        "header_box": ["VIETTEL AI RACE TD090", "QUY TRÌNH KIỂM ĐỊNH CẦN TRỤC", "Lần ban hành: 1"],
+        "pages": [
+            [
+                ("1. Phạm vi áp dụng",
+                 "Tài liệu này quy định trình tự kiểm định kỹ thuật an toàn cần trục tháp. "
+                 "Tài liệu này dùng cho kiểm định viên."),
+                ("2. Tài liệu viện dẫn", "TCVN 4244:2005, Thiết bị nâng - Thiết kế, chế tạo và kiểm tra.\nETAG 001"),
+                ("3. Các bước kiểm định",
+                 "1. Kiểm tra hồ sơ\n2. Kiểm tra bên ngoài\n3. Thử không tải\n4. Thử tải tĩnh\n5. Thử tải động\n"
+                 "6. Xử lý kết quả"),
+            ],
+            [
+                ("4. Xử lý kết quả kiểm định", "Lập biên bản kiểm định theo mẫu."),
+            ],
+        ],
+        "label": {
+            "kind": "other", **NO_CODE,
+            "title_vi": "QUY TRÌNH KIỂM ĐỊNH CẦN TRỤC", "title_en": None, "edition": None, "replaces": [],
+            "equivalence": NO_EQUIVALENCE, **NO_CHAIN,
+            "normative_references": ["TCVN 4244:2005", "ETAG 001"],
+            "sections": ["1. Phạm vi áp dụng", "2. Tài liệu viện dẫn", "3. Các bước kiểm định",
+                         "4. Xử lý kết quả kiểm định"],
+            "scope_first_sentence": "Tài liệu này quy định trình tự kiểm định kỹ thuật an toàn cần trục tháp.",
+            "ics": None,
+        },
+    },
+]

@@ -14,7 +14,7 @@ from ingest._layout import (
 from ingest.extract._doc import _OTHER_GENRES, _REGULATION_TYPES, _Doc
 from ingest.extract.foreword import _CONVERTED, _EQUIVALENCE, _REPLACES, _after_keyword_codes, _approval_chain, _foreword, _sentences
 from ingest.extract.identity import _code_only_line, _code_text, _codes_in, _own_code
-from ingest.extract.structure import _HEADING, _REFS_HEAD, _SCOPE_HEAD, _annexes, _clause, _first_sentence, _sections
+from ingest.extract.structure import _HEADING, _REFS_HEAD, _SCOPE_HEAD, _SCOPE_OPENING, _annexes, _clause, _first_sentence, _sections
 from ingest.extract.titles import (
     _EDITION,
     _REVISION,
@@ -183,7 +183,7 @@ def extract_fields(pages: list[str]) -> ExtractedStandard:
     elif out.kind in ("standard", "regulation"):
         # no scope heading (old standards): the opening "Tiêu chuẩn này quy định ..." paragraph
         for k, line in enumerate(doc.body[:300]):
-            if re.match(r"^(?:Tiêu|Quy) chuẩn này\b", line.text):
+            if _SCOPE_OPENING.match(line.text):
                 para = [line.text] + [ln.text for ln in doc.body[k + 1:k + 8] if not _HEADING.match(ln.text)]
                 out.scope_first_sentence = _first_sentence(" ".join(para))
                 prov["scope_first_sentence"] = Provenance(line.page, "opening 'Tiêu chuẩn này' paragraph")

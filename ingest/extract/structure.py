@@ -25,6 +25,10 @@ _ANNEX_STATUS = re.compile(r"^\(?\s*(?P<status>(?i:quy định|qui định|tham 
 _DANGLING = re.compile(r"(?:\b(?:với|và|của|cho|trong|về|theo|đối|các|QCVN|TCVN|ISO)|[-–,])\s*$")
 _REFS_HEAD = re.compile(r"^(?:(?P<num>\d{1,2}(?:\.\d{1,2})*)\.?\s+)?(?i:tài\s+liệu|tiêu\s+chuẩn)\s+(?i:viện\s+dẫn)\s*:?$")
 _SCOPE_HEAD = re.compile(r"^(?:(?P<num>\d{1,2}(?:\.\d{1,2})*)\.?\s+)?(?i:phạm\s+vi\s+(?:áp\s+dụng|điều\s+chỉnh))\s*:?$")
+# The opening paragraph that is the scope of a document without a scope heading.
+_SCOPE_OPENING = re.compile(
+    r"^(?:(?:Tiêu|Quy) chuẩn này\b|(?:Tài liệu|Văn bản) này\s+(?:quy định|áp dụng|đề cập|hướng dẫn|mô tả)\b)"
+)
 _CAPTION = re.compile(r"^(?:Hình|Bảng|Figure|Table)\s+[A-Z]?\.?\d")
 _BIBLIO = re.compile(r"^(?i:thư\s+mục(?:\s+tài\s+liệu)?(?:\s+tham\s+khảo)?)\s*$")
 
@@ -48,9 +52,11 @@ def _follows_unaccepted(lines: list[Line], k: int, previous: int, dot: str, acce
     """True when one of the 6 lines above is numbered ``previous`` in the same style but is not the
     heading accepted for that number: the candidate is the next row of a numbered table or list."""
     for j in range(k - 1, max(-1, k - 7), -1):
-        if _CAPTION.match(lines[j].text):
-            return False  # a figure/table caption closes the list above it
+        if _CAPTION.match(lines[j].text) or j == accepted_at:
+            return False  # a figure/table caption closes the list above it, as does the last heading
         m = _HEADING.match(lines[j].text)
+        if m and int(m["num"]) > previous and m["dot"] == dot:
+            return False  # the rows above already counted past this number: they are another list
         if m and int(m["num"]) == previous and m["dot"] == dot and j != accepted_at:
             return True
     return False
@@ -216,10 +222,17 @@ def _clause(doc: _Doc, head: re.Pattern, limit: int = 120) -> tuple[list[Line], 
     return None
 
 
+_BULLET = r"[•·▪◦●\-–+]\s"
+_ENUMERATOR = r"(?:\d{1,2}[.)]|[a-zđ]\))\s"
+
+
 def _first_sentence(text: str) -> str | None:
     text = clean(re.sub(r"^\d+(?:\.\d+)+\s+", "", text.strip()))
+    text = re.sub(rf"^{_BULLET}\s*", "", text)  # "• Tiêu chuẩn này ...": the bullet is no part of it
     text = re.split(r"\s(?=\d+(?:\.\d+)+\s)", text, maxsplit=1)[0]  # stop at the next sub-clause
     if not text:
         return None
-    m = re.search(rf"(?<=[.!?])\s+(?=[{_UP}])", text)
-    return text[: m.start()] if m else text
+    # A sentence ends at a full stop before a capital or the next bullet, and at "sau:" before a numbered
+    # or lettered list (its items are sentences of their own); a dash list after "bao gồm:" stays in it.
+    m = re.search(rf"(?<=[.!?])\s+(?=[{_UP}]|{_BULLET})|(?<=:)\s+(?={_ENUMERATOR})", text)
+    return text[: m.end() if text[m.start() - 1] == ":" else m.start()].strip() if m else text

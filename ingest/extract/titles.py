@@ -40,6 +40,19 @@ def _is_title_line(text: str) -> bool:
     return is_upper_line(text) and has_vietnamese(text) and not _CITY_YEAR.match(text)
 
 
+# Units a capitalised title keeps in their own case: "DẢI TẦN 25 MHz - 1 GHz", "ĐỘ pH".
+_UNIT = re.compile(r"[kMGTmµn]?(?:Hz|W|Wh|V|VA|Pa|bar|dB|dBm|g|m|l|L|s)|pH|mm|cm|km|kg|mg|ml|mL")
+
+
+def _continues_title(text: str) -> bool:
+    """The wrapped rest of a capitalised title line: a short run of capitals ("TẾ", "CHUNG") too short to
+    be a title line itself, or a line that starts with the dash of a range ("- 1 GHz")."""
+    words = [w for w in text.split() if any(ch.isalpha() for ch in w)]
+    if not words or not all(w.isupper() or _UNIT.fullmatch(w.strip(".,;:()")) for w in words):
+        return False
+    return len(words) <= 2 or text[:1] in "-–"
+
+
 def _is_cover_english(text: str) -> bool:
     """English title line under the Vietnamese one (sometimes printed in capitals too)."""
     if is_english_line(text):
@@ -77,10 +90,14 @@ def _cover_title(doc: _Doc, code_line: Line | None) -> tuple[list[str], list[str
         if not title and (_EDITION.search(text) or _REVISION.search(text) or _code_only_line(text)):
             i += 1
             continue
-        if _is_title_line(text) and not english and not (title and _is_letterhead(text)):
+        if not english and (
+            _is_title_line(text) and not (title and _is_letterhead(text)) or title and _continues_title(text)
+        ):
             title.append(_TEMPLATE_FIELD.sub("", text))
         elif title and _is_cover_english(text) and not _code_only_line(text):
             english.append(text)
+        elif english and text[:1].islower() and not has_vietnamese(text) and len(text.split()) <= 3:
+            english.append(text)  # the last word or two of a wrapped English title ("band")
         else:
             break
         i += 1
@@ -150,7 +167,7 @@ def _header_title(doc: _Doc) -> tuple[list[str], int] | None:
         title = []
         for text in lines:
             text = _TEMPLATE_FIELD.sub("", text).strip()
-            if _is_title_line(text) and not _code_only_line(text):
+            if (_is_title_line(text) or title and _continues_title(text)) and not _code_only_line(text):
                 title.append(text)
             elif title:
                 break
@@ -168,8 +185,9 @@ def _first_upper_block(doc: _Doc) -> tuple[list[str], int] | None:
     for p, lines in enumerate(doc.raw[:2], start=1):
         block: list[str] = []
         for text in lines + [""]:
-            if text and _is_title_line(text) and not _code_only_line(text) and not _SIGNATORY.match(text):
-                block.append(text)
+            title_like = _is_title_line(text) or bool(block) and _continues_title(_TEMPLATE_FIELD.sub("", text))
+            if text and title_like and not _code_only_line(text) and not _SIGNATORY.match(text):
+                block.append(_TEMPLATE_FIELD.sub("", text).strip())
                 continue
             if block:
                 words = " ".join(block).split()

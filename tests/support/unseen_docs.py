@@ -29,7 +29,8 @@ NO_CHAIN = {"drafted_by": None, "proposed_by": None, "appraised_by": None, "publ
 
 def _body(pdf: _Doc, clauses: list[tuple[str, str]]) -> None:
     for head, text in clauses:
-        pdf.para(head, size=11, bold=True)
+        if head:
+            pdf.para(head, size=11, bold=True)
         if text:
             pdf.para(text)
         pdf.ln(2)
@@ -271,6 +272,66 @@ TUNING: list[dict] = [
             "normative_references": ["ETAG 002-1", "TCVN 7505:2005", "EN 1279"],
             "sections": ["1. Phạm vi áp dụng", "2. Tài liệu viện dẫn", "3. Vật liệu", "4. Thi công", "5. Nghiệm thu"],
             "scope_first_sentence": "Tài liệu này hướng dẫn thi công và nghiệm thu vách kính dùng keo kết cấu cho nhà cao tầng.",
+            "ics": None,
+        },
+    },
+    {
+        "name": "tune_official_scope_without_heading",
+        "layout": "official",
+        "code": "TCVN 13980:2024",
+        "edition_line": None,
+        "cover_title": ["SƠN VÀ VECNI - XÁC ĐỊNH ĐỘ BÁM DÍNH", "BẰNG PHƯƠNG PHÁP KÉO ĐỨT"],
+        "cover_english": ["Paints and varnishes - Pull-off test for adhesion"],
+        "foreword": (
+            "TCVN 13980:2024 được xây dựng trên cơ sở tham khảo ISO 4624:2023.\n"
+            "TCVN 13980:2024 do Viện Vật liệu xây dựng biên soạn, Bộ Xây dựng đề nghị, Tổng cục Tiêu chuẩn Đo lường "
+            "Chất lượng thẩm định, Bộ Khoa học và Công nghệ công bố."
+        ),
+        "body_title": ["Sơn và vecni - Xác định độ bám dính bằng phương pháp kéo đứt"],
+        "body_english": ["Paints and varnishes - Pull-off test for adhesion"],
+        "clauses": [
+            ("", "Tài liệu này quy định phương pháp xác định độ bám dính của lớp phủ sơn bằng phép thử kéo đứt. "
+                 "Phương pháp áp dụng cho nền bê tông và nền thép."),
+            ("1 Thiết bị, dụng cụ", "Thiết bị kéo đứt có lực kéo đến 10 kN."),
+            ("2 Cách tiến hành", "Dán quả kéo lên bề mặt lớp phủ."),
+            ("3 Báo cáo thử nghiệm", "Ghi lại lực kéo đứt."),
+        ],
+        "label": {
+            "kind": "standard", "code": "TCVN 13980:2024", "doc_type": "TCVN", "number": "13980", "part": None,
+            "year": 2024, "issuer_suffix": None,
+            "title_vi": "SƠN VÀ VECNI - XÁC ĐỊNH ĐỘ BÁM DÍNH BẰNG PHƯƠNG PHÁP KÉO ĐỨT",
+            "title_en": "Paints and varnishes - Pull-off test for adhesion",
+            "edition": None, "replaces": [],
+            "equivalence": {"relation": "reference", "codes": ["ISO 4624:2023"]},
+            "drafted_by": "Viện Vật liệu xây dựng", "proposed_by": "Bộ Xây dựng",
+            "appraised_by": "Tổng cục Tiêu chuẩn Đo lường Chất lượng", "published_by": "Bộ Khoa học và Công nghệ",
+            "normative_references": [],
+            "sections": ["1 Thiết bị, dụng cụ", "2 Cách tiến hành", "3 Báo cáo thử nghiệm"],
+            "scope_first_sentence": "Tài liệu này quy định phương pháp xác định độ bám dính của lớp phủ sơn bằng "
+                                    "phép thử kéo đứt.",
+        },
+    },
+    {
+        "name": "tune_template_running_header_title",
+        "layout": "template",
+        "header_box": ["VIETTEL AI RACE TD052", "TIÊU CHUẨN THIẾT KẾ KẾT CẤU THÉP CHO NHÀ XƯỞNG MỘT", "TẦNG Lần ban hành: 1"],
+        "pages": [
+            [
+                ("1. Phạm vi áp dụng",
+                 "Tiêu chuẩn này áp dụng để thiết kế kết cấu thép của nhà xưởng một tầng khung cứng. "
+                 "Tiêu chuẩn này không áp dụng cho nhà nhiều tầng."),
+                ("2. Tài liệu viện dẫn", "TCVN 5575:2012, Kết cấu thép - Tiêu chuẩn thiết kế.\nETAG 018\nEN 1993-1-1"),
+            ],
+            [("3. Vật liệu", "Thép tấm và thép hình phải có chứng chỉ xuất xưởng.")],
+            [("4. Tải trọng và tác động", "Tải trọng gió lấy theo TCVN 2737:2023.")],
+        ],
+        "label": {
+            "kind": "standard", **NO_CODE,
+            "title_vi": "TIÊU CHUẨN THIẾT KẾ KẾT CẤU THÉP CHO NHÀ XƯỞNG MỘT TẦNG", "title_en": None, "edition": None,
+            "replaces": [], "equivalence": NO_EQUIVALENCE, **NO_CHAIN,
+            "normative_references": ["TCVN 5575:2012", "ETAG 018", "EN 1993-1-1"],
+            "sections": ["1. Phạm vi áp dụng", "2. Tài liệu viện dẫn", "3. Vật liệu", "4. Tải trọng và tác động"],
+            "scope_first_sentence": "Tiêu chuẩn này áp dụng để thiết kế kết cấu thép của nhà xưởng một tầng khung cứng.",
             "ics": None,
         },
     },

@@ -489,3 +489,151 @@ HELD_BACK: list[dict] = [
         },
     },
 ]
+
+# Second held-back batch: written after the rules were tuned and never tuned against, so it measures
+# the finished rules on wording they have not seen.
+HELD_BACK += [
+    {
+        "name": "held2_official_lettered_tests_dash_unit_title",
+        "layout": "official",
+        "code": "TCVN 9067-3:2025",
+        "edition_line": "Xuất bản lần 2",
+        "cover_title": ["TẤM TRẢI CHỐNG THẤM TRÊN CƠ SỞ BITUM BIẾN TÍNH", "– PHƯƠNG PHÁP THỬ – PHẦN 3: XÁC ĐỊNH ĐỘ",
+                        "BỀN CHỊU NHIỆT Ở 70 °C"],
+        "cover_english": ["Modified bitumen waterproofing sheets - Test methods - Part 3: Determination of heat",
+                          "resistance at 70 °C"],
+        "ics": "91.100.50",
+        "foreword": (
+            "TCVN 9067-3:2025 thay thế TCVN 9067-3:2012.\n"
+            "TCVN 9067-3:2025 được xây dựng trên cơ sở tham khảo ASTM D5147-20.\n"
+            "TCVN 9067-3:2025 do Viện Khoa học Công nghệ Xây dựng biên soạn, Bộ Xây dựng đề nghị, Ủy ban Tiêu chuẩn "
+            "Đo lường Chất lượng quốc gia thẩm định, Bộ Khoa học và Công nghệ công bố."
+        ),
+        "body_title": ["Tấm trải chống thấm trên cơ sở bitum biến tính - Phương pháp thử - Phần 3: Xác định độ bền",
+                       "chịu nhiệt ở 70 °C"],
+        "body_english": ["Modified bitumen waterproofing sheets - Test methods - Part 3: Determination of heat",
+                         "resistance at 70 °C"],
+        "clauses": [
+            ("1 Phạm vi áp dụng",
+             "Tiêu chuẩn này quy định phương pháp xác định độ bền chịu nhiệt của tấm trải chống thấm gồm các bước "
+             "sau:\na) chuẩn bị mẫu;\nb) gia nhiệt mẫu;\nc) đánh giá mẫu."),
+            ("2 Tài liệu viện dẫn",
+             "TCVN 9067-1:2025, Tấm trải chống thấm - Phần 1: Lấy mẫu.\nASTM D5147\nETAG 005-1"),
+            ("3 Thiết bị, dụng cụ", "Tủ sấy có điều chỉnh nhiệt độ."),
+            ("4 Chuẩn bị mẫu",
+             "Bảng 1 - Kích thước mẫu\n1 Mẫu dọc: 100 mm × 50 mm\n2 Mẫu ngang: 100 mm × 50 mm\n"
+             "3 Mẫu đối chứng: 100 mm × 50 mm\n4 Mẫu dự phòng: 100 mm × 50 mm\n5 Mẫu lưu: 100 mm × 50 mm"),
+            ("5 Cách tiến hành", "Treo mẫu thẳng đứng trong tủ sấy trong 2 h."),
+            ("6 Báo cáo thử nghiệm", "Báo cáo gồm số hiệu tiêu chuẩn này."),
+        ],
+        "label": {
+            "kind": "standard", "code": "TCVN 9067-3:2025", "doc_type": "TCVN", "number": "9067", "part": "3",
+            "year": 2025, "issuer_suffix": None,
+            "title_vi": "TẤM TRẢI CHỐNG THẤM TRÊN CƠ SỞ BITUM BIẾN TÍNH – PHƯƠNG PHÁP THỬ – PHẦN 3: XÁC ĐỊNH ĐỘ "
+                        "BỀN CHỊU NHIỆT Ở 70 °C",
+            "title_en": "Modified bitumen waterproofing sheets - Test methods - Part 3: Determination of heat "
+                        "resistance at 70 °C",
+            "edition": 2, "replaces": ["TCVN 9067-3:2012"],
+            "equivalence": {"relation": "reference", "codes": ["ASTM D5147-20"]},
+            "drafted_by": "Viện Khoa học Công nghệ Xây dựng", "proposed_by": "Bộ Xây dựng",
+            "appraised_by": "Ủy ban Tiêu chuẩn Đo lường Chất lượng quốc gia",
+            "published_by": "Bộ Khoa học và Công nghệ",
+            "normative_references": ["TCVN 9067-1:2025", "ASTM D5147", "ETAG 005-1"],
+            "sections": ["1 Phạm vi áp dụng", "2 Tài liệu viện dẫn", "3 Thiết bị, dụng cụ", "4 Chuẩn bị mẫu",
+                         "5 Cách tiến hành", "6 Báo cáo thử nghiệm"],
+            "scope_first_sentence": "Tiêu chuẩn này quy định phương pháp xác định độ bền chịu nhiệt của tấm trải "
+                                    "chống thấm gồm các bước sau:",
+            "ics": "91.100.50",
+        },
+    },
+    {
+        "name": "held2_template_round_bullets_three_pages",
+        "layout": "template",
+        "header_box": ["VIETTEL AI RACE TD105", "TIÊU CHUẨN HỆ THỐNG CẤP NƯỚC BÊN TRONG CÔNG TRÌNH - YÊU CẦU",
+                       "KỸ THUẬT Lần ban hành: 1"],
+        "pages": [
+            [
+                ("1. Phạm vi áp dụng",
+                 "● Tiêu chuẩn này áp dụng cho thiết kế hệ thống cấp nước lạnh bên trong nhà ở và công trình công "
+                 "cộng.\n● Tiêu chuẩn này không áp dụng cho hệ thống cấp nước chữa cháy."),
+                ("2. Tài liệu viện dẫn",
+                 "TCVN 4513:1988, Cấp nước bên trong - Tiêu chuẩn thiết kế.\nQCVN 01:2021/BXD, Quy chuẩn quy hoạch "
+                 "xây dựng.\nETAG 022"),
+            ],
+            [("3. Lưu lượng nước tính toán", "Lưu lượng tính toán lấy theo số thiết bị vệ sinh.")],
+            [("4. Đường ống và phụ tùng", "Đường ống phải chịu được áp lực làm việc 1 MPa.")],
+        ],
+        "label": {
+            "kind": "standard", **NO_CODE,
+            "title_vi": "TIÊU CHUẨN HỆ THỐNG CẤP NƯỚC BÊN TRONG CÔNG TRÌNH - YÊU CẦU KỸ THUẬT", "title_en": None,
+            "edition": None, "replaces": [], "equivalence": NO_EQUIVALENCE, **NO_CHAIN,
+            "normative_references": ["TCVN 4513:1988", "QCVN 01:2021/BXD", "ETAG 022"],
+            "sections": ["1. Phạm vi áp dụng", "2. Tài liệu viện dẫn", "3. Lưu lượng nước tính toán",
+                         "4. Đường ống và phụ tùng"],
+            "scope_first_sentence": "Tiêu chuẩn này áp dụng cho thiết kế hệ thống cấp nước lạnh bên trong nhà ở và "
+                                    "công trình công cộng.",
+            "ics": None,
+        },
+    },
+    {
+        "name": "held2_regulation_field_strength_en_dash_range",
+        "layout": "regulation",
+        "code": "QCVN 9:2025/BKHCN",
+        "cover_title": ["QUY CHUẨN KỸ THUẬT QUỐC GIA VỀ GIỚI HẠN PHƠI NHIỄM", "TRƯỜNG ĐIỆN TỪ TẦN SỐ 100 kHz",
+                        "– 300 GHz"],
+        "cover_english": ["National technical regulation on limits of exposure to electromagnetic fields",
+                          "from 100 kHz to 300 GHz"],
+        "foreword": (
+            "QCVN 9:2025/BKHCN do Cục Tần số vô tuyến điện biên soạn, Vụ Khoa học và Công nghệ đề nghị, "
+            "Vụ Pháp chế thẩm định, Bộ trưởng Bộ Khoa học và Công nghệ ban hành."
+        ),
+        "clauses": [
+            ("1. QUY ĐỊNH CHUNG", ""),
+            ("1.1. Phạm vi điều chỉnh",
+             "Quy chuẩn này quy định giới hạn phơi nhiễm trường điện từ đối với công chúng tại các khu vực sau:\n"
+             "1) khu dân cư;\n2) trường học, bệnh viện."),
+            ("1.2. Tài liệu viện dẫn", "TCVN 3718-1:2005\nETAG 017"),
+            ("2. QUY ĐỊNH KỸ THUẬT", "Mật độ công suất không vượt quá 10 W/m2."),
+            ("3. QUY ĐỊNH VỀ QUẢN LÝ", "Trạm gốc phải được kiểm định trước khi đưa vào sử dụng."),
+            ("4. TỔ CHỨC THỰC HIỆN", "Cục Tần số vô tuyến điện hướng dẫn thực hiện."),
+        ],
+        "label": {
+            "kind": "regulation", "code": "QCVN 9:2025/BKHCN", "doc_type": "QCVN", "number": "9", "part": None,
+            "year": 2025, "issuer_suffix": "BKHCN",
+            "title_vi": "QUY CHUẨN KỸ THUẬT QUỐC GIA VỀ GIỚI HẠN PHƠI NHIỄM TRƯỜNG ĐIỆN TỪ TẦN SỐ 100 kHz – 300 GHz",
+            "title_en": "National technical regulation on limits of exposure to electromagnetic fields from 100 kHz "
+                        "to 300 GHz",
+            "edition": None, "replaces": [], "equivalence": NO_EQUIVALENCE,
+            "drafted_by": "Cục Tần số vô tuyến điện", "proposed_by": "Vụ Khoa học và Công nghệ",
+            "appraised_by": "Vụ Pháp chế", "published_by": "Bộ trưởng Bộ Khoa học và Công nghệ",
+            "normative_references": ["TCVN 3718-1:2005", "ETAG 017"],
+            "sections": ["1. QUY ĐỊNH CHUNG", "2. QUY ĐỊNH KỸ THUẬT", "3. QUY ĐỊNH VỀ QUẢN LÝ", "4. TỔ CHỨC THỰC HIỆN"],
+            "scope_first_sentence": "Quy chuẩn này quy định giới hạn phơi nhiễm trường điện từ đối với công chúng "
+                                    "tại các khu vực sau:",
+        },
+    },
+    {
+        "name": "held2_template_guideline_no_scope_heading",
+        "layout": "template",
+        "header_box": ["VIETTEL AI RACE TD118", "HƯỚNG DẪN LẮP ĐẶT NEO HÓA CHẤT TRONG BÊ TÔNG", "Lần ban hành: 1"],
+        "pages": [
+            [
+                ("", "Tài liệu này hướng dẫn lắp đặt và kiểm tra neo hóa chất trong kết cấu bê tông. "
+                     "Người lắp đặt phải được đào tạo."),
+                ("1. Tài liệu viện dẫn", "ETAG 001-5\nEN 1992-4:2018\nTCVN 5574:2018"),
+                ("2. Khoan lỗ",
+                 "1. Khoan lỗ đúng đường kính\n2. Làm sạch lỗ khoan\n3. Bơm keo\n4. Cắm thanh neo\n5. Chờ keo đông cứng"),
+                ("3. Kiểm tra lực nhổ", "Thử nhổ 3 % số neo nhưng không ít hơn 3 neo."),
+            ],
+        ],
+        "label": {
+            "kind": "other", **NO_CODE,
+            "title_vi": "HƯỚNG DẪN LẮP ĐẶT NEO HÓA CHẤT TRONG BÊ TÔNG", "title_en": None, "edition": None,
+            "replaces": [], "equivalence": NO_EQUIVALENCE, **NO_CHAIN,
+            "normative_references": ["ETAG 001-5", "EN 1992-4:2018", "TCVN 5574:2018"],
+            "sections": ["1. Tài liệu viện dẫn", "2. Khoan lỗ", "3. Kiểm tra lực nhổ"],
+            "scope_first_sentence": None,
+            "ics": None,
+        },
+    },
+]

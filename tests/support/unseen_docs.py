@@ -637,3 +637,147 @@ HELD_BACK += [
         },
     },
 ]
+
+# Third held-back batch: written before the second round of tuning (a heading directly above a numbered
+# list; a title line opening with a word that also opens letterheads) and never tuned against.
+HELD_BACK += [
+    {
+        "name": "held3_official_rows_under_last_heading",
+        "layout": "official",
+        "code": "TCVN 13567-1:2025",
+        "edition_line": "Xuất bản lần 1",
+        "cover_title": ["LỚP MẶT ĐƯỜNG BẰNG HỖN HỢP NHỰA NÓNG - THI CÔNG", "VÀ NGHIỆM THU - PHẦN 1: BÊ TÔNG NHỰA",
+                        "CHẶT"],
+        "cover_english": ["Hot mix asphalt pavement - Construction and acceptance - Part 1: Dense graded",
+                          "asphalt concrete"],
+        "ics": "93.080.20",
+        "foreword": (
+            "TCVN 13567-1:2025 thay thế TCVN 8819:2011.\n"
+            "TCVN 13567-1:2025 do Viện Khoa học và Công nghệ Giao thông vận tải biên soạn, Bộ Giao thông vận tải "
+            "đề nghị, Ủy ban Tiêu chuẩn Đo lường Chất lượng quốc gia thẩm định, Bộ Khoa học và Công nghệ công bố."
+        ),
+        "body_title": ["Lớp mặt đường bằng hỗn hợp nhựa nóng - Thi công và nghiệm thu - Phần 1: Bê tông nhựa chặt"],
+        "body_english": ["Hot mix asphalt pavement - Construction and acceptance - Part 1: Dense graded asphalt",
+                         "concrete"],
+        "clauses": [
+            ("1 Phạm vi áp dụng",
+             "Tiêu chuẩn này quy định yêu cầu về vật liệu, thi công và nghiệm thu lớp mặt đường bê tông nhựa chặt. "
+             "Tiêu chuẩn này áp dụng cho đường ô tô và đường đô thị."),
+            ("2 Tài liệu viện dẫn",
+             "TCVN 7493:2005, Bitum - Yêu cầu kỹ thuật.\nAASHTO T 27\nETAG 013"),
+            ("3 Vật liệu", "Đá dăm phải sạch, không lẫn tạp chất."),
+            ("4 Thi công",
+             "1 Chuẩn bị mặt bằng\n2 Tưới nhựa dính bám\n3 Rải hỗn hợp\n4 Lu lèn"),
+            ("5 Nghiệm thu", "Kiểm tra độ chặt lu lèn bằng mẫu khoan."),
+        ],
+        "label": {
+            "kind": "standard", "code": "TCVN 13567-1:2025", "doc_type": "TCVN", "number": "13567", "part": "1",
+            "year": 2025, "issuer_suffix": None,
+            "title_vi": "LỚP MẶT ĐƯỜNG BẰNG HỖN HỢP NHỰA NÓNG - THI CÔNG VÀ NGHIỆM THU - PHẦN 1: BÊ TÔNG NHỰA CHẶT",
+            "title_en": "Hot mix asphalt pavement - Construction and acceptance - Part 1: Dense graded asphalt "
+                        "concrete",
+            "edition": 1, "replaces": ["TCVN 8819:2011"], "equivalence": NO_EQUIVALENCE,
+            "drafted_by": "Viện Khoa học và Công nghệ Giao thông vận tải", "proposed_by": "Bộ Giao thông vận tải",
+            "appraised_by": "Ủy ban Tiêu chuẩn Đo lường Chất lượng quốc gia",
+            "published_by": "Bộ Khoa học và Công nghệ",
+            "normative_references": ["TCVN 7493:2005", "AASHTO T 27", "ETAG 013"],
+            "sections": ["1 Phạm vi áp dụng", "2 Tài liệu viện dẫn", "3 Vật liệu", "4 Thi công", "5 Nghiệm thu"],
+            "scope_first_sentence": "Tiêu chuẩn này quy định yêu cầu về vật liệu, thi công và nghiệm thu lớp mặt "
+                                    "đường bê tông nhựa chặt.",
+            "ics": "93.080.20",
+        },
+    },
+    {
+        "name": "held3_template_header_two_short_lines",
+        "layout": "template",
+        "header_box": ["VIETTEL AI RACE TD131", "TIÊU CHUẨN CHIẾU SÁNG NHÂN TẠO BÊN NGOÀI CÔNG TRÌNH CÔNG CỘNG",
+                       "VÀ KỸ THUẬT HẠ TẦNG ĐÔ THỊ Lần ban hành: 1"],
+        "pages": [
+            [
+                ("1. Phạm vi áp dụng",
+                 "• Tiêu chuẩn này áp dụng để thiết kế chiếu sáng đường phố, quảng trường và công viên.\n"
+                 "• Tiêu chuẩn này không áp dụng cho chiếu sáng sân bay."),
+                ("2. Tài liệu viện dẫn", "TCVN 7722-1:2017, Đèn điện - Yêu cầu chung.\nETAG 009\nCIE 115"),
+            ],
+            [
+                ("3. Yêu cầu chiếu sáng",
+                 "Bảng 3 - Cấp chiếu sáng\n1. Cấp M1: 2,0 cd/m2\n2. Cấp M2: 1,5 cd/m2\n3. Cấp M3: 1,0 cd/m2\n"
+                 "4. Cấp M4: 0,75 cd/m2\n5. Cấp M5: 0,5 cd/m2"),
+                ("4. Nguồn sáng và đèn", "Ưu tiên sử dụng đèn LED hiệu suất cao."),
+            ],
+            [("5. Điều khiển chiếu sáng", "Hệ thống phải điều khiển được theo thời gian.")],
+        ],
+        "label": {
+            "kind": "standard", **NO_CODE,
+            "title_vi": "TIÊU CHUẨN CHIẾU SÁNG NHÂN TẠO BÊN NGOÀI CÔNG TRÌNH CÔNG CỘNG VÀ KỸ THUẬT HẠ TẦNG ĐÔ THỊ",
+            "title_en": None, "edition": None, "replaces": [], "equivalence": NO_EQUIVALENCE, **NO_CHAIN,
+            "normative_references": ["TCVN 7722-1:2017", "ETAG 009"],
+            "sections": ["1. Phạm vi áp dụng", "2. Tài liệu viện dẫn", "3. Yêu cầu chiếu sáng", "4. Nguồn sáng và đèn",
+                         "5. Điều khiển chiếu sáng"],
+            "scope_first_sentence": "Tiêu chuẩn này áp dụng để thiết kế chiếu sáng đường phố, quảng trường và "
+                                    "công viên.",
+            "ics": None,
+        },
+    },
+    {
+        "name": "held3_regulation_title_school_word",
+        "layout": "regulation",
+        "code": "QCVN 12:2025/BXD",
+        "cover_title": ["QUY CHUẨN KỸ THUẬT QUỐC GIA VỀ CÔNG TRÌNH", "TRƯỜNG HỌC VÀ CƠ SỞ GIÁO DỤC MẦM NON"],
+        "cover_english": ["National technical regulation on schools and preschool facilities"],
+        "foreword": (
+            "QCVN 12:2025/BXD thay thế QCXDVN 05:2008/BXD.\n"
+            "QCVN 12:2025/BXD do Viện Kiến trúc Quốc gia biên soạn, Vụ Khoa học công nghệ và môi trường đề nghị, "
+            "Bộ Khoa học và Công nghệ thẩm định, Bộ trưởng Bộ Xây dựng ban hành."
+        ),
+        "clauses": [
+            ("1. QUY ĐỊNH CHUNG", ""),
+            ("1.1 Phạm vi điều chỉnh",
+             "Quy chuẩn này quy định các yêu cầu kỹ thuật bắt buộc khi xây dựng mới trường học. "
+             "Quy chuẩn này không áp dụng cho trường đại học."),
+            ("1.2 Tài liệu viện dẫn", "QCVN 06:2022/BXD, An toàn cháy cho nhà và công trình.\nTCVN 3907:2011"),
+            ("2. QUY ĐỊNH KỸ THUẬT", "Diện tích phòng học không nhỏ hơn 1,5 m2 cho một học sinh."),
+            ("3. QUY ĐỊNH VỀ QUẢN LÝ", "Hồ sơ thiết kế phải thuyết minh sự tuân thủ quy chuẩn này."),
+            ("4. TỔ CHỨC THỰC HIỆN", "Sở Xây dựng kiểm tra việc tuân thủ quy chuẩn này."),
+        ],
+        "label": {
+            "kind": "regulation", "code": "QCVN 12:2025/BXD", "doc_type": "QCVN", "number": "12", "part": None,
+            "year": 2025, "issuer_suffix": "BXD",
+            "title_vi": "QUY CHUẨN KỸ THUẬT QUỐC GIA VỀ CÔNG TRÌNH TRƯỜNG HỌC VÀ CƠ SỞ GIÁO DỤC MẦM NON",
+            "title_en": "National technical regulation on schools and preschool facilities",
+            "edition": None, "replaces": ["QCXDVN 05:2008/BXD"], "equivalence": NO_EQUIVALENCE,
+            "drafted_by": "Viện Kiến trúc Quốc gia", "proposed_by": "Vụ Khoa học công nghệ và môi trường",
+            "appraised_by": "Bộ Khoa học và Công nghệ", "published_by": "Bộ trưởng Bộ Xây dựng",
+            "normative_references": ["QCVN 06:2022/BXD", "TCVN 3907:2011"],
+            "sections": ["1. QUY ĐỊNH CHUNG", "2. QUY ĐỊNH KỸ THUẬT", "3. QUY ĐỊNH VỀ QUẢN LÝ", "4. TỔ CHỨC THỰC HIỆN"],
+            "scope_first_sentence": "Quy chuẩn này quy định các yêu cầu kỹ thuật bắt buộc khi xây dựng mới trường "
+                                    "học.",
+        },
+    },
+    {
+        "name": "held3_template_steps_under_heading",
+        "layout": "template",
+        "header_box": ["VIETTEL AI RACE TD140", "QUY TRÌNH BẢO TRÌ THANG MÁY", "Lần ban hành: 1"],
+        "pages": [
+            [
+                ("1. Phạm vi áp dụng",
+                 "Tài liệu này quy định nội dung bảo trì định kỳ thang máy điện trong nhà chung cư. "
+                 "Tài liệu này không thay thế hướng dẫn của nhà sản xuất."),
+                ("2. Tài liệu viện dẫn", "TCVN 6395:2008, Thang máy điện - Yêu cầu an toàn.\nEN 81-20:2020"),
+                ("3. Bảo trì hằng tháng",
+                 "1. Kiểm tra phanh\n2. Kiểm tra cáp tải\n3. Kiểm tra cửa tầng\n4. Vệ sinh buồng máy"),
+                ("4. Bảo trì hằng năm", "Thử tải 125 % tải định mức."),
+            ],
+        ],
+        "label": {
+            "kind": "other", **NO_CODE,
+            "title_vi": "QUY TRÌNH BẢO TRÌ THANG MÁY", "title_en": None, "edition": None, "replaces": [],
+            "equivalence": NO_EQUIVALENCE, **NO_CHAIN,
+            "normative_references": ["TCVN 6395:2008", "EN 81-20:2020"],
+            "sections": ["1. Phạm vi áp dụng", "2. Tài liệu viện dẫn", "3. Bảo trì hằng tháng", "4. Bảo trì hằng năm"],
+            "scope_first_sentence": "Tài liệu này quy định nội dung bảo trì định kỳ thang máy điện trong nhà chung "
+                                    "cư.",
+            "ics": None,
+        },
+    },
+]

@@ -34,12 +34,13 @@ _BIBLIO = re.compile(r"^(?i:thư\s+mục(?:\s+tài\s+liệu)?(?:\s+tham\s+khảo
 
 
 def _is_list_item(lines: list[Line], k: int, num: int, accepted_at: int | None) -> bool:
-    """A numbered line inside a run of numbered lines (figure legend, table rows) is not a heading;
-    the heading accepted just before does not count as such a neighbour."""
-    for j in (k - 1, k + 1):
+    """A numbered line inside a run of numbered lines (figure legend, table rows) is not a heading: the
+    row above is numbered one less, or the row below one more (a list that starts at 1 under a heading is
+    its own list); the heading accepted just before does not count as such a neighbour."""
+    for j, step in ((k - 1, -1), (k + 1, 1)):
         if 0 <= j < len(lines) and j != accepted_at:
             m = _HEADING.match(lines[j].text) or re.match(r"^(?P<num>\d{1,2})\s", lines[j].text)
-            if m and abs(int(m["num"]) - num) == 1:
+            if m and int(m["num"]) - num == step:
                 return True
     return False
 

@@ -22,7 +22,9 @@ from ingest.legacy_fonts import is_vietnamese_syllable
 from kb.text import clean
 
 # First words of an issuing body's letterhead block (company, people's committee, department, institute).
-_LETTERHEAD_OPENINGS = ("công ty", "ubnd", "ủy ban", "uỷ ban", "sở ", "cục ", "tổng cục", "viện ", "trường ",
+# A school's letterhead names its level: "TRƯỜNG ĐIỆN TỪ", "TRƯỜNG HỌC" open title lines.
+_LETTERHEAD_OPENINGS = ("công ty", "ubnd", "ủy ban", "uỷ ban", "sở ", "cục ", "tổng cục", "viện ", "trường đại học",
+                        "trường cao đẳng", "trường trung cấp", "trường trung học", "trường thpt", "trường thcs",
                         "trung tâm", "ban quản lý", "tập đoàn", "tổng công ty", "hợp tác xã")
 # "BỘ ..." is a letterhead only when a ministry follows ("BỘ THÔNG SỐ KỸ THUẬT" is a title).
 _MINISTRIES = ("xaydung", "giaothong", "khoahoc", "yte", "congthuong", "nongnghiep", "tainguyen", "thongtin",

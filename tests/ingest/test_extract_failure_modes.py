@@ -37,6 +37,12 @@ def test_title_wrapped_in_header_box_keeps_its_last_word(extracted, name):
     assert extracted(name).title_vi == _label(name, "title_vi")
 
 
+def test_title_line_opening_with_a_letterhead_word_is_kept(extracted):
+    # "TRƯỜNG ĐIỆN TỪ ..." continues the title; only a school's letterhead ("TRƯỜNG ĐẠI HỌC ...") ends it
+    out = extracted("tune_regulation_title_line_opens_with_truong")
+    assert out.title_vi == _label("tune_regulation_title_line_opens_with_truong", "title_vi")
+
+
 def test_title_line_starting_with_a_range_dash_is_kept(extracted):
     out = extracted("tune_regulation_dash_title_list_scope")
     assert out.title_vi.endswith("DẢI TẦN 25 MHz - 1 GHz")
@@ -64,8 +70,10 @@ def test_undated_unusual_references_are_found(extracted):
         "ETAG 002-1", "TCVN 7505:2005", "EN 1279"]
 
 
-@pytest.mark.parametrize("name", ["tune_template_header_title_bullets", "tune_template_no_designation_table_rows"])
+@pytest.mark.parametrize("name", ["tune_template_header_title_bullets", "tune_template_no_designation_table_rows",
+                                  "tune_template_list_right_under_heading"])
 def test_section_after_numbered_table_rows(extracted, name):
+    # rows 1.-8. then "4. Quy hoạch ..."; a list 1.-3. right under "2. Khởi động trạm"
     assert extracted(name).sections == _label(name, "sections")
 
 

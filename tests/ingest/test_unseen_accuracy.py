@@ -14,7 +14,7 @@ from tests.support.accuracy import Tally, score_fields
 from tests.support.unseen_docs import HELD_BACK, TUNING, build
 
 # Floors this suite reaches today (a regression fails it); the goal for unseen documents is 0.98.
-FLOORS = {"tuning": 0.98, "held-back": 0.9}
+FLOORS = {"tuning": 0.98, "held-back": 0.95}
 
 
 def _score(docs: list[dict], tmp: Path) -> Tally:

@@ -335,6 +335,57 @@ TUNING: list[dict] = [
             "ics": None,
         },
     },
+    # Second round of tuning: a heading directly above a numbered list; a title line opening with a word
+    # that also opens letterheads ("TRƯỜNG").
+    {
+        "name": "tune_template_list_right_under_heading",
+        "layout": "template",
+        "header_box": ["VIETTEL AI RACE TD061", "HƯỚNG DẪN VẬN HÀNH TRẠM XỬ LÝ NƯỚC THẢI", "Lần ban hành: 1"],
+        "pages": [
+            [
+                ("1. Phạm vi áp dụng", "Tài liệu này hướng dẫn vận hành trạm xử lý nước thải sinh hoạt."),
+                ("2. Khởi động trạm", "1. Kiểm tra bơm\n2. Mở van cấp khí\n3. Bật máy thổi khí"),
+                ("3. Dừng trạm", "Tắt máy thổi khí sau khi dừng bơm."),
+            ],
+        ],
+        "label": {
+            "kind": "other", **NO_CODE,
+            "title_vi": "HƯỚNG DẪN VẬN HÀNH TRẠM XỬ LÝ NƯỚC THẢI", "title_en": None, "edition": None, "replaces": [],
+            "equivalence": NO_EQUIVALENCE, **NO_CHAIN, "normative_references": [],
+            "sections": ["1. Phạm vi áp dụng", "2. Khởi động trạm", "3. Dừng trạm"],
+            "scope_first_sentence": "Tài liệu này hướng dẫn vận hành trạm xử lý nước thải sinh hoạt.",
+            "ics": None,
+        },
+    },
+    {
+        "name": "tune_regulation_title_line_opens_with_truong",
+        "layout": "regulation",
+        "code": "QCVN 21:2025/BTNMT",
+        "cover_title": ["QUY CHUẨN KỸ THUẬT QUỐC GIA VỀ QUAN TRẮC", "TRƯỜNG ĐIỆN TỪ MÔI TRƯỜNG"],
+        "cover_english": ["National technical regulation on environmental electromagnetic field monitoring"],
+        "foreword": (
+            "QCVN 21:2025/BTNMT do Cục Kiểm soát ô nhiễm môi trường biên soạn, Vụ Khoa học và Công nghệ trình duyệt, "
+            "Bộ trưởng Bộ Tài nguyên và Môi trường ban hành."
+        ),
+        "clauses": [
+            ("1. QUY ĐỊNH CHUNG", ""),
+            ("1.1 Phạm vi điều chỉnh", "Quy chuẩn này quy định yêu cầu kỹ thuật quan trắc trường điện từ."),
+            ("2. QUY ĐỊNH KỸ THUẬT", "Thiết bị đo phải được hiệu chuẩn."),
+            ("3. TỔ CHỨC THỰC HIỆN", "Sở Tài nguyên và Môi trường hướng dẫn thực hiện."),
+        ],
+        "label": {
+            "kind": "regulation", "code": "QCVN 21:2025/BTNMT", "doc_type": "QCVN", "number": "21", "part": None,
+            "year": 2025, "issuer_suffix": "BTNMT",
+            "title_vi": "QUY CHUẨN KỸ THUẬT QUỐC GIA VỀ QUAN TRẮC TRƯỜNG ĐIỆN TỪ MÔI TRƯỜNG",
+            "title_en": "National technical regulation on environmental electromagnetic field monitoring",
+            "edition": None, "replaces": [], "equivalence": NO_EQUIVALENCE,
+            "drafted_by": "Cục Kiểm soát ô nhiễm môi trường", "proposed_by": None, "appraised_by": None,
+            "published_by": "Bộ trưởng Bộ Tài nguyên và Môi trường", "submitted_by": "Vụ Khoa học và Công nghệ",
+            "normative_references": [],
+            "sections": ["1. QUY ĐỊNH CHUNG", "2. QUY ĐỊNH KỸ THUẬT", "3. TỔ CHỨC THỰC HIỆN"],
+            "scope_first_sentence": "Quy chuẩn này quy định yêu cầu kỹ thuật quan trắc trường điện từ.",
+        },
+    },
 ]
 
 

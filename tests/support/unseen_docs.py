@@ -2,8 +2,9 @@
 gives it (the corpus label schema), in two parts:
 
 - ``TUNING``: documents the rules were developed against (one per failure mode of issue 10);
-- ``HELD_BACK``: other wording and layout variants, written and committed before the rules were tuned
-  and never tuned against. Their score is the honest estimate of accuracy on unseen documents.
+- ``HELD_BACK``: other wording and layout variants in three batches, each written and committed before
+  the rules it was first measured on, and never tuned against. That first score is the honest estimate
+  of accuracy on unseen documents (README, "Measured").
 
 Three layouts (fpdf2 + DejaVu):
 

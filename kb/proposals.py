@@ -44,7 +44,7 @@ LOW_CONFIDENCE = 0.6
 #: The fields that say which record a document is and what it is called.
 IDENTITY_FIELDS = ("code", "doc_type", "number", "part", "year", "issuer_suffix", "title_vi", "title_vi_normalised")
 #: The pseudo-field of a proposal's rows, per entity (a criteria table, a lab's scope).
-ROWS_FIELD = {"standard": "criteria", "lab": "scope"}
+ROWS_FIELD = {"standard": "criteria", "lab": "scope_rows"}
 ROW_COLUMNS = {"standard": ("name", "requirement", "unit", "method"), "lab": ("material", "test", "range", "method")}
 
 
@@ -135,6 +135,10 @@ def pending(session: Session, limit: int = 200) -> list[ProposedChange]:
                    col(ProposedChange.id))
          .limit(limit))
     return list(session.exec(q).all())
+
+
+def count_pending(session: Session) -> int:
+    return len(session.exec(select(ProposedChange.id).where(ProposedChange.status == ProposalStatus.pending)).all())
 
 
 def require(session: Session, proposal_id: int) -> ProposedChange:

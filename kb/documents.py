@@ -166,8 +166,9 @@ def store_ingested(kbase: KnowledgeBase, result: IngestResult, *, run_id: int, a
                 if std is not None:
                     standard_id = std.id
                     changed["standard"].add(_id(std.id))
-                if (std is not None or proposal is not None) and result.standard is not None:
-                    result.standard.code = std.code if std is not None else proposal.target  # type: ignore[union-attr]
+                canonical = std.code if std is not None else proposal.target if proposal is not None else None
+                if canonical and result.standard is not None:
+                    result.standard.code = canonical
                 elif result.standard is not None:
                     result.standard.drop_identity()
             elif kind == "lab_scope":

@@ -238,7 +238,7 @@ def accept(session: Session, proposal_id: int, fields: Iterable[str] | None, exp
         raise Conflict(f"{p.target} chưa có trong cơ sở dữ liệu: tải lại trang đề xuất")
     if rec is not None and expected_version is not None and expected_version != rec.version:
         raise StaleEdit(p.entity, audit.snapshot(rec))
-    if isinstance(rec, Lab) or p.entity == "lab":
+    if p.entity == "lab":
         entity_id = _accept_lab(session, p, rec if isinstance(rec, Lab) else None, chosen, actor)
     else:
         entity_id = _accept_standard(session, p, rec if isinstance(rec, Standard) else None, chosen, actor)

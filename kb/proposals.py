@@ -7,6 +7,9 @@ as it is now (:func:`review_rows`); :func:`accept` applies the fields the curato
 services, with the record's version check and audit; :func:`reject` leaves the record as it is. The
 document, its pages and the proposal stay stored either way.
 
+Audit actions reuse the labelled ones: ``ingest`` (proposed), ``approved`` / ``rejected`` (the decision),
+``approve`` (the record changed by an accept).
+
 A curator-verified field is applied only when the curator names it (the form leaves it unticked): a
 default accept never overwrites what a person confirmed. Fields a curator accepts become verified by them.
 """
@@ -121,7 +124,7 @@ def propose(session: Session, *, document_id: int | None, entity: str, entity_id
                        min_confidence=confidence, reason=reason)
     session.add(p)
     session.flush()
-    audit.record(session, actor=actor, action="propose", entity="proposal", entity_id=p.id,
+    audit.record(session, actor=actor, action="ingest", entity="proposal", entity_id=p.id,
                  after={"entity": entity, "entity_id": entity_id, "target": target,
                         "fields": [d["field"] for d in diff]},
                  summary=f"Đề xuất thay đổi {target}: {reason}")
@@ -211,7 +214,7 @@ def reject(session: Session, proposal_id: int, actor: str) -> ProposedChange:
     p = require(session, proposal_id)
     _check_pending(p)
     _decide(session, p, ProposalStatus.rejected, actor)
-    audit.record(session, actor=actor, action="reject", entity="proposal", entity_id=p.id,
+    audit.record(session, actor=actor, action="rejected", entity="proposal", entity_id=p.id,
                  before={"status": "pending"}, after={"status": "rejected"},
                  summary=f"Từ chối đề xuất #{p.id} cho {p.target}")
     return p
@@ -246,7 +249,7 @@ def accept(session: Session, proposal_id: int, fields: Iterable[str] | None, exp
     if p.entity_id is None:
         p.entity_id = entity_id
         session.add(p)
-    audit.record(session, actor=actor, action="accept", entity="proposal", entity_id=p.id,
+    audit.record(session, actor=actor, action="approved", entity="proposal", entity_id=p.id,
                  before={"status": "pending"}, after={"status": "accepted", "fields": sorted(chosen)},
                  summary=f"Nhận đề xuất #{p.id} cho {p.target}")
     session.flush()
@@ -264,7 +267,7 @@ def _accept_standard(session: Session, p: ProposedChange, std: Standard | None, 
     extra = values.get("extra") or {}
     if std is None:
         std, _ = standards.upsert_standard(session, payload(StandardCreate, {"code": p.target, **fields}), actor=actor,
-                                           source="accept", provenance=verified, document_id=p.document_id,
+                                           source="approve", provenance=verified, document_id=p.document_id,
                                            extra=extra)
         std.provenance = {**std.provenance, **verified}  # upsert stores extracted provenance unverified
         session.add(std)
@@ -273,7 +276,7 @@ def _accept_standard(session: Session, p: ProposedChange, std: Standard | None, 
                                    "extra": {**(std.extra or {}), **extra}}
         if p.document_id is not None:
             changes["document_id"] = p.document_id
-        update_versioned(session, std, changes, None, actor=actor, entity="standard", action="accept",
+        update_versioned(session, std, changes, None, actor=actor, entity="standard", action="approve",
                          summary=f"Nhận đề xuất #{p.id}: {std.code}"
                                  + (f" ({', '.join(sorted(fields))})" if fields else ""))
     for relation, code, qualifier, position in values.get("relations") or []:
@@ -282,7 +285,7 @@ def _accept_standard(session: Session, p: ProposedChange, std: Standard | None, 
     if ROWS_FIELD["standard"] in chosen and p.rows is not None:
         before = len(criteria_rows(session, std))
         standards.replace_criteria(session, std, [CriterionRow(**r) for r in p.rows])
-        audit.record(session, actor=actor, action="accept", entity="standard", entity_id=std.id,
+        audit.record(session, actor=actor, action="approve", entity="standard", entity_id=std.id,
                      before={"criteria": before}, after={"criteria": len(p.rows)},
                      summary=f"Nhận đề xuất #{p.id}: bảng chỉ tiêu {std.code} ({len(p.rows)} dòng)")
     return std.id

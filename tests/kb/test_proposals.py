@@ -74,7 +74,7 @@ def test_a_changed_reissue_is_a_proposal_and_the_record_stays(reissued):
         assert fields["edition"]["current"] == "3" and fields["edition"]["proposed"] == "4"
         assert fields["title_vi"]["proposed"] == V2_TITLE and fields["title_vi"]["page"] is not None
         assert not fields["title_vi"]["fill"]
-    assert len(_events(kbase, "proposal", "propose")) == 1
+    assert len(_events(kbase, "proposal", "ingest")) == 1
 
 
 def test_accept_applies_through_the_version_check_with_audit(reissued):
@@ -90,9 +90,9 @@ def test_accept_applies_through_the_version_check_with_audit(reissued):
     with kbase.session() as s:
         assert s.get(ProposedChange, p.id).status == ProposalStatus.accepted
         assert s.get(ProposedChange, p.id).decided_by == "bientap"
-    [change] = [e for e in _events(kbase, "standard", "accept") if e.entity_id == before.id]
+    [change] = [e for e in _events(kbase, "standard", "approve") if e.entity_id == before.id]
     assert change.actor == "bientap" and change.after["edition"] == "4" and change.before["edition"] == "3"
-    assert len(_events(kbase, "proposal", "accept")) == 1
+    assert len(_events(kbase, "proposal", "approved")) == 1
     with kbase.session() as s, pytest.raises(Conflict):
         proposals.accept(s, p.id, None, after.version, "bientap")  # decided once
 
@@ -107,7 +107,7 @@ def test_reject_leaves_the_record(reissued):
     with kbase.session() as s:
         assert proposals.pending(s) == []
         assert s.get(ProposedChange, p.id).status == ProposalStatus.rejected
-    assert len(_events(kbase, "proposal", "reject")) == 1
+    assert len(_events(kbase, "proposal", "rejected")) == 1
 
 
 def test_a_stale_version_or_an_unknown_field_is_refused(reissued):
@@ -164,7 +164,7 @@ def test_a_new_document_read_with_low_confidence_waits_for_a_person(any_kbase, t
         proposals.accept(s, p.id, None, 0, "bientap")
     std = _std(any_kbase, "TCVN 8827:2011")
     assert std.title_vi == "Lấy mẫu sơn" and std.provenance["title_vi"]["verified"] is True
-    assert [e.entity_id for e in _events(any_kbase, "standard", "accept")] == [std.id]
+    assert [e.entity_id for e in _events(any_kbase, "standard", "approve")] == [std.id]
 
 
 def test_ungraded_confidence_and_filling_empty_fields_are_written_directly(any_kbase, tmp_path):

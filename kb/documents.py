@@ -27,6 +27,7 @@ from kb.models import (
     IngestFile,
     IngestRun,
     IngestStatus,
+    ProposalStatus,
     ProposedChange,
     RelationType,
     Standard,
@@ -110,6 +111,10 @@ def _stored_result(session: Session, doc: Document, path: Path) -> IngestResult:
             equivalence=Equivalence(eq.get("relation"), list(eq.get("codes") or [])),
         )
         result.designated, result.title_vi = True, std.title_vi
+    waiting = session.exec(select(ProposedChange).where(ProposedChange.document_id == doc.id,
+                                                        ProposedChange.status == ProposalStatus.pending)).first()
+    if waiting is not None:  # the file is stored; what it would change still waits for a curator
+        result.error = _awaits_review(waiting)
     return result
 
 

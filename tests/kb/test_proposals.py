@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from ingest.pipeline import ingest_paths
-from kb import documents, labs, proposals, standards
+from kb import documents, labs, proposals, standards, versioning
 from kb.errors import BadInput, Conflict
 from kb.models import (
     AuditEvent,
@@ -77,6 +77,17 @@ def test_a_changed_reissue_is_a_proposal_and_the_record_stays(reissued):
     assert len(_events(kbase, "proposal", "ingest")) == 1
 
 
+def test_a_rerun_of_the_file_says_its_proposal_still_waits(reissued, tmp_path):
+    kbase, _, first = reissued
+    [again] = ingest_paths(kbase, [tmp_path / "v2.pdf"])
+    assert again["status"] == "unchanged" and again["error"] == first["error"]
+    with kbase.session() as s:
+        [p] = proposals.pending(s)
+        proposals.reject(s, p.id, "bientap")
+    [decided] = ingest_paths(kbase, [tmp_path / "v2.pdf"])
+    assert decided["status"] == "unchanged" and decided["error"] is None
+
+
 def test_accept_applies_through_the_version_check_with_audit(reissued):
     kbase, before, _ = reissued
     with kbase.session() as s:
@@ -95,6 +106,9 @@ def test_accept_applies_through_the_version_check_with_audit(reissued):
     assert len(_events(kbase, "proposal", "approved")) == 1
     with kbase.session() as s, pytest.raises(Conflict):
         proposals.accept(s, p.id, None, after.version, "bientap")  # decided once
+    with kbase.session() as s:  # the accepted change is an ordinary logged update: it can be undone
+        versioning.revert_event(s, change.id, "bientap")
+    assert (_std(kbase).title_vi, _std(kbase).edition) == (before.title_vi, before.edition)
 
 
 def test_reject_leaves_the_record(reissued):

@@ -158,8 +158,9 @@ def _record(session: Session, p: ProposedChange) -> Standard | Lab | None:
         if found is None:
             raise Conflict(f"bản ghi {p.target} của đề xuất #{p.id} không còn nữa")
         return found
-    if p.entity == "standard":
-        return standards.get_standard(session, p.target) if codes.parse(p.target) else None
+    if p.entity == "standard":  # exactly this designation (an undated one must not find another edition)
+        d = codes.parse(p.target)
+        return standards.by_keys(session, [d.key]).get(d.key) if d is not None else None
     return labs.find_lab(session, p.target)
 
 

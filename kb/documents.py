@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert
 from sqlmodel import Session, col, delete, select
 
-from kb import audit, codes, labs, standards
+from kb import audit, codes, labs, proposals, standards
 from kb.config import Settings
 from kb.models import (
     Document,
@@ -27,6 +27,8 @@ from kb.models import (
     IngestFile,
     IngestRun,
     IngestStatus,
+    ProposalStatus,
+    ProposedChange,
     RelationType,
     Standard,
     StandardCreate,
@@ -109,6 +111,10 @@ def _stored_result(session: Session, doc: Document, path: Path) -> IngestResult:
             equivalence=Equivalence(eq.get("relation"), list(eq.get("codes") or [])),
         )
         result.designated, result.title_vi = True, std.title_vi
+    waiting = session.exec(select(ProposedChange).where(ProposedChange.document_id == doc.id,
+                                                        ProposedChange.status == ProposalStatus.pending)).first()
+    if waiting is not None:  # the file is stored; what it would change still waits for a curator
+        result.error = _awaits_review(waiting)
     return result
 
 
@@ -158,16 +164,20 @@ def store_ingested(kbase: KnowledgeBase, result: IngestResult, *, run_id: int, a
             _store_pages(session, doc.id, result.pages)
             kind = result.kind
             if kind in STANDARD_KINDS:
-                std = _store_standard(session, result, doc.id, actor)
+                std, proposal = _store_standard(session, result, doc.id, actor)
+                if proposal is not None:
+                    standard_id = proposal.entity_id
+                    result.error = _awaits_review(proposal)
                 if std is not None:
                     standard_id = std.id
                     changed["standard"].add(_id(std.id))
-                    if result.standard is not None:
-                        result.standard.code = std.code  # canonical spelling
+                canonical = std.code if std is not None else proposal.target if proposal is not None else None
+                if canonical and result.standard is not None:
+                    result.standard.code = canonical
                 elif result.standard is not None:
                     result.standard.drop_identity()
             elif kind == "lab_scope":
-                lab_id, result.error = _store_lab(session, result, actor)
+                lab_id, result.error = _store_lab(session, result, doc.id, actor)
                 if lab_id:
                     changed["lab"].add(lab_id)
             elif kind == "catalogue":
@@ -193,7 +203,8 @@ def _store_pages(session: Session, document_id: int, pages: list[str]) -> None:
 
 
 def _provenance(rec: ExtractedStandard, ocr: bool) -> dict[str, dict[str, Any]]:
-    prov: dict[str, dict[str, Any]] = {name: {"page": p.page, "method": p.method} for name, p in rec.provenance.items()}
+    prov: dict[str, dict[str, Any]] = {name: {"page": p.page, "method": p.method, "confidence": p.confidence}
+                                       for name, p in rec.provenance.items()}
     # Stored columns named differently from the extracted fields they come from.
     for column, source in (("title_vi", "title_vi_normalised"), ("scope", "scope_first_sentence")):
         if source in prov and column not in prov:
@@ -232,40 +243,111 @@ def _standard_extra(rec: ExtractedStandard, ocr: bool) -> dict[str, Any]:
     return extra
 
 
-def _store_standard(session: Session, result: IngestResult, document_id: int, actor: str) -> Standard | None:
-    rec = result.standard
-    if rec is None or not rec.code or codes.parse(rec.code) is None:
-        return None
-    std, _ = standards.upsert_standard(
-        session, _standard_values(rec.code, rec), actor=actor, source="ingest",
-        provenance=_provenance(rec, result.ocr), document_id=document_id, extra=_standard_extra(rec, result.ocr),
-    )
-    # Relations as printed in the foreword and the references clause.
-    for pos, old in enumerate(rec.replaces):
-        standards.add_relation(session, std.code, RelationType.replaces, old, position=pos, actor=actor)
-    for pos, old in enumerate(rec.converted_from):
-        standards.add_relation(session, std.code, RelationType.converted_from, old, position=pos, actor=actor)
-    for pos, other in enumerate(rec.equivalence.codes):
-        standards.add_relation(session, std.code, RelationType.equivalent, other,
-                               qualifier=rec.equivalence.relation, position=pos, actor=actor)
+def _relations(rec: ExtractedStandard) -> list[tuple[RelationType, str, str | None, int]]:
+    """The edges the foreword and the references clause print: (relation, other code, qualifier, position)."""
+    out: list[tuple[RelationType, str, str | None, int]] = []
+    out += [(RelationType.replaces, old, None, pos) for pos, old in enumerate(rec.replaces)]
+    out += [(RelationType.converted_from, old, None, pos) for pos, old in enumerate(rec.converted_from)]
+    out += [(RelationType.equivalent, other, rec.equivalence.relation, pos)
+            for pos, other in enumerate(rec.equivalence.codes)]
     for pos, ref in enumerate(rec.normative_references):
         d = codes.parse(ref)
         if d is not None:
-            standards.add_relation(session, std.code, RelationType.cites, ref,
-                                   qualifier="dated" if d.year else "undated", position=pos, actor=actor)
+            out.append((RelationType.cites, ref, "dated" if d.year else "undated", pos))
+    return out
+
+
+def _changes_known(diff: list[dict[str, Any]]) -> list[str]:
+    """The fields of a diff that would change what a record holds (not only fill an empty field)."""
+    return [d["field"] for d in diff if not d["fill"] or d["verified"]]
+
+
+def _awaits_review(proposal: ProposedChange) -> str:
+    return f"đề xuất thay đổi #{proposal.id} chờ biên tập viên duyệt: {proposal.reason}"
+
+
+def _store_standard(session: Session, result: IngestResult, document_id: int,
+                    actor: str) -> tuple[Standard | None, ProposedChange | None]:
+    """The standard a document designates, written when that changes nothing known; a proposed change when
+    it would change another source's fields, a verified field or existing criteria rows, or when its
+    identity or title was read with low confidence (``kb.proposals``)."""
+    rec = result.standard
+    d = codes.parse(rec.code) if rec is not None and rec.code else None
+    if rec is None or d is None:
+        return None, None
+    values = _standard_values(rec.code or "", rec)
+    prov = _provenance(rec, result.ocr)
+    extra = _standard_extra(rec, result.ocr)
+    relations = _relations(rec)
+    rows = [asdict(r) for r in result.criteria] if result.criteria is not None else None
+    fields = {k: v for k, v in values.model_dump(exclude={"code"}).items() if v not in (None, "")}
+
+    existing = session.exec(select(Standard).where(Standard.code_key == d.key)).first()
+    verified = [f for f, p in (existing.provenance or {}).items() if p.get("verified")] if existing else []
+    diff = proposals.field_diff(existing.model_dump() if existing else None, fields, prov, verified)
+    reasons: list[str] = []
+    changed = _changes_known(diff)
+    if changed:
+        reasons.append("sửa trường đã có: " + ", ".join(changed))
+    if rows is not None:
+        stored_rows = proposals.criteria_rows(session, existing) if existing else []
+        rows_entry = proposals.rows_diff("standard", stored_rows, rows)
+        if rows_entry is not None:
+            diff.append(rows_entry)
+            if not rows_entry["fill"]:
+                reasons.append("thay bảng chỉ tiêu đã có")
+    low = proposals.low_identity_confidence(rec.provenance)
+    if low is not None:
+        reasons.append(f"độ tin cậy thấp ({low:.2f})")
+    if reasons:
+        proposal = proposals.propose(
+            session, document_id=document_id, entity="standard", entity_id=existing.id if existing else None,
+            target=d.format(), values={"fields": fields, "provenance": prov, "extra": extra, "relations": relations},
+            rows=rows, diff=diff, confidence=proposals.min_confidence(rec.provenance), reason="; ".join(reasons),
+            actor=actor)
+        return None, proposal
+
+    std, _ = standards.upsert_standard(session, values, actor=actor, source="ingest", provenance=prov,
+                                       document_id=document_id, extra=extra)
+    for relation, other, qualifier, pos in relations:
+        standards.add_relation(session, std.code, relation, other, qualifier=qualifier, position=pos, actor=actor)
     if result.criteria is not None:
         standards.replace_criteria(session, std, result.criteria)
-    return std
+    return std, None
 
 
-def _store_lab(session: Session, result: IngestResult, actor: str) -> tuple[int | None, str | None]:
-    """The lab and its scope; returns (lab id, problem) — no accreditation printed means no lab record."""
+def _store_lab(session: Session, result: IngestResult, document_id: int,
+               actor: str) -> tuple[int | None, str | None]:
+    """The lab and its scope; returns (lab id, note). No accreditation printed means no lab record; a known
+    lab whose fields or scope rows the document would change gets a proposed change instead."""
     parsed = result.lab
     if parsed is None or not parsed.lab.accreditation:
         return None, "không thấy số hiệu công nhận (VILAS / LAS-XD) trong tài liệu: chỉ lưu tài liệu"
-    lab, _ = labs.upsert_lab(session, labs.parse_lab(parsed.lab.values()), actor)
+    data = labs.parse_lab(parsed.lab.values())
     rows = [labs.parse_scope_row({"material": r.material, "test": r.test, "range": r.range, "method": r.method})
             for r in parsed.scope if r.test]
+    lab = labs.find_lab(session, data.accreditation)
+    if lab is not None:
+        fields = {k: v for k, v in data.model_dump(exclude_unset=True, exclude={"accreditation"}).items()
+                  if v is not None}
+        row_values = [r.model_dump() for r in rows]
+        diff = proposals.field_diff(lab.model_dump(), fields, {}, verified=fields if lab.verified_at else ())
+        reasons = []
+        changed = _changes_known(diff)
+        if changed:
+            reasons.append("sửa trường đã có: " + ", ".join(changed))
+        rows_entry = proposals.rows_diff("lab", proposals.scope_rows(session, lab), row_values)
+        if rows_entry is not None:
+            diff.append(rows_entry)
+            if not rows_entry["fill"] or lab.verified_at:
+                reasons.append("thay phạm vi đã có")
+        if reasons:
+            proposal = proposals.propose(
+                session, document_id=document_id, entity="lab", entity_id=lab.id, target=lab.accreditation,
+                values={"fields": fields}, rows=row_values, diff=diff, confidence=None,
+                reason="; ".join(reasons), actor=actor)
+            return None, _awaits_review(proposal)
+    lab, _ = labs.upsert_lab(session, data, actor)
     labs.replace_scope(session, lab, rows, actor)
     return lab.id, None
 

@@ -474,6 +474,37 @@ class IngestRun(SQLModel, table=True):
     counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+class ProposalStatus(str, enum.Enum):
+    pending = "pending"
+    accepted = "accepted"
+    rejected = "rejected"
+
+
+class ProposedChange(SQLModel, table=True):
+    """What an ingested document would change in a record, waiting for a curator (``kb.proposals``).
+
+    ``values`` holds the record's proposed fields (and, for a standard, provenance, extras and relations),
+    ``rows`` its criteria or scope rows when the document has them, ``diff`` the fields that differed from
+    the record when proposed. ``entity_id`` is None when the proposal would create the record.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int | None = Field(default=None, foreign_key="document.id", index=True)
+    entity: str = Field(max_length=20)  # standard | lab
+    entity_id: int | None = Field(default=None, index=True)
+    target: str = Field(max_length=120)  # the code or accreditation the document names
+    values: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    rows: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
+    diff: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    min_confidence: float | None = None
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    status: ProposalStatus = Field(default=ProposalStatus.pending,
+                                   sa_column=enum_column(ProposalStatus, index=True))
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class IngestFile(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(foreign_key="ingestrun.id", index=True)

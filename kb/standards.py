@@ -161,6 +161,8 @@ def _merged_provenance(current: dict | None, extracted: dict | None) -> dict:
     for field, p in (extracted or {}).items():
         if not merged.get(field, {}).get("verified"):
             merged[field] = {"page": p.get("page"), "method": p.get("method"), "verified": False}
+            if p.get("confidence") is not None:  # graded by extraction (0–1); ungraded fields carry none
+                merged[field]["confidence"] = p["confidence"]
     return merged
 
 

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from ingest import dispatch, ocr
 from ingest.pipeline import ingest_paths
-from kb import standards
+from kb import proposals, standards
 from kb.models import (
     Criterion,
     Document,
@@ -186,17 +186,25 @@ def test_newer_edition_marks_older_replaced_both_ways(kbase, tmp_path, older_fir
         assert any(r["relation"] == "replaces" and r["code"] == "TCVN 3118:2022" and r["in_kb"] for r in incoming)
 
 
-def test_reingest_never_overwrites_a_curator_verified_field(kbase, tmp_path):
+def test_reingest_proposes_instead_of_overwriting_and_keeps_a_verified_field_on_accept(kbase, tmp_path):
     _one(kbase, make_standard_pdf(tmp_path / "v1.pdf"))
     with kbase.session() as s:
         std = s.exec(select(Standard).where(Standard.code == "TCVN 3118:2022")).one()
         std.title_vi = "Bê tông nặng - Xác định cường độ nén (đã hiệu đính)"
         std.provenance = {**std.provenance, "title_vi": {"page": None, "method": "curator", "verified": True}}
         s.add(std)
-    # A corrected re-issue of the same file (other bytes, same code) comes in.
+    # A corrected re-issue of the same file (other bytes, same code) comes in: a proposal, not a write.
     result = _one(kbase, make_standard_pdf(tmp_path / "v2.pdf", title="Bê tông - Phương pháp thử cường độ nén",
                                            edition=4))
-    assert result["status"] == "ingested"
+    assert result["status"] == "ingested" and result["code"] == "TCVN 3118:2022"
+    assert "chờ biên tập viên duyệt" in result["error"]
+    with kbase.session() as s:
+        std = s.exec(select(Standard).where(Standard.code == "TCVN 3118:2022")).one()
+        assert (std.title_vi, std.edition) == ("Bê tông nặng - Xác định cường độ nén (đã hiệu đính)", "3")
+        [proposal] = proposals.pending(s)
+        assert proposal.entity_id == std.id and "edition" in proposal.reason
+        # A default accept takes the unverified fields only.
+        proposals.accept(s, proposal.id, None, std.version, "curator")
     with kbase.session() as s:
         std = s.exec(select(Standard).where(Standard.code == "TCVN 3118:2022")).one()
         assert std.title_vi == "Bê tông nặng - Xác định cường độ nén (đã hiệu đính)"

@@ -53,12 +53,28 @@ def test_pdf_upload_review_approve_and_map(app, kbase, world, tmp_path):
     assert statuses == ["ingested"] or statuses == ["unchanged"], statuses
     assert not list((kbase.settings.uploads_dir).glob("*.pdf"))  # the upload copy is removed after ingest
 
-    queue = html(c.get("/curate/review"))
-    codes = [th.text() for th in queue.css("#review tbody th")]
-    assert "TCVN 3118:2022" in codes
+    # The standard was known from an import under another title: the PDF waits as a proposed change.
     with kbase.session() as s:
         std = standards.require_standard(s, "TCVN 3118:2022")
         std_id, version = std.id, std.version
+        assert std.title_vi == "Bê tông – Xác định cường độ nén"
+    queue = html(c.get("/curate/review"))
+    assert [th.text().strip() for th in queue.css("#proposal-queue tbody th")] == ["TCVN 3118:2022"]
+    diff = html(c.get(queue.css_first("#proposal-queue tbody a").attributes["href"]))
+    title = diff.css_first("#diff-title_vi")
+    assert title.css_first(".current").text().strip() == "Bê tông – Xác định cường độ nén"
+    assert title.css_first(".proposed").text().strip() == "Bê tông - Phương pháp xác định cường độ chịu nén"
+    assert "trang" in title.css_first(".prov").text()
+    form = diff.css_first("#accept-form")
+    assert form.css_first("input[name=version]").attributes["value"] == str(version)
+    ticked = [i.attributes["value"] for i in form.css("input[name=field]") if "checked" in i.attributes]
+    assert "title_vi" in ticked
+    r = c.post(form.attributes["action"], data={"version": str(version), "field": ticked}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    with kbase.session() as s:
+        std = s.get(Standard, std_id)
+        assert std.title_vi == "Bê tông - Phương pháp xác định cường độ chịu nén" and std.version == version + 1
+        version = std.version
     item = html(c.get(f"/curate/review/{std_id}"))
     assert item.css_first("#field-title_vi .prov").text().strip()  # where the title was found
     r = c.post(f"/curate/review/{std_id}", data={"version": str(version), "title_vi": "Bê tông – Xác định cường độ nén",

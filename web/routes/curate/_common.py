@@ -28,6 +28,8 @@ NOTICES = {
     "repointed": "Đã chuyển ánh xạ sang tiêu chuẩn thay thế.",
     "reverted": "Đã hoàn tác.",
     "reviewed": "Đã duyệt dữ liệu trích xuất.",
+    "proposal-accepted": "Đã nhận đề xuất thay đổi.",
+    "proposal-rejected": "Đã từ chối đề xuất thay đổi; bản ghi giữ nguyên.",
     "uploaded": "Đã nhận tệp; đang xử lý.",
 }
 

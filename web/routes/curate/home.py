@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from kb import audit, mappings, standards
+from kb import audit, mappings, proposals, standards
 from kb.models import MappingStatus
 from web import auth
 from web.auth import CuratorUser
@@ -21,6 +21,7 @@ def dashboard(request: Request, user: CuratorUser) -> Response:
         counts = {
             "suggested": mappings.count_mappings(session, MappingStatus.suggested),
             "review": len(standards.review_queue(session, limit=10_000)),
+            "proposals": proposals.count_pending(session),
             "impact": len(mappings.impact(session)),
         }
         recent = audit.audit_events(session, limit=10)

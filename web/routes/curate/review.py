@@ -1,4 +1,5 @@
-"""Review of ingested standards: the queue of unverified extractions and the approve-with-corrections form."""
+"""Review of ingested documents: the proposed changes they would make (a diff to accept or reject, least
+sure first), the queue of unverified extractions and the approve-with-corrections form."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from kb import standards
+from kb import proposals, standards
 from kb.errors import KBError
+from kb.versioning import StaleEdit
 from web import auth
 from web.auth import CuratorUser
 from web.deps import get_kbase
@@ -24,7 +26,9 @@ REVIEW_FIELDS = ("title_vi", "title_en", "status", "effective_date", "issuing_in
 def review_page(request: Request, user: CuratorUser) -> Response:
     with get_kbase(request).session() as session:
         items = standards.review_queue(session)
-    return auth.render_private(request, "curate/review.html", ctx(request, items=items))
+        pending = proposals.pending(session)
+    return auth.render_private(request, "curate/review.html",
+                               ctx(request, items=items, proposals=pending, labels=PROPOSAL_LABELS))
 
 
 def _review_item(request: Request, standard_id: int, exc: KBError | None = None,
@@ -51,4 +55,50 @@ async def review_submit(request: Request, standard_id: Id, user: CuratorUser) ->
                                                   form_version(version), user.username),
         done=lambda _: back("/curate/review", "reviewed"),
         failed=lambda exc: _review_item(request, standard_id, exc, form),
+    )
+
+
+# --- Proposed changes: what an ingested document would change, shown as a diff ---------------------------
+
+#: Names of the proposal fields the shared labels (``vi.fields``) do not have.
+PROPOSAL_LABELS = {"edition": "Lần ban hành", "criteria": "Bảng chỉ tiêu", "scope_rows": "Phạm vi công nhận",
+                   "scope": "Phạm vi áp dụng"}
+
+
+def _proposal_page(request: Request, proposal_id: int, exc: KBError | None = None) -> Response:
+    with get_kbase(request).session() as session:
+        p = proposals.require(session, proposal_id)
+        rec, doc, diff = proposals.review_rows(session, p)
+    version = rec.version if rec is not None else 0
+    if isinstance(exc, StaleEdit):
+        version = exc.current.get("version", version)
+    return render_form(request, "curate/proposal.html",
+                       ctx(request, p=p, rec=rec, doc=doc, diff=diff, version=version, labels=PROPOSAL_LABELS), exc)
+
+
+@router.get("/curate/proposals/{proposal_id}")
+def proposal_page(request: Request, proposal_id: Id, user: CuratorUser) -> Response:
+    return _proposal_page(request, proposal_id)
+
+
+@router.post("/curate/proposals/{proposal_id}/accept")
+async def proposal_accept(request: Request, proposal_id: Id, user: CuratorUser) -> Response:
+    raw = await request.form(max_files=0, max_fields=200)
+    fields = [str(v)[:60] for v in raw.getlist("field")]
+    version = str(raw.get("version") or "")
+    return await run_in_threadpool(
+        submit, request,
+        lambda session: proposals.accept(session, proposal_id, fields, form_version(version), user.username),
+        done=lambda _: back("/curate/review", "proposal-accepted"),
+        failed=lambda exc: _proposal_page(request, proposal_id, exc),
+    )
+
+
+@router.post("/curate/proposals/{proposal_id}/reject")
+async def proposal_reject(request: Request, proposal_id: Id, user: CuratorUser) -> Response:
+    return await run_in_threadpool(
+        submit, request,
+        lambda session: proposals.reject(session, proposal_id, user.username),
+        done=lambda _: back("/curate/review", "proposal-rejected"),
+        failed=lambda exc: _proposal_page(request, proposal_id, exc),
     )

@@ -21,7 +21,7 @@ from ingest.lab import looks_like_lab_declaration, parse_lab
 from ingest.pdf import OpenPdf, open_pdf, read_text
 from kb import codes
 from kb.errors import IngestError
-from kb.records import STANDARD_KINDS, IngestResult
+from kb.records import FIELDS, STANDARD_KINDS, IngestResult, Provenance
 
 #: More pages than this is a page-tree bomb, not a standard.
 MAX_PAGES = 5000
@@ -99,9 +99,22 @@ def process_file(path: Path, *, ocr: bool = False, timeout: float = 120,
                 return _needs_ocr(result, "OCR không cho ra chữ đọc được")
             result.ocr = True
             _read_kind(result, pdf, [p[:MAX_PAGE_CHARS] for p in again.pages])
+            _mark_ocr(result)
             return result
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def _mark_ocr(result: IngestResult) -> None:
+    """Every field read from OCR'd text says so in its provenance method (``ocr; <rule>``), so curators see it."""
+    rec = result.standard
+    if rec is None:
+        return
+    for name in FIELDS:
+        if getattr(rec, name) not in (None, "", []) and name not in rec.provenance:
+            rec.provenance[name] = Provenance(None, None)
+    for prov in rec.provenance.values():
+        prov.method = f"ocr; {prov.method}" if prov.method else "ocr"
 
 
 def _needs_ocr(result: IngestResult, message: str) -> IngestResult:

@@ -12,6 +12,7 @@ Why this shape:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import time
@@ -19,6 +20,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from ingest import diacritics
 from ingest import ocr as ocr_mod
 from ingest.workers import Job, build_may_fork, one_line, run_pool
 from kb import documents
@@ -132,6 +134,10 @@ def ingest_paths(kbase: KnowledgeBase, paths: list[Path], *, ocr: bool = False, 
                 continue
             yield Job(index=index, path=path, sha256=sha, reuse_document_id=reuse_id)
 
+    @functools.cache
+    def vocab() -> diacritics.Vocabulary:
+        return diacritics.kb_vocabulary(kbase)
+
     n = workers or settings.ingest_workers or os.cpu_count() or 1
     interrupted = False
     try:
@@ -142,6 +148,8 @@ def ingest_paths(kbase: KnowledgeBase, paths: list[Path], *, ocr: bool = False, 
                 return
             outcome.sha256 = job.sha256
             try:
+                if outcome.ocr:  # marks repaired here: the knowledge base's words are in the parent
+                    diacritics.repair_result(outcome, vocab())
                 changed = documents.store_ingested(kbase, outcome, run_id=run_id, actor=actor,
                                                    reuse_document_id=job.reuse_document_id, seconds=seconds)
             except Exception as exc:  # noqa: BLE001 - rolled back; the batch goes on

@@ -198,8 +198,6 @@ def _provenance(rec: ExtractedStandard, ocr: bool) -> dict[str, dict[str, Any]]:
     for column, source in (("title_vi", "title_vi_normalised"), ("scope", "scope_first_sentence")):
         if source in prov and column not in prov:
             prov[column] = prov[source]
-    if ocr:
-        prov = {k: {**v, "method": f"OCR; {v.get('method')}"} for k, v in prov.items()}
     return prov
 
 

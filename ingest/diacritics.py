@@ -1,0 +1,184 @@
+"""Vietnamese diacritics repair for OCR'd text: ``DAT, CHAT THAI ... VA BUN`` → ``ĐẤT, CHẤT THẢI ... VÀ BÙN``.
+
+Tesseract reads lower-case marks well and upper-case ones poorly, so a scan's title (printed in capitals)
+loses accents that its body, printed in lower case, keeps. Each word of the text is replaced by the
+accented spelling with the same letters (accent-folded) that fits its neighbours best, under a
+syllable-bigram model counted from a vocabulary: the knowledge base's own titles and product names (the
+parent passes them) and the document's own lower-case text. A word no spelling in the vocabulary fits is
+left as read. Why not a package: ``underthesea`` is GPL; a bigram model over the knowledge base's words
+knows this domain's terms (``đầm nén``, ``bùn``) and is measured in ``tests/ingest/test_ocr.py``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+from sqlmodel import col, select
+
+from kb.core import KnowledgeBase
+from kb.models import Lab, Product, Standard
+from kb.records import IngestResult
+from kb.text import fold, nfc
+
+_LETTERS = re.compile(r"[^\W\d_]+")
+#: Interpolation weight of the unigram model.
+_ALPHA = 2.0
+#: How much the spelling OCR read is preferred: much when it has marks (Tesseract rarely invents them), some
+#: for a lower-case word, none for a capital word without marks (where it drops them).
+_AS_READ_MARKED, _AS_READ_LOWER = math.log(50.0), math.log(2.0)
+#: A syllable ending in a stop (p, t, c, ch) takes the sắc or nặng tone: ``dat``, ``chat`` are not words.
+_STOP_END = re.compile(r"(?:p|t|c|ch)$")
+_STOP_TONES = {"\u0301", "\u0323"}
+#: Weight of an OCR'd word without marks.
+_UNMARKED_OCR = 0.25
+
+
+class Vocabulary:
+    """Syllable and syllable-bigram counts of accented text, with the spellings of each folded syllable."""
+
+    def __init__(self, texts: Iterable[str] = ()) -> None:
+        self.unigrams: Counter[str] = Counter()
+        self.bigrams: Counter[tuple[str, str]] = Counter()
+        self.total = 0.0
+        self.spellings: defaultdict[str, set[str]] = defaultdict(set)
+        for text in texts:
+            self.add(text)
+
+    def add(self, text: str | None, *, ocr: bool = False) -> None:
+        """Count ``text``. OCR'd text counts only what OCR reads reliably: no capital words, and a word
+        without marks at a quarter (it may be a marked word OCR dropped the marks of, as in the title)."""
+        for line in nfc(text).splitlines():
+            prev: str | None = None
+            for m in _LETTERS.finditer(line):
+                word = m.group()
+                if ocr and len(word) > 1 and word.isupper():
+                    prev = None
+                    continue
+                w = word.lower()
+                if _toneless_stop(w):
+                    prev = None
+                    continue
+                weight = _UNMARKED_OCR if ocr and fold(w) == w else 1.0
+                self.unigrams[w] += weight  # type: ignore[assignment]  # Counter of floats
+                self.total += weight
+                self.spellings[fold(w)].add(w)
+                if prev is not None:
+                    self.bigrams[prev, w] += weight  # type: ignore[assignment]
+                prev = w
+
+    def copy(self) -> Vocabulary:
+        other = Vocabulary()
+        other.unigrams, other.bigrams, other.total = self.unigrams.copy(), self.bigrams.copy(), self.total
+        for k, v in self.spellings.items():
+            other.spellings[k] = set(v)
+        return other
+
+    def _unigram(self, w: str, total: int) -> float:
+        return (self.unigrams[w] + 0.1) / (total + 0.1 * (len(self.unigrams) + 1))
+
+    def _score(self, prev: str | None, w: str, total: int) -> float:
+        p_uni = self._unigram(w, total)
+        if prev is None:
+            return math.log(p_uni)
+        return math.log((self.bigrams[prev, w] + _ALPHA * p_uni) / (self.unigrams[prev] + _ALPHA))
+
+
+def repair(text: str | None, vocab: Vocabulary) -> str:
+    """``text`` with each word's marks chosen by the bigram model (Viterbi over each line); case kept."""
+    if not text:
+        return text or ""
+    return "\n".join(_repair_line(line, vocab) for line in nfc(text).split("\n"))
+
+
+def _repair_line(line: str, vocab: Vocabulary) -> str:
+    words = list(_LETTERS.finditer(line))
+    if not words:
+        return line
+    total = int(vocab.total)
+    # Viterbi: for each word, the best path ending in each of its candidate spellings.
+    paths: dict[str | None, tuple[float, list[str]]] = {None: (0.0, [])}
+    for m in words:
+        read = m.group().lower()
+        options = vocab.spellings.get(fold(read), set())
+        if not options or not _toneless_stop(read):
+            options = options | {read}
+        bonus = _as_read_bonus(m.group())
+        step: dict[str | None, tuple[float, list[str]]] = {}
+        for cand in options:
+            best = max(((score + vocab._score(prev, cand, total) + (bonus if cand == read else 0.0), seq)
+                        for prev, (score, seq) in paths.items()), key=lambda t: t[0])
+            step[cand] = (best[0], [*best[1], cand])
+        paths = step
+    chosen = max(paths.values(), key=lambda t: t[0])[1]
+    out, pos = [], 0
+    for m, spelling in zip(words, chosen, strict=True):
+        out.append(line[pos:m.start()])
+        out.append(_with_case(m.group(), spelling))
+        pos = m.end()
+    out.append(line[pos:])
+    return "".join(out)
+
+
+def _with_case(read: str, spelling: str) -> str:
+    """The chosen spelling in the letter case OCR read (a mixed-case word such as ``pH`` is kept as read)."""
+    if spelling == read.lower():
+        return read
+    if read.isupper():
+        return spelling.upper()
+    if read[:1].isupper() and read[1:].islower():
+        return spelling[:1].upper() + spelling[1:]
+    return spelling if read.islower() else read
+
+
+def _toneless_stop(word: str) -> bool:
+    """A Vietnamese-looking syllable that cannot be one: it ends in a stop without sắc or nặng."""
+    return bool(_STOP_END.search(word)) and not (_STOP_TONES & set(unicodedata.normalize("NFD", word)))
+
+
+def _as_read_bonus(read: str) -> float:
+    if fold(read) != read.lower():
+        return _AS_READ_MARKED
+    return 0.0 if len(read) > 1 and read.isupper() else _AS_READ_LOWER
+
+
+def kb_vocabulary(kbase: KnowledgeBase) -> Vocabulary:
+    """The knowledge base's own words: titles and publishers of stored standards, product and lab names."""
+    vocab = Vocabulary()
+    with kbase.session() as s:
+        for column in (Standard.title_vi, Standard.scope, Standard.drafted_by, Standard.published_by,
+                       Product.name, Product.category, Lab.name, Lab.organization):
+            for value in s.exec(select(column).where(col(column).is_not(None))):
+                vocab.add(value)
+    return vocab
+
+
+#: Fields of a standard read from the page text, repaired when the text came from OCR.
+REPAIRED_FIELDS = ("title_vi", "title_vi_normalised", "drafted_by", "proposed_by", "appraised_by",
+                   "published_by", "submitted_by", "scope_first_sentence")
+
+
+def repair_result(result: IngestResult, base: Vocabulary) -> None:
+    """Repair the marks of an OCR'd result's pages, titles and names, against ``base`` plus its own text.
+
+    A repaired field's provenance method says so (``ocr+diacritics; …``)."""
+    vocab = base.copy()
+    for page in result.pages:
+        vocab.add(page, ocr=True)
+    result.pages = [repair(p, vocab) for p in result.pages]
+    rec = result.standard
+    if rec is not None:
+        for name in REPAIRED_FIELDS:
+            value = getattr(rec, name)
+            fixed = repair(value, vocab) if value else value
+            if fixed != value:
+                setattr(rec, name, fixed)
+                prov = rec.provenance.get(name)
+                if prov is not None and prov.method and not prov.method.startswith("ocr+diacritics"):
+                    prov.method = prov.method.replace("ocr;", "ocr+diacritics;", 1)
+        rec.sections = [repair(s, vocab) for s in rec.sections]
+    if result.title_vi:
+        result.title_vi = repair(result.title_vi, vocab)

@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/ocr.py [CORPUS]
 
-CORPUS defaults to ``../shared/corpus`` next to the repository. Each scan (the corpus files without a
-text layer) is ingested whole with ``--ocr`` into a fresh temporary data dir, one file at a time (one
-worker; ocrmypdf itself uses every core). Printed per scan: pages, wall seconds and seconds per page,
+CORPUS defaults to ``../shared/corpus`` next to the repository. A knowledge base is built as a curator's
+would be: the corpus's text PDFs ingested (the scans stay ``needs_ocr``), whose titles and names are the
+vocabulary the marks are repaired against. Then each scan is ingested whole with ``--ocr``, one file at a
+time (one worker; ocrmypdf itself uses every core). Printed per scan: pages, wall seconds and seconds per page,
 the designation read, and the display title with its similarity to the labelled one (rapidfuzz ratio on
 NFC text, marks included; "no label" where the corpus has none). Needs ocrmypdf + tesseract-ocr-vie.
 """
@@ -38,28 +39,30 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench/ocr.py: skipped, {ocr.missing()}")
         return 0
     total_pages, total_seconds = 0, 0.0
-    print(f"{'scan':28} {'pages':>5} {'s':>7} {'s/page':>7}  designation       title similarity")
-    for rel in SCANS:
-        pdf = corpus / "pdf" / rel
-        if not pdf.exists():
-            print(f"{rel}: not in the corpus, skipped")
-            continue
-        with tempfile.TemporaryDirectory(prefix="kb-bench-ocr-") as tmp:
-            kbase = KnowledgeBase(Settings(data_dir=Path(tmp) / "var", database_url=None))
-            kbase.init()
+    with tempfile.TemporaryDirectory(prefix="kb-bench-ocr-") as tmp:
+        kbase = KnowledgeBase(Settings(data_dir=Path(tmp) / "var", database_url=None))
+        kbase.init()
+        stored = pipeline.ingest_paths(kbase, [corpus / "pdf"])
+        print(f"knowledge base: {sum(r['status'] == 'ingested' for r in stored)} text PDFs of the corpus")
+        print(f"{'scan':28} {'pages':>5} {'s':>7} {'s/page':>7}  designation       title similarity")
+        for rel in SCANS:
+            pdf = corpus / "pdf" / rel
+            if not pdf.exists():
+                print(f"{rel}: not in the corpus, skipped")
+                continue
             start = time.perf_counter()
             result = pipeline.ingest_paths(kbase, [pdf], ocr=True, workers=1)[0]
             seconds = time.perf_counter() - start
-            kbase.dispose()
-        label = corpus / "labels" / Path(rel).with_suffix(".json")
-        expected = json.loads(label.read_text())["title_vi_normalised"] if label.exists() else None
-        nfc = [unicodedata.normalize("NFC", t or "") for t in (result["title_vi"], expected)]
-        score = f"{fuzz.ratio(*nfc):5.1f} %" if expected else "no label"
-        pages = result["pages"] or 0
-        total_pages += pages
-        total_seconds += seconds
-        print(f"{Path(rel).name:28} {pages:5} {seconds:7.1f} {seconds / max(1, pages):7.2f}  "
-              f"{result['code'] or result['status']:17} {score}  {result['title_vi']!r}")
+            label = corpus / "labels" / Path(rel).with_suffix(".json")
+            expected = json.loads(label.read_text())["title_vi_normalised"] if label.exists() else None
+            nfc = [unicodedata.normalize("NFC", t or "") for t in (result["title_vi"], expected)]
+            score = f"{fuzz.ratio(*nfc):5.1f} %" if expected else "no label"
+            pages = result["pages"] or 0
+            total_pages += pages
+            total_seconds += seconds
+            print(f"{Path(rel).name:28} {pages:5} {seconds:7.1f} {seconds / max(1, pages):7.2f}  "
+                  f"{result['code'] or result['status']:17} {score}  {result['title_vi']!r}")
+        kbase.dispose()
     if total_pages:
         print(f"all scans: {total_pages} pages, {total_seconds:.1f} s, {total_seconds / total_pages:.2f} s/page")
     return 0

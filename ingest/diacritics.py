@@ -21,7 +21,6 @@ from sqlmodel import col, select
 
 from kb.core import KnowledgeBase
 from kb.models import Lab, Product, Standard
-from kb.records import IngestResult
 from kb.text import fold, nfc
 
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -33,8 +32,8 @@ _AS_READ_MARKED, _AS_READ_LOWER = math.log(50.0), math.log(2.0)
 #: A syllable ending in a stop (p, t, c, ch) takes the sắc or nặng tone: ``dat``, ``chat`` are not words.
 _STOP_END = re.compile(r"(?:p|t|c|ch)$")
 _STOP_TONES = {"\u0301", "\u0323"}
-#: Weight of an OCR'd word without marks.
-_UNMARKED_OCR = 0.25
+#: Below this share of marked words an OCR'd line has lost its marks (ordinary Vietnamese text: about 3/4).
+_MARKED_SHARE = 0.5
 
 
 class Vocabulary:
@@ -43,32 +42,47 @@ class Vocabulary:
     def __init__(self, texts: Iterable[str] = ()) -> None:
         self.unigrams: Counter[str] = Counter()
         self.bigrams: Counter[tuple[str, str]] = Counter()
-        self.total = 0.0
+        self.total = 0
         self.spellings: defaultdict[str, set[str]] = defaultdict(set)
         for text in texts:
             self.add(text)
 
-    def add(self, text: str | None, *, ocr: bool = False) -> None:
-        """Count ``text``. OCR'd text counts only what OCR reads reliably: no capital words, and a word
-        without marks at a quarter (it may be a marked word OCR dropped the marks of, as in the title)."""
+    def add(self, text: str | None, *, ocr: bool = False, weight: int = 1) -> None:
+        """Count ``text``. OCR'd text counts only what OCR reads reliably: no all-capital words, and no
+        unmarked word of a line that lost its marks (fewer than half its syllables marked, as a title
+        line read as ``Dat, chat thai sinh học đã xử lý va bun``), whose unmarked words would vote for
+        themselves. ``weight=-1`` takes a text out again."""
         for line in nfc(text).splitlines():
+            words = [w for w in _LETTERS.findall(line) if not (ocr and len(w) > 1 and w.isupper())]
+            marked = sum(1 for w in words if _marked(w))
+            keep_unmarked = not ocr or marked >= _MARKED_SHARE * len(words)
             prev: str | None = None
-            for m in _LETTERS.finditer(line):
-                word = m.group()
-                if ocr and len(word) > 1 and word.isupper():
-                    prev = None
-                    continue
+            for word in words:
                 w = word.lower()
-                if _toneless_stop(w):
+                if _toneless_stop(w) or not (keep_unmarked or _marked(w)):
                     prev = None
                     continue
-                weight = _UNMARKED_OCR if ocr and fold(w) == w else 1.0
-                self.unigrams[w] += weight  # type: ignore[assignment]  # Counter of floats
+                self.unigrams[w] += weight
                 self.total += weight
                 self.spellings[fold(w)].add(w)
                 if prev is not None:
-                    self.bigrams[prev, w] += weight  # type: ignore[assignment]
+                    self.bigrams[prev, w] += weight
                 prev = w
+
+    def repair_own_text(self, pages: list[str]) -> list[str]:
+        """Pages of OCR'd text, counted into this vocabulary and repaired; each line is repaired against
+        the other lines (its own words taken out for the while), so a line cannot vouch for itself."""
+        for page in pages:
+            self.add(page, ocr=True)
+        out = []
+        for page in pages:
+            lines = []
+            for line in page.split("\n"):
+                self.add(line, ocr=True, weight=-1)
+                lines.append(repair(line, self))
+                self.add(line, ocr=True)
+            out.append("\n".join(lines))
+        return out
 
     def copy(self) -> Vocabulary:
         other = Vocabulary()
@@ -104,6 +118,8 @@ def _repair_line(line: str, vocab: Vocabulary) -> str:
     for m in words:
         read = m.group().lower()
         options = vocab.spellings.get(fold(read), set())
+        if _marked(read):  # OCR drops marks, it hardly invents them: a marked word keeps some
+            options = {o for o in options if _marked(o)}
         if not options or not _toneless_stop(read):
             options = options | {read}
         bonus = _as_read_bonus(m.group())
@@ -139,46 +155,36 @@ def _toneless_stop(word: str) -> bool:
     return bool(_STOP_END.search(word)) and not (_STOP_TONES & set(unicodedata.normalize("NFD", word)))
 
 
+def _marked(word: str) -> bool:
+    return fold(word) != word.lower()
+
+
 def _as_read_bonus(read: str) -> float:
-    if fold(read) != read.lower():
+    if _marked(read):
         return _AS_READ_MARKED
     return 0.0 if len(read) > 1 and read.isupper() else _AS_READ_LOWER
 
 
+#: The printed furniture of Vietnamese standards and regulations, which every scan has and a knowledge base
+#: may not (``Xuất ban lần 3`` must read as an edition).
+LAYOUT = """Tiêu chuẩn quốc gia. Tiêu chuẩn Việt Nam. Quy chuẩn kỹ thuật quốc gia. Xuất bản lần. Soát xét lần.
+Lời nói đầu. Mục lục. Phạm vi áp dụng. Tài liệu viện dẫn. Tiêu chuẩn viện dẫn. Thuật ngữ và định nghĩa.
+Phụ lục. Quy định. Tham khảo. Thư mục tài liệu tham khảo. Hà Nội. Bộ Khoa học và Công nghệ công bố.
+Tổng cục Tiêu chuẩn Đo lường Chất lượng thẩm định, đề nghị. Ban kỹ thuật tiêu chuẩn quốc gia biên soạn.
+Hoàn toàn tương đương. Thay thế. Phương pháp thử. Yêu cầu kỹ thuật. Báo cáo thử nghiệm. Cách tiến hành."""
+
+
+def base_vocabulary() -> Vocabulary:
+    """What every repair starts from: the printed furniture of a standard."""
+    return Vocabulary([LAYOUT])
+
+
 def kb_vocabulary(kbase: KnowledgeBase) -> Vocabulary:
     """The knowledge base's own words: titles and publishers of stored standards, product and lab names."""
-    vocab = Vocabulary()
+    vocab = base_vocabulary()
     with kbase.session() as s:
         for column in (Standard.title_vi, Standard.scope, Standard.drafted_by, Standard.published_by,
                        Product.name, Product.category, Lab.name, Lab.organization):
             for value in s.exec(select(column).where(col(column).is_not(None))):
                 vocab.add(value)
     return vocab
-
-
-#: Fields of a standard read from the page text, repaired when the text came from OCR.
-REPAIRED_FIELDS = ("title_vi", "title_vi_normalised", "drafted_by", "proposed_by", "appraised_by",
-                   "published_by", "submitted_by", "scope_first_sentence")
-
-
-def repair_result(result: IngestResult, base: Vocabulary) -> None:
-    """Repair the marks of an OCR'd result's pages, titles and names, against ``base`` plus its own text.
-
-    A repaired field's provenance method says so (``ocr+diacritics; …``)."""
-    vocab = base.copy()
-    for page in result.pages:
-        vocab.add(page, ocr=True)
-    result.pages = [repair(p, vocab) for p in result.pages]
-    rec = result.standard
-    if rec is not None:
-        for name in REPAIRED_FIELDS:
-            value = getattr(rec, name)
-            fixed = repair(value, vocab) if value else value
-            if fixed != value:
-                setattr(rec, name, fixed)
-                prov = rec.provenance.get(name)
-                if prov is not None and prov.method and not prov.method.startswith("ocr+diacritics"):
-                    prov.method = prov.method.replace("ocr;", "ocr+diacritics;", 1)
-        rec.sections = [repair(s, vocab) for s in rec.sections]
-    if result.title_vi:
-        result.title_vi = repair(result.title_vi, vocab)

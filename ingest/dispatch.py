@@ -13,9 +13,11 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
+from ingest import diacritics
 from ingest import ocr as ocr_mod
 from ingest.catalogue import looks_like_catalogue, parse_catalogue
 from ingest.criteria.extract import criteria_pages, extract_criteria
+from ingest.diacritics import Vocabulary
 from ingest.extract.fields import extract_fields
 from ingest.lab import looks_like_lab_declaration, parse_lab
 from ingest.pdf import OpenPdf, open_pdf, read_text
@@ -71,8 +73,10 @@ def check_streams(path: Path) -> None:
 
 
 def process_file(path: Path, *, ocr: bool = False, timeout: float = 120,
-                 notify: Callable[[tuple], None] | None = None) -> IngestResult:
-    """Everything that can be known from the file alone. Raises ``IngestError`` for unreadable files."""
+                 notify: Callable[[tuple], None] | None = None, vocabulary: Vocabulary | None = None) -> IngestResult:
+    """Everything that can be known from the file alone. Raises ``IngestError`` for unreadable files.
+
+    ``vocabulary``: words OCR'd text is repaired against (``ingest.diacritics``), besides its own."""
     path = Path(path)
     check_streams(path)
     with open_pdf(path) as pdf:
@@ -98,7 +102,8 @@ def process_file(path: Path, *, ocr: bool = False, timeout: float = 120,
             if again.needs_ocr:
                 return _needs_ocr(result, "OCR không cho ra chữ đọc được")
             result.ocr = True
-            _read_kind(result, pdf, [p[:MAX_PAGE_CHARS] for p in again.pages])
+            vocab = vocabulary.copy() if vocabulary is not None else diacritics.base_vocabulary()
+            _read_kind(result, pdf, vocab.repair_own_text([p[:MAX_PAGE_CHARS] for p in again.pages]))
             _mark_ocr(result)
             return result
     finally:

@@ -12,7 +12,6 @@ Why this shape:
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 import time
@@ -134,10 +133,6 @@ def ingest_paths(kbase: KnowledgeBase, paths: list[Path], *, ocr: bool = False, 
                 continue
             yield Job(index=index, path=path, sha256=sha, reuse_document_id=reuse_id)
 
-    @functools.cache
-    def vocab() -> diacritics.Vocabulary:
-        return diacritics.kb_vocabulary(kbase)
-
     n = workers or settings.ingest_workers or os.cpu_count() or 1
     interrupted = False
     try:
@@ -148,8 +143,6 @@ def ingest_paths(kbase: KnowledgeBase, paths: list[Path], *, ocr: bool = False, 
                 return
             outcome.sha256 = job.sha256
             try:
-                if outcome.ocr:  # marks repaired here: the knowledge base's words are in the parent
-                    diacritics.repair_result(outcome, vocab())
                 changed = documents.store_ingested(kbase, outcome, run_id=run_id, actor=actor,
                                                    reuse_document_id=job.reuse_document_id, seconds=seconds)
             except Exception as exc:  # noqa: BLE001 - rolled back; the batch goes on
@@ -159,7 +152,9 @@ def ingest_paths(kbase: KnowledgeBase, paths: list[Path], *, ocr: bool = False, 
                 batch_changes.setdefault(k, set()).update(v)
             finish(job.index, outcome)
 
-        run_pool(jobs(), max(1, n), float(settings.ingest_timeout), ocr, handle)
+        # OCR'd text gets its marks repaired against the knowledge base's words (read here: workers have no DB).
+        vocabulary = diacritics.kb_vocabulary(kbase) if ocr else None
+        run_pool(jobs(), max(1, n), float(settings.ingest_timeout), ocr, handle, vocabulary=vocabulary)
     except BaseException as exc:
         interrupted = not isinstance(exc, Exception)  # Ctrl-C: stop now, the index catches up later
         raise

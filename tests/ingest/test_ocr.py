@@ -17,7 +17,7 @@ from rapidfuzz import fuzz
 from sqlmodel import select
 
 from ingest import ocr
-from ingest.diacritics import Vocabulary, repair
+from ingest.diacritics import Vocabulary, kb_vocabulary, repair
 from ingest.pipeline import ingest_paths
 from kb.models import Standard
 from tests.support.pdfs import make_standard_pdf
@@ -75,6 +75,22 @@ def test_capital_words_and_words_without_marks_of_ocr_text_do_not_outvote_the_vo
     # A stopped syllable without sắc or nặng (dat, chat) is never Vietnamese: never counted, never kept.
     vocab.add("dat chat", ocr=True)
     assert "dat" not in vocab.unigrams and repair("DAT", vocab) == "ĐẤT"
+
+
+def test_a_line_that_lost_its_marks_is_repaired_from_the_other_lines_not_from_itself():
+    pages = ["Xi măng - Phuong pháp nhanh xác định giới hạn bền khi nén",
+             "Phương pháp này dùng mẫu 4 x 4 x 16 cm. Phương pháp thử nhanh."]
+    fixed = Vocabulary().repair_own_text(pages)
+    assert fixed[0] == "Xi măng - Phương pháp nhanh xác định giới hạn bền khi nén"
+    assert fixed[1] == pages[1]
+
+
+def test_the_knowledge_bases_own_titles_are_the_vocabulary(kbase, tmp_path):
+    ingest_paths(kbase, [make_standard_pdf(tmp_path / "soil.pdf", code="TCVN 5979:2007",
+                                           title="Chất lượng đất - Xác định pH của đất và bùn")])
+    vocab = kb_vocabulary(kbase)
+    assert vocab.bigrams["đất", "và"] and vocab.bigrams["và", "bùn"]
+    assert repair("CHAT LUONG DAT VA BUN", vocab) == "CHẤT LƯỢNG ĐẤT VÀ BÙN"
 
 
 # --- End to end -----------------------------------------------------------------------------------------

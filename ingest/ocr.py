@@ -12,8 +12,6 @@ from pathlib import Path
 
 from kb.errors import IngestError
 
-#: Resolution scans are read at, at least: Vietnamese marks are a few pixels tall below it.
-OCR_DPI = 300
 INSTALL_HINT = "cần OCR: cài đặt bằng `apt-get install ocrmypdf tesseract-ocr-vie` rồi chạy lại với --ocr"
 NEEDS_OCR = "tệp scan không có lớp chữ, cần OCR (chạy lại với --ocr)"
 NEEDS_OCR_AND_TOOLS = ("tệp scan không có lớp chữ, cần OCR: cài `apt-get install ocrmypdf tesseract-ocr-vie` "
@@ -44,10 +42,11 @@ def run_ocr(source: Path, target: Path, *, timeout: float) -> Path:
     if reason:
         raise IngestError(reason)
     # The OCR'd copy is only read for its text (the original file is kept): no PDF/A, no optimising.
-    # --force-ocr rasterises every page (a junk text layer is replaced, not kept); --oversample brings a
-    # low-resolution scan up to the 300 dpi Tesseract needs to see marks (images already finer are untouched).
-    cmd = ["ocrmypdf", "-l", "vie+eng", "--force-ocr", "--oversample", str(OCR_DPI), "--output-type", "pdf",
-           "--optimize", "0", "--quiet", str(source), str(target)]
+    # --force-ocr rasterises every page (a junk text layer is replaced, not kept), each image at its own
+    # resolution. --oversample 300 was measured and left out: on the corpus's 150 dpi scan it took 2.5× as long
+    # (59 s against 23.5 s for 11 pages) and read no more marks (72 % of words marked against 73 %).
+    cmd = ["ocrmypdf", "-l", "vie+eng", "--force-ocr", "--output-type", "pdf", "--optimize", "0", "--quiet",
+           str(source), str(target)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:

@@ -17,7 +17,6 @@ from ingest import diacritics
 from ingest import ocr as ocr_mod
 from ingest.catalogue import looks_like_catalogue, parse_catalogue
 from ingest.criteria.extract import criteria_pages, extract_criteria
-from ingest.diacritics import Vocabulary
 from ingest.extract.fields import extract_fields
 from ingest.lab import looks_like_lab_declaration, parse_lab
 from ingest.pdf import OpenPdf, open_pdf, read_text
@@ -73,7 +72,7 @@ def check_streams(path: Path) -> None:
 
 
 def process_file(path: Path, *, ocr: bool = False, timeout: float = 120,
-                 notify: Callable[[tuple], None] | None = None, vocabulary: Vocabulary | None = None) -> IngestResult:
+                 notify: Callable[[tuple], None] | None = None, vocabulary: diacritics.Vocabulary | None = None) -> IngestResult:
     """Everything that can be known from the file alone. Raises ``IngestError`` for unreadable files.
 
     ``vocabulary``: words OCR'd text is repaired against (``ingest.diacritics``), besides its own."""

@@ -31,6 +31,7 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/ocr.py
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/web.py
 

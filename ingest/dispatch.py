@@ -13,6 +13,7 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
+from ingest import diacritics
 from ingest import ocr as ocr_mod
 from ingest.catalogue import looks_like_catalogue, parse_catalogue
 from ingest.criteria.extract import criteria_pages, extract_criteria
@@ -21,7 +22,7 @@ from ingest.lab import looks_like_lab_declaration, parse_lab
 from ingest.pdf import OpenPdf, open_pdf, read_text
 from kb import codes
 from kb.errors import IngestError
-from kb.records import STANDARD_KINDS, IngestResult
+from kb.records import FIELDS, STANDARD_KINDS, IngestResult, Provenance
 
 #: More pages than this is a page-tree bomb, not a standard.
 MAX_PAGES = 5000
@@ -71,8 +72,10 @@ def check_streams(path: Path) -> None:
 
 
 def process_file(path: Path, *, ocr: bool = False, timeout: float = 120,
-                 notify: Callable[[tuple], None] | None = None) -> IngestResult:
-    """Everything that can be known from the file alone. Raises ``IngestError`` for unreadable files."""
+                 notify: Callable[[tuple], None] | None = None, vocabulary: diacritics.Vocabulary | None = None) -> IngestResult:
+    """Everything that can be known from the file alone. Raises ``IngestError`` for unreadable files.
+
+    ``vocabulary``: words OCR'd text is repaired against (``ingest.diacritics``), besides its own."""
     path = Path(path)
     check_streams(path)
     with open_pdf(path) as pdf:
@@ -98,10 +101,24 @@ def process_file(path: Path, *, ocr: bool = False, timeout: float = 120,
             if again.needs_ocr:
                 return _needs_ocr(result, "OCR không cho ra chữ đọc được")
             result.ocr = True
-            _read_kind(result, pdf, [p[:MAX_PAGE_CHARS] for p in again.pages])
+            vocab = vocabulary.copy() if vocabulary is not None else diacritics.base_vocabulary()
+            _read_kind(result, pdf, vocab.repair_own_text([p[:MAX_PAGE_CHARS] for p in again.pages]))
+            _mark_ocr(result)
             return result
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def _mark_ocr(result: IngestResult) -> None:
+    """Every field read from OCR'd text says so in its provenance method (``ocr; <rule>``), so curators see it."""
+    rec = result.standard
+    if rec is None:
+        return
+    for name in FIELDS:
+        if getattr(rec, name) not in (None, "", []) and name not in rec.provenance:
+            rec.provenance[name] = Provenance(None, None)
+    for prov in rec.provenance.values():
+        prov.method = f"ocr; {prov.method}" if prov.method else "ocr"
 
 
 def _needs_ocr(result: IngestResult, message: str) -> IngestResult:

@@ -42,6 +42,9 @@ def run_ocr(source: Path, target: Path, *, timeout: float) -> Path:
     if reason:
         raise IngestError(reason)
     # The OCR'd copy is only read for its text (the original file is kept): no PDF/A, no optimising.
+    # --force-ocr rasterises every page (a junk text layer is replaced, not kept), each image at its own
+    # resolution. --oversample 300 was measured and left out: on the corpus's 150 dpi scan it took 2.5× as long
+    # (59 s against 23.5 s for 11 pages) and read no more marks (72 % of words marked against 73 %).
     cmd = ["ocrmypdf", "-l", "vie+eng", "--force-ocr", "--output-type", "pdf", "--optimize", "0", "--quiet",
            str(source), str(target)]
     try:

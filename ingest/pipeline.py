@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from ingest import diacritics
 from ingest import ocr as ocr_mod
 from ingest.workers import Job, build_may_fork, one_line, run_pool
 from kb import documents
@@ -151,7 +152,9 @@ def ingest_paths(kbase: KnowledgeBase, paths: list[Path], *, ocr: bool = False, 
                 batch_changes.setdefault(k, set()).update(v)
             finish(job.index, outcome)
 
-        run_pool(jobs(), max(1, n), float(settings.ingest_timeout), ocr, handle)
+        # OCR'd text gets its marks repaired against the knowledge base's words (read here: workers have no DB).
+        vocabulary = diacritics.kb_vocabulary(kbase) if ocr else None
+        run_pool(jobs(), max(1, n), float(settings.ingest_timeout), ocr, handle, vocabulary=vocabulary)
     except BaseException as exc:
         interrupted = not isinstance(exc, Exception)  # Ctrl-C: stop now, the index catches up later
         raise

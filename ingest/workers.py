@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest import dispatch
+from ingest.diacritics import Vocabulary
 from kb.errors import IngestError, KBError
 from kb.records import IngestResult
 
@@ -48,7 +49,7 @@ def _limit_memory() -> None:
         pass  # not Linux: the time limit still applies
 
 
-def _child(conn, path: str, ocr: bool, timeout: float) -> None:
+def _child(conn, path: str, ocr: bool, timeout: float, vocabulary: Vocabulary | None = None) -> None:
     """Worker process body: one file, one message back, exit."""
     try:
         os.setpgrp()  # so the parent can kill OCR subprocesses together with this worker
@@ -60,7 +61,8 @@ def _child(conn, path: str, ocr: bool, timeout: float) -> None:
         pass  # not the main thread of this interpreter
     _limit_memory()
     try:
-        result: IngestResult | str = dispatch.process_file(Path(path), ocr=ocr, timeout=timeout, notify=conn.send)
+        result: IngestResult | str = dispatch.process_file(Path(path), ocr=ocr, timeout=timeout, notify=conn.send,
+                                                                vocabulary=vocabulary)
     except IngestError as exc:
         result = one_line(exc)
     except MemoryError:
@@ -121,7 +123,7 @@ def _kill(job: Job) -> None:
 
 
 def run_pool(jobs: Iterable[Job], workers: int, timeout: float, ocr: bool,
-              handle: Callable[[Job, IngestResult | str], None]) -> None:
+              handle: Callable[[Job, IngestResult | str], None], vocabulary: Vocabulary | None = None) -> None:
     """Run jobs in at most ``workers`` processes; ``handle`` gets each outcome in the parent, in finish order:
     the ``IngestResult`` the worker read, or the one-line reason the file failed.
 
@@ -137,7 +139,7 @@ def run_pool(jobs: Iterable[Job], workers: int, timeout: float, ocr: bool,
             if job is None:
                 return
             reader, writer = ctx.Pipe(duplex=False)
-            job.proc = ctx.Process(target=_child, args=(writer, str(job.path), ocr, timeout), daemon=True)
+            job.proc = ctx.Process(target=_child, args=(writer, str(job.path), ocr, timeout, vocabulary), daemon=True)
             job.started = time.monotonic()
             job.deadline = job.started + timeout
             job.proc.start()

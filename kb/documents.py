@@ -202,15 +202,14 @@ def _store_pages(session: Session, document_id: int, pages: list[str]) -> None:
         session.execute(insert(DocumentPage), rows)
 
 
-def _provenance(rec: ExtractedStandard, ocr: bool) -> dict[str, dict[str, Any]]:
+def _provenance(rec: ExtractedStandard) -> dict[str, dict[str, Any]]:
+    """The stored provenance of each field (an OCR'd field's method already says ``ocr; …``)."""
     prov: dict[str, dict[str, Any]] = {name: {"page": p.page, "method": p.method, "confidence": p.confidence}
                                        for name, p in rec.provenance.items()}
     # Stored columns named differently from the extracted fields they come from.
     for column, source in (("title_vi", "title_vi_normalised"), ("scope", "scope_first_sentence")):
         if source in prov and column not in prov:
             prov[column] = prov[source]
-    if ocr:
-        prov = {k: {**v, "method": f"OCR; {v.get('method')}"} for k, v in prov.items()}
     return prov
 
 
@@ -276,7 +275,7 @@ def _store_standard(session: Session, result: IngestResult, document_id: int,
     if rec is None or d is None:
         return None, None
     values = _standard_values(rec.code or "", rec)
-    prov = _provenance(rec, result.ocr)
+    prov = _provenance(rec)
     extra = _standard_extra(rec, result.ocr)
     relations = _relations(rec)
     rows = [asdict(r) for r in result.criteria] if result.criteria is not None else None

@@ -32,7 +32,7 @@ from kb.models import (
     StandardCreate,
     utcnow,
 )
-from kb.records import STANDARD_KINDS, Equivalence, ExtractedStandard, IngestResult
+from kb.records import STANDARD_KINDS, Equivalence, ExtractedStandard, IngestResult, Provenance
 
 if TYPE_CHECKING:
     from kb.core import KnowledgeBase
@@ -107,6 +107,10 @@ def _stored_result(session: Session, doc: Document, path: Path) -> IngestResult:
             normative_references=list(extra.get("normative_references") or []),
             sections=list(extra.get("sections") or []),
             equivalence=Equivalence(eq.get("relation"), list(eq.get("codes") or [])),
+            drafted_by=std.drafted_by, proposed_by=std.proposed_by, appraised_by=std.appraised_by,
+            published_by=std.published_by, ics=std.ics, scope_first_sentence=std.scope,
+            provenance={f: Provenance(p.get("page"), p.get("method"), p.get("confidence"))
+                        for f, p in (std.provenance or {}).items() if isinstance(p, dict)},
         )
         result.designated, result.title_vi = True, std.title_vi
     return result

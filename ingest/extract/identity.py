@@ -13,6 +13,7 @@ from ingest._layout import (
 )
 from ingest.extract._doc import _DOC_HEADINGS, _OWN_TYPES, _Doc
 from ingest.extract.confidence import SOURCE_OF, code_confidence
+from ingest.extract.structure import _HEADING
 from kb import codes
 from kb.records import Provenance
 
@@ -66,7 +67,8 @@ def _code_only_line(text: str) -> codes.Designation | None:
 _EDITION_LINE = ("xuatbanlan", "soatxetlan", "lanbanhanh")
 # After a designation at the start of a foreword sentence: what only a foreword says of its document.
 _FOREWORD_VERB = re.compile(r"\s*(?:thay thế|được (?:chuyển đổi|xây dựng|biên soạn)|hoàn toàn tương đương|do\b)")
-_CHAIN = re.compile(r"biên\s+soạn|công\s+bố|ban\s+hành|đề\s+nghị|thẩm\s+định")
+# A letter may say "QCVN x do Bộ Xây dựng ban hành"; only the document itself says who drafted it.
+_DRAFTED = re.compile(r"biên\s+soạn")
 
 
 def _on_cover(lines: list[str], i: int, page: int) -> bool:
@@ -78,7 +80,7 @@ def _on_cover(lines: list[str], i: int, page: int) -> bool:
         return True
     if squash(lines[i]).startswith("so"):  # "Số: TCCS 03:2022/MD"
         return True
-    return (page == 1 and i + 1 < len(lines) and is_upper_line(lines[i + 1])
+    return (page == 1 and i + 1 < len(lines) and is_upper_line(lines[i + 1]) and not _code_only_line(lines[i + 1])
             and all(is_upper_line(x) for x in lines[:i]))
 
 
@@ -118,16 +120,27 @@ def _own_code(doc: _Doc, prov: dict[str, Provenance]) -> tuple[codes.Designation
             if d and d.key not in header_keys:
                 header_keys.add(d.key)
                 vote(d, 3, Line(p, text), "running header")
+    from ingest.extract.foreword import _FOREWORD_HEAD  # foreword reads codes with this module's helpers
+
     subject_counts: dict[str, int] = {}
     body = doc.body[:400]
+    in_foreword = False
     for k, line in enumerate(body):
+        if _FOREWORD_HEAD.match(line.text):
+            in_foreword = True
+            continue
+        if in_foreword and _HEADING.match(line.text) and not re.match(r"\d+\s+Điều\b", line.text):
+            in_foreword = False  # the first clause (not a wrapped "khoản 1 Điều 69"): the foreword is over
         text = _code_text(line.text)
         for start, end, items in _matches(text):
             if len(items) != 1 or start != 0 or not _FOREWORD_VERB.match(text[end:end + 30]):
                 continue
-            if text[end:].lstrip().startswith("do") and not _CHAIN.search(
-                    " ".join([text[end:], *(ln.text for ln in body[k + 1:k + 3])])[:240]):
-                continue  # "TCVN x do ..." that is no approval chain
+            # Outside a foreword only the drafting statement "X do A biên soạn, ..." names the document:
+            # a body sentence may well begin with a cited code ("TCVN x thay thế TCVN y; ...").
+            chain = text[end:].lstrip().startswith("do") and _DRAFTED.search(
+                " ".join([text[end:], *(ln.text for ln in body[k + 1:k + 3])])[:240])
+            if not chain and not (in_foreword and not text[end:].lstrip().startswith("do")):
+                continue
             d = items[0]
             if subject_counts.get(d.key, 0) < 2:
                 subject_counts[d.key] = subject_counts.get(d.key, 0) + 1

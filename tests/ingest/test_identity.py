@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 from sqlmodel import func, select
 
+from ingest.dispatch import process_file
 from ingest.extract.confidence import METHOD_CONFIDENCE, code_confidence, method_confidence
 from ingest.pipeline import ingest_paths
 from kb.models import Criterion, Document, DocumentPage, Standard
 from tests.support.pdfs import make_standard_pdf
 from tests.support.unseen_pdfs import (
     CITED,
+    HELD_BACK,
     make_body_code_pdf,
     make_foreword_only_code_pdf,
     make_header_only_code_pdf,
@@ -119,3 +121,9 @@ def test_confidence_grades_by_agreement_and_rule():
     assert method_confidence("cover block after designation") > method_confidence("first upper-case block")
     assert method_confidence("a rule nobody graded") == 0.5
     assert all(0 < value <= 1 for _, value in METHOD_CONFIDENCE)
+
+
+def test_held_back_documents_get_their_own_designation_and_no_invented_one(tmp_path):
+    """Documents written after the rules and not tuned on: each names itself or not."""
+    got = [process_file(build(tmp_path / f"{n}.pdf")).standard.code for n, (build, _) in enumerate(HELD_BACK)]
+    assert got == [want for _, want in HELD_BACK]

@@ -65,6 +65,7 @@ def make_body_code_pdf(path: Path) -> Path:
     pdf.para("Lấy mẫu sơn tại hiện trường và gửi phòng thí nghiệm; phép thử độ bám dính theo")
     pdf.para(f"{CITED} được thực hiện trên tấm thử đã khô hoàn toàn.")
     pdf.para(f"{CITED} là tiêu chuẩn về sơn tường dạng nhũ tương.")
+    pdf.para(f"{CITED} thay thế TCVN 8827:2005; khi thử theo phiên bản cũ phải ghi rõ trong báo cáo.")
     pdf.output(str(path))
     return Path(path)
 
@@ -143,3 +144,83 @@ def make_test_list_standard_pdf(path: Path, code: str = "TCVN 99330:2024") -> Pa
     _offset_table(pdf, (12, 45, 40, 70), [TEST_LIST_HEADER, *_test_rows(6, "TCVN 2097:2015")])
     pdf.output(str(path))
     return Path(path)
+
+
+# --- Held back: written after the rules, run once to measure them, never tuned on ---------------------
+
+
+def _held_inspection_list(path: Path) -> Path:
+    pdf = _Doc()
+    pdf.add_page()
+    pdf.para("BẢNG KIỂM TRA HỒ SƠ NGHIỆM THU", size=13, bold=True, align="C")
+    pdf.ln(3)
+    rows = [("STT", "Nội dung kiểm tra", "Căn cứ", "Ghi chú")]
+    rows += [(str(k), f"Hạng mục {k}", "QCVN 16:2023/BXD", "Đạt") for k in range(1, 9)]
+    _offset_table(pdf, (14, 60, 50, 46), rows)
+    pdf.output(str(path))
+    return Path(path)
+
+
+def _held_letter(path: Path) -> Path:
+    pdf = _Doc()
+    pdf.add_page()
+    pdf.para("SỞ KHOA HỌC VÀ CÔNG NGHỆ", bold=True)
+    pdf.para("V/v áp dụng quy chuẩn về sản phẩm vật liệu xây dựng")
+    pdf.para("Kính gửi: các doanh nghiệp sản xuất vật liệu xây dựng trên địa bàn tỉnh.")
+    pdf.para("QCVN 16:2023/BXD do Bộ Xây dựng ban hành kèm theo Thông tư số 04/2023/TT-BXD có hiệu lực từ "
+             "ngày 01/01/2024.")
+    pdf.para("TCVN 9030:2017 được áp dụng để thử bê tông nhẹ.")
+    pdf.output(str(path))
+    return Path(path)
+
+
+def _held_report(path: Path) -> Path:
+    pdf = _Doc(header_text="Kết quả thử theo TCVN 8827:2011")
+    pdf.running = True
+    for k in range(2):
+        pdf.add_page()
+        pdf.para(f"PHIẾU KẾT QUẢ THỬ NGHIỆM SỐ {k + 1}", size=13, bold=True, align="C")
+        pdf.para("Mẫu sơn tường lấy tại công trình nhà văn hóa xã. Độ bám dính: điểm 1.")
+    pdf.output(str(path))
+    return Path(path)
+
+
+def _held_regulation(path: Path) -> Path:
+    pdf = _Doc(header_text="QCVN 99:2025/BKHCN")
+    pdf.add_page()
+    pdf.para("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, align="C")
+    pdf.ln(10)
+    pdf.para("QCVN 99:2025/BKHCN", size=16, bold=True, align="C")
+    pdf.para(letter_spaced("QUY CHUẨN KỸ THUẬT QUỐC GIA"), size=12, bold=True, align="C")
+    pdf.para("VỀ AN TOÀN ĐỒ CHƠI TRẺ EM", size=14, bold=True, align="C")
+    pdf.running = True
+    pdf.add_page()
+    pdf.para("Lời nói đầu", bold=True)
+    pdf.para("QCVN 99:2025/BKHCN do Ban soạn thảo quy chuẩn biên soạn, Bộ Khoa học và Công nghệ ban hành.")
+    pdf.add_page()
+    pdf.para("1 Quy định chung", bold=True)
+    pdf.para("Quy chuẩn này quy định mức giới hạn an toàn của đồ chơi trẻ em.")
+    pdf.output(str(path))
+    return Path(path)
+
+
+def _held_foreword_replaces(path: Path) -> Path:
+    pdf = _Doc()
+    pdf.add_page()
+    pdf.para("GẠCH ĐẤT SÉT NUNG - YÊU CẦU KỸ THUẬT", size=14, bold=True, align="C")
+    pdf.para("Lời nói đầu", bold=True)
+    pdf.para("TCVN 99340:2024 thay thế TCVN 1451:1998.")
+    pdf.para("1 Phạm vi áp dụng", bold=True)
+    pdf.para("Tiêu chuẩn này áp dụng cho gạch đất sét nung. TCVN 6355:2009 được dùng cho phép thử.")
+    pdf.output(str(path))
+    return Path(path)
+
+
+#: (builder, the designation the document gives itself or None).
+HELD_BACK = [
+    (_held_inspection_list, None),
+    (_held_letter, None),
+    (_held_report, None),
+    (_held_regulation, "QCVN 99:2025/BKHCN"),
+    (_held_foreword_replaces, "TCVN 99340:2024"),
+]

@@ -53,37 +53,38 @@ def make_table_cell_code_pdf(path: Path, *, rows: int = 12) -> Path:
     return Path(path)
 
 
-def make_body_code_pdf(path: Path) -> Path:
-    """A guidance note whose body cites a designation, once at the start of a wrapped line."""
+def _note(path: Path, title: str, clauses: list[tuple[str, str]]) -> Path:
+    """A one-page note: an upper-case title, then headed clauses."""
     pdf = _Doc()
     pdf.add_page()
-    pdf.para("HƯỚNG DẪN KIỂM TRA CHẤT LƯỢNG SƠN TẠI CÔNG TRÌNH", size=13, bold=True, align="C")
+    pdf.para(title, size=13, bold=True, align="C")
     pdf.ln(4)
-    pdf.para("1 Mục đích", bold=True)
-    pdf.para("Ghi lại các bước kiểm tra sơn tường trước khi nghiệm thu công trình xây dựng dân dụng.")
-    pdf.para("2 Cách làm", bold=True)
-    pdf.para("Lấy mẫu sơn tại hiện trường và gửi phòng thí nghiệm; phép thử độ bám dính theo")
-    pdf.para(f"{CITED} được thực hiện trên tấm thử đã khô hoàn toàn.")
-    pdf.para(f"{CITED} là tiêu chuẩn về sơn tường dạng nhũ tương.")
-    pdf.para(f"{CITED} thay thế TCVN 8827:2005; khi thử theo phiên bản cũ phải ghi rõ trong báo cáo.")
+    for head, body in clauses:
+        pdf.para(head, bold=True)
+        pdf.para(body)
     pdf.output(str(path))
     return Path(path)
+
+
+def make_body_code_pdf(path: Path) -> Path:
+    """A guidance note whose body cites a designation at the start of lines (a wrapped sentence, a
+    "là" sentence and a "thay thế" sentence, as a foreword would have it)."""
+    return _note(path, "HƯỚNG DẪN KIỂM TRA CHẤT LƯỢNG SƠN TẠI CÔNG TRÌNH", [
+        ("1 Mục đích", "Ghi lại các bước kiểm tra sơn tường trước khi nghiệm thu công trình xây dựng dân dụng."),
+        ("2 Cách làm", "Lấy mẫu sơn tại hiện trường và gửi phòng thí nghiệm; phép thử độ bám dính theo\n"
+                       f"{CITED} được thực hiện trên tấm thử đã khô hoàn toàn.\n"
+                       f"{CITED} là tiêu chuẩn về sơn tường dạng nhũ tương.\n"
+                       f"{CITED} thay thế TCVN 8827:2005; khi thử theo phiên bản cũ phải ghi rõ trong báo cáo."),
+    ])
 
 
 def make_references_code_pdf(path: Path) -> Path:
     """A technical note with a references clause and no designation of its own."""
-    pdf = _Doc()
-    pdf.add_page()
-    pdf.para("GHI CHÚ KỸ THUẬT VỀ SƠN TƯỜNG NHŨ TƯƠNG", size=13, bold=True, align="C")
-    pdf.ln(4)
-    pdf.para("1 Phạm vi", bold=True)
-    pdf.para("Tài liệu này tóm tắt các yêu cầu khi chọn sơn tường cho nhà ở.")
-    pdf.para("2 Tài liệu viện dẫn", bold=True)
-    pdf.para(f"{CITED}\nTCVN 2097:2015, Sơn và vecni - Phương pháp cắt xác định độ bám dính.")
-    pdf.para("3 Nội dung", bold=True)
-    pdf.para("Chọn sơn có độ bám dính phù hợp với bề mặt tường.")
-    pdf.output(str(path))
-    return Path(path)
+    return _note(path, "GHI CHÚ KỸ THUẬT VỀ SƠN TƯỜNG NHŨ TƯƠNG", [
+        ("1 Phạm vi", "Tài liệu này tóm tắt các yêu cầu khi chọn sơn tường cho nhà ở."),
+        ("2 Tài liệu viện dẫn", f"{CITED}\nTCVN 2097:2015, Sơn và vecni - Phương pháp cắt xác định độ bám dính."),
+        ("3 Nội dung", "Chọn sơn có độ bám dính phù hợp với bề mặt tường."),
+    ])
 
 
 def _body_page(pdf: _Doc, heading: str, code: str, title: str) -> None:

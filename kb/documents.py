@@ -102,7 +102,8 @@ def _stored_result(session: Session, doc: Document, path: Path) -> IngestResult:
         eq = extra.get("equivalence") or {}
         result.standard = ExtractedStandard(
             kind=doc.kind, code=std.code, doc_type=std.doc_type, number=std.number, part=std.part, year=std.year,
-            issuer_suffix=std.issuer_suffix, title_vi=std.title_vi, title_en=std.title_en, edition=std.edition,
+            issuer_suffix=std.issuer_suffix, title_vi=std.title_vi, title_en=std.title_en,
+            edition=int(std.edition) if std.edition and std.edition.isdigit() else std.edition,
             replaces=list(extra.get("replaces") or []), converted_from=list(extra.get("converted_from") or []),
             normative_references=list(extra.get("normative_references") or []),
             sections=list(extra.get("sections") or []),

@@ -65,7 +65,8 @@ def extract_fields(pages: list[str]) -> ExtractedStandard:
     out = ExtractedStandard()
     prov = out.provenance
 
-    code, code_line = _own_code(doc, prov)
+    fw = _foreword(doc)
+    code, code_line = _own_code(doc, prov, fw)
 
     # Titles
     title_lines, english, title_page, title_method = None, [], None, None
@@ -129,7 +130,6 @@ def extract_fields(pages: list[str]) -> ExtractedStandard:
                 break
 
     # Foreword
-    fw = _foreword(doc)
     if fw is None and code is not None:
         # No heading: the statements still name the document, e.g. "QCXDVN 01: 2008/BXD do ... ban hành"
         texts = [ln for ln in doc.body if ln.page <= 4]

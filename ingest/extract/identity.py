@@ -13,7 +13,6 @@ from ingest._layout import (
 )
 from ingest.extract._doc import _DOC_HEADINGS, _OWN_TYPES, _Doc
 from ingest.extract.confidence import SOURCE_OF, code_confidence
-from ingest.extract.structure import _HEADING
 from kb import codes
 from kb.records import Provenance
 
@@ -89,12 +88,13 @@ def _page_number_free(text: str) -> str:
     return re.sub(r"^\d{1,4}\s+|\s+\d{1,4}$", "", text.strip())
 
 
-def _own_code(doc: _Doc, prov: dict[str, Provenance]) -> tuple[codes.Designation | None, Line | None]:
+def _own_code(doc: _Doc, prov: dict[str, Provenance],
+              foreword: tuple[str, int, str] | None = None) -> tuple[codes.Designation | None, Line | None]:
     """The designation the document gives itself, voted on by the places a document names itself:
     cover code lines (3), the running header (3), foreword statements (2 each, at most 2). A code
     found anywhere else (a table cell, the body, the references) is a citation and gets no vote.
     Only Vietnamese families can be the document's own code; its confidence is graded by how many
-    places agree (``confidence.code_confidence``)."""
+    places agree (``confidence.code_confidence``). ``foreword``: ``foreword._foreword(doc)``."""
     votes: dict[str, list] = {}  # key -> [score, designation, first line, method, sources]
 
     def vote(d: codes.Designation, weight: int, line: Line, method: str) -> None:
@@ -120,17 +120,12 @@ def _own_code(doc: _Doc, prov: dict[str, Provenance]) -> tuple[codes.Designation
             if d and d.key not in header_keys:
                 header_keys.add(d.key)
                 vote(d, 3, Line(p, text), "running header")
-    from ingest.extract.foreword import _FOREWORD_HEAD  # foreword reads codes with this module's helpers
-
+    fw_lines = set(foreword[0].splitlines()) if foreword else set()
+    fw_pages = (foreword[1], foreword[1] + 1) if foreword else ()
     subject_counts: dict[str, int] = {}
     body = doc.body[:400]
-    in_foreword = False
     for k, line in enumerate(body):
-        if _FOREWORD_HEAD.match(line.text):
-            in_foreword = True
-            continue
-        if in_foreword and _HEADING.match(line.text) and not re.match(r"\d+\s+Điều\b", line.text):
-            in_foreword = False  # the first clause (not a wrapped "khoản 1 Điều 69"): the foreword is over
+        in_foreword = line.page in fw_pages and line.text in fw_lines
         text = _code_text(line.text)
         for start, end, items in _matches(text):
             if len(items) != 1 or start != 0 or not _FOREWORD_VERB.match(text[end:end + 30]):

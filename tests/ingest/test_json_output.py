@@ -71,7 +71,7 @@ def test_an_unchanged_file_prints_what_was_stored(kbase, tmp_path):
     (again,) = ingest_paths(kbase, [pdf])
 
     assert again["status"] == "unchanged"
-    for f in ("code", "year", "title_vi", "title_en", "replaces", "equivalence", "normative_references",
+    for f in ("code", "year", "title_vi", "title_en", "edition", "replaces", "equivalence", "normative_references",
               "sections", "drafted_by", "published_by", "scope_first_sentence"):
         assert again[f] == first[f], f
 

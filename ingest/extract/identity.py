@@ -134,7 +134,7 @@ def _own_code(doc: _Doc, prov: dict[str, Provenance],
             # a body sentence may well begin with a cited code ("TCVN x thay thế TCVN y; ...").
             chain = text[end:].lstrip().startswith("do") and _DRAFTED.search(
                 " ".join([text[end:], *(ln.text for ln in body[k + 1:k + 3])])[:240])
-            if not chain and not (in_foreword and not text[end:].lstrip().startswith("do")):
+            if not (in_foreword or chain):
                 continue
             d = items[0]
             if subject_counts.get(d.key, 0) < 2:

@@ -34,7 +34,7 @@ from kb.models import (
     StandardCreate,
     utcnow,
 )
-from kb.records import STANDARD_KINDS, Equivalence, ExtractedStandard, IngestResult
+from kb.records import STANDARD_KINDS, Equivalence, ExtractedStandard, IngestResult, Provenance
 
 if TYPE_CHECKING:
     from kb.core import KnowledgeBase
@@ -104,11 +104,16 @@ def _stored_result(session: Session, doc: Document, path: Path) -> IngestResult:
         eq = extra.get("equivalence") or {}
         result.standard = ExtractedStandard(
             kind=doc.kind, code=std.code, doc_type=std.doc_type, number=std.number, part=std.part, year=std.year,
-            issuer_suffix=std.issuer_suffix, title_vi=std.title_vi, title_en=std.title_en, edition=std.edition,
+            issuer_suffix=std.issuer_suffix, title_vi=std.title_vi, title_en=std.title_en,
+            edition=int(std.edition) if std.edition and std.edition.isdigit() else std.edition,
             replaces=list(extra.get("replaces") or []), converted_from=list(extra.get("converted_from") or []),
             normative_references=list(extra.get("normative_references") or []),
             sections=list(extra.get("sections") or []),
             equivalence=Equivalence(eq.get("relation"), list(eq.get("codes") or [])),
+            drafted_by=std.drafted_by, proposed_by=std.proposed_by, appraised_by=std.appraised_by,
+            published_by=std.published_by, ics=std.ics, scope_first_sentence=std.scope,
+            provenance={f: Provenance(p.get("page"), p.get("method"), p.get("confidence"))
+                        for f, p in (std.provenance or {}).items() if isinstance(p, dict)},
         )
         result.designated, result.title_vi = True, std.title_vi
     waiting = session.exec(select(ProposedChange).where(ProposedChange.document_id == doc.id,

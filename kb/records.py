@@ -20,11 +20,11 @@ STANDARD_KINDS = ("standard", "regulation")
 
 @dataclass
 class Provenance:
-    """Where an extracted value was found: page (1-based) and the rule that found it."""
+    """Where an extracted value was found: page (1-based), the rule that found it, and how much that
+    rule is trusted (0–1; graded in ``ingest.extract.confidence``, None when nothing graded it)."""
 
     page: int | None
     method: str | None
-    #: None until extraction grades its rules (issue 10).
     confidence: float | None = None
 
 
@@ -81,6 +81,8 @@ class ExtractedStandard:
     normative_references: list[str] = field(default_factory=list)
     sections: list[str] = field(default_factory=list)
     annexes: list[Annex] = field(default_factory=list)
+    #: The scope clause as printed (``kb.models.Standard.scope`` keeps its first sentence).
+    scope: str | None = None
     scope_first_sentence: str | None = None
     ics: str | None = None
     provenance: dict[str, Provenance] = field(default_factory=dict)
@@ -108,14 +110,17 @@ class ExtractedStandard:
 
 #: The label fields ``ExtractedStandard`` holds, in schema order (provenance aside).
 FIELDS = tuple(f.name for f in fields(ExtractedStandard) if f.name != "provenance")
-#: Fields printed by ``kb ingest --json`` for a standard: its identity, titles and foreword lists.
+#: The document's own designation: printed only when it has one.
 _IDENTITY = ("code", "doc_type", "number", "part", "year", "issuer_suffix")
 _LIST_FIELDS = ("replaces", "converted_from", "normative_references", "sections")
-#: Keys of one ``kb ingest --json`` result.
-OUTPUT_FIELDS = (
-    "file", "status", "kind", *_IDENTITY, "title_vi", "title_en", "edition", "replaces", "converted_from",
-    "equivalence", "normative_references", "sections", "pages", "error",
-)
+#: What any document may state of itself, printed whether or not it has a designation.
+_STATED = ("title_en", "edition", "replaces", "equivalence", "converted_from", "drafted_by", "proposed_by",
+           "appraised_by", "published_by", "normative_references", "sections", "ics", "scope", "scope_first_sentence")
+#: The label fields of the corpus schema (``../shared/corpus/README.md``), in its order, plus criteria rows.
+LABEL_FIELDS = ("kind", *_IDENTITY, "title_vi", *_STATED, "criteria")
+#: Keys of one ``kb ingest --json`` result: the same for every file, whatever its kind or status.
+#: ``confidence`` maps each label field found to its ``Provenance.confidence``.
+OUTPUT_FIELDS = ("file", "status", *LABEL_FIELDS, "confidence", "pages", "error")
 
 
 @dataclass
@@ -224,20 +229,29 @@ class IngestResult:
     title_vi: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The ``kb ingest --json`` line: keys ``OUTPUT_FIELDS``."""
+        """The ``kb ingest --json`` line: keys ``OUTPUT_FIELDS``, ``None`` / ``[]`` for what is not stated."""
         out: dict[str, Any] = dict.fromkeys(OUTPUT_FIELDS)
-        out.update({f: [] for f in _LIST_FIELDS}, equivalence={"relation": None, "codes": []},
-                   file=str(self.path), status=self.status, error=self.error, pages=self.page_count,
-                   kind=self.kind, title_vi=self.title_vi)
+        out.update({f: [] for f in _LIST_FIELDS}, equivalence={"relation": None, "codes": []}, criteria=[],
+                   confidence={}, file=str(self.path), status=self.status, error=self.error,
+                   pages=self.page_count, kind=self.kind, title_vi=self.title_vi)
         rec = self.standard
-        if rec is not None and self.designated:
-            for f in (*_IDENTITY, "title_en", "edition"):
-                out[f] = getattr(rec, f)
-            for f in _LIST_FIELDS:
-                out[f] = list(getattr(rec, f))
+        if rec is not None:
+            # A lab declaration's or catalogue's own rows are not a standard's clauses and headings.
+            shown = (_IDENTITY if self.designated else ()) + \
+                (_STATED if self.kind not in ("lab_scope", "catalogue") else ())
+            for f in shown:
+                value = getattr(rec, f)
+                out[f] = list(value) if isinstance(value, list) else value
             out["equivalence"] = {"relation": rec.equivalence.relation, "codes": list(rec.equivalence.codes)}
-        elif rec is not None and self.kind not in ("lab_scope", "catalogue"):
-            out["sections"] = list(rec.sections)
+            prov = rec.provenance
+            out["confidence"] = {
+                f: prov[f].confidence for f in ("kind", "title_vi", *shown)
+                if f in prov and out[f] not in (None, [], {"relation": None, "codes": []})
+                and (f != "kind" or rec.kind == self.kind)
+            }
+        if self.criteria:
+            out["criteria"] = [asdict(row) for row in self.criteria]
         if self.catalogue is not None:
             out["sections"] = list(self.catalogue.sections)
+            out["published_by"] = self.catalogue.published_by
         return out

@@ -12,6 +12,8 @@ _UNIT_TAIL = re.compile(r",\s*([%‰°]|[A-Za-zµμ°³²/.·]+(?:/[A-Za-zµμ°
 
 _CRIT_ROLES = (
     ("tt", re.compile(r"^(s?tt|so tt)\.?$")),
+    # How much to sample ("Lấy mẫu / khối lượng mẫu", "Yêu cầu lấy mẫu"): never a requirement.
+    ("sample", re.compile(r"lay mau|(khoi|so) luong mau")),
     ("method", re.compile(r"phuong phap")),
     ("unit", re.compile(r"don vi")),
     ("name", re.compile(r"chi tieu|ten chi tieu")),
@@ -20,16 +22,22 @@ _CRIT_ROLES = (
 
 
 def cell_roles(cells: list[str]) -> list[str]:
-    """The role each header cell names (``tt``, ``name``, ``requirement``, ``unit``, ``method``; ``""`` for none)."""
+    """The role each header cell names (``tt``, ``sample``, ``name``, ``requirement``, ``unit``, ``method``;
+    ``""`` for none)."""
     return [next((r for r, rx in _CRIT_ROLES if rx.search(fold(c))), "") for c in cells]
 
 
+def is_criteria_header(roles: list[str]) -> bool:
+    """A criteria header: one "Chỉ tiêu" column and a "Mức / Yêu cầu / Giới hạn" or "Phương pháp thử"
+    column. A test list ("Tên phép thử | Tiêu chuẩn áp dụng | Lấy mẫu") or a table with units only
+    is not one: its rows are never criteria."""
+    return roles.count("name") == 1 and bool({"requirement", "method"} & set(roles))
+
+
 def header_roles(cells: list[str]) -> list[str] | None:
-    """The cells' roles when they make a criteria header: a name column and a value, unit or method."""
+    """The cells' roles when they make a criteria header (``is_criteria_header``)."""
     roles = cell_roles(cells)
-    if "name" in roles and ({"requirement", "method", "unit"} & set(roles)):
-        return roles
-    return None
+    return roles if is_criteria_header(roles) else None
 
 
 def add_criterion(out: list[CriterionRow], row: list[str], roles: list[str], labels: dict[int, str],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ingest.criteria.roles import add_criterion, cell_roles, header_roles
+from ingest.criteria.roles import add_criterion, cell_roles, header_roles, is_criteria_header
 from ingest.grid import Row
 from ingest.pdf import OpenPdf
 from kb.records import CriterionRow
@@ -36,7 +36,7 @@ def _grid_header(rows: list[Row], i: int) -> tuple[list[str], dict[int, str], in
         roles.append(role)
         if text and text != above and role in ("", "requirement") and coarse is not None:
             labels[j] = text
-    if "name" in roles and ({"requirement", "method", "unit"} & set(roles) or labels):
+    if is_criteria_header(roles) or (roles.count("name") == 1 and labels and "sample" not in roles):
         return roles, labels, used
     return None
 

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingest.criteria.roles import add_criterion, cell_roles
+from ingest.criteria.roles import add_criterion, cell_roles, is_criteria_header
 from ingest.grid import Word, join_cell, text_lines
 from kb.records import CriterionRow
 from kb.text import fold
@@ -98,8 +98,7 @@ def _unruled_header(lines: list[list[Word]], i: int, gap_of) -> tuple[list[str],
         cols.sort(key=lambda col: col[0])
         texts = [" ".join(w.text for w in sorted(col[2], key=lambda w: (round(w.yc), w.x0))) for col in cols]
         roles = cell_roles(texts)
-        if len(cols) >= 2 and "name" in roles and {"requirement", "method", "unit"} & set(roles) \
-                and sum(bool(r) for r in roles) * 3 >= len(roles) * 2 and roles.count("name") == 1:
+        if len(cols) >= 2 and is_criteria_header(roles) and sum(bool(r) for r in roles) * 3 >= len(roles) * 2:
             best = (roles, [(c[0], c[1]) for c in cols], len(block))
     return best
 

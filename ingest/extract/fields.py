@@ -12,6 +12,7 @@ from ingest._layout import (
     squash,
 )
 from ingest.extract._doc import _OTHER_GENRES, _REGULATION_TYPES, _Doc
+from ingest.extract.confidence import grade
 from ingest.extract.foreword import _CONVERTED, _EQUIVALENCE, _REPLACES, _after_keyword_codes, _approval_chain, _foreword, _sentences
 from ingest.extract.identity import _code_only_line, _code_text, _codes_in, _own_code
 from ingest.extract.structure import _HEADING, _REFS_HEAD, _SCOPE_HEAD, _SCOPE_OPENING, _annexes, _clause, _first_sentence, _sections
@@ -64,7 +65,8 @@ def extract_fields(pages: list[str]) -> ExtractedStandard:
     out = ExtractedStandard()
     prov = out.provenance
 
-    code, code_line = _own_code(doc, prov)
+    fw = _foreword(doc)
+    code, code_line = _own_code(doc, prov, fw)
 
     # Titles
     title_lines, english, title_page, title_method = None, [], None, None
@@ -107,7 +109,7 @@ def extract_fields(pages: list[str]) -> ExtractedStandard:
         for f in ("doc_type", "number", "part", "year", "issuer_suffix"):
             prov[f] = replace(prov["code"])
     out.kind, kind_method = _kind(code, out.title_vi, doc)
-    prov["kind"] = Provenance(1, kind_method)
+    prov["kind"] = Provenance(1, kind_method, prov["code"].confidence if code is not None else None)
 
     if out.title_vi:
         body_title = _body_title(doc, out.title_vi)
@@ -128,7 +130,6 @@ def extract_fields(pages: list[str]) -> ExtractedStandard:
                 break
 
     # Foreword
-    fw = _foreword(doc)
     if fw is None and code is not None:
         # No heading: the statements still name the document, e.g. "QCXDVN 01: 2008/BXD do ... ban hành"
         texts = [ln for ln in doc.body if ln.page <= 4]
@@ -178,15 +179,19 @@ def extract_fields(pages: list[str]) -> ExtractedStandard:
 
     scope = _clause(doc, _SCOPE_HEAD, limit=20)
     if scope and scope[0]:
-        out.scope_first_sentence = _first_sentence(" ".join(ln.text for ln in scope[0]))
+        out.scope = clean(" ".join(ln.text for ln in scope[0]))
+        out.scope_first_sentence = _first_sentence(out.scope)
+        prov["scope"] = Provenance(scope[1].page, "scope clause")
         prov["scope_first_sentence"] = Provenance(scope[1].page, "first sentence of scope clause")
     elif out.kind in ("standard", "regulation"):
         # no scope heading (old standards): the opening "Tiêu chuẩn này quy định ..." paragraph
         for k, line in enumerate(doc.body[:300]):
             if _SCOPE_OPENING.match(line.text):
                 para = [line.text] + [ln.text for ln in doc.body[k + 1:k + 8] if not _HEADING.match(ln.text)]
-                out.scope_first_sentence = _first_sentence(" ".join(para))
-                prov["scope_first_sentence"] = Provenance(line.page, "opening 'Tiêu chuẩn này' paragraph")
+                out.scope = clean(" ".join(para))
+                out.scope_first_sentence = _first_sentence(out.scope)
+                prov["scope"] = Provenance(line.page, "opening 'Tiêu chuẩn này' paragraph")
+                prov["scope_first_sentence"] = replace(prov["scope"])
                 break
 
     for line in doc.first_pages(6):
@@ -196,4 +201,5 @@ def extract_fields(pages: list[str]) -> ExtractedStandard:
             prov["ics"] = Provenance(line.page, "'ICS' line")
             break
 
+    grade(prov)
     return out

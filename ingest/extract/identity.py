@@ -1,5 +1,6 @@
 """The document's own designation: code lines on the cover or in the running header, and the subject
-of foreword sentences, voted on; and designations cited in a text."""
+of foreword statements, voted on; and designations cited in a text. A designation printed anywhere
+else is cited, never the document's own: a document that names itself nowhere has no designation."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import re
 
 from ingest._layout import (
     Line,
+    is_upper_line,
     squash,
 )
 from ingest.extract._doc import _DOC_HEADINGS, _OWN_TYPES, _Doc
+from ingest.extract.confidence import SOURCE_OF, code_confidence
 from kb import codes
 from kb.records import Provenance
 
@@ -60,46 +63,86 @@ def _code_only_line(text: str) -> codes.Designation | None:
     return None
 
 
-def _own_code(doc: _Doc, prov: dict[str, Provenance]) -> tuple[codes.Designation | None, Line | None]:
-    """Vote among designation positions: cover/heading code lines (3), running header (3), foreword
-    subjects (2 each, at most 2). Only Vietnamese families can be the document's own code."""
-    votes: dict[str, list] = {}  # key -> [score, designation, first line, method]
+_EDITION_LINE = ("xuatbanlan", "soatxetlan", "lanbanhanh")
+# After a designation at the start of a foreword sentence: what only a foreword says of its document.
+_FOREWORD_VERB = re.compile(r"\s*(?:thay thế|được (?:chuyển đổi|xây dựng|biên soạn)|hoàn toàn tương đương|do\b)")
+# A letter may say "QCVN x do Bộ Xây dựng ban hành"; only the document itself says who drafted it.
+_DRAFTED = re.compile(r"biên\s+soạn")
+
+
+def _on_cover(lines: list[str], i: int, page: int) -> bool:
+    """Whether the code line ``lines[i]`` stands where a document names itself: beside a document
+    heading ("TIÊU CHUẨN QUỐC GIA") or an edition statement, or over the title at the top of the first
+    page. A code in a table cell, a sentence or a references list has none of these around it."""
+    near = [squash(x) for x in lines[max(0, i - 4):i + 3]]
+    if any(h in x for x in near for h in _DOC_HEADINGS) or any(x.startswith(_EDITION_LINE) for x in near):
+        return True
+    if squash(lines[i]).startswith("so"):  # "Số: TCCS 03:2022/MD"
+        return True
+    return (page == 1 and i + 1 < len(lines) and is_upper_line(lines[i + 1]) and not _code_only_line(lines[i + 1])
+            and all(is_upper_line(x) for x in lines[:i]))
+
+
+def _page_number_free(text: str) -> str:
+    """A running header without the page number printed beside the code."""
+    return re.sub(r"^\d{1,4}\s+|\s+\d{1,4}$", "", text.strip())
+
+
+def _own_code(doc: _Doc, prov: dict[str, Provenance],
+              foreword: tuple[str, int, str] | None = None) -> tuple[codes.Designation | None, Line | None]:
+    """The designation the document gives itself, voted on by the places a document names itself:
+    cover code lines (3), the running header (3), foreword statements (2 each, at most 2). A code
+    found anywhere else (a table cell, the body, the references) is a citation and gets no vote.
+    Only Vietnamese families can be the document's own code; its confidence is graded by how many
+    places agree (``confidence.code_confidence``). ``foreword``: ``foreword._foreword(doc)``."""
+    votes: dict[str, list] = {}  # key -> [score, designation, first line, method, sources]
 
     def vote(d: codes.Designation, weight: int, line: Line, method: str) -> None:
         if d.doc_type not in _OWN_TYPES or not d.number:
             return
-        entry = votes.setdefault(d.key, [0, d, line, method])
+        entry = votes.setdefault(d.key, [0, d, line, method, set()])
         entry[0] += weight
+        entry[4].add(SOURCE_OF[method])
 
     seen_lines = set()
     for p, lines in enumerate(doc.raw[:3], start=1):
-        found = [(x, d) for x in lines[:COVER_LINES] if (d := _code_only_line(x))]
-        if len({d.key for _, d in found}) > 2:
+        found = [(i, x, d) for i, x in enumerate(lines[:COVER_LINES]) if (d := _code_only_line(x))]
+        if len({d.key for _, _, d in found}) > 2:
             continue  # a list or table of standards (catalogue, lab scope), not a cover
-        for text, d in found:
-            if d.key not in seen_lines:
+        for i, text, d in found:
+            if d.key not in seen_lines and _on_cover(lines, i, p):
                 seen_lines.add(d.key)
                 vote(d, 3, Line(p, text), "cover/heading code line")
     header_keys = set()
     for p, lines in enumerate(doc.furniture, start=1):
         for text in lines:
-            d = _code_only_line(text)
+            d = _code_only_line(_page_number_free(text))
             if d and d.key not in header_keys:
                 header_keys.add(d.key)
                 vote(d, 3, Line(p, text), "running header")
+    fw_lines = set(foreword[0].splitlines()) if foreword else set()
+    fw_pages = (foreword[1], foreword[1] + 1) if foreword else ()
     subject_counts: dict[str, int] = {}
-    for line in doc.body[:400]:
-        for start, end, items in _matches(_code_text(line.text)):
-            if len(items) != 1:
+    body = doc.body[:400]
+    for k, line in enumerate(body):
+        in_foreword = line.page in fw_pages and line.text in fw_lines
+        text = _code_text(line.text)
+        for start, end, items in _matches(text):
+            if len(items) != 1 or start != 0 or not _FOREWORD_VERB.match(text[end:end + 30]):
                 continue
-            after = _code_text(line.text)[end:end + 20].lower()
-            if start == 0 and re.match(r"\s*(?:thay thế|do\b|được|hoàn toàn|là\b|tương đương)", after):
-                d = items[0]
-                if subject_counts.get(d.key, 0) < 2:
-                    subject_counts[d.key] = subject_counts.get(d.key, 0) + 1
-                    vote(d, 2, line, "foreword subject")
+            # Outside a foreword only the drafting statement "X do A biên soạn, ..." names the document:
+            # a body sentence may well begin with a cited code ("TCVN x thay thế TCVN y; ...").
+            chain = text[end:].lstrip().startswith("do") and _DRAFTED.search(
+                " ".join([text[end:], *(ln.text for ln in body[k + 1:k + 3])])[:240])
+            if not (in_foreword or chain):
+                continue
+            d = items[0]
+            if subject_counts.get(d.key, 0) < 2:
+                subject_counts[d.key] = subject_counts.get(d.key, 0) + 1
+                vote(d, 2, line, "foreword subject")
     if not votes:
         return None, None
     best = max(votes.values(), key=lambda e: e[0])  # max keeps the first of equal scores
-    prov["code"] = Provenance(best[2].page, best[3])
+    share = best[0] / sum(e[0] for e in votes.values())
+    prov["code"] = Provenance(best[2].page, best[3], code_confidence(best[4], share))
     return best[1], best[2]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import zlib
 from pathlib import Path
 
-from tests.support.pdfs import _Doc, letter_spaced
+from tests.support.pdfs import _Doc, letter_spaced, write_raw_pdf
 
 
 def _cover(pdf: _Doc, code: str, title: str) -> None:
@@ -121,21 +121,6 @@ def make_catalogue_pdf(path: Path, sections: dict[str, list[tuple[str, str]]]) -
     return Path(path)
 
 
-def _write_pdf(path: Path, objects: list[bytes]) -> Path:
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    Path(path).write_bytes(bytes(out))
-    return Path(path)
-
-
 def make_stream_bomb_pdf(path: Path, inflated_mb: int = 2048) -> Path:
     """One page whose content stream inflates to ``inflated_mb`` of zeros from a few MB of deflate.
 
@@ -147,7 +132,7 @@ def make_stream_bomb_pdf(path: Path, inflated_mb: int = 2048) -> Path:
     first = c.compress(chunk) + c.flush(zlib.Z_FULL_FLUSH)
     block = c.compress(chunk) + c.flush(zlib.Z_FULL_FLUSH)
     data = first + block * (inflated_mb - 2) + c.flush()
-    return _write_pdf(path, [
+    return write_raw_pdf(path, [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
@@ -163,7 +148,7 @@ def make_page_bomb_pdf(path: Path, fanout: int = 10, depth: int = 6) -> Path:
         objects.append(b"<< /Type /Pages /Kids [%s] /Count %d >>"
                        % (b" ".join([b"%d 0 R" % kid] * fanout), fanout ** (depth - level)))
     objects.append(b"<< /Type /Page /MediaBox [0 0 595 842] >>")
-    return _write_pdf(path, objects)
+    return write_raw_pdf(path, objects)
 
 
 VILAS_HEADER = ("TT", "Tên sản phẩm, vật liệu được thử", "Tên phép thử cụ thể",

@@ -261,9 +261,8 @@ def make_not_pdf(path: Path) -> Path:
     return Path(path)
 
 
-def make_zero_page_pdf(path: Path) -> Path:
-    """A syntactically valid PDF whose page tree has no pages (fpdf2 refuses to write one)."""
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"]
+def write_raw_pdf(path: Path, objects: list[bytes]) -> Path:
+    """A PDF written object by object (object 1 is the catalogue), for shapes fpdf2 refuses to write."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -276,3 +275,8 @@ def make_zero_page_pdf(path: Path) -> Path:
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     Path(path).write_bytes(bytes(out))
     return Path(path)
+
+
+def make_zero_page_pdf(path: Path) -> Path:
+    """A syntactically valid PDF whose page tree has no pages (fpdf2 refuses to write one)."""
+    return write_raw_pdf(path, [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"])

@@ -21,10 +21,8 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from sqlmodel import col, select
-
+from kb import documents
 from kb.core import KnowledgeBase
-from kb.models import Lab, Product, Standard
 from kb.text import fold, nfc
 
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -184,11 +182,8 @@ def base_vocabulary() -> Vocabulary:
 
 
 def kb_vocabulary(kbase: KnowledgeBase) -> Vocabulary:
-    """The knowledge base's own words: titles and publishers of stored standards, product and lab names."""
+    """The knowledge base's own words (``kb.documents.known_texts``) on top of the base vocabulary."""
     vocab = base_vocabulary()
-    with kbase.session() as s:
-        for column in (Standard.title_vi, Standard.scope, Standard.drafted_by, Standard.published_by,
-                       Product.name, Product.category, Lab.name, Lab.organization):
-            for value in s.exec(select(column).where(col(column).is_not(None))):
-                vocab.add(value)
+    for text in documents.known_texts(kbase):
+        vocab.add(text)
     return vocab

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,11 +28,14 @@ from kb.models import (
     IngestFile,
     IngestRun,
     IngestStatus,
+    Lab,
+    Product,
     ProposalStatus,
     ProposedChange,
     RelationType,
     Standard,
     StandardCreate,
+    pk,
     utcnow,
 )
 from kb.records import STANDARD_KINDS, Equivalence, ExtractedStandard, IngestResult, Provenance
@@ -175,7 +179,7 @@ def store_ingested(kbase: KnowledgeBase, result: IngestResult, *, run_id: int, a
                     result.error = _awaits_review(proposal)
                 if std is not None:
                     standard_id = std.id
-                    changed["standard"].add(_id(std.id))
+                    changed["standard"].add(pk(std))
                 canonical = std.code if std is not None else proposal.target if proposal is not None else None
                 if canonical and result.standard is not None:
                     result.standard.code = canonical
@@ -193,11 +197,6 @@ def store_ingested(kbase: KnowledgeBase, result: IngestResult, *, run_id: int, a
                                status=IngestStatus(result.status), message=result.error, pages=doc.pages,
                                seconds=seconds, document_id=doc.id, standard_id=standard_id))
     return changed
-
-
-def _id(pk: int | None) -> int:
-    assert pk is not None  # flushed rows have their id
-    return pk
 
 
 def _store_pages(session: Session, document_id: int, pages: list[str]) -> None:
@@ -261,9 +260,19 @@ def _relations(rec: ExtractedStandard) -> list[tuple[RelationType, str, str | No
     return out
 
 
-def _changes_known(diff: list[dict[str, Any]]) -> list[str]:
-    """The fields of a diff that would change what a record holds (not only fill an empty field)."""
-    return [d["field"] for d in diff if not d["fill"] or d["verified"]]
+def _review_reasons(diff: list[dict[str, Any]], rows_entry: dict[str, Any] | None, rows_reason: str, *,
+                    rows_locked: bool = False) -> list[str]:
+    """Why a document's values must wait for a curator: fields it would change (not only fill) or a verified
+    one, and stored rows it would replace. The rows entry joins the diff."""
+    reasons: list[str] = []
+    changed = [d["field"] for d in diff if not d["fill"] or d["verified"]]
+    if changed:
+        reasons.append("sửa trường đã có: " + ", ".join(changed))
+    if rows_entry is not None:
+        diff.append(rows_entry)
+        if not rows_entry["fill"] or rows_locked:
+            reasons.append(rows_reason)
+    return reasons
 
 
 def _awaits_review(proposal: ProposedChange) -> str:
@@ -289,17 +298,11 @@ def _store_standard(session: Session, result: IngestResult, document_id: int,
     existing = session.exec(select(Standard).where(Standard.code_key == d.key)).first()
     verified = [f for f, p in (existing.provenance or {}).items() if p.get("verified")] if existing else []
     diff = proposals.field_diff(existing.model_dump() if existing else None, fields, prov, verified)
-    reasons: list[str] = []
-    changed = _changes_known(diff)
-    if changed:
-        reasons.append("sửa trường đã có: " + ", ".join(changed))
+    rows_entry = None
     if rows is not None:
         stored_rows = proposals.criteria_rows(session, existing) if existing else []
         rows_entry = proposals.rows_diff("standard", stored_rows, rows)
-        if rows_entry is not None:
-            diff.append(rows_entry)
-            if not rows_entry["fill"]:
-                reasons.append("thay bảng chỉ tiêu đã có")
+    reasons = _review_reasons(diff, rows_entry, "thay bảng chỉ tiêu đã có")
     low = proposals.low_identity_confidence(rec.provenance)
     if low is not None:
         reasons.append(f"độ tin cậy thấp ({low:.2f})")
@@ -336,15 +339,8 @@ def _store_lab(session: Session, result: IngestResult, document_id: int,
                   if v is not None}
         row_values = [r.model_dump() for r in rows]
         diff = proposals.field_diff(lab.model_dump(), fields, {}, verified=fields if lab.verified_at else ())
-        reasons = []
-        changed = _changes_known(diff)
-        if changed:
-            reasons.append("sửa trường đã có: " + ", ".join(changed))
         rows_entry = proposals.rows_diff("lab", proposals.scope_rows(session, lab), row_values)
-        if rows_entry is not None:
-            diff.append(rows_entry)
-            if not rows_entry["fill"] or lab.verified_at:
-                reasons.append("thay phạm vi đã có")
+        reasons = _review_reasons(diff, rows_entry, "thay phạm vi đã có", rows_locked=lab.verified_at is not None)
         if reasons:
             proposal = proposals.propose(
                 session, document_id=document_id, entity="lab", entity_id=lab.id, target=lab.accreditation,
@@ -388,7 +384,7 @@ def _store_catalogue(session: Session, result: IngestResult, doc: Document, acto
         prov = {"title_vi": {"page": info["page"], "method": "catalogue"}} if titled else None
         std, _ = standards.upsert_standard(session, values, actor=actor, source="ingest",
                                            provenance=prov, extra={"catalogue": info})
-        ids.add(_id(std.id))
+        ids.add(pk(std))
     ids.update(standards.create_catalogued(session, new, replaced=replaced, actor=actor))
     for e in cat.entries:
         primary, eqs = e.codes, e.equivalents
@@ -397,6 +393,15 @@ def _store_catalogue(session: Session, result: IngestResult, doc: Document, acto
             for p, q in pairs:
                 standards.add_relation(session, p.code, RelationType.equivalent, q, actor=actor)
     return ids
+
+
+def known_texts(kbase: KnowledgeBase) -> Iterator[str]:
+    """The knowledge base's own wording (titles, scopes and publishers of standards, product and lab names):
+    what OCR'd text is repaired against."""
+    with kbase.session() as session:
+        for column in (Standard.title_vi, Standard.scope, Standard.drafted_by, Standard.published_by,
+                       Product.name, Product.category, Lab.name, Lab.organization):
+            yield from (text for text in session.exec(select(column)) if text)
 
 
 # --- After a batch --------------------------------------------------------------------------------------

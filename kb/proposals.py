@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, select
 
@@ -108,8 +109,7 @@ def criteria_rows(session: Session, std: Standard) -> list[dict[str, Any]]:
 
 
 def scope_rows(session: Session, lab: Lab) -> list[dict[str, Any]]:
-    return [r.model_dump(include={"material", "test", "range", "method", "accredited"})
-            for r in labs.scope_rows(session, lab)]
+    return [r.model_dump(include=set(labs.SCOPE_FIELDS)) for r in labs.scope_rows(session, lab)]
 
 
 # --- Create and list ----------------------------------------------------------------------------------
@@ -141,7 +141,8 @@ def pending(session: Session, limit: int = 200) -> list[ProposedChange]:
 
 
 def count_pending(session: Session) -> int:
-    return len(session.exec(select(ProposedChange.id).where(ProposedChange.status == ProposalStatus.pending)).all())
+    q = select(func.count()).select_from(ProposedChange).where(ProposedChange.status == ProposalStatus.pending)
+    return session.exec(q).one()
 
 
 def require(session: Session, proposal_id: int) -> ProposedChange:

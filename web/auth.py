@@ -137,6 +137,7 @@ LABELS_VI = {
         "legal_basis": "Căn cứ pháp lý", "decision_note": "Lý do quyết định", "aliases": "Tên gọi khác",
         "category": "Nhóm sản phẩm", "kind": "Loại sản phẩm", "ocop_stars": "Số sao OCOP", "producer": "Chủ thể",
         "method_codes": "Mã phương pháp", "method_series": "Chuỗi mã phương pháp", "version": "Phiên bản",
+        "edition": "Lần ban hành", "criteria": "Bảng chỉ tiêu", "scope_rows": "Phạm vi công nhận",
     },
     "mapping_status": {"suggested": "Đề xuất", "approved": "Đã duyệt", "rejected": "Bị từ chối"},
     "actions": {"create": "Tạo", "update": "Sửa", "delete": "Xóa", "approve": "Duyệt", "approved": "Duyệt",

@@ -28,7 +28,7 @@ def review_page(request: Request, user: CuratorUser) -> Response:
         items = standards.review_queue(session)
         pending = proposals.pending(session)
     return auth.render_private(request, "curate/review.html",
-                               ctx(request, items=items, proposals=pending, labels=PROPOSAL_LABELS))
+                               ctx(request, items=items, proposals=pending))
 
 
 def _review_item(request: Request, standard_id: int, exc: KBError | None = None,
@@ -60,11 +60,6 @@ async def review_submit(request: Request, standard_id: Id, user: CuratorUser) ->
 
 # --- Proposed changes: what an ingested document would change, shown as a diff ---------------------------
 
-#: Names of the proposal fields the shared labels (``vi.fields``) do not have.
-PROPOSAL_LABELS = {"edition": "Lần ban hành", "criteria": "Bảng chỉ tiêu", "scope_rows": "Phạm vi công nhận",
-                   "scope": "Phạm vi áp dụng"}
-
-
 def _proposal_page(request: Request, proposal_id: int, exc: KBError | None = None) -> Response:
     with get_kbase(request).session() as session:
         p = proposals.require(session, proposal_id)
@@ -73,7 +68,7 @@ def _proposal_page(request: Request, proposal_id: int, exc: KBError | None = Non
     if isinstance(exc, StaleEdit):
         version = exc.current.get("version", version)
     return render_form(request, "curate/proposal.html",
-                       ctx(request, p=p, rec=rec, doc=doc, diff=diff, version=version, labels=PROPOSAL_LABELS), exc)
+                       ctx(request, p=p, rec=rec, doc=doc, diff=diff, version=version), exc)
 
 
 @router.get("/curate/proposals/{proposal_id}")

@@ -311,7 +311,7 @@ class ProductCreate(ProductBase):
 class ProductUpdate(SQLModel):
     """A curator's edit of a product: the fields set are applied (``model_dump(exclude_unset=True)``)."""
 
-    name: str | None = None
+    name: str | None = Field(default=None, max_length=300)  # the column's length, as in ProductBase
     aliases: list[str] | None = None
     category: str | None = None
     kind: ProductKind | None = None
@@ -397,7 +397,7 @@ class Lab(LabBase, Versioned, table=True):
 class LabUpdate(SQLModel):
     """Changes to a lab: the fields set are applied (``model_dump(exclude_unset=True)``)."""
 
-    name: str | None = None
+    name: str | None = Field(default=None, max_length=300)  # the column's length, as in LabBase
     organization: str | None = None
     valid_from: date | None = None
     valid_until: date | None = None

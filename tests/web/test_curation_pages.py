@@ -422,6 +422,9 @@ def test_products_create_and_edit_with_version(app, kbase):
     too_long = c.post("/curate/products", data={"name": "Tương " * 61})  # 366 characters > 300
     assert too_long.status_code == 400
     assert "name: dài quá 300 ký tự" in html(too_long).css_first("[role=alert]").text()
+    edited = c.post(f"/curate/products/{pid}", data={**data, "name": "Tương " * 61, "version": "2"})
+    assert edited.status_code == 400  # an edit is held to the column's length as a new product is
+    assert "name: dài quá 300 ký tự" in html(edited).css_first("[role=alert]").text()
 
 
 def test_workspace_pages_need_no_inline_style_or_script(app, world):

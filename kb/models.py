@@ -279,6 +279,17 @@ class Criterion(SQLModel, table=True):
 # --- Products and mappings ------------------------------------------------------------------------
 
 
+class MandatoryReview(SQLModel):
+    """A curator's finding that no technical regulation is mandatory for a product or a group.
+
+    With no mandatory mapping (own or inherited), the page says "không có quy chuẩn bắt buộc (đã rà soát
+    ngày …, bởi …)" when these are set, and "chưa rà soát" otherwise (``kb.read.mandatory``)."""
+
+    mandatory_reviewed_at: date | None = None
+    mandatory_reviewed_by: str | None = None
+    mandatory_review_note: str | None = None  # a plain column: a Column object cannot serve two tables
+
+
 class ProductBase(SQLModel):
     name: str = Field(index=True, max_length=300)
     aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -296,7 +307,7 @@ class ProductBase(SQLModel):
     is_sample: bool = False
 
 
-class Product(ProductBase, Versioned, table=True):
+class Product(ProductBase, MandatoryReview, Versioned, table=True):
     __table_args__ = (UniqueConstraint("name", "producer"),)
     id: int | None = Field(default=None, primary_key=True)
 
@@ -366,6 +377,91 @@ class CategoryRule(SQLModel, table=True):
     type: MappingType = Field(default=MappingType.mandatory, sa_column=enum_column(MappingType))
     rationale: str | None = None
     legal_basis: str | None = None
+
+
+# --- Product groups ---------------------------------------------------------------------------------
+
+
+class GroupKind(str, enum.Enum):
+    trade = "trade"  # a trade or craft village: gốm Phù Lãng, đồ gỗ Đồng Kỵ
+    hs_chapter = "hs_chapter"  # a chapter or heading of the HS nomenclature
+    ocop = "ocop"  # a group or subgroup of the OCOP programme (Quyết định 148/QĐ-TTg)
+
+
+GROUP_KIND_LABELS_VI = {"trade": "Ngành nghề", "hs_chapter": "Chương mã HS", "ocop": "Nhóm sản phẩm OCOP"}
+
+
+class ProductGroupBase(SQLModel):
+    slug: str = Field(index=True, unique=True, max_length=80)  # the group's address: /groups/{slug}
+    name: str = Field(max_length=200)
+    kind: GroupKind = Field(default=GroupKind.trade, sa_column=enum_column(GroupKind))
+    parent_id: int | None = Field(default=None, foreign_key="productgroup.id", index=True)
+    aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    #: Words that place a product in the group when its name, aliases or category contain them (folded).
+    keywords: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    #: HS codes (2, 4, 6 or 8 digits) whose products belong to the group.
+    hs_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    description: str | None = Field(default=None, sa_column=Column(Text))
+    #: The general route for this kind of product, in plain Vietnamese (what to declare, to whom).
+    route: str | None = Field(default=None, sa_column=Column(Text))
+    #: Where the group's facts come from: addresses or documents, one per line.
+    sources: str | None = Field(default=None, sa_column=Column(Text))
+    is_sample: bool = False
+
+
+class ProductGroup(ProductGroupBase, MandatoryReview, Versioned, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class ProductGroupMember(SQLModel, table=True):
+    """A product in a group: placed by a curator, or automatically (keywords, HS code, OCOP group).
+
+    ``excluded`` records a curator's removal of an automatic member, so the next automatic pass keeps
+    it out."""
+
+    __table_args__ = (UniqueConstraint("group_id", "product_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="productgroup.id", index=True)
+    product_id: int = Field(foreign_key="product.id", index=True)
+    source: str = Field(default="curator", max_length=20)  # curator | auto
+    excluded: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class GroupMapping(Versioned, table=True):
+    """A standard that applies to every member of a group (shown as "áp dụng cho cả nhóm …"); curated,
+    so approved by nature."""
+
+    __table_args__ = (UniqueConstraint("group_id", "standard_id", "type"),)
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="productgroup.id", index=True)
+    standard_id: int = Field(foreign_key="standard.id", index=True)
+    type: MappingType = Field(default=MappingType.voluntary, sa_column=enum_column(MappingType))
+    rationale: str | None = Field(default=None, sa_column=Column(Text))
+    legal_basis: str | None = Field(default=None, sa_column=Column(Text))
+    created_by: str | None = None
+
+
+# --- Agencies and contacts ---------------------------------------------------------------------------
+
+
+class AgencyBase(SQLModel):
+    name: str = Field(max_length=300)
+    unit: str | None = None  # the office that answers (phòng, chi cục)
+    address: str | None = Field(default=None, sa_column=Column(Text))
+    phone: str | None = None
+    email: str | None = None
+    website: str | None = None
+    #: Where these details were read, and when a curator last checked them.
+    source: str | None = Field(default=None, sa_column=Column(Text))
+    verified_at: date | None = None
+
+
+class Agency(AgencyBase, Versioned, table=True):
+    """An agency the site points people to (DOST first), as curated data: ``key`` is how pages ask for it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(index=True, unique=True, max_length=40)
 
 
 # --- Labs -----------------------------------------------------------------------------------------

@@ -19,3 +19,7 @@ def product_url(product_id: int) -> str:
 
 def lab_url(lab_id: int) -> str:
     return f"/labs/{lab_id}"
+
+
+def group_url(slug: str) -> str:
+    return "/groups/" + quote(slug, safe="")

@@ -138,10 +138,13 @@ LABELS_VI = {
         "category": "Nhóm sản phẩm", "kind": "Loại sản phẩm", "ocop_stars": "Số sao OCOP", "producer": "Chủ thể",
         "method_codes": "Mã phương pháp", "method_series": "Chuỗi mã phương pháp", "version": "Phiên bản",
         "edition": "Lần ban hành", "criteria": "Bảng chỉ tiêu", "scope_rows": "Phạm vi công nhận",
+        "mandatory_reviewed_at": "Ngày rà soát quy chuẩn bắt buộc", "mandatory_reviewed_by": "Người rà soát",
+        "mandatory_review_note": "Ghi chú rà soát",
     },
     "mapping_status": {"suggested": "Đề xuất", "approved": "Đã duyệt", "rejected": "Bị từ chối"},
     "actions": {"create": "Tạo", "update": "Sửa", "delete": "Xóa", "approve": "Duyệt", "approved": "Duyệt",
-                "rejected": "Từ chối", "revert": "Hoàn tác", "verify": "Xác minh", "import": "Nhập", "ingest": "Nạp"},
+                "rejected": "Từ chối", "revert": "Hoàn tác", "verify": "Xác minh", "import": "Nhập", "ingest": "Nạp",
+                "review": "Rà soát"},
 }
 
 

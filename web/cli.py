@@ -173,6 +173,29 @@ def suggest(
     out.print(table)
 
 
+@app.command("review-mandatory")
+def review_mandatory(
+    product: Annotated[str, typer.Argument(help="Mã số hoặc tên chính xác của sản phẩm.")],
+    by: Annotated[str, typer.Option("--by", help="Người rà soát (hiện trên trang: \"đã rà soát …, bởi …\").")],
+    note: Annotated[str | None, typer.Option(help="Ghi chú rà soát.")] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Bỏ kết quả rà soát.")] = False,
+) -> None:
+    """Ghi kết quả rà soát "không có quy chuẩn bắt buộc" cho một sản phẩm (hoặc bỏ nó với --clear)."""
+    from kb import products, reviews
+
+    with _kb().session() as session:
+        p = products.find_product(session, product)
+        if clear:
+            changed = reviews.clear_mandatory_review(session, p, by)
+            out.print(f"Đã bỏ kết quả rà soát của {p.name}" if changed else f"{p.name} chưa có kết quả rà soát",
+                      soft_wrap=True)
+        else:
+            changed = reviews.record_mandatory_review(session, p, by, note)
+            out.print(f"{p.name}: không có quy chuẩn bắt buộc (đã rà soát ngày "
+                      f"{p.mandatory_reviewed_at:%d/%m/%Y}, bởi {p.mandatory_reviewed_by})"
+                      + ("" if changed else "; đã ghi như vậy từ trước"), soft_wrap=True)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",

@@ -123,12 +123,37 @@ class ProductStandard(_Open):
     }})
 
 
+class MandatoryRegulation(_Open):
+    code: str
+    title: str | None = None
+    url: str
+    mapping_type: str
+
+
+class MandatorySection(_Open):
+    """The "Quy chuẩn bắt buộc" section of a product or group page (``kb.read.mandatory``); the review
+    fields are set in the ``none`` state only."""
+
+    state: Literal["regulations", "none", "unreviewed"]
+    label: str
+    regulations: list[MandatoryRegulation]
+    reviewed_at: str | None = None
+    reviewed_by: str | None = None
+    note: str | None = None
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"example": {
+        "state": "none", "label": "Không có quy chuẩn bắt buộc (đã rà soát ngày 05/12/2026, bởi curator1).",
+        "regulations": [], "reviewed_at": "2026-12-05", "reviewed_by": "curator1", "note": None,
+    }})
+
+
 class ProductDetail(_Open):
     id: int
     name: str
     kind: str
     url: str
     standards: list[ProductStandard]
+    mandatory: MandatorySection
 
 
 class ScopeRowOut(_Open):

@@ -14,6 +14,7 @@ from kb.models import MAPPING_TYPE_LABELS_VI, Mapping, MappingStatus, MappingTyp
 from kb.products import require_product
 from kb.read.criteria import criteria_rows, criterion
 from kb.read.labs import LabFinder
+from kb.read.mandatory import mandatory_section, mandatory_standards
 from kb.read.refs import KIND_LABELS_VI, code_ref, series_key, standard_ref, standards_by_key
 from kb.standards import replaced_by_chain
 from kb.urls import product_url
@@ -136,12 +137,13 @@ def product_detail(session: Session, product_id: int, today: date | None = None)
         "standards": standards,
         "groups": groups,
         "next_steps": _next_steps(standards),
+        "mandatory": mandatory_section(standards, p),
     }
 
 
 def _next_steps(standards: list[dict[str, Any]]) -> list[dict[str, Any]]:
     steps = []
-    mandatory = [s for s in standards if s["mandatory"] and s["mapping_type"] in ("mandatory", "hygiene")]
+    mandatory = mandatory_standards(standards)
     food = [s for s in mandatory if _FOOD_SAFETY.search(s.get("legal_basis") or "")]
     regulated = [s for s in mandatory if s not in food]
     voluntary = [s for s in standards if not s["mandatory"] and s["mapping_type"] == "voluntary"]

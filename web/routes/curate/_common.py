@@ -31,6 +31,8 @@ NOTICES = {
     "proposal-accepted": "Đã nhận đề xuất thay đổi.",
     "proposal-rejected": "Đã từ chối đề xuất thay đổi; bản ghi giữ nguyên.",
     "uploaded": "Đã nhận tệp; đang xử lý.",
+    "mandatory-reviewed": "Đã ghi kết quả rà soát: không có quy chuẩn bắt buộc.",
+    "mandatory-cleared": "Đã bỏ kết quả rà soát quy chuẩn bắt buộc.",
 }
 
 

@@ -1,4 +1,5 @@
-"""The curator's products: list, create, edit (name, category, OCOP data ...)."""
+"""The curator's products: list, create, edit (name, category, OCOP data ...), and the review of their
+mandatory regulations ("không có quy chuẩn bắt buộc", ``kb.reviews``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from kb import products
+from kb import products, reviews
 from kb.errors import KBError
 from kb.models import Product, ProductKind
 from web import auth
@@ -44,9 +45,16 @@ def products_page(request: Request, user: CuratorUser, q: Annotated[str, Query(m
 
 
 def _product_edit(request: Request, product: Product | None, form: dict[str, str],
-                  exc: KBError | None = None) -> Response:
-    return render_form(request, "curate/product.html", ctx(request, product=product, form=form, kinds=list(ProductKind)),
-                       exc)
+                  exc: KBError | None = None, applies: list[str] | None = None, review_note: str = "") -> Response:
+    return render_form(request, "curate/product.html", ctx(request, product=product, form=form, kinds=list(ProductKind),
+                                                           applies=applies or [], review_note=review_note), exc)
+
+
+def _load(request: Request, product_id: int) -> tuple[Product, list[str]]:
+    """The product and the mandatory requirements that apply to it (the review form depends on them)."""
+    with get_kbase(request).session() as session:
+        p = products.require_product(session, product_id)
+        return p, reviews.mandatory_codes(session, p)
 
 
 @router.get("/curate/products/new")
@@ -67,16 +75,18 @@ async def product_create_submit(request: Request, user: CuratorUser) -> Response
 
 @router.get("/curate/products/{product_id}")
 def product_edit_page(request: Request, product_id: Id, user: CuratorUser) -> Response:
-    with get_kbase(request).session() as session:
-        p = products.require_product(session, product_id)
-    form = {f: _form_value(getattr(p, f)) for f in PRODUCT_FORM_FIELDS}
-    return _product_edit(request, p, form)
+    p, applies = _load(request, product_id)
+    return _product_edit(request, p, _stored_form(p), applies=applies)
 
 
-def _product_failed(request: Request, product_id: int, form: dict[str, str], exc: KBError) -> Response:
-    with get_kbase(request).session() as session:
-        p = products.require_product(session, product_id)
-    return _product_edit(request, p, form, exc)
+def _stored_form(p: Product) -> dict[str, str]:
+    return {f: _form_value(getattr(p, f)) for f in PRODUCT_FORM_FIELDS}
+
+
+def _product_failed(request: Request, product_id: int, form: dict[str, str] | None, exc: KBError,
+                    review_note: str = "") -> Response:
+    p, applies = _load(request, product_id)
+    return _product_edit(request, p, _stored_form(p) if form is None else form, exc, applies, review_note)
 
 
 @router.post("/curate/products/{product_id}")
@@ -90,4 +100,33 @@ async def product_edit_submit(request: Request, product_id: Id, user: CuratorUse
                                                 form_version(version), user.username),
         done=lambda _: back(f"/curate/products/{product_id}", "saved"),
         failed=lambda exc: _product_failed(request, product_id, form, exc),
+    )
+
+
+async def _review_form(request: Request) -> tuple[str, str]:
+    form = await request.form(max_files=0, max_fields=10)
+    return str(form.get("version") or ""), str(form.get("note") or "")[:5000]
+
+
+@router.post("/curate/products/{product_id}/mandatory-review")
+async def mandatory_review_submit(request: Request, product_id: Id, user: CuratorUser) -> Response:
+    version, note = await _review_form(request)
+    return await run_in_threadpool(
+        submit, request,
+        lambda session: reviews.record_mandatory_review(session, products.require_product(session, product_id),
+                                                        user.username, note, form_version(version)),
+        done=lambda _: back(f"/curate/products/{product_id}", "mandatory-reviewed"),
+        failed=lambda exc: _product_failed(request, product_id, None, exc, review_note=note),
+    )
+
+
+@router.post("/curate/products/{product_id}/mandatory-review/clear")
+async def mandatory_review_clear(request: Request, product_id: Id, user: CuratorUser) -> Response:
+    version, _ = await _review_form(request)
+    return await run_in_threadpool(
+        submit, request,
+        lambda session: reviews.clear_mandatory_review(session, products.require_product(session, product_id),
+                                                       user.username, form_version(version)),
+        done=lambda _: back(f"/curate/products/{product_id}", "mandatory-cleared"),
+        failed=lambda exc: _product_failed(request, product_id, None, exc),
     )

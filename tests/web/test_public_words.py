@@ -103,3 +103,24 @@ def test_readme_names_the_api_docs_the_app_serves(client):
     for line in readme.splitlines():  # /docs is only ever named as switched off
         if "`/docs`" in line:
             assert "switched off" in line, line
+
+
+#: Notes a curator writes for curators (how a value was inferred, how a source words a name, what a demo
+#: row is for); the public pages print the columns below as they are, so these belong in the data README.
+CURATOR_NOTES = ("suy ra", "chủ thể ghi là", "dùng trong dữ liệu mẫu", "trong dữ liệu mẫu", "để trình diễn")
+PUBLIC_COLUMNS = {"products.csv": ("name", "description"), "mappings.csv": ("rationale", "legal_basis"),
+                  "standards.csv": ("title_vi", "scope"), "labs.csv": ("name", "organization", "address")}
+
+
+def test_demo_data_shown_to_the_public_carries_no_curator_notes():
+    import csv
+
+    from ingest.demo import demo_dir
+
+    for name, columns in PUBLIC_COLUMNS.items():
+        with (demo_dir() / name).open(encoding="utf-8") as fh:
+            for line, row in enumerate(csv.DictReader(fh), start=2):
+                for column in columns:
+                    text = (row.get(column) or "").casefold()
+                    found = [n for n in CURATOR_NOTES if n in text]
+                    assert not found, f"{name}:{line} {column}: {found}"

@@ -20,6 +20,7 @@ ORDER = (
     ("labs", "labs.csv"),
     ("lab-scope", "lab-scope.csv"),
     ("mappings", "mappings.csv"),
+    ("agencies", "agencies.csv"),
 )
 
 

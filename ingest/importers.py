@@ -1,6 +1,6 @@
 """Catalogue imports from CSV (UTF-8, BOM accepted) or XLSX with a header row.
 
-One function, :func:`import_file`, for the five kinds of the CLI. Columns are matched by header name
+One function, :func:`import_file`, for the kinds of the CLI. Columns are matched by header name
 (case, accents of the header and a trailing ``(...)`` note ignored); extra columns are ignored; a missing
 required column stops the import with one line. A bad row is reported with its line number (the physical
 CSV line where the record starts, header = line 1; the sheet row for XLSX) and the good rows are imported.
@@ -23,13 +23,13 @@ from typing import Any
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session
 
-from kb import codes, documents, labs, mappings, products, standards
+from kb import codes, contacts, documents, labs, mappings, products, standards
 from kb.core import KnowledgeBase
 from kb.errors import BadInput, KBError
 from kb.models import LabScopeCreate, MappingSource, RelationType, StandardCreate
 from kb.text import clean, fold
 
-KINDS = ("standards", "products", "labs", "lab-scope", "mappings")
+KINDS = ("standards", "products", "labs", "lab-scope", "mappings", "agencies")
 
 #: Required columns per kind; the other documented columns are optional.
 REQUIRED = {
@@ -38,6 +38,7 @@ REQUIRED = {
     "labs": ("name", "accreditation"),
     "lab-scope": ("accreditation", "test"),
     "mappings": ("product", "standard", "type"),
+    "agencies": ("key", "name"),
 }
 #: Documented columns (README), then the optional extras that map to model fields.
 COLUMNS = {
@@ -50,6 +51,7 @@ COLUMNS = {
              "phone", "email", "website", "is_sample"),
     "lab-scope": ("accreditation", "material", "test", "range", "method", "accredited"),
     "mappings": ("product", "standard", "type", "rationale", "legal_basis", "status", "producer"),
+    "agencies": ("key", *contacts.AGENCY_FIELDS),
 }
 
 
@@ -361,11 +363,22 @@ def _mapping_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
     return outcome, "product", [product.id]
 
 
+def _agency_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
+    # Empty cells are left out, not cleared: a re-import (``kb demo``) keeps what an admin has filled in.
+    data = {k: v for k, v in rec.items() if v not in ("", None)}
+    if "verified_at" in data:
+        data["verified_at"] = parse_date(data["verified_at"], "verified_at")
+    key, fields = contacts.parse_agency(data)
+    _, outcome = contacts.upsert_agency(session, key, fields, actor)
+    return outcome, "agency", []  # agencies are not in the search index
+
+
 _ROW_HANDLERS: dict[str, Callable[[Session, dict[str, Any], str], Outcome]] = {
     "standards": _standard_row,
     "products": _product_row,
     "labs": _lab_row,
     "mappings": _mapping_row,
+    "agencies": _agency_row,
 }
 
 
@@ -425,7 +438,7 @@ def _import_scope(session: Session, rows: Iterator[tuple[int, dict[str, Any]]], 
 
 
 def import_file(kbase: KnowledgeBase, kind: str, path: Path | str, actor: str = "cli") -> ImportReport:
-    """Import ``path`` as ``kind`` (standards, products, labs, lab-scope, mappings) and report what changed."""
+    """Import ``path`` as ``kind`` (one of :data:`KINDS`) and report what changed."""
     if kind not in KINDS:
         raise BadInput(f"loại nhập {kind!r} không hợp lệ (dùng: {', '.join(KINDS)})")
     path = Path(path)

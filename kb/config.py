@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     ingest_timeout: int = 120
     #: Worker processes for ingest (0 = one per CPU).
     ingest_workers: int = 0
+    #: The site's public address (``https://…``), printed on pages as their source; unset: the request's.
+    public_url: str | None = None
 
     @property
     def db_url(self) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlmodel import Session, SQLModel
 
-from kb.models import Criterion, Document, DocumentPage, Lab, LabScope, Mapping, Product, Standard, StandardRelation
+from kb.models import Agency, Criterion, Document, DocumentPage, Lab, LabScope, Mapping, Product, Standard, StandardRelation
 
 #: Each part: a table and the column whose maximum moves on every change of it.
 PARTS: dict[str, tuple[type[SQLModel], Any]] = {
@@ -28,9 +28,10 @@ PARTS: dict[str, tuple[type[SQLModel], Any]] = {
     "criterion": (Criterion, Criterion.id),
     "document": (Document, Document.id),
     "page": (DocumentPage, DocumentPage.id),
+    "agency": (Agency, Agency.updated_at),
 }
 #: Everything the public pages show: the page cache keeps a page while these are unchanged.
-PAGES = ("standard", "relation", "criterion", "product", "mapping", "lab", "labscope", "document")
+PAGES = ("standard", "relation", "criterion", "product", "mapping", "lab", "labscope", "document", "agency")
 
 Part = list[int | str | None]
 

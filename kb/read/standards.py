@@ -126,8 +126,7 @@ def standard_detail(session: Session, code: str, today: date | None = None) -> d
         "is_sample": std.is_sample,
         "fields": fields,
         "provenance": provenance,
-        "document": {"id": doc.id, "file_name": doc.file_name, "pages": doc.pages, "may_show": doc.may_show}
-        if doc else None,
+        "document": source_document(doc, std) if doc else None,
         "replaced_by": [code_ref(c, known) for c in replaced_by_chain(session, std)],
         "replaces": rel_items(rels["outgoing"], "replaces"),
         "amends": rel_items(rels["outgoing"], "amends"),
@@ -142,6 +141,15 @@ def standard_detail(session: Session, code: str, today: date | None = None) -> d
         "labs": finder.for_series(std.series_key),
         "criteria": [criterion(c, known, finder) for c in crit_rows],
     }
+
+
+def source_document(doc: Document, std: Standard) -> dict[str, Any]:
+    """The source file as the public sees it: its title, or "văn bản gốc", never the stored file name
+    (often a content hash such as ``73a8….pdf``)."""
+    title = doc.title if doc.title and fold(doc.title) != fold(std.title_vi or "") else None
+    kind = f"PDF, {doc.pages} trang" if doc.pages else "PDF"
+    label = f"“{title}” ({kind})" if title else f"văn bản gốc ({kind})"
+    return {"id": doc.id, "label": label, "pages": doc.pages, "may_show": doc.may_show}
 
 
 def resolve_code_query(session: Session, q: str) -> Standard | None:

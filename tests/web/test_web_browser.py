@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -193,4 +194,41 @@ def test_print_stylesheet_hides_navigation(server, browser):
         page.emulate_media(media="print")
         assert not page.locator("header.site-header").is_visible()
         assert page.locator("#viec-can-lam").is_visible()
+    ctx.close()
+
+
+def test_results_keep_their_width_without_a_facet_column(server, browser, shots):
+    ctx = browser.new_context(viewport=VIEWPORTS["desktop"])
+    page = ctx.new_page()
+    with explained(server):
+        page.goto(f"{server.url}/search?q=banh+phu+the")
+        assert page.locator("aside.facets").count() == 0  # this query narrows to one kind: nothing to filter
+        results = page.locator(".results-layout > .results").bounding_box()
+        main = page.locator("main").bounding_box()
+        page.screenshot(path=shots / "no-facets.png", full_page=True)
+        # The whole content width of main (1280px viewport, 68rem wrap), not a 14rem facet column.
+        assert results["width"] >= 0.9 * (main["width"] - 32), (results, main)
+        assert results["width"] > 900, results
+        page.goto(f"{server.url}/search?q=aflatoxin")  # with facets the two columns are still there
+        facets = page.locator("aside.facets").bounding_box()
+        results = page.locator(".results-layout > .results").bounding_box()
+        assert facets["width"] < 260 and results["x"] > facets["x"] + facets["width"], (facets, results)
+    ctx.close()
+
+
+def test_a_printed_page_ends_with_its_date_and_address(server, browser):
+    ctx = browser.new_context(viewport=VIEWPORTS["desktop"])
+    page = ctx.new_page()
+    with explained(server):
+        path = f"/products/{server.world.product_id}"
+        page.goto(server.url + path)
+        source = page.locator("p.print-source")
+        assert not source.is_visible()  # on screen the footer says who and where
+        page.emulate_media(media="print")
+        assert source.is_visible()
+        text = source.inner_text()
+        assert date.today().strftime("%d/%m/%Y") in text and f"{server.url}{path}" in text, text
+        assert not page.locator("footer.site-footer").is_visible()
+        pdf = page.pdf(format="A4")  # the real print path renders
+        assert pdf[:4] == b"%PDF"
     ctx.close()

@@ -205,7 +205,7 @@ def test_source_pdf_only_when_it_may_be_shown(client, kbase, world, settings):
     stored.parent.mkdir(parents=True)
     stored.write_bytes(b"%PDF-1.4 demo")
     with kbase.session() as s:
-        doc = Document(sha256="ab" * 32, file_name="demo.pdf", stored_path="files/ab/x.pdf", pages=3)
+        doc = Document(sha256="ab" * 32, file_name="73a8" + "ab" * 30 + ".pdf", stored_path="files/ab/x.pdf", pages=3)
         s.add(doc)
         s.flush()
         std = s.exec(select(Standard).where(Standard.code == world.voluntary)).one()
@@ -213,7 +213,9 @@ def test_source_pdf_only_when_it_may_be_shown(client, kbase, world, settings):
         s.add(std)
         doc_id = doc.id
     page = html(client.get(f"/standards/{world.voluntary}"))
-    assert page.css_first("p.source").text(strip=True).startswith("Nguồn: tệp demo.pdf")
+    # the public sees what the file is, never its stored name (here a content hash)
+    assert page.css_first("p.source").text(strip=True) == "Nguồn: văn bản gốc (PDF, 3 trang)."
+    assert "73a8" not in client.get(f"/standards/{world.voluntary}").text
     assert page.css_first("p.source a") is None
     assert client.get(f"/documents/{doc_id}/file").status_code == 404
     with kbase.session() as s:
@@ -230,6 +232,7 @@ def test_source_pdf_only_when_it_may_be_shown(client, kbase, world, settings):
     r = client.get(f"/documents/{doc_id}/file")
     assert r.status_code == 200 and r.content == b"%PDF-1.4 demo"
     assert r.headers["content-type"] == "application/pdf"
+    assert "73a8" not in r.headers["content-disposition"] and world.voluntary.split()[0] in r.headers["content-disposition"]
     with kbase.session() as s:
         doc = s.get(Document, doc_id)
         doc.stored_path = "../../etc/passwd"

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from sqlmodel import select
 
 from kb import codes
 from kb.errors import NotFound
-from kb.models import Document
+from kb.models import Document, Standard
 from kb.read import standards
+from kb.text import fold
 from web.deps import DocId, SessionDep, render
 
 router = APIRouter(tags=["Trang web"], include_in_schema=False)
@@ -40,5 +44,8 @@ def document_file(doc_id: DocId, request: Request, session: SessionDep) -> Respo
     path = (root / doc.stored_path).resolve()
     if not path.is_relative_to(root) or not path.is_file():  # a stored path never leaves the data dir
         raise NotFound(f"Không có tệp gốc #{doc_id} để tải về")
-    return FileResponse(path, media_type="application/pdf", filename=doc.file_name,
+    # Named after the standard it holds: the stored name may be a content hash, which means nothing to a reader.
+    code = session.exec(select(Standard.code).where(Standard.document_id == doc.id)).first()
+    name = re.sub(r"[^0-9A-Z]+", "-", fold(code).upper()).strip("-") if code else f"van-ban-goc-{doc.id}"
+    return FileResponse(path, media_type="application/pdf", filename=f"{name}.pdf",
                         content_disposition_type="inline")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -16,52 +17,133 @@ from kb.errors import NotFound
 from kb.mappings import upsert_mapping
 from kb.models import CategoryRule, Mapping, MappingStatus, Product, Standard
 from kb.standards import require_standard
+from tests.kb.test_search_relevance import corpus_world  # noqa: F401 (a fixture: the world search is measured on)
 from tests.support.search_world import build_world, make_product
 
-SET = Path(__file__).with_name("relevance") / "suggestions.csv"
+RELEVANCE = Path(__file__).with_name("relevance")
+SET = RELEVANCE / "suggestions.csv"
+# Held back: written before the precision work of issue 11 and never tuned on.
+MANDATORY_TYPES = {"mandatory", "hygiene"}  # what the product page files under "Quy chuẩn bắt buộc"
+HELD_BACK = RELEVANCE / "suggestions_heldback.csv"
+CORPUS_SET = RELEVANCE / "suggestions_corpus.csv"
+CORPUS_HELD_BACK = RELEVANCE / "suggestions_corpus_heldback.csv"
 
 
-def load_set() -> list[dict]:
-    with open(SET, encoding="utf-8", newline="") as fh:
+def load_set(path: Path = SET) -> list[dict]:
+    with open(path, encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
+
+
+def codes(cell: str | None) -> set[str]:
+    return {c.strip() for c in (cell or "").split("|") if c.strip()}
+
+
+def add_products(kb, rows: list[dict]) -> None:
+    with kb.session() as s:
+        for row in rows:
+            aliases = [a for a in row["aliases"].split(";") if a]
+            make_product(s, row["name"], aliases=aliases, category=row["category"] or None,
+                         description=row["description"] or None)
+
+
+@dataclass
+class Quality:
+    """Suggestion quality over a labelled set. Per product: recall@5 of the expected standards (those a
+    curator must see), precision@5 of the first five against expected ∪ acceptable (a product shown fewer
+    than five is judged on what it was shown; one shown nothing scores 1 when nothing applies, else 0),
+    the reciprocal rank of the first expected standard within 10, and every standard suggested as
+    mandatory that is not among the product's labelled in-scope regulations."""
+
+    rows: list[tuple[str, float | None, float, float | None, list[str]]] = field(default_factory=list)
+    out_of_scope: list[str] = field(default_factory=list)
+
+    @staticmethod
+    def _mean(xs: list[float]) -> float:
+        return sum(xs) / len(xs) if xs else float("nan")
+
+    @property
+    def recall(self) -> float:
+        return self._mean([r for _, r, _, _, _ in self.rows if r is not None])
+
+    @property
+    def precision(self) -> float:
+        return self._mean([p for _, _, p, _, _ in self.rows])
+
+    @property
+    def mrr(self) -> float:
+        return self._mean([rr for _, _, _, rr, _ in self.rows if rr is not None])
+
+    def report(self, title: str) -> str:
+        lines = [f"{title}: {len(self.rows)} products, recall@5 = {self.recall:.3f}, "
+                 f"precision@5 = {self.precision:.3f}, MRR = {self.mrr:.3f}, "
+                 f"mandatory outside scope = {len(self.out_of_scope)}"]
+        for name, r, p, _, top in self.rows:
+            lines.append(f"  {name:<36} R={'  - ' if r is None else f'{r:.2f}'} P={p:.2f}  {top}")
+        lines += [f"  outside scope: {x}" for x in self.out_of_scope]
+        return "\n".join(lines)
+
+
+def measure(kb, rows: list[dict]) -> Quality:
+    q = Quality()
+    for row in rows:
+        expected, in_scope = codes(row["expected"]), codes(row["in_scope"])
+        right = expected | codes(row["acceptable"])
+        got = matching.suggest(kb, row["name"], store=False)["suggestions"]
+        top = [s["code"] for s in got[:5]]
+        recall = len(set(top) & expected) / min(5, len(expected)) if expected else None
+        precision = len(set(top) & right) / len(top) if top else (0.0 if expected else 1.0)
+        rank = next((i for i, s in enumerate(got[:10], 1) if s["code"] in expected), None)
+        q.rows.append((row["name"], recall, precision, (1 / rank if rank else 0.0) if expected else None,
+                       [f"{s['code']} ({s['type']})" for s in got[:5]]))
+        q.out_of_scope += [f"{row['name']}: {s['code']} as {s['type']}" for s in got
+                           if s["type"] in MANDATORY_TYPES and s["code"] not in in_scope]
+    return q
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """The bundled demo knowledge base (its approved mappings are the curators' past work) plus the
-    products of the suggestion set, which have no mappings yet."""
+    products of the suggestion sets, which have no mappings yet."""
     demo_mod = pytest.importorskip("ingest.demo")
     kb = KnowledgeBase(Settings(data_dir=tmp_path_factory.mktemp("match") / "var", secret_key="t"))
     kb.init()
     demo_mod.load_demo(kb)
-    with kb.session() as s:
-        for row in load_set():
-            aliases = [a for a in row["aliases"].split(";") if a]
-            make_product(s, row["name"], aliases=aliases, category=row["category"] or None,
-                         description=row["description"] or None)
+    add_products(kb, load_set(SET) + load_set(HELD_BACK))
     search.reindex(kb)
     yield kb
     kb.dispose()
 
 
 def test_suggestion_set_puts_expected_standards_in_the_top_5(demo):
-    rows = load_set()
-    recalls, failures = [], []
-    print()
-    for row in rows:
-        expected = set(row["expected"].split("|"))
-        got = [s["code"] for s in matching.suggest(demo, row["name"], store=False)["suggestions"]]
-        top5 = set(got[:5])
-        recall = len(top5 & expected) / min(5, len(expected))
-        recalls.append(recall)
-        print(f"  {row['name']:<36} {len(top5 & expected)}/{min(5, len(expected))} in top 5   {got[:5]}")
-        if not top5 & expected:
-            failures.append(row["name"])
-    mean = sum(recalls) / len(recalls)
-    print(f"suggestions: {len(rows)} products, every one with an expected standard in the top 5: "
-          f"{not failures}; mean recall@5 = {mean:.3f}")
-    assert not failures
-    assert mean >= 0.7
+    q = measure(demo, load_set())
+    print("\n" + q.report("suggestions, demo data (tuned on)"))
+    assert all(r for _, r, _, _, _ in q.rows), "a product without any expected standard in its top 5"
+    assert q.recall >= 0.7
+
+
+def test_held_back_suggestions(demo):
+    q = measure(demo, load_set(HELD_BACK))
+    print("\n" + q.report("suggestions, demo data, held back"))
+
+
+@pytest.fixture(scope="module")
+def corpus_products(request):
+    kb = request.getfixturevalue("corpus_world")
+    add_products(kb, load_set(CORPUS_SET) + load_set(CORPUS_HELD_BACK))
+    search.reindex(kb)
+    return kb
+
+
+@pytest.mark.corpus
+def test_corpus_suggestions(corpus_products):
+    q = measure(corpus_products, load_set(CORPUS_SET))
+    print("\n" + q.report("suggestions, demo + corpus PDFs (tuned on)"))
+
+
+@pytest.mark.corpus
+def test_corpus_held_back_suggestions(corpus_products):
+    q = measure(corpus_products, load_set(CORPUS_HELD_BACK))
+    print("\n" + q.report("suggestions, demo + corpus PDFs, held back"))
 
 
 def _subject_rank(subjects: dict[str, str], scorer, names: list[str], code: str) -> float:

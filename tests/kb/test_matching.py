@@ -15,7 +15,7 @@ from kb.config import Settings
 from kb.core import KnowledgeBase
 from kb.errors import NotFound
 from kb.mappings import upsert_mapping
-from kb.models import CategoryRule, Mapping, MappingStatus, Product, Standard
+from kb.models import CategoryRule, Criterion, Mapping, MappingStatus, Product, Standard
 from kb.standards import require_standard
 from tests.kb.test_search_relevance import corpus_world  # noqa: F401 (a fixture: the world search is measured on)
 from tests.support.search_world import build_world, make_product
@@ -27,6 +27,10 @@ MANDATORY_TYPES = {"mandatory", "hygiene"}  # what the product page files under 
 HELD_BACK = RELEVANCE / "suggestions_heldback.csv"
 CORPUS_SET = RELEVANCE / "suggestions_corpus.csv"
 CORPUS_HELD_BACK = RELEVANCE / "suggestions_corpus_heldback.csv"
+# Thresholds for the held-back sets: a little below what they measured (they are not tuned on, so a
+# change may move them either way; a drop beyond this is a regression to look at).
+HELD_RECALL, HELD_PRECISION = 0.95, 0.9
+CORPUS_HELD_RECALL, CORPUS_HELD_PRECISION = 0.93, 0.75
 
 
 def load_set(path: Path = SET) -> list[dict]:
@@ -114,16 +118,26 @@ def demo(tmp_path_factory):
     kb.dispose()
 
 
-def test_suggestion_set_puts_expected_standards_in_the_top_5(demo):
-    q = measure(demo, load_set())
-    print("\n" + q.report("suggestions, demo data (tuned on)"))
-    assert all(r for _, r, _, _, _ in q.rows), "a product without any expected standard in its top 5"
-    assert q.recall >= 0.7
+@pytest.fixture(scope="module")
+def demo_quality(demo) -> dict[str, Quality]:
+    return {"tuned": measure(demo, load_set(SET)), "held back": measure(demo, load_set(HELD_BACK))}
 
 
-def test_held_back_suggestions(demo):
-    q = measure(demo, load_set(HELD_BACK))
-    print("\n" + q.report("suggestions, demo data, held back"))
+def test_suggestion_quality_on_the_demo_data(demo_quality):
+    tuned, held = demo_quality["tuned"], demo_quality["held back"]
+    print("\n" + tuned.report("suggestions, demo data (tuned on)"))
+    print(held.report("suggestions, demo data, held back (never tuned on)"))
+    assert all(r for _, r, _, _, _ in tuned.rows), "a product without any expected standard in its top 5"
+    # a little below what was measured (README "Measured"), so that a regression fails
+    assert tuned.recall >= 0.93 and tuned.precision >= 0.86 and tuned.mrr >= 0.97, tuned.report("tuned")
+    assert held.recall >= HELD_RECALL and held.precision >= HELD_PRECISION, held.report("held back")
+
+
+def test_no_regulation_is_suggested_as_mandatory_outside_its_scope(demo_quality):
+    """Every product of both demo sets: each standard suggested as mandatory (or hygiene, which the product
+    page also files under "Quy chuẩn bắt buộc") is one of the product's labelled in-scope regulations."""
+    for name, q in demo_quality.items():
+        assert not q.out_of_scope, f"{name}: {q.out_of_scope}"
 
 
 @pytest.fixture(scope="module")
@@ -134,16 +148,35 @@ def corpus_products(request):
     return kb
 
 
-@pytest.mark.corpus
-def test_corpus_suggestions(corpus_products):
-    q = measure(corpus_products, load_set(CORPUS_SET))
-    print("\n" + q.report("suggestions, demo + corpus PDFs (tuned on)"))
+@pytest.fixture(scope="module")
+def corpus_quality(corpus_products) -> dict[str, Quality]:
+    return {"tuned": measure(corpus_products, load_set(CORPUS_SET)),
+            "held back": measure(corpus_products, load_set(CORPUS_HELD_BACK))}
 
 
 @pytest.mark.corpus
-def test_corpus_held_back_suggestions(corpus_products):
-    q = measure(corpus_products, load_set(CORPUS_HELD_BACK))
-    print("\n" + q.report("suggestions, demo + corpus PDFs, held back"))
+def test_suggestion_quality_on_the_corpus(corpus_quality):
+    tuned, held = corpus_quality["tuned"], corpus_quality["held back"]
+    print("\n" + tuned.report("suggestions, demo + corpus PDFs (tuned on)"))
+    print(held.report("suggestions, demo + corpus PDFs, held back (never tuned on)"))
+    assert tuned.recall >= 0.95 and tuned.precision >= 0.75 and tuned.mrr >= 0.97, tuned.report("tuned")
+    assert held.recall >= CORPUS_HELD_RECALL and held.precision >= CORPUS_HELD_PRECISION, held.report("held back")
+
+
+@pytest.mark.corpus
+def test_no_regulation_is_suggested_as_mandatory_outside_its_scope_on_the_corpus(corpus_quality):
+    for name, q in corpus_quality.items():
+        assert not q.out_of_scope, f"{name}: {q.out_of_scope}"
+
+
+@pytest.mark.corpus
+def test_ready_mixed_concrete_is_not_told_an_urban_planning_regulation_is_mandatory(corpus_products):
+    """Issue 11: "Bê tông thương phẩm" was offered QCXDVN 01:2008/BXD (quy hoạch xây dựng) as a mandatory
+    regulation, found by words of its body."""
+    for name in ("Bê tông thương phẩm Yên Phong", "Bê tông thương phẩm"):
+        got = {s["code"]: s for s in matching.suggest(corpus_products, name, store=False, limit=50)["suggestions"]}
+        assert "QCXDVN 01:2008/BXD" not in got
+        assert not [c for c, s in got.items() if s["type"] in MANDATORY_TYPES], got.keys()
 
 
 def _subject_rank(subjects: dict[str, str], scorer, names: list[str], code: str) -> float:
@@ -280,3 +313,67 @@ def test_a_product_without_category_borrows_it_from_a_similar_product(world):
     assert codes[0] == "TCVN 5107:2018"
     rule = next(x for x in out["suggestions"] if x["code"] == "QCVN 8-1:2011/BYT")
     assert "quy tắc: Thực phẩm → QCVN 8-1:2011/BYT" in rule["reasons"]
+
+
+def test_regulation_coverage_is_read_from_the_title():
+    cover = matching.regulation_coverage
+    assert cover("Quy chuẩn kỹ thuật quốc gia đối với giới hạn ô nhiễm kim loại nặng trong thực phẩm") == ["thực phẩm"]
+    assert cover("Quy chuẩn kỹ thuật quốc gia về sản phẩm, hàng hóa vật liệu xây dựng") == ["vật liệu xây dựng"]
+    assert cover("Quy chuẩn kỹ thuật quốc gia đối với các sản phẩm đồ uống có cồn") == ["đồ uống có cồn"]
+    assert cover("Quy chuẩn kỹ thuật quốc gia đối với nước khoáng thiên nhiên và nước uống đóng chai") == [
+        "nước khoáng thiên nhiên", "nước uống đóng chai"]
+    assert cover("Quy chuẩn xây dựng Việt Nam quy hoạch xây dựng") == ["quy hoạch xây dựng"]
+    assert matching.title_subject("Thép cốt bê tông-Mối nối bằng ống ren - Phần 1: Các yêu cầu") == "Thép cốt bê tông"
+
+
+def test_a_regulation_met_only_in_body_words_is_not_suggested(world):
+    """The issue's example without the corpus: a planning regulation whose text mentions ready-mixed
+    concrete (its criteria are indexed like a body) is neither mandatory for concrete nor suggested at all."""
+    from tests.support.search_world import make_standard
+
+    with world.session() as s:
+        qc = make_standard(s, "QCXDVN 01:2008/BXD", "Quy chuẩn xây dựng Việt Nam quy hoạch xây dựng", mandatory=True)
+        s.add(Criterion(standard_id=qc.id, name="Trạm trộn bê tông thương phẩm đặt ngoài khu dân cư"))
+        make_product(s, "Bê tông thương phẩm Yên Phong", category="Vật liệu xây dựng")
+    search.reindex(world)
+    assert [h.code for h in search.search(world, "Bê tông thương phẩm Yên Phong", kind="standard").hits
+            if h.code == "QCXDVN 01:2008/BXD"], "the world no longer reproduces the issue"
+    got = matching.suggest(world, "Bê tông thương phẩm Yên Phong", store=False, limit=50)["suggestions"]
+    assert "QCXDVN 01:2008/BXD" not in {x["code"] for x in got}
+
+
+def test_a_regulation_named_for_the_category_only_is_suggested_as_a_check_not_as_mandatory(world):
+    from tests.support.search_world import make_standard
+
+    with world.session() as s:
+        make_standard(s, "QCVN 16:2023/BXD", "Quy chuẩn kỹ thuật quốc gia về sản phẩm, hàng hóa vật liệu xây dựng",
+                      mandatory=True)
+        make_product(s, "Gạch đất sét nung Quế Võ", category="Vật liệu xây dựng")
+    got = {x["code"]: x for x in matching.suggest(world, "Gạch đất sét nung Quế Võ", store=False)["suggestions"]}
+    qc = got["QCVN 16:2023/BXD"]
+    assert qc["type"] == "other"
+    assert qc["reasons"][0].startswith("quy chuẩn cho 'vật liệu xây dựng', nhóm của sản phẩm: chưa rõ")
+
+
+def test_a_regulation_whose_title_names_the_product_is_mandatory(world):
+    from tests.support.search_world import make_standard
+
+    with world.session() as s:
+        make_standard(s, "QCVN 6-1:2010/BYT",
+                      "Quy chuẩn kỹ thuật quốc gia đối với nước khoáng thiên nhiên và nước uống đóng chai",
+                      mandatory=True)
+        make_product(s, "Nước uống đóng chai Yên Phong", category="Đồ uống")
+    got = {x["code"]: x for x in matching.suggest(world, "Nước uống đóng chai Yên Phong", store=False)["suggestions"]}
+    assert got["QCVN 6-1:2010/BYT"]["type"] == "mandatory"
+    assert "phạm vi quy chuẩn nêu 'nước uống đóng chai'" in got["QCVN 6-1:2010/BYT"]["reasons"]
+
+
+def test_letters_alike_are_not_products_alike(world):
+    """``Tương Bần`` (a soybean sauce) is 75 % like ``Bê tông`` by letters; it shares no word with it."""
+    from tests.support.search_world import approve
+
+    approve(world, "Bê tông thương phẩm Bắc Ninh", "TCVN 3118:2022", "test_method")
+    with world.session() as s:
+        make_product(s, "Tương Bần", category="Thực phẩm")
+    got = [x["code"] for x in matching.suggest(world, "Tương Bần", store=False)["suggestions"]]
+    assert not [c for c in got if c.startswith("TCVN 31")], got

@@ -9,6 +9,18 @@ several kinds of evidence ranks above one backed by a single strong string match
 * a curated category rule (``Thực phẩm`` → ``QCVN 8-1:2011/BYT``);
 * what curators approved for products with a similar name, and for most products of the same category.
 
+Precision (issue 11). Fuzzy likeness of letters is not likeness of products (``Tương Bần`` ~ ``Bê tông``
+75 %), so a title or another product counts only when it shares the product's head word (Vietnamese noun
+phrases put it first: ``Ống cống`` bê tông cốt thép is a pipe, not ``Thép cốt bê tông``), accents kept
+(``thê`` is not ``thẻ``); a title sharing two other words (the material, the process) counts half. A
+standard the search finds only by words of its body counts a third, once however many heads of the name
+find it, so alone it stays under ``MIN_SCORE``. A regulation (a QC… designation or ``mandatory``) is suggested as
+mandatory only with evidence that its scope covers the product: its title or scope names the product, a
+curated category rule, curators' approvals for this or a similar product, or for most of the product's
+category when the regulation's title names that category. A regulation whose title names only the
+product's category (``vật liệu xây dựng``) is suggested as ``other`` with a reason saying what to check;
+any other regulation is dropped.
+
 Scorer choice (measured in tests/test_matching.py::test_scorer_choice_is_measured, MRR of the right title
 among all demo standards for the title-evident products of the suggestion set, ties ranked last): the mean
 of ``token_set_ratio`` and ``token_sort_ratio`` on the *subject* of a title (the part before `` - ``, without
@@ -28,7 +40,7 @@ from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from kb import search
 from kb.core import KnowledgeBase
@@ -55,10 +67,16 @@ W_SIMILAR_PRODUCT = 0.85
 W_CATEGORY_PEERS = 0.8
 W_TITLE = 0.85
 W_SEARCH = 0.6
+W_SCOPE = 0.85  # a regulation's title or scope names the product
+W_CATEGORY_NAMED = 0.45  # a regulation's title names only the product's category: worth checking
+BODY_ONLY = 1 / 3  # a search hit on body words only
+HALF_TITLE = 0.5  # a title sharing words with the product but not its head word
+#: Mapping types the product page files under "Quy chuẩn bắt buộc".
+MANDATORY_TYPES = frozenset({MappingType.mandatory.value, MappingType.hygiene.value})
 #: Below these, a similarity is not evidence.
 MIN_TITLE_SIM = 60.0
 MIN_PRODUCT_SIM = 60.0
-MIN_SCORE = 0.2
+MIN_SCORE = 0.3  # above a search hit on body words alone (W_SEARCH × BODY_ONLY)
 MIN_INFER_SIM = 60.0  # a product without a category borrows the category of a product this similar
 MIN_PEERS = 3
 _OWN = "đã được duyệt cho sản phẩm này"  # fewer approved products in a category say little about it
@@ -73,9 +91,80 @@ def title_subject(title: str | None) -> str:
     """What a standard is about: ``Bê tông - Phương pháp xác định ...`` → ``Bê tông``;
     ``Quy chuẩn kỹ thuật quốc gia đối với nước khoáng ...`` → ``nước khoáng ...``."""
     t = clean(title)
-    t = re.sub(r"(?i)^quy chuẩn kỹ thuật (quốc gia|địa phương)( về| đối với)?( các)?\s*", "", t)
-    head = re.split(r"\s+[-–—]\s+", t, maxsplit=1)[0]
+    t = re.sub(r"(?i)^quy chuẩn (kỹ thuật (quốc gia|địa phương)|xây dựng việt nam)( về| đối với)?( các)?\s*", "", t)
+    head = t
+    for m in re.finditer(r"(\s*)[-–—](\s*)", t):
+        nxt = t[m.end():m.end() + 1]
+        # `` - `` separates; so does a dash glued to a capital (``Đường ray- Các``), not ``gió-gió``
+        if (m.group(1) and m.group(2)) or nxt.isupper():
+            head = t[:m.start()]
+            break
     return head or t
+
+
+def regulation_coverage(title: str | None) -> list[str]:
+    """What a regulation's title says it covers, as alternatives: ``… giới hạn ô nhiễm kim loại nặng trong
+    thực phẩm`` → [``thực phẩm``]; ``… về sản phẩm, hàng hóa vật liệu xây dựng`` → [``vật liệu xây dựng``];
+    ``… nước khoáng thiên nhiên và nước uống đóng chai`` → both."""
+    s = re.split(r"\s+trong\s+", title_subject(title))[-1]  # limits "in food": the object follows
+    s = re.sub(r"(?i)^(các\s+)?(sản phẩm|hàng hóa|hàng hoá)(\s*,\s*(sản phẩm|hàng hóa|hàng hoá))?\s+", "", s)
+    return [a for a in (x.strip() for x in re.split(r"\s*[,;]\s*|\s+và\s+", s)) if a]
+
+
+@lru_cache(maxsize=100_000)
+def _words(text: str | None) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
+    """A text's words as written and folded, and whether it carries marks (or đ) at all."""
+    written, folded = tuple(tokens(text)), tuple(tokens(text, folded=True))
+    return written, folded, written != folded
+
+
+def _comparable(a: str | None, b: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Both texts' words in a form that compares: accents count (``phu`` in Bánh phu thê is not ``phụ``,
+    ``thê`` is not ``thẻ``) unless one side was typed without them (``nuoc mam`` is ``nước mắm``)."""
+    aw, af, am = _words(a)
+    bw, bf, bm = _words(b)
+    return (aw, bw) if am and bm else (af, bf)
+
+
+def _has_words(needle: str | None, hay: str | None) -> bool:
+    """Every word of ``needle`` is in ``hay``."""
+    nw, hw = _comparable(needle, hay)
+    return bool(nw) and set(nw) <= set(hw)
+
+
+def _has_phrase(needle: str | None, hay: str | None) -> bool:
+    nw, hw = _comparable(needle, hay)
+    n = len(nw)
+    return n > 0 and any(hw[i:i + n] == nw for i in range(len(hw) - n + 1))
+
+
+def _title_weight(name: str, subject: str) -> float:
+    """1 when the title's subject opens with the name's head word (``Ống`` cống … ~ ``Ống`` bê tông …);
+    ½ when the head word is elsewhere in it or two words are shared (the material, the process); else 0
+    (letters alike: ``Tương Bần`` ~ ``Bê tông``)."""
+    nw, sw = _comparable(name, subject)
+    if not nw or not sw:
+        return 0.0
+    if nw[0] == sw[0]:
+        return 1.0
+    return HALF_TITLE if nw[0] in sw or len(set(nw) & set(sw)) >= 2 else 0.0
+
+
+def _alike(a: str, b: str) -> bool:
+    """Two product names can be alike only if they share the head word or one contains the other
+    (``Ống thép mạ kẽm nhúng nóng`` ⊇ ``Thép mạ kẽm nhúng nóng``)."""
+    aw, bw = _comparable(a, b)
+    return bool(aw and bw) and (aw[0] == bw[0] or set(aw) <= set(bw) or set(bw) <= set(aw))
+
+
+def _similarity(a: str, b: str) -> float:
+    """Likeness of two product names; 0 unless they are alike in words (40 counts for nothing anyway)."""
+    sim = SCORER(a, b)
+    return sim if sim > 40.0 and _alike(a, b) else 0.0
+
+
+def is_regulation(std: Any) -> bool:
+    return bool(std.mandatory) or (std.doc_type or "").upper().startswith("QC")
 
 
 _STD_COLUMNS = (Standard.id, Standard.code, Standard.title_vi, Standard.title_en, Standard.status,
@@ -101,6 +190,8 @@ class _Evidence:
     standard: Any  # a row of _STD_COLUMNS
     parts: list[tuple[float, str]] = field(default_factory=list)  # (weighted signal, reason)
     types: Counter = field(default_factory=Counter)
+    scope: list[str] = field(default_factory=list)  # why a regulation covers this product
+    category_named: str | None = None  # a regulation's title names the product's category only
 
     def add(self, value: float, reason: str, mtype: str | None = None) -> None:
         if value > 0:
@@ -175,6 +266,7 @@ def _search_signal(kbase: KnowledgeBase, p: Product, ev: Callable[[int], _Eviden
         first = re.split(r"[.;:,()]", clean(p.description))[0]
         queries.append((" ".join(first.split()[:8]), 0.3, "mô tả"))
     seen_queries: set[str] = set()
+    body: dict[int, tuple[float, str]] = {}
     for q, w, label in queries:
         if fold(q) in seen_queries or not fold(q):
             continue
@@ -185,9 +277,18 @@ def _search_signal(kbase: KnowledgeBase, p: Product, ev: Callable[[int], _Eviden
         top = res.hits[0].score or 1.0
         for rank, h in enumerate(res.hits):
             e = ev(h.id)
-            if e is not None:
-                rel = (h.score / top) * (1.0 if rank < 3 else 0.8)
-                e.add(W_SEARCH * w * rel, f"tìm theo {label} '{q}' thấy tiêu chuẩn này")
+            if e is None:
+                continue
+            value = W_SEARCH * w * (h.score / top) * (1.0 if rank < 3 else 0.8)
+            std = e.standard
+            if _has_words(q, f"{std.code} {std.title_vi or ''}") or _has_words(q, f"{std.code} {std.title_en or ''}"):
+                e.add(value, f"tìm theo {label} '{q}' thấy tiêu chuẩn này")
+            elif value * BODY_ONLY > body.get(h.id, (0.0, ""))[0]:
+                body[h.id] = (value * BODY_ONLY, f"tìm theo {label} '{q}' chỉ thấy trong nội dung")
+    # Words met only in a body are one weak signal, however many heads of the name meet them.
+    for sid, (value, reason) in body.items():
+        if e := ev(sid):
+            e.add(value, reason)
 
 
 def suggest(kbase: KnowledgeBase, product_ref: int | str, *, limit: int = 10, store: bool = True, actor: str = "auto") -> dict:
@@ -205,6 +306,8 @@ def suggest(kbase: KnowledgeBase, product_ref: int | str, *, limit: int = 10, st
         ranked = sorted(
             (e for sid, e in evidence.items()
              if sid not in rejected and e.parts
+             # a regulation with nothing saying it covers the product is not suggested at all
+             and (e.scope or e.category_named or not is_regulation(e.standard))
              # an edition no longer in force is only shown when a curator mapped it to this product
              and (sid in own_approved or e.standard.status not in (StandardStatus.replaced, StandardStatus.withdrawn))),
             key=lambda e: (-e.score, e.standard.code),
@@ -213,9 +316,16 @@ def suggest(kbase: KnowledgeBase, product_ref: int | str, *, limit: int = 10, st
         suggestions = []
         for e in ranked:
             mtype = e.types.most_common(1)[0][0] if e.types else _guess_type(e.standard)
+            reasons = e.reasons
+            if is_regulation(e.standard) and not e.scope:
+                # named for the category only: worth a look, not a claim that it binds this product
+                mtype = MappingType.other.value
+                reasons = [f"quy chuẩn cho '{e.category_named}', nhóm của sản phẩm: chưa rõ sản phẩm có thuộc "
+                           "phạm vi không, cần kiểm tra trước khi coi là bắt buộc",
+                           *(r for r in reasons if not r.startswith("quy chuẩn cho '"))]
             suggestions.append({
                 "code": e.standard.code, "title": e.standard.title_vi or e.standard.title_en or "",
-                "score": e.score, "reasons": e.reasons[:5], "type": mtype,
+                "score": e.score, "reasons": reasons[:5], "type": mtype,
                 "standard_id": e.standard.id, "status": e.standard.status.value,
             })
         if store:
@@ -243,12 +353,13 @@ def _collect(kbase: KnowledgeBase, session: Session, product: Product) -> tuple[
     for m in mappings:
         if m.product_id == product.id and m.status == MappingStatus.approved and (e := ev(m.standard_id)):
             e.add(W_OWN_APPROVED, _OWN, m.type.value)
+            e.scope.append(_OWN)
 
     # 2. title subject ~ name / aliases (both rapidfuzz scorers run in C over every title, then combine)
     names = [product.name, *(product.aliases or [])]
     subjects = {sid: _subject_words(s.title_vi) for sid, s in standards.items()}
     subjects = {sid: w for sid, w in subjects.items() if w}
-    best: dict[int, tuple[float, str]] = {}
+    best: dict[int, tuple[float, float, str]] = {}  # (head weight, similarity, name)
     for n in names:
         q = fold_words(n)
         if not q:
@@ -260,12 +371,13 @@ def _collect(kbase: KnowledgeBase, session: Session, product: Product) -> tuple[
                                                      score_cutoff=MIN_TITLE_SIM, limit=None)}
         for sid in pre:
             sim = (fuzz.token_set_ratio(q, subjects[sid]) + fuzz.token_sort_ratio(q, subjects[sid])) / 2
-            if sim > best.get(sid, (0.0, ""))[0]:
-                best[sid] = (sim, n)
-    for sid, (sim, n) in best.items():
-        if sim >= MIN_TITLE_SIM and (e := ev(sid)):
-            e.add(W_TITLE * (sim - 50.0) / 50.0,
-                        f"tên tiêu chuẩn khớp '{title_subject(standards[sid].title_vi)}' ({n}, {sim:.0f}%)")
+            weight = _title_weight(n, title_subject(standards[sid].title_vi)) if sim >= MIN_TITLE_SIM else 0.0
+            if weight * sim > best.get(sid, (0.0, 0.0, ""))[0] * best.get(sid, (0.0, 0.0, ""))[1]:
+                best[sid] = (weight, sim, n)
+    for sid, (weight, sim, n) in best.items():
+        if weight and (e := ev(sid)):
+            e.add(W_TITLE * weight * (sim - 50.0) / 50.0,
+                  f"tên tiêu chuẩn khớp '{title_subject(standards[sid].title_vi)}' ({n}, {sim:.0f}%)")
 
     # 3. the search engine (scope, full text, typos, English) for the name, its heads, aliases, description
     _search_signal(kbase, product, ev)
@@ -275,7 +387,8 @@ def _collect(kbase: KnowledgeBase, session: Session, product: Product) -> tuple[
     similar: dict[int, tuple[float, str]] = {}
     for pid, other in products.items():
         if pid != product.id:
-            similar[pid] = max((SCORER(n, o), o) for n in names for o in [other.name, *(other.aliases or [])])
+            # letters alike are not products alike: the head words must agree (Tương Bần ≁ Bê tông)
+            similar[pid] = max((_similarity(n, o), o) for n in names for o in [other.name, *(other.aliases or [])])
     category = clean(product.category)
     if not category:  # no category given: borrow the one of the most similar product that has one
         guess = max(((sim, products[pid].category) for pid, (sim, _) in similar.items() if products[pid].category),
@@ -291,6 +404,7 @@ def _collect(kbase: KnowledgeBase, session: Session, product: Product) -> tuple[
                 std = get_standard(session, rule.standard_code)
                 if std is not None and (e := ev(pk(std))):
                     e.add(W_RULE, f"quy tắc: {clean(rule.category)} → {std.code}", rule.type.value)
+                    e.scope.append(f"quy tắc: {clean(rule.category)} → {std.code}")
 
     # 5. what curators approved for similar products, and for most products of the same category
     approved: dict[int, list[Mapping]] = defaultdict(list)
@@ -307,6 +421,10 @@ def _collect(kbase: KnowledgeBase, session: Session, product: Product) -> tuple[
             for m in ms:
                 if e := ev(m.standard_id):
                     e.add(W_SIMILAR_PRODUCT * sim / 100, f"đã duyệt cho sản phẩm tương tự '{like}'", m.type.value)
+                    e.scope.append(f"đã duyệt cho sản phẩm tương tự '{like}'")
+    # 6. what the regulations say they cover: the product (scope), or only its category (check it)
+    _regulation_scope(session, product, category, names, standards, ev)
+
     # Peers of the same category vote for what was approved for them, a peer with a similar name
     # counting more (k-nearest-neighbours): "Chè xanh" follows other teas more than the wines beside it.
     own_keys = _category_keys(category)
@@ -328,10 +446,41 @@ def _collect(kbase: KnowledgeBase, session: Session, product: Product) -> tuple[
             for sid, v in votes.items():
                 frac = v / total
                 if frac >= 0.5 and (e := ev(sid)):
-                    e.add(W_CATEGORY_PEERS * frac,
-                          f"đã duyệt cho {count[sid]}/{len(peers)} sản phẩm cùng nhóm '{category}'",
-                          mtypes[sid].most_common(1)[0][0])
+                    why = f"đã duyệt cho {count[sid]}/{len(peers)} sản phẩm cùng nhóm '{category}'"
+                    e.add(W_CATEGORY_PEERS * frac, why, mtypes[sid].most_common(1)[0][0])
+                    if e.category_named:  # a regulation for drinks with alcohol is not for all drinks
+                        e.scope.append(why)
+    # a title naming only the category is evidence where nothing else says the regulation applies
+    for e in evidence.values():
+        if e.category_named and not e.scope:
+            e.add(W_CATEGORY_NAMED, f"quy chuẩn cho '{e.category_named}', nhóm của sản phẩm")
     return evidence, rejected
+
+
+def _regulation_scope(session: Session, product: Product, category: str, names: list[str],
+                      standards: dict[int, Any], ev: Callable[[int], _Evidence | None]) -> None:
+    """Scope evidence from the regulations' own words: the coverage of the title (``… trong thực phẩm``)
+    or the scope clause naming the product, or the title naming the product's category."""
+    regs = [sid for sid, s in standards.items() if is_regulation(s)]
+    if not regs:
+        return
+    scopes = dict(session.exec(select(Standard.id, Standard.scope).where(col(Standard.id).in_(regs))).all())
+    category_words = f"{category or ''} {product.ocop_group or ''}"
+    for sid in regs:
+        std = standards[sid]
+        coverage = regulation_coverage(std.title_vi)
+        hit = next((alt for alt in coverage for n in names if _has_words(alt, n)), None)
+        if hit is None:  # the product's head phrase (two words) in the coverage or the scope clause
+            heads = [" ".join(clean(n).split()[:2]) for n in names if len(clean(n).split()) >= 2]
+            hit = next((h for h in heads for hay in [*coverage, scopes.get(sid)] if _has_phrase(h, hay)), None)
+        if hit is not None and (e := ev(sid)):
+            why = f"phạm vi quy chuẩn nêu '{hit}'"
+            e.add(W_SCOPE, why)
+            e.scope.append(why)
+            continue
+        cat = next((alt for alt in coverage if _has_words(alt, category_words)), None)
+        if cat is not None and (e := ev(sid)):
+            e.category_named = cat
 
 
 def _store(session: Session, product: Product, suggestions: list[dict], actor: str) -> None:

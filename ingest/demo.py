@@ -13,13 +13,16 @@ from ingest.importers import import_file
 from kb.core import KnowledgeBase
 from kb.errors import KBError
 
-#: Import order matters: mappings need products and standards, scope rows need labs.
+#: Import order matters: mappings need products and standards, scope rows need labs, groups place the
+#: products already there and their mappings need standards.
 ORDER = (
     ("standards", "standards.csv"),
     ("products", "products.csv"),
     ("labs", "labs.csv"),
     ("lab-scope", "lab-scope.csv"),
     ("mappings", "mappings.csv"),
+    ("product-groups", "product-groups.csv"),
+    ("group-mappings", "group-mappings.csv"),
 )
 
 

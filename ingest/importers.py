@@ -1,6 +1,6 @@
 """Catalogue imports from CSV (UTF-8, BOM accepted) or XLSX with a header row.
 
-One function, :func:`import_file`, for the five kinds of the CLI. Columns are matched by header name
+One function, :func:`import_file`, for the seven kinds of the CLI. Columns are matched by header name
 (case, accents of the header and a trailing ``(...)`` note ignored); extra columns are ignored; a missing
 required column stops the import with one line. A bad row is reported with its line number (the physical
 CSV line where the record starts, header = line 1; the sheet row for XLSX) and the good rows are imported.
@@ -23,13 +23,13 @@ from typing import Any
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session
 
-from kb import codes, documents, labs, mappings, products, standards
+from kb import codes, documents, groups, labs, mappings, products, standards
 from kb.core import KnowledgeBase
 from kb.errors import BadInput, KBError
 from kb.models import LabScopeCreate, MappingSource, RelationType, StandardCreate
 from kb.text import clean, fold
 
-KINDS = ("standards", "products", "labs", "lab-scope", "mappings")
+KINDS = ("standards", "products", "labs", "lab-scope", "mappings", "product-groups", "group-mappings")
 
 #: Required columns per kind; the other documented columns are optional.
 REQUIRED = {
@@ -38,6 +38,8 @@ REQUIRED = {
     "labs": ("name", "accreditation"),
     "lab-scope": ("accreditation", "test"),
     "mappings": ("product", "standard", "type"),
+    "product-groups": ("slug", "name", "kind"),
+    "group-mappings": ("group", "standard", "type"),
 }
 #: Documented columns (README), then the optional extras that map to model fields.
 COLUMNS = {
@@ -50,6 +52,9 @@ COLUMNS = {
              "phone", "email", "website", "is_sample"),
     "lab-scope": ("accreditation", "material", "test", "range", "method", "accredited"),
     "mappings": ("product", "standard", "type", "rationale", "legal_basis", "status", "producer"),
+    "product-groups": ("slug", "name", "kind", "parent", "aliases", "keywords", "hs_codes", "description", "route",
+                       "sources", "is_sample"),
+    "group-mappings": ("group", "standard", "type", "rationale", "legal_basis"),
 }
 
 
@@ -361,11 +366,33 @@ def _mapping_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
     return outcome, "product", [product.id]
 
 
+def _group_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
+    row = dict(rec)
+    row["is_sample"] = parse_bool(rec.get("is_sample"), "is_sample") or False
+    group, outcome = groups.upsert_group(session, groups.parse_group(row), actor)
+    return outcome, "group", [group.id]
+
+
+def _group_mapping_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
+    group = groups.get_group(session, groups.parse_slug(rec.get("group"), "group"))
+    if group is None:
+        raise BadInput(f"group: chưa có nhóm {clean(str(rec.get('group')))!r}; nhập tệp product-groups trước")
+    std = standards.get_standard(session, str(rec.get("standard", "")))
+    if std is None:
+        designation(str(rec.get("standard", "")), "standard")  # unparseable code: say so
+        raise BadInput(f"tiêu chuẩn {clean(str(rec.get('standard')))!r} chưa có trong cơ sở dữ liệu")
+    _, outcome = groups.upsert_group_mapping(session, group, std, rec.get("type"), rec.get("rationale"),
+                                             rec.get("legal_basis"), actor)
+    return outcome, "group", [group.id]
+
+
 _ROW_HANDLERS: dict[str, Callable[[Session, dict[str, Any], str], Outcome]] = {
     "standards": _standard_row,
     "products": _product_row,
     "labs": _lab_row,
     "mappings": _mapping_row,
+    "product-groups": _group_row,
+    "group-mappings": _group_mapping_row,
 }
 
 
@@ -425,7 +452,7 @@ def _import_scope(session: Session, rows: Iterator[tuple[int, dict[str, Any]]], 
 
 
 def import_file(kbase: KnowledgeBase, kind: str, path: Path | str, actor: str = "cli") -> ImportReport:
-    """Import ``path`` as ``kind`` (standards, products, labs, lab-scope, mappings) and report what changed."""
+    """Import ``path`` as ``kind`` (one of :data:`KINDS`) and report what changed."""
     if kind not in KINDS:
         raise BadInput(f"loại nhập {kind!r} không hợp lệ (dùng: {', '.join(KINDS)})")
     path = Path(path)
@@ -447,5 +474,11 @@ def import_file(kbase: KnowledgeBase, kind: str, path: Path | str, actor: str = 
                     outcome, entity, ids = done
                     report.count(outcome)
                     report.touch(outcome, entity, ids)
+        # Group membership follows the rules: new or changed groups over every product, new or changed
+        # products over every group.
+        if kind == "product-groups" and report.changed.get("group"):
+            groups.refresh_members(session, actor, group_ids=report.changed["group"])
+        elif kind == "products" and report.changed.get("product"):
+            groups.refresh_members(session, actor, product_ids=report.changed["product"])
     documents.update_search(kbase, report.changed)
     return report

@@ -390,11 +390,13 @@ def upsert_group_mapping(session: Session, group: ProductGroup, standard: Standa
     return mapping, "updated" if changed else "unchanged"
 
 
-def remove_group_mapping(session: Session, mapping_id: int, expected_version: int | None, actor: str) -> GroupMapping:
+def remove_group_mapping(session: Session, mapping_id: int, expected_version: int | None, actor: str, *,
+                         group: ProductGroup | None = None) -> GroupMapping:
+    """Delete a group mapping (of ``group``, when given: another group's mapping is not found there)."""
     mapping = session.get(GroupMapping, mapping_id)
-    if mapping is None:
-        raise NotFound(f"Không có ánh xạ nhóm #{mapping_id}")
-    group = session.get(ProductGroup, mapping.group_id)
+    if mapping is None or (group is not None and mapping.group_id != group.id):
+        raise NotFound(f"Không có ánh xạ nhóm #{mapping_id}" + (f" trong nhóm {group.slug}" if group else ""))
+    group = group or session.get(ProductGroup, mapping.group_id)
     std = session.get(Standard, mapping.standard_id)
     delete_versioned(session, mapping, expected_version, actor=actor, entity="group_mapping",
                      summary=f"Xóa ánh xạ nhóm {group.name if group else mapping.group_id} ↔ "

@@ -101,6 +101,8 @@ def _coerce(field: str, value: Any) -> Any:
         raise BadInput(f"is_sample: {clean(str(value))!r} không phải yes/no (có/không)")
     if field == "kind":
         key = fold(str(value or ""))
+        if not key:
+            return None  # unset: a new group is a trade, a stored one keeps its kind
         try:
             return GroupKind(_KIND_VI.get(key, key))
         except ValueError:

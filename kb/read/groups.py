@@ -20,15 +20,16 @@ def group_ref(group: ProductGroup) -> dict[str, Any]:
 
 
 def group_tree(session: Session) -> dict[str, Any]:
-    """All groups by kind, each kind a tree (children under their parent), with member counts."""
+    """All groups by kind, each kind a tree (children under their parent of the same kind), with member counts."""
     all_groups = groups.list_groups(session)
     counts = dict(session.exec(
         select(ProductGroupMember.group_id, func.count()).where(col(ProductGroupMember.excluded).is_(False))
         .group_by(col(ProductGroupMember.group_id))).all())
+    # Each kind is its own tree: a group under a parent of another kind is a root of its kind's tree.
+    kind_of = {pk(g): g.kind for g in all_groups}
     by_parent: dict[int | None, list[ProductGroup]] = {}
-    ids = {pk(g) for g in all_groups}
     for g in all_groups:
-        by_parent.setdefault(g.parent_id if g.parent_id in ids else None, []).append(g)
+        by_parent.setdefault(g.parent_id if kind_of.get(g.parent_id or 0) == g.kind else None, []).append(g)
 
     def node(g: ProductGroup, seen: frozenset[int]) -> dict[str, Any]:
         kids = [c for c in by_parent.get(pk(g), []) if pk(c) not in seen]

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import delete as sa_delete
+from sqlalchemy import insert as sa_insert
 from sqlmodel import Session, col, select
 
 from kb import audit
@@ -32,6 +34,7 @@ from kb.models import (
     Standard,
     payload,
     pk,
+    utcnow,
 )
 from kb.text import clean, fold, tokens
 from kb.versioning import delete_versioned, update_versioned
@@ -205,19 +208,19 @@ def upsert_group(session: Session, data: GroupInput, actor: str,
 # --- Membership -------------------------------------------------------------------------------------
 
 
-def _word_seq(text: str | None) -> list[tuple[str, str]]:
+Words = list[tuple[str, str]]
+
+
+def _word_seq(text: str | None) -> Words:
     """(folded, accented lower-case) per word."""
     return list(zip(tokens(text, folded=True), tokens(text), strict=False))
 
 
-def _phrase_in(keyword: str, text: str | None) -> bool:
-    """``keyword`` as whole consecutive words of ``text``, accents folded, except that two accented spellings
-    of a word must agree (``gốm`` is not ``gồm``; an unaccented ``gom`` matches both)."""
-    want, have = _word_seq(keyword), _word_seq(text)
+def _phrase_in(want: Words, have: Words) -> bool:
+    """``want`` as whole consecutive words of ``have``, accents folded, except that two accented spellings of
+    a word must agree (``gốm`` is not ``gồm``; an unaccented ``gom`` matches both)."""
     n = len(want)
-    if not n:
-        return False
-    for i in range(len(have) - n + 1):
+    for i in range(len(have) - n + 1) if n else ():
         if all(f == hf and (f == w or hf == h or w == h) for (f, w), (hf, h) in zip(want, have[i:i + n], strict=True)):
             return True
     return False
@@ -227,51 +230,112 @@ def _hs_digits(code: str | None) -> str:
     return re.sub(r"\D", "", code or "")
 
 
+@dataclass
+class _Product:
+    """What the rules look at in a product, read once (the automatic pass checks it against every group)."""
+
+    texts: list[Words]
+    hs: str
+    ocop_group: str
+    folded: frozenset[str]  # every folded word: most keywords are ruled out by a set lookup
+
+    @classmethod
+    def of(cls, p: Any) -> _Product:  # a Product, or a row of its columns
+        texts = [_word_seq(t) for t in [p.name, *(p.aliases or []), p.category, p.ocop_group] if t]
+        return cls(texts, _hs_digits(p.hs_code), fold(p.ocop_group), frozenset(f for t in texts for f, _ in t))
+
+
+@dataclass
+class _Rule:
+    """A group's automatic rule: keywords, HS codes and, for an OCOP group, the OCOP group names it stands for."""
+
+    keywords: list[Words]
+    hs_codes: list[str]
+    ocop_names: set[str]
+
+    @classmethod
+    def of(cls, g: ProductGroup) -> _Rule:
+        names = {fold(n) for n in [g.name, *(g.aliases or [])]} if g.kind == GroupKind.ocop else set()
+        return cls([w for w in (_word_seq(k) for k in g.keywords or []) if w], list(g.hs_codes or []), names)
+
+    def matches(self, p: _Product) -> bool:
+        return (bool(p.ocop_group) and p.ocop_group in self.ocop_names) \
+            or any(_phrase_in(k, t) for k in self.keywords if k[0][0] in p.folded for t in p.texts) \
+            or (bool(p.hs) and any(p.hs.startswith(code) for code in self.hs_codes))
+
+
+class _Index:
+    """Products by folded word, OCOP group and HS code, so a rule looks only at the products that can match."""
+
+    def __init__(self, prods: list[tuple[int, _Product]]):
+        self.by_word: dict[str, list[tuple[int, _Product]]] = {}
+        self.by_ocop: dict[str, set[int]] = {}
+        self.with_hs = [(pid, p.hs) for pid, p in prods if p.hs]
+        for pid, p in prods:
+            for word in p.folded:
+                self.by_word.setdefault(word, []).append((pid, p))
+            if p.ocop_group:
+                self.by_ocop.setdefault(p.ocop_group, set()).add(pid)
+
+    def hits(self, rule: _Rule) -> set[int]:
+        found = {pid for name in rule.ocop_names for pid in self.by_ocop.get(name, ())}
+        for k in rule.keywords:
+            found.update(pid for pid, p in self.by_word.get(k[0][0], ()) if any(_phrase_in(k, t) for t in p.texts))
+        if rule.hs_codes:
+            found.update(pid for pid, hs in self.with_hs if any(hs.startswith(code) for code in rule.hs_codes))
+        return found
+
+
 def matches(group: ProductGroup, product: Product) -> bool:
     """Whether the automatic rule places ``product`` in ``group``: a keyword in its words, its HS code under
     one of the group's, or (OCOP groups) its OCOP group named by the group's name or an alias."""
-    if group.kind == GroupKind.ocop and product.ocop_group and \
-            fold(product.ocop_group) in {fold(n) for n in [group.name, *(group.aliases or [])]}:
-        return True
-    texts = [product.name, *(product.aliases or []), product.category, product.ocop_group]
-    if any(_phrase_in(k, t) for k in group.keywords or [] for t in texts if t):
-        return True
-    hs = _hs_digits(product.hs_code)
-    return bool(hs) and any(hs.startswith(code) for code in group.hs_codes or [])
+    return _Rule.of(group).matches(_Product.of(product))
 
 
 def refresh_members(session: Session, actor: str, *, group_ids: Iterable[int] | None = None,
                     product_ids: Iterable[int] | None = None) -> dict[str, int]:
     """The automatic pass: place products their groups' rules match, and take out the automatic members the
     rules no longer match. Curators' members and exclusions stay as they are. One audit event per group
-    whose members changed."""
+    whose members changed. Rows are read and written in bulk: the pass runs after every products import."""
     gq = select(ProductGroup)
     if group_ids is not None:
         gq = gq.where(col(ProductGroup.id).in_(list(group_ids)))
-    pq = select(Product)
+    # Only the columns the rules read (ORM objects cost more than the matching itself).
+    pq = select(Product.id, Product.name, Product.aliases, Product.category, Product.ocop_group,  # type: ignore[call-overload]
+                Product.hs_code)
     if product_ids is not None:
         pq = pq.where(col(Product.id).in_(list(product_ids)))
     groups = list(session.exec(gq).all())
-    prods = list(session.exec(pq).all())
+    prods = [(row.id, _Product.of(row)) for row in session.exec(pq).all()]
     counts = {"added": 0, "removed": 0}
     if not groups or not prods:
         return counts
-    existing = {(m.group_id, m.product_id): m for m in session.exec(
-        select(ProductGroupMember).where(col(ProductGroupMember.group_id).in_([pk(g) for g in groups]),
-                                         col(ProductGroupMember.product_id).in_([pk(p) for p in prods]))).all()}
+    mq = select(ProductGroupMember.id, ProductGroupMember.group_id, ProductGroupMember.product_id,  # type: ignore[call-overload]
+                ProductGroupMember.source, ProductGroupMember.excluded)
+    if group_ids is not None:
+        mq = mq.where(col(ProductGroupMember.group_id).in_([pk(g) for g in groups]))
+    if product_ids is not None:
+        mq = mq.where(col(ProductGroupMember.product_id).in_([pid for pid, _ in prods]))
+    existing: dict[int, dict[int, Any]] = {}
+    for m in session.exec(mq).all():
+        existing.setdefault(m.group_id, {})[m.product_id] = m
+    index = _Index(prods)
+    now = utcnow()
     for g in groups:
-        added, removed = [], []
-        for p in prods:
-            member = existing.get((pk(g), pk(p)))
-            hit = matches(g, p)
-            if member is None and hit:
-                session.add(ProductGroupMember(group_id=pk(g), product_id=pk(p), source=AUTO))
-                added.append(pk(p))
-            elif member is not None and member.source == AUTO and not member.excluded and not hit:
-                session.delete(member)
-                removed.append(pk(p))
+        gid = pk(g)
+        hits, members_now = index.hits(_Rule.of(g)), existing.get(gid, {})
+        added = sorted(hits - members_now.keys())
+        stale = sorted((pid, m.id) for pid, m in members_now.items()
+                       if pid not in hits and m.source == AUTO and not m.excluded)
+        removed, gone = [pid for pid, _ in stale], [mid for _, mid in stale]
+        if added:
+            session.execute(sa_insert(ProductGroupMember), [
+                {"group_id": gid, "product_id": pid, "source": AUTO, "excluded": False, "created_at": now}
+                for pid in added])
+        for i in range(0, len(gone), 1000):
+            session.execute(sa_delete(ProductGroupMember).where(col(ProductGroupMember.id).in_(gone[i:i + 1000])))
         if added or removed:
-            audit.record(session, actor=actor, action="update", entity="product_group", entity_id=g.id,
+            audit.record(session, actor=actor, action="update", entity="product_group", entity_id=gid,
                          before={"members_removed": removed} if removed else None,
                          after={"members_added": added} if added else None,
                          summary=f"Tự động xếp sản phẩm vào nhóm {g.name}: thêm {len(added)}, bỏ {len(removed)}")

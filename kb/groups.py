@@ -350,18 +350,25 @@ def _member(session: Session, group: ProductGroup, product: Product) -> ProductG
                                                          ProductGroupMember.product_id == product.id)).first()
 
 
+def _replace_member(session: Session, old: ProductGroupMember | None, **values: Any) -> ProductGroupMember:
+    """Write a member row anew rather than in place: the page cache sees a member change by its newest
+    ``created_at`` (``kb.fingerprint``)."""
+    if old is not None:
+        session.delete(old)
+        session.flush()
+    member = ProductGroupMember(**values)
+    session.add(member)
+    session.flush()
+    return member
+
+
 def add_member(session: Session, group: ProductGroup, product: Product, actor: str) -> str:
     """A curator places ``product`` in ``group`` (lifting an earlier exclusion); ``added`` or ``unchanged``."""
     member = _member(session, group, product)
     if member is not None and not member.excluded:
         return "unchanged"
     before = audit.snapshot(member)
-    if member is None:
-        member = ProductGroupMember(group_id=pk(group), product_id=pk(product), source=CURATOR)
-    else:
-        member.excluded, member.source = False, CURATOR
-    session.add(member)
-    session.flush()
+    member = _replace_member(session, member, group_id=pk(group), product_id=pk(product), source=CURATOR)
     audit.record(session, actor=actor, action="create" if before is None else "update", entity="group_member",
                  entity_id=member.id, before=before, after=audit.snapshot(member),
                  summary=f"Thêm {product.name} vào nhóm {group.name}")
@@ -369,30 +376,24 @@ def add_member(session: Session, group: ProductGroup, product: Product, actor: s
 
 
 def remove_member(session: Session, group: ProductGroup, product: Product, actor: str) -> str:
-    """A curator takes ``product`` out of ``group``: a hand-placed member is deleted, an automatic one is kept
-    as excluded so the next automatic pass does not bring it back. ``removed`` or ``unchanged``."""
+    """A curator takes ``product`` out of ``group``: a hand-placed member is deleted; an automatic one, or one
+    the rule would place, is kept as excluded so the automatic pass does not bring it back.
+    ``removed`` or ``unchanged``."""
     member = _member(session, group, product)
-    if member is None or member.excluded:
-        if member is None and matches(group, product):  # not placed yet, but the rule would: keep it out
-            member = ProductGroupMember(group_id=pk(group), product_id=pk(product), source=AUTO, excluded=True)
-            session.add(member)
-            session.flush()
-            audit.record(session, actor=actor, action="create", entity="group_member", entity_id=member.id,
-                         after=audit.snapshot(member), summary=f"Loại {product.name} khỏi nhóm {group.name}")
-            return "removed"
+    if member is not None and member.excluded:
+        return "unchanged"
+    if member is None and not matches(group, product):
         return "unchanged"
     before = audit.snapshot(member)
-    if member.source == AUTO:
-        member.excluded = True
-        session.add(member)
-        session.flush()
-        after: dict[str, Any] | None = audit.snapshot(member)
-    else:
+    if member is not None and member.source == CURATOR:
         session.delete(member)
         session.flush()
-        after = None
-    audit.record(session, actor=actor, action="update" if after else "delete", entity="group_member",
-                 entity_id=before["id"], before=before, after=after,
+        audit.record(session, actor=actor, action="delete", entity="group_member", entity_id=member.id,
+                     before=before, summary=f"Loại {product.name} khỏi nhóm {group.name}")
+        return "removed"
+    member = _replace_member(session, member, group_id=pk(group), product_id=pk(product), source=AUTO, excluded=True)
+    audit.record(session, actor=actor, action="update" if before else "create", entity="group_member",
+                 entity_id=member.id, before=before, after=audit.snapshot(member),
                  summary=f"Loại {product.name} khỏi nhóm {group.name}")
     return "removed"
 

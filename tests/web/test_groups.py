@@ -218,3 +218,24 @@ def test_curator_group_routes_need_a_curator(app, world, caller, status):
     r = c.post("/curate/groups/ruou/members", data={"product": "Rượu làng Vân"}, headers={"Accept": "application/json"},
                follow_redirects=False)
     assert r.status_code == status
+
+
+def test_cached_group_and_product_pages_follow_group_changes(app, kbase, world):
+    """The page cache keeps a page while the data is unchanged: a member excluded, a group mapping added or a
+    group renamed outside the web (CLI, import) must still show at once."""
+    c = client_for(app, None)
+    assert [m["id"] for m in c.get("/api/groups/ruou").json()["members"]] == [world.wine]
+    before = c.get(f"/api/products/{world.wine}").json()
+    with kbase.session() as s:
+        g = groups.require_group(s, "ruou")
+        groups.remove_member(s, g, products.require_product(s, world.wine), "cli")
+    assert c.get("/api/groups/ruou").json()["members"] == []
+    after = c.get(f"/api/products/{world.wine}").json()
+    assert [g["slug"] for g in after["product_groups"]] == [] != [g["slug"] for g in before["product_groups"]]
+    with kbase.session() as s:
+        groups.add_member(s, groups.require_group(s, "ruou"), products.require_product(s, world.wine), "cli")
+    assert [m["id"] for m in c.get("/api/groups/ruou").json()["members"]] == [world.wine]
+    with kbase.session() as s:
+        groups.upsert_group(s, groups.parse_group({"slug": "ruou", "name": "Rượu"}), "cli")
+    assert c.get("/api/groups/ruou").json()["name"] == "Rượu"
+    assert "Rượu" in {g["name"] for g in c.get(f"/api/products/{world.wine}").json()["product_groups"]}

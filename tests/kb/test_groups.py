@@ -306,3 +306,31 @@ def test_cli_import_product_groups(settings, tmp_path):
     assert '"created": 1' in result.stdout and '"line": 3' in result.stdout and "Traceback" not in result.stderr
     missing = run_kb(settings, "import", "group-mappings", str(tmp_path / "nope.csv"))
     assert missing.returncode != 0 and len(missing.stderr.strip().splitlines()) == 1
+
+
+def test_group_edits_and_group_mappings_can_be_reverted(any_kbase):
+    from kb.audit import revertable
+    from kb.versioning import revert_event
+
+    with any_kbase.session() as s:
+        std = standards.upsert_standard(s, StandardCreate(code="QCVN 8-2:2011/BYT"), actor="t", source="import")[0]
+        add_group(s, "thuc-pham", "Thực phẩm", kind="ocop", route="Tự công bố.")
+        add_product(s, "Mỳ gạo", ocop_group="Thực phẩm", kind="ocop")
+        groups.refresh_members(s, "test")
+        g, _ = groups.upsert_group(s, groups.parse_group({"slug": "thuc-pham", "name": "Thực phẩm", "route": ""}), "curator")
+        m, _ = groups.upsert_group_mapping(s, g, std, "hygiene", None, None, "curator")
+        gid, mid = g.id, m.id
+    with any_kbase.session() as s:
+        evs = s.exec(select(AuditEvent).where(AuditEvent.entity.in_(["product_group", "group_mapping"]))
+                     .order_by(AuditEvent.id)).all()
+        auto_pass = [e for e in evs if e.after and "members_added" in e.after]
+        assert auto_pass and not revertable(auto_pass[0])  # the automatic pass is re-run, not reverted
+        edit = next(e for e in evs if e.entity == "product_group" and e.before and "route" in e.before)
+        created = next(e for e in evs if e.entity == "group_mapping" and e.action == "create")
+        assert revertable(edit) and revertable(created)
+        revert_event(s, edit.id, "curator")
+        revert_event(s, created.id, "curator")
+    with any_kbase.session() as s:
+        g = groups.require_group(s, "thuc-pham")
+        assert g.id == gid and g.route == "Tự công bố." and groups.mappings_of_group(s, g) == []
+        assert s.get(groups.GroupMapping, mid) is None

@@ -92,9 +92,10 @@ def _items(value: Any) -> list[str]:
 
 
 def _coerce(field: str, value: Any) -> Any:
+    if field == "hs_codes":  # no HS code holds a comma: "69.13, 69.14" is two
+        return [normalize_hs(x) for x in _items(value.replace(",", ";") if isinstance(value, str) else value)]
     if field in _LISTS:
-        items = _items(value)
-        return [normalize_hs(x) for x in items] if field == "hs_codes" else items
+        return _items(value)
     if field == "is_sample":
         if isinstance(value, bool):
             return value

@@ -45,7 +45,7 @@ def add_group(s, slug: str, name: str, **fields) -> int:
 def test_parse_group_cleans_and_normalises():
     g = groups.parse_group({"slug": " Ruou-Lang-Van ", "name": "Rượu  làng Vân", "kind": "Ngành nghề",
                             "parent": "ocop-do-uong", "aliases": "Vân hương mỹ tửu; ; vân hương mỹ tửu",
-                            "keywords": "rượu làng Vân;rượu Vân", "hs_codes": "22.08; 2206 00 91; 19.02.30.20",
+                            "keywords": "rượu làng Vân;rượu Vân", "hs_codes": "22.08; 2206 00 91, 19.02.30.20",
                             "sources": "https://a.example/1; Nghị định 15/2018/NĐ-CP", "is_sample": "không"})
     assert g.slug == "ruou-lang-van" and g.parent == "ocop-do-uong"
     assert g.fields["name"] == "Rượu làng Vân" and g.fields["kind"] == GroupKind.trade

@@ -53,8 +53,8 @@ AUTO, CURATOR = "auto", "curator"
 
 @dataclass(frozen=True)
 class GroupInput:
-    """A group as an import row or a form states it: its slug, its parent's slug (``None``: top level;
-    absent from ``fields`` when the row says nothing about it) and the fields given, cleaned."""
+    """A group as an import row or a form states it: its slug, its parent's slug (``None``: top level) and
+    the fields given, cleaned. ``has_parent`` is False when the row says nothing of a parent (kept as stored)."""
 
     slug: str
     parent: str | None

@@ -13,7 +13,8 @@ from ingest.importers import import_file
 from kb.core import KnowledgeBase
 from kb.errors import KBError
 
-#: Import order matters: mappings need products and standards, scope rows need labs.
+#: Import order matters: mappings need products and standards, scope rows need labs, groups place the
+#: products already there and their mappings need standards.
 ORDER = (
     ("standards", "standards.csv"),
     ("products", "products.csv"),
@@ -21,6 +22,8 @@ ORDER = (
     ("lab-scope", "lab-scope.csv"),
     ("mappings", "mappings.csv"),
     ("agencies", "agencies.csv"),
+    ("product-groups", "product-groups.csv"),
+    ("group-mappings", "group-mappings.csv"),
 )
 
 

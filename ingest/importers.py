@@ -23,13 +23,14 @@ from typing import Any
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session
 
-from kb import codes, contacts, documents, labs, mappings, products, standards
+from kb import codes, contacts, documents, groups, labs, mappings, products, standards
 from kb.core import KnowledgeBase
 from kb.errors import BadInput, KBError
 from kb.models import LabScopeCreate, MappingSource, RelationType, StandardCreate
 from kb.text import clean, fold
 
-KINDS = ("standards", "products", "labs", "lab-scope", "mappings", "agencies")
+KINDS = ("standards", "products", "labs", "lab-scope", "mappings", "agencies", "product-groups",
+         "group-mappings")
 
 #: Required columns per kind; the other documented columns are optional.
 REQUIRED = {
@@ -39,6 +40,8 @@ REQUIRED = {
     "lab-scope": ("accreditation", "test"),
     "mappings": ("product", "standard", "type"),
     "agencies": ("key", "name"),
+    "product-groups": ("slug", "name", "kind"),
+    "group-mappings": ("group", "standard", "type"),
 }
 #: Documented columns (README), then the optional extras that map to model fields.
 COLUMNS = {
@@ -52,6 +55,9 @@ COLUMNS = {
     "lab-scope": ("accreditation", "material", "test", "range", "method", "accredited"),
     "mappings": ("product", "standard", "type", "rationale", "legal_basis", "status", "producer"),
     "agencies": ("key", *contacts.AGENCY_FIELDS),
+    "product-groups": ("slug", "name", "kind", "parent", "aliases", "keywords", "hs_codes", "description", "route",
+                       "sources", "is_sample"),
+    "group-mappings": ("group", "standard", "type", "rationale", "legal_basis"),
 }
 
 
@@ -373,12 +379,34 @@ def _agency_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
     return outcome, "agency", []  # agencies are not in the search index
 
 
+def _group_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
+    row = dict(rec)
+    row["is_sample"] = parse_bool(rec.get("is_sample"), "is_sample") or False
+    group, outcome = groups.upsert_group(session, groups.parse_group(row), actor)
+    return outcome, "group", [group.id]
+
+
+def _group_mapping_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
+    group = groups.get_group(session, groups.parse_slug(rec.get("group"), "group"))
+    if group is None:
+        raise BadInput(f"group: chưa có nhóm {clean(str(rec.get('group')))!r}; nhập tệp product-groups trước")
+    std = standards.get_standard(session, str(rec.get("standard", "")))
+    if std is None:
+        designation(str(rec.get("standard", "")), "standard")  # unparseable code: say so
+        raise BadInput(f"tiêu chuẩn {clean(str(rec.get('standard')))!r} chưa có trong cơ sở dữ liệu")
+    _, outcome = groups.upsert_group_mapping(session, group, std, rec.get("type"), rec.get("rationale"),
+                                             rec.get("legal_basis"), actor)
+    return outcome, "group", [group.id]
+
+
 _ROW_HANDLERS: dict[str, Callable[[Session, dict[str, Any], str], Outcome]] = {
     "standards": _standard_row,
     "products": _product_row,
     "labs": _lab_row,
     "mappings": _mapping_row,
     "agencies": _agency_row,
+    "product-groups": _group_row,
+    "group-mappings": _group_mapping_row,
 }
 
 
@@ -460,5 +488,11 @@ def import_file(kbase: KnowledgeBase, kind: str, path: Path | str, actor: str = 
                     outcome, entity, ids = done
                     report.count(outcome)
                     report.touch(outcome, entity, ids)
+        # Group membership follows the rules: new or changed groups over every product, new or changed
+        # products over every group.
+        if kind == "product-groups" and report.changed.get("group"):
+            groups.refresh_members(session, actor, group_ids=report.changed["group"])
+        elif kind == "products" and report.changed.get("product"):
+            groups.refresh_members(session, actor, product_ids=report.changed["product"])
     documents.update_search(kbase, report.changed)
     return report

@@ -14,12 +14,14 @@ from kb.errors import NotFound
 from kb.models import (
     AuditEvent,
     CategoryRule,
+    GroupMapping,
     IngestFile,
     IngestRun,
     Lab,
     LabScope,
     Mapping,
     Product,
+    ProductGroup,
     Standard,
     utcnow,
 )
@@ -32,9 +34,11 @@ ENTITIES: dict[str, type[SQLModel]] = {
     "product": Product,
     "standard": Standard,
     "category_rule": CategoryRule,
+    "product_group": ProductGroup,
+    "group_mapping": GroupMapping,
 }
 #: Entities whose creation may be undone by deleting the record (nothing else hangs on them).
-DELETABLE_ON_REVERT = {"mapping", "lab_scope", "category_rule"}
+DELETABLE_ON_REVERT = {"mapping", "lab_scope", "category_rule", "group_mapping"}
 
 
 @overload

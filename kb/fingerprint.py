@@ -15,7 +15,21 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlmodel import Session, SQLModel
 
-from kb.models import Agency, Criterion, Document, DocumentPage, Lab, LabScope, Mapping, Product, Standard, StandardRelation
+from kb.models import (
+    Agency,
+    Criterion,
+    Document,
+    DocumentPage,
+    GroupMapping,
+    Lab,
+    LabScope,
+    Mapping,
+    Product,
+    ProductGroup,
+    ProductGroupMember,
+    Standard,
+    StandardRelation,
+)
 
 #: Each part: a table and the column whose maximum moves on every change of it.
 PARTS: dict[str, tuple[type[SQLModel], Any]] = {
@@ -29,9 +43,15 @@ PARTS: dict[str, tuple[type[SQLModel], Any]] = {
     "document": (Document, Document.id),
     "page": (DocumentPage, DocumentPage.id),
     "agency": (Agency, Agency.updated_at),
+    "group": (ProductGroup, ProductGroup.updated_at),
+    # Member rows are never updated in place (kb.groups writes them anew), so the newest creation time moves on
+    # every change (ids may be reused after a delete).
+    "groupmember": (ProductGroupMember, ProductGroupMember.created_at),
+    "groupmapping": (GroupMapping, GroupMapping.updated_at),
 }
 #: Everything the public pages show: the page cache keeps a page while these are unchanged.
-PAGES = ("standard", "relation", "criterion", "product", "mapping", "lab", "labscope", "document", "agency")
+PAGES = ("standard", "relation", "criterion", "product", "mapping", "lab", "labscope", "document", "agency", "group",
+         "groupmember", "groupmapping")
 
 Part = list[int | str | None]
 

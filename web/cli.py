@@ -30,7 +30,8 @@ users_app = typer.Typer(no_args_is_help=True, help="Quản lý tài khoản (adm
 app.add_typer(users_app, name="users")
 
 out = Console(highlight=False)
-IMPORT_KINDS = ("standards", "products", "labs", "lab-scope", "mappings", "agencies")
+IMPORT_KINDS = ("standards", "products", "labs", "lab-scope", "mappings", "agencies", "product-groups",
+                "group-mappings")
 
 
 def _kb() -> KnowledgeBase:
@@ -102,7 +103,8 @@ def _ingest_with_progress(kbase: KnowledgeBase, paths: list[Path], ocr: bool) ->
 
 @app.command("import")
 def import_(
-    kind: Annotated[str, typer.Argument(help="standards | products | labs | lab-scope | mappings | agencies")],
+    kind: Annotated[str, typer.Argument(help="standards | products | labs | lab-scope | mappings | agencies |"
+                                                        " product-groups | group-mappings")],
     file: Annotated[Path, typer.Argument(help="Tệp CSV (UTF-8, có dòng tiêu đề) hoặc XLSX.")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:

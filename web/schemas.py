@@ -105,6 +105,12 @@ class StandardDetail(_Open):
     criteria: list[CriterionOut]
 
 
+class GroupRef(_Open):
+    slug: str
+    name: str
+    url: str
+
+
 class ProductStandard(_Open):
     code: str
     title: str | None = None
@@ -113,6 +119,8 @@ class ProductStandard(_Open):
     status: str
     url: str
     labs: list[LabBrief]
+    #: The group whose mapping the product inherits ("áp dụng cho cả nhóm …"); null for its own.
+    inherited_from: GroupRef | None = None
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"example": {
         "code": "QCVN 8-1:2011/BYT", "title": "Quy chuẩn kỹ thuật quốc gia đối với giới hạn ô nhiễm độc tố vi nấm "
@@ -128,6 +136,7 @@ class MandatoryRegulation(_Open):
     title: str | None = None
     url: str
     mapping_type: str
+    inherited_from: GroupRef | None = None
 
 
 class MandatorySection(_Open):
@@ -154,6 +163,7 @@ class ProductDetail(_Open):
     url: str
     standards: list[ProductStandard]
     mandatory: MandatorySection
+    product_groups: list[GroupRef] = []
 
 
 class ScopeRowOut(_Open):
@@ -183,3 +193,59 @@ class ExportedMapping(_Open):
     type: str
     rationale: str | None = None
     legal_basis: str | None = None
+
+
+class GroupNode(GroupRef):
+    kind: str
+    members: int
+    children: list[GroupNode]
+
+
+class GroupKindTree(_Open):
+    kind: Literal["trade", "hs_chapter", "ocop"]
+    label: str
+    groups: list[GroupNode]
+
+
+class GroupList(_Open):
+    total: int
+    kinds: list[GroupKindTree]
+
+
+class GroupMember(_Open):
+    id: int
+    name: str
+    url: str
+
+
+class GroupStandard(_Open):
+    code: str
+    title: str | None = None
+    status: str
+    mapping_type: str
+    mandatory: bool
+    url: str
+    inherited_from: GroupRef | None = None
+
+
+class GroupDetail(GroupRef):
+    kind: Literal["trade", "hs_chapter", "ocop"]
+    kind_label: str
+    description: str | None = None
+    route: str | None = None
+    sources: list[str]
+    parent: GroupRef | None = None
+    children: list[GroupRef]
+    members: list[GroupMember]
+    mappings: list[GroupStandard]
+    mandatory: MandatorySection
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"example": {
+        "slug": "ruou-lang-van", "name": "Rượu làng Vân", "url": "/groups/ruou-lang-van", "kind": "trade",
+        "kind_label": "Ngành nghề", "description": "Rượu nấu từ gạo nếp ở làng Vân …", "route": "Rượu là thực phẩm: …",
+        "sources": ["https://baodanang.vn/channel/6059/201612/van-huong-my-tuu-2530848"], "parent": None,
+        "children": [], "members": [],
+        "mappings": [{"code": "QCVN 6-3:2010/BYT", "title": "Quy chuẩn kỹ thuật quốc gia đối với các sản phẩm đồ uống có "
+                      "cồn", "status": "in_force", "mapping_type": "mandatory", "mandatory": True,
+                      "url": "/standards/QCVN%206-3:2010/BYT", "inherited_from": None}],
+    }})

@@ -29,7 +29,7 @@ def mandatory_section(regulations: list[dict[str, Any]], reviewed: MandatoryRevi
         out["state"] = "regulations"
         out["regulations"] = [
             {k: s.get(k) for k in ("code", "title", "url", "status", "status_label", "mapping_type",
-                                 "mapping_type_label")}
+                                 "mapping_type_label", "inherited_from")}
             for s in found
         ]
         out["label"] = f"Phải đáp ứng {len(found)} quy chuẩn, tiêu chuẩn bắt buộc."

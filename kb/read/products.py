@@ -10,9 +10,22 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from kb.models import MAPPING_TYPE_LABELS_VI, Mapping, MappingStatus, MappingType, RelationType, Standard, StandardRelation, pk
+from kb.groups import groups_of_product, inherited_mappings
+from kb.models import (
+    MAPPING_TYPE_LABELS_VI,
+    GroupMapping,
+    Mapping,
+    MappingStatus,
+    MappingType,
+    ProductGroup,
+    RelationType,
+    Standard,
+    StandardRelation,
+    pk,
+)
 from kb.products import require_product
 from kb.read.criteria import criteria_rows, criterion
+from kb.read.groups import group_ref
 from kb.read.labs import LabFinder
 from kb.read.mandatory import mandatory_section, mandatory_standards
 from kb.read.refs import KIND_LABELS_VI, code_ref, series_key, standard_ref, standards_by_key
@@ -56,10 +69,16 @@ _FOOD_SAFETY = re.compile(r"15/2018/NĐ-CP|an toàn thực phẩm", re.IGNORECAS
 def product_detail(session: Session, product_id: int, today: date | None = None) -> dict[str, Any]:
     """The product and its chain: approved mappings → standards → criteria → labs, plus next steps."""
     p = require_product(session, product_id)
-    rows = session.exec(
+    rows: list[tuple[Mapping | GroupMapping, Standard]] = list(session.exec(
         select(Mapping, Standard).join(Standard, col(Standard.id) == Mapping.standard_id)
         .where(Mapping.product_id == p.id, Mapping.status == MappingStatus.approved)
-    ).all()
+    ).all())
+    # Its groups' mappings join its own, each standard once (own first): "áp dụng cho cả nhóm …".
+    via: dict[int, ProductGroup] = {}
+    for gm, gs, group in inherited_mappings(session, p):
+        if pk(gs) not in via and all(pk(gs) != pk(s) for _, s in rows):
+            rows.append((gm, gs))
+            via[pk(gs)] = group
     rows = sorted(rows, key=lambda ms: (MAPPING_ORDER.index(ms[0].type.value), ms[1].code))
     criteria = criteria_rows(session, [pk(s) for _, s in rows])
     chains = {pk(s): replaced_by_chain(session, s) for _, s in rows}
@@ -98,7 +117,8 @@ def product_detail(session: Session, product_id: int, today: date | None = None)
         mandatory = m.type == MappingType.mandatory or s.mandatory
         standards.append({
             **standard_ref(s),
-            "mapping_id": m.id,
+            "mapping_id": None if pk(s) in via else m.id,
+            "inherited_from": group_ref(via[pk(s)]) if pk(s) in via else None,
             "mapping_type": m.type.value,
             "mapping_type_label": MAPPING_TYPE_LABELS_VI[m.type.value],
             "mandatory": mandatory,
@@ -134,6 +154,7 @@ def product_detail(session: Session, product_id: int, today: date | None = None)
         "source_url": p.source_url,
         "is_sample": p.is_sample,
         "url": product_url(pk(p)),
+        "product_groups": [{**group_ref(g), "via": group_ref(v) if v else None} for g, v in groups_of_product(session, p)],
         "standards": standards,
         "groups": groups,
         "next_steps": _next_steps(standards),

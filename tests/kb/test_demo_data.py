@@ -202,3 +202,76 @@ def test_demo_readme_cites_sources():
     assert "boa.gov.vn" in text
     for needle in ("labels", "MẪU-01", "TCCS 01:2026/DEMO", "is_sample"):
         assert needle in text, needle
+
+
+# --- Product groups -----------------------------------------------------------------------------------
+
+
+def test_groups_are_sourced_and_consistent():
+    groups_rows = rows("product-groups.csv")
+    slugs = [r["slug"] for r in groups_rows]
+    assert len(slugs) == len(set(slugs))
+    seen: set[str] = set()
+    readme = (DATA / "README.md").read_text(encoding="utf-8")
+    for r in groups_rows:
+        assert r["sources"].strip(), r["slug"]  # every group cites where its facts come from
+        assert not r["parent"] or r["parent"] in seen, r["slug"]  # parents come first
+        seen.add(r["slug"])
+        for src in (s.strip() for s in r["sources"].split(";")):
+            if src.startswith("http"):
+                assert src in readme, src
+        assert r["is_sample"] == "no", r["slug"]
+    kinds = {r["kind"] for r in groups_rows}
+    assert kinds == {"trade", "hs_chapter", "ocop"}
+    ocop_top = {r["name"] for r in groups_rows if r["kind"] == "ocop" and not r["parent"]}
+    assert ocop_top == {"Thực phẩm", "Đồ uống", "Dược liệu và sản phẩm từ dược liệu", "Hàng thủ công mỹ nghệ",
+                        "Sinh vật cảnh", "Dịch vụ du lịch cộng đồng, du lịch sinh thái và điểm du lịch"}
+    trades = {r["slug"] for r in groups_rows if r["kind"] == "trade"}
+    assert {"gom-phu-lang", "do-go-dong-ky", "tranh-dong-ho", "giay-do", "ruou-lang-van", "my-chu",
+            "vai-thieu-luc-ngan", "det-may", "dien-tu", "thep", "giay-tai-che"} <= trades
+    # Group mappings point only at standards of the demo catalogue, and at groups of the file.
+    codes_known = {r["code"] for r in rows("standards.csv")}
+    for m in rows("group-mappings.csv"):
+        assert m["group"] in seen and m["standard"] in codes_known, m
+
+
+def test_hs_group_titles_are_the_nomenclature(tmp_path):
+    path = REPO.parent / "shared" / "regulatory" / "hs" / "HS_PBI_VN.xlsx"
+    if not path.is_file():
+        pytest.skip(f"HS nomenclature not found at {path}")
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        titles = {str(r[1]).replace(".", ""): str(r[2]).strip().lstrip("- ")
+                  for r in wb.active.iter_rows(values_only=True) if r[1]}
+    finally:
+        wb.close()
+    hs_rows = [r for r in rows("product-groups.csv") if r["kind"] == "hs_chapter"]
+    assert len(hs_rows) >= 20
+    for r in hs_rows:
+        code = r["hs_codes"]
+        assert r["slug"] == f"hs-{code}" and code in titles, r["slug"]
+        assert r["description"].endswith(titles[code]), r["slug"]
+        name = r["name"].split(": ", 1)[1]
+        assert name == titles[code] or (name.endswith(" …") and titles[code].startswith(name[:-2])), r["slug"]
+
+
+def test_demo_groups_place_products_and_pass_on_their_mappings(kbase):
+    from kb import groups
+
+    load_demo(kbase)
+    with kbase.session() as s:
+        def member_names(slug: str) -> set[str]:
+            return {p.name for _, p in groups.members(s, groups.require_group(s, slug))}
+
+        assert "Mỳ gạo Chũ Xuân Trường" in member_names("my-chu")
+        assert {"Rượu Nếp cái hoa vàng", "Rượu Cúc hoa tửu"} <= member_names("ocop-do-uong-co-con")
+        assert "Thép mạ kẽm nhúng nóng" in member_names("thep")
+        assert "Vải thiều Lục Ngạn" in member_names("vai-thieu-luc-ngan")
+        assert member_names("ocop-duoc-lieu") == {"Đông Trùng Hạ thảo khô", "Sâm nam núi Dành khô",
+                                                  "Cao ngựa bạch Phong Vân"}
+        assert "Bê tông thương phẩm" not in member_names("ocop-thuc-pham")
+        wine = products.find_product(s, "Rượu Nếp cái hoa vàng")
+        inherited = {(std.code, g.slug) for _, std, g in groups.inherited_mappings(s, wine)}
+        assert ("QCVN 6-3:2010/BYT", "ocop-do-uong-co-con") in inherited

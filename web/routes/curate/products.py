@@ -7,11 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from kb import products, reviews
+from kb import groups, products, reviews
 from kb.errors import KBError
-from kb.models import Product, ProductKind
+from kb.models import Product, ProductKind, pk
 from web import auth
 from web.auth import CuratorUser
 from web.deps import get_kbase
@@ -35,6 +36,12 @@ def _form_value(v: Any) -> str:
     if isinstance(v, list):
         return "; ".join(v)
     return str(getattr(v, "value", v))
+
+
+def _grouped(session: Session, product: Product, actor: str) -> int:
+    """A saved product joins (or leaves) the groups whose rules match it now."""
+    groups.refresh_members(session, actor, product_ids=[pk(product)])
+    return pk(product)
 
 
 @router.get("/curate/products")
@@ -67,7 +74,8 @@ async def product_create_submit(request: Request, user: CuratorUser) -> Response
     form = await _product_form(request)
     return await run_in_threadpool(
         submit, request,
-        lambda session: products.create_product(session, products.parse_product(form), user.username).id,
+        lambda session: _grouped(session, products.create_product(session, products.parse_product(form), user.username),
+                                 user.username),
         done=lambda pid: back(f"/curate/products/{pid}", "saved"),
         failed=lambda exc: _product_edit(request, None, form, exc),
     )
@@ -96,8 +104,8 @@ async def product_edit_submit(request: Request, product_id: Id, user: CuratorUse
     version = str(raw.get("version") or "")
     return await run_in_threadpool(
         submit, request,
-        lambda session: products.update_product(session, product_id, products.parse_product_changes(form),
-                                                form_version(version), user.username),
+        lambda session: _grouped(session, products.update_product(session, product_id, products.parse_product_changes(form),
+                                                                  form_version(version), user.username), user.username),
         done=lambda _: back(f"/curate/products/{product_id}", "saved"),
         failed=lambda exc: _product_failed(request, product_id, form, exc),
     )

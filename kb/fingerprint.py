@@ -15,13 +15,25 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlmodel import Session, SQLModel
 
-from kb.models import Criterion, Document, DocumentPage, Lab, LabScope, Mapping, Product, Standard, StandardRelation
+from kb.models import (
+    Criterion,
+    Document,
+    DocumentPage,
+    Lab,
+    LabScope,
+    Mapping,
+    Product,
+    ProductGroup,
+    Standard,
+    StandardRelation,
+)
 
 #: Each part: a table and the column whose maximum moves on every change of it.
 PARTS: dict[str, tuple[type[SQLModel], Any]] = {
     "standard": (Standard, Standard.updated_at),
     "product": (Product, Product.updated_at),
     "lab": (Lab, Lab.updated_at),
+    "group": (ProductGroup, ProductGroup.updated_at),
     "labscope": (LabScope, LabScope.updated_at),
     "mapping": (Mapping, Mapping.updated_at),
     "relation": (StandardRelation, StandardRelation.id),

@@ -19,10 +19,12 @@ from kb.core import KnowledgeBase
 from kb.errors import Conflict
 from kb.search import _index
 from kb.search._documents import KINDS
+from kb.search._forward import named_group, way_forward
 from kb.search._query import FACETS, run
 from kb.search._results import Hit, SearchResults
 
-__all__ = ["FACETS", "KINDS", "Hit", "SearchResults", "ensure_index", "reindex", "search", "update"]
+__all__ = ["FACETS", "KINDS", "Hit", "SearchResults", "ensure_index", "named_group", "reindex", "search", "update",
+           "way_forward"]
 
 log = logging.getLogger(__name__)
 

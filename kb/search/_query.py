@@ -513,6 +513,8 @@ def _why(exact: list[str], must: list[int], present: list[bool]) -> str:
         last = i
     if runs:
         return "chỉ khớp một phần: thiếu " + ", ".join(f"«{' '.join(r)}»" for r in runs)
+    if len(must) == 1:
+        return "từ này chỉ có trong nội dung, không có trong tên"
     return "các từ nằm rải rác trong nội dung"
 
 

@@ -407,6 +407,8 @@ def _typos_ok(exact: list[str], fixed: set[int], must: list[int]) -> bool:
 
 def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filters: dict | None,
         suggest: bool = True) -> SearchResults:
+    """Hits, near matches, facets and a "did you mean"; ``suggest`` False checks a correction: no further
+    correction, and its accented words must be in a title as typed."""
     q = clean(query)[:MAX_QUERY_CHARS]
     res = SearchResults(query=q)
     if searcher is None or not q:
@@ -449,7 +451,7 @@ def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filt
     m = _Matches([], 0, [], 0, [], meaningful(exact))
     if exact:
         m = _text_search(searcher, bits, exact, folded, expansions, allowed, relaxed_ok=not cands,
-                         names_edition=names_edition, named=named)
+                         names_edition=names_edition, named=named, accent_slack=suggest)
 
     # merge: designation tiers first (in-force before others within a tier), then text by score
     merged = list(cands.values()) + m.hits
@@ -567,7 +569,7 @@ class _Matches:
 
 
 def _text_search(searcher, bits: Bits, exact, folded, expansions, allowed: int, *, relaxed_ok: bool,
-                 names_edition: bool, named: int = 0) -> _Matches:
+                 names_edition: bool, named: int = 0, accent_slack: bool = True) -> _Matches:
     """Hits and near matches of the words, each scored and ranked.
 
     A hit has every meaningful word in one of its title fields, or the whole query (two words or more)
@@ -588,15 +590,16 @@ def _text_search(searcher, bits: Bits, exact, folded, expansions, allowed: int, 
     hit = 0
     if _typos_ok(exact, set(expansions), must):
         # Accented words matched only by their folded form (kẹo → "kéo", dồi → "đổi") are near-typos:
-        # a hit allows as few of them as it allows typos.
+        # they share the typos' allowance (none when checking a "did you mean").
         accented = [i for i in must if exact[i] != folded[i] and i not in expansions]
+        slack = max(1, len(must) // 3) - len(set(expansions) & set(must)) if accent_slack else 0
         for fields in _HIT_FIELDS:
             m = allowed
             for i in must:
                 m &= _or_fields(feats[i], fields)
             if accented and m and fields[0] == "title":
                 loose = [_or_fields(feats[i], ("title_f",)) & ~_or_fields(feats[i], ("title",)) for i in accented]
-                m &= ~_at_least(loose, max(1, len(must) // 3) + 1)
+                m &= ~_at_least(loose, slack + 1)
             hit |= m
         if len(exact) >= 2 and every:
             # the phrase: accented words as typed, neighbouring words as neighbouring postings

@@ -341,15 +341,18 @@ def highlight(text: str, words: set[str], width: int = 220) -> str:
     return ("…" if start else "") + "".join(out) + ("…" if end < len(text) else "")
 
 
-def _snippet(searcher, fields: dict, words: set[str], title: str) -> str:
-    """The first of scope/description, title, secondary text that shows a query word; else the best page."""
+def _snippet(searcher, fields: dict, words: set[str], title: str, pages: bool = True) -> str:
+    """The first of scope/description, title, secondary text that shows a query word; else the best page.
+    Near matches (``pages`` False) show their scope or title as it is."""
     src = fields.get("snippet_src") or ""
     texts = [t for t in (src, title, fields.get("text") or "") if t]
+    if not pages:  # a near match: its reason tells more; the scope or title as it is
+        return highlight(src or title, words)
     if words and texts:
         best = max(texts, key=lambda t: len(_mentions(t, words)))  # the most query words; first on ties
         if _mentions(best, words):
             return highlight(best, words)
-    if words and fields.get("kind") == "standard":
+    if pages and words and fields.get("kind") == "standard":
         page_q = Q.And([Q.Term("parent", fields["key"]), Q.Or([Q.Term("page_f", w) for w in words])])
         res = searcher.search(page_q, limit=1)
         if len(res):
@@ -407,8 +410,8 @@ def _typos_ok(exact: list[str], fixed: set[int], must: list[int]) -> bool:
 
 def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filters: dict | None,
         suggest: bool = True) -> SearchResults:
-    """Hits, near matches, facets and a "did you mean"; ``suggest`` False checks a correction: no further
-    correction, and its accented words must be in a title as typed."""
+    """Hits, near matches, facets and a "did you mean"; ``suggest`` False only checks a correction: counts
+    its hits (nothing ranked, no further correction), its accented words in a title as typed."""
     q = clean(query)[:MAX_QUERY_CHARS]
     res = SearchResults(query=q)
     if searcher is None or not q:
@@ -442,6 +445,9 @@ def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filt
             if near:
                 expansions[i] = [t for t, _ in near]
 
+    if not _typos_ok(exact, set(expansions), meaningful(exact)):
+        # too many or too short guesses ("xyzqwe abc" → "bắc"): they would only fill the near list with noise
+        expansions = {}
     named = 0
     for n in cands:
         named |= 1 << n
@@ -451,7 +457,7 @@ def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filt
     m = _Matches([], 0, [], 0, [], meaningful(exact))
     if exact:
         m = _text_search(searcher, bits, exact, folded, expansions, allowed, relaxed_ok=not cands,
-                         names_edition=names_edition, named=named, accent_slack=suggest)
+                         names_edition=names_edition, named=named, accent_slack=suggest, rank=suggest)
 
     # merge: designation tiers first (in-force before others within a tier), then text by score
     merged = list(cands.values()) + m.hits
@@ -471,6 +477,8 @@ def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filt
         c.score = (top + 10.0) * (1.0 + 0.5 * (len(tiers) - i) / len(tiers))
     hit_mask = m.hit_mask | named
     res.total = hit_mask.bit_count()
+    if not suggest:
+        return res
     res.near_total = m.near_mask.bit_count()
     res.facets = {name: _count(bits, name, hit_mask) for name in FACETS}
     if suggest and unknown and not cands:
@@ -480,13 +488,13 @@ def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filt
         words = {w for w in words if not any(ch.isdigit() for ch in w) and w not in _CODE_WORDS}
     res.hits = [_hit(searcher, c, words) for c in merged[:limit]]
     for c in m.near[:limit]:
-        h = _hit(searcher, c, words)
+        h = _hit(searcher, c, words, pages=False)  # its reason says more than a page would; pages cost a search
         h.why = _why(exact, m.must, [bit(mask, c.docnum) for mask in m.word_masks])
         res.near.append(h)
     return res
 
 
-def _hit(searcher, c: _Cand, words: set[str]) -> Hit:
+def _hit(searcher, c: _Cand, words: set[str], pages: bool = True) -> Hit:
     f = searcher.stored_fields(c.docnum)
     k = f.get("kind")
     title = f.get("title_display") or ""
@@ -495,7 +503,7 @@ def _hit(searcher, c: _Cand, words: set[str]) -> Hit:
         accreditation=f.get("accreditation") if k == "lab" else None,
         status=f.get("status") if k == "standard" else None,
         url=_url(k, f), score=round(float(c.score), 4),
-        snippet=_snippet(searcher, f, words, title),
+        snippet=_snippet(searcher, f, words, title, pages),
         relation_note=c.note or _own_replacement_note(f),
     )
 
@@ -550,12 +558,13 @@ def _did_you_mean(searcher, cache: dict, vocab: _Vocab, exact: list[str], folded
     if fold(fixed) == fold(" ".join(exact)):
         return None
     again = run(searcher, cache, fixed, kind=kind, limit=1, filters=filters, suggest=False)
-    return fixed if again.hits else None
+    return fixed if again.total else None
 
 
 _K1, _B = 1.2, 0.75
 _TIE = 0.2  # dis-max tie breaker: a word found in the title and the scope is not worth two words
 CANDIDATES = 200  # best documents by a quick integer score, then scored exactly
+NEAR_CANDIDATES = 40
 
 
 @dataclass
@@ -569,8 +578,8 @@ class _Matches:
 
 
 def _text_search(searcher, bits: Bits, exact, folded, expansions, allowed: int, *, relaxed_ok: bool,
-                 names_edition: bool, named: int = 0, accent_slack: bool = True) -> _Matches:
-    """Hits and near matches of the words, each scored and ranked.
+                 names_edition: bool, named: int = 0, accent_slack: bool = True, rank: bool = True) -> _Matches:
+    """Hits and near matches of the words, each scored and ranked (only counted when ``rank`` is False).
 
     A hit has every meaningful word in one of its title fields, or the whole query (two words or more)
     as a phrase in its secondary text or body (neighbouring words as neighbouring postings of the
@@ -618,13 +627,16 @@ def _text_search(searcher, bits: Bits, exact, folded, expansions, allowed: int, 
             hit |= phrase
     hit &= ~named
     near = every
-    if relaxed_ok:
+    if relaxed_ok and rank:
         _, loose = _features(bits, _text_query(exact, folded, expansions, False), ndocs)
         near |= _at_least([loose[i] for i in must], max(1, (len(must) + 1) // 2)) & allowed
     near &= ~(hit | named)
+    if not rank:
+        return _Matches([], hit, [], near, word_masks, must)
     pair_masks = [bits.term("bigrams", p) for p in tq.pairs]
-    hits = _rank(bits, hit, feats, word_masks, pair_masks, len(exact), names_edition)
-    near_list = _rank(bits, near, feats, word_masks, pair_masks, len(exact), names_edition)
+    hits = _rank(bits, hit, feats, word_masks, pair_masks, len(exact), names_edition, CANDIDATES)
+    # near matches are shown a page at a time below the answers: fewer candidates deserve exact scores
+    near_list = _rank(bits, near, feats, word_masks, pair_masks, len(exact), names_edition, NEAR_CANDIDATES)
     return _Matches(hits, hit, near_list, near, word_masks, must)
 
 
@@ -654,7 +666,7 @@ def _or_fields(fs: list[tuple[int, float, str]], fields: tuple[str, ...]) -> int
 
 
 def _rank(bits: Bits, match: int, feats, word_masks: list[int], pair_masks: list[int], nwords: int,
-          names_edition: bool) -> list[_Cand]:
+          names_edition: bool, candidates: int) -> list[_Cand]:
     """The best WINDOW documents of ``match``: a quick integer score picks candidates, then exact scores."""
     if not match:
         return []
@@ -665,17 +677,22 @@ def _rank(bits: Bits, match: int, feats, word_masks: list[int], pair_masks: list
     # 1. a quick integer score over every match: which candidates deserve exact scoring
     acc = Accumulator()
     top_w = max((w for fs in feats for _, w, _ in fs), default=1.0) or 1.0
-    for fs in feats:
-        for m, w, _ in fs:
-            acc.add(m & match, max(1, round(16 * w / top_w)))
-    for m in pair_masks:
-        acc.add(m & match, 8)
+    if candidates > NEAR_CANDIDATES:
+        for fs in feats:
+            for m, w, _ in fs:
+                acc.add(m & match, max(1, round(16 * w / top_w)))
+        for m in pair_masks:
+            acc.add(m & match, 8)
+    else:  # a few near matches: one sum per word (by its best field) is choice enough, and far cheaper
+        for fs, wm in zip(feats, word_masks, strict=True):
+            if fs:
+                acc.add(wm & match, max(1, round(16 * max(w for _, w, _ in fs) / top_w)))
     if not names_edition:
         acc.add(in_force & match, 4)
-    cands = acc.top(match, CANDIDATES)
+    cands = acc.top(match, candidates)
     # 2. exact scores for the candidates
     hits = []
-    for n in lowest(cands, CANDIDATES):
+    for n in lowest(cands, candidates):
         score = 0.0
         for fs in feats:
             # a word counts once, by its best field, plus a little for each other field it is in

@@ -65,12 +65,14 @@ def report(title: str, by_class: dict, misses: list[str]) -> float:
 
 
 def negatives(kbase, world: str, name: str) -> tuple[int, list[str]]:
-    """How many of a file's negatives apply to this world, and those that got hits."""
+    """How many of a file's negatives apply to this world, and those that got hits. A product group that
+    fits ("tranh Đông Hồ" once the groups are loaded) is the way forward the page offers, not a wrong
+    answer: only standards, products and labs count."""
     rows = [r for r in load_set(name) if r["world"] in ("both", world)]
     wrong = []
     for r in rows:
         res = search.search(kbase, r["query"], limit=10)
-        if res.hits:
+        if [h for h in res.hits if h.kind != "group"]:
             wrong.append(f"{r['query']!r}: {[hit_id(h) for h in res.hits[:3]]}")
     print(f"\n{world} {name}: {len(rows)} queries, {len(wrong)} with hits")
     for w in wrong:

@@ -1,4 +1,5 @@
-"""From a user's string to ranked hits: designations first, then weighted text, typo tolerance, facets.
+"""From a user's string to ranked hits and near matches: designations first, then weighted text, typo
+tolerance, facets.
 
 1. A string that reads as a designation (``kb.codes.parse_query``) is looked up in the code fields: the
    edition itself, the edition that replaced it, the national standard that adopts an international one,
@@ -8,8 +9,13 @@
    (idf × field boost × length norm, dis-max over the fields of a word), boosted when neighbouring words
    are neighbours in the title (bigrams), and weighted by status (in force first unless the query names
    an edition), national before foreign, real before sample.
-3. Unknown words are replaced by their neighbours in the index vocabulary (typos) and give a "did you
-   mean"; facets and the total count every match.
+3. Unknown words are replaced by their neighbours in the index vocabulary (typos).
+4. A match is a *hit* (an answer) when it matches the query as a whole: a designation tier; every
+   meaningful word in one title field (Vietnamese title / name and aliases, or English title); or the
+   query as a phrase in the secondary text or body. The rest (some of the words, or words scattered in
+   a long text) are *near* matches with a reason, ranked apart. Total and facets count hits only.
+5. "Did you mean" replaces unknown words by neighbours from titles only, and is offered only when the
+   corrected query has hits.
 
 Nothing is parsed from the user's text by a query language, so quotes, brackets and ``field:value``
 are only words here and no input can raise a syntax error.

@@ -107,10 +107,12 @@ def search_page(
                         "active": active.get(name) == v,
                         "url": _facet_url(q, active, name, v)} for v, n in list(values.items())[:12]],
         })
+    offered = {g["url"] for g in results.get("groups") or []}
+    near = [h for h in results["near"] if h["url"] not in offered]  # a group offered above is not repeated
     contact = results.get("contact")
     contact_missing = [label for name, label in CONTACT_FIELDS if contact and not contact.get(name)]
     ctx = {"q": q, "kind": kind, "results": results, "groups": groups, "facets": facets,
-           "contact_fields": CONTACT_FIELDS, "contact_missing": contact_missing,
+           "near": near, "contact_fields": CONTACT_FIELDS, "contact_missing": contact_missing,
            "active": {k: v for k, v in active.items() if v},
            "clear_url": _facet_url(q, {}, None, None)}
     return render(request, "search/results.html", ctx)

@@ -36,6 +36,7 @@ PARTS: dict[str, tuple[type[SQLModel], Any]] = {
     "standard": (Standard, Standard.updated_at),
     "product": (Product, Product.updated_at),
     "lab": (Lab, Lab.updated_at),
+    "group": (ProductGroup, ProductGroup.updated_at),
     "labscope": (LabScope, LabScope.updated_at),
     "mapping": (Mapping, Mapping.updated_at),
     "relation": (StandardRelation, StandardRelation.id),
@@ -43,7 +44,6 @@ PARTS: dict[str, tuple[type[SQLModel], Any]] = {
     "document": (Document, Document.id),
     "page": (DocumentPage, DocumentPage.id),
     "agency": (Agency, Agency.updated_at),
-    "group": (ProductGroup, ProductGroup.updated_at),
     # Member rows are never updated in place (kb.groups writes them anew), so the newest creation time moves on
     # every change (ids may be reused after a delete).
     "groupmember": (ProductGroupMember, ProductGroupMember.created_at),

@@ -272,10 +272,12 @@ def _search_signal(kbase: KnowledgeBase, p: Product, ev: Callable[[int], _Eviden
             continue
         seen_queries.add(fold(q))
         res = search.search(kbase, q, kind="standard", limit=8)
-        if not res.hits:
+        # answers, then partial matches (search keeps them apart since issue 11): a lead for a curator
+        found = (res.hits + res.near)[:8]
+        if not found:
             continue
-        top = res.hits[0].score or 1.0
-        for rank, h in enumerate(res.hits):
+        top = found[0].score or 1.0
+        for rank, h in enumerate(found):
             e = ev(h.id)
             if e is None:
                 continue

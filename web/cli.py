@@ -129,28 +129,37 @@ def import_(
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="Tên sản phẩm, ký hiệu tiêu chuẩn, từ khóa (có dấu hoặc không dấu).")],
-    kind: Annotated[str | None, typer.Option(help="standard | product | lab")] = None,
+    kind: Annotated[str | None, typer.Option(help="standard | product | lab | group")] = None,
     limit: Annotated[int, typer.Option(min=1, max=200)] = 10,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Tìm tiêu chuẩn, sản phẩm, phòng thí nghiệm."""
+    """Tìm tiêu chuẩn, sản phẩm, phòng thí nghiệm, nhóm sản phẩm: câu trả lời trước, kết quả gần đúng sau."""
     from kb import search as kb_search
 
-    if kind not in (None, "standard", "product", "lab"):
-        raise KBError(f"--kind phải là standard, product hoặc lab, không phải {kind!r}")
+    if kind not in (None, *kb_search.KINDS):
+        raise KBError(f"--kind phải là standard, product, lab hoặc group, không phải {kind!r}")
     results = kb_search.search(_kb(), query, kind=kind, limit=limit)
     if as_json:
         _print_json(results.to_json())
         return
-    if not results.hits:
-        out.print("Không có kết quả." + (f" Có phải bạn muốn tìm: {results.did_you_mean}?" if results.did_you_mean else ""))
-        return
+    if results.hits:
+        out.print(_hit_table(results.hits))
+    else:
+        out.print(f"Cơ sở tri thức chưa có câu trả lời cho «{results.query}»."
+                  + (f" Có phải bạn muốn tìm: {results.did_you_mean}?" if results.did_you_mean else ""))
+    if results.near:
+        out.print(f"Kết quả gần đúng ({results.near_total}, không phải câu trả lời):")
+        out.print(_hit_table(results.near, why=True))
+
+
+def _hit_table(hits: list, why: bool = False) -> Table:
     table = Table()
-    for col in ("Loại", "Mã / số hiệu", "Tên", "Trạng thái"):
+    for col in ("Loại", "Mã / số hiệu", "Tên", "Trạng thái", *(["Vì sao gần đúng"] if why else [])):
         table.add_column(col)
-    for h in results.hits:
-        table.add_row(h.kind, h.code or h.accreditation or str(h.id), h.title or "", h.status or "")
-    out.print(table)
+    for h in hits:
+        table.add_row(h.kind, h.code or h.accreditation or str(h.id), h.title or "", h.status or "",
+                      *([h.why or ""] if why else []))
+    return table
 
 
 @app.command()

@@ -16,7 +16,7 @@ class _Open(BaseModel):
 
 
 class SearchHit(_Open):
-    kind: Literal["standard", "product", "lab"]
+    kind: Literal["standard", "product", "lab", "group"]
     id: int
     code: str | None = None
     accreditation: str | None = None
@@ -24,18 +24,47 @@ class SearchHit(_Open):
     status: str | None = None
     url: str
     score: float
+    #: Near matches only: why the record is not an answer.
+    why: str | None = None
+
+
+class GroupRoute(_Open):
+    """A product group offered when there is no answer, with the general route for its products."""
+
+    name: str
+    url: str
+    route: str | None = None
+
+
+class AgencyContact(_Open):
+    """An agency's contact as curated in the database; a field nobody has verified is null."""
+
+    name: str
+    unit: str | None = None
+    address: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    website: str | None = None
+    verified_at: str | None = None
 
 
 class SearchResponse(_Open):
     query: str
     hits: list[SearchHit]
+    total: int = 0
+    near: list[SearchHit] = []
+    near_total: int = 0
     did_you_mean: str | None = None
+    groups: list[GroupRoute] = []
+    groups_fit: bool = False
+    contact: AgencyContact | None = None
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"example": {
         "query": "banh phu the",
         "hits": [{"kind": "product", "id": 3, "code": None, "accreditation": None, "title": "Bánh phu thê Đình Bảng",
-                  "status": None, "url": "/products/3", "score": 12.5}],
-        "did_you_mean": None,
+                  "status": None, "url": "/products/3", "score": 12.5, "why": None}],
+        "total": 1, "near": [], "near_total": 0,
+        "did_you_mean": None, "groups": [], "groups_fit": False, "contact": None,
     }})
 
 

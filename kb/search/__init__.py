@@ -1,4 +1,4 @@
-"""Full-text search over standards, products and labs (whoosh-reloaded behind a narrow surface).
+"""Full-text search over standards, products, labs and product groups (whoosh-reloaded behind a narrow surface).
 
 The index is a cache of the database: ``reindex`` rebuilds it into a fresh directory and swaps it in,
 ``update`` re-indexes the records a change touched, ``ensure_index`` rebuilds a missing or outdated
@@ -18,10 +18,13 @@ from typing import Any
 from kb.core import KnowledgeBase
 from kb.errors import Conflict
 from kb.search import _index
+from kb.search._documents import KINDS
+from kb.search._forward import named_group, way_forward
 from kb.search._query import FACETS, run
 from kb.search._results import Hit, SearchResults
 
-__all__ = ["FACETS", "Hit", "SearchResults", "ensure_index", "reindex", "search", "update"]
+__all__ = ["FACETS", "KINDS", "Hit", "SearchResults", "ensure_index", "named_group", "reindex", "search", "update",
+           "way_forward"]
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +42,7 @@ def search(
 ) -> SearchResults:
     """Ranked hits for any user input; never raises on odd input (an empty result instead)."""
     query = query if isinstance(query, str) else ("" if query is None else str(query))
-    if kind not in (None, "", "standard", "product", "lab"):
+    if kind not in (None, "", *KINDS):
         return SearchResults(query=query)
     try:
         limit = int(limit)
@@ -76,25 +79,26 @@ def search(
 
 
 def _copy(res: SearchResults) -> SearchResults:
-    return replace(res, hits=[replace(h) for h in res.hits], facets={k: dict(v) for k, v in res.facets.items()})
+    return replace(res, hits=[replace(h) for h in res.hits], near=[replace(h) for h in res.near],
+                   facets={k: dict(v) for k, v in res.facets.items()})
 
 
 def reindex(kbase: KnowledgeBase) -> dict[str, Any]:
     """Rebuild from the database into a fresh directory and swap it in atomically.
 
-    Returns ``{"standard": n, "product": n, "lab": n, "seconds": s, "generation": name}``.
+    Returns ``{"standard": n, "product": n, "lab": n, "group": n, "seconds": s, "generation": name}``.
     """
     return _index.build(kbase)
 
 
 def update(kbase: KnowledgeBase, *, standards: Iterable[int] = (), products: Iterable[int] = (), labs: Iterable[int] = (),
-           procs: int = 1) -> None:
+           groups: Iterable[int] = (), procs: int = 1) -> None:
     """Re-index these records after a change; ids no longer in the database are removed from the index.
 
     When there is no index yet this is a full build; ``procs`` > 1 lets it fork that many processes
     (a single-threaded batch such as ``kb ingest`` may; a threaded server must not).
     """
-    ids = {"standard": set(standards), "product": set(products), "lab": set(labs)}
+    ids = {"standard": set(standards), "product": set(products), "lab": set(labs), "group": set(groups)}
     if not any(ids.values()):
         return
     try:

@@ -17,6 +17,7 @@ from kb.models import (
     Lab,
     LabScope,
     Product,
+    ProductGroup,
     RelationType,
     Standard,
     StandardRelation,
@@ -25,7 +26,7 @@ from kb.models import (
 from kb.search._schema import term_fold
 from kb.text import clean, fold, tokens
 
-KINDS = ("standard", "product", "lab")
+KINDS = ("standard", "product", "lab", "group")
 PAGE_BREAK = "\n\f\n"
 #: Stored snippet source and body are cut here: a snippet never needs more, and the index stays small.
 _BODY_CHARS = 400_000
@@ -57,6 +58,22 @@ def bigrams(*texts: str | None) -> str:
         toks = [term_fold(x) for x in tokens(t)]
         out.extend(f"{a}_{b}" for a, b in zip(toks, toks[1:], strict=False))
     return _kw(out)
+
+
+#: What a title says one way and people type another: when a title holds the first (whole words, folded),
+#: the second is indexed with it. Each pair is the common name of the same thing, not a guess.
+_TITLE_EQUIVALENTS = (
+    ("phủ kẽm", "mạ kẽm"),  # hot-dip galvanizing is "mạ kẽm nhúng nóng" in trade and on drawings
+    ("vlxd", "vật liệu xây dựng"),  # the abbreviation in lab names
+)
+_EQUIVALENTS_FOLDED = tuple((f" {' '.join(tokens(a, folded=True))} ", b) for a, b in _TITLE_EQUIVALENTS)
+
+
+def searchable_title(title: str) -> str:
+    """The title as indexed: itself, then the common names of what it says (``_TITLE_EQUIVALENTS``)."""
+    folded = f" {' '.join(tokens(title, folded=True))} "
+    extra = [b for a, b in _EQUIVALENTS_FOLDED if a in folded]
+    return " ; ".join([title, *extra]) if extra else title
 
 
 def _series_of(code: str) -> str | None:
@@ -200,11 +217,12 @@ def standard_doc(s: Standard, out: list[StandardRelation], inc: list[StandardRel
         "replaced_series": _kw(replaced_series),
         "equiv_key": _kw(equiv_keys),
         "equiv_series": _kw(equiv_series),
-        "title": title,
-        "title_f": title,
+        "title": searchable_title(title),
+        "title_f": searchable_title(title),
         "title_en": clean(s.title_en),
         "title_en_stem": clean(s.title_en),
         "bigrams": bigrams(title, s.title_en, scope),
+        "pairs": bigrams(secondary, body),
         "text": secondary,
         "text_f": secondary,
         "body": body,
@@ -270,9 +288,10 @@ def product_doc(p: Product) -> dict[str, Any]:
         "title_display": name,
         "snippet_src": (clean(p.description) or title)[:600],
         "rels": [],
-        "title": title,
-        "title_f": title,
+        "title": searchable_title(title),
+        "title_f": searchable_title(title),
         "bigrams": bigrams(name, *aliases, p.description),
+        "pairs": bigrams(secondary),
         "text": secondary,
         "text_f": secondary,
         "district": clean(p.district),
@@ -323,11 +342,51 @@ def lab_doc(lab: Lab, scope: list[LabScope]) -> dict[str, Any]:
         "code_key": _kw([compact(lab.accreditation or "")]),
         "code_number": _kw(acc_number[-1:]),
         "method_series": _kw(method_series),
-        "title": title,
-        "title_f": title,
+        "title": searchable_title(title),
+        "title_f": searchable_title(title),
         "bigrams": bigrams(name, lab.organization),
+        "pairs": bigrams(secondary),
         "text": secondary,
         "text_f": secondary,
         "district": clean(lab.district),
         "sample": "1" if lab.is_sample else "",
+    }
+
+
+def group_docs(session: Session, ids: list[int] | None = None) -> Iterator[dict[str, Any]]:
+    if ids is not None and not ids:
+        return
+    chunks = [None] if ids is None else list(_chunks(sorted(set(ids)), 500))
+    for chunk in chunks:
+        stmt = select(ProductGroup)
+        if chunk is not None:
+            stmt = stmt.where(col(ProductGroup.id).in_(chunk))
+        for g in session.exec(stmt):
+            yield group_doc(g)
+
+
+def group_doc(g: ProductGroup) -> dict[str, Any]:
+    """A product group is found like a product: its name, aliases and keywords are its title (keywords
+    are the words that name its products); the description is its secondary text. The route is shown on
+    the no-answer page, not searched: it is general advice, the same words for many groups."""
+    name = clean(g.name)
+    names = [name, *(clean(a) for a in g.aliases or []), *(clean(k) for k in g.keywords or [])]
+    names = [x for x in dict.fromkeys(names) if x]
+    title = " ; ".join(names)
+    description = clean(g.description)
+    return {
+        "key": doc_key("group", pk(g)),
+        "kind": "group",
+        "pk": g.id,
+        "slug": g.slug,
+        "title_display": name,
+        "snippet_src": (description or title)[:600],
+        "rels": [],
+        "title": searchable_title(title),
+        "title_f": searchable_title(title),
+        "bigrams": bigrams(*names, description),
+        "pairs": bigrams(description),
+        "text": description,
+        "text_f": description,
+        "sample": "1" if g.is_sample else "",
     }

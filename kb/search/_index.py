@@ -36,7 +36,7 @@ from whoosh.index import LockError
 from kb.core import KnowledgeBase
 from kb.errors import Conflict
 from kb.fingerprint import fingerprint
-from kb.models import Criterion, DocumentPage, Lab, LabScope, Product, Standard, StandardRelation
+from kb.models import Criterion, DocumentPage, Lab, LabScope, Product, ProductGroup, Standard, StandardRelation
 from kb.search import _documents as docs
 from kb.search._schema import SCHEMA_VERSION, build_schema
 
@@ -98,7 +98,7 @@ _KEEP_GENERATIONS = 2  # the live one and its predecessor, which other processes
 
 
 #: The tables the index reflects (parts of :data:`kb.fingerprint.PARTS`).
-INDEXED = ("standard", "product", "lab", "labscope", "relation", "page", "criterion")
+INDEXED = ("standard", "product", "lab", "group", "labscope", "relation", "page", "criterion")
 
 
 def db_stamp(session: Session) -> dict[str, Any]:
@@ -229,7 +229,8 @@ def _add_all(writer, session: Session, kinds=docs.KINDS, ids: dict[str, list[int
     """Index documents of these kinds (all rows, or ``ids`` per kind); ``added[0]`` counts every whoosh
     document written, pages included."""
     counts = {}
-    makers = {"standard": docs.standard_docs, "product": docs.product_docs, "lab": docs.lab_docs}
+    makers = {"standard": docs.standard_docs, "product": docs.product_docs, "lab": docs.lab_docs,
+              "group": docs.group_docs}
     for kind in kinds:
         wanted = None if ids is None else ids.get(kind)
         n = 0
@@ -397,7 +398,7 @@ def _ids(session: Session, stmt: SelectOfScalar[Any]) -> set[int]:
     return set(session.exec(stmt))
 
 
-def _since(session: Session, model: type[Standard | Product | Lab | LabScope], old: str | None) -> set[int]:
+def _since(session: Session, model: type[Standard | Product | Lab | ProductGroup | LabScope], old: str | None) -> set[int]:
     stmt = select(col(model.id))
     if old is not None:
         since: datetime | str = old
@@ -411,8 +412,8 @@ def _since(session: Session, model: type[Standard | Product | Lab | LabScope], o
 
 def _changes_since(session: Session, old: dict, now: dict) -> tuple[dict[str, set[int]], bool]:
     """Ids to re-index per kind, or ``full=True`` when only a rebuild is safe."""
-    ids: dict[str, set[int]] = {"standard": set(), "product": set(), "lab": set()}
-    for kind, model in (("standard", Standard), ("product", Product), ("lab", Lab)):
+    ids: dict[str, set[int]] = {k: set() for k in docs.KINDS}
+    for kind, model in (("standard", Standard), ("product", Product), ("lab", Lab), ("group", ProductGroup)):
         if old.get(kind) != now[kind]:
             ids[kind] |= _since(session, model, old.get(kind, [0, None])[1])
     if old.get("labscope") != now["labscope"]:
@@ -455,6 +456,7 @@ def _remove_orphans(kbase: KnowledgeBase, gen: Path) -> None:
             live = {docs.doc_key("standard", i) for i in _ids(session, select(col(Standard.id)))}
             live |= {docs.doc_key("product", i) for i in _ids(session, select(col(Product.id)))}
             live |= {docs.doc_key("lab", i) for i in _ids(session, select(col(Lab.id)))}
+            live |= {docs.doc_key("group", i) for i in _ids(session, select(col(ProductGroup.id)))}
         gone = indexed - live
         if gone:
             writer = open_writer(ix)

@@ -1,4 +1,5 @@
-"""From a user's string to ranked hits: designations first, then weighted text, typo tolerance, facets.
+"""From a user's string to ranked hits and near matches: designations first, then weighted text, typo
+tolerance, facets.
 
 1. A string that reads as a designation (``kb.codes.parse_query``) is looked up in the code fields: the
    edition itself, the edition that replaced it, the national standard that adopts an international one,
@@ -8,8 +9,13 @@
    (idf × field boost × length norm, dis-max over the fields of a word), boosted when neighbouring words
    are neighbours in the title (bigrams), and weighted by status (in force first unless the query names
    an edition), national before foreign, real before sample.
-3. Unknown words are replaced by their neighbours in the index vocabulary (typos) and give a "did you
-   mean"; facets and the total count every match.
+3. Unknown words are replaced by their neighbours in the index vocabulary (typos).
+4. A match is a *hit* (an answer) when it matches the query as a whole: a designation tier; every
+   meaningful word in one title field (Vietnamese title / name and aliases, or English title); or the
+   query as a phrase in the secondary text or body. The rest (some of the words, or words scattered in
+   a long text) are *near* matches with a reason, ranked apart. Total and facets count hits only.
+5. "Did you mean" replaces unknown words by neighbours from titles only, and is offered only when the
+   corrected query has hits.
 
 Nothing is parsed from the user's text by a query language, so quotes, brackets and ``field:value``
 are only words here and no input can raise a syntax error.
@@ -32,7 +38,7 @@ from kb.search._bits import Accumulator, Bits, bit, lowest
 from kb.search._results import Hit, SearchResults
 from kb.search._schema import english_stem_analyzer, term_fold
 from kb.text import clean, fold, tokens
-from kb.urls import lab_url, product_url, standard_url
+from kb.urls import group_url, lab_url, product_url, standard_url
 
 log = logging.getLogger(__name__)
 
@@ -96,22 +102,21 @@ class _Vocab:
     def frequency(self, word: str) -> int:
         return sum(self.reader.doc_frequency(f, word) for f in _VOCAB_FIELDS)
 
-    def neighbours(self, word: str) -> list[tuple[str, int]]:
-        """Indexed words near ``word`` (Damerau-Levenshtein 1, or 2 for long words), best first."""
+    def neighbours(self, word: str, fields: tuple[str, ...] = ("title_f", "text_f", "title_en")) -> list[tuple[str, int]]:
+        """Indexed words of these fields near ``word`` (Damerau-Levenshtein 1, or 2 for long words), best first."""
         if len(word) < 3 or any(ch.isdigit() for ch in word):
             return []
         memo = self.cache.setdefault("neighbours", {})
-        found = memo.get(word)
+        found = memo.get((word, fields))
         if found is None:
             if len(memo) > 5000:
                 memo.clear()
-            found = memo[word] = self._neighbours(word)
+            found = memo[(word, fields)] = self._neighbours(word, fields)
         return found
 
-    def _neighbours(self, word: str) -> list[tuple[str, int]]:
+    def _neighbours(self, word: str, fields: tuple[str, ...]) -> list[tuple[str, int]]:
         maxdist = 1 if len(word) <= 5 else 2
         found: dict[str, int] = {}
-        fields = ("title_f", "text_f", "title_en")
         for f in fields:
             for t in self.reader.terms_within(f, word, maxdist, prefix=1):
                 if t != word:
@@ -342,15 +347,18 @@ def highlight(text: str, words: set[str], width: int = 220) -> str:
     return ("…" if start else "") + "".join(out) + ("…" if end < len(text) else "")
 
 
-def _snippet(searcher, fields: dict, words: set[str], title: str) -> str:
-    """The first of scope/description, title, secondary text that shows a query word; else the best page."""
+def _snippet(searcher, fields: dict, words: set[str], title: str, pages: bool = True) -> str:
+    """The first of scope/description, title, secondary text that shows a query word; else the best page.
+    Near matches (``pages`` False) show their scope or title as it is."""
     src = fields.get("snippet_src") or ""
     texts = [t for t in (src, title, fields.get("text") or "") if t]
+    if not pages:  # a near match: its reason tells more; the scope or title as it is
+        return highlight(src or title, words)
     if words and texts:
         best = max(texts, key=lambda t: len(_mentions(t, words)))  # the most query words; first on ties
         if _mentions(best, words):
             return highlight(best, words)
-    if words and fields.get("kind") == "standard":
+    if pages and words and fields.get("kind") == "standard":
         page_q = Q.And([Q.Term("parent", fields["key"]), Q.Or([Q.Term("page_f", w) for w in words])])
         res = searcher.search(page_q, limit=1)
         if len(res):
@@ -367,14 +375,49 @@ def _mentions(text: str, words: set[str]) -> set[str]:
 
 # --- the search ------------------------------------------------------------------------------------
 
+#: Function words left out when deciding whether a record answers the query as a whole ("thép cho bê
+#: tông" is answered by "Thép cốt bê tông"); a query of nothing else keeps them. Exact forms only: the
+#: unaccented "cho" or "cua" may be other words.
+STOP_WORDS = frozenset({"và", "của", "cho", "các", "những", "với", "về", "là", "được",
+                        "the", "of", "and", "for", "an"})
+#: Fields whose words make a hit when every meaningful word of the query is in one of them: the
+#: Vietnamese title (name and aliases for products and groups), or the English title.
+_HIT_FIELDS = (("title", "title_f"), ("title_en", "title_en_stem"))
+_TITLE_VOCAB = ("title_f", "title_en")
+_EXACT_FIELDS = ("title", "title_en", "text", "body")
+
 
 def _url(kind: str, fields: dict) -> str:
     if kind == "standard":
         return standard_url(fields.get("code") or "")
+    if kind == "group":
+        return group_url(fields.get("slug") or "")
     return product_url(int(fields["pk"])) if kind == "product" else lab_url(int(fields["pk"]))
 
 
-def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filters: dict | None) -> SearchResults:
+def meaningful(exact: list[str]) -> list[int]:
+    """Indices of the query words that must all be matched for a hit."""
+    keep = [i for i, w in enumerate(exact) if w not in STOP_WORDS]
+    return keep or list(range(len(exact)))
+
+
+def _typos_ok(exact: list[str], fixed: set[int], must: list[int]) -> bool:
+    """Whether words replaced by their vocabulary neighbours may still make an answer (or a "did you
+    mean"): one in three of the meaningful words at most, and a short word (3 letters: "gom", "abc", "non"
+    have many neighbours) only beside at least two words that were typed right."""
+    fixed = fixed & set(must)
+    if not fixed:
+        return True
+    if len(fixed) > max(1, len(must) // 3):
+        return False
+    right = len(must) - len(fixed)
+    return all(len(exact[i]) >= 4 or right >= 2 for i in fixed)
+
+
+def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filters: dict | None,
+        suggest: bool = True) -> SearchResults:
+    """Hits, near matches, facets and a "did you mean"; ``suggest`` False only checks a correction: counts
+    its hits (nothing ranked, no further correction), its accented words in a title as typed."""
     q = clean(query)[:MAX_QUERY_CHARS]
     res = SearchResults(query=q)
     if searcher is None or not q:
@@ -400,41 +443,30 @@ def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filt
     folded = [term_fold(t) for t in exact]
     vocab = _Vocab(searcher, cache)
     expansions: dict[int, list[str]] = {}
-    corrections: dict[int, str] = {}
+    unknown: list[int] = []
     for i, w in enumerate(folded):
         if not cands and not vocab.known(w):  # a designation query is not misspelt prose
+            unknown.append(i)
             near = vocab.neighbours(w)[:6]
             if near:
                 expansions[i] = [t for t, _ in near]
-                corrections[i] = near[0][0]
-    reader = searcher.reader()
-    for i in corrections:
-        # prefer the neighbour that stands beside the neighbouring words somewhere in the index
-        # ("kim loai nagn" → "nang", as in "kim loại nặng", not the more frequent "ngan")
-        def beside(t: str, i: int = i) -> int:
-            pairs = []
-            if i > 0:
-                pairs.append(f"{corrections.get(i - 1, folded[i - 1])}_{t}")
-            if i + 1 < len(folded):
-                pairs.append(f"{t}_{corrections.get(i + 1, folded[i + 1])}")
-            return sum(1 for p in pairs if reader.doc_frequency("bigrams", p))
 
-        best = max(expansions[i], key=beside)  # max keeps the first (closest, most frequent) on ties
-        if beside(best):
-            corrections[i] = best
-
-    text_hits: list[_Cand] = []
-    text_mask = 0
+    if not _typos_ok(exact, set(expansions), meaningful(exact)):
+        # too many or too short guesses ("xyzqwe abc" → "bắc"): they would only fill the near list with noise
+        expansions = {}
+    named = 0
+    for n in cands:
+        named |= 1 << n
     words = set(folded)
     for alts in expansions.values():
         words.update(alts)
+    m = _Matches([], 0, [], 0, [], meaningful(exact))
     if exact:
-        text_hits, text_mask = _text_search(searcher, bits, exact, folded, expansions, allowed,
-                                            relaxed_ok=not cands, names_edition=names_edition)
+        m = _text_search(searcher, bits, exact, folded, expansions, allowed, relaxed_ok=not cands,
+                         names_edition=names_edition, named=named, accent_slack=suggest, rank=suggest)
 
     # merge: designation tiers first (in-force before others within a tier), then text by score
-    text_hits.sort(key=lambda c: -c.score)
-    merged = list(cands.values()) + [c for c in text_hits if c.docnum not in cands]
+    merged = list(cands.values()) + m.hits
 
     def sort_key(c: _Cand):
         st = bits.value_of("status", c.docnum)
@@ -445,118 +477,251 @@ def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filt
 
     merged.sort(key=sort_key)
     # Scores shown follow the order: named designations sit above every text match.
-    top = max((c.score for c in text_hits), default=0.0)
-    named = [c for c in merged if c.tier < 9]
-    for i, c in enumerate(named):
-        c.score = (top + 10.0) * (1.0 + 0.5 * (len(named) - i) / len(named))
-    all_mask = text_mask
-    for n in cands:
-        all_mask |= 1 << n
-    res.total = all_mask.bit_count()
-    res.facets = {name: _count(bits, name, all_mask) for name in FACETS}
-    if corrections:
-        # in the user's own style: an accented word is corrected with accents, an unaccented one without
-        fixed = [(vocab.accented(corrections[i]) if exact[i] != folded[i] else corrections[i])
-                 if i in corrections else exact[i] for i in range(len(exact))]
-        res.did_you_mean = " ".join(fixed)
+    top = max((c.score for c in m.hits), default=0.0)
+    tiers = [c for c in merged if c.tier < 9]
+    for i, c in enumerate(tiers):
+        c.score = (top + 10.0) * (1.0 + 0.5 * (len(tiers) - i) / len(tiers))
+    hit_mask = m.hit_mask | named
+    res.total = hit_mask.bit_count()
+    if not suggest:
+        return res
+    res.near_total = m.near_mask.bit_count()
+    res.facets = {name: _count(bits, name, hit_mask) for name in FACETS}
+    if suggest and unknown and not cands:
+        res.did_you_mean = _did_you_mean(searcher, cache, vocab, exact, folded, unknown, m.must,
+                                         kind=kind, filters=filters)
     if ds:  # a code's digits and body names say nothing in a snippet ("TCVN 9393:2012" is not a match)
         words = {w for w in words if not any(ch.isdigit() for ch in w) and w not in _CODE_WORDS}
-    for c in merged[:limit]:
-        f = searcher.stored_fields(c.docnum)
-        k = f.get("kind")
-        title = f.get("title_display") or ""
-        res.hits.append(Hit(
-            kind=k, id=int(f["pk"]), code=f.get("code"), title=title,
-            accreditation=f.get("accreditation") if k == "lab" else None,
-            status=f.get("status") if k == "standard" else None,
-            url=_url(k, f), score=round(float(c.score), 4),
-            snippet=_snippet(searcher, f, words, title),
-            relation_note=c.note or _own_replacement_note(f),
-        ))
+    res.hits = [_hit(searcher, c, words) for c in merged[:limit]]
+    for c in m.near[:limit]:
+        h = _hit(searcher, c, words, pages=False)  # its reason says more than a page would; pages cost a search
+        h.why = _why(exact, m.must, [bit(mask, c.docnum) for mask in m.word_masks])
+        res.near.append(h)
     return res
+
+
+def _hit(searcher, c: _Cand, words: set[str], pages: bool = True) -> Hit:
+    f = searcher.stored_fields(c.docnum)
+    k = f.get("kind")
+    title = f.get("title_display") or ""
+    return Hit(
+        kind=k, id=int(f["pk"]), code=f.get("code"), title=title,
+        accreditation=f.get("accreditation") if k == "lab" else None,
+        status=f.get("status") if k == "standard" else None,
+        url=_url(k, f), score=round(float(c.score), 4),
+        snippet=_snippet(searcher, f, words, title, pages),
+        relation_note=c.note or _own_replacement_note(f),
+    )
+
+
+def _why(exact: list[str], must: list[int], present: list[bool]) -> str:
+    """A near match's reason in the visitor's words: the runs of query words it lacks, or that its
+    words are spread out."""
+    runs: list[list[str]] = []
+    last = -2
+    for i in must:
+        if present[i] if i < len(present) else True:
+            continue
+        if i == last + 1 and runs:
+            runs[-1].append(exact[i])
+        else:
+            runs.append([exact[i]])
+        last = i
+    if runs:
+        return "chỉ khớp một phần: thiếu " + ", ".join(f"«{' '.join(r)}»" for r in runs)
+    if len(must) == 1:
+        return "từ này chỉ có trong nội dung, không có trong tên"
+    return "các từ nằm rải rác trong nội dung"
+
+
+def _did_you_mean(searcher, cache: dict, vocab: _Vocab, exact: list[str], folded: list[str], unknown: list[int],
+                  must: list[int], *, kind: str | None, filters: dict | None) -> str | None:
+    """The query with its unknown words replaced by neighbours from the vocabulary of codes, titles, names
+    and aliases (never body text), offered only when that query has answers."""
+    options = {i: [t for t, _ in vocab.neighbours(folded[i], _TITLE_VOCAB)[:6]] for i in unknown}
+    options = {i: alts for i, alts in options.items() if alts}
+    if not options or not _typos_ok(exact, set(options), must) or set(unknown) - set(options):
+        return None
+    reader = searcher.reader()
+    chosen = {i: alts[0] for i, alts in options.items()}
+    for i, alts in options.items():
+        # prefer the neighbour that stands beside the neighbouring words somewhere in the index
+        # ("kim loai nagn" → "nang", as in "kim loại nặng", not the more frequent "ngan")
+        def beside(t: str, i: int = i) -> int:
+            pairs = []
+            if i > 0:
+                pairs.append(f"{chosen.get(i - 1, folded[i - 1])}_{t}")
+            if i + 1 < len(folded):
+                pairs.append(f"{t}_{chosen.get(i + 1, folded[i + 1])}")
+            return sum(1 for p in pairs if reader.doc_frequency("bigrams", p))
+
+        best = max(alts, key=beside)  # max keeps the first (closest, most frequent) on ties
+        if beside(best):
+            chosen[i] = best
+    # in the user's own style: an accented word is corrected with accents, an unaccented one without
+    fixed = " ".join((vocab.accented(chosen[i]) if exact[i] != folded[i] else chosen[i]) if i in chosen else exact[i]
+                     for i in range(len(exact)))
+    if fold(fixed) == fold(" ".join(exact)):
+        return None
+    again = run(searcher, cache, fixed, kind=kind, limit=1, filters=filters, suggest=False)
+    return fixed if again.total else None
 
 
 _K1, _B = 1.2, 0.75
 _TIE = 0.2  # dis-max tie breaker: a word found in the title and the scope is not worth two words
 CANDIDATES = 200  # best documents by a quick integer score, then scored exactly
+NEAR_CANDIDATES = 40
+
+
+@dataclass
+class _Matches:
+    hits: list[_Cand]  # best first, at most WINDOW
+    hit_mask: int  # every hit (total, facets)
+    near: list[_Cand]
+    near_mask: int
+    word_masks: list[int]  # per query word: documents that have it anywhere (the reasons of near matches)
+    must: list[int]  # the meaningful words
 
 
 def _text_search(searcher, bits: Bits, exact, folded, expansions, allowed: int, *, relaxed_ok: bool,
-                 names_edition: bool) -> tuple[list[_Cand], int]:
-    """Scored text matches (best first, at most WINDOW) and the mask of every match (total, facets).
+                 names_edition: bool, named: int = 0, accent_slack: bool = True, rank: bool = True) -> _Matches:
+    """Hits and near matches of the words, each scored and ranked (only counted when ``rank`` is False).
 
-    Scoring is BM25F-like (idf × field boost × length norm, term frequency taken as 1: titles rarely
-    repeat a word) computed over bitsets of whoosh's postings; whoosh's own matchers walk every posting
-    in Python, which costs ~4 µs each and hundreds of milliseconds on common words.
+    A hit has every meaningful word in one of its title fields, or the whole query (two words or more)
+    as a phrase in its secondary text or body (neighbouring words as neighbouring postings of the
+    ``pairs`` bigrams). A near match has every word somewhere, or (unless the query names a designation)
+    at least half of them in its titles and secondary text. Scoring is BM25F-like (idf × field boost ×
+    length norm, term frequency taken as 1: titles rarely repeat a word) computed over bitsets of
+    whoosh's postings; whoosh's own matchers walk every posting in Python, ~4 µs each.
     """
     reader = searcher.reader()
     ndocs = max(1, reader.doc_count())
-    for strict in (True, False) if relaxed_ok else (True,):
-        tq = _text_query(exact, folded, expansions, strict)
-        feats = []  # per query word: [(mask, weight, field)]
-        token_masks = []
-        for g in tq.groups:
-            tm, fs = 0, []
-            for field, term, boost in g:
-                m = bits.term(field, term)
-                if m:
-                    df = m.bit_count()
-                    idf = math.log(1.0 + (ndocs - df + 0.5) / (df + 0.5))
-                    fs.append((m, boost * idf, field))
-                    tm |= m
-            feats.append(fs)
-            token_masks.append(tm)
-        if strict:
-            match = allowed
-            for m in token_masks:
-                match &= m
-        else:
-            match = _at_least(token_masks, max(1, (len(exact) + 1) // 2)) & allowed
-        if not match:
-            continue
-        pair_masks = [bits.term("bigrams", p) for p in tq.pairs]
-        in_force = bits.values("status").get("in_force", 0)
-        sample = bits.values("sample").get("1", 0)
-        products = bits.values("kind").get("product", 0)
-        # 1. a quick integer score over every match: which candidates deserve exact scoring
-        acc = Accumulator()
-        top_w = max((w for fs in feats for _, w, _ in fs), default=1.0) or 1.0
+    must = meaningful(exact)
+    tq = _text_query(exact, folded, expansions, True)
+    feats, word_masks = _features(bits, tq, ndocs)
+    every = allowed
+    for i in must:
+        every &= word_masks[i]
+    hit = 0
+    if _typos_ok(exact, set(expansions), must):
+        # Accented words matched only by their folded form (kẹo → "kéo", dồi → "đổi") are near-typos:
+        # they share the typos' allowance (none when checking a "did you mean").
+        accented = [i for i in must if exact[i] != folded[i] and i not in expansions]
+        slack = max(1, len(must) // 3) - len(set(expansions) & set(must)) if accent_slack else 0
+        for fields in _HIT_FIELDS:
+            m = allowed
+            for i in must:
+                m &= _or_fields(feats[i], fields)
+            if accented and m and fields[0] == "title":
+                loose = [_or_fields(feats[i], ("title_f",)) & ~_or_fields(feats[i], ("title",)) for i in accented]
+                m &= ~_at_least(loose, slack + 1)
+            hit |= m
+        if len(exact) >= 2 and every:
+            # the phrase: accented words as typed, neighbouring words as neighbouring postings
+            phrase = allowed
+            for i in must:
+                phrase &= _or_fields(feats[i], _EXACT_FIELDS) if i in accented else word_masks[i]
+            alts = [expansions.get(i, [w]) for i, w in enumerate(folded)]
+            for i in range(len(exact) - 1):
+                if not phrase:
+                    break
+                pm = 0
+                for a in alts[i]:
+                    for b in alts[i + 1]:
+                        pm |= bits.term("pairs", f"{a}_{b}")
+                phrase &= pm
+            hit |= phrase
+    hit &= ~named
+    near = every
+    if relaxed_ok and rank:
+        _, loose = _features(bits, _text_query(exact, folded, expansions, False), ndocs)
+        near |= _at_least([loose[i] for i in must], max(1, (len(must) + 1) // 2)) & allowed
+    near &= ~(hit | named)
+    if not rank:
+        return _Matches([], hit, [], near, word_masks, must)
+    pair_masks = [bits.term("bigrams", p) for p in tq.pairs]
+    hits = _rank(bits, hit, feats, word_masks, pair_masks, len(exact), names_edition, CANDIDATES)
+    # near matches are shown a page at a time below the answers: fewer candidates deserve exact scores
+    near_list = _rank(bits, near, feats, word_masks, pair_masks, len(exact), names_edition, NEAR_CANDIDATES)
+    return _Matches(hits, hit, near_list, near, word_masks, must)
+
+
+def _features(bits: Bits, tq: _TextQuery, ndocs: int) -> tuple[list[list[tuple[int, float, str]]], list[int]]:
+    """Per query word: its (mask, weight, field) in every field it is found in, and the union mask."""
+    feats, word_masks = [], []
+    for g in tq.groups:
+        tm, fs = 0, []
+        for field, term, boost in g:
+            m = bits.term(field, term)
+            if m:
+                df = m.bit_count()
+                idf = math.log(1.0 + (ndocs - df + 0.5) / (df + 0.5))
+                fs.append((m, boost * idf, field))
+                tm |= m
+        feats.append(fs)
+        word_masks.append(tm)
+    return feats, word_masks
+
+
+def _or_fields(fs: list[tuple[int, float, str]], fields: tuple[str, ...]) -> int:
+    m = 0
+    for mask, _, field in fs:
+        if field in fields:
+            m |= mask
+    return m
+
+
+def _rank(bits: Bits, match: int, feats, word_masks: list[int], pair_masks: list[int], nwords: int,
+          names_edition: bool, candidates: int) -> list[_Cand]:
+    """The best WINDOW documents of ``match``: a quick integer score picks candidates, then exact scores."""
+    if not match:
+        return []
+    in_force = bits.values("status").get("in_force", 0)
+    sample = bits.values("sample").get("1", 0)
+    kinds = bits.values("kind")
+    products = kinds.get("product", 0) | kinds.get("group", 0)
+    # 1. a quick integer score over every match: which candidates deserve exact scoring
+    acc = Accumulator()
+    top_w = max((w for fs in feats for _, w, _ in fs), default=1.0) or 1.0
+    if candidates > NEAR_CANDIDATES:
         for fs in feats:
             for m, w, _ in fs:
                 acc.add(m & match, max(1, round(16 * w / top_w)))
         for m in pair_masks:
             acc.add(m & match, 8)
-        if not names_edition:
-            acc.add(in_force & match, 4)
-        cands = acc.top(match, CANDIDATES)
-        # 2. exact scores for the candidates
-        hits = []
-        for n in lowest(cands, CANDIDATES):
-            score, words_hit = 0.0, 0
-            for fs in feats:
-                # a word counts once, by its best field, plus a little for each other field it is in
-                ws = [w * _norm(bits, field, n) for m, w, field in fs if bit(m, n)]
-                if ws:
-                    best = max(ws)
-                    score += best + _TIE * (sum(ws) - best)
-            st = bits.value_of("status", n)
-            factor = 1.0 if (names_edition or not st) else _STATUS_FACTOR.get(st, 0.85)
-            dt = bits.value_of("doc_type", n)
-            if dt and dt not in ("TCVN", "QCVN", "QCĐP"):
-                factor *= _OTHER_DOC_TYPE  # at equal match, national standards and regulations first
-            if bit(sample, n):
-                factor *= _SAMPLE  # illustrative demo records after real ones
-            if bit(products, n):
-                factor *= _PRODUCT  # a product named after a material ranks below the material's standard
-            if not strict:  # relaxed: more of the words is better
-                words_hit = sum(bit(m, n) for m in token_masks)
-                factor *= (words_hit / len(exact)) ** 2
-            if len(exact) > 1:  # words side by side as typed: the phrase-proximity boost
-                factor *= 1.0 + _PHRASE_BONUS * sum(bit(m, n) for m in pair_masks) / (len(exact) - 1)
-            hits.append(_Cand(n, 9.0, score * factor))
-        hits.sort(key=lambda c: (-c.score, c.docnum))
-        return hits[:WINDOW], match
-    return [], 0
+    else:  # a few near matches: one sum per word (by its best field) is choice enough, and far cheaper
+        for fs, wm in zip(feats, word_masks, strict=True):
+            if fs:
+                acc.add(wm & match, max(1, round(16 * max(w for _, w, _ in fs) / top_w)))
+    if not names_edition:
+        acc.add(in_force & match, 4)
+    cands = acc.top(match, candidates)
+    # 2. exact scores for the candidates
+    hits = []
+    for n in lowest(cands, candidates):
+        score = 0.0
+        for fs in feats:
+            # a word counts once, by its best field, plus a little for each other field it is in
+            ws = [w * _norm(bits, field, n) for m, w, field in fs if bit(m, n)]
+            if ws:
+                best = max(ws)
+                score += best + _TIE * (sum(ws) - best)
+        st = bits.value_of("status", n)
+        factor = 1.0 if (names_edition or not st) else _STATUS_FACTOR.get(st, 0.85)
+        dt = bits.value_of("doc_type", n)
+        if dt and dt not in ("TCVN", "QCVN", "QCĐP"):
+            factor *= _OTHER_DOC_TYPE  # at equal match, national standards and regulations first
+        if bit(sample, n):
+            factor *= _SAMPLE  # illustrative demo records after real ones
+        if bit(products, n):
+            factor *= _PRODUCT  # a product named after a material ranks below the material's standard
+        words_hit = sum(bit(m, n) for m in word_masks)
+        factor *= (words_hit / nwords) ** 2  # more of the words is better
+        if nwords > 1:  # words side by side as typed: the phrase-proximity boost
+            factor *= 1.0 + _PHRASE_BONUS * sum(bit(m, n) for m in pair_masks) / (nwords - 1)
+        hits.append(_Cand(n, 9.0, score * factor))
+    hits.sort(key=lambda c: (-c.score, c.docnum))
+    return hits[:WINDOW]
 
 
 def _norm(bits: Bits, field: str, docnum: int) -> float:
@@ -584,7 +749,7 @@ def _at_least(masks: list[int], k: int) -> int:
 def _filter_mask(bits: Bits, kind: str | None, filters: dict | None) -> int:
     kinds = bits.values("kind")
     allowed = 0
-    for k in ("standard", "product", "lab"):
+    for k in docs.KINDS:
         if not kind or kind == k:
             allowed |= kinds.get(k, 0)
     for name, value in (filters or {}).items():

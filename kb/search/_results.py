@@ -8,7 +8,7 @@ from typing import Any
 
 @dataclass
 class Hit:
-    kind: str  # standard | product | lab
+    kind: str  # standard | product | lab | group
     id: int
     title: str
     url: str
@@ -19,6 +19,8 @@ class Hit:
     snippet: str = ""  # HTML-escaped, matches wrapped in <mark>
     #: Why a hit answers a code it does not carry, e.g. "TCVN 3118:1993 đã được thay thế bởi TCVN 3118:2022".
     relation_note: str | None = None
+    #: Why a near match is only near (None for hits), e.g. "chỉ khớp một phần: thiếu «đông hồ»".
+    why: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -32,16 +34,23 @@ class Hit:
             "score": self.score,
             "snippet": self.snippet,
             "relation_note": self.relation_note,
+            "why": self.why,
         }
 
 
 @dataclass
 class SearchResults:
     query: str
+    #: Answers: records that match the query as a whole (its code; all its words in one title, name or
+    #: alias field; or the query as a phrase in the text).
     hits: list[Hit] = field(default_factory=list)
+    #: Counts hits only.
     total: int = 0
+    #: Partial matches, each with ``why``: never answers, shown apart.
+    near: list[Hit] = field(default_factory=list)
+    near_total: int = 0
     did_you_mean: str | None = None
-    #: facet name -> value -> count, over every match (not only the page shown)
+    #: facet name -> value -> count, over every hit (not only the page shown; near matches not counted)
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -49,6 +58,8 @@ class SearchResults:
             "query": self.query,
             "hits": [h.to_json() for h in self.hits],
             "total": self.total,
+            "near": [h.to_json() for h in self.near],
+            "near_total": self.near_total,
             "did_you_mean": self.did_you_mean,
             "facets": self.facets,
         }

@@ -15,7 +15,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from kb.text import fold
 
 #: Bump when the schema or the way documents are built changes: a stale index is then rebuilt by itself.
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 _WORD = r"\w+"
 # Old and new spelling write a syllable-final i after a consonant as y or i (mỳ/mì, kỹ/kĩ, lý/lí).
@@ -80,6 +80,9 @@ def build_schema() -> Schema:
         title_en_stem=_text(analyzer=english_stem_analyzer()),
         # bigrams of folded title syllables: a cheap phrase-proximity boost (Vietnamese words are 2+ syllables)
         bigrams=KEYWORD(lowercase=False),
+        # folded bigrams of the secondary text and body: the query as a phrase there makes a hit
+        pairs=KEYWORD(lowercase=False),
+        slug=STORED(),  # groups: their address
         # secondary text: scope, description, producer, tests, materials
         text=_text(analyzer=ex(), stored=True),
         text_f=_text(analyzer=fo(), spelling=True),

@@ -13,7 +13,19 @@ from typing import Any
 from sqlmodel import select
 
 from kb import standards as kb_standards
-from kb.models import CategoryRule, Lab, LabScope, Mapping, MappingSource, MappingStatus, Product, Standard, StandardCreate
+from kb.models import (
+    CategoryRule,
+    GroupKind,
+    Lab,
+    LabScope,
+    Mapping,
+    MappingSource,
+    MappingStatus,
+    Product,
+    ProductGroup,
+    Standard,
+    StandardCreate,
+)
 
 
 def make_standard(session, code: str, title_vi: str, *, title_en: str | None = None, status: str = "in_force",
@@ -227,6 +239,31 @@ def build_world(kbase, *, noise_records: int = 200) -> None:
             make_lab(s, name, acc, scope, district=district)
         for cat, code, typ in CATEGORY_RULES:
             s.add(CategoryRule(category=cat, standard_code=code, type=typ))
+
+
+#: Sample product groups (is_sample): slug, name, kind, parent slug, aliases, keywords, description, route.
+GROUPS = [
+    ("thuc-pham", "Thực phẩm", "ocop", None, [], ["thực phẩm"], "Nhóm thực phẩm của chương trình OCOP",
+     "Tự công bố sản phẩm theo Nghị định 15/2018/NĐ-CP; đáp ứng các quy chuẩn an toàn thực phẩm của Bộ Y tế."),
+    ("gom-phu-lang", "Gốm Phù Lãng", "trade", None, ["gốm sành nâu"], ["gốm", "chum", "vại"],
+     "Gốm sành nâu làng Phù Lãng, Quế Võ", None),
+    ("tranh-dong-ho", "Tranh dân gian Đông Hồ", "trade", None, ["tranh Đông Hồ"], ["tranh khắc gỗ"],
+     "Tranh in khắc gỗ trên giấy dó, làng Đông Hồ, Thuận Thành", None),
+    ("banh-keo", "Bánh, kẹo", "ocop", "thuc-pham", [], ["bánh", "kẹo"], "Bánh và kẹo truyền thống", None),
+]
+
+
+def add_groups(kbase) -> dict[str, int]:
+    """The sample groups above (parents first); returns slug -> id."""
+    ids: dict[str, int] = {}
+    with kbase.session() as s:
+        for slug, name, kind, parent, aliases, keywords, description, route in GROUPS:
+            g = ProductGroup(slug=slug, name=name, kind=GroupKind(kind), parent_id=ids.get(parent) if parent else None,
+                             aliases=aliases, keywords=keywords, description=description, route=route, is_sample=True)
+            s.add(g)
+            s.flush()
+            ids[slug] = g.id
+    return ids
 
 
 def approve(kbase, product_name: str, code: str, type: str = "voluntary") -> None:

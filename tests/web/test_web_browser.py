@@ -167,6 +167,23 @@ def test_instant_results_as_you_type(server, browser, shots):
     ctx.close()
 
 
+def test_instant_results_keep_near_matches_under_a_divider(server, browser, shots):
+    ctx = browser.new_context(viewport=VIEWPORTS["desktop"])
+    page = ctx.new_page()
+    with explained(server):
+        page.goto(server.url + "/")
+        # the method standard names aflatoxin (an answer); the labs only test it (near matches)
+        page.locator("#q").press_sequentially("aflatoxin")
+        divider = page.locator("#instant li.near-divider")
+        divider.wait_for(state="visible", timeout=5000)
+        assert divider.inner_text() == "Kết quả gần đúng"
+        items = page.locator("#instant li").evaluate_all(
+            "els => els.map(e => e.classList.contains('near-divider') ? '|' : (e.classList.contains('near') ? 'n' : 'h'))")
+        assert "".join(items).startswith("h") and "".join(items).split("|")[1] and set("".join(items).split("|")[1]) == {"n"}
+        page.screenshot(path=shots / "instant-near.png")
+    ctx.close()
+
+
 def test_code_query_opens_standard_and_pages_fit_a_phone(server, browser, shots):
     ctx = browser.new_context(viewport=VIEWPORTS["phone"], java_script_enabled=False)
     page = ctx.new_page()

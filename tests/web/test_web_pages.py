@@ -36,6 +36,10 @@ def test_search_groups_results_by_kind_with_highlighted_snippets(client, world):
 
 def test_search_facets_narrow_results(client, world):
     tree = html(client.get("/search", params={"q": "aflatoxin"}))
+    # the method standard names it: an answer; labs only test it (their scope, not their name): near
+    assert {li.attributes["data-kind"] for li in tree.css("ol.hits:not(.near) li.hit")} == {"standard"}
+    assert "lab" in {li.attributes["data-kind"] for li in tree.css("section.near-results li.hit")}
+    tree = html(client.get("/search", params={"q": "hạn"}))  # "giới hạn" in a title, "hết hạn" in lab names
     kinds = {li.attributes["data-kind"] for li in tree.css("li.hit")}
     assert {"standard", "lab"} <= kinds
     facet = tree.css_first("section.facet[data-facet=kind]")
@@ -57,7 +61,8 @@ def test_code_query_opens_the_standard(client, world):
 def test_empty_result_explains_what_to_try(client, world):
     tree = html(client.get("/search", params={"q": "xyzzyqwv"}))
     empty = tree.css_first("section.empty-result")
-    assert empty is not None and len(empty.css("li")) >= 3
+    assert empty is not None and "chưa có câu trả lời cho «xyzzyqwv»" in empty.text()
+    assert empty.css_first("section.way-forward-contact") is not None and empty.css("a[href='/browse']")
     assert not tree.css("li.hit")
 
 

@@ -1,4 +1,5 @@
-"""Home and search pages: one box; a code that names one standard opens it directly."""
+"""Home and search pages: one box; a code that names one standard, or the name of a product group, opens
+it directly. Answers (hits) come first; partial matches apart below; with no answer, a way forward."""
 
 from __future__ import annotations
 
@@ -11,14 +12,18 @@ from kb.core import KnowledgeBase
 from kb.models import STATUS_LABELS_VI
 from kb.read import browse, standards
 from kb.text import clean
-from kb.urls import standard_url
+from kb.urls import group_url, standard_url
 from web.deps import KBDep, SessionDep, render
 
 router = APIRouter(tags=["Trang web"], include_in_schema=False)
 
-Kind = Literal["standard", "product", "lab"]
-KIND_ORDER = ("product", "standard", "lab")
-KIND_LABELS = {"product": "Sản phẩm", "standard": "Tiêu chuẩn, quy chuẩn", "lab": "Phòng thí nghiệm"}
+Kind = Literal["standard", "product", "lab", "group"]
+KIND_ORDER = ("group", "product", "standard", "lab")
+KIND_LABELS = {"group": "Nhóm sản phẩm", "product": "Sản phẩm", "standard": "Tiêu chuẩn, quy chuẩn",
+               "lab": "Phòng thí nghiệm"}
+#: The contact fields a no-answer page shows, in order, with what to call them when missing.
+CONTACT_FIELDS = (("unit", "đơn vị tiếp nhận"), ("address", "địa chỉ"), ("phone", "số điện thoại"),
+                  ("email", "thư điện tử"), ("website", "trang web"))
 #: Facets a visitor can narrow by, in display order, with their Vietnamese names.
 FACET_LABELS = {"kind": "Loại", "doc_type": "Loại văn bản", "status": "Trạng thái", "mandatory": "Bắt buộc",
                 "district": "Huyện/thị xã", "year": "Năm", "ics": "ICS"}
@@ -33,10 +38,17 @@ Filter = Annotated[str | None, Query(max_length=100, description="Lọc theo gi�
 
 
 def run_search(kbase: KnowledgeBase, q: str, kind: str | None, limit: int, filters: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The JSON shape of ``/api/search``, shared with the HTML page."""
+    """The JSON shape of ``/api/search``, shared with the HTML page: with no hits, ``groups`` (the product
+    groups that fit the words, else the top-level ones with ``groups_fit`` false) and ``contact`` (DOST)."""
     from kb import search as kb_search  # whoosh loads only when somebody searches
 
-    return kb_search.search(kbase, q, kind=kind, limit=limit, filters=filters).to_json()
+    res = kb_search.search(kbase, q, kind=kind, limit=limit, filters=filters).to_json()
+    res.update(groups=[], groups_fit=False, contact=None)
+    if not res["hits"] and res["query"]:
+        fit = kb_search.search(kbase, q, kind="group", limit=8)
+        with kbase.session() as session:
+            res.update(kb_search.way_forward(session, [h.id for h in fit.hits], [h.id for h in fit.near]))
+    return res
 
 
 @router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
@@ -69,6 +81,12 @@ def search_page(
         std = standards.resolve_code_query(session, q)
         if std is not None:
             return RedirectResponse(standard_url(std.code), status_code=303)
+    if not filters and kind in (None, "group"):
+        from kb.search import named_group
+
+        group = named_group(session, q)
+        if group is not None:
+            return RedirectResponse(group_url(group.slug), status_code=303)
     results = run_search(kbase, q, kind, limit, filters)
     groups = []
     kind_counts = results.get("facets", {}).get("kind") or {}
@@ -89,7 +107,12 @@ def search_page(
                         "active": active.get(name) == v,
                         "url": _facet_url(q, active, name, v)} for v, n in list(values.items())[:12]],
         })
+    offered = {g["url"] for g in results.get("groups") or []}
+    near = [h for h in results["near"] if h["url"] not in offered]  # a group offered above is not repeated
+    contact = results.get("contact")
+    contact_missing = [label for name, label in CONTACT_FIELDS if contact and not contact.get(name)]
     ctx = {"q": q, "kind": kind, "results": results, "groups": groups, "facets": facets,
+           "near": near, "contact_fields": CONTACT_FIELDS, "contact_missing": contact_missing,
            "active": {k: v for k, v in active.items() if v},
            "clear_url": _facet_url(q, {}, None, None)}
     return render(request, "search/results.html", ctx)

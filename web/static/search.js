@@ -4,25 +4,38 @@
   var input = document.getElementById("q");
   var box = document.getElementById("instant");
   if (!input || !box || !window.fetch) return;
-  var LABELS = { product: "sản phẩm", standard: "tiêu chuẩn", lab: "phòng thí nghiệm" };
+  var LABELS = { product: "sản phẩm", standard: "tiêu chuẩn", lab: "phòng thí nghiệm", group: "nhóm sản phẩm" };
   var timer = null, seq = 0;
   function clear() { while (box.firstChild) box.removeChild(box.firstChild); }
   function show(data, mine) {
     if (mine !== seq) return;  // an older answer arriving late
     clear();
-    if (!data.hits || !data.hits.length) return;
+    var hits = data.hits || [], near = data.near || [];
+    if (!hits.length && !near.length) return;
     var ul = document.createElement("ul");
-    data.hits.forEach(function (h) {
-      var li = document.createElement("li"), a = document.createElement("a"), k = document.createElement("span");
-      a.href = h.url;
-      a.textContent = (h.code ? h.code + " – " : "") + (h.title || h.accreditation || "");
-      k.className = "kind";
-      k.textContent = LABELS[h.kind] || h.kind;
-      a.appendChild(k);
-      li.appendChild(a);
-      ul.appendChild(li);
-    });
+    hits.forEach(function (h) { ul.appendChild(item(h)); });
+    if (near.length) {
+      // partial matches are never mixed with answers: below a labelled divider
+      var sep = document.createElement("li");
+      sep.className = "near-divider";
+      sep.setAttribute("role", "separator");
+      sep.textContent = hits.length ? "Kết quả gần đúng" : "Chưa có câu trả lời — kết quả gần đúng";
+      ul.appendChild(sep);
+      near.slice(0, 4).forEach(function (h) { ul.appendChild(item(h, true)); });
+    }
     box.appendChild(ul);
+  }
+  function item(h, isNear) {
+    var li = document.createElement("li"), a = document.createElement("a"), k = document.createElement("span");
+    if (isNear) li.className = "near";
+    a.href = h.url;
+    a.textContent = (h.code ? h.code + " – " : "") + (h.title || h.accreditation || "");
+    if (isNear && h.why) a.title = h.why;
+    k.className = "kind";
+    k.textContent = LABELS[h.kind] || h.kind;
+    a.appendChild(k);
+    li.appendChild(a);
+    return li;
   }
   input.addEventListener("input", function () {
     clearTimeout(timer);

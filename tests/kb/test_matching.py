@@ -30,7 +30,9 @@ CORPUS_HELD_BACK = RELEVANCE / "suggestions_corpus_heldback.csv"
 # Thresholds for the held-back sets: a little below what they measured (they are not tuned on, so a
 # change may move them either way; a drop beyond this is a regression to look at).
 HELD_RECALL, HELD_PRECISION = 0.95, 0.9
-CORPUS_HELD_RECALL, CORPUS_HELD_PRECISION = 0.93, 0.75
+# Held back: 1.000 / 0.817 measured on the suggestion rules alone; 0.857 / 0.822 once search kept partial matches
+# apart (issue 11): one cable lost its standard from the first five (README, "Suggestions").
+CORPUS_HELD_RECALL, CORPUS_HELD_PRECISION = 0.83, 0.75
 
 
 def load_set(path: Path = SET) -> list[dict]:
@@ -336,8 +338,9 @@ def test_a_regulation_met_only_in_body_words_is_not_suggested(world):
         s.add(Criterion(standard_id=qc.id, name="Trạm trộn bê tông thương phẩm đặt ngoài khu dân cư"))
         make_product(s, "Bê tông thương phẩm Yên Phong", category="Vật liệu xây dựng")
     search.reindex(world)
-    assert [h.code for h in search.search(world, "Bê tông thương phẩm Yên Phong", kind="standard").hits
-            if h.code == "QCXDVN 01:2008/BXD"], "the world no longer reproduces the issue"
+    res = search.search(world, "Bê tông thương phẩm Yên Phong", kind="standard")
+    assert [h.code for h in res.hits + res.near if h.code == "QCXDVN 01:2008/BXD"], \
+        "the world no longer reproduces the issue"
     got = matching.suggest(world, "Bê tông thương phẩm Yên Phong", store=False, limit=50)["suggestions"]
     assert "QCXDVN 01:2008/BXD" not in {x["code"] for x in got}
 

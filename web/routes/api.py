@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api", tags=["API"])
 def api_search(
     kbase: KBDep,
     q: Q = "",
-    kind: Annotated[Kind | None, Query(description="Chỉ một loại: standard, product hoặc lab")] = None,
+    kind: Annotated[Kind | None, Query(description="Chỉ một loại: standard, product, lab hoặc group")] = None,
     limit: Limit = 10,
     doc_type: Filter = None,
     status: Filter = None,

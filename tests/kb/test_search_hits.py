@@ -192,3 +192,17 @@ def test_cli_prints_hits_then_near_and_json_carries_both(world, monkeypatch):
     assert data["hits"] == [] and data["near"] and data["near"][0]["why"] and data["near_total"] >= 1
     bad = runner.invoke(app, ["search", "x", "--kind", "nope"])
     assert bad.exit_code != 0 and "Traceback" not in bad.output
+
+
+def test_a_group_met_on_a_secondary_word_is_no_way_forward(client, world):
+    _groups_once(world)
+    # "nồi gốm": a pot of pottery; the pottery group's keyword "gốm" would place such a product in it
+    data = client.get("/api/search", params={"q": "nồi gốm"}).json()
+    assert data["hits"] == [] and data["groups_fit"] is True
+    assert [g["name"] for g in data["groups"]] == ["Gốm Phù Lãng"]
+    # "khung tranh": a frame, not a folk painting: the group shares only a secondary word, so the visitor is
+    # offered the top-level groups to choose from instead of a wrong one
+    assert "Tranh dân gian Đông Hồ" in {h.title for h in search.search(world, "khung tranh", kind="group").near}
+    data = client.get("/api/search", params={"q": "khung tranh"}).json()
+    assert data["hits"] == [] and data["groups_fit"] is False
+    assert "Tranh dân gian Đông Hồ" in {g["name"] for g in data["groups"]}  # among the choices, not as a fit

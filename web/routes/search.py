@@ -39,7 +39,8 @@ Filter = Annotated[str | None, Query(max_length=100, description="Lá»c theo giÃ
 
 def run_search(kbase: KnowledgeBase, q: str, kind: str | None, limit: int, filters: dict[str, Any] | None = None) -> dict[str, Any]:
     """The JSON shape of ``/api/search``, shared with the HTML page: with no hits, ``groups`` (the product
-    groups that fit the words, else the top-level ones with ``groups_fit`` false) and ``contact`` (DOST)."""
+    groups that fit the words, else the top-level trades and OCOP groups with ``groups_fit`` false) and
+    ``contact`` (DOST)."""
     from kb import search as kb_search  # whoosh loads only when somebody searches
 
     res = kb_search.search(kbase, q, kind=kind, limit=limit, filters=filters).to_json()
@@ -47,7 +48,7 @@ def run_search(kbase: KnowledgeBase, q: str, kind: str | None, limit: int, filte
     if not res["hits"] and res["query"]:
         fit = kb_search.search(kbase, q, kind="group", limit=8)
         with kbase.session() as session:
-            res.update(kb_search.way_forward(session, [h.id for h in fit.hits], [h.id for h in fit.near]))
+            res.update(kb_search.way_forward(session, q, [h.id for h in fit.hits], [h.id for h in fit.near]))
     return res
 
 

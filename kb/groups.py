@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from kb import audit
 from kb.errors import BadInput, Conflict, NotFound
+from kb.hs import normalize_hs
 from kb.mappings import parse_type
 from kb.models import (
     GROUP_KIND_LABELS_VI,
@@ -73,14 +74,6 @@ def parse_slug(value: Any, field: str = "slug") -> str:
     return slug
 
 
-def normalize_hs(value: str) -> str:
-    """``19.02``, ``1902 30 20`` → digits; only 2, 4, 6 or 8 of them make an HS code."""
-    digits = re.sub(r"[\s.]", "", clean(value))
-    if not digits.isdigit() or len(digits) not in (2, 4, 6, 8):
-        raise BadInput(f"hs_codes: {clean(value)!r} không phải mã HS gồm 2, 4, 6 hoặc 8 chữ số")
-    return digits
-
-
 def _items(value: Any) -> list[str]:
     parts = re.split(r"[;\n]", value) if isinstance(value, str) else list(value or [])
     out: list[str] = []
@@ -93,7 +86,7 @@ def _items(value: Any) -> list[str]:
 
 def _coerce(field: str, value: Any) -> Any:
     if field == "hs_codes":  # no HS code holds a comma: "69.13, 69.14" is two
-        return [normalize_hs(x) for x in _items(value.replace(",", ";") if isinstance(value, str) else value)]
+        return [normalize_hs(x, "hs_codes") for x in _items(value.replace(",", ";") if isinstance(value, str) else value)]
     if field in _LISTS:
         return _items(value)
     if field == "is_sample":

@@ -464,6 +464,136 @@ class Agency(AgencyBase, Versioned, table=True):
     key: str = Field(index=True, unique=True, max_length=40)
 
 
+# --- The law as dated data: legal documents, risk lists, HS codes, procedures ------------------------
+
+
+class LegalKind(str, enum.Enum):
+    law = "law"  # Luật
+    decree = "decree"  # Nghị định
+    circular = "circular"  # Thông tư (and joint circulars)
+    decision = "decision"  # Quyết định
+    other = "other"
+
+
+class LegalStatus(str, enum.Enum):
+    in_force = "in_force"
+    not_yet = "not_yet"  # issued, not yet in force
+    amended = "amended"  # in force, partly amended by a later document
+    replaced = "replaced"
+    expired = "expired"
+    unknown = "unknown"
+
+
+class LegalDocumentBase(SQLModel):
+    code: str = Field(max_length=80)  # as the document writes it: 36/2026/TT-BKHCN
+    kind: LegalKind = Field(default=LegalKind.other, sa_column=enum_column(LegalKind))
+    title: str | None = Field(default=None, sa_column=Column(Text))
+    issuer: str | None = None
+    issued: date | None = None
+    effective_from: date | None = None
+    effective_until: date | None = None
+    status: LegalStatus = Field(default=LegalStatus.unknown, sa_column=enum_column(LegalStatus, index=True))
+    source_url: str | None = None
+    note: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class LegalDocument(LegalDocumentBase, Versioned, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    #: The number folded for lookups (case, đ/Đ, spaces and dashes ignored): any spelling finds it.
+    code_key: str = Field(index=True, unique=True, max_length=80)
+
+
+class LegalRelation(SQLModel, table=True):
+    """``from`` replaces, amends or guides ``to``, from a date, as the article ``basis`` says."""
+
+    __table_args__ = (UniqueConstraint("from_key", "relation", "to_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    from_key: str = Field(index=True, max_length=80)
+    relation: str = Field(max_length=20)  # replaces | amends | guides
+    to_code: str = Field(max_length=80)
+    to_key: str = Field(index=True, max_length=80)
+    effective_from: date | None = None
+    basis: str | None = Field(default=None, sa_column=Column(Text))
+    source: str = Field(default="import", max_length=20)
+
+
+class RiskList(Versioned, table=True):
+    """One imported list of products under control (a ministry's annexes), in force for a period."""
+
+    __table_args__ = (UniqueConstraint("document_key", "effective_from"),)
+    id: int | None = Field(default=None, primary_key=True)
+    document_code: str = Field(max_length=80)
+    document_key: str = Field(index=True, max_length=80)
+    issuer: str | None = Field(default=None, max_length=40)  # the ministry: a new list of one ends its previous one
+    effective_from: date
+    effective_until: date | None = None
+    source_file: str | None = None
+    sha256: str | None = Field(default=None, max_length=64)
+    rows: int = 0
+
+
+class RiskListRow(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    list_id: int = Field(foreign_key="risklist.id", index=True)
+    line: int  # the line of the source file, for curators
+    hs_code: str = Field(index=True, max_length=8)  # digits; 4 or 6 cover every 8-digit line under them
+    description: str | None = Field(default=None, sa_column=Column(Text))
+    item: str | None = Field(default=None, max_length=40)  # the annex's item number (not unique)
+    annex: str | None = Field(default=None, max_length=40)
+    control: str = Field(max_length=30)  # quality_inspection | conformity_declaration | food_safety_check
+    risk: str | None = Field(default=None, max_length=10)  # high | medium | None where the list grades none
+    conditions: str | None = Field(default=None, sa_column=Column(Text))
+    reference: str | None = Field(default=None, sa_column=Column(Text))
+    page: int | None = None
+
+
+class HsLine(SQLModel, table=True):
+    """A line of the Vietnamese HS nomenclature (for suggesting a product's codes and naming them)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(index=True, unique=True, max_length=8)
+    level: int | None = None
+    description_vi: str | None = Field(default=None, sa_column=Column(Text))
+    description_en: str | None = Field(default=None, sa_column=Column(Text))
+    #: Controls on the line before 01/07/2026, as the nomenclature lists them ("label (legal basis)").
+    controls_before_2026: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class ProductHsCode(SQLModel, table=True):
+    """An HS code of a product: stated (import, curator) or suggested from the nomenclature for a curator."""
+
+    __table_args__ = (UniqueConstraint("product_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    product_id: int = Field(foreign_key="product.id", index=True)
+    code: str = Field(index=True, max_length=8)  # digits, 8 as a rule; shorter covers every line under it
+    status: MappingStatus = Field(default=MappingStatus.approved, sa_column=enum_column(MappingStatus, index=True))
+    source: str = Field(default="curator", max_length=20)  # curator | import | auto
+    score: float | None = None
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    decided_by: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Procedure(Versioned, table=True):
+    """What to do for one route (hợp quy, hợp chuẩn, tự công bố, kiểm tra chất lượng…), as curated data:
+    steps, documents to prepare, where to file (an agency), fees and time where known, the legal basis as
+    legal-document codes, and who reviewed it when. The next-step card and the checklist are built from it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(index=True, unique=True, max_length=40)  # hop_quy | hop_chuan | tu_cong_bo | ...
+    title: str = Field(max_length=300)
+    summary: str | None = Field(default=None, sa_column=Column(Text))
+    steps: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    documents: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    agency_key: str | None = Field(default=None, max_length=40)
+    fees: str | None = Field(default=None, sa_column=Column(Text))
+    duration: str | None = None
+    legal_basis: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    source: str | None = Field(default=None, sa_column=Column(Text))
+    reviewed_by: str | None = None
+    reviewed_at: date | None = None
+
+
 # --- Labs -----------------------------------------------------------------------------------------
 
 

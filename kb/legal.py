@@ -198,28 +198,34 @@ def parse_document(data: dict[str, Any]) -> LegalInput:
 
 def upsert_document(session: Session, data: LegalInput, actor: str,
                     expected_version: int | None = None) -> tuple[LegalDocument, str]:
-    """Create or update a document and its relations; ``created`` / ``updated`` / ``unchanged``."""
+    """Create or update a document and its relations; ``created`` / ``updated`` / ``unchanged``.
+
+    A new document is one audit event (its relations in it); a change of relations is one more."""
     doc = session.exec(select(LegalDocument).where(LegalDocument.code_key == data.code.key)).first()
     if doc is None:
         doc = LegalDocument(code_key=data.code.key, **data.fields)
         session.add(doc)
         session.flush()
+        rels = _set_relations(session, doc, data.relations)
         audit.record(session, actor=actor, action="create", entity="legal_document", entity_id=doc.id,
-                     after=audit.snapshot(doc), summary=f"Thêm văn bản {doc.code}")
-        outcome = "created"
-    else:
-        changed = update_versioned(session, doc, data.fields, expected_version, actor=actor,
-                                   entity="legal_document", summary=f"Cập nhật văn bản {doc.code}")
-        outcome = "updated" if changed else "unchanged"
-    if _set_relations(session, doc, data.relations, actor) and outcome == "unchanged":
-        outcome = "updated"
-    return doc, outcome
+                     after={**audit.snapshot(doc), **{r: after for r, (_, after) in rels.items()}},
+                     summary=f"Thêm văn bản {doc.code}")
+        return doc, "created"
+    changed = update_versioned(session, doc, data.fields, expected_version, actor=actor,
+                               entity="legal_document", summary=f"Cập nhật văn bản {doc.code}")
+    rels = _set_relations(session, doc, data.relations)
+    if rels:
+        audit.record(session, actor=actor, action="update", entity="legal_document", entity_id=doc.id,
+                     before={r: b for r, (b, _) in rels.items()}, after={r: a for r, (_, a) in rels.items()},
+                     summary=f"Cập nhật văn bản mà {doc.code} thay thế, sửa đổi hoặc hướng dẫn")
+    return doc, "updated" if changed or rels else "unchanged"
 
 
-def _set_relations(session: Session, doc: LegalDocument, given: dict[str, list[tuple[CodeMatch, date | None]]],
-                   actor: str) -> bool:
-    """Make ``doc``'s outgoing relations of each given kind exactly the ones given; one audit event."""
-    changed = False
+def _set_relations(session: Session, doc: LegalDocument,
+                   given: dict[str, list[tuple[CodeMatch, date | None]]]) -> dict[str, tuple[list[str], list[str]]]:
+    """Make ``doc``'s outgoing relations of each given kind exactly the ones given; returns what changed,
+    per relation, as ``CODE@date`` lists before and after (for the audit event)."""
+    changes: dict[str, tuple[list[str], list[str]]] = {}
     for relation, items in given.items():
         current = {r.to_key: r for r in session.exec(
             select(LegalRelation).where(LegalRelation.from_key == doc.code_key, LegalRelation.relation == relation)
@@ -237,11 +243,8 @@ def _set_relations(session: Session, doc: LegalDocument, given: dict[str, list[t
             rel.to_code, rel.effective_from = c.code, d
             session.add(rel)
         session.flush()
-        audit.record(session, actor=actor, action="update", entity="legal_document", entity_id=doc.id,
-                     before={relation: before}, after={relation: after},
-                     summary=f"Cập nhật quan hệ '{relation}' của văn bản {doc.code}")
-        changed = True
-    return changed
+        changes[relation] = (before, after)
+    return changes
 
 
 # --- status for a date --------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from kb import audit
 from kb.errors import BadInput
-from kb.models import LegalDocument, LegalDocumentBase, LegalKind, LegalRelation, LegalStatus, payload
+from kb.models import LegalDocument, LegalDocumentBase, LegalKind, LegalRelation, LegalStatus, payload, utcnow
 from kb.text import clean, fold
 from kb.versioning import update_versioned
 
@@ -215,6 +215,9 @@ def upsert_document(session: Session, data: LegalInput, actor: str,
                                entity="legal_document", summary=f"Cập nhật văn bản {doc.code}")
     rels = _set_relations(session, doc, data.relations)
     if rels:
+        # The relations are part of the document: its timestamp moves so that cached pages see the change.
+        doc.updated_at = utcnow()
+        session.add(doc)
         audit.record(session, actor=actor, action="update", entity="legal_document", entity_id=doc.id,
                      before={r: b for r, (b, _) in rels.items()}, after={r: a for r, (_, a) in rels.items()},
                      summary=f"Cập nhật văn bản mà {doc.code} thay thế, sửa đổi hoặc hướng dẫn")

@@ -141,3 +141,15 @@ def test_impact_view_lists_stale_citations_for_curators(app, world):
     assert set(cards) == {"29/2025/TT-BKHCN", "1182/QĐ-BCT"}
     assert [a.attributes["href"] for a in cards["29/2025/TT-BKHCN"].css("li a")] == ["/curate/mappings/2"]
     assert [a.attributes["href"] for a in cards["1182/QĐ-BCT"].css("li a")] == ["/curate/groups/banh"]
+
+
+def test_cached_pages_follow_a_change_of_relations(app, kbase):
+    c = client_for(app, None)
+    status = lambda: html(c.get("/legal/29/2025/TT-BKHCN")).css_first("#legal-status").attributes["data-status"]  # noqa: E731
+    assert status() == "replaced"
+    with kbase.session() as s:  # the new circular no longer says it replaces the old one: only a relation changes
+        legal.upsert_document(s, legal.parse_document({
+            "code": "36/2026/TT-BKHCN", "title": "Ban hành Danh mục sản phẩm, hàng hóa có mức độ rủi ro",
+            "issuer": "Bộ Khoa học và Công nghệ", "effective_from": START, "replaces": "",
+            "source_url": "https://datafiles.chinhphu.vn/cpp/files/vbpq/2026/7/36-bkhcn.signed.pdf"}), "t")
+    assert status() == "unknown"

@@ -24,6 +24,7 @@ ORDER = (
     ("agencies", "agencies.csv"),
     ("product-groups", "product-groups.csv"),
     ("group-mappings", "group-mappings.csv"),
+    ("legal-documents", "legal-documents.csv"),  # the documents mapping legal bases cite
 )
 
 

@@ -23,14 +23,14 @@ from typing import Any
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session
 
-from kb import codes, contacts, documents, groups, labs, mappings, products, standards
+from kb import codes, contacts, documents, groups, labs, legal, mappings, products, standards
 from kb.core import KnowledgeBase
 from kb.errors import BadInput, KBError
 from kb.models import LabScopeCreate, MappingSource, RelationType, StandardCreate
 from kb.text import clean, fold
 
 KINDS = ("standards", "products", "labs", "lab-scope", "mappings", "agencies", "product-groups",
-         "group-mappings")
+         "group-mappings", "legal-documents")
 
 #: Required columns per kind; the other documented columns are optional.
 REQUIRED = {
@@ -42,6 +42,7 @@ REQUIRED = {
     "agencies": ("key", "name"),
     "product-groups": ("slug", "name", "kind"),
     "group-mappings": ("group", "standard", "type"),
+    "legal-documents": ("code",),
 }
 #: Documented columns (README), then the optional extras that map to model fields.
 COLUMNS = {
@@ -58,6 +59,8 @@ COLUMNS = {
     "product-groups": ("slug", "name", "kind", "parent", "aliases", "keywords", "hs_codes", "description", "route",
                        "sources", "is_sample"),
     "group-mappings": ("group", "standard", "type", "rationale", "legal_basis"),
+    "legal-documents": ("code", "kind", "title", "issuer", "issued", "effective_from", "effective_until", "status",
+                        "replaces", "source_url", "amends", "guides", "note"),
 }
 
 
@@ -399,6 +402,11 @@ def _group_mapping_row(session: Session, rec: dict[str, Any], actor: str) -> Out
     return outcome, "group", [group.id]
 
 
+def _legal_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
+    _, outcome = legal.upsert_document(session, legal.parse_document(rec), actor)
+    return outcome, "legal_document", []  # legal documents are not in the search index
+
+
 _ROW_HANDLERS: dict[str, Callable[[Session, dict[str, Any], str], Outcome]] = {
     "standards": _standard_row,
     "products": _product_row,
@@ -407,6 +415,7 @@ _ROW_HANDLERS: dict[str, Callable[[Session, dict[str, Any], str], Outcome]] = {
     "agencies": _agency_row,
     "product-groups": _group_row,
     "group-mappings": _group_mapping_row,
+    "legal-documents": _legal_row,
 }
 
 

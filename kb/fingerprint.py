@@ -23,6 +23,7 @@ from kb.models import (
     GroupMapping,
     Lab,
     LabScope,
+    LegalDocument,
     Mapping,
     Product,
     ProductGroup,
@@ -48,10 +49,13 @@ PARTS: dict[str, tuple[type[SQLModel], Any]] = {
     # every change (ids may be reused after a delete).
     "groupmember": (ProductGroupMember, ProductGroupMember.created_at),
     "groupmapping": (GroupMapping, GroupMapping.updated_at),
+    # A change of a document's relations moves its updated_at too (kb.legal), so the count and the newest
+    # timestamp of the documents cover both.
+    "legal": (LegalDocument, LegalDocument.updated_at),
 }
 #: Everything the public pages show: the page cache keeps a page while these are unchanged.
 PAGES = ("standard", "relation", "criterion", "product", "mapping", "lab", "labscope", "document", "agency", "group",
-         "groupmember", "groupmapping")
+         "groupmember", "groupmapping", "legal")
 
 Part = list[int | str | None]
 

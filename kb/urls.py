@@ -23,3 +23,8 @@ def lab_url(lab_id: int) -> str:
 
 def group_url(slug: str) -> str:
     return "/groups/" + quote(slug, safe="")
+
+
+def legal_url(code: str) -> str:
+    """A legal document's page: its number keeps its slashes (``/legal/36/2026/TT-BKHCN``)."""
+    return "/legal/" + quote(code, safe="/")

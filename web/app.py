@@ -32,11 +32,11 @@ from web.cache import PageCache
 from web.csrf import CSRFMiddleware
 from web.headers import SecurityHeaders
 from web.ratelimit import LoginLimiter
-from web.routes import admin, api, browse, coverage, curate, groups, lab_admin, labs, products, search, standards
+from web.routes import admin, api, browse, coverage, curate, groups, lab_admin, labs, legal, products, search, standards
 from web.routes import auth as auth_routes
 
 #: Public pages and API first, then accounts, the curator workspace, lab self-service and administration.
-ROUTERS = (search, standards, products, groups, labs, browse, coverage, api, auth_routes, curate, lab_admin, admin)
+ROUTERS = (search, standards, products, groups, legal, labs, browse, coverage, api, auth_routes, curate, lab_admin, admin)
 
 HERE = Path(__file__).resolve().parent
 SITE_NAME = "Tra cứu tiêu chuẩn, quy chuẩn – Bắc Ninh"

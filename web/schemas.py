@@ -278,3 +278,78 @@ class GroupDetail(GroupRef):
                       "cồn", "status": "in_force", "mapping_type": "mandatory", "mandatory": True,
                       "url": "/standards/QCVN%206-3:2010/BYT", "inherited_from": None}],
     }})
+
+
+class LegalSuccessor(_Open):
+    """A later document that replaces or amends this one, from a date (null: the date is not known)."""
+
+    code: str
+    url: str
+    relation: Literal["replaces", "amends"]
+    on: str | None = None
+
+
+class LegalRef(_Open):
+    """A legal document and its status on the date asked (``stale``: replaced or expired then)."""
+
+    code: str
+    kind: Literal["law", "decree", "circular", "decision", "other"]
+    kind_label: str
+    title: str | None = None
+    issuer: str | None = None
+    url: str
+    status: Literal["in_force", "not_yet", "amended", "replaced", "expired", "unknown"]
+    status_label: str
+    stale: bool
+    replaced_by: list[LegalSuccessor]
+    expired_from: str | None = None
+
+
+class LegalKindList(_Open):
+    kind: str
+    label: str
+    documents: list[LegalRef]
+
+
+class LegalList(_Open):
+    on: str
+    count: int
+    kinds: list[LegalKindList]
+
+
+class LegalRelationOut(_Open):
+    relation: Literal["replaces", "amends", "guides"]
+    relation_label: str
+    code: str
+    url: str | None = None
+    on: str | None = None
+
+
+class LegalCitedBy(_Open):
+    """What in the knowledge base names the document: approved mappings (product + standard), group
+    mappings, and standards it issued."""
+
+    mappings: list[dict]
+    group_mappings: list[dict]
+    standards: list[dict]
+
+
+class LegalDetail(LegalRef):
+    on: str
+    issued: str | None = None
+    effective_from: str | None = None
+    effective_until: str | None = None
+    source_url: str | None = None
+    note: str | None = None
+    relations: list[LegalRelationOut]
+    successors: list[LegalSuccessor]
+    cited_by: LegalCitedBy
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"example": {
+        "code": "29/2025/TT-BKHCN", "kind": "circular", "kind_label": "Thông tư", "title": None, "issuer": None,
+        "url": "/legal/29/2025/TT-BKHCN", "status": "replaced", "status_label": "Đã được thay thế", "stale": True,
+        "replaced_by": [{"code": "36/2026/TT-BKHCN", "url": "/legal/36/2026/TT-BKHCN", "relation": "replaces",
+                         "on": "2026-07-01"}],
+        "on": "2026-12-06", "relations": [], "successors": [], "cited_by": {"mappings": [], "group_mappings": [],
+                                                                            "standards": []},
+    }})

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, func, select
 
 from kb import groups
 from kb.models import GROUP_KIND_LABELS_VI, MAPPING_TYPE_LABELS_VI, ProductGroup, ProductGroupMember, pk
+from kb.read.legal_basis import BasisLinker
 from kb.read.mandatory import mandatory_section
 from kb.read.refs import standard_ref
 from kb.text import fold
@@ -78,6 +79,7 @@ def group_detail(session: Session, slug: str) -> dict[str, Any]:
 
 def _group_mappings(session: Session, g: ProductGroup, parents: list[ProductGroup]) -> list[dict[str, Any]]:
     """The group's own mappings, then those of its ancestors, which its members inherit as well."""
+    linker = BasisLinker(session)
     return [{
         **standard_ref(s),
         "group_mapping_id": m.id,
@@ -86,6 +88,7 @@ def _group_mappings(session: Session, g: ProductGroup, parents: list[ProductGrou
         "mandatory": m.type.value == "mandatory" or s.mandatory,
         "rationale": m.rationale,
         "legal_basis": m.legal_basis,
+        "legal_basis_parts": linker.parts(m.legal_basis),
         "version": m.version,
         "inherited_from": group_ref(owner) if owner is not g else None,
     } for owner in [g, *parents] for m, s in groups.mappings_of_group(session, owner)]

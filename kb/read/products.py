@@ -27,6 +27,7 @@ from kb.products import require_product
 from kb.read.criteria import criteria_rows, criterion
 from kb.read.groups import group_ref
 from kb.read.labs import LabFinder
+from kb.read.legal_basis import BasisLinker
 from kb.read.mandatory import mandatory_section, mandatory_standards
 from kb.read.refs import KIND_LABELS_VI, code_ref, series_key, standard_ref, standards_by_key
 from kb.standards import replaced_by_chain
@@ -112,6 +113,7 @@ def product_detail(session: Session, product_id: int, today: date | None = None)
                 out.append({**code_ref(r.to_code, known), "labs": labs})
         return out
 
+    linker = BasisLinker(session, today)
     standards = []
     for m, s in rows:
         mandatory = m.type == MappingType.mandatory or s.mandatory
@@ -124,6 +126,7 @@ def product_detail(session: Session, product_id: int, today: date | None = None)
             "mandatory": mandatory,
             "rationale": m.rationale,
             "legal_basis": m.legal_basis,
+            "legal_basis_parts": linker.parts(m.legal_basis),
             "replaced_by": [code_ref(c, known) for c in chains[pk(s)]],
             "labs": finder.for_series(s.series_key),
             "method_labs": method_labs(s),

@@ -72,3 +72,13 @@ def test_ingest_reports_a_missing_path_and_goes_on(settings, tmp_path):
     assert result.returncode == 1
     line = json.loads(result.stdout.splitlines()[0])
     assert line["status"] == "failed" and line["file"].endswith("file.pdf") and line["error"]
+
+
+def test_import_legal_documents_reports_bad_rows_by_line(settings, tmp_path):
+    path = tmp_path / "legal.csv"
+    path.write_text("code,kind,title,issuer,issued,effective_from,effective_until,status,replaces,source_url\n"
+                    "36/2026/TT-BKHCN,,Danh mục,,2026-06-30,2026-07-01,,,29/2025/TT-BKHCN@2026-07-01,\n"
+                    "Thông tư cũ,,,,,,,,,\n", encoding="utf-8")
+    result = run_kb(settings, "import", "legal-documents", str(path))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "Tạo mới 1" in result.stdout and "dòng 3: code:" in result.stdout

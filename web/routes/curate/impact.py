@@ -1,4 +1,5 @@
-"""Impact of replaced and withdrawn standards, and moving their mappings to the edition in force."""
+"""Impact of replaced and withdrawn standards, and moving their mappings to the edition in force; and the
+mappings whose legal basis cites a replaced or expired legal document."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from kb import mappings
+from kb.read.legal import legal_impact
 from web import auth
 from web.auth import CuratorUser
 from web.deps import get_kbase
@@ -20,7 +22,8 @@ router = APIRouter(tags=TAGS, include_in_schema=False)
 def impact_page(request: Request, user: CuratorUser) -> Response:
     with get_kbase(request).session() as session:
         items = mappings.impact(session)
-    return auth.render_private(request, "curate/impact.html", ctx(request, items=items))
+        legal = legal_impact(session)
+    return auth.render_private(request, "curate/impact.html", ctx(request, items=items, legal=legal))
 
 
 @router.post("/curate/impact/{standard_id}/repoint")

@@ -24,6 +24,7 @@ ORDER = (
     ("agencies", "agencies.csv"),
     ("product-groups", "product-groups.csv"),
     ("group-mappings", "group-mappings.csv"),
+    ("procedures", "procedures.csv"),  # after agencies: a procedure may name where to file
 )
 
 

@@ -23,14 +23,14 @@ from typing import Any
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session
 
-from kb import codes, contacts, documents, groups, labs, mappings, products, standards
+from kb import codes, contacts, documents, groups, labs, mappings, procedures, products, standards
 from kb.core import KnowledgeBase
 from kb.errors import BadInput, KBError
 from kb.models import LabScopeCreate, MappingSource, RelationType, StandardCreate
 from kb.text import clean, fold
 
 KINDS = ("standards", "products", "labs", "lab-scope", "mappings", "agencies", "product-groups",
-         "group-mappings")
+         "group-mappings", "procedures")
 
 #: Required columns per kind; the other documented columns are optional.
 REQUIRED = {
@@ -42,6 +42,7 @@ REQUIRED = {
     "agencies": ("key", "name"),
     "product-groups": ("slug", "name", "kind"),
     "group-mappings": ("group", "standard", "type"),
+    "procedures": ("key", "title"),
 }
 #: Documented columns (README), then the optional extras that map to model fields.
 COLUMNS = {
@@ -58,6 +59,7 @@ COLUMNS = {
     "product-groups": ("slug", "name", "kind", "parent", "aliases", "keywords", "hs_codes", "description", "route",
                        "sources", "is_sample"),
     "group-mappings": ("group", "standard", "type", "rationale", "legal_basis"),
+    "procedures": ("key", *procedures.FIELDS),
 }
 
 
@@ -399,6 +401,15 @@ def _group_mapping_row(session: Session, rec: dict[str, Any], actor: str) -> Out
     return outcome, "group", [group.id]
 
 
+def _procedure_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
+    row = dict(rec)
+    if row.get("reviewed_at"):
+        row["reviewed_at"] = parse_date(row["reviewed_at"], "reviewed_at")
+    key, fields = procedures.parse_procedure(row)
+    _, outcome = procedures.upsert_procedure(session, key, fields, actor)
+    return outcome, "procedure", []  # procedures are not in the search index
+
+
 _ROW_HANDLERS: dict[str, Callable[[Session, dict[str, Any], str], Outcome]] = {
     "standards": _standard_row,
     "products": _product_row,
@@ -407,6 +418,7 @@ _ROW_HANDLERS: dict[str, Callable[[Session, dict[str, Any], str], Outcome]] = {
     "agencies": _agency_row,
     "product-groups": _group_row,
     "group-mappings": _group_mapping_row,
+    "procedures": _procedure_row,
 }
 
 

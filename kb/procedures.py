@@ -89,11 +89,12 @@ def _items(value: Any) -> list[str]:
 def _coerce(field: str, value: Any) -> Any:
     if field in _LISTS:
         items = _items(value)
-        if field == "legal_basis":
+        if field == "legal_basis":  # as written ("148/QĐ-TTg"); typed in lower case, upper-cased
+            items = list(dict.fromkeys(x if LEGAL_CODE.fullmatch(x) else x.upper() for x in items))
             bad = [x for x in items if not LEGAL_CODE.fullmatch(x)]
             if bad:
                 raise BadInput(f"legal_basis: {bad[0][:80]!r} không phải số hiệu văn bản (dạng số/năm/ký hiệu); "
-                               "mỗi dòng một số hiệu, ghi tên và điều khoản ở ô nguồn")
+                               "mỗi số hiệu một dòng (trong tệp nhập: cách nhau bằng ;), tên và điều khoản ghi ở ô nguồn")
         return items
     if field == "reviewed_at":
         if value in (None, ""):

@@ -234,11 +234,11 @@ def test_bad_input_names_its_field(data, field):
 def test_parse_keeps_lines_and_cleans_them():
     key, fields = procedures.parse_procedure({
         "key": " HOP_QUY ", "title": "  Công bố  hợp quy ", "steps": "Bước 1\n\n  Bước 2  \nBước 1",
-        "documents": "A; B", "legal_basis": "28/2012/TT-BKHCN\n148/QĐ-TTg", "source": "tệp A: Điều 1\ntệp B: Điều 2",
+        "documents": "A; B", "legal_basis": "28/2012/TT-BKHCN\n148/QĐ-TTg\n15/2018/nđ-cp", "source": "tệp A: Điều 1\ntệp B: Điều 2",
         "agency_key": "", "reviewed_at": "2026-12-01"})
     assert key == "hop_quy" and fields["title"] == "Công bố hợp quy"
     assert fields["steps"] == ["Bước 1", "Bước 2"] and fields["documents"] == ["A", "B"]
-    assert fields["legal_basis"] == ["28/2012/TT-BKHCN", "148/QĐ-TTg"]
+    assert fields["legal_basis"] == ["28/2012/TT-BKHCN", "148/QĐ-TTg", "15/2018/NĐ-CP"]
     assert fields["source"] == "tệp A: Điều 1\ntệp B: Điều 2"
     assert fields["agency_key"] is None and fields["reviewed_at"] == date(2026, 12, 1)
 

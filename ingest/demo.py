@@ -25,6 +25,7 @@ ORDER = (
     ("product-groups", "product-groups.csv"),
     ("group-mappings", "group-mappings.csv"),
     ("legal-documents", "legal-documents.csv"),  # the documents mapping legal bases cite
+    ("procedures", "procedures.csv"),  # after agencies: a procedure may name where to file
 )
 
 

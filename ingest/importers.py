@@ -23,14 +23,14 @@ from typing import Any
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session
 
-from kb import codes, contacts, documents, groups, labs, legal, mappings, products, standards
+from kb import codes, contacts, documents, groups, labs, legal, mappings, procedures, products, standards
 from kb.core import KnowledgeBase
 from kb.errors import BadInput, KBError
 from kb.models import LabScopeCreate, MappingSource, RelationType, StandardCreate
 from kb.text import clean, fold
 
 KINDS = ("standards", "products", "labs", "lab-scope", "mappings", "agencies", "product-groups",
-         "group-mappings", "legal-documents")
+         "group-mappings", "legal-documents", "procedures")
 
 #: Required columns per kind; the other documented columns are optional.
 REQUIRED = {
@@ -43,6 +43,7 @@ REQUIRED = {
     "product-groups": ("slug", "name", "kind"),
     "group-mappings": ("group", "standard", "type"),
     "legal-documents": ("code",),
+    "procedures": ("key", "title"),
 }
 #: Documented columns (README), then the optional extras that map to model fields.
 COLUMNS = {
@@ -61,6 +62,7 @@ COLUMNS = {
     "group-mappings": ("group", "standard", "type", "rationale", "legal_basis"),
     "legal-documents": ("code", "kind", "title", "issuer", "issued", "effective_from", "effective_until", "status",
                         "replaces", "source_url", "amends", "guides", "note"),
+    "procedures": ("key", *procedures.FIELDS),
 }
 
 
@@ -407,6 +409,15 @@ def _legal_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
     return outcome, "legal_document", []  # legal documents are not in the search index
 
 
+def _procedure_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
+    row = dict(rec)
+    if row.get("reviewed_at"):
+        row["reviewed_at"] = parse_date(row["reviewed_at"], "reviewed_at")
+    key, fields = procedures.parse_procedure(row)
+    _, outcome = procedures.upsert_procedure(session, key, fields, actor)
+    return outcome, "procedure", []  # procedures are not in the search index
+
+
 _ROW_HANDLERS: dict[str, Callable[[Session, dict[str, Any], str], Outcome]] = {
     "standards": _standard_row,
     "products": _product_row,
@@ -416,6 +427,7 @@ _ROW_HANDLERS: dict[str, Callable[[Session, dict[str, Any], str], Outcome]] = {
     "product-groups": _group_row,
     "group-mappings": _group_mapping_row,
     "legal-documents": _legal_row,
+    "procedures": _procedure_row,
 }
 
 

@@ -20,6 +20,7 @@ from kb.models import (
     Lab,
     LabScope,
     Mapping,
+    Procedure,
     Product,
     ProductGroup,
     Standard,
@@ -36,6 +37,7 @@ ENTITIES: dict[str, type[SQLModel]] = {
     "category_rule": CategoryRule,
     "product_group": ProductGroup,
     "group_mapping": GroupMapping,
+    "procedure": Procedure,
 }
 #: Entities whose creation may be undone by deleting the record (nothing else hangs on them).
 DELETABLE_ON_REVERT = {"mapping", "lab_scope", "category_rule", "group_mapping"}

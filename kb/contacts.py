@@ -24,6 +24,9 @@ DOST = "dost"
 AGENCY_FIELDS = tuple(AgencyBase.model_fields)
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: The contact fields a page shows under an agency's name, in order, with what to call them when missing.
+CONTACT_FIELDS = (("unit", "đơn vị tiếp nhận"), ("address", "địa chỉ"), ("phone", "số điện thoại"),
+                  ("email", "thư điện tử"), ("website", "trang web"))
 
 
 def get_agency(session: Session, key: str) -> Agency | None:
@@ -44,6 +47,11 @@ def agency_view(agency: Agency | None) -> dict[str, Any] | None:
         "verified_at": agency.verified_at.isoformat() if agency.verified_at else None,
         "version": agency.version,
     }
+
+
+def missing_contact(view: dict[str, Any] | None) -> list[str]:
+    """What a page must say nobody has verified yet for the agency ``view`` ("chưa có … đã xác minh")."""
+    return [label for name, label in CONTACT_FIELDS if view is not None and not view.get(name)]
 
 
 def _coerce(field: str, value: Any) -> Any:

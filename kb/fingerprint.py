@@ -25,6 +25,7 @@ from kb.models import (
     LabScope,
     LegalDocument,
     Mapping,
+    Procedure,
     Product,
     ProductGroup,
     ProductGroupMember,
@@ -52,10 +53,11 @@ PARTS: dict[str, tuple[type[SQLModel], Any]] = {
     # A change of a document's relations moves its updated_at too (kb.legal), so the count and the newest
     # timestamp of the documents cover both.
     "legal": (LegalDocument, LegalDocument.updated_at),
+    "procedure": (Procedure, Procedure.updated_at),
 }
 #: Everything the public pages show: the page cache keeps a page while these are unchanged.
 PAGES = ("standard", "relation", "criterion", "product", "mapping", "lab", "labscope", "document", "agency", "group",
-         "groupmember", "groupmapping", "legal")
+         "groupmember", "groupmapping", "legal", "procedure")
 
 Part = list[int | str | None]
 

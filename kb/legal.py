@@ -55,7 +55,9 @@ class CodeMatch:
 
 def _canonical(m: re.Match[str]) -> tuple[str, str]:
     num = m["num"]
-    sym = _SPACE.sub("", m["sym"] or m["sym2"]).upper()
+    sym = _SPACE.sub("", m["sym"] or m["sym2"])
+    if not any(ch.isupper() for ch in sym):  # typed in lower case; a written "QĐ-TTg" keeps its own case
+        sym = sym.upper()
     code = f"{num}/{m['year']}/{sym}" if m["year"] else f"{num}/{sym}"
     # The key ignores case, đ/Đ, dashes and leading zeros: "05/2007/QH12" and "5/2007/qh12" are one law.
     key_sym = fold(sym).replace("-", "")
@@ -81,7 +83,7 @@ def parse_code(value: Any, field: str = "code") -> CodeMatch:
     found = find_codes(str(value or ""))
     if len(found) != 1:
         what = "không có" if not found else "có nhiều hơn một"
-        raise BadInput(f"{field}: {clean(str(value or ''))!r} {what} số hiệu văn bản dạng 36/2026/TT-BKHCN")
+        raise BadInput(f"{field}: {clean(str(value or ''))!r} {what} số hiệu văn bản dạng số/năm/ký hiệu")
     return found[0]
 
 

@@ -108,6 +108,7 @@ def make_templates() -> Jinja2Templates:
     env.globals["site_name"] = SITE_NAME
     env.globals["vi"] = auth.LABELS_VI
     env.globals["footer_agency"] = _footer_agency
+    env.globals["contact_fields"] = contacts.CONTACT_FIELDS
     env.globals["page_address"] = _page_address
     env.globals["today"] = date.today  # the page cache keys on the day, so a printed date is never stale
     return Jinja2Templates(env=env)

@@ -31,7 +31,7 @@ app.add_typer(users_app, name="users")
 
 out = Console(highlight=False)
 IMPORT_KINDS = ("standards", "products", "labs", "lab-scope", "mappings", "agencies", "product-groups",
-                "group-mappings", "legal-documents")
+                "group-mappings", "legal-documents", "procedures")
 
 
 def _kb() -> KnowledgeBase:
@@ -104,7 +104,7 @@ def _ingest_with_progress(kbase: KnowledgeBase, paths: list[Path], ocr: bool) ->
 @app.command("import")
 def import_(
     kind: Annotated[str, typer.Argument(help="standards | products | labs | lab-scope | mappings | agencies |"
-                                                        " product-groups | group-mappings | legal-documents")],
+                                                        " product-groups | group-mappings | legal-documents | procedures")],
     file: Annotated[Path, typer.Argument(help="Tệp CSV (UTF-8, có dòng tiêu đề) hoặc XLSX.")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:

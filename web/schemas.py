@@ -185,6 +185,44 @@ class MandatorySection(_Open):
     }})
 
 
+class LegalBasisItem(_Open):
+    """One document of a legal basis, once: its number when the citation has one, and the text shown."""
+
+    code: str | None = None
+    text: str
+
+
+class StandardLink(_Open):
+    code: str
+    url: str
+
+
+class NextStep(_Open):
+    """One route of "Việc cần làm tiếp theo", from its curated procedure record (``recorded`` false: none yet).
+    What is not known is null or empty, never guessed: then ``contact`` is the provincial DOST to ask."""
+
+    kind: Literal["hop_quy", "hop_chuan", "tu_cong_bo", "kiem_tra_chat_luong"]
+    recorded: bool
+    title: str
+    summary: str | None = None
+    steps: list[str]
+    documents: list[str]
+    standards: list[StandardLink]
+    #: Where to file: the agency as the database holds it (null: the receiving office is not verified).
+    agency: AgencyContact | None = None
+    agency_missing: list[str] = []
+    #: Whom to ask when the office or its contact is not known (DOST), and which of its details are unverified.
+    contact: AgencyContact | None = None
+    contact_missing: list[str] = []
+    fees: str | None = None
+    duration: str | None = None
+    #: The procedure's legal basis and the mappings' curated bases, each document once.
+    legal_basis: list[LegalBasisItem]
+    source: str | None = None
+    reviewed_by: str | None = None
+    reviewed_at: str | None = None
+
+
 class ProductDetail(_Open):
     id: int
     name: str
@@ -193,6 +231,7 @@ class ProductDetail(_Open):
     standards: list[ProductStandard]
     mandatory: MandatorySection
     product_groups: list[GroupRef] = []
+    next_steps: list[NextStep] = []
 
 
 class ScopeRowOut(_Open):

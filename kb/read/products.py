@@ -1,15 +1,15 @@
 """The product page: its chain of approved mappings → standards → criteria → labs, and the next steps an
-enterprise takes (conformity declarations) for the rules that apply."""
+enterprise takes for the rules that apply (built by :mod:`kb.procedures` from curated procedure records)."""
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from datetime import date
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from kb import procedures
 from kb.groups import groups_of_product, inherited_mappings
 from kb.models import (
     MAPPING_TYPE_LABELS_VI,
@@ -28,43 +28,13 @@ from kb.read.criteria import criteria_rows, criterion
 from kb.read.groups import group_ref
 from kb.read.labs import LabFinder
 from kb.read.legal_basis import BasisLinker
-from kb.read.mandatory import mandatory_section, mandatory_standards
+from kb.read.mandatory import mandatory_section
 from kb.read.refs import KIND_LABELS_VI, code_ref, series_key, standard_ref, standards_by_key
 from kb.standards import replaced_by_chain
 from kb.urls import product_url
 
 #: Order in which a product page lists its standards: the rules first, then how to test, label, pack.
 MAPPING_ORDER = ("mandatory", "hygiene", "voluntary", "test_method", "labelling", "packaging", "other")
-#: Conformity declarations, as curated for the province (shown on product pages; mapping legal bases are
-#: added per product). Legal instruments named here are the national framework.
-NEXT_STEPS = {
-    "hop_quy": {
-        "title": "Công bố hợp quy",
-        "what": "Sản phẩm phải được đánh giá và công bố phù hợp với quy chuẩn kỹ thuật quốc gia trước khi lưu thông.",
-        "legal_basis": "Luật Tiêu chuẩn và Quy chuẩn kỹ thuật; Thông tư 28/2012/TT-BKHCN, "
-                       "sửa đổi bởi Thông tư 02/2017/TT-BKHCN",
-        "where": "Cơ quan chuyên ngành do bộ quản lý quy chuẩn chỉ định tại tỉnh Bắc Ninh; "
-                 "Sở Khoa học và Công nghệ hướng dẫn hồ sơ.",
-    },
-    "hop_chuan": {
-        "title": "Công bố hợp chuẩn (tự nguyện)",
-        "what": "Doanh nghiệp có thể công bố sản phẩm phù hợp với tiêu chuẩn để tạo uy tín với người mua.",
-        "legal_basis": "Luật Tiêu chuẩn và Quy chuẩn kỹ thuật; Thông tư 28/2012/TT-BKHCN, "
-                       "sửa đổi bởi Thông tư 02/2017/TT-BKHCN",
-        "where": "Sở Khoa học và Công nghệ tỉnh Bắc Ninh.",
-    },
-    "tu_cong_bo": {
-        "title": "Tự công bố sản phẩm thực phẩm",
-        "what": "Trước khi lưu thông, tổ chức, cá nhân tự công bố sản phẩm dựa trên phiếu kết quả kiểm nghiệm "
-                "các chỉ tiêu an toàn theo quy chuẩn, trong vòng 12 tháng, của phòng kiểm nghiệm được chỉ định "
-                "hoặc được công nhận theo ISO/IEC 17025.",
-        "legal_basis": "Luật An toàn thực phẩm 2010; Nghị định 15/2018/NĐ-CP",
-        "where": "Đăng bản tự công bố trên phương tiện thông tin đại chúng hoặc trang thông tin của cơ sở, và nộp "
-                 "một bản cho cơ quan quản lý nhà nước do UBND tỉnh Bắc Ninh chỉ định.",
-    },
-}
-#: A mandatory mapping whose legal basis is the food safety law leads to self-declaration, not hợp quy.
-_FOOD_SAFETY = re.compile(r"15/2018/NĐ-CP|an toàn thực phẩm", re.IGNORECASE)
 
 
 def product_detail(session: Session, product_id: int, today: date | None = None) -> dict[str, Any]:
@@ -160,25 +130,7 @@ def product_detail(session: Session, product_id: int, today: date | None = None)
         "product_groups": [{**group_ref(g), "via": group_ref(v) if v else None} for g, v in groups_of_product(session, p)],
         "standards": standards,
         "groups": groups,
-        "next_steps": _next_steps(standards),
+        "next_steps": procedures.next_steps(session, standards),
         "mandatory": mandatory_section(standards, p),
     }
 
-
-def _next_steps(standards: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    steps = []
-    mandatory = mandatory_standards(standards)
-    food = [s for s in mandatory if _FOOD_SAFETY.search(s.get("legal_basis") or "")]
-    regulated = [s for s in mandatory if s not in food]
-    voluntary = [s for s in standards if not s["mandatory"] and s["mapping_type"] == "voluntary"]
-    for kind, items in (("hop_quy", regulated), ("tu_cong_bo", food), ("hop_chuan", voluntary)):
-        if not items:
-            continue
-        curated = [s["legal_basis"] for s in items if s.get("legal_basis")]
-        steps.append({
-            "kind": kind,
-            **NEXT_STEPS[kind],
-            "standards": [{"code": s["code"], "url": s["url"]} for s in items],
-            "curated_legal_basis": list(dict.fromkeys(curated)),
-        })
-    return steps

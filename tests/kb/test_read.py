@@ -59,7 +59,7 @@ def test_next_steps_hop_quy_for_regulations(kbase, w):
         p = products.product_detail(s, w.product_id)
     kinds = [x["kind"] for x in p["next_steps"]]
     assert kinds == ["hop_quy"]
-    assert p["next_steps"][0]["curated_legal_basis"] == ["Thông tư 02/2011/TT-BYT"]
+    assert p["next_steps"][0]["legal_basis"] == [{"code": "02/2011/TT-BYT", "text": "Thông tư 02/2011/TT-BYT"}]
 
 
 def test_standard_detail_relations_both_ways(kbase, w):
@@ -176,8 +176,10 @@ def test_labs_reached_through_the_methods_a_regulation_cites(kbase, w):
 
 
 def test_food_safety_regulations_lead_to_self_declaration(kbase):
+    from tests.support.procedures import load_procedures
     from tests.support.records import make_mapping
 
+    load_procedures(kbase)  # the food-safety route is known by the documents its procedure cites
     with kbase.session() as s:
         p = make_product(s, "Chả gà")
         std = make_standard(s, "QCVN 8-3:2012/BYT", title_vi="Ô nhiễm vi sinh vật trong thực phẩm")

@@ -9,6 +9,7 @@ from sqlmodel import select
 from kb import groups, mappings, products, standards
 from kb.models import AuditEvent, MappingSource, MappingStatus, ProductCreate, StandardCreate, StandardStatus
 from tests.support.accounts import client_for, make_app, seed
+from tests.support.procedures import load_procedures
 
 XSS = '<script>alert("x")</script>'
 
@@ -27,6 +28,7 @@ def world(kbase):
     """Seeded accounts, then: food ⊃ alcoholic drinks (QCVN 6-3, mandatory) and food (QCVN 8-2); a rice wine
     with its own approved QCVN 8-2 mapping; a noodle with none of its own."""
     w = seed(kbase)
+    load_procedures(kbase)
     with kbase.session() as s:
         qc82 = standards.upsert_standard(s, StandardCreate(code="QCVN 8-2:2011/BYT", title_vi="Kim loại nặng trong thực phẩm",
                                                            status=StandardStatus.in_force, mandatory=True),

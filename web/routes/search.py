@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from kb import contacts
 from kb.core import KnowledgeBase
 from kb.models import STATUS_LABELS_VI
 from kb.read import browse, standards
@@ -21,9 +22,6 @@ Kind = Literal["standard", "product", "lab", "group"]
 KIND_ORDER = ("group", "product", "standard", "lab")
 KIND_LABELS = {"group": "Nhóm sản phẩm", "product": "Sản phẩm", "standard": "Tiêu chuẩn, quy chuẩn",
                "lab": "Phòng thí nghiệm"}
-#: The contact fields a no-answer page shows, in order, with what to call them when missing.
-CONTACT_FIELDS = (("unit", "đơn vị tiếp nhận"), ("address", "địa chỉ"), ("phone", "số điện thoại"),
-                  ("email", "thư điện tử"), ("website", "trang web"))
 #: Facets a visitor can narrow by, in display order, with their Vietnamese names.
 FACET_LABELS = {"kind": "Loại", "doc_type": "Loại văn bản", "status": "Trạng thái", "mandatory": "Bắt buộc",
                 "district": "Huyện/thị xã", "year": "Năm", "ics": "ICS"}
@@ -111,9 +109,9 @@ def search_page(
     offered = {g["url"] for g in results.get("groups") or []}
     near = [h for h in results["near"] if h["url"] not in offered]  # a group offered above is not repeated
     contact = results.get("contact")
-    contact_missing = [label for name, label in CONTACT_FIELDS if contact and not contact.get(name)]
+    contact_missing = contacts.missing_contact(contact)
     ctx = {"q": q, "kind": kind, "results": results, "groups": groups, "facets": facets,
-           "near": near, "contact_fields": CONTACT_FIELDS, "contact_missing": contact_missing,
+           "near": near, "contact_missing": contact_missing,
            "active": {k: v for k, v in active.items() if v},
            "clear_url": _facet_url(q, {}, None, None)}
     return render(request, "search/results.html", ctx)

@@ -185,6 +185,12 @@ class MandatorySection(_Open):
     }})
 
 
+class HsCodeOut(_Open):
+    code: str  # digits: 8, or 2/4/6 for every line under them
+    dotted: str  # 8516.60.10
+    description: str | None = None  # the nomenclature's words, when it is imported
+
+
 class ProductDetail(_Open):
     id: int
     name: str
@@ -193,6 +199,7 @@ class ProductDetail(_Open):
     standards: list[ProductStandard]
     mandatory: MandatorySection
     product_groups: list[GroupRef] = []
+    hs_codes: list[HsCodeOut] = []
 
 
 class ScopeRowOut(_Open):

@@ -10,7 +10,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from kb import hscodes
 from kb.groups import groups_of_product, inherited_mappings
+from kb.hs import dotted
 from kb.models import (
     MAPPING_TYPE_LABELS_VI,
     GroupMapping,
@@ -64,6 +66,13 @@ NEXT_STEPS = {
 }
 #: A mandatory mapping whose legal basis is the food safety law leads to self-declaration, not hợp quy.
 _FOOD_SAFETY = re.compile(r"15/2018/NĐ-CP|an toàn thực phẩm", re.IGNORECASE)
+
+
+def _hs_codes(session: Session, product_id: int) -> list[dict[str, Any]]:
+    """The product's approved HS codes (``kb.hscodes``), dotted, with the nomenclature's words where known."""
+    codes = hscodes.product_codes(session, product_id)
+    desc = hscodes.descriptions(session, codes)
+    return [{"code": c, "dotted": dotted(c), "description": desc.get(c)} for c in codes]
 
 
 def product_detail(session: Session, product_id: int, today: date | None = None) -> dict[str, Any]:
@@ -149,7 +158,7 @@ def product_detail(session: Session, product_id: int, today: date | None = None)
         "producer": p.producer,
         "district": p.district,
         "commune": p.commune,
-        "hs_code": p.hs_code,
+        "hs_codes": _hs_codes(session, pk(p)),
         "description": p.description,
         "source_url": p.source_url,
         "is_sample": p.is_sample,

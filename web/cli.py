@@ -30,7 +30,7 @@ users_app = typer.Typer(no_args_is_help=True, help="Quản lý tài khoản (adm
 app.add_typer(users_app, name="users")
 
 out = Console(highlight=False)
-IMPORT_KINDS = ("standards", "products", "labs", "lab-scope", "mappings", "agencies", "product-groups",
+IMPORT_KINDS = ("standards", "products", "labs", "lab-scope", "mappings", "agencies", "product-groups", "hs-nomenclature",
                 "group-mappings")
 
 
@@ -104,7 +104,7 @@ def _ingest_with_progress(kbase: KnowledgeBase, paths: list[Path], ocr: bool) ->
 @app.command("import")
 def import_(
     kind: Annotated[str, typer.Argument(help="standards | products | labs | lab-scope | mappings | agencies |"
-                                                        " product-groups | group-mappings")],
+                                                        " product-groups | group-mappings | hs-nomenclature")],
     file: Annotated[Path, typer.Argument(help="Tệp CSV (UTF-8, có dòng tiêu đề) hoặc XLSX.")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -181,6 +181,30 @@ def suggest(
         table.add_column(col)
     for s in result["suggestions"]:
         table.add_row(s["code"], s.get("title") or "", f"{s['score']:.2f}", "; ".join(s.get("reasons", [])))
+    out.print(table)
+
+
+@app.command("suggest-hs")
+def suggest_hs(
+    product: Annotated[str, typer.Argument(help="Mã số hoặc tên chính xác của sản phẩm.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Gợi ý mã HS cho một sản phẩm từ danh mục HS (lưu với trạng thái suggested để người biên tập duyệt)."""
+    from kb import hscodes, products
+
+    with _kb().session() as session:
+        p = products.find_product(session, product)
+        found = hscodes.suggest(session, p)
+        result = {"product": {"id": p.id, "name": p.name}, "suggestions": found}
+    if as_json:
+        _print_json(result)
+        return
+    out.print(f"Gợi ý mã HS cho: {p.name}")
+    table = Table()
+    for col in ("Mã HS", "Điểm", "Lý do"):
+        table.add_column(col)
+    for s in found:
+        table.add_row(s["dotted"], f"{s['score']:.0f}", "; ".join(s["reasons"]))
     out.print(table)
 
 

@@ -13,7 +13,7 @@ from sqlmodel import select
 from ingest.importers import import_file
 from kb import groups, hscodes, products
 from kb.errors import BadInput, NotFound
-from kb.models import AuditEvent, HsLine, MappingStatus, ProductCreate, ProductHsCode
+from kb.models import AuditEvent, HsLine, MappingStatus, ProductHsCode
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED_HS = REPO.parent / "shared" / "regulatory" / "hs"

@@ -270,3 +270,33 @@ def test_migration_moves_the_old_column_into_product_codes(tmp_path):
     with engine.connect() as conn:
         assert conn.execute(text("SELECT hs_code FROM product")).scalar() == "19023020;1902"
     engine.dispose()
+
+
+def _found(kbase, query):
+    from kb import search
+
+    res = search.search(kbase, query, kind="product")
+    return [h.id for h in res.hits], [h.id for h in res.near]
+
+
+def test_products_are_found_by_their_codes_dotted_or_not_and_by_headings(kbase, monkeypatch):
+    from kb.search import _index
+
+    monkeypatch.setattr(_index, "STALE_CHECK_EVERY", -1)  # check the stamp on every search, not every 2 s
+    cooker = add_product(kbase, "Nồi cơm điện Sunhouse", hs_codes="8516.60.10")
+    kettle = add_product(kbase, "Ấm siêu tốc", hs_codes="85167100")
+    add_product(kbase, "Bún khô", hs_codes="19023020")
+    for query in ("8516.60.10", "85166010", "8516 60 10", "851660", "8516.60"):
+        assert _found(kbase, query)[0] == [cooker], query
+    assert sorted(_found(kbase, "8516")[0]) == sorted([cooker, kettle])
+    assert _found(kbase, "8517")[0] == []
+    # A suggestion is not the product's code: the index follows approvals (its stamp reads the codes' table).
+    with kbase.session() as s:
+        s.add(ProductHsCode(product_id=kettle, code="85166090", status=MappingStatus.suggested, source="auto"))
+    assert _found(kbase, "851660")[0] == [cooker]
+    with kbase.session() as s:
+        hscodes.decide(s, products.require_product(s, kettle), "85166090", MappingStatus.approved, "curator")
+    assert sorted(_found(kbase, "851660")[0]) == sorted([cooker, kettle])
+    with kbase.session() as s:
+        hscodes.remove_code(s, products.require_product(s, kettle), "85166090", "curator")
+    assert _found(kbase, "851660")[0] == [cooker]

@@ -170,7 +170,7 @@ async def hs_codes_add(request: Request, product_id: Id, user: CuratorUser) -> R
         return _hs_changed(session, p, user.username)
 
     return await run_in_threadpool(
-        submit, request, work, done=lambda _: back(f"/curate/products/{product_id}#hs-codes", "hs-added"),
+        submit, request, work, done=lambda _: back(f"/curate/products/{product_id}", "hs-added"),
         failed=lambda exc: _product_failed(request, product_id, None, exc, hs_input=text))
 
 
@@ -179,7 +179,7 @@ async def hs_codes_suggest(request: Request, product_id: Id, user: CuratorUser) 
     return await run_in_threadpool(
         submit, request,
         lambda session: hscodes.suggest(session, products.require_product(session, product_id), user.username),
-        done=lambda _: back(f"/curate/products/{product_id}#hs-codes", "hs-suggested"),
+        done=lambda _: back(f"/curate/products/{product_id}", "hs-suggested"),
         failed=lambda exc: _product_failed(request, product_id, None, exc))
 
 
@@ -200,5 +200,5 @@ async def hs_codes_decide(request: Request, product_id: Id, user: CuratorUser) -
         return _hs_changed(session, p, user.username)
 
     return await run_in_threadpool(
-        submit, request, work, done=lambda _: back(f"/curate/products/{product_id}#hs-codes", _HS_ACTIONS[action]),
+        submit, request, work, done=lambda _: back(f"/curate/products/{product_id}", _HS_ACTIONS[action]),
         failed=lambda exc: _product_failed(request, product_id, None, exc))

@@ -330,23 +330,29 @@ def _weights(text: str, words: list[str]) -> dict[str, float]:
     return out
 
 
-def product_text(name: str | None, aliases: Sequence[str] | None = (), description: str | None = None) -> list[str]:
-    """What a product says about itself: its name, each alias, then its description (NFC, cleaned)."""
-    return [clean(t) for t in [name, *(aliases or []), description] if clean(t)]
+def product_text(name: str | None, aliases: Sequence[str] | None = ()) -> list[str]:
+    """The names of a product, each read on its own: its name and each alias (NFC, cleaned)."""
+    return [clean(t) for t in [name, *(aliases or [])] if clean(t)]
 
 
-def rank(nom: Nomenclature, texts: Sequence[str], *, scorer: Scorer | None = SCORER,
+#: A description speaks of much besides what the product is (who recognised it, when): its matches count less.
+DESCRIPTION = 0.6
+
+
+def rank(nom: Nomenclature, texts: Sequence[str], *, description: str | None = None, scorer: Scorer | None = SCORER,
          weight: float = SCORER_WEIGHT, whole: bool = False, limit: int = SUGGESTIONS,
          min_score: float = MIN_SCORE) -> list[dict[str, Any]]:
-    """The best line per heading for a product's ``texts`` (name, aliases, description), best first.
+    """The best line per heading for a product's names (``texts``) and ``description``, best first.
 
-    Each text is read on its own (an alias is another name, not more words of the first): the lines holding
-    its known words (syllables and syllable pairs the nomenclature uses) are the candidates, scored by the
-    rarity-weighted share of those words they hold, blended with ``scorer`` on the line's own label.
+    Each name is read on its own (an alias is another name, not more words of the first), the description
+    too, its score discounted (``DESCRIPTION``). The lines holding a text's known words (syllables and
+    syllable pairs the nomenclature uses) are the candidates, scored by the rarity-weighted share of those
+    words they hold, blended with ``scorer`` on the line's own label.
     ``whole=True`` instead runs ``scorer`` alone over every line's full text (the plain rapidfuzz baseline).
     """
     best: dict[int, tuple[float, list[str]]] = {}
-    for text in texts:
+    reads = [(t, 1.0) for t in texts] + ([(clean(description), DESCRIPTION)] if clean(description) else [])
+    for text, factor in reads:
         words = _syllables(text)
         folded = " ".join(words)
         if whole and scorer is not None:
@@ -368,6 +374,7 @@ def rank(nom: Nomenclature, texts: Sequence[str], *, scorer: Scorer | None = SCO
             line = nom.lines[i]
             share = 100.0 * c / total
             score = share if scorer is None else (1 - weight) * share + weight * scorer(folded, line.own.lower())
+            score *= factor
             if i not in best or score > best[i][0]:
                 best[i] = (score, [t for t in known if t in line.terms and "_" not in t])
     out: list[dict[str, Any]] = []
@@ -381,7 +388,7 @@ def rank(nom: Nomenclature, texts: Sequence[str], *, scorer: Scorer | None = SCO
             continue
         headings.add(line.code[:4])
         reasons = [f"trùng từ: {', '.join(shared)}" if shared else "gần giống về chữ",
-                   f"dòng {line.code and dotted(line.code)}: {line.own}",
+                   f"dòng {dotted(line.code)}: {line.own}",
                    f"nhóm {dotted(line.code[:4])}: {line.heading}"]
         out.append({"code": line.code, "dotted": dotted(line.code), "score": round(score, 1), "reasons": reasons})
         if len(out) == limit:
@@ -397,7 +404,7 @@ def suggest(session: Session, product: Product, actor: str = "auto", *, store: b
     nom = Nomenclature(session)
     if not len(nom):
         raise BadInput("chưa có danh mục HS; chạy kb import hs-nomenclature HS_PBI_VN.xlsx trước")
-    found = rank(nom, product_text(product.name, product.aliases, product.description), limit=limit)
+    found = rank(nom, product_text(product.name, product.aliases), description=product.description, limit=limit)
     if store:
         for s in found:
             row = _row(session, pk(product), s["code"])

@@ -300,3 +300,12 @@ def test_products_are_found_by_their_codes_dotted_or_not_and_by_headings(kbase, 
     with kbase.session() as s:
         hscodes.remove_code(s, products.require_product(s, kettle), "85166090", "curator")
     assert _found(kbase, "851660")[0] == [cooker]
+
+
+def test_a_description_counts_less_than_the_name(kbase):
+    load_lines(kbase)
+    pid = add_product(kbase, "Bún gạo Chũ", description="Vải vân điểm, trọng lượng không quá 100 g/m2")
+    with kbase.session() as s:
+        found = hscodes.suggest(s, products.require_product(s, pid), store=False)
+    assert [f["code"] for f in found[:2]] == ["19023020", "52081100"]
+    assert found[1]["score"] <= 100 * hscodes.DESCRIPTION

@@ -257,6 +257,11 @@ _Y_FINAL = re.compile(r"^([bcdghklmnpqrstvxđ]+)([yýỳỷỹỵ])$")
 _Y_TO_I = str.maketrans("yýỳỷỹỵ", "iíìỉĩị")
 
 
+def _short(text: str, limit: int = 120) -> str:
+    """A heading as a reason: headings run to several hundred characters; the first words say which it is."""
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
+
+
 def _syllables(text: str | None) -> list[str]:
     """Lower-case syllables with their accents (folding would make the lychee ``vải`` and ``vai`` one word)."""
     return [_Y_FINAL.sub(lambda m: m.group(1) + m.group(2).translate(_Y_TO_I), w) for w in tokens(text)]
@@ -389,7 +394,7 @@ def rank(nom: Nomenclature, texts: Sequence[str], *, description: str | None = N
         headings.add(line.code[:4])
         reasons = [f"trùng từ: {', '.join(shared)}" if shared else "gần giống về chữ",
                    f"dòng {dotted(line.code)}: {line.own}",
-                   f"nhóm {dotted(line.code[:4])}: {line.heading}"]
+                   f"nhóm {dotted(line.code[:4])}" + (f": {_short(line.heading)}" if line.heading else "")]
         out.append({"code": line.code, "dotted": dotted(line.code), "score": round(score, 1), "reasons": reasons})
         if len(out) == limit:
             break

@@ -23,14 +23,15 @@ from typing import Any
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session
 
-from kb import codes, contacts, documents, groups, labs, legal, mappings, procedures, products, standards
+from kb import codes, contacts, documents, groups, hscodes, labs, legal, mappings, procedures, products, standards
 from kb.core import KnowledgeBase
 from kb.errors import BadInput, KBError
+from kb.hs import normalize_hs
 from kb.models import LabScopeCreate, MappingSource, RelationType, StandardCreate
 from kb.text import clean, fold
 
 KINDS = ("standards", "products", "labs", "lab-scope", "mappings", "agencies", "product-groups",
-         "group-mappings", "legal-documents", "procedures")
+         "group-mappings", "legal-documents", "procedures", "hs-nomenclature")
 
 #: Required columns per kind; the other documented columns are optional.
 REQUIRED = {
@@ -44,6 +45,7 @@ REQUIRED = {
     "group-mappings": ("group", "standard", "type"),
     "legal-documents": ("code",),
     "procedures": ("key", "title"),
+    "hs-nomenclature": ("hscode",),
 }
 #: Documented columns (README), then the optional extras that map to model fields.
 COLUMNS = {
@@ -63,6 +65,8 @@ COLUMNS = {
     "legal-documents": ("code", "kind", "title", "issuer", "issued", "effective_from", "effective_until", "status",
                         "replaces", "source_url", "amends", "guides", "note"),
     "procedures": ("key", *procedures.FIELDS),
+    # HS_PBI_VN.xlsx; Specialised_procedures.xlsx adds the controls before 01/07/2026
+    "hs-nomenclature": ("level", "hscode", "description_vn", "description_en", "specialised_procedures"),
 }
 
 
@@ -341,7 +345,8 @@ def _standard_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
 
 def _product_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
     data: dict[str, Any] = {k: rec.get(k) for k in (
-        "name", "category", "ocop_group", "producer", "district", "commune", "hs_code", "description", "source_url")}
+        "name", "category", "ocop_group", "producer", "district", "commune", "description", "source_url")}
+    data["hs_codes"] = rec.get("hs_code")  # a ;-list: "8516.60.10; 8516"
     data["aliases"] = split_list(rec.get("aliases")) or None
     data["kind"] = rec.get("kind") or None
     data["ocop_stars"] = parse_int(rec.get("ocop_stars"), "ocop_stars")
@@ -486,6 +491,27 @@ def _import_scope(session: Session, rows: Iterator[tuple[int, dict[str, Any]]], 
             report.touch("updated", "lab", [lab_of[acc].id])
 
 
+def _import_hs(session: Session, keys: list[str], rows: Iterator[tuple[int, dict[str, Any]]], report: ImportReport,
+               actor: str, source: str) -> None:
+    """The nomenclature in one bulk upsert (16,798 lines: one audit event, not one per line)."""
+    with_controls = "specialised_procedures" in keys
+    good: list[hscodes.NomenclatureRow] = []
+    for line, rec in rows:
+        if not rec.get("hscode"):
+            continue  # a label grouping the lines below it ("- Ngựa:"), not a line of its own
+        def check(rec: dict[str, Any] = rec, line: int = line) -> hscodes.NomenclatureRow:
+            return hscodes.NomenclatureRow(
+                line, normalize_hs(rec.get("hscode") or "", "HSCode"), parse_int(rec.get("level"), "Level"),
+                clean(str(rec.get("description_vn") or "")), clean(str(rec.get("description_en") or "")),
+                hscodes.split_controls(str(rec.get("specialised_procedures") or "")) if with_controls else None)
+        try:
+            good.append(check())
+        except KBError as exc:
+            report.errors.append((line, exc.message))
+    for outcome, n in hscodes.import_lines(session, good, actor, source).items():
+        report.count(outcome, n)
+
+
 def import_file(kbase: KnowledgeBase, kind: str, path: Path | str, actor: str = "cli") -> ImportReport:
     """Import ``path`` as ``kind`` (one of :data:`KINDS`) and report what changed."""
     if kind not in KINDS:
@@ -496,10 +522,12 @@ def import_file(kbase: KnowledgeBase, kind: str, path: Path | str, actor: str = 
     limit = kbase.settings.max_file_mb * 1024 * 1024
     if path.stat().st_size > limit:
         raise KBError(f"{path.name}: lớn hơn giới hạn {kbase.settings.max_file_mb} MB")
-    _, rows = read_rows(path, kind)
+    keys, rows = read_rows(path, kind)
     report = ImportReport(kind=kind, file=str(path))
     with kbase.session() as session:
-        if kind == "lab-scope":
+        if kind == "hs-nomenclature":
+            _import_hs(session, keys, rows, report, actor, path.name)
+        elif kind == "lab-scope":
             _import_scope(session, rows, report, actor)
         else:
             handler = _ROW_HANDLERS[kind]

@@ -29,6 +29,7 @@ from kb.models import (
     Product,
     ProductGroup,
     ProductGroupMember,
+    ProductHsCode,
     Standard,
     StandardRelation,
 )
@@ -54,10 +55,11 @@ PARTS: dict[str, tuple[type[SQLModel], Any]] = {
     # timestamp of the documents cover both.
     "legal": (LegalDocument, LegalDocument.updated_at),
     "procedure": (Procedure, Procedure.updated_at),
+    "producthscode": (ProductHsCode, ProductHsCode.updated_at),
 }
 #: Everything the public pages show: the page cache keeps a page while these are unchanged.
 PAGES = ("standard", "relation", "criterion", "product", "mapping", "lab", "labscope", "document", "agency", "group",
-         "groupmember", "groupmapping", "legal", "procedure")
+         "groupmember", "groupmapping", "legal", "procedure", "producthscode")
 
 Part = list[int | str | None]
 

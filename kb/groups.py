@@ -19,9 +19,9 @@ from sqlalchemy import delete as sa_delete
 from sqlalchemy import insert as sa_insert
 from sqlmodel import Session, col, select
 
-from kb import audit
+from kb import audit, hscodes
 from kb.errors import BadInput, Conflict, NotFound
-from kb.hs import normalize_hs
+from kb.hs import covers, normalize_hs
 from kb.mappings import parse_type
 from kb.models import (
     GROUP_KIND_LABELS_VI,
@@ -220,23 +220,23 @@ def _phrase_in(want: Words, have: Words) -> bool:
     return False
 
 
-def _hs_digits(code: str | None) -> str:
-    return re.sub(r"\D", "", code or "")
-
-
 @dataclass
 class _Product:
     """What the rules look at in a product, read once (the automatic pass checks it against every group)."""
 
     texts: list[Words]
-    hs: str
+    hs: tuple[str, ...]  # approved HS codes (kb.hscodes), digits
     ocop_group: str
     folded: frozenset[str]  # every folded word: most keywords are ruled out by a set lookup
 
     @classmethod
-    def of(cls, p: Any) -> _Product:  # a Product, or a row of its columns
+    def of(cls, p: Any, hs: Iterable[str] = ()) -> _Product:  # a Product, or a row of its columns
         texts = [_word_seq(t) for t in [p.name, *(p.aliases or []), p.category, p.ocop_group] if t]
-        return cls(texts, _hs_digits(p.hs_code), fold(p.ocop_group), frozenset(f for t in texts for f, _ in t))
+        return cls(texts, tuple(hs), fold(p.ocop_group), frozenset(f for t in texts for f, _ in t))
+
+    def under(self, codes: list[str]) -> bool:
+        """Whether one of the product's codes lies under one of ``codes`` (a group's)."""
+        return any(covers(code, mine) for mine in self.hs for code in codes)
 
 
 @dataclass
@@ -255,7 +255,7 @@ class _Rule:
     def matches(self, p: _Product) -> bool:
         return (bool(p.ocop_group) and p.ocop_group in self.ocop_names) \
             or any(_phrase_in(k, t) for k in self.keywords if k[0][0] in p.folded for t in p.texts) \
-            or (bool(p.hs) and any(p.hs.startswith(code) for code in self.hs_codes))
+            or p.under(self.hs_codes)
 
 
 class _Index:
@@ -264,7 +264,7 @@ class _Index:
     def __init__(self, prods: list[tuple[int, _Product]]):
         self.by_word: dict[str, list[tuple[int, _Product]]] = {}
         self.by_ocop: dict[str, set[int]] = {}
-        self.with_hs = [(pid, p.hs) for pid, p in prods if p.hs]
+        self.with_hs = [(pid, p) for pid, p in prods if p.hs]
         for pid, p in prods:
             for word in p.folded:
                 self.by_word.setdefault(word, []).append((pid, p))
@@ -276,14 +276,16 @@ class _Index:
         for k in rule.keywords:
             found.update(pid for pid, p in self.by_word.get(k[0][0], ()) if any(_phrase_in(k, t) for t in p.texts))
         if rule.hs_codes:
-            found.update(pid for pid, hs in self.with_hs if any(hs.startswith(code) for code in rule.hs_codes))
+            found.update(pid for pid, p in self.with_hs if p.under(rule.hs_codes))
         return found
 
 
-def matches(group: ProductGroup, product: Product) -> bool:
-    """Whether the automatic rule places ``product`` in ``group``: a keyword in its words, its HS code under
-    one of the group's, or (OCOP groups) its OCOP group named by the group's name or an alias."""
-    return _Rule.of(group).matches(_Product.of(product))
+def matches(group: ProductGroup, product: Product, session: Session | None = None) -> bool:
+    """Whether the automatic rule places ``product`` in ``group``: a keyword in its words, one of its approved
+    HS codes under one of the group's (read when a ``session`` is given), or (OCOP groups) its OCOP group
+    named by the group's name or an alias."""
+    hs = hscodes.product_codes(session, pk(product)) if session is not None and product.id is not None else []
+    return _Rule.of(group).matches(_Product.of(product, hs))
 
 
 def refresh_members(session: Session, actor: str, *, group_ids: Iterable[int] | None = None,
@@ -291,16 +293,18 @@ def refresh_members(session: Session, actor: str, *, group_ids: Iterable[int] | 
     """The automatic pass: place products their groups' rules match, and take out the automatic members the
     rules no longer match. Curators' members and exclusions stay as they are. One audit event per group
     whose members changed. Rows are read and written in bulk: the pass runs after every products import."""
+    product_ids = list(product_ids) if product_ids is not None else None  # read twice below
     gq = select(ProductGroup)
     if group_ids is not None:
         gq = gq.where(col(ProductGroup.id).in_(list(group_ids)))
     # Only the columns the rules read (ORM objects cost more than the matching itself).
-    pq = select(Product.id, Product.name, Product.aliases, Product.category, Product.ocop_group,  # type: ignore[call-overload]
-                Product.hs_code)
+    pq = select(Product.id, Product.name, Product.aliases, Product.category, Product.ocop_group)  # type: ignore[call-overload]
     if product_ids is not None:
         pq = pq.where(col(Product.id).in_(list(product_ids)))
     groups = list(session.exec(gq).all())
-    prods = [(row.id, _Product.of(row)) for row in session.exec(pq).all()]
+    rows = session.exec(pq).all()
+    hs = hscodes.approved_codes(session, product_ids)
+    prods = [(row.id, _Product.of(row, hs.get(row.id, ()))) for row in rows]
     counts = {"added": 0, "removed": 0}
     if not groups or not prods:
         return counts
@@ -376,7 +380,7 @@ def remove_member(session: Session, group: ProductGroup, product: Product, actor
     member = _member(session, group, product)
     if member is not None and member.excluded:
         return "unchanged"
-    if member is None and not matches(group, product):
+    if member is None and not matches(group, product, session):
         return "unchanged"
     before = audit.snapshot(member)
     if member is not None and member.source == CURATOR:

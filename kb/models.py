@@ -301,7 +301,6 @@ class ProductBase(SQLModel):
     producer: str | None = None
     district: str | None = None
     commune: str | None = None
-    hs_code: str | None = None
     description: str | None = Field(default=None, sa_column=Column(Text))
     source_url: str | None = None
     is_sample: bool = False
@@ -318,6 +317,10 @@ class ProductCreate(ProductBase):
     Only the fields set are written: an upsert never erases what is known.
     """
 
+    #: Stated HS codes (digits, ``kb.hs.normalize_hs``): stored as approved ``ProductHsCode`` rows, the one
+    #: place a product's codes live (``kb.hscodes``); codes already there are kept.
+    hs_codes: list[str] | None = None
+
 
 class ProductUpdate(SQLModel):
     """A curator's edit of a product: the fields set are applied (``model_dump(exclude_unset=True)``)."""
@@ -332,7 +335,6 @@ class ProductUpdate(SQLModel):
     producer: str | None = None
     district: str | None = None
     commune: str | None = None
-    hs_code: str | None = None
     description: str | None = None
     source_url: str | None = None
     is_sample: bool | None = None
@@ -572,6 +574,8 @@ class ProductHsCode(SQLModel, table=True):
     reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     decided_by: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    #: Moves on every change (approve, reject): the page cache and the search index fingerprint read it.
+    updated_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class Procedure(Versioned, table=True):

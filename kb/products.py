@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from kb import audit
+from kb import audit, hscodes
 from kb.errors import BadInput, Conflict, NotFound
 from kb.models import Product, ProductCreate, ProductKind, ProductUpdate, payload
 from kb.text import clean, fold
@@ -75,6 +75,8 @@ def parse_product(data: dict[str, Any]) -> ProductCreate:
     values = {k: v for k, v in values.items() if v is not None}
     if not values.get("name"):
         raise BadInput("sản phẩm thiếu tên (name)")
+    if data.get("hs_codes") not in (None, ""):
+        values["hs_codes"] = hscodes.parse_codes(data["hs_codes"], "hs_code") or None
     return payload(ProductCreate, values)
 
 
@@ -93,9 +95,10 @@ def upsert_product(session: Session, data: ProductCreate, actor: str) -> tuple[P
 
     Returns the product and ``created`` / ``updated`` / ``unchanged``; only the fields set are written and
     empty values never erase what is known, so re-importing the same file changes nothing and writes no
-    audit event.
+    audit event. Stated HS codes are added as approved (``kb.hscodes``); codes already there stay.
     """
     values = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
+    codes = values.pop("hs_codes", None) or []
     idx = product_index(session)
     key = identity(values["name"], values.get("producer"))
     product = session.get(Product, idx[key]) if key in idx else None
@@ -112,11 +115,13 @@ def upsert_product(session: Session, data: ProductCreate, actor: str) -> tuple[P
         idx[key] = product.id
         audit.record(session, actor=actor, action="create", entity="product", entity_id=product.id,
                      after=audit.snapshot(product), summary=f"Tạo sản phẩm {product.name}")
+        hscodes.add_codes(session, product, codes, actor, source="import")
         return product, "created"
     # The identity stays as first written; spelling variants only match it.
     changes = {k: v for k, v in values.items() if k not in ("name", "producer")}
     changed = update_versioned(session, product, changes, None, actor=actor, entity="product",
                                summary=f"Cập nhật sản phẩm {product.name}")
+    changed = bool(hscodes.add_codes(session, product, codes, actor, source="import")) or changed
     return product, "updated" if changed else "unchanged"
 
 

@@ -30,8 +30,6 @@ users_app = typer.Typer(no_args_is_help=True, help="Quản lý tài khoản (adm
 app.add_typer(users_app, name="users")
 
 out = Console(highlight=False)
-IMPORT_KINDS = ("standards", "products", "labs", "lab-scope", "mappings", "agencies", "product-groups",
-                "group-mappings", "legal-documents", "procedures")
 
 
 def _kb() -> KnowledgeBase:
@@ -103,16 +101,16 @@ def _ingest_with_progress(kbase: KnowledgeBase, paths: list[Path], ocr: bool) ->
 
 @app.command("import")
 def import_(
-    kind: Annotated[str, typer.Argument(help="standards | products | labs | lab-scope | mappings | agencies |"
-                                                        " product-groups | group-mappings | legal-documents | procedures")],
+    kind: Annotated[str, typer.Argument(help="Loại danh mục: standards, products, labs, lab-scope, mappings, … "
+                                                        "(danh sách đủ trong README; loại sai thì lệnh nói các loại hợp lệ).")],
     file: Annotated[Path, typer.Argument(help="Tệp CSV (UTF-8, có dòng tiêu đề) hoặc XLSX.")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Nhập danh mục từ CSV/XLSX; dòng lỗi được báo kèm số dòng, các dòng tốt vẫn được nhập."""
-    from ingest.importers import import_file
+    from ingest.importers import KINDS, import_file
 
-    if kind not in IMPORT_KINDS:
-        raise KBError(f"loại nhập không hợp lệ {kind!r}; chọn một trong: {', '.join(IMPORT_KINDS)}")
+    if kind not in KINDS:
+        raise KBError(f"loại nhập không hợp lệ {kind!r}; chọn một trong: {', '.join(KINDS)}")
     if not file.is_file():
         raise KBError(f"không tìm thấy tệp: {file}")
     report = import_file(_kb(), kind, file)
@@ -181,6 +179,30 @@ def suggest(
         table.add_column(col)
     for s in result["suggestions"]:
         table.add_row(s["code"], s.get("title") or "", f"{s['score']:.2f}", "; ".join(s.get("reasons", [])))
+    out.print(table)
+
+
+@app.command("suggest-hs")
+def suggest_hs(
+    product: Annotated[str, typer.Argument(help="Mã số hoặc tên chính xác của sản phẩm.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Gợi ý mã HS cho một sản phẩm từ danh mục HS (lưu với trạng thái suggested để người biên tập duyệt)."""
+    from kb import hscodes, products
+
+    with _kb().session() as session:
+        p = products.find_product(session, product)
+        found = hscodes.suggest(session, p)
+        result = {"product": {"id": p.id, "name": p.name}, "suggestions": found}
+    if as_json:
+        _print_json(result)
+        return
+    out.print(f"Gợi ý mã HS cho: {p.name}")
+    table = Table()
+    for col in ("Mã HS", "Điểm", "Lý do"):
+        table.add_column(col)
+    for s in found:
+        table.add_row(s["dotted"], f"{s['score']:.0f}", "; ".join(s["reasons"]))
     out.print(table)
 
 

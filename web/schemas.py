@@ -223,6 +223,12 @@ class NextStep(_Open):
     reviewed_at: str | None = None
 
 
+class HsCodeOut(_Open):
+    code: str  # digits: 8, or 2/4/6 for every line under them
+    dotted: str  # 8516.60.10
+    description: str | None = None  # the nomenclature's words, when it is imported
+
+
 class ProductDetail(_Open):
     id: int
     name: str
@@ -232,6 +238,7 @@ class ProductDetail(_Open):
     mandatory: MandatorySection
     product_groups: list[GroupRef] = []
     next_steps: list[NextStep] = []
+    hs_codes: list[HsCodeOut] = []
 
 
 class ScopeRowOut(_Open):

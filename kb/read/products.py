@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from kb import procedures
+from kb import hscodes, procedures
 from kb.groups import groups_of_product, inherited_mappings
+from kb.hs import dotted
 from kb.models import (
     MAPPING_TYPE_LABELS_VI,
     GroupMapping,
@@ -35,6 +36,13 @@ from kb.urls import product_url
 
 #: Order in which a product page lists its standards: the rules first, then how to test, label, pack.
 MAPPING_ORDER = ("mandatory", "hygiene", "voluntary", "test_method", "labelling", "packaging", "other")
+
+
+def _hs_codes(session: Session, product_id: int) -> list[dict[str, Any]]:
+    """The product's approved HS codes (``kb.hscodes``), dotted, with the nomenclature's words where known."""
+    codes = hscodes.product_codes(session, product_id)
+    desc = hscodes.descriptions(session, codes)
+    return [{"code": c, "dotted": dotted(c), "description": desc.get(c)} for c in codes]
 
 
 def product_detail(session: Session, product_id: int, today: date | None = None) -> dict[str, Any]:
@@ -122,7 +130,7 @@ def product_detail(session: Session, product_id: int, today: date | None = None)
         "producer": p.producer,
         "district": p.district,
         "commune": p.commune,
-        "hs_code": p.hs_code,
+        "hs_codes": _hs_codes(session, pk(p)),
         "description": p.description,
         "source_url": p.source_url,
         "is_sample": p.is_sample,

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from kb import codes
+from kb import codes, hscodes
 from kb.models import (
     Criterion,
     DocumentPage,
@@ -270,11 +270,19 @@ def product_docs(session: Session, ids: list[int] | None = None) -> Iterator[dic
         stmt = select(Product)
         if chunk is not None:
             stmt = stmt.where(col(Product.id).in_(chunk))
-        for p in session.exec(stmt):
-            yield product_doc(p)
+        prods = list(session.exec(stmt))
+        hs = hscodes.approved_codes(session, [pk(p) for p in prods])
+        for p in prods:
+            yield product_doc(p, hs.get(pk(p), []))
 
 
-def product_doc(p: Product) -> dict[str, Any]:
+def hs_keys(codes: Iterable[str]) -> list[str]:
+    """A product's HS codes as ``code_key`` terms: each code and its 4- and 6-digit headings, so ``8516``,
+    ``851660`` and ``8516.60.10`` (compacted by the query like an accreditation number) all find it."""
+    return [c[:n] for c in codes for n in (4, 6, 8) if len(c) >= n]
+
+
+def product_doc(p: Product, hs: list[str] | None = None) -> dict[str, Any]:
     name = clean(p.name)
     aliases = [clean(a) for a in (p.aliases or []) if clean(a)]
     title = " ; ".join([name, *aliases])
@@ -288,6 +296,7 @@ def product_doc(p: Product) -> dict[str, Any]:
         "title_display": name,
         "snippet_src": (clean(p.description) or title)[:600],
         "rels": [],
+        "code_key": _kw(hs_keys(hs or [])),
         "title": searchable_title(title),
         "title_f": searchable_title(title),
         "bigrams": bigrams(name, *aliases, p.description),

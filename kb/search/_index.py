@@ -36,7 +36,17 @@ from whoosh.index import LockError
 from kb.core import KnowledgeBase
 from kb.errors import Conflict
 from kb.fingerprint import fingerprint
-from kb.models import Criterion, DocumentPage, Lab, LabScope, Product, ProductGroup, Standard, StandardRelation
+from kb.models import (
+    Criterion,
+    DocumentPage,
+    Lab,
+    LabScope,
+    Product,
+    ProductGroup,
+    ProductHsCode,
+    Standard,
+    StandardRelation,
+)
 from kb.search import _documents as docs
 from kb.search._schema import SCHEMA_VERSION, build_schema
 
@@ -98,7 +108,7 @@ _KEEP_GENERATIONS = 2  # the live one and its predecessor, which other processes
 
 
 #: The tables the index reflects (parts of :data:`kb.fingerprint.PARTS`).
-INDEXED = ("standard", "product", "lab", "group", "labscope", "relation", "page", "criterion")
+INDEXED = ("standard", "product", "lab", "group", "labscope", "relation", "page", "criterion", "producthscode")
 
 
 def db_stamp(session: Session) -> dict[str, Any]:
@@ -398,7 +408,7 @@ def _ids(session: Session, stmt: SelectOfScalar[Any]) -> set[int]:
     return set(session.exec(stmt))
 
 
-def _since(session: Session, model: type[Standard | Product | Lab | ProductGroup | LabScope], old: str | None) -> set[int]:
+def _since(session: Session, model: type[Standard | Product | Lab | ProductGroup | LabScope | ProductHsCode], old: str | None) -> set[int]:
     stmt = select(col(model.id))
     if old is not None:
         since: datetime | str = old
@@ -424,6 +434,14 @@ def _changes_since(session: Session, old: dict, now: dict) -> tuple[dict[str, se
             rows = _since(session, LabScope, prev[1])
             if rows:
                 ids["lab"] |= _ids(session, select(col(LabScope.lab_id)).where(col(LabScope.id).in_(list(rows))))
+    if old.get("producthscode") != now["producthscode"]:  # a product's HS codes are in its document
+        prev = old.get("producthscode", [0, None])
+        if now["producthscode"][0] < (prev[0] or 0):
+            ids["product"] |= _ids(session, select(col(Product.id)))  # a code was deleted: whose is not known
+        else:
+            rows = _since(session, ProductHsCode, prev[1])
+            if rows:
+                ids["product"] |= _ids(session, select(col(ProductHsCode.product_id)).where(col(ProductHsCode.id).in_(list(rows))))
     for part in ("relation", "page", "criterion"):
         prev = old.get(part, [0, None])
         if prev == now[part]:

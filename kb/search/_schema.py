@@ -15,7 +15,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from kb.text import fold
 
 #: Bump when the schema or the way documents are built changes: a stale index is then rebuilt by itself.
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 _WORD = r"\w+"
 # Old and new spelling write a syllable-final i after a consonant as y or i (mỳ/mì, kỹ/kĩ, lý/lí).

@@ -124,8 +124,8 @@ def test_automatic_membership_by_words_hs_code_and_ocop_group(any_kbase):
         bao_gom = add_product(s, "Bộ quà bao gồm bánh và chè")  # "gồm" is not "gốm"
         typed = add_product(s, "Lo hoa gom Phu Lang")  # typed without accents: still the group's words
         gomphu = add_product(s, "Gốmphù Lãng")  # not whole words
-        mi = add_product(s, "Bún khô", hs_code="1902.30.20")
-        other_hs = add_product(s, "Bánh quy", hs_code="19053100")
+        mi = add_product(s, "Bún khô", hs_codes=["19023020"])
+        other_hs = add_product(s, "Bánh quy", hs_codes=["19053100"])
         ruou = add_product(s, "Rượu nếp", kind="ocop", ocop_group="Đồ uống")
         add_group(s, "gom-phu-lang", "Gốm Phù Lãng", keywords="gốm Phù Lãng")
         add_group(s, "hs-1902", "Mã HS 19.02", kind="hs_chapter", hs_codes="19.02")

@@ -33,6 +33,11 @@ NOTICES = {
     "uploaded": "Đã nhận tệp; đang xử lý.",
     "mandatory-reviewed": "Đã ghi kết quả rà soát: không có quy chuẩn bắt buộc.",
     "mandatory-cleared": "Đã bỏ kết quả rà soát quy chuẩn bắt buộc.",
+    "hs-added": "Đã thêm mã HS.",
+    "hs-suggested": "Đã gợi ý mã HS từ danh mục; hãy duyệt hoặc loại từng mã.",
+    "hs-approved": "Đã duyệt mã HS.",
+    "hs-rejected": "Đã loại mã HS.",
+    "hs-removed": "Đã xóa mã HS.",
 }
 
 

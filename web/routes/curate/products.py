@@ -1,5 +1,6 @@
-"""The curator's products: list, create, edit (name, category, OCOP data ...), and the review of their
-mandatory regulations ("không có quy chuẩn bắt buộc", ``kb.reviews``)."""
+"""The curator's products: list, create, edit (name, category, OCOP data ...), their HS codes (stated,
+suggested from the nomenclature, approved or rejected: ``kb.hscodes``), and the review of their mandatory
+regulations ("không có quy chuẩn bắt buộc", ``kb.reviews``)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from fastapi.responses import Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from kb import groups, products, reviews
-from kb.errors import KBError
-from kb.models import Product, ProductKind, pk
+from kb import groups, hscodes, products, reviews
+from kb.errors import BadInput, KBError
+from kb.models import MappingStatus, Product, ProductKind, pk
 from web import auth
 from web.auth import CuratorUser
 from web.deps import get_kbase
@@ -22,7 +23,7 @@ from web.routes.curate._common import TAGS, Id, back, ctx, form_version
 router = APIRouter(tags=TAGS, include_in_schema=False)
 
 PRODUCT_FORM_FIELDS = ("name", "aliases", "category", "kind", "ocop_stars", "ocop_group", "ocop_year", "producer",
-                       "district", "commune", "hs_code", "description", "source_url")
+                       "district", "commune", "description", "source_url")
 
 
 async def _product_form(request: Request) -> dict[str, str]:
@@ -52,16 +53,19 @@ def products_page(request: Request, user: CuratorUser, q: Annotated[str, Query(m
 
 
 def _product_edit(request: Request, product: Product | None, form: dict[str, str],
-                  exc: KBError | None = None, applies: list[str] | None = None, review_note: str = "") -> Response:
+                  exc: KBError | None = None, applies: list[str] | None = None, review_note: str = "",
+                  hs_rows: list[dict[str, Any]] | None = None, hs_input: str = "") -> Response:
     return render_form(request, "curate/product.html", ctx(request, product=product, form=form, kinds=list(ProductKind),
-                                                           applies=applies or [], review_note=review_note), exc)
+                                                           applies=applies or [], review_note=review_note,
+                                                           hs_rows=hs_rows or [], hs_input=hs_input), exc)
 
 
-def _load(request: Request, product_id: int) -> tuple[Product, list[str]]:
-    """The product and the mandatory requirements that apply to it (the review form depends on them)."""
+def _load(request: Request, product_id: int) -> tuple[Product, list[str], list[dict[str, Any]]]:
+    """The product, the mandatory requirements that apply to it (the review form depends on them) and its
+    HS codes."""
     with get_kbase(request).session() as session:
         p = products.require_product(session, product_id)
-        return p, reviews.mandatory_codes(session, p)
+        return p, reviews.mandatory_codes(session, p), hscodes.code_rows(session, product_id)
 
 
 @router.get("/curate/products/new")
@@ -83,8 +87,8 @@ async def product_create_submit(request: Request, user: CuratorUser) -> Response
 
 @router.get("/curate/products/{product_id}")
 def product_edit_page(request: Request, product_id: Id, user: CuratorUser) -> Response:
-    p, applies = _load(request, product_id)
-    return _product_edit(request, p, _stored_form(p), applies=applies)
+    p, applies, hs_rows = _load(request, product_id)
+    return _product_edit(request, p, _stored_form(p), applies=applies, hs_rows=hs_rows)
 
 
 def _stored_form(p: Product) -> dict[str, str]:
@@ -92,9 +96,10 @@ def _stored_form(p: Product) -> dict[str, str]:
 
 
 def _product_failed(request: Request, product_id: int, form: dict[str, str] | None, exc: KBError,
-                    review_note: str = "") -> Response:
-    p, applies = _load(request, product_id)
-    return _product_edit(request, p, _stored_form(p) if form is None else form, exc, applies, review_note)
+                    review_note: str = "", hs_input: str = "") -> Response:
+    p, applies, hs_rows = _load(request, product_id)
+    return _product_edit(request, p, _stored_form(p) if form is None else form, exc, applies, review_note,
+                         hs_rows, hs_input)
 
 
 @router.post("/curate/products/{product_id}")
@@ -138,3 +143,62 @@ async def mandatory_review_clear(request: Request, product_id: Id, user: Curator
         done=lambda _: back(f"/curate/products/{product_id}", "mandatory-cleared"),
         failed=lambda exc: _product_failed(request, product_id, None, exc),
     )
+
+
+# --- HS codes -----------------------------------------------------------------------------------------
+
+
+_HS_ACTIONS = {"approve": "hs-approved", "reject": "hs-rejected", "remove": "hs-removed"}
+
+
+def _hs_changed(session: Session, product: Product, actor: str) -> int:
+    """Approved codes place products in HS groups: the automatic pass follows every change."""
+    return _grouped(session, product, actor)
+
+
+@router.post("/curate/products/{product_id}/hs-codes")
+async def hs_codes_add(request: Request, product_id: Id, user: CuratorUser) -> Response:
+    form = await request.form(max_files=0, max_fields=5)
+    text = str(form.get("codes") or "")[:500]
+
+    def work(session: Session) -> int:
+        p = products.require_product(session, product_id)
+        codes = hscodes.parse_codes(text, "mã HS")
+        if not codes:
+            raise BadInput("nhập ít nhất một mã HS (ví dụ 8516.60.10, 851660 hoặc 8516)")
+        hscodes.add_codes(session, p, codes, user.username)
+        return _hs_changed(session, p, user.username)
+
+    return await run_in_threadpool(
+        submit, request, work, done=lambda _: back(f"/curate/products/{product_id}", "hs-added"),
+        failed=lambda exc: _product_failed(request, product_id, None, exc, hs_input=text))
+
+
+@router.post("/curate/products/{product_id}/hs-codes/suggest")
+async def hs_codes_suggest(request: Request, product_id: Id, user: CuratorUser) -> Response:
+    return await run_in_threadpool(
+        submit, request,
+        lambda session: hscodes.suggest(session, products.require_product(session, product_id), user.username),
+        done=lambda _: back(f"/curate/products/{product_id}", "hs-suggested"),
+        failed=lambda exc: _product_failed(request, product_id, None, exc))
+
+
+@router.post("/curate/products/{product_id}/hs-codes/decide")
+async def hs_codes_decide(request: Request, product_id: Id, user: CuratorUser) -> Response:
+    form = await request.form(max_files=0, max_fields=5)
+    code, action = str(form.get("code") or "")[:20], str(form.get("action") or "")
+
+    def work(session: Session) -> int:
+        if action not in _HS_ACTIONS:
+            raise BadInput("thao tác không hợp lệ (duyệt, loại hoặc xóa)")
+        p = products.require_product(session, product_id)
+        if action == "remove":
+            hscodes.remove_code(session, p, code, user.username)
+        else:
+            status = MappingStatus.approved if action == "approve" else MappingStatus.rejected
+            hscodes.decide(session, p, code, status, user.username)
+        return _hs_changed(session, p, user.username)
+
+    return await run_in_threadpool(
+        submit, request, work, done=lambda _: back(f"/curate/products/{product_id}", _HS_ACTIONS[action]),
+        failed=lambda exc: _product_failed(request, product_id, None, exc))

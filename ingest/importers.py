@@ -11,9 +11,10 @@ changes nothing and writes no audit events.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -23,7 +24,7 @@ from typing import Any
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session
 
-from kb import codes, contacts, documents, groups, labs, mappings, products, standards
+from kb import codes, contacts, documents, groups, labs, mappings, products, risk, standards
 from kb.core import KnowledgeBase
 from kb.errors import BadInput, KBError
 from kb.models import LabScopeCreate, MappingSource, RelationType, StandardCreate
@@ -42,6 +43,7 @@ REQUIRED = {
     "agencies": ("key", "name"),
     "product-groups": ("slug", "name", "kind"),
     "group-mappings": ("group", "standard", "type"),
+    "risk-list": risk.REQUIRED,
 }
 #: Documented columns (README), then the optional extras that map to model fields.
 COLUMNS = {
@@ -58,6 +60,7 @@ COLUMNS = {
     "product-groups": ("slug", "name", "kind", "parent", "aliases", "keywords", "hs_codes", "description", "route",
                        "sources", "is_sample"),
     "group-mappings": ("group", "standard", "type", "rationale", "legal_basis"),
+    "risk-list": risk.COLUMNS,  # imported by import_risk_list (it needs the document and its dates)
 }
 
 
@@ -465,16 +468,33 @@ def _import_scope(session: Session, rows: Iterator[tuple[int, dict[str, Any]]], 
             report.touch("updated", "lab", [lab_of[acc].id])
 
 
-def import_file(kbase: KnowledgeBase, kind: str, path: Path | str, actor: str = "cli") -> ImportReport:
-    """Import ``path`` as ``kind`` (one of :data:`KINDS`) and report what changed."""
-    if kind not in KINDS:
-        raise BadInput(f"loại nhập {kind!r} không hợp lệ (dùng: {', '.join(KINDS)})")
-    path = Path(path)
+def _checked_file(kbase: KnowledgeBase, path: Path) -> Path:
     if not path.is_file():
         raise KBError(f"không tìm thấy tệp {path}")
     limit = kbase.settings.max_file_mb * 1024 * 1024
     if path.stat().st_size > limit:
         raise KBError(f"{path.name}: lớn hơn giới hạn {kbase.settings.max_file_mb} MB")
+    return path
+
+
+def import_risk_list(kbase: KnowledgeBase, path: Path | str, *, document: str, effective_from: date,
+                     effective_until: date | None = None, replaces: Sequence[str] = (),
+                     actor: str = "cli") -> risk.RiskImport:
+    """Import a risk list (``kb.risk``); the file's sha256 makes re-importing it a no-op."""
+    path = _checked_file(kbase, Path(path))
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    _, rows = read_rows(path, "risk-list")
+    with kbase.session() as session:
+        return risk.import_list(session, rows, document=document, effective_from=effective_from,
+                                effective_until=effective_until, replaces=replaces, sha256=digest,
+                                source_file=path.name, actor=actor)
+
+
+def import_file(kbase: KnowledgeBase, kind: str, path: Path | str, actor: str = "cli") -> ImportReport:
+    """Import ``path`` as ``kind`` (one of :data:`KINDS`) and report what changed."""
+    if kind not in KINDS:
+        raise BadInput(f"loại nhập {kind!r} không hợp lệ (dùng: {', '.join(KINDS)})")
+    path = _checked_file(kbase, Path(path))
     _, rows = read_rows(path, kind)
     report = ImportReport(kind=kind, file=str(path))
     with kbase.session() as session:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import and_, or_
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import insert as sa_insert
 from sqlmodel import Session, col, select
@@ -230,10 +231,7 @@ def _insert_rows(session: Session, rl: RiskList, rows: list[dict[str, Any]]) -> 
         session.execute(sa_insert(RiskListRow), [{"list_id": rl.id, **r} for r in rows])
 
 
-def lists_on(session: Session, on: date) -> list[RiskList]:
-    """The lists in force on ``on``."""
-    return list(session.exec(
-        select(RiskList).where(col(RiskList.effective_from) <= on)
-        .where((col(RiskList.effective_until).is_(None)) | (col(RiskList.effective_until) >= on))
-        .order_by(col(RiskList.document_code))
-    ).all())
+def in_force(on: date) -> Any:
+    """The condition for a list in force on ``on`` (its last day included)."""
+    return and_(col(RiskList.effective_from) <= on,
+                or_(col(RiskList.effective_until).is_(None), col(RiskList.effective_until) >= on))

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from kb.hs import normalize_hs
 from kb.models import RiskList, RiskListRow
-from kb.risk import RISK_ORDER, lists_on
+from kb.risk import RISK_ORDER, in_force
 
 BY_HS = "theo mã HS"
 AMBIGUOUS = "nhiều mục cùng mã HS: cần người biên tập xác nhận mục nào áp dụng"
@@ -41,21 +41,23 @@ def requirements_on(session: Session, hs_codes: list[str], on: date) -> dict[str
     codes = list(dict.fromkeys(normalize_hs(c) for c in hs_codes if c))
     if not codes:
         return {"on": on, "risk": "unknown", "requirements": []}
-    lists = {rl.id: rl for rl in lists_on(session, on)}
+    # One query for the rows in force that match; a second, only when none do, to tell "low" from "unknown".
+    found = session.exec(
+        select(RiskListRow, RiskList).join(RiskList, col(RiskList.id) == col(RiskListRow.list_id))
+        .where(in_force(on)).where(or_(*(_matching(c) for c in codes)))
+    ).all()
+    lists = {rl.id: rl for _, rl in found}
+    rows = [r for r, _ in found]
     requirements: list[dict[str, Any]] = []
-    if lists:
-        rows = session.exec(
-            select(RiskListRow).where(col(RiskListRow.list_id).in_(list(lists)))
-            .where(or_(*(_matching(c) for c in codes)))
-        ).all()
-        for code in codes:
-            requirements += _for_code(code, [r for r in rows if r.hs_code.startswith(code) or code.startswith(r.hs_code)],
-                                      lists)
+    for code in codes:
+        requirements += _for_code(code, [r for r in rows if r.hs_code.startswith(code) or code.startswith(r.hs_code)],
+                                  lists)
+    any_list = bool(found) or session.exec(select(RiskList.id).where(in_force(on)).limit(1)).first() is not None
     graded = [r["risk"] for r in requirements if r["risk"]]
     if graded:
         risk = max(graded, key=lambda g: RISK_ORDER[g])
     else:
-        risk = "unknown" if requirements or not lists else "low"
+        risk = "unknown" if requirements or not any_list else "low"
     # Stable: within one document the rows keep the file's order (item numbers do not sort as text).
     requirements.sort(key=lambda r: (-RISK_ORDER.get(r["risk"] or "", 0), r["document"]))
     return {"on": on, "risk": risk, "requirements": requirements}

@@ -21,6 +21,7 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from kb.hs import normalize_hs
+from kb.matching import SCORER
 from kb.models import RiskList, RiskListRow
 from kb.risk import RISK_ORDER, in_force
 
@@ -36,8 +37,12 @@ def _matching(product_code: str) -> Any:
     return or_(col(RiskListRow.hs_code).in_(prefixes), under)
 
 
-def requirements_on(session: Session, hs_codes: list[str], on: date) -> dict[str, Any]:
-    """``{"on", "risk", "requirements": [...]}`` for the product codes ``hs_codes`` on ``on``."""
+def requirements_on(session: Session, hs_codes: list[str], on: date, *, text: str | None = None) -> dict[str, Any]:
+    """``{"on", "risk", "requirements": [...]}`` for the product codes ``hs_codes`` on ``on``.
+
+    ``text`` (the product's name and description) scores each candidate of an ambiguous code against the
+    row's description (``similarity``, 0–100, with a reason) so the curator sees the likeliest first.
+    """
     codes = list(dict.fromkeys(normalize_hs(c) for c in hs_codes if c))
     if not codes:
         return {"on": on, "risk": "unknown", "requirements": []}
@@ -51,19 +56,21 @@ def requirements_on(session: Session, hs_codes: list[str], on: date) -> dict[str
     requirements: list[dict[str, Any]] = []
     for code in codes:
         requirements += _for_code(code, [r for r in rows if r.hs_code.startswith(code) or code.startswith(r.hs_code)],
-                                  lists)
+                                  lists, text)
     any_list = bool(found) or session.exec(select(RiskList.id).where(in_force(on)).limit(1)).first() is not None
     graded = [r["risk"] for r in requirements if r["risk"]]
     if graded:
         risk = max(graded, key=lambda g: RISK_ORDER[g])
     else:
         risk = "unknown" if requirements or not any_list else "low"
-    # Stable: within one document the rows keep the file's order (item numbers do not sort as text).
-    requirements.sort(key=lambda r: (-RISK_ORDER.get(r["risk"] or "", 0), r["document"]))
+    # Stable: within one document the rows keep the file's order (item numbers do not sort as text); the
+    # candidates of an ambiguous code likeliest first when the product's text is known.
+    requirements.sort(key=lambda r: (-RISK_ORDER.get(r["risk"] or "", 0), -(r.get("similarity") or 0), r["document"]))
     return {"on": on, "risk": risk, "requirements": requirements}
 
 
-def _for_code(code: str, rows: list[RiskListRow], lists: dict[int | None, RiskList]) -> list[dict[str, Any]]:
+def _for_code(code: str, rows: list[RiskListRow], lists: dict[int | None, RiskList],
+              text: str | None) -> list[dict[str, Any]]:
     items = {(r.list_id, r.annex, r.item) for r in rows}
     ambiguous = len(items) > 1
     seen: set[tuple] = set()
@@ -74,7 +81,7 @@ def _for_code(code: str, rows: list[RiskListRow], lists: dict[int | None, RiskLi
             continue
         seen.add(key)
         rl = lists[r.list_id]
-        out.append({
+        req: dict[str, Any] = {
             "document": rl.document_code,
             "annex": r.annex,
             "item": r.item,
@@ -90,5 +97,10 @@ def _for_code(code: str, rows: list[RiskListRow], lists: dict[int | None, RiskLi
             "confirmed": False,
             "ambiguous": ambiguous,
             "match": AMBIGUOUS if ambiguous else BY_HS,
-        })
+        }
+        if ambiguous and text and r.description:
+            score = round(SCORER(text, r.description))
+            req["similarity"] = score
+            req["reasons"] = [f"mô tả “{r.description}” giống tên, mô tả sản phẩm {score}%"]
+        out.append(req)
     return out

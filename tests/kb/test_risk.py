@@ -288,3 +288,14 @@ def test_document_key_and_issuer():
     assert risk.document_key("36/2026/TT-BKHCN") == risk.document_key(" 36/2026/tt bkhcn ")
     assert [risk.issuer_of(c) for c in ("36/2026/TT-BKHCN", "33/2026/TT-BCT", "37/2026/NĐ-CP", "2711/QĐ")] == [
         "BKHCN", "BCT", "CP", None]
+
+
+def test_ambiguous_candidates_scored_by_the_products_words(shared_kbase):
+    with shared_kbase.session() as s:
+        got = requirements_on(s, ["85171400"], JULY, text="Máy điện thoại di động thông minh")
+        single = requirements_on(s, ["85171100"], JULY, text="Máy điện thoại di động thông minh")
+    medium = [r for r in got["requirements"] if r["risk"] == "medium"]
+    assert medium[0]["description"] == "Máy điện thoại di động" and medium[0]["similarity"] >= 80
+    assert all(medium[0]["similarity"] >= r["similarity"] for r in got["requirements"])
+    assert "giống tên" in medium[0]["reasons"][0]
+    assert "similarity" not in single["requirements"][0]  # one item: nothing to choose between

@@ -27,6 +27,7 @@ from kb.models import (
     Product,
     ProductGroup,
     ProductGroupMember,
+    RiskList,
     Standard,
     StandardRelation,
 )
@@ -48,10 +49,12 @@ PARTS: dict[str, tuple[type[SQLModel], Any]] = {
     # every change (ids may be reused after a delete).
     "groupmember": (ProductGroupMember, ProductGroupMember.created_at),
     "groupmapping": (GroupMapping, GroupMapping.updated_at),
+    # A list's rows change only with the list (kb.risk bumps it), so the list's updated_at stands for them.
+    "risklist": (RiskList, RiskList.updated_at),
 }
 #: Everything the public pages show: the page cache keeps a page while these are unchanged.
 PAGES = ("standard", "relation", "criterion", "product", "mapping", "lab", "labscope", "document", "agency", "group",
-         "groupmember", "groupmapping")
+         "groupmember", "groupmapping", "risklist")
 
 Part = list[int | str | None]
 

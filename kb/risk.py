@@ -17,6 +17,8 @@ one import are one event, not one per row.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -172,6 +174,9 @@ def import_list(
             good.append({"line": line, **parse_row(rec)})
         except BadInput as exc:
             report.errors.append((line, exc.message))
+    # Without the file's hash (a caller other than the file import), the rows' own: the sha256 moves with
+    # every change of content, so the list's version and updated_at (the page cache's fingerprint) do too.
+    sha256 = sha256 or hashlib.sha256(json.dumps(good, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
     replaced_keys = {document_key(c): clean(c) for c in replaces}
     replaced_keys.pop(key, None)
     others: dict[str, list[RiskList]] = {}
@@ -198,7 +203,7 @@ def import_list(
         audit.record(session, actor=actor, action="create", entity=ENTITY, entity_id=rl.id,
                      after=audit.snapshot(rl), summary=f"Nhập danh mục {code}: {len(good)} dòng")
         report.outcome = "created"
-    elif sha256 is not None and existing.sha256 == sha256 and existing.rows == len(good):
+    elif existing.sha256 == sha256 and existing.rows == len(good):
         rl = existing
         if existing.effective_until != effective_until:
             update_versioned(session, rl, {"effective_until": effective_until}, None, actor=actor, entity=ENTITY,
@@ -208,7 +213,7 @@ def import_list(
         rl = existing
         session.exec(sa_delete(RiskListRow).where(col(RiskListRow.list_id) == rl.id))
         _insert_rows(session, rl, good)
-        update_versioned(session, rl, fields, None, actor=actor, entity=ENTITY, action="update",
+        update_versioned(session, rl, fields, None, actor=actor, entity=ENTITY,
                          summary=f"Nhập lại danh mục {code}: {len(good)} dòng thay các dòng cũ")
         report.outcome = "replaced"
     report.list_id, report.rows = record_id(rl), len(good)

@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from kb.hs import normalize_hs
@@ -47,16 +48,18 @@ def requirements_on(session: Session, hs_codes: list[str], on: date, *, text: st
     if not codes:
         return {"on": on, "risk": "unknown", "requirements": []}
     # One query for the rows in force that match; a second, only when none do, to tell "low" from "unknown".
-    found = session.exec(
-        select(RiskListRow, RiskList).join(RiskList, col(RiskList.id) == col(RiskListRow.list_id))
+    # Plain rows, not ORM objects: this runs on every product page.
+    row, rl = RiskListRow.__table__.c, RiskList.__table__.c  # type: ignore[attr-defined]
+    found = session.connection().execute(
+        sa_select(row.list_id, row.line, row.hs_code, row.description, row.item, row.annex, row.control, row.risk,
+               row.conditions, row.page, rl.document_code, rl.effective_from, rl.effective_until)
+        .join_from(RiskListRow.__table__, RiskList.__table__, rl.id == row.list_id)  # type: ignore[attr-defined]
         .where(in_force(on)).where(or_(*(_matching(c) for c in codes)))
     ).all()
-    lists = {rl.id: rl for _, rl in found}
-    rows = [r for r, _ in found]
     requirements: list[dict[str, Any]] = []
     for code in codes:
-        requirements += _for_code(code, [r for r in rows if r.hs_code.startswith(code) or code.startswith(r.hs_code)],
-                                  lists, text)
+        requirements += _for_code(code, [r for r in found if r.hs_code.startswith(code) or code.startswith(r.hs_code)],
+                                  text)
     any_list = bool(found) or session.exec(select(RiskList.id).where(in_force(on)).limit(1)).first() is not None
     graded = [r["risk"] for r in requirements if r["risk"]]
     if graded:
@@ -69,20 +72,18 @@ def requirements_on(session: Session, hs_codes: list[str], on: date, *, text: st
     return {"on": on, "risk": risk, "requirements": requirements}
 
 
-def _for_code(code: str, rows: list[RiskListRow], lists: dict[int | None, RiskList],
-              text: str | None) -> list[dict[str, Any]]:
+def _for_code(code: str, rows: list[Any], text: str | None) -> list[dict[str, Any]]:
     items = {(r.list_id, r.annex, r.item) for r in rows}
     ambiguous = len(items) > 1
     seen: set[tuple] = set()
     out = []
-    for r in sorted(rows, key=lambda r: r.line):
+    for r in sorted(rows, key=lambda r: (r.list_id, r.line)):
         key = (r.list_id, r.annex, r.item, r.hs_code, r.control, r.risk, r.description)
         if key in seen:
             continue
         seen.add(key)
-        rl = lists[r.list_id]
         req: dict[str, Any] = {
-            "document": rl.document_code,
+            "document": r.document_code,
             "annex": r.annex,
             "item": r.item,
             "hs_code": r.hs_code,
@@ -92,8 +93,8 @@ def _for_code(code: str, rows: list[RiskListRow], lists: dict[int | None, RiskLi
             "description": r.description,
             "conditions": r.conditions,
             "source_page": r.page,
-            "effective_from": rl.effective_from,
-            "effective_until": rl.effective_until,
+            "effective_from": r.effective_from,
+            "effective_until": r.effective_until,
             "confirmed": False,
             "ambiguous": ambiguous,
             "match": AMBIGUOUS if ambiguous else BY_HS,

@@ -299,3 +299,32 @@ def test_ambiguous_candidates_scored_by_the_products_words(shared_kbase):
     assert all(medium[0]["similarity"] >= r["similarity"] for r in got["requirements"])
     assert "giống tên" in medium[0]["reasons"][0]
     assert "similarity" not in single["requirements"][0]  # one item: nothing to choose between
+
+
+def test_service_without_a_file_hash_compares_the_rows(kbase):
+    rows = [(2, {"ma_hs": "6506.10.10", "loai_tac_dong": "KIEM_TRA_CHAT_LUONG", "muc_rui_ro": "CAO"})]
+    changed = [(2, {**rows[0][1], "muc_rui_ro": "TRUNG_BINH"})]
+    outcomes = []
+    for batch in (rows, rows, changed):
+        with kbase.session() as s:
+            outcomes.append(risk.import_list(s, batch, document="36/2026/TT-BKHCN",
+                                             effective_from=date(2026, 7, 1)).outcome)
+    assert outcomes == ["created", "unchanged", "replaced"]
+    assert look(kbase, ["65061010"], JULY)["risk"] == "medium"
+
+
+def test_page_cache_fingerprint_moves_with_every_list_change(kbase, tmp_path):
+    from kb.fingerprint import PAGES, fingerprint
+
+    def stamp() -> dict:
+        with kbase.session() as s:
+            return fingerprint(s, PAGES)
+
+    seen = [stamp()]
+    row = {"ma_hs": "65061010", "loai_tac_dong": "KIEM_TRA_CHAT_LUONG", "muc_rui_ro": "CAO"}
+    # create, replace the rows, end the first with a later list
+    for grade, start in (("CAO", date(2026, 7, 1)), ("", date(2026, 7, 1)), ("CAO", date(2027, 1, 1))):
+        with kbase.session() as s:
+            risk.import_list(s, [(2, {**row, "muc_rui_ro": grade})], document="36/2026/TT-BKHCN", effective_from=start)
+        seen.append(stamp())
+    assert all(a != b for a, b in zip(seen, seen[1:], strict=False))

@@ -174,6 +174,11 @@ def import_list(
             good.append({"line": line, **parse_row(rec)})
         except BadInput as exc:
             report.errors.append((line, exc.message))
+    if not good:
+        # An empty list in force would make every product "low": store nothing.
+        if not report.errors:
+            raise BadInput("tệp không có dòng nào")
+        return report
     # Without the file's hash (a caller other than the file import), the rows' own: the sha256 moves with
     # every change of content, so the list's version and updated_at (the page cache's fingerprint) do too.
     sha256 = sha256 or hashlib.sha256(json.dumps(good, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
@@ -194,7 +199,7 @@ def import_list(
         report.effective_until = effective_until
     existing = next((rl for rl in same_doc if rl.effective_from == effective_from), None)
     fields: dict[str, Any] = {"document_code": code, "issuer": issuer_of(code), "effective_until": effective_until,
-              "source_file": source_file, "sha256": sha256, "rows": len(good)}
+                              "source_file": source_file, "sha256": sha256, "rows": len(good)}
     if existing is None:
         rl = RiskList(document_key=key, effective_from=effective_from, **fields)
         session.add(rl)
@@ -225,8 +230,7 @@ def import_list(
         report.ended.append(_end(session, earlier[-1], day_before, actor, f"danh mục từ {effective_from} thay thế"))
     for lists in others.values():
         for old in lists:
-            in_force = old.effective_from <= day_before and (old.effective_until is None or old.effective_until > day_before)
-            if in_force:
+            if old.effective_from <= day_before and (old.effective_until is None or old.effective_until > day_before):
                 report.ended.append(_end(session, old, day_before, actor, f"thay thế bởi {code}"))
     return report
 

@@ -328,3 +328,13 @@ def test_page_cache_fingerprint_moves_with_every_list_change(kbase, tmp_path):
             risk.import_list(s, [(2, {**row, "muc_rui_ro": grade})], document="36/2026/TT-BKHCN", effective_from=start)
         seen.append(stamp())
     assert all(a != b for a, b in zip(seen, seen[1:], strict=False))
+
+
+def test_a_file_of_only_bad_rows_stores_no_list(kbase, tmp_path):
+    path = write_csv(tmp_path / "bad.csv", [["85X6", "Sai", "1", "Phụ lục", "KIEM_TRA_CHAT_LUONG", "", "", "", ""]])
+    report = import_risk_list(kbase, path, document="36/2026/TT-BKHCN", effective_from=date(2026, 7, 1))
+    assert ([line for line, _ in report.errors], report.list_id) == ([2], None)
+    assert count(kbase, RiskList) == 0
+    with pytest.raises(BadInput, match="không có dòng"):
+        import_risk_list(kbase, write_csv(tmp_path / "empty.csv", []), document="36/2026/TT-BKHCN",
+                         effective_from=date(2026, 7, 1))

@@ -34,6 +34,7 @@ bench: install
 	$(BIN)/python bench/ocr.py
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/web.py
+	$(BIN)/python bench/regulatory.py
 
 # The demo PDFs are committed; this regenerates them from their script.
 demo-pdfs: install

@@ -11,9 +11,10 @@ changes nothing and writes no audit events.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -23,7 +24,7 @@ from typing import Any
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session
 
-from kb import codes, contacts, documents, groups, hscodes, labs, legal, mappings, procedures, products, standards
+from kb import codes, contacts, documents, groups, hscodes, labs, legal, mappings, procedures, products, risk, standards
 from kb.core import KnowledgeBase
 from kb.errors import BadInput, KBError
 from kb.hs import normalize_hs
@@ -46,6 +47,7 @@ REQUIRED = {
     "legal-documents": ("code",),
     "procedures": ("key", "title"),
     "hs-nomenclature": ("hscode",),
+    "risk-list": risk.REQUIRED,
 }
 #: Documented columns (README), then the optional extras that map to model fields.
 COLUMNS = {
@@ -67,6 +69,7 @@ COLUMNS = {
     "procedures": ("key", *procedures.FIELDS),
     # HS_PBI_VN.xlsx; Specialised_procedures.xlsx adds the controls before 01/07/2026
     "hs-nomenclature": ("level", "hscode", "description_vn", "description_en", "specialised_procedures"),
+    "risk-list": risk.COLUMNS,  # imported by import_risk_list (it needs the document and its dates)
 }
 
 
@@ -512,16 +515,33 @@ def _import_hs(session: Session, keys: list[str], rows: Iterator[tuple[int, dict
         report.count(outcome, n)
 
 
-def import_file(kbase: KnowledgeBase, kind: str, path: Path | str, actor: str = "cli") -> ImportReport:
-    """Import ``path`` as ``kind`` (one of :data:`KINDS`) and report what changed."""
-    if kind not in KINDS:
-        raise BadInput(f"loại nhập {kind!r} không hợp lệ (dùng: {', '.join(KINDS)})")
-    path = Path(path)
+def _checked_file(kbase: KnowledgeBase, path: Path) -> Path:
     if not path.is_file():
         raise KBError(f"không tìm thấy tệp {path}")
     limit = kbase.settings.max_file_mb * 1024 * 1024
     if path.stat().st_size > limit:
         raise KBError(f"{path.name}: lớn hơn giới hạn {kbase.settings.max_file_mb} MB")
+    return path
+
+
+def import_risk_list(kbase: KnowledgeBase, path: Path | str, *, document: str, effective_from: date,
+                     effective_until: date | None = None, replaces: Sequence[str] = (),
+                     actor: str = "cli") -> risk.RiskImport:
+    """Import a risk list (``kb.risk``); the file's sha256 makes re-importing it a no-op."""
+    path = _checked_file(kbase, Path(path))
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    _, rows = read_rows(path, "risk-list")
+    with kbase.session() as session:
+        return risk.import_list(session, rows, document=document, effective_from=effective_from,
+                                effective_until=effective_until, replaces=replaces, sha256=digest,
+                                source_file=path.name, actor=actor)
+
+
+def import_file(kbase: KnowledgeBase, kind: str, path: Path | str, actor: str = "cli") -> ImportReport:
+    """Import ``path`` as ``kind`` (one of :data:`KINDS`) and report what changed."""
+    if kind not in KINDS:
+        raise BadInput(f"loại nhập {kind!r} không hợp lệ (dùng: {', '.join(KINDS)})")
+    path = _checked_file(kbase, Path(path))
     keys, rows = read_rows(path, kind)
     report = ImportReport(kind=kind, file=str(path))
     with kbase.session() as session:

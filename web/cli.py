@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -101,23 +102,66 @@ def _ingest_with_progress(kbase: KnowledgeBase, paths: list[Path], ocr: bool) ->
 
 @app.command("import")
 def import_(
-    kind: Annotated[str, typer.Argument(help="Loại danh mục: standards, products, labs, lab-scope, mappings, … "
+    kind: Annotated[str, typer.Argument(help="Loại danh mục: standards, products, labs, lab-scope, mappings, risk-list, … "
                                                         "(danh sách đủ trong README; loại sai thì lệnh nói các loại hợp lệ).")],
     file: Annotated[Path, typer.Argument(help="Tệp CSV (UTF-8, có dòng tiêu đề) hoặc XLSX.")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    document: Annotated[str | None, typer.Option(help="risk-list: số hiệu văn bản, vd 36/2026/TT-BKHCN.")] = None,
+    effective_from: Annotated[str | None, typer.Option(help="risk-list: áp dụng từ ngày YYYY-MM-DD.")] = None,
+    effective_until: Annotated[str | None, typer.Option(help="risk-list: áp dụng đến hết ngày YYYY-MM-DD.")] = None,
+    replaces: Annotated[list[str] | None, typer.Option(
+        help="risk-list: văn bản có danh mục bị thay thế (kết thúc ngày trước ngày áp dụng); lặp lại được.")] = None,
 ) -> None:
     """Nhập danh mục từ CSV/XLSX; dòng lỗi được báo kèm số dòng, các dòng tốt vẫn được nhập."""
     from ingest.importers import KINDS, import_file
 
-    if kind not in KINDS:
-        raise KBError(f"loại nhập không hợp lệ {kind!r}; chọn một trong: {', '.join(KINDS)}")
+    if kind not in (*KINDS, "risk-list"):
+        raise KBError(f"loại nhập không hợp lệ {kind!r}; chọn một trong: {', '.join(KINDS)}, risk-list")
     if not file.is_file():
         raise KBError(f"không tìm thấy tệp: {file}")
+    if kind == "risk-list":
+        _import_risk_list(file, as_json, document, effective_from, effective_until, replaces or [])
+        return
+    if document or effective_from or effective_until or replaces:
+        raise KBError("--document, --effective-from, --effective-until, --replaces chỉ dùng với risk-list")
     report = import_file(_kb(), kind, file)
     if as_json:
         _print_json(report.to_json())
     else:
         out.print(f"Tạo mới {report.created}, cập nhật {report.updated}, không đổi {report.unchanged}, lỗi {len(report.errors)}")
+        for line, message in report.errors:
+            out.print(f"  dòng {line}: {message}")
+    if report.errors:
+        raise typer.Exit(1)
+
+
+def _date_option(value: str | None, option: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise KBError(f"{option}: {value!r} không phải ngày dạng YYYY-MM-DD") from None
+
+
+def _import_risk_list(file: Path, as_json: bool, document: str | None, effective_from: str | None,
+                      effective_until: str | None, replaces: list[str]) -> None:
+    from ingest.importers import import_risk_list
+
+    start = _date_option(effective_from, "--effective-from")
+    if not document or start is None:
+        raise KBError("risk-list cần --document SỐ_HIỆU và --effective-from YYYY-MM-DD")
+    report = import_risk_list(_kb(), file, document=document, effective_from=start,
+                              effective_until=_date_option(effective_until, "--effective-until"), replaces=replaces)
+    if as_json:
+        _print_json(report.to_json())
+    else:
+        outcomes = {"created": "Tạo mới", "replaced": "Nhập lại (thay các dòng cũ)", "updated": "Cập nhật ngày",
+                    "unchanged": "Không đổi"}
+        out.print(f"{outcomes[report.outcome]} danh mục {report.document}: {report.rows} dòng, "
+                  f"lỗi {len(report.errors)}")
+        for label in report.ended:
+            out.print(f"  kết thúc: {label}")
         for line, message in report.errors:
             out.print(f"  dòng {line}: {message}")
     if report.errors:

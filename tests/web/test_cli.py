@@ -82,3 +82,37 @@ def test_import_legal_documents_reports_bad_rows_by_line(settings, tmp_path):
     result = run_kb(settings, "import", "legal-documents", str(path))
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "Tạo mới 1" in result.stdout and "dòng 3: code:" in result.stdout
+
+
+def test_import_risk_list_reports_lines_and_ends_nothing_twice(settings, tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_text("ma_hs,mo_ta,nhom,phu_luc,loai_tac_dong,muc_rui_ro,dieu_kien,trang\n"
+                    '"8516.60",Nồi cơm điện,1,Phụ lục II,CONG_BO_HOP_QUY,TRUNG_BINH,,12\n'
+                    "85X6,Sai mã,1,Phụ lục II,CONG_BO_HOP_QUY,TRUNG_BINH,,12\n", encoding="utf-8")
+    args = ("import", "risk-list", str(path), "--document", "36/2026/TT-BKHCN", "--effective-from", "2026-07-01")
+    first = run_kb(settings, *args, "--json")
+    assert first.returncode == 1, first.stderr  # a bad row: exit 1, the good one stored
+    report = json.loads(first.stdout)
+    assert (report["outcome"], report["rows"], [e["line"] for e in report["errors"]]) == ("created", 1, [3])
+    again = run_kb(settings, *args, "--json")
+    assert json.loads(again.stdout)["outcome"] == "unchanged"
+
+
+@pytest.mark.parametrize("extra, fragment", [
+    ((), "--effective-from"),
+    (("--document", "36/2026/TT-BKHCN", "--effective-from", "1/7/2026"), "YYYY-MM-DD"),
+    (("--document", "36/2026/TT-BKHCN", "--effective-from", "2026-07-01", "--replaces", "1/2000/TT-X"), "--replaces"),
+])
+def test_import_risk_list_user_errors_are_one_line(settings, tmp_path, extra, fragment):
+    path = tmp_path / "list.csv"
+    path.write_text("ma_hs,loai_tac_dong\n8516,KIEM_TRA_CHAT_LUONG\n", encoding="utf-8")
+    result = run_kb(settings, "import", "risk-list", str(path), *extra)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode != 0 and len(lines) == 1 and fragment in lines[0], result.stderr
+
+
+def test_risk_list_options_refused_for_other_kinds(settings, tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("name\nNước mắm\n", encoding="utf-8")
+    result = run_kb(settings, "import", "products", str(path), "--document", "36/2026/TT-BKHCN")
+    assert result.returncode != 0 and "chỉ dùng với risk-list" in result.stderr

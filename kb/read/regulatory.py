@@ -1,0 +1,107 @@
+"""What the risk lists require of a product's HS codes on a date (issue 12, item 4).
+
+A list row matches a product code when one covers the other: a 6-digit row ``851714`` covers the product's
+``85171400``, and a product code ``8517`` (every line under it) meets the rows under it. Only lists in force
+on the date count. When one product code meets several items of the lists, the HS code alone does not say
+which applies: all are returned as candidates (``ambiguous``) for a curator to confirm; a code that meets
+one item only counts as matched "theo mã HS". Nothing is confirmed here yet (``confirmed`` is false).
+
+Summary ``risk``: the highest grade among the requirements; ``low`` when codes are given and no list in
+force names them; ``unknown`` without codes, on a date no imported list covers (before 01/07/2026 the
+older lists applied, which are not imported), or when only lists that grade nothing (food-safety checks
+under 28/2026/TT-BCT) name them: the list does not say, and the page must not claim "low".
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, or_
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from kb.hs import normalize_hs
+from kb.matching import SCORER
+from kb.models import RiskList, RiskListRow
+from kb.risk import RISK_ORDER, in_force
+
+BY_HS = "theo mã HS"
+AMBIGUOUS = "nhiều mục cùng mã HS: cần người biên tập xác nhận mục nào áp dụng"
+
+
+def _matching(product_code: str) -> Any:
+    """Rows whose code covers ``product_code`` (its 2/4/6/8-digit prefixes) or lies under it (digit range)."""
+    prefixes = [product_code[:n] for n in (2, 4, 6, 8) if n <= len(product_code)]
+    under = and_(col(RiskListRow.hs_code) > product_code,
+                 col(RiskListRow.hs_code) <= product_code + "9" * (8 - len(product_code)))
+    return or_(col(RiskListRow.hs_code).in_(prefixes), under)
+
+
+def requirements_on(session: Session, hs_codes: list[str], on: date, *, text: str | None = None) -> dict[str, Any]:
+    """``{"on", "risk", "requirements": [...]}`` for the product codes ``hs_codes`` on ``on``.
+
+    ``text`` (the product's name and description) scores each candidate of an ambiguous code against the
+    row's description (``similarity``, 0–100, with a reason) so the curator sees the likeliest first.
+    """
+    codes = list(dict.fromkeys(normalize_hs(c) for c in hs_codes if c))
+    if not codes:
+        return {"on": on, "risk": "unknown", "requirements": []}
+    # One query for the rows in force that match; a second, only when none do, to tell "low" from "unknown".
+    # Plain rows, not ORM objects: this runs on every product page.
+    row, rl = RiskListRow.__table__.c, RiskList.__table__.c  # type: ignore[attr-defined]
+    found = session.connection().execute(
+        sa_select(row.list_id, row.line, row.hs_code, row.description, row.item, row.annex, row.control, row.risk,
+               row.conditions, row.page, rl.document_code, rl.effective_from, rl.effective_until)
+        .join_from(RiskListRow.__table__, RiskList.__table__, rl.id == row.list_id)  # type: ignore[attr-defined]
+        .where(in_force(on)).where(or_(*(_matching(c) for c in codes)))
+    ).all()
+    requirements: list[dict[str, Any]] = []
+    for code in codes:
+        requirements += _for_code(code, [r for r in found if r.hs_code.startswith(code) or code.startswith(r.hs_code)],
+                                  text)
+    any_list = bool(found) or session.exec(select(RiskList.id).where(in_force(on)).limit(1)).first() is not None
+    graded = [r["risk"] for r in requirements if r["risk"]]
+    if graded:
+        risk = max(graded, key=lambda g: RISK_ORDER[g])
+    else:
+        risk = "unknown" if requirements or not any_list else "low"
+    # Stable: within one document the rows keep the file's order (item numbers do not sort as text); the
+    # candidates of an ambiguous code likeliest first when the product's text is known.
+    requirements.sort(key=lambda r: (-RISK_ORDER.get(r["risk"] or "", 0), -(r.get("similarity") or 0), r["document"]))
+    return {"on": on, "risk": risk, "requirements": requirements}
+
+
+def _for_code(code: str, rows: list[Any], text: str | None) -> list[dict[str, Any]]:
+    items = {(r.list_id, r.annex, r.item) for r in rows}
+    ambiguous = len(items) > 1
+    seen: set[tuple] = set()
+    out = []
+    for r in sorted(rows, key=lambda r: (r.list_id, r.line)):
+        key = (r.list_id, r.annex, r.item, r.hs_code, r.control, r.risk, r.description)
+        if key in seen:
+            continue
+        seen.add(key)
+        req: dict[str, Any] = {
+            "document": r.document_code,
+            "annex": r.annex,
+            "item": r.item,
+            "hs_code": r.hs_code,
+            "product_hs_code": code,
+            "control": r.control,
+            "risk": r.risk,
+            "description": r.description,
+            "conditions": r.conditions,
+            "source_page": r.page,
+            "effective_from": r.effective_from,
+            "effective_until": r.effective_until,
+            "confirmed": False,
+            "ambiguous": ambiguous,
+            "match": AMBIGUOUS if ambiguous else BY_HS,
+        }
+        if ambiguous and text and r.description:
+            score = round(SCORER(text, r.description))
+            req["similarity"] = score
+            req["reasons"] = [f"mô tả “{r.description}” giống tên, mô tả sản phẩm {score}%"]
+        out.append(req)
+    return out

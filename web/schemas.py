@@ -229,6 +229,28 @@ class HsCodeOut(_Open):
     description: str | None = None  # the nomenclature's words, when it is imported
 
 
+class Requirement(_Open):
+    """One row of a risk list in force that names the product's HS code (``confirmed`` false: matched by the
+    code only; ``ambiguous``: the code sits under several items and a curator must say which applies)."""
+
+    document: str
+    annex: str | None = None
+    item: str | None = None
+    hs_code: str
+    control: Literal["quality_inspection", "conformity_declaration", "food_safety_check"]
+    risk: Literal["high", "medium"] | None = None
+    description: str | None = None
+    source_page: int | None = None
+    confirmed: bool
+    ambiguous: bool = False
+
+
+class Regulatory(_Open):
+    on: str
+    risk: Literal["high", "medium", "low", "unknown"]
+    requirements: list[Requirement]
+
+
 class ProductDetail(_Open):
     id: int
     name: str
@@ -239,6 +261,7 @@ class ProductDetail(_Open):
     product_groups: list[GroupRef] = []
     next_steps: list[NextStep] = []
     hs_codes: list[HsCodeOut] = []
+    regulatory: Regulatory
 
 
 class ScopeRowOut(_Open):

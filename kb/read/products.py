@@ -31,23 +31,46 @@ from kb.read.labs import LabFinder
 from kb.read.legal_basis import BasisLinker
 from kb.read.mandatory import mandatory_section
 from kb.read.refs import KIND_LABELS_VI, code_ref, series_key, standard_ref, standards_by_key
+from kb.read.regulatory import CONTROL_LABELS_VI, RISK_LABELS_VI, requirements_on
 from kb.standards import replaced_by_chain
-from kb.urls import product_url
+from kb.urls import legal_url, product_url
 
 #: Order in which a product page lists its standards: the rules first, then how to test, label, pack.
 MAPPING_ORDER = ("mandatory", "hygiene", "voluntary", "test_method", "labelling", "packaging", "other")
 
 
-def _hs_codes(session: Session, product_id: int) -> list[dict[str, Any]]:
+def _hs_codes(session: Session, codes: list[str]) -> list[dict[str, Any]]:
     """The product's approved HS codes (``kb.hscodes``), dotted, with the nomenclature's words where known."""
-    codes = hscodes.product_codes(session, product_id)
     desc = hscodes.descriptions(session, codes)
     return [{"code": c, "dotted": dotted(c), "description": desc.get(c)} for c in codes]
 
 
+def _regulatory_view(answer: dict[str, Any], on: date, has_codes: bool) -> dict[str, Any]:
+    """The risk lists' answer with the page's words: labels, links to the documents, and why it is unknown."""
+    why_unknown = None
+    if answer["risk"] == "unknown":
+        why_unknown = ("Sản phẩm chưa có mã HS nên chưa tra được danh mục." if not has_codes else
+                       "Chưa có danh mục phân mức rủi ro nào trong cơ sở dữ liệu có hiệu lực vào ngày này nêu mã HS "
+                       "của sản phẩm (danh mục kiểm tra an toàn thực phẩm không phân mức).")
+    return {
+        **answer,
+        "on": on.isoformat(),
+        "risk_label": RISK_LABELS_VI[answer["risk"]],
+        "why_unknown": why_unknown,
+        "requirements": [{**r, "control_label": CONTROL_LABELS_VI.get(r["control"], r["control"]),
+                          "risk_label": RISK_LABELS_VI.get(r["risk"] or "", None),
+                          "hs_dotted": dotted(r["hs_code"]), "document_url": legal_url(r["document"])}
+                         for r in answer["requirements"]],
+    }
+
+
 def product_detail(session: Session, product_id: int, today: date | None = None) -> dict[str, Any]:
-    """The product and its chain: approved mappings → standards → criteria → labs, plus next steps."""
+    """The product and its chain: approved mappings → standards → criteria → labs, plus what the risk lists
+    in force on ``today`` (default: the real today) require of its HS codes, and the next steps."""
     p = require_product(session, product_id)
+    on = today or date.today()
+    codes = hscodes.product_codes(session, pk(p))
+    regulatory = requirements_on(session, codes, on, text=" ".join(filter(None, [p.name, p.description])))
     rows: list[tuple[Mapping | GroupMapping, Standard]] = list(session.exec(
         select(Mapping, Standard).join(Standard, col(Standard.id) == Mapping.standard_id)
         .where(Mapping.product_id == p.id, Mapping.status == MappingStatus.approved)
@@ -130,7 +153,7 @@ def product_detail(session: Session, product_id: int, today: date | None = None)
         "producer": p.producer,
         "district": p.district,
         "commune": p.commune,
-        "hs_codes": _hs_codes(session, pk(p)),
+        "hs_codes": _hs_codes(session, codes),
         "description": p.description,
         "source_url": p.source_url,
         "is_sample": p.is_sample,
@@ -138,7 +161,9 @@ def product_detail(session: Session, product_id: int, today: date | None = None)
         "product_groups": [{**group_ref(g), "via": group_ref(v) if v else None} for g, v in groups_of_product(session, p)],
         "standards": standards,
         "groups": groups,
-        "next_steps": procedures.next_steps(session, standards),
+        "regulatory": _regulatory_view(regulatory, on, bool(codes)),
+        # a control the lists require (hợp quy, kiểm tra chất lượng) is a route of its own
+        "next_steps": procedures.next_steps(session, standards, {r["control"] for r in regulatory["requirements"]}),
         "mandatory": mandatory_section(standards, p),
     }
 

@@ -38,6 +38,12 @@ def _matching(product_code: str) -> Any:
     return or_(col(RiskListRow.hs_code).in_(prefixes), under)
 
 
+#: What the page says of each control and grade (the lists' own terms, in the visitor's words).
+CONTROL_LABELS_VI = {"quality_inspection": "Kiểm tra chất lượng", "conformity_declaration": "Công bố hợp quy",
+                     "food_safety_check": "Kiểm tra an toàn thực phẩm"}
+RISK_LABELS_VI = {"high": "Rủi ro cao", "medium": "Rủi ro trung bình", "low": "Rủi ro thấp", "unknown": "Chưa xác định"}
+
+
 def requirements_on(session: Session, hs_codes: list[str], on: date, *, text: str | None = None) -> dict[str, Any]:
     """``{"on", "risk", "requirements": [...]}`` for the product codes ``hs_codes`` on ``on``.
 

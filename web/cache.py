@@ -78,11 +78,17 @@ class PageCache:
 
         await self.app(scope, receive, capture)
         body = b"".join(chunks)
-        if started.get("status") == 200 and len(body) <= self.max_bytes:
-            self.entries[key] = (version, 200, list(started.get("headers", [])), body)
+        status = started.get("status")
+        # A redirect is an answer too (a code that names one standard, a query that names a group): it
+        # follows from the same data, so it keeps while that is unchanged.
+        if status in CACHED_STATUS and len(body) <= self.max_bytes:
+            self.entries[key] = (version, status, list(started.get("headers", [])), body)
             self.entries.move_to_end(key)
             while len(self.entries) > self.max_entries:
                 self.entries.popitem(last=False)
+
+
+CACHED_STATUS = (200, 301, 303)
 
 
 def _accepts_json(scope: Scope) -> bool:

@@ -70,3 +70,26 @@ def test_session_cookie_bypasses_cache(client, world, calls):
     client.get(f"/products/{world.product_id}")
     client.get(f"/products/{world.product_id}", headers={"cookie": f"{SESSION_COOKIE}=abc"})
     assert calls["n"] == 2
+
+
+def test_a_redirect_is_kept_like_a_page(client, kbase, world, monkeypatch):
+    from kb.read import standards
+    from web.routes import search as search_routes
+
+    counter = {"n": 0}
+    real = standards.resolve_code_query
+
+    def counting(*args, **kwargs):
+        counter["n"] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(search_routes.standards, "resolve_code_query", counting)
+    first = client.get("/search", params={"q": "tcvn 7087"}, follow_redirects=False)
+    second = client.get("/search", params={"q": "tcvn 7087"}, follow_redirects=False)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["location"] == second.headers["location"] and counter["n"] == 1
+    with kbase.session() as s:  # a data change: the redirect is worked out again
+        p = s.get(Product, world.product_id)
+        upsert_product(s, ProductCreate(name=p.name, producer=p.producer, description="Mô tả khác"), "test")
+    assert client.get("/search", params={"q": "tcvn 7087"}, follow_redirects=False).status_code == 303
+    assert counter["n"] == 2

@@ -37,7 +37,7 @@ from kb.models import (
     pk,
     utcnow,
 )
-from kb.text import clean, fold, tokens
+from kb.text import clean, fold, split_items, tokens
 from kb.versioning import delete_versioned, update_versioned
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
@@ -74,21 +74,11 @@ def parse_slug(value: Any, field: str = "slug") -> str:
     return slug
 
 
-def _items(value: Any) -> list[str]:
-    parts = re.split(r"[;\n]", value) if isinstance(value, str) else list(value or [])
-    out: list[str] = []
-    for part in parts:
-        item = clean(str(part))
-        if item and item.casefold() not in {x.casefold() for x in out}:
-            out.append(item)
-    return out
-
-
 def _coerce(field: str, value: Any) -> Any:
     if field == "hs_codes":  # no HS code holds a comma: "69.13, 69.14" is two
-        return [normalize_hs(x, "hs_codes") for x in _items(value.replace(",", ";") if isinstance(value, str) else value)]
+        return [normalize_hs(x, "hs_codes") for x in split_items(value.replace(",", ";") if isinstance(value, str) else value)]
     if field in _LISTS:
-        return _items(value)
+        return split_items(value)
     if field == "is_sample":
         if isinstance(value, bool):
             return value
@@ -105,7 +95,7 @@ def _coerce(field: str, value: Any) -> Any:
         except ValueError:
             raise BadInput(f"kind: {clean(str(value))!r} không hợp lệ (trade, hs_chapter hoặc ocop)") from None
     if field == "sources":  # one source a line: an address, or a document and where it is
-        return "\n".join(_items(value)) or None
+        return "\n".join(split_items(value)) or None
     return clean(str(value or "")) or None
 
 

@@ -25,7 +25,7 @@ from kb import audit, contacts, legal
 from kb.errors import BadInput, Conflict, NotFound
 from kb.models import Agency, Procedure
 from kb.reviews import is_mandatory
-from kb.text import clean, fold
+from kb.text import clean, fold, split_items
 from kb.versioning import StaleEdit, update_versioned
 
 HOP_QUY, HOP_CHUAN, TU_CONG_BO, KIEM_TRA = "hop_quy", "hop_chuan", "tu_cong_bo", "kiem_tra_chat_luong"
@@ -73,20 +73,9 @@ def parse_key(value: Any) -> str:
     return key
 
 
-def _items(value: Any) -> list[str]:
-    """A list field: one item a line (forms) or ';'-separated (import cells); blanks and repeats dropped."""
-    parts = re.split(r"[;\n]", value) if isinstance(value, str) else list(value or [])
-    out: list[str] = []
-    for part in parts:
-        item = clean(str(part))
-        if item and item not in out:
-            out.append(item)
-    return out
-
-
 def _coerce(field: str, value: Any) -> Any:
     if field in _LISTS:
-        items = _items(value)
+        items = split_items(value)
         if field == "legal_basis":  # one document number per item, canonical ("15/2018/nđ-cp" → "15/2018/NĐ-CP")
             codes = []
             for x in items:
@@ -109,7 +98,7 @@ def _coerce(field: str, value: Any) -> Any:
     if field == "agency_key":  # checked against the agencies table on save
         return clean(str(value or "")).lower()[:40] or None
     if field == "source":  # one source a line (';' in an import cell): a file and its article, or an address
-        return "\n".join(_items(value)) or None
+        return "\n".join(split_items(value)) or None
     if field == "summary":  # paragraphs: line breaks kept, each line cleaned
         lines = [clean(line) for line in str(value or "").splitlines()]
         return "\n".join(line for line in lines if line) or None
@@ -185,7 +174,7 @@ def legal_basis_once(codes: Iterable[str], curated: Iterable[str | None]) -> lis
     for code in codes:
         out.setdefault(citation_key(code), {"code": code, "text": code})
     for basis in curated:
-        for part in _items(basis or ""):
+        for part in split_items(basis or ""):
             found = legal.find_codes(part)
             key = citation_key(part)
             if key not in out:
@@ -199,7 +188,7 @@ def legal_basis_once(codes: Iterable[str], curated: Iterable[str | None]) -> lis
 
 
 def _cites(basis: str | None, keys: set[str]) -> bool:
-    return any(citation_key(p) in keys for p in _items(basis or "") if legal.find_codes(p))
+    return any(citation_key(p) in keys for p in split_items(basis or "") if legal.find_codes(p))
 
 
 def routes(standards: list[dict[str, Any]], food_codes: Iterable[str],

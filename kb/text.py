@@ -42,6 +42,20 @@ def tokens(text: str | None, *, folded: bool = False) -> list[str]:
     return _WORD.findall(s)
 
 
+def split_items(value: object) -> list[str]:
+    """A list field as forms and import cells write it: one item a line or ``;``-separated (or already a list);
+    each cleaned, blanks and repeats (case ignored) dropped, first spelling kept."""
+    parts = re.split(r"[;\n]", value) if isinstance(value, str) else list(value or [])  # type: ignore[call-overload]
+    out: list[str] = []
+    seen: set[str] = set()
+    for part in parts:
+        item = clean(str(part))
+        if item and item.casefold() not in seen:
+            seen.add(item.casefold())
+            out.append(item)
+    return out
+
+
 def sentence_case(text: str | None) -> str:
     """``BÊ TÔNG NẶNG`` → ``Bê tông nặng``; keeps designations like ``TCVN`` only if mixed-case input."""
     s = clean(text)

@@ -17,6 +17,7 @@ from kb import contacts, legal, procedures
 from kb.errors import BadInput, NotFound
 from kb.models import AuditEvent
 from kb.read import products
+from kb.text import split_items
 from kb.versioning import StaleEdit
 from tests.support.procedures import PROCEDURES_CSV, REPO, load_procedures
 from tests.support.records import make_mapping, make_product, make_standard
@@ -91,7 +92,7 @@ def test_defaults_cite_only_what_the_shared_documents_hold():
         files = [REPO / line.split(":", 1)[0].strip() for line in row["source"].split(";")]
         assert all(f.is_file() for f in files), (row["key"], [str(f) for f in files if not f.is_file()])
         text = "\n".join(f.read_text(encoding="utf-8") for f in files)
-        for code in procedures._items(row["legal_basis"]):
+        for code in split_items(row["legal_basis"]):
             assert code in text, (row["key"], code)
         # every document number the texts mention is in the sources too (summary, steps, documents, duration)
         for field in ("summary", "steps", "documents", "duration"):

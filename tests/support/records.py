@@ -135,5 +135,10 @@ def html(response) -> HTMLParser:
     return HTMLParser(response.text)
 
 
+def text(node) -> str:
+    """A node's text with its whitespace collapsed, as a reader sees it."""
+    return " ".join(node.text().split())
+
+
 def texts(tree: HTMLParser, selector: str) -> list[str]:
     return [n.text(strip=True) for n in tree.css(selector)]

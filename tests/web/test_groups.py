@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from selectolax.lexbor import LexborHTMLParser
 from sqlmodel import select
 
 from kb import groups, mappings, products, standards
 from kb.models import AuditEvent, MappingSource, MappingStatus, ProductCreate, StandardCreate, StandardStatus
 from tests.support.accounts import client_for, make_app, seed
 from tests.support.procedures import load_procedures
+from tests.support.records import html, text
 
 XSS = '<script>alert("x")</script>'
-
-
-def html(r) -> LexborHTMLParser:
-    assert r.headers["content-type"].startswith("text/html"), r.headers["content-type"]
-    return LexborHTMLParser(r.text)
-
-
-def text(node) -> str:
-    return " ".join(node.text().split())
 
 
 @pytest.fixture

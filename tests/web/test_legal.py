@@ -6,25 +6,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from selectolax.lexbor import LexborHTMLParser
 
 from kb import groups, legal, mappings, products, standards
 from kb.models import MappingSource, MappingStatus
 from tests.support.accounts import client_for, make_app, seed
+from tests.support.records import html, text
 
 TODAY = date.today()
 # Dated relative to today so the "status for today" the pages show is fixed whatever day the tests run.
 START = (TODAY - timedelta(days=30)).isoformat()
 BASIS = "Thông tư 29/2025/TT-BKHCN; Luật 68/2006/QH11"
-
-
-def html(r) -> LexborHTMLParser:
-    assert r.headers["content-type"].startswith("text/html"), r.headers["content-type"]
-    return LexborHTMLParser(r.text)
-
-
-def text(node) -> str:
-    return " ".join(node.text().split())
 
 
 @pytest.fixture

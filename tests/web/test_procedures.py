@@ -10,13 +10,9 @@ from kb import contacts, procedures
 from kb.models import AuditEvent
 from tests.support.accounts import client_for, make_app, seed
 from tests.support.procedures import load_procedures
-from tests.support.records import make_mapping, make_product, make_standard
+from tests.support.records import make_mapping, make_product, make_standard, text
 
 XSS = '<script>alert("x")</script>'
-
-
-def text(node) -> str:
-    return " ".join(node.text().split())
 
 
 def _world(kbase) -> dict[str, int]:

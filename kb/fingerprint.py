@@ -30,6 +30,7 @@ from kb.models import (
     ProductGroup,
     ProductGroupMember,
     ProductHsCode,
+    RiskItemDecision,
     RiskList,
     Standard,
     StandardRelation,
@@ -59,10 +60,12 @@ PARTS: dict[str, tuple[type[SQLModel], Any]] = {
     "producthscode": (ProductHsCode, ProductHsCode.updated_at),
     # A list's rows change only with the list (kb.risk bumps it), so the list's updated_at stands for them.
     "risklist": (RiskList, RiskList.updated_at),
+    "riskdecision": (RiskItemDecision, RiskItemDecision.updated_at),
 }
 #: Everything the public pages show: the page cache keeps a page while these are unchanged.
 PAGES = ("standard", "relation", "criterion", "product", "mapping", "lab", "labscope", "document", "agency", "group",
-         "groupmember", "groupmapping", "legal", "procedure", "producthscode", "risklist")
+         "groupmember", "groupmapping", "legal", "procedure", "producthscode", "risklist",
+         "riskdecision")
 
 Part = list[int | str | None]
 

@@ -578,6 +578,27 @@ class ProductHsCode(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, index=True)
 
 
+class RiskItemDecision(Versioned, table=True):
+    """A curator's answer for one product: does this item of a risk list apply to it?
+
+    Needed when one of the product's HS codes meets several items of the lists (the code alone does not say
+    which applies). Keyed by the item as the document numbers it (document, annex, item, the row's HS code),
+    not by the imported row, so the answer survives a re-import of the same document; ``''`` stands for an
+    annex or item the list leaves blank (NULLs would not make the key unique).
+    """
+
+    __table_args__ = (UniqueConstraint("product_id", "document_key", "annex", "item", "hs_code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    product_id: int = Field(foreign_key="product.id", index=True)
+    document_key: str = Field(max_length=80)
+    annex: str = Field(default="", max_length=40)
+    item: str = Field(default="", max_length=40)
+    hs_code: str = Field(max_length=8)  # the row's code, as the list writes it (digits)
+    applies: bool
+    note: str | None = Field(default=None, sa_column=Column(Text))
+    decided_by: str | None = None
+
+
 class Procedure(Versioned, table=True):
     """What to do for one route (hợp quy, hợp chuẩn, tự công bố, kiểm tra chất lượng…), as curated data:
     steps, documents to prepare, where to file (an agency), fees and time where known, the legal basis as

@@ -12,14 +12,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import jinja2
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
-from sqlalchemy.exc import SQLAlchemyError
 
 from kb import contacts
 from kb.config import Settings
@@ -30,6 +28,7 @@ from kb.urls import standard_url
 from web import auth, errors
 from web.cache import PageCache
 from web.csrf import CSRFMiddleware
+from web.deps import footer_agency
 from web.headers import SecurityHeaders
 from web.ratelimit import LoginLimiter
 from web.routes import admin, api, browse, coverage, curate, groups, lab_admin, labs, legal, products, search, standards
@@ -72,18 +71,6 @@ def _snippet(value: str | None) -> Markup:
     return Markup("".join(out))
 
 
-def _footer_agency(request: Request) -> dict[str, Any] | None:
-    """DOST's contact for the footer of every page, read once per request (pages are cached until the
-    data, agencies included, changes). A database that fails here must not break the error page."""
-    if not hasattr(request.state, "footer_agency"):
-        try:
-            with request.app.state.kbase.session() as session:
-                request.state.footer_agency = contacts.agency_view(contacts.get_agency(session, contacts.DOST))
-        except SQLAlchemyError:
-            request.state.footer_agency = None
-    return request.state.footer_agency
-
-
 def _page_address(request: Request) -> str:
     """The address a printed page names as its source: under ``KB_PUBLIC_URL`` when set (the server may
     sit behind a proxy that gives it another host), else as requested."""
@@ -107,7 +94,7 @@ def make_templates() -> Jinja2Templates:
     env.globals["standard_url"] = standard_url
     env.globals["site_name"] = SITE_NAME
     env.globals["vi"] = auth.LABELS_VI
-    env.globals["footer_agency"] = _footer_agency
+    env.globals["footer_agency"] = footer_agency
     env.globals["contact_fields"] = contacts.CONTACT_FIELDS
     env.globals["page_address"] = _page_address
     env.globals["today"] = date.today  # the page cache keys on the day, so a printed date is never stale

@@ -17,6 +17,7 @@ from jinja2 import TemplateNotFound
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kb.errors import KBError
+from web.deps import load_footer_agency
 
 log = logging.getLogger("web")
 
@@ -94,6 +95,7 @@ async def handle(request: Request, exc: Exception) -> Response:
         "wanted": _wanted(request) if status == 404 else "",
         **(getattr(exc, "context", None) or {}),
     }
+    await load_footer_agency(request)
     templates = request.app.state.templates
     for name in (f"errors/{status}.html", "errors/error.html"):
         try:

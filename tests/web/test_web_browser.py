@@ -8,10 +8,6 @@ tmp dir). Skipped cleanly when Playwright or /usr/bin/chromium is missing.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import threading
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -21,6 +17,7 @@ import pytest
 from kb.config import Settings
 from kb.core import KnowledgeBase
 from tests.support.records import build_world
+from tests.support.server import Server
 
 CHROMIUM = Path(os.environ.get("KB_CHROMIUM", "/usr/bin/chromium"))
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -30,50 +27,6 @@ VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 360, 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 if not CHROMIUM.exists():
     pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
-
-
-class Server:
-    """``kb serve`` (or uvicorn on the app factory) in a subprocess; ready when uvicorn says so."""
-
-    def __init__(self, data_dir: Path):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        kb = Path(sys.executable).with_name("kb")
-        cmd = [str(kb), "serve", "--port", str(self.port)] if kb.exists() else [
-            sys.executable, "-m", "uvicorn", "web.app:create_app", "--factory", "--port", str(self.port)]
-        env = {**os.environ, "KB_DATA_DIR": str(data_dir), "KB_DATABASE_URL": ""}
-        env.pop("KB_DATABASE_URL")
-        self.lines: list[str] = []
-        self.ready = threading.Event()
-        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-        if not self.ready.wait(30) or self.proc.poll() is not None:
-            self.stop()
-            raise RuntimeError(f"server did not start: {cmd}\n{self.log()}")
-
-    def _read(self) -> None:
-        for line in self.proc.stdout:
-            self.lines.append(line)
-            if "Uvicorn running on" in line or "Application startup complete" in line:
-                self.ready.set()
-        self.ready.set()  # process ended: stop waiting
-
-    def log(self) -> str:
-        return "".join(self.lines[-60:])
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self.reader.join(10)  # EOF once the process is gone
-        self.proc.stdout.close()
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,54 @@
+"""A real server process for tests that need one: ``kb serve`` (or uvicorn on the app factory) on a free port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+
+class Server:
+    """``kb serve`` (or uvicorn on the app factory) in a subprocess; ready when uvicorn says so."""
+
+    def __init__(self, data_dir: Path):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        kb = Path(sys.executable).with_name("kb")
+        cmd = [str(kb), "serve", "--port", str(self.port)] if kb.exists() else [
+            sys.executable, "-m", "uvicorn", "web.app:create_app", "--factory", "--port", str(self.port)]
+        env = {**os.environ, "KB_DATA_DIR": str(data_dir), "KB_DATABASE_URL": ""}
+        env.pop("KB_DATABASE_URL")
+        self.lines: list[str] = []
+        self.ready = threading.Event()
+        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        if not self.ready.wait(30) or self.proc.poll() is not None:
+            self.stop()
+            raise RuntimeError(f"server did not start: {cmd}\n{self.log()}")
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.append(line)
+            if "Uvicorn running on" in line or "Application startup complete" in line:
+                self.ready.set()
+        self.ready.set()  # process ended: stop waiting
+
+    def log(self) -> str:
+        return "".join(self.lines[-60:])
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self.reader.join(10)  # EOF once the process is gone
+        self.proc.stdout.close()

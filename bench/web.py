@@ -160,9 +160,10 @@ def main() -> None:
             "lab": [f"/labs/{i}" for i in sorted(lab_ids)] or ["/"],
             "search": [f"/search?q={q}" for q in QUERIES],
             "api search": [f"/api/search?q={q}" for q in QUERIES],
-            # a product's answer for a date (risk lists, procedures): one date per request, so the page cache
-            # (keyed on the address) rarely has it and the look-up itself is measured
-            "api product on": [f"/api{u}?on={date(2026, 7, 1) + timedelta(days=d)}" for d in range(40) for u in products],
+            # a product's answer for a date (risk lists, procedures): a year of dates, so no address repeats
+            # within a run and the page cache (keyed on the address) cannot answer; the answers kept per period
+            # (kb.read.dated) can, as they would for visitors asking about different days
+            "api product on": [f"/api{u}?on={date(2026, 7, 1) + timedelta(days=d)}" for d in range(365) for u in products],
         }
         print(f"{url}: {args.requests} requests per page kind, {args.clients} concurrent clients")
         for name, paths in pages.items():

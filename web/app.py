@@ -24,6 +24,7 @@ from kb.config import Settings
 from kb.core import KnowledgeBase
 from kb.errors import Unauthorized
 from kb.models import STATUS_LABELS_VI
+from kb.read.dated import DatedAnswers
 from kb.urls import standard_url
 from web import auth, errors
 from web.cache import PageCache
@@ -135,6 +136,7 @@ def create_app(
     )
     app.state.kbase = kbase
     app.state.settings = kbase.settings
+    app.state.answers = DatedAnswers()
     app.state.templates = make_templates()
     app.state.login_limiter = login_limiter or LoginLimiter()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

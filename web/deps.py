@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from kb import contacts
 from kb.core import KnowledgeBase
+from kb.read.dated import DatedAnswers
 
 #: Ids beyond a 32-bit integer are refused as bad input (databases would overflow, not answer 404).
 MAX_ID = 2**31 - 1
@@ -24,6 +25,14 @@ def get_kbase(request: Request) -> KnowledgeBase:
 
 
 KBDep = Annotated[KnowledgeBase, Depends(get_kbase)]
+
+
+def get_answers(request: Request) -> DatedAnswers:
+    return request.app.state.answers
+
+
+#: The per-period memo of answers for a date (kb.read.dated), one per app.
+AnswersDep = Annotated[DatedAnswers, Depends(get_answers)]
 
 
 def get_session(request: Request, kbase: KBDep) -> Iterator[Session]:

@@ -39,6 +39,19 @@ def validity(valid_until: date | None, today: date | None = None) -> dict[str, A
     return {"state": state, "label": VALIDITY_LABELS_VI[state], "days_left": days}
 
 
+def redate(value: Any, today: date) -> Any:
+    """A copy of ``value`` (an answer holding lab refs anywhere inside) with each lab's validity counted from
+    ``today``: the one thing in a lab ref that moves with the day."""
+    if isinstance(value, list):
+        return [redate(v, today) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {k: redate(v, today) for k, v in value.items()}
+    if "validity" in out and "valid_until" in out:
+        out["validity"] = validity(date.fromisoformat(out["valid_until"]) if out["valid_until"] else None, today)
+    return out
+
+
 def lab_ref(lab: Lab, today: date | None) -> dict[str, Any]:
     return {
         "id": lab.id,

@@ -26,8 +26,9 @@ from kb.models import (
 )
 from kb.products import require_product
 from kb.read.criteria import criteria_rows, criterion
+from kb.read.dated import DatedAnswers
 from kb.read.groups import group_ref
-from kb.read.labs import LabFinder
+from kb.read.labs import LabFinder, redate
 from kb.read.legal_basis import BasisLinker
 from kb.read.mandatory import mandatory_section
 from kb.read.refs import KIND_LABELS_VI, code_ref, series_key, standard_ref, standards_by_key
@@ -62,6 +63,19 @@ def _regulatory_view(answer: dict[str, Any], on: date, has_codes: bool) -> dict[
                           "hs_dotted": dotted(r["hs_code"]), "document_url": legal_url(r["document"])}
                          for r in answer["requirements"]],
     }
+
+
+def product_answer(session: Session, answers: DatedAnswers, product_id: int, on: date | None = None) -> dict[str, Any]:
+    """:func:`product_detail` through the per-period memo (:mod:`kb.read.dated`): what pages and the API serve."""
+    day = on or date.today()
+    return answers.answer(session, ("product", product_id), day,
+                          lambda s, d: product_detail(s, product_id, d), _redate)
+
+
+def _redate(answer: dict[str, Any], on: date) -> dict[str, Any]:
+    out = redate(answer, on)
+    out["regulatory"]["on"] = on.isoformat()
+    return out
 
 
 def product_detail(session: Session, product_id: int, today: date | None = None) -> dict[str, Any]:

@@ -15,13 +15,13 @@ from web.auth import SESSION_COOKIE
 @pytest.fixture
 def calls(monkeypatch):
     counter = {"n": 0}
-    real = products.product_detail
+    real = products.product_answer
 
     def counting(*args, **kwargs):
         counter["n"] += 1
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(products, "product_detail", counting)
+    monkeypatch.setattr(products, "product_answer", counting)  # what a product page or its JSON renders from
     return counter
 
 

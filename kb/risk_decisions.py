@@ -74,6 +74,11 @@ def for_product(session: Session, product_id: int) -> dict[Key, RiskItemDecision
     return {key_of(d.document_key, d.annex, d.item, d.hs_code): d for d in rows}
 
 
+def current(session: Session, product_id: int, candidate: Candidate) -> RiskItemDecision | None:
+    """The answer on record for one item of a product, if any."""
+    return _find(session, product_id, candidate.key())
+
+
 def as_dict(d: RiskItemDecision) -> dict[str, Any]:
     """An answer as the read models carry it: what, why, who and when, and the version to change it at."""
     return {"id": d.id, "applies": d.applies, "note": d.note, "decided_by": d.decided_by,

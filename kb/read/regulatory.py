@@ -34,10 +34,11 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from kb import hscodes, risk_decisions
-from kb.hs import normalize_hs
+from kb.hs import dotted, normalize_hs
 from kb.matching import SCORER
 from kb.models import Product, RiskList, RiskListRow, pk
 from kb.risk import RISK_ORDER, in_force
+from kb.urls import legal_url
 
 BY_HS = "theo mã HS"
 AMBIGUOUS = "nhiều mục cùng mã HS: cần người biên tập xác nhận mục nào áp dụng"
@@ -168,4 +169,6 @@ def for_curator(session: Session, product: Product, on: date) -> dict[str, Any]:
     answer["other_decisions"] = [{"document": names.get(d.document_key, d.document_key), "annex": d.annex,
                                   "item": d.item, "hs_code": d.hs_code, "decision": risk_decisions.as_dict(d)}
                                  for d in others]
+    for r in answer["requirements"] + answer["excluded"] + answer["other_decisions"]:
+        r["hs_dotted"], r["document_url"] = dotted(r["hs_code"]), legal_url(r["document"])
     return answer

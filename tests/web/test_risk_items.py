@@ -98,7 +98,20 @@ def test_curator_answers_and_the_public_page_follows(app, kbase, world):
     assert [(r["item"], r["decision"]["applies"]) for r in reg["excluded"]] == [("1.1.11", False)]
     assert [tr.attributes["data-hs"] for tr in sec.css("tbody tr")] == ["85171400"]
     assert "vô tuyến" not in sec.text()
-    # the curator still sees it, with a button to withdraw the answer
+    # changing an answer names its version and the page says what it became
+    confirmed = rows(section(c, world.phone), "risk-candidates")["3.1.2"]
+    r = answer(c, world.phone, PHONE, "apply", note="Máy điện thoại thông minh",
+               version=confirmed.css_first("input[name=version]").attributes["value"])
+    assert r.status_code == 303
+    assert html(c.get(r.headers["location"])).css_first("[role=status]").text().startswith(
+        "Đã ghi: Xác nhận mục 3.1.2, Phụ lục II")
+    # an event of another product's answer is not shown as this page's notice
+    with kbase.session() as s:
+        other = products.upsert_product(s, ProductCreate(name="Sản phẩm khác (mẫu)", is_sample=True), "t")[0].id
+    event = parse_qs(urlsplit(r.headers["location"]).query)["event"][0]
+    page = html(c.get(f"/curate/products/{other}", params={"ok": "risk-decided", "event": event}))
+    assert page.css_first("[role=status]").text() == "Đã ghi câu trả lời về mục danh mục."
+    # the curator still sees the excluded item, with a button to withdraw the answer
     out = rows(section(c, world.phone), "risk-excluded")["1.1.11"]
     assert "Không phải thiết bị vô tuyến" in out.text()
     version = out.css_first("input[name=version]").attributes["value"]
@@ -112,7 +125,8 @@ def test_curator_answers_and_the_public_page_follows(app, kbase, world):
 
     with kbase.session() as s:
         events = s.exec(select(AuditEvent).where(AuditEvent.entity == ENTITY)).all()
-    assert [(e.action, e.actor) for e in events] == [("approve", "curator"), ("reject", "curator"), ("delete", "curator")]
+    assert [(e.action, e.actor) for e in events] == [("approve", "curator"), ("reject", "curator"),
+                                                     ("approve", "curator"), ("delete", "curator")]
 
 
 def test_bad_and_stale_answers_come_back_with_a_message(app, kbase, world):

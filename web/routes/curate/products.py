@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kb import groups, hscodes, products, reviews, risk_decisions
 from kb.errors import BadInput, Conflict, KBError
-from kb.models import AuditEvent, MappingStatus, Product, ProductKind, pk
+from kb.models import AuditEvent, MappingStatus, Product, ProductKind, RiskItemDecision, pk
 from kb.read.regulatory import CONTROL_LABELS_VI, RISK_LABELS_VI, for_curator
 from kb.versioning import StaleEdit
 from web import auth
@@ -230,9 +230,14 @@ def _risk_notice(request: Request, product_id: int, event_id: int | None) -> str
         return None
     with get_kbase(request).session() as session:
         e = session.get(AuditEvent, event_id)
-        if e is None or e.entity != risk_decisions.ENTITY or (e.after or e.before or {}).get("product_id") != product_id:
+        if e is None or e.entity != risk_decisions.ENTITY:
             return None
-        return f"Đã ghi: {e.summary}."
+        # a creation or a withdrawal logs the whole answer; a change only what changed: ask the answer itself
+        owner = (e.after or {}).get("product_id") or (e.before or {}).get("product_id")
+        if owner is None and e.entity_id is not None:
+            d = session.get(RiskItemDecision, e.entity_id)
+            owner = d.product_id if d is not None else None
+        return f"Đã ghi: {e.summary}." if owner == product_id else None
 
 
 def _on(text: str) -> date | None:

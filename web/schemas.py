@@ -229,9 +229,21 @@ class HsCodeOut(_Open):
     description: str | None = None  # the nomenclature's words, when it is imported
 
 
+class RiskDecisionOut(_Open):
+    """A curator's answer on whether a risk-list item applies to the product, and the version to change it at."""
+
+    id: int
+    applies: bool
+    note: str | None = None
+    decided_by: str | None = None
+    decided_at: str
+    version: int
+
+
 class Requirement(_Open):
-    """One row of a risk list in force that names the product's HS code (``confirmed`` false: matched by the
-    code only; ``ambiguous``: the code sits under several items and a curator must say which applies)."""
+    """One row of a risk list in force that names the product's HS code (``confirmed``: a curator said it
+    applies, false: matched by the code only; ``ambiguous``: the code sits under several items and a curator
+    must say which applies; ``match`` says which in words; ``decision``: the curator's answer, if any)."""
 
     document: str
     annex: str | None = None
@@ -243,12 +255,30 @@ class Requirement(_Open):
     source_page: int | None = None
     confirmed: bool
     ambiguous: bool = False
+    match: str | None = None
+    decision: RiskDecisionOut | None = None
 
 
 class Regulatory(_Open):
     on: str
     risk: Literal["high", "medium", "low", "unknown"]
     requirements: list[Requirement]
+    #: Items a curator said do not apply to the product: not in ``requirements`` nor in ``risk``.
+    excluded: list[Requirement] = []
+
+
+class RiskItemAnswer(_Open):
+    """The answer on record for one risk-list item of a product after a change (``decision`` null: none)."""
+
+    product_id: int
+    document: str
+    annex: str | None = None
+    item: str | None = None
+    hs_code: str
+    decision: RiskDecisionOut | None = None
+    #: The audit event of the change (null: the same answer was already on record).
+    event_id: int | None = None
+    summary: str | None = None
 
 
 class ProductDetail(_Open):

@@ -84,7 +84,8 @@ def product_detail(session: Session, product_id: int, today: date | None = None)
     p = require_product(session, product_id)
     on = today or date.today()
     codes = hscodes.product_codes(session, pk(p))
-    regulatory = requirements_on(session, codes, on, text=" ".join(filter(None, [p.name, p.description])))
+    regulatory = requirements_on(session, codes, on, text=" ".join(filter(None, [p.name, p.description])),
+                                 product_id=pk(p))
     rows: list[tuple[Mapping | GroupMapping, Standard]] = list(session.exec(
         select(Mapping, Standard).join(Standard, col(Standard.id) == Mapping.standard_id)
         .where(Mapping.product_id == p.id, Mapping.status == MappingStatus.approved)

@@ -38,6 +38,8 @@ NOTICES = {
     "hs-approved": "Đã duyệt mã HS.",
     "hs-rejected": "Đã loại mã HS.",
     "hs-removed": "Đã xóa mã HS.",
+    "risk-decided": "Đã ghi câu trả lời về mục danh mục.",
+    "risk-unchanged": "Câu trả lời này đã có sẵn; không có gì thay đổi.",
 }
 
 

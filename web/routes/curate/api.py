@@ -1,4 +1,5 @@
-"""The curation JSON API: create, decide and edit mappings; revert a logged change."""
+"""The curation JSON API: create, decide and edit mappings; answer whether a risk-list item applies to a
+product; revert a logged change."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from kb import audit, mappings, versioning
+from kb import audit, mappings, products, risk_decisions, versioning
 from kb.errors import BadInput
 from kb.models import Mapping
 from kb.versioning import StaleEdit
 from web.auth import CuratorUser
 from web.deps import get_kbase
 from web.routes.curate._common import TAGS, Id
+from web.schemas import RiskItemAnswer
 
 router = APIRouter(tags=TAGS)
 
@@ -72,6 +74,40 @@ def api_mapping_patch(request: Request, mapping_id: Id, body: MappingPatch, user
             elif not fields:
                 raise BadInput("không có gì để sửa (status, type, rationale, legal_basis)")
             data = mapping_json(mappings.mapping_row(session, m))
+    except StaleEdit as exc:
+        return JSONResponse(exc.to_json(), status_code=409)
+    return JSONResponse(data)
+
+
+class RiskItemIn(BaseModel):
+    document: str = Field(max_length=80, description="Số hiệu văn bản của danh mục, viết kiểu nào cũng được")
+    annex: str | None = Field(default=None, max_length=40, description="Phụ lục như danh mục ghi (trống: không có)")
+    item: str | None = Field(default=None, max_length=40, description="Số mục như danh mục ghi (trống: không có)")
+    hs_code: str = Field(max_length=20, description="Mã HS của dòng danh mục (8517.14 hay 851714)")
+    applies: bool | None = Field(description="true: mục áp dụng cho sản phẩm; false: không áp dụng; null: bỏ câu trả lời")
+    note: str | None = Field(default=None, max_length=2000)
+    version: int | None = Field(default=None, ge=1, description="Phiên bản câu trả lời đã đọc (không gửi khi chưa có); "
+                                                                "lệch → 409")
+
+
+@router.post("/api/products/{product_id}/risk-items", response_model=RiskItemAnswer,
+             summary="Xác nhận mục danh mục hàng hóa rủi ro có áp dụng cho sản phẩm hay không")
+def api_risk_item(request: Request, product_id: Id, body: RiskItemIn, user: CuratorUser) -> Response:
+    """Khi một mã HS của sản phẩm thuộc nhiều mục danh mục, người biên tập trả lời từng mục: áp dụng
+    (``confirmed``) hoặc không (mục rời khỏi ``regulatory.requirements`` và mức rủi ro của sản phẩm)."""
+    candidate = risk_decisions.Candidate(body.document, body.annex, body.item, body.hs_code)
+    try:
+        with get_kbase(request).session() as session:
+            p = products.require_product(session, product_id)
+            if body.applies is None:
+                event = risk_decisions.clear(session, p, candidate, user.username, body.version)
+            else:
+                event = risk_decisions.decide(session, p, candidate, body.applies, body.note, user.username,
+                                              body.version)
+            d = risk_decisions.current(session, product_id, candidate)
+            data = {**body.model_dump(include={"document", "annex", "item", "hs_code"}), "product_id": product_id,
+                    "decision": risk_decisions.as_dict(d) if d is not None else None,
+                    "event_id": event.id if event else None, "summary": event.summary if event else None}
     except StaleEdit as exc:
         return JSONResponse(exc.to_json(), status_code=409)
     return JSONResponse(data)

@@ -52,3 +52,19 @@ class Server:
                 self.proc.wait(10)
         self.reader.join(10)  # EOF once the process is gone
         self.proc.stdout.close()
+
+
+def world_server(tmp_path_factory, name: str) -> Server:
+    """A server on a fresh SQLite knowledge base holding ``build_world``'s records (as ``srv.world``)."""
+    from kb.config import Settings
+    from kb.core import KnowledgeBase
+    from tests.support.records import build_world
+
+    data_dir = tmp_path_factory.mktemp(name) / "var"
+    kbase = KnowledgeBase(Settings(data_dir=data_dir, secret_key="test-secret"))
+    kbase.init()
+    world = build_world(kbase)
+    kbase.dispose()
+    srv = Server(data_dir)
+    srv.world = world  # type: ignore[attr-defined]
+    return srv

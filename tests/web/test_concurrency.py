@@ -14,10 +14,7 @@ from datetime import date, timedelta
 import httpx
 import pytest
 
-from kb.config import Settings
-from kb.core import KnowledgeBase
-from tests.support.records import build_world
-from tests.support.server import Server
+from tests.support.server import world_server
 
 #: Well over the connection pool (5 + 10 overflow): with 64 the old code hung every run here, with 24 it
 #: did not (this test's pages are light, so fewer overlap).
@@ -26,13 +23,7 @@ CLIENTS = 64
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("concurrency") / "var"
-    kbase = KnowledgeBase(Settings(data_dir=data_dir, secret_key="test-secret"))
-    kbase.init()
-    world = build_world(kbase)
-    kbase.dispose()
-    srv = Server(data_dir)
-    srv.world = world
+    srv = world_server(tmp_path_factory, "concurrency")
     yield srv
     srv.stop()
 

@@ -14,10 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.config import Settings
-from kb.core import KnowledgeBase
-from tests.support.records import build_world
-from tests.support.server import Server
+from tests.support.server import Server, world_server
 
 CHROMIUM = Path(os.environ.get("KB_CHROMIUM", "/usr/bin/chromium"))
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -31,13 +28,7 @@ if not CHROMIUM.exists():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("browser") / "var"
-    kbase = KnowledgeBase(Settings(data_dir=data_dir, secret_key="test-secret"))
-    kbase.init()
-    world = build_world(kbase)
-    kbase.dispose()
-    srv = Server(data_dir)
-    srv.world = world
+    srv = world_server(tmp_path_factory, "browser")
     yield srv
     srv.stop()
 

@@ -552,7 +552,12 @@ def _suggestion(line: Line, score: float, shared: list[str], glosses: list[str])
     reasons += [f"hiểu theo bảng từ: {g}" for g in glosses if any(w in line.terms for w in _syllables(g.split("→")[1]))]
     for code, label in reversed(line.path):
         have = set(_syllables(label))
-        words = [w for w in shared if set(w.split()) <= have]
+        words: list[str] = []
+        for w in shared:  # a pair where the level has it whole, else the syllables it has
+            for part in [w] if set(w.split()) <= have else [p for p in w.split() if p in have]:
+                if part not in words:
+                    words.append(part)
+        label = label.rstrip(": ")
         kind = "dòng" if len(code) == 8 else ("phân nhóm" if len(code) == 6 else "nhóm")
         text = label if len(code) == 8 else _short(label)
         reasons.append(f"{kind} {dotted(code)}: {text}" + (f" (có: {', '.join(words)})" if words else ""))

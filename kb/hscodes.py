@@ -6,31 +6,18 @@ score and reasons until a curator approves or rejects them. Everything that need
 rules, search, the risk lists) reads :func:`approved_codes`.
 
 Suggestion (:func:`rank`): each of the product's names is read as syllables with their accents (folding
-would make the lychee ``vải`` the word ``vai``) and syllable pairs; the 8-digit lines holding those words are
-the candidates, each line read with its heading and subheading (most lines alone say only "Loại khác").
-A candidate's score blends the rarity-weighted share of the product's words it holds (later and capitalised
-syllables, a place or a brand, count less) with a rapidfuzz scorer on the line's own label.
+would make the lychee ``vải`` the word ``vai``) and the pairs within a phrase, stop words left out, everyday
+words the nomenclature lacks read through a glossary (``hs_words.csv``: ``giò`` → ``xúc xích thịt``). The
+8-digit lines holding those words (an inverted index) are the candidates, each read with its heading and
+subheading (most lines alone say only "Loại khác"). A candidate's score blends the rarity-weighted share of
+the product's words its path holds (the name's kind word more, later and capitalised syllables less; a
+syllable the line has only inside another word, ``tương`` in ``tương tự``, little) with rapidfuzz's
+``ratio`` on the line's own label; the best line of each heading is kept, five headings at most, each with
+its reasons in Vietnamese (the words matched, at which level of the path).
 
-Scorer measured on a hand-labelled set (tests/kb/relevance/hs_labels*.csv, 78 products → heading; a third
-held back, written before any scorer ran). Right heading first / among the five suggestions:
-
-======================================  ==============  ==============
-scorer                                  tuning (52)     held back (26)
-======================================  ==============  ==============
-rapidfuzz alone on the whole line text:
-  token_set_ratio                       9 / 16          6 / 15
-  partial_ratio                         8 / 11          7 / 12
-  WRatio                                5 / 12          0 / 10
-word share alone (no scorer)            17 / 33         9 / 15
-word share + token_set_ratio (0.5)      19 / 33         13 / 17
-word share + partial_ratio (0.5)        18 / 35         14 / 18
-word share + token_sort_ratio (0.5)     18 / 35         10 / 17
-word share + WRatio (0.5)               19 / 33         12 / 16
-word share + ratio (0.5), in use        24 / 36         11 / 17
-======================================  ==============  ==============
-
-``ratio`` was chosen on the tuning part; on the held-back part ``partial_ratio`` did 3 better at top 1, within
-what 26 products can tell apart. A suggestion is a curator's starting point, never a ruling.
+Measured by ``bench/hs_suggest.py`` on hand-labelled products (``tests/kb/relevance/hs_labels*.csv``): tuned
+on 52, a held-back 26 never tuned on; the figures and the scorers compared are in README.md.
+A suggestion is a curator's starting point, never a ruling.
 """
 
 from __future__ import annotations
@@ -364,22 +351,28 @@ class Nomenclature:
         #: terms that open a heading's or subheading's label: what the nomenclature sorts goods by
         #: ("bánh", "rượu", "gạch", "thép"), a product's kind where its name has one
         self.kinds: set[str] = set()
+        read: dict[str, tuple[set[str], set[str], set[str]]] = {}
         for code in sorted(c for c in by_code if len(c) == 8):
             levels = [(c, by_code[c]) for c in dict.fromkeys((code[:4], code[:6], code)) if c in by_code]
             vi = [(c, v) for c, (v, _) in levels if v]
             en = [e for _, (_, e) in levels if e]
-            words = [phrase for label in [v for _, v in vi] + en for phrase in _phrases(label)]
-            terms = frozenset(t for w in words for t in _terms(w))
+            terms: set[str] = set()
             free: set[str] = set()
             held: set[str] = set()
-            for w in words:
-                f, h = _bound(w, binding)
-                free |= f
-                held |= h
+            for label in [v for _, v in vi] + en:
+                if label not in read:  # a heading's label serves hundreds of lines: read it once
+                    phrases = _phrases(label)
+                    bound = [_bound(w, binding) for w in phrases]
+                    read[label] = ({t for w in phrases for t in _terms(w)}, {x for f, _ in bound for x in f},
+                                   {x for _, h in bound for x in h})
+                label_terms, label_free, label_held = read[label]
+                terms |= label_terms
+                free |= label_free
+                held |= label_held
             own_vi, own_en = by_code[code]
             heading = by_code.get(code[:4], ("", ""))
             line = Line(code, own_vi or own_en, own_en, vi, " ".join(dict.fromkeys([v for _, v in vi] + en)),
-                        heading[0] or heading[1], terms, frozenset(held - free))
+                        heading[0] or heading[1], frozenset(terms), frozenset(held - free))
             for t in terms:
                 self.postings.setdefault(t, []).append(len(self.lines))
             self.lines.append(line)

@@ -297,7 +297,6 @@ BINDING, BOUND_MIN = 0.8, 3
 class Line:
     code: str
     own: str  # the line's own Vietnamese label ("Quả vải"), English where it has none
-    own_en: str
     path: list[tuple[str, str]]  # (code, label) from the heading down to the line, label-less levels left out
     text: str  # the path's labels, Vietnamese then English, for the whole-text baseline
     heading: str  # the 4-digit heading's label, for the reason
@@ -338,7 +337,7 @@ def _bound(words: list[str], binding: dict[str, set[str]]) -> tuple[set[str], se
 
 
 class Nomenclature:
-    """The 8-digit lines as the suggestion reads them, built once per run (~1 s for 11,414 lines): each line
+    """The 8-digit lines as the suggestion reads them, built once per run (11,414 lines; 2–4 s on a busy 2-core machine): each line
     with the labels of its heading and subheading, as most lines alone say only "Loại khác"; terms weighted
     by rarity; which syllables each line has only inside a compound."""
 
@@ -371,7 +370,7 @@ class Nomenclature:
                 held |= label_held
             own_vi, own_en = by_code[code]
             heading = by_code.get(code[:4], ("", ""))
-            line = Line(code, own_vi or own_en, own_en, vi, " ".join(dict.fromkeys([v for _, v in vi] + en)),
+            line = Line(code, own_vi or own_en, vi, " ".join(dict.fromkeys([v for _, v in vi] + en)),
                         heading[0] or heading[1], frozenset(terms), frozenset(held - free))
             for t in terms:
                 self.postings.setdefault(t, []).append(len(self.lines))
@@ -424,6 +423,8 @@ class Reading:
 
 
 def _read(text: str, kinds: AbstractSet[str] = frozenset()) -> Reading:
+    """A product's text as weighted terms: its syllables and pairs (by position, case and ``kinds``) and the
+    glossary's words for any everyday word in it."""
     phrases = _phrases(text)
     words = [w for phrase in phrases for w in phrase]
     ends = set(itertools.accumulate(len(p) for p in phrases))  # a phrase ends before these positions
@@ -482,6 +483,8 @@ SCORER: Scorer | None = fuzz.ratio
 SCORER_WEIGHT = 0.5
 #: A description speaks of much besides what the product is (who recognised it, when): its matches count less.
 DESCRIPTION = 0.6
+
+
 def rank(nom: Nomenclature, texts: Sequence[str], *, description: str | None = None, scorer: Scorer | None = SCORER,
          weight: float = SCORER_WEIGHT, whole: bool = False, limit: int = SUGGESTIONS,
          min_score: float = MIN_SCORE) -> list[dict[str, Any]]:
@@ -557,6 +560,8 @@ def _suggestion(line: Line, score: float, shared: list[str], glosses: list[str])
     if not any(len(code) == 4 for code, _ in line.path):
         reasons.append(f"nhóm {dotted(line.code[:4])}")
     return {"code": line.code, "dotted": dotted(line.code), "score": round(score, 1), "reasons": reasons}
+
+
 def suggest(session: Session, product: Product, actor: str = "auto", *, store: bool = True,
             limit: int = SUGGESTIONS) -> list[dict[str, Any]]:
     """Suggest HS codes for ``product`` from the nomenclature and (``store``) keep them as ``suggested`` rows

@@ -35,6 +35,7 @@ bench: install
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/web.py
 	$(BIN)/python bench/regulatory.py
+	$(BIN)/python bench/hs_suggest.py
 
 # The demo PDFs are committed; this regenerates them from their script.
 demo-pdfs: install

@@ -6,39 +6,31 @@ score and reasons until a curator approves or rejects them. Everything that need
 rules, search, the risk lists) reads :func:`approved_codes`.
 
 Suggestion (:func:`rank`): each of the product's names is read as syllables with their accents (folding
-would make the lychee ``vải`` the word ``vai``) and syllable pairs; the 8-digit lines holding those words are
-the candidates, each line read with its heading and subheading (most lines alone say only "Loại khác").
-A candidate's score blends the rarity-weighted share of the product's words it holds (later and capitalised
-syllables, a place or a brand, count less) with a rapidfuzz scorer on the line's own label.
+would make the lychee ``vải`` the word ``vai``) and the pairs within a phrase, stop words left out, everyday
+words the nomenclature lacks read through a glossary (``hs_words.csv``: ``giò`` → ``xúc xích thịt``). The
+8-digit lines holding those words (an inverted index) are the candidates, each read with its heading and
+subheading (most lines alone say only "Loại khác"). A candidate's score blends the rarity-weighted share of
+the product's words its path holds (the name's kind word more, later and capitalised syllables less; a
+syllable the line has only inside another word, ``tương`` in ``tương tự``, little) with rapidfuzz's
+``ratio`` on the line's own label; the best line of each heading is kept, five headings at most, each with
+its reasons in Vietnamese (the words matched, at which level of the path).
 
-Scorer measured on a hand-labelled set (tests/kb/relevance/hs_labels*.csv, 78 products → heading; a third
-held back, written before any scorer ran). Right heading first / among the five suggestions:
-
-======================================  ==============  ==============
-scorer                                  tuning (52)     held back (26)
-======================================  ==============  ==============
-rapidfuzz alone on the whole line text:
-  token_set_ratio                       9 / 16          6 / 15
-  partial_ratio                         8 / 11          7 / 12
-  WRatio                                5 / 12          0 / 10
-word share alone (no scorer)            17 / 33         9 / 15
-word share + token_set_ratio (0.5)      19 / 33         13 / 17
-word share + partial_ratio (0.5)        18 / 35         14 / 18
-word share + token_sort_ratio (0.5)     18 / 35         10 / 17
-word share + WRatio (0.5)               19 / 33         12 / 16
-word share + ratio (0.5), in use        24 / 36         11 / 17
-======================================  ==============  ==============
-
-``ratio`` was chosen on the tuning part; on the held-back part ``partial_ratio`` did 3 better at top 1, within
-what 26 products can tell apart. A suggestion is a curator's starting point, never a ruling.
+Measured by ``bench/hs_suggest.py`` on hand-labelled products (``tests/kb/relevance/hs_labels*.csv``): tuned
+on 52, a held-back 26 never tuned on; the figures and the scorers compared are in README.md.
+A suggestion is a curator's starting point, never a ruling.
 """
 
 from __future__ import annotations
 
+import csv
+import functools
+import itertools
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -267,39 +259,130 @@ def _syllables(text: str | None) -> list[str]:
     return [_Y_FINAL.sub(lambda m: m.group(1) + m.group(2).translate(_Y_TO_I), w) for w in tokens(text)]
 
 
+_BREAK = re.compile(r"[,;:()\[\]/.–\-]+")
+
+
+def _phrases(text: str | None) -> list[list[str]]:
+    """The syllables of each stretch between punctuation: no pair spans a comma ("Mì, bún" has no ``mì_bún``)."""
+    return [w for w in (_syllables(part) for part in _BREAK.split(text or "")) if w]
+
+
+#: Words that say how or which, not what ("và", "loại", "khác"; "of", "other"): the nomenclature has them in
+#: most lines and a product's name in many ("Cốt liệu cho bê tông và vữa"), so they only blur a match.
+#: (No English word that is also a Vietnamese one: "in", "to", "an" stay.)
+STOP_WORDS = frozenset(
+    "và hoặc của các cho có không đã chưa được bằng từ với trong loại khác dùng để những một là như trừ kể cả "
+    "thuộc nhóm chương ví dụ sản phẩm hàng hóa nhưng hay mà này đó chỉ "
+    "and or of the for with other whether not including than such as by from their its".split())
+
+
+def _pairs(words: list[str]) -> list[str]:
+    """Adjacent syllables as one term: most Vietnamese words are two syllables (``điện thoại``, ``nước mắm``)."""
+    return [f"{a}_{b}" for a, b in zip(words, words[1:], strict=False) if a not in STOP_WORDS and b not in STOP_WORDS]
+
+
 def _terms(words: list[str]) -> set[str]:
-    """Syllables and adjacent pairs: most Vietnamese words are two syllables (``điện thoại``, ``nước mắm``)."""
-    return set(words) | {f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)}
+    """Syllables and adjacent pairs, stop words left out."""
+    return {w for w in words if w not in STOP_WORDS} | set(_pairs(words))
+
+
+#: A syllable that lives mostly inside one compound of the nomenclature ("tương" in "tương tự", "nội" in "nội
+#: thất") is another word there: where a line has it only inside such a compound it counts this much.
+BOUND = 0.2
+#: ... "mostly": this share of the syllable's uses in the nomenclature's labels, in at least BOUND_MIN labels
+BINDING, BOUND_MIN = 0.8, 3
 
 
 @dataclass
 class Line:
     code: str
-    own: str  # the line's own label ("Quả vải")
-    text: str  # heading, subheading and own label, as one string for the scorer
+    own: str  # the line's own Vietnamese label ("Quả vải"), English where it has none
+    path: list[tuple[str, str]]  # (code, label) from the heading down to the line, label-less levels left out
+    text: str  # the path's labels, Vietnamese then English, for the whole-text baseline
     heading: str  # the 4-digit heading's label, for the reason
     terms: frozenset[str]
+    bound: frozenset[str]  # syllables the line has only inside a compound that makes them another word
+
+
+def _binding(labels: Iterable[str]) -> dict[str, set[str]]:
+    """Syllable → the pairs that hold it in at least BINDING of its uses (``tương`` → ``{tương_tự}``)."""
+    single: dict[str, int] = {}
+    double: dict[tuple[str, str], int] = {}
+    for label in labels:
+        phrases = _phrases(label)
+        for w in {w for words in phrases for w in words}:
+            single[w] = single.get(w, 0) + 1
+        for p in {p for words in phrases for p in zip(words, words[1:], strict=False)}:
+            double[p] = double.get(p, 0) + 1
+    out: dict[str, set[str]] = {}
+    for (a, b), n in double.items():
+        if n < BOUND_MIN:
+            continue
+        for w in (a, b):
+            if n >= BINDING * single[w]:
+                out.setdefault(w, set()).add(f"{a}_{b}")
+    return out
+
+
+def _bound(words: list[str], binding: dict[str, set[str]]) -> tuple[set[str], set[str]]:
+    """The syllables of ``words`` (one label) used freely, and those used only inside a pair that binds them."""
+    free: set[str] = set()
+    held: set[str] = set()
+    for i, w in enumerate(words):
+        around = {f"{words[i - 1]}_{w}"} if i else set()
+        if i + 1 < len(words):
+            around.add(f"{w}_{words[i + 1]}")
+        (held if binding.get(w, set()) & around else free).add(w)
+    return free, held
 
 
 class Nomenclature:
-    """The 8-digit lines as the suggestion reads them, built once per run (~1 s for 11,414 lines): each line
-    with its heading and subheading, as most lines alone say only "Loại khác"; terms weighted by rarity."""
+    """The 8-digit lines as the suggestion reads them, built once per run (11,414 lines; 2–4 s on a busy 2-core machine): each line
+    with the labels of its heading and subheading, as most lines alone say only "Loại khác"; terms weighted
+    by rarity; which syllables each line has only inside a compound."""
 
     def __init__(self, session: Session):
         rows = session.exec(select(HsLine.code, HsLine.description_vi, HsLine.description_en)).all()
         by_code = {c: (_label(vi or ""), _label(en or "")) for c, vi, en in rows}
+        binding = _binding(label for pair in by_code.values() for label in pair)
         self.lines: list[Line] = []
         self.postings: dict[str, list[int]] = {}
+        #: terms that open a heading's or subheading's label: what the nomenclature sorts goods by
+        #: ("bánh", "rượu", "gạch", "thép"), a product's kind where its name has one
+        self.kinds: set[str] = set()
+        read: dict[str, tuple[set[str], set[str], set[str]]] = {}
         for code in sorted(c for c in by_code if len(c) == 8):
-            parents = [by_code.get(code[:n], ("", "")) for n in (4, 6)] + [by_code[code]]
-            vi = [p[0] for p in parents if p[0]]
-            en = [p[1] for p in parents if p[1]]
-            terms = frozenset(t for label in vi + en for t in _terms(_syllables(label)))
-            line = Line(code, vi[-1] if vi else (en[-1] if en else ""), " ".join(dict.fromkeys(vi + en)),
-                        parents[0][0] or parents[0][1], terms)
+            levels = [(c, by_code[c]) for c in dict.fromkeys((code[:4], code[:6], code)) if c in by_code]
+            vi = [(c, v) for c, (v, _) in levels if v]
+            en = [e for _, (_, e) in levels if e]
+            terms: set[str] = set()
+            free: set[str] = set()
+            held: set[str] = set()
+            for label in [v for _, v in vi] + en:
+                if label not in read:  # a heading's label serves hundreds of lines: read it once
+                    phrases = _phrases(label)
+                    bound = [_bound(w, binding) for w in phrases]
+                    read[label] = ({t for w in phrases for t in _terms(w)}, {x for f, _ in bound for x in f},
+                                   {x for _, h in bound for x in h})
+                label_terms, label_free, label_held = read[label]
+                terms |= label_terms
+                free |= label_free
+                held |= label_held
+            own_vi, own_en = by_code[code]
+            heading = by_code.get(code[:4], ("", ""))
+            line = Line(code, own_vi or own_en, vi, " ".join(dict.fromkeys([v for _, v in vi] + en)),
+                        heading[0] or heading[1], frozenset(terms), frozenset(held - free))
             for t in terms:
                 self.postings.setdefault(t, []).append(len(self.lines))
             self.lines.append(line)
+        for c, (vi_label, en_label) in by_code.items():
+            if len(c) < 8:
+                for label in (vi_label, en_label):
+                    content = [w for w in _syllables(label) if w not in STOP_WORDS]
+                    if content:
+                        self.kinds.add(content[0])
+                        if len(content) > 1:
+                            self.kinds.add(f"{content[0]}_{content[1]}")
         n = max(len(self.lines), 1)
         self.idf = {t: math.log(n / len(ids)) for t, ids in self.postings.items()}
 
@@ -307,32 +390,83 @@ class Nomenclature:
         return len(self.lines)
 
 
-Scorer = Callable[..., float]
-#: the scorer in use (how close the product's words are to a line's own label, once the words that name
-#: something in the nomenclature have chosen the candidates); tests/kb/test_hscodes.py measures the others
-SCORER: Scorer | None = fuzz.ratio
-#: share of the score that the scorer decides; the rest is the rarity-weighted share of the product's
-#: known words the line holds
-SCORER_WEIGHT = 0.5
+#: Everyday words the nomenclature does not use, each with the nomenclature's words for the same thing
+#: (``giò`` → ``xúc xích thịt``, ``mè`` → ``vừng``): data beside this module, one word a row, with why.
+WORDS_FILE = Path(__file__).with_name("hs_words.csv")
+
+
+@functools.cache
+def glossary() -> list[tuple[list[str], str]]:
+    """``(syllables of the everyday word, the nomenclature's words)``, longest words first."""
+    with open(WORDS_FILE, encoding="utf-8") as f:
+        rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
+    out = [(_syllables(r["word"]), clean(r["means"])) for r in rows if _syllables(r["word"]) and clean(r["means"])]
+    return sorted(out, key=lambda x: -len(x[0]))
 
 
 #: A product's name leads with what it is and ends with where or whose (``Vải thiều Lục Ngạn``, ``Chum gốm
 #: Phù Lãng``): later syllables count less, a capitalised one after the first (a place, a brand) little.
 HEAD, TAIL, PROPER = 1.0, 0.6, 0.2
+#: A name's first word that opens a heading or subheading of the nomenclature ("bánh", "rượu", "gạch") says
+#: what kind of goods it is: it counts this much more than the words around it.
+KIND = 1.5
+#: An everyday word the glossary explains still counts this much as itself (``giò`` is also a fish).
+GLOSSED = 0.3
 
 
-def _weights(text: str, words: list[str]) -> dict[str, float]:
+@dataclass
+class Reading:
+    """One text of a product as the suggestion reads it."""
+    weights: dict[str, float]  # term → how much it says about what the product is
+    words: str  # the syllables, with the glossary's words, for the scorer
+    glosses: list[str]  # "giò → xúc xích thịt", for the reasons
+
+
+def _read(text: str, kinds: AbstractSet[str] = frozenset()) -> Reading:
+    """A product's text as weighted terms: its syllables and pairs (by position, case and ``kinds``) and the
+    glossary's words for any everyday word in it."""
+    phrases = _phrases(text)
+    words = [w for phrase in phrases for w in phrase]
+    ends = set(itertools.accumulate(len(p) for p in phrases))  # a phrase ends before these positions
     raw = re.findall(r"\w+", clean(text))
-    w = [HEAD if i < 2 else TAIL for i in range(len(words))]
+    pos = [HEAD if i < 2 else TAIL for i in range(len(words))]
     for i, original in enumerate(raw[:len(words)]):
         if i and original[:1].isupper():
-            w[i] *= PROPER
-    out: dict[str, float] = {}
-    for word, weight in zip(words, w, strict=False):
-        out[word] = max(out.get(word, 0.0), weight)
+            pos[i] *= PROPER
+    glossed = [1.0] * len(words)
+    extra: list[tuple[list[str], float]] = []
+    glosses: list[str] = []
+    taken: set[int] = set()
+    for seq, means in glossary():
+        n = len(seq)
+        for i in range(len(words) - n + 1):
+            span = set(range(i, i + n))
+            if words[i:i + n] == seq and not span & taken:
+                taken |= span
+                extra.append((_syllables(means), max(pos[i:i + n])))
+                glosses.append(f"{' '.join(seq)} → {means}")
+                for j in span:
+                    glossed[j] = GLOSSED
+    weights: dict[str, float] = {}
+
+    def put(term: str, w: float) -> None:
+        weights[term] = max(weights.get(term, 0.0), w)
+
+    for i, word in enumerate(words):
+        if word not in STOP_WORDS:
+            put(word, pos[i] * glossed[i])
     for i, (a, b) in enumerate(zip(words, words[1:], strict=False)):
-        out[f"{a}_{b}"] = min(w[i], w[i + 1])
-    return out
+        if a not in STOP_WORDS and b not in STOP_WORDS and i + 1 not in ends:
+            put(f"{a}_{b}", min(pos[i], pos[i + 1]) * min(glossed[i], glossed[i + 1]))
+    for added, w in extra:
+        for t in _terms(added):
+            put(t, w)
+    # the kind: the name's first pair or, failing that, one of its first two syllables that opens a heading
+    for t in [f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)][:1] + words[:2]:
+        if t in kinds and t in weights:
+            weights[t] *= KIND
+            break
+    return Reading(weights, " ".join(words + [w for added, _ in extra for w in added]), glosses)
 
 
 def product_text(name: str | None, aliases: Sequence[str] | None = ()) -> list[str]:
@@ -340,6 +474,13 @@ def product_text(name: str | None, aliases: Sequence[str] | None = ()) -> list[s
     return [clean(t) for t in [name, *(aliases or [])] if clean(t)]
 
 
+Scorer = Callable[..., float]
+#: the scorer in use (how close the product's words are to a line's own label, once the words that name
+#: something in the nomenclature have chosen the candidates); bench/hs_suggest.py measures the others
+SCORER: Scorer | None = fuzz.ratio
+#: share of the score that the scorer decides; the rest is the rarity-weighted share of the product's
+#: words the line holds
+SCORER_WEIGHT = 0.5
 #: A description speaks of much besides what the product is (who recognised it, when): its matches count less.
 DESCRIPTION = 0.6
 
@@ -351,54 +492,74 @@ def rank(nom: Nomenclature, texts: Sequence[str], *, description: str | None = N
 
     Each name is read on its own (an alias is another name, not more words of the first), the description
     too, its score discounted (``DESCRIPTION``). The lines holding a text's known words (syllables and
-    syllable pairs the nomenclature uses) are the candidates, scored by the rarity-weighted share of those
-    words they hold, blended with ``scorer`` on the line's own label.
+    syllable pairs the nomenclature uses, everyday words through the glossary) are the candidates, scored by
+    the rarity-weighted share of those words they hold, blended with ``scorer`` on the line's own label.
     ``whole=True`` instead runs ``scorer`` alone over every line's full text (the plain rapidfuzz baseline).
     """
-    best: dict[int, tuple[float, list[str]]] = {}
+    best: dict[int, tuple[float, list[str], list[str]]] = {}
     reads = [(t, 1.0) for t in texts] + ([(clean(description), DESCRIPTION)] if clean(description) else [])
     for text, factor in reads:
-        words = _syllables(text)
-        folded = " ".join(words)
+        reading = _read(text, nom.kinds)
         if whole and scorer is not None:
-            for _, score, i in process.extract(folded, [x.text.lower() for x in nom.lines], scorer=scorer,
+            for _, score, i in process.extract(reading.words, [x.text.lower() for x in nom.lines], scorer=scorer,
                                                processor=None, limit=60):
                 if i not in best or score > best[i][0]:
-                    best[i] = (float(score), [])
+                    best[i] = (float(score), [], [])
             continue
-        weights = _weights(text, words)
-        known = {t: w * nom.idf[t] for t, w in weights.items() if t in nom.idf}
+        known = {t: w * nom.idf[t] for t, w in reading.weights.items() if t in nom.idf and w > 0}
         total = sum(known.values())
         if not total:
             continue
         cover: dict[int, float] = {}
         for t, w in known.items():
             for i in nom.postings[t]:
-                cover[i] = cover.get(i, 0.0) + w
+                cover[i] = cover.get(i, 0.0) + (w * BOUND if t in nom.lines[i].bound else w)
         for i, c in cover.items():
             line = nom.lines[i]
             share = 100.0 * c / total
-            score = share if scorer is None else (1 - weight) * share + weight * scorer(folded, line.own.lower())
+            score = share if scorer is None else (1 - weight) * share + weight * scorer(reading.words,
+                                                                                          line.own.lower())
             score *= factor
             if i not in best or score > best[i][0]:
-                best[i] = (score, [t for t in known if t in line.terms and "_" not in t])
-    out: list[dict[str, Any]] = []
-    headings: set[str] = set()
+                best[i] = (score, _shared(known, line), reading.glosses)
+    per_heading: dict[str, tuple[float, int]] = {}
     # Ties go to the shorter line: it says less besides what matched.
-    for i, (score, shared) in sorted(best.items(), key=lambda kv: (-kv[1][0], len(nom.lines[kv[0]].text), kv[0])):
+    for i, (score, _, _) in sorted(best.items(), key=lambda kv: (-kv[1][0], len(nom.lines[kv[0]].text), kv[0])):
         if score < min_score:
             break
-        line = nom.lines[i]
-        if line.code[:4] in headings:
-            continue
-        headings.add(line.code[:4])
-        reasons = [f"trùng từ: {', '.join(shared)}" if shared else "gần giống về chữ",
-                   f"dòng {dotted(line.code)}: {line.own}",
-                   f"nhóm {dotted(line.code[:4])}" + (f": {_short(line.heading)}" if line.heading else "")]
-        out.append({"code": line.code, "dotted": dotted(line.code), "score": round(score, 1), "reasons": reasons})
-        if len(out) == limit:
-            break
-    return out
+        per_heading.setdefault(nom.lines[i].code[:4], (score, i))
+    chosen = sorted(per_heading.values(), key=lambda x: -x[0])[:limit]
+    return [_suggestion(nom.lines[i], score, best[i][1], best[i][2]) for score, i in chosen]
+
+
+def _shared(known: dict[str, float], line: Line) -> list[str]:
+    """The product's words the line holds, in the product's order: a pair as one word ("chế biến"), its
+    syllables not again; a syllable the line has only inside another word left out."""
+    pairs = [t for t in known if "_" in t and t in line.terms]
+    inside = {w for t in pairs for w in t.split("_")}
+    words = [t.replace("_", " ") for t in pairs]
+    return words + [t for t in known if "_" not in t and t in line.terms and t not in line.bound and t not in inside]
+
+
+def _suggestion(line: Line, score: float, shared: list[str], glosses: list[str]) -> dict[str, Any]:
+    """A line as a suggestion with its reasons in Vietnamese: the words it shares with the product, the
+    glossary's readings used, and the path from the heading down to the line, each level with its words."""
+    reasons = [f"trùng từ: {', '.join(shared)}" if shared else "gần giống về chữ"]
+    reasons += [f"hiểu theo bảng từ: {g}" for g in glosses if any(w in line.terms for w in _syllables(g.split("→")[1]))]
+    for code, label in reversed(line.path):
+        have = set(_syllables(label))
+        words: list[str] = []
+        for w in shared:  # a pair where the level has it whole, else the syllables it has
+            for part in [w] if set(w.split()) <= have else [p for p in w.split() if p in have]:
+                if part not in words:
+                    words.append(part)
+        label = label.rstrip(": ")
+        kind = "dòng" if len(code) == 8 else ("phân nhóm" if len(code) == 6 else "nhóm")
+        text = label if len(code) == 8 else _short(label)
+        reasons.append(f"{kind} {dotted(code)}: {text}" + (f" (có: {', '.join(words)})" if words else ""))
+    if not any(len(code) == 4 for code, _ in line.path):
+        reasons.append(f"nhóm {dotted(line.code[:4])}")
+    return {"code": line.code, "dotted": dotted(line.code), "score": round(score, 1), "reasons": reasons}
 
 
 def suggest(session: Session, product: Product, actor: str = "auto", *, store: bool = True,

@@ -18,6 +18,8 @@ from kb.models import AuditEvent, HsLine, MappingStatus, ProductHsCode
 REPO = Path(__file__).resolve().parents[2]
 SHARED_HS = REPO.parent / "shared" / "regulatory" / "hs"
 LABELS = Path(__file__).parent / "relevance"
+#: the held-back set's (top-1, top-5), measured once after tuning (bench/hs_suggest.py prints it too)
+HELD_BACK = (14, 19)
 
 #: A few real lines of the nomenclature (HS_PBI_VN.xlsx), with the headings that give them their sense.
 LINES = [
@@ -114,13 +116,54 @@ def test_suggest_reads_lines_with_their_headings_and_keeps_curators_decisions(an
 
 def test_a_word_with_two_senses_gives_both_readings_for_the_curator(any_kbase):
     load_lines(any_kbase)
-    pid = add_product(any_kbase, "Vải thiều Lục Ngạn")
+    pid = add_product(any_kbase, "Vải Lục Ngạn")
     with any_kbase.session() as s:
         found = hscodes.suggest(s, products.require_product(s, pid), store=False)
     # "vải" is lychee and cloth: both headings are offered (one line each); the place name matched nothing
     assert {f["code"] for f in found} == {"08109020", "52081100"}
     assert all(f["reasons"][0] == "trùng từ: vải" for f in found)
     assert rows(any_kbase, pid) == {}  # store=False
+
+
+def test_the_glossary_reads_an_everyday_word_in_the_nomenclatures_words(any_kbase):
+    load_lines(any_kbase)
+    with any_kbase.session() as s:
+        nom = hscodes.Nomenclature(s)
+    # "vải thiều" is the lychee: the glossary says "quả vải", and the cloth falls behind
+    found = hscodes.rank(nom, ["Vải thiều Lục Ngạn"])
+    assert found[0]["code"] == "08109020"
+    assert found[0]["reasons"][:2] == ["trùng từ: quả vải", "hiểu theo bảng từ: vải thiều → quả vải"]
+    assert "dòng 0810.90.20: Quả vải (có: quả vải)" in found[0]["reasons"]
+    assert "nhóm 08.10: Quả khác, tươi (có: quả)" in found[0]["reasons"]
+
+
+#: "tương" lives in the nomenclature mostly inside "tương tự" (similar); the sauce is "tương ớt".
+SAUCE_LINES = [
+    ("2103", 0, "Nước xốt và các chế phẩm làm nước xốt", "Sauces and preparations therefor"),
+    ("21039011", 3, "- - - Tương ớt", "- - - Chilli sauce"),
+    ("4421", 0, "Các sản phẩm bằng gỗ khác", "Other articles of wood"),
+    ("44219110", 2, "- - Lõi cuộn chỉ và các sản phẩm tương tự", "- - Spools and similar"),
+    ("44219120", 2, "- - Thanh gỗ để làm diêm và các loại tương tự", "- - Match splints and similar"),
+    ("44219130", 2, "- - Que kem và các loại tương tự", "- - Ice cream sticks and similar"),
+    ("44219140", 2, "- - Móc treo và các sản phẩm tương tự", "- - Hangers and similar"),
+]
+
+
+def test_a_syllable_inside_another_word_of_the_nomenclature_counts_little(kbase):
+    load_lines(kbase, LINES + SAUCE_LINES)
+    with kbase.session() as s:
+        nom = hscodes.Nomenclature(s)
+    found = hscodes.rank(nom, ["Tương bần Hưng Yên"])
+    assert found[0]["code"] == "21039011" and found[0]["reasons"][0] == "trùng từ: tương"
+    # the wooden "… tương tự" lines share no word of the product: at best they are kept as near in spelling
+    assert all(f["reasons"][0] == "gần giống về chữ" for f in found[1:])
+
+
+@pytest.mark.parametrize("name", ["xyzqwe abc", "Loại khác", "!!! ???", "và của các"])
+def test_garbage_or_empty_words_get_no_suggestions(kbase, name):
+    load_lines(kbase)
+    with kbase.session() as s:
+        assert hscodes.rank(hscodes.Nomenclature(s), [name]) == []
 
 
 def test_decide_and_remove_refuse_codes_the_product_lacks(any_kbase):
@@ -234,17 +277,44 @@ def real_nomenclature(tmp_path_factory):
 
 
 def test_scorer_choice_is_measured(real_nomenclature):
-    """The figures of kb.hscodes' docstring: the scorer in use against the alternatives on the tuning part,
-    and its held-back result (the held-back part was labelled before any scorer ran)."""
+    """The figures of README and bench/hs_suggest.py: the scorer in use against the alternatives on the tuning
+    set, and its held-back result (measured once, after tuning; the held-back set was never tuned on)."""
     tune, held = _labels("hs_labels.csv"), _labels("hs_labels_heldback.csv")
     assert (len(tune), len(held)) == (52, 26)
     in_use = _accuracy(real_nomenclature, tune)
-    assert in_use == (24, 36)
-    for other in (fuzz.token_set_ratio, fuzz.partial_ratio, fuzz.WRatio, fuzz.token_sort_ratio):
+    assert in_use == (31, 44)
+    for other in (fuzz.token_set_ratio, fuzz.partial_ratio, fuzz.WRatio, fuzz.token_sort_ratio, None):
         got = _accuracy(real_nomenclature, tune, scorer=other)
-        assert got[0] < in_use[0] and got[1] <= in_use[1], other.__name__
-    assert _accuracy(real_nomenclature, tune, scorer=fuzz.token_set_ratio, whole=True, min_score=0) == (9, 16)
-    assert _accuracy(real_nomenclature, held) == (11, 17)
+        assert got[0] < in_use[0] and got[1] <= in_use[1], other
+    assert _accuracy(real_nomenclature, tune, scorer=fuzz.token_set_ratio, whole=True, min_score=0) == (14, 22)
+    assert _accuracy(real_nomenclature, held) == HELD_BACK
+
+
+#: products written for these tests, on neither labelled set: what a curator would expect among the five
+@pytest.mark.parametrize("name, headings, words", [
+    ("Mật ong rừng", {"0409"}, "mật ong"),
+    ("Xi măng Portland", {"2523"}, "xi măng"),
+    ("Ngói lợp đất nung", {"6905"}, "ngói lợp"),
+    ("Tương bần Hưng Yên", {"2103"}, "tương"),
+    ("Giò bò", {"1601", "1602"}, "xúc xích"),  # through the glossary: giò → xúc xích thịt
+])
+def test_a_clear_product_gets_its_heading_with_the_words_that_matched(real_nomenclature, name, headings, words):
+    found = hscodes.rank(real_nomenclature, [name])
+    hits = [f for f in found if f["code"][:4] in headings]
+    assert hits, [f["dotted"] for f in found]
+    assert words in hits[0]["reasons"][0] and any(r.startswith("nhóm ") for r in hits[0]["reasons"])
+
+
+@pytest.mark.parametrize("name", ["xyzqwe abc", "Loại khác", "???", "qwrtp zxcvb mnbvc"])
+def test_garbage_gets_no_suggestions_from_the_real_nomenclature(real_nomenclature, name):
+    assert hscodes.rank(real_nomenclature, [name]) == []
+
+
+def test_every_glossary_reading_is_in_the_nomenclatures_words(real_nomenclature):
+    known = {t for line in real_nomenclature.lines for t in line.terms}
+    for word, means in hscodes.glossary():
+        missing = [w for w in hscodes._syllables(means) if w not in known and w not in hscodes.STOP_WORDS]
+        assert not missing, (word, means, missing)
 
 
 def test_migration_moves_the_old_column_into_product_codes(tmp_path):

@@ -27,6 +27,7 @@ import functools
 import itertools
 import math
 import re
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -34,12 +35,13 @@ from pathlib import Path
 from typing import Any
 
 from rapidfuzz import fuzz, process
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from kb import audit
 from kb.errors import BadInput, NotFound
 from kb.hs import dotted, normalize_hs
-from kb.models import HsLine, MappingStatus, Product, ProductHsCode, pk, utcnow
+from kb.models import AuditEvent, HsLine, MappingStatus, Product, ProductHsCode, pk, utcnow
 from kb.text import clean, tokens
 
 #: Suggestions kept per product (one per heading, so a curator sees different readings, not five "loại khác").
@@ -390,6 +392,24 @@ class Nomenclature:
         return len(self.lines)
 
 
+_built: dict[tuple[Any, ...], Nomenclature] = {}
+_built_lock = threading.Lock()
+
+
+def nomenclature(session: Session) -> Nomenclature:
+    """The nomenclature as the suggestion reads it, built once per database and import (seconds to build:
+    a curator's "Gợi ý" click must not pay it). An import writes one ``hsline`` audit event when anything
+    changed, so the newest such event and the line count say which build is current."""
+    version = session.exec(select(func.count(col(HsLine.id)), select(func.max(col(AuditEvent.id)))
+                                  .where(AuditEvent.entity == "hsline").scalar_subquery())).one()
+    key = (str(session.get_bind().engine.url), *version)
+    with _built_lock:  # one build at a time; the others wait for it rather than build their own
+        if key not in _built:
+            _built.clear()  # the previous import's build (or another database's): keep one
+            _built[key] = Nomenclature(session)
+        return _built[key]
+
+
 #: Everyday words the nomenclature does not use, each with the nomenclature's words for the same thing
 #: (``giò`` → ``xúc xích thịt``, ``mè`` → ``vừng``): data beside this module, one word a row, with why.
 WORDS_FILE = Path(__file__).with_name("hs_words.csv")
@@ -567,7 +587,7 @@ def suggest(session: Session, product: Product, actor: str = "auto", *, store: b
     """Suggest HS codes for ``product`` from the nomenclature and (``store``) keep them as ``suggested`` rows
     for a curator. Codes a curator approved or rejected stay as decided; earlier suggestions get the new
     score and reasons. Raises BadInput when no nomenclature is imported."""
-    nom = Nomenclature(session)
+    nom = nomenclature(session)
     if not len(nom):
         raise BadInput("chưa có danh mục HS; chạy kb import hs-nomenclature HS_PBI_VN.xlsx trước")
     found = rank(nom, product_text(product.name, product.aliases), description=product.description, limit=limit)

@@ -166,6 +166,25 @@ def test_garbage_or_empty_words_get_no_suggestions(kbase, name):
         assert hscodes.rank(hscodes.Nomenclature(s), [name]) == []
 
 
+def test_the_nomenclature_is_built_once_per_import(any_kbase):
+    load_lines(any_kbase)
+    with any_kbase.session() as s:
+        first = hscodes.nomenclature(s)
+        assert hscodes.nomenclature(s) is first  # a second click does not build it again
+    load_lines(any_kbase)  # the same lines again: nothing changed, the build stands
+    with any_kbase.session() as s:
+        assert hscodes.nomenclature(s) is first
+    load_lines(any_kbase, [*LINES, ("85167200", 2, "- - Lò nướng bánh (toasters)", "- - Toasters")])
+    with any_kbase.session() as s:
+        fresh = hscodes.nomenclature(s)
+    assert fresh is not first and "85167200" in {line.code for line in fresh.lines}
+    renamed = [(c, lvl, "- - Nồi cơm điện" if c == "85166010" else vi, en) for c, lvl, vi, en in LINES]
+    load_lines(any_kbase, renamed)  # a line reworded in place: as many lines as before, a new import event
+    with any_kbase.session() as s:
+        again = hscodes.nomenclature(s)
+    assert again is not fresh and any("Nồi cơm điện" in line.own for line in again.lines)
+
+
 def test_decide_and_remove_refuse_codes_the_product_lacks(any_kbase):
     pid = add_product(any_kbase, "Ấm siêu tốc", hs_codes="85167100")
     with any_kbase.session() as s:

@@ -339,9 +339,10 @@ def _bound(words: list[str], binding: dict[str, set[str]]) -> tuple[set[str], se
 
 
 class Nomenclature:
-    """The 8-digit lines as the suggestion reads them, built once per run (11,414 lines; 2–4 s on a busy 2-core machine): each line
-    with the labels of its heading and subheading, as most lines alone say only "Loại khác"; terms weighted
-    by rarity; which syllables each line has only inside a compound."""
+    """The 8-digit lines as the suggestion reads them, built once per import (:func:`nomenclature`; 11,414
+    lines, 2–4 s on a busy 2-core machine): each line with the labels of its heading and subheading, as most
+    lines alone say only "Loại khác"; terms weighted by rarity; which syllables each line has only inside a
+    compound."""
 
     def __init__(self, session: Session):
         rows = session.exec(select(HsLine.code, HsLine.description_vi, HsLine.description_en)).all()

@@ -344,7 +344,7 @@ def test_risk_list_subsets_are_exactly_the_shared_rows_for_the_demo_codes():
         lines = text.splitlines(keepends=True)
         records = list(csv.reader(io.StringIO(text)))
         assert len(records) == len(lines), src.name  # one row per line, so a row is its line
-        wanted = [line for line, rec in zip(lines[1:], records[1:]) if _meets(normalize_hs(rec[0]), codes_)]
+        wanted = [line for line, rec in zip(lines[1:], records[1:], strict=True) if _meets(normalize_hs(rec[0]), codes_)]
         if not wanted:
             assert src.name not in shipped, f"{src.name}: no row names a demo product"
             continue

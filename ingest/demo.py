@@ -41,7 +41,7 @@ def demo_dir() -> Path:
 
 
 def load_demo(kbase: KnowledgeBase, actor: str = "demo", data_dir: Path | None = None) -> dict[str, Any]:
-    """Import the demo CSVs in order and ingest the demo PDFs; returns counts per step."""
+    """Import the demo CSVs in order, then the risk lists, and ingest the demo PDFs; returns counts per step."""
     root = data_dir or demo_dir()
     if not (root / "standards.csv").is_file():
         raise KBError(f"không tìm thấy dữ liệu mẫu tại {root} (cần bản sao mã nguồn có thư mục data/standards)")

@@ -1,4 +1,5 @@
-"""Load the bundled demo data (``data/standards``): catalogue CSVs, then the sample PDFs.
+"""Load the bundled demo data (``data/standards``): catalogue CSVs, the risk lists the demo products meet,
+then the sample PDFs.
 
 Every step is idempotent, so ``kb demo`` may be run again at any time: the second run reports everything
 unchanged and writes no audit events.
@@ -6,10 +7,12 @@ unchanged and writes no audit events.
 
 from __future__ import annotations
 
+import csv
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ingest.importers import import_file
+from ingest.importers import import_file, import_risk_list
 from kb.core import KnowledgeBase
 from kb.errors import KBError
 
@@ -27,6 +30,9 @@ ORDER = (
     ("legal-documents", "legal-documents.csv"),  # the documents mapping legal bases cite
     ("procedures", "procedures.csv"),  # after agencies: a procedure may name where to file
 )
+#: Which risk list each subset file is, and from when (``file, document, effective_from, effective_until``):
+#: the dates are data, from the documents' register entries (see risk-lists/README.md).
+RISK_LISTS = Path("risk-lists") / "lists.csv"
 
 
 def demo_dir() -> Path:
@@ -35,7 +41,7 @@ def demo_dir() -> Path:
 
 
 def load_demo(kbase: KnowledgeBase, actor: str = "demo", data_dir: Path | None = None) -> dict[str, Any]:
-    """Import the demo CSVs in order and ingest the demo PDFs; returns counts per step."""
+    """Import the demo CSVs in order, then the risk lists, and ingest the demo PDFs; returns counts per step."""
     root = data_dir or demo_dir()
     if not (root / "standards.csv").is_file():
         raise KBError(f"không tìm thấy dữ liệu mẫu tại {root} (cần bản sao mã nguồn có thư mục data/standards)")
@@ -43,8 +49,33 @@ def load_demo(kbase: KnowledgeBase, actor: str = "demo", data_dir: Path | None =
     for kind, name in ORDER:
         report = import_file(kbase, kind, root / name, actor=actor)
         result[kind] = report.to_json()
+    # After the legal documents, which the lists' document numbers link to.
+    result["risk-lists"] = _import_risk_lists(kbase, root, actor)
     result["pdf"] = _ingest_pdfs(kbase, sorted((root / "pdf").glob("*.pdf")), actor)
     return result
+
+
+def _import_risk_lists(kbase: KnowledgeBase, root: Path, actor: str) -> dict[str, Any]:
+    """Each subset the way ``kb import risk-list FILE --document … --effective-from …`` imports it; the file's
+    sha256 makes a second run change nothing. Counts like the catalogue steps, one per list."""
+    manifest = root / RISK_LISTS
+    out: dict[str, Any] = {"kind": "risk-list", "file": str(manifest), "created": 0, "updated": 0, "unchanged": 0,
+                           "deleted": 0, "errors": [], "lists": []}
+    with manifest.open(encoding="utf-8-sig", newline="") as fh:
+        entries = list(csv.DictReader(fh))
+    for line, entry in enumerate(entries, start=2):
+        try:
+            start = date.fromisoformat(entry["effective_from"])
+            until = date.fromisoformat(entry["effective_until"]) if entry.get("effective_until") else None
+        except (KeyError, TypeError, ValueError):
+            raise KBError(f"{manifest}: dòng {line}: ngày áp dụng không đúng dạng YYYY-MM-DD") from None
+        report = import_risk_list(kbase, manifest.parent / entry["file"], document=entry["document"],
+                                  effective_from=start, effective_until=until, actor=actor)
+        outcome = {"created": "created", "replaced": "updated", "updated": "updated"}.get(report.outcome, "unchanged")
+        out[outcome] += 1
+        out["errors"] += [{"line": ln, "message": f"{entry['file']}: {msg}"} for ln, msg in report.errors]
+        out["lists"].append(report.to_json())
+    return out
 
 
 def _ingest_pdfs(kbase: KnowledgeBase, pdfs: list[Path], actor: str) -> dict[str, Any]:

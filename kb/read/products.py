@@ -49,9 +49,13 @@ def _hs_codes(session: Session, codes: list[str]) -> list[dict[str, Any]]:
 def _regulatory_view(answer: dict[str, Any], on: date, has_codes: bool) -> dict[str, Any]:
     """The risk lists' answer with the page's words: labels, links to the documents, and why it is unknown."""
     why_unknown = None
-    if answer["risk"] == "unknown":
-        why_unknown = ("Sản phẩm chưa có mã HS nên chưa tra được danh mục." if not has_codes else
-                       "Chưa có danh mục phân mức rủi ro nào trong cơ sở dữ liệu có hiệu lực vào ngày này nêu mã HS "
+    if answer["risk"] == "unknown" and not has_codes:
+        why_unknown = "Sản phẩm chưa có mã HS nên chưa tra được danh mục."
+    elif answer["risk"] == "unknown" and not answer["requirements"]:  # no list in force that day at all
+        why_unknown = ("Cơ sở dữ liệu chưa có danh mục nào có hiệu lực vào ngày này (các danh mục áp dụng khi đó, "
+                       "như các danh mục cũ hơn, chưa được nhập), nên chưa tra được.")
+    elif answer["risk"] == "unknown":  # only lists that grade nothing name the codes
+        why_unknown = ("Chưa có danh mục phân mức rủi ro nào trong cơ sở dữ liệu có hiệu lực vào ngày này nêu mã HS "
                        "của sản phẩm (danh mục kiểm tra an toàn thực phẩm không phân mức).")
     return {
         **answer,

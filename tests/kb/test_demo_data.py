@@ -1,24 +1,32 @@
 """The bundled demo data: loads cleanly and idempotently, codes are canonical, facts match their sources,
-and anything invented is marked as a sample."""
+and anything invented is marked as a sample. The products' HS codes are lines of the nomenclature and the
+risk-list subset is exactly the shared rows for them (both checked when ../shared/regulatory is present)."""
 
 from __future__ import annotations
 
 import csv
 import importlib.util
+import io
+import os
 import re
 import sys
+from datetime import date
 from pathlib import Path
 
 import pypdfium2
 import pytest
 from sqlmodel import func, select
 
-from ingest.demo import ORDER, demo_dir, load_demo
-from kb import codes, labs, products, standards
-from kb.models import AuditEvent, Lab, Mapping, Product, Standard, StandardStatus
+from ingest.demo import ORDER, RISK_LISTS, demo_dir, load_demo
+from kb import codes, hscodes, labs, legal, products, standards
+from kb.hs import normalize_hs
+from kb.models import AuditEvent, Lab, Mapping, Product, RiskList, RiskListRow, Standard, StandardStatus
+from kb.read.products import product_detail
 
 DATA = demo_dir()
 REPO = Path(__file__).resolve().parents[2]
+REGULATORY = Path(os.environ.get("KB_REGULATORY_DIR", REPO.parent / "shared" / "regulatory"))
+TODAY = date(2026, 12, 6)  # the session's today: every 2026 list in force
 #: Accreditation schemes whose numbers a sample lab must never imitate.
 REAL_SCHEMES = re.compile(r"^\s*(VILAS|LAS|VICAS|VIAS|VIRAS|VILAS MED|BOA|ISO)\b", re.I)
 
@@ -26,6 +34,31 @@ REAL_SCHEMES = re.compile(r"^\s*(VILAS|LAS|VICAS|VIAS|VIRAS|VILAS MED|BOA|ISO)\b
 def rows(name: str) -> list[dict[str, str]]:
     with (DATA / name).open(encoding="utf-8-sig", newline="") as fh:
         return list(csv.DictReader(fh))
+
+
+def demo_codes() -> dict[str, list[str]]:
+    """Product name → its HS codes (digits) as products.csv states them."""
+    return {r["name"]: hscodes.parse_codes(r["hs_code"]) for r in rows("products.csv") if r["hs_code"]}
+
+
+def risk_manifest() -> list[dict[str, str]]:
+    return rows(str(RISK_LISTS))
+
+
+@pytest.fixture(scope="module")
+def nomenclature() -> dict[str, tuple[int, str]]:
+    """The Vietnamese HS nomenclature: code (digits) → (row of the sheet, Vietnamese description)."""
+    path = REGULATORY / "hs" / "HS_PBI_VN.xlsx"
+    if not path.is_file():
+        pytest.skip(f"HS nomenclature not found at {path} (set KB_REGULATORY_DIR)")
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return {str(r[1]).replace(".", ""): (n, str(r[2]).strip().lstrip("- "))
+                for n, r in enumerate(wb.active.iter_rows(values_only=True), start=1) if r[1]}
+    finally:
+        wb.close()
 
 
 def audit_count(kbase) -> int:
@@ -186,12 +219,23 @@ def test_demo_loads_links_and_is_idempotent(any_kbase):
             assert standards.get_standard(s, code).is_sample is True
     if not first["pdf"].get("skipped"):
         assert first["pdf"]["status"] == {"ingested": first["pdf"]["files"]}, first["pdf"]
+    lists = first["risk-lists"]
+    assert (lists["created"], lists["errors"]) == (len(risk_manifest()), []), lists
+    with kbase.session() as s:
+        stored = {(rl.document_code, rl.effective_from.isoformat(), rl.rows) for rl in s.exec(select(RiskList)).all()}
+        assert s.exec(select(func.count()).select_from(RiskListRow)).one() == sum(n for *_, n in stored)
+    expected = set()
+    for entry in risk_manifest():
+        with (DATA / RISK_LISTS.parent / entry["file"]).open(encoding="utf-8", newline="") as fh:
+            expected.add((entry["document"], entry["effective_from"], len(list(csv.DictReader(fh)))))
+    assert stored == expected
 
     events = audit_count(kbase)
     second = load_demo(kbase)
-    for kind, _ in ORDER:
+    for kind in [k for k, _ in ORDER] + ["risk-lists"]:
         r = second[kind]
         assert (r["created"], r["updated"], r["deleted"], r["errors"]) == (0, 0, 0, []), (kind, r)
+    assert [r["outcome"] for r in second["risk-lists"]["lists"]] == ["unchanged"] * len(risk_manifest())
     if not second["pdf"].get("skipped"):
         assert second["pdf"]["status"] == {"unchanged": second["pdf"]["files"]}, second["pdf"]
     assert audit_count(kbase) == events
@@ -235,18 +279,8 @@ def test_groups_are_sourced_and_consistent():
         assert m["group"] in seen and m["standard"] in codes_known, m
 
 
-def test_hs_group_titles_are_the_nomenclature(tmp_path):
-    path = REPO.parent / "shared" / "regulatory" / "hs" / "HS_PBI_VN.xlsx"
-    if not path.is_file():
-        pytest.skip(f"HS nomenclature not found at {path}")
-    import openpyxl
-
-    wb = openpyxl.load_workbook(path, read_only=True)
-    try:
-        titles = {str(r[1]).replace(".", ""): str(r[2]).strip().lstrip("- ")
-                  for r in wb.active.iter_rows(values_only=True) if r[1]}
-    finally:
-        wb.close()
+def test_hs_group_titles_are_the_nomenclature(nomenclature):
+    titles = {code: title for code, (_, title) in nomenclature.items()}
     hs_rows = [r for r in rows("product-groups.csv") if r["kind"] == "hs_chapter"]
     assert len(hs_rows) >= 20
     for r in hs_rows:
@@ -275,3 +309,93 @@ def test_demo_groups_place_products_and_pass_on_their_mappings(kbase):
         wine = products.find_product(s, "Rượu Nếp cái hoa vàng")
         inherited = {(std.code, g.slug) for _, std, g in groups.inherited_mappings(s, wine)}
         assert ("QCVN 6-3:2010/BYT", "ocop-do-uong-co-con") in inherited
+
+
+# --- HS codes and risk lists ----------------------------------------------------------------------------
+
+
+def test_every_hs_code_is_a_nomenclature_line_recorded_in_the_readme(nomenclature):
+    readme = (DATA / "README.md").read_text(encoding="utf-8")
+    table = [line for line in readme.splitlines() if line.startswith("| ") and "| `" in line]
+    assert demo_codes()
+    for name, product_codes in demo_codes().items():
+        assert all(c in nomenclature for c in product_codes), (name, product_codes)
+        # the README's table row for the product cites the sheet row of each of its codes
+        [row] = [line for line in table if name in line.split(" | ")[0]]
+        for code in product_codes:
+            assert re.search(rf"\brows? (\d+ and )?{nomenclature[code][0]}\b", row), (name, code, nomenclature[code])
+
+
+def _meets(row_code: str, codes: set[str]) -> bool:
+    """Whether a list row's code covers a product code or lies under it (as the look-up matches them)."""
+    return any(row_code.startswith(c) or c.startswith(row_code) for c in codes)
+
+
+def test_risk_list_subsets_are_exactly_the_shared_rows_for_the_demo_codes():
+    source_dir = REGULATORY / "risk_lists"
+    sources = sorted(source_dir.glob("*.csv"))
+    if len(sources) != 4:
+        pytest.skip(f"shared risk lists not found at {source_dir} (set KB_REGULATORY_DIR)")
+    codes_ = {c for product_codes in demo_codes().values() for c in product_codes}
+    shipped = {e["file"] for e in risk_manifest()}
+    assert shipped and all((DATA / RISK_LISTS.parent / f).is_file() for f in shipped)
+    for src in sources:
+        text = src.read_text(encoding="utf-8")
+        lines = text.splitlines(keepends=True)
+        records = list(csv.reader(io.StringIO(text)))
+        assert len(records) == len(lines), src.name  # one row per line, so a row is its line
+        wanted = [line for line, rec in zip(lines[1:], records[1:], strict=True) if _meets(normalize_hs(rec[0]), codes_)]
+        if not wanted:
+            assert src.name not in shipped, f"{src.name}: no row names a demo product"
+            continue
+        assert src.name in shipped, f"{src.name}: rows for demo products not shipped"
+        subset = (DATA / RISK_LISTS.parent / src.name).read_text(encoding="utf-8")
+        ours = subset.splitlines(keepends=True)
+        assert ours[0] == lines[0]
+        assert all(line in lines[1:] for line in ours[1:]), [x for x in ours[1:] if x not in lines]  # verbatim
+        assert subset == "".join([lines[0], *wanted]), src.name  # all of them, in the source's order
+
+
+def test_risk_list_dates_are_those_of_the_legal_documents():
+    """Each list's document and dates are its row of legal-documents.csv, which test_legal ties to the
+    compilers' register entries."""
+    documents = {legal.legal_key(r["code"]): r for r in rows("legal-documents.csv")}
+    readme = (DATA / "README.md").read_text(encoding="utf-8")
+    for entry in risk_manifest():
+        doc = documents[legal.legal_key(entry["document"])]
+        assert entry["effective_from"] and doc["effective_from"] == entry["effective_from"], entry
+        assert doc["effective_until"] == entry["effective_until"], entry
+        assert entry["document"] in readme and entry["file"] in readme
+    sub_readme = (DATA / RISK_LISTS.parent / "README.md").read_text(encoding="utf-8")
+    for needle in ("CC BY 4.0", "oz-wiki-plhq", "registry/28-2026-tt-bct.yaml"):
+        assert needle in readme and needle in sub_readme, needle
+
+
+def test_demo_products_answer_what_the_lists_require_on_a_date(kbase):
+    load_demo(kbase)
+    with kbase.session() as s:
+        def answer(name: str, on: date) -> dict:
+            return product_detail(s, products.find_product(s, name).id, on)["regulatory"]
+
+        # On a list: the rows of 28/2026/TT-BCT that name its two rice-noodle lines, food-safety checks the
+        # list does not grade, so the summary says it cannot tell rather than "low".
+        noodles = answer("Mỳ gạo Chũ Xuân Trường", TODAY)
+        assert {(r["document"], r["hs_code"], r["control"], r["risk"]) for r in noodles["requirements"]} == {
+            ("28/2026/TT-BCT", "19021920", "food_safety_check", None),
+            ("28/2026/TT-BCT", "19023020", "food_safety_check", None)}
+        assert all(r["document_url"] == "/legal/28/2026/TT-BCT" and r["source_page"] == 23 for r in noodles["requirements"])
+        assert noodles["risk"] == "unknown" and "không phân mức" in noodles["why_unknown"]
+        # a 6-digit product code meets the 8-digit rows under it
+        oil = answer("Đại An - Dầu mè đen", TODAY)
+        assert sorted(r["hs_code"] for r in oil["requirements"]) == ["15155010", "15155020", "15155090"]
+        # a code on no list: low
+        for name in ("Bê tông thương phẩm", "Vải thiều Lục Ngạn", "Mật ong hoa vải Hằng Hiếu"):
+            assert (answer(name, TODAY)["risk"], answer(name, TODAY)["requirements"]) == ("low", []), name
+        # no code: unknown, and the page says why
+        plain = answer("Giò Gà", TODAY)
+        assert (plain["risk"], plain["requirements"]) == ("unknown", []) and "chưa có mã HS" in plain["why_unknown"]
+        # before the 2026 lists: the earlier lists are not imported, so nothing can be said
+        for name in ("Mỳ gạo Chũ Xuân Trường", "Bê tông thương phẩm"):
+            before = answer(name, date(2026, 6, 30))
+            assert (before["risk"], before["requirements"]) == ("unknown", []), name
+            assert "chưa được nhập" in before["why_unknown"], name

@@ -288,6 +288,8 @@ def test_standard_page_links_its_issuing_instrument_and_the_document_lists_it(kb
     current = html(public.get("/standards/QCVN%209:2012/BKHCN")).css_first('.meta-row[data-field="issuing_instrument"] dd')
     assert current.css_first("a.legal-ref").attributes["href"] == "/legal/36/2026/TT-BKHCN"
     assert current.css_first(".legal-stale") is None
+    assert text(current.css_first('[data-legal-status="36/2026/TT-BKHCN"]')) == "36/2026/TT-BKHCN: còn hiệu lực"
+    assert row.css_first("[data-legal-status]") is None  # a stale one carries its flag instead
     unknown = html(public.get("/standards/QCVN%2019:2019/BCT")).css_first('.meta-row[data-field="issuing_instrument"] dd')
     assert unknown.css_first("a") is None and text(unknown).startswith("Thông tư số 33/2019/TT-BCT")
 

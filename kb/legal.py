@@ -183,6 +183,8 @@ def parse_relations(value: Any, field: str) -> list[RelationInput]:
         part, basis = _trailing_parenthesis(clean(part))
         if not part:
             continue
+        if "(" in part or ")" in part:  # an article anywhere but at the end would be dropped with the words
+            raise BadInput(f"{field}: {part[:80]!r}: điều khoản trong ngoặc đặt ở cuối (số hiệu@YYYY-MM-DD (điều khoản))")
         on = None
         if "@" in part:
             part, _, when = part.rpartition("@")
@@ -331,7 +333,7 @@ def update_document(session: Session, key: str, data: LegalInput, actor: str,
     read none). The number may be re-spelt, not changed: another number is another document."""
     doc = session.exec(select(LegalDocument).where(LegalDocument.code_key == key)).first()
     if doc is None:
-        raise NotFound(f"Không có văn bản {key!r} trong cơ sở dữ liệu")
+        raise NotFound(f"Không có văn bản {data.code.code if data.code.key == key else key!r} trong cơ sở dữ liệu")
     if data.code.key != doc.code_key:
         raise BadInput(f"code: {data.code.code} là số hiệu của văn bản khác; ở đây chỉ sửa được cách viết "
                        f"số hiệu {doc.code} (văn bản khác: thêm mới)")

@@ -42,6 +42,7 @@ def test_relations_carry_a_date_and_an_article():
     # a date after @ that is not ISO used to be dropped silently (the number alone was taken)
     ({"replaces": "29/2025/TT-BKHCN@01/07/2026"}, "replaces:.*sau @.*YYYY-MM-DD"),
     ({"amends": "28/2012/TT-BKHCN; 28/2012/tt-bkhcn"}, "amends:.*hai lần"),
+    ({"replaces": "29/2025/TT-BKHCN (Điều 6)@2026-07-01"}, "replaces:.*ngoặc đặt ở cuối"),
     ({"guides": "36/2026/TT-BKHCN"}, "guides:.*tự hướng dẫn chính nó"),
     ({"issued": "0226-06-30"}, "issued:.*năm 226"),
     ({"issued": "2026-06-30", "effective_until": "2026-06-01"}, "effective_until:.*ngày ban hành"),

@@ -64,7 +64,6 @@ def update_versioned(
     ``expected_version=None`` means "the version just loaded" (API clients that send none): the update is
     still atomic, it only cannot detect an edit made before the client read the record.
     """
-    mapper = sa_inspect(type(obj))
     expected = obj.version if expected_version is None else int(expected_version)
     if expected != obj.version:
         raise StaleEdit(entity, audit.snapshot(obj), changes)
@@ -72,20 +71,35 @@ def update_versioned(
     if not new:
         return False
     before = audit.snapshot(obj)
-    obj_id = record_id(obj)
+    if not _compare_and_set(session, obj, expected, new):
+        raise StaleEdit(entity, audit.snapshot(obj), changes)
+    old, after = audit.diff(before, audit.snapshot(obj))
+    audit.record(session, actor=actor, action=action, entity=entity, entity_id=record_id(obj),
+                 before=old, after=after, summary=summary)
+    return True
+
+
+def bump_version(session: Session, obj: Versioned, expected_version: int | None, *, entity: str,
+                 submitted: dict[str, Any] | None = None) -> None:
+    """Move ``obj``'s version (and ``updated_at``) when what changed lives in other rows, such as a legal
+    document's relations: the same compare-and-set, so of two editors of the old version one is told
+    (:class:`StaleEdit`). The caller logs the change, which only it can describe."""
+    expected = obj.version if expected_version is None else int(expected_version)
+    if expected != obj.version or not _compare_and_set(session, obj, expected, {}):
+        raise StaleEdit(entity, audit.snapshot(obj), submitted)
+
+
+def _compare_and_set(session: Session, obj: Versioned, expected: int, values: dict[str, Any]) -> bool:
+    """Write ``values`` and the next version where the row still has ``expected``; False when it has not."""
+    mapper = sa_inspect(type(obj))
     result = session.exec(
         sa_update(mapper)
-        .where(mapper.c.id == obj_id, mapper.c.version == expected)
-        .values(**new, version=expected + 1, updated_at=utcnow())
+        .where(mapper.c.id == record_id(obj), mapper.c.version == expected)
+        .values(**values, version=expected + 1, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     session.refresh(obj)
-    if result.rowcount != 1:
-        raise StaleEdit(entity, audit.snapshot(obj), changes)
-    old, after = audit.diff(before, audit.snapshot(obj))
-    audit.record(session, actor=actor, action=action, entity=entity, entity_id=obj_id,
-                 before=old, after=after, summary=summary)
-    return True
+    return result.rowcount == 1
 
 
 def delete_versioned(

@@ -132,6 +132,8 @@ class StandardDetail(_Open):
     products: list[StandardProduct]
     labs: list[LabBrief]
     criteria: list[CriterionOut]
+    #: The legal documents the issuing instrument names that the knowledge base holds, with their status today.
+    issuing_instrument_documents: list[LegalRef] = []
 
 
 class GroupRef(_Open):
@@ -422,6 +424,7 @@ class LegalRelationOut(_Open):
     code: str
     url: str | None = None
     on: str | None = None
+    basis: str | None = None
 
 
 class LegalCitedBy(_Open):

@@ -1,5 +1,6 @@
 """Legal documents: the list by kind, one document's page with what cites it, a legal basis as linked parts
-(with a replaced or expired document flagged), and the curators' list of citations to re-point."""
+(with a replaced or expired document flagged), the curators' list of documents to edit, and their list of
+citations to re-point."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from kb.errors import NotFound
 from kb.models import (
     GroupMapping,
     LegalDocument,
+    LegalKind,
     LegalRelation,
+    LegalStatus,
     Mapping,
     MappingStatus,
     Product,
@@ -24,9 +27,10 @@ from kb.models import (
 from kb.read.groups import group_ref
 from kb.read.legal_basis import BasisLinker, iso, legal_ref, successor_ref
 from kb.read.refs import standard_ref
+from kb.text import clean, fold
 from kb.urls import legal_url, product_url
 
-RELATION_LABELS_VI = {"replaces": "thay thế", "amends": "sửa đổi, bổ sung", "guides": "hướng dẫn"}
+RELATION_LABELS_VI = legal.RELATION_LABELS_VI
 
 
 def legal_list(session: Session, on: date | None = None) -> dict[str, Any]:
@@ -66,12 +70,42 @@ def legal_detail(session: Session, code: str, on: date | None = None) -> dict[st
         "relations": [{"relation": r.relation, "relation_label": RELATION_LABELS_VI.get(r.relation, r.relation),
                        "code": known[r.to_key].code if r.to_key in known else r.to_code,
                        "url": legal_url(r.to_code) if r.to_key in known else None,
-                       "on": iso(r.effective_from or doc.effective_from)}
+                       "on": iso(r.effective_from or doc.effective_from), "basis": r.basis}
                       for r in outgoing],
-        "successors": [{**successor_ref(s), "relation_label": RELATION_LABELS_VI[s.relation]} for s in succ],
+        "successors": [{**successor_ref(s), "relation_label": RELATION_LABELS_VI[s.relation], "basis": s.basis}
+                       for s in succ],
         "cited_by": cited_by(session, doc.code_key),
         "version": doc.version,
     }
+
+
+def curation_list(session: Session, *, kind: str | None = None, status: str | None = None, q: str | None = None,
+                  on: date | None = None) -> dict[str, Any]:
+    """For curators: every document as a row (number, kind, title, issuer, dates, status on ``on`` and the
+    recorded one, version), filtered by kind, by status on that date, and by text (any spelling of a
+    number, or words of the number, title, issuer or note, accents optional)."""
+    on = on or date.today()
+    # an empty filter is no filter; anything else not in the list is a 400 that names the choices
+    kind = legal.parse_enum(LegalKind, kind, "kind").value if kind else None
+    status = legal.parse_enum(LegalStatus, status, "status").value if status else None
+    q = clean(q)[:200]
+    codes = {c.key for c in legal.find_codes(q)}
+    words = fold(q).split()
+    docs = legal.list_documents(session)
+    succ = legal.successors(session, [d.code_key for d in docs])
+    rows = []
+    for d in docs:
+        ref = legal_ref(d, on, succ.get(d.code_key, []))
+        if (kind and d.kind.value != kind) or (status and ref["status"] != status):
+            continue
+        hay = fold(" ".join(x for x in (d.code, d.title, d.issuer, d.note) if x))
+        if q and d.code_key not in codes and not all(w in hay for w in words):
+            continue
+        rows.append({**ref, "recorded_status": d.status.value, "issued": iso(d.issued),
+                     "effective_from": iso(d.effective_from), "effective_until": iso(d.effective_until),
+                     "version": d.version, "updated_at": d.updated_at})
+    return {"on": on.isoformat(), "total": len(docs), "documents": rows,
+            "filters": {"kind": kind or "", "status": status or "", "q": q}}
 
 
 def _citing(session: Session, model: Any, key: str) -> list[Any]:

@@ -13,6 +13,7 @@ from kb.errors import NotFound
 from kb.models import MAPPING_TYPE_LABELS_VI, STATUS_LABELS_VI, Document, Mapping, MappingStatus, Product, Standard, StandardStatus, pk
 from kb.read.criteria import criteria_rows, criterion
 from kb.read.labs import LabFinder
+from kb.read.legal_basis import BasisLinker
 from kb.read.refs import KIND_LABELS_VI, code_ref, iso, series_key, standard_ref, standards_by_key
 from kb.standards import editions_for, get_standard, relations_of, replaced_by_chain
 from kb.text import clean, fold
@@ -103,6 +104,9 @@ def standard_detail(session: Session, code: str, today: date | None = None) -> d
 
     finder = LabFinder(session, today)
     finder.load([std.series_key, *(series_key(c.method_code) for c in crit_rows)])
+    # The issuing instrument ("Thông tư số 19/2019/TT-BXD") linked to the legal documents the knowledge base
+    # holds, each with its status today and flagged when replaced or expired, as legal bases are.
+    instrument = BasisLinker(session, today).parts(std.issuing_instrument) if std.issuing_instrument else []
 
     return {
         **standard_ref(std),
@@ -120,6 +124,8 @@ def standard_detail(session: Session, code: str, today: date | None = None) -> d
         "appraised_by": std.appraised_by,
         "published_by": std.published_by,
         "issuing_instrument": std.issuing_instrument,
+        "issuing_instrument_parts": instrument,
+        "issuing_instrument_documents": [{k: v for k, v in p.items() if k != "text"} for p in instrument if "url" in p],
         "effective_date": iso(std.effective_date),
         "ics": std.ics,
         "scope": std.scope,

@@ -245,9 +245,11 @@ class RiskDecisionOut(_Open):
 class Requirement(_Open):
     """One row of a risk list in force that names the product's HS code (``confirmed``: a curator said it
     applies, false: matched by the code only; ``ambiguous``: the code sits under several items and a curator
-    must say which applies; ``match`` says which in words; ``decision``: the curator's answer, if any)."""
+    must say which applies, or the row is narrower than the product's code, ``narrower``; ``match`` says which
+    in words; ``decision``: the curator's answer, if any; ``document_title``: what the list is about)."""
 
     document: str
+    document_title: str | None = None
     annex: str | None = None
     item: str | None = None
     hs_code: str
@@ -257,6 +259,7 @@ class Requirement(_Open):
     source_page: int | None = None
     confirmed: bool
     ambiguous: bool = False
+    narrower: bool = False
     match: str | None = None
     decision: RiskDecisionOut | None = None
 

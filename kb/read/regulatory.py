@@ -4,7 +4,9 @@ A list row matches a product code when one covers the other: a 6-digit row ``851
 ``85171400``, and a product code ``8517`` (every line under it) meets the rows under it. Only lists in force
 on the date count. When one product code meets several items of the lists, the HS code alone does not say
 which applies: all are returned as candidates (``ambiguous``) for a curator to confirm; a code that meets
-one item only counts as matched "theo mã HS".
+one item only counts as matched "theo mã HS". A row narrower than the product's code (the product gives
+``2208.90``, the row ``2208.90.30``) may or may not be the product's line: it is a candidate too
+(``narrower``, ``ambiguous``) until the product has its 8-digit code or a curator answers.
 
 Curators' answers (:mod:`kb.risk_decisions`, read when ``product_id`` is given), per item:
 
@@ -36,15 +38,16 @@ from sqlmodel import Session, col, select
 from kb import hscodes, risk_decisions
 from kb.hs import dotted, normalize_hs
 from kb.matching import SCORER
-from kb.models import Product, RiskList, RiskListRow, pk
+from kb.models import LegalDocument, Product, RiskList, RiskListRow, pk
 from kb.risk import RISK_ORDER, in_force
 from kb.urls import legal_url
 
 BY_HS = "theo mã HS"
-AMBIGUOUS = "nhiều mục cùng mã HS: cần người biên tập xác nhận mục nào áp dụng"
+AMBIGUOUS = "mã HS này thuộc nhiều mục: cán bộ Sở cần xác nhận mục nào áp dụng"
 CONFIRMED = "đã được người biên tập xác nhận"
 BY_ELIMINATION = "theo mã HS (người biên tập đã loại các mục khác cùng mã)"
 EXCLUDED = "người biên tập xác nhận không áp dụng cho sản phẩm"
+NARROWER = "có thể áp dụng: dòng này hẹp hơn mã HS của sản phẩm, cần mã HS 8 số hoặc cán bộ Sở xác nhận"
 
 
 def _matching(product_code: str) -> Any:
@@ -100,9 +103,21 @@ def requirements_on(session: Session, hs_codes: list[str], on: date, *, text: st
         risk = "unknown" if requirements or not any_list else "low"
     # Stable: within one document the rows keep the file's order (item numbers do not sort as text); the
     # candidates of an ambiguous code likeliest first when the product's text is known.
+    titles = _titles(session, {r.document_key for r in found})
     for reqs in (requirements, extra.get("excluded", [])):
+        for r in reqs:
+            r["document_title"] = titles.get(r.pop("document_key"))
         reqs.sort(key=lambda r: (-RISK_ORDER.get(r["risk"] or "", 0), -(r.get("similarity") or 0), r["document"]))
     return {"on": on, "risk": risk, "requirements": requirements, **extra}
+
+
+def _titles(session: Session, keys: set[str]) -> dict[str, str | None]:
+    """The legal documents' titles: what a list is about ("mặt hàng nhập khẩu …") is in its title, so the page
+    shows it beside each row rather than the project guessing whom the list concerns."""
+    if not keys:
+        return {}
+    return dict(session.exec(select(LegalDocument.code_key, LegalDocument.title)
+                             .where(col(LegalDocument.code_key).in_(keys))).all())
 
 
 def _for_code(code: str, rows: list[Any], text: str | None,
@@ -124,14 +139,18 @@ def _for_code(code: str, rows: list[Any], text: str | None,
             continue
         seen.add(key)
         d = answer(r)
+        narrower = len(r.hs_code) > len(code)
         if d is not None:
             match = CONFIRMED if d.applies else EXCLUDED
         elif len(open_items) > 1:
             match = AMBIGUOUS
+        elif narrower:
+            match = NARROWER
         else:
             match = BY_ELIMINATION if several else BY_HS
         req: dict[str, Any] = {
             "document": r.document_code,
+            "document_key": r.document_key,
             "annex": r.annex,
             "item": r.item,
             "hs_code": r.hs_code,
@@ -144,7 +163,8 @@ def _for_code(code: str, rows: list[Any], text: str | None,
             "effective_from": r.effective_from,
             "effective_until": r.effective_until,
             "confirmed": d is not None and d.applies,
-            "ambiguous": match == AMBIGUOUS,
+            "ambiguous": match in (AMBIGUOUS, NARROWER),
+            "narrower": narrower,
             "match": match,
             "decision": risk_decisions.as_dict(d) if d is not None else None,
         }

@@ -384,10 +384,14 @@ def test_demo_products_answer_what_the_lists_require_on_a_date(kbase):
             ("28/2026/TT-BCT", "19021920", "food_safety_check", None),
             ("28/2026/TT-BCT", "19023020", "food_safety_check", None)}
         assert all(r["document_url"] == "/legal/28/2026/TT-BCT" and r["source_page"] == 23 for r in noodles["requirements"])
+        # the list's title says whom it concerns (imported goods), from the legal documents
+        assert all("nhập khẩu" in r["document_title"] for r in noodles["requirements"])
         assert noodles["risk"] == "unknown" and "không phân mức" in noodles["why_unknown"]
         # a 6-digit product code meets the 8-digit rows under it
         oil = answer("Đại An - Dầu mè đen", TODAY)
         assert sorted(r["hs_code"] for r in oil["requirements"]) == ["15155010", "15155020", "15155090"]
+        # ... as candidates only: which of those lines the oil is, its 6-digit code does not say
+        assert all(r["narrower"] and r["ambiguous"] for r in oil["requirements"])
         # a code on no list: low
         for name in ("Bê tông thương phẩm", "Vải thiều Lục Ngạn", "Mật ong hoa vải Hằng Hiếu"):
             assert (answer(name, TODAY)["risk"], answer(name, TODAY)["requirements"]) == ("low", []), name

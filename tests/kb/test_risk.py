@@ -103,6 +103,8 @@ def test_food_safety_juice_from_its_start_date(shared_kbase):
     after = look(shared_kbase, ["2009.11.00"], date(2026, 7, 17))
     assert [(r["document"], r["control"], r["risk"]) for r in after["requirements"]] == [
         ("28/2026/TT-BCT", "food_safety_check", None)]
+    # what the list concerns is its title, read from the legal documents when the knowledge base holds it
+    assert after["requirements"][0]["document_title"] is None
     assert after["risk"] == "unknown"  # the list grades nothing: not "low"
 
 
@@ -121,6 +123,10 @@ def test_a_short_product_code_meets_the_rows_under_it(shared_kbase):
     got = look(shared_kbase, ["4803"], JULY)
     assert {r["hs_code"] for r in got["requirements"]} >= {"48030030", "48030090"}
     assert all(r["hs_code"].startswith("4803") for r in got["requirements"])
+    # "some line under 4803" may or may not be the product's line: each is a candidate, not a match
+    assert all(r["narrower"] and r["ambiguous"] and not r["confirmed"] for r in got["requirements"])
+    # a row as wide as or wider than the code is the product's for sure
+    assert not any(r["narrower"] for r in look(shared_kbase, ["84294030"], JULY)["requirements"])
 
 
 def test_product_on_no_list_is_low_and_without_code_unknown(shared_kbase):

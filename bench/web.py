@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import shutil
 import socket
 import statistics
@@ -66,6 +67,23 @@ def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
             ready.wait(0.2)
     proc.kill()
     raise SystemExit("server did not start")
+
+
+#: The days a product's answer is asked for: a year from the 2026 lists' start.
+YEAR = [date(2026, 7, 1) + timedelta(days=d) for d in range(365)]
+
+
+def period_starts(data_dir: Path) -> list[date]:
+    """The first day of each period of :data:`YEAR` in which every answer is the same (kb.read.dated)."""
+    from kb.config import Settings
+    from kb.core import KnowledgeBase
+    from kb.read.dated import period_bounds
+
+    kbase = KnowledgeBase(Settings(data_dir=data_dir))
+    with kbase.session() as s:
+        bounds = period_bounds(s)
+    kbase.dispose()
+    return [YEAR[0], *(d for d in bounds if YEAR[0] < d <= YEAR[-1])]
 
 
 def demo_kb() -> Path:
@@ -147,8 +165,10 @@ def main() -> None:
     args = ap.parse_args()
     proc = None
     url = args.url
+    data_dir = None
     if url is None:
-        proc, url = start_server(demo_kb())
+        data_dir = demo_kb()
+        proc, url = start_server(data_dir)
     try:
         with httpx.Client(base_url=url) as c:
             products = [p["url"] for p in c.get("/api/browse/products").json()["items"]]
@@ -163,9 +183,17 @@ def main() -> None:
             # a product's answer for a date (risk lists, procedures): a year of dates, so no address repeats
             # within a run and the page cache (keyed on the address) cannot answer; the answers kept per period
             # (kb.read.dated) can, as they would for visitors asking about different days
-            "api product on": [f"/api{u}?on={date(2026, 7, 1) + timedelta(days=d)}" for d in range(365) for u in products],
+            "api product on": [f"/api{u}?on={day}" for day in YEAR for u in products],
         }
+        random.Random(1).shuffle(pages["api product on"])  # days from all over the year, as visitors ask them
         print(f"{url}: {args.requests} requests per page kind, {args.clients} concurrent clients")
+        if data_dir is not None:
+            # The first ask of each period builds its answer (kb.read.dated); later days of the period reuse it.
+            # One address per product and period, apart from the measured ones (an extra parameter).
+            firsts = [f"/api{u}?on={day}&first=1" for day in period_starts(data_dir) for u in products]
+            built = asyncio.run(measure(url, firsts, len(firsts), 1, warm=False))
+            print(f"  api product on, first ask of a period ({len(firsts)} answers built), 1 client: "
+                  f"p50 {pct(built, 50):5.1f} ms p95 {pct(built, 95):5.1f} ms")
         for name, paths in pages.items():
             cold = name in COLD  # each request a page never asked before: the page cache cannot answer
             ones = paths[len(paths) // 2:] if cold else paths  # the two runs ask different pages

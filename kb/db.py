@@ -22,10 +22,16 @@ def make_engine(settings: Settings) -> Engine:
     url = settings.db_url
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **POOL)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **POOL)
+
+
+#: Connections kept open, and how many more a burst may open. The web serves sync routes from a pool of 40
+#: threads: with SQLAlchemy's default (5 kept) 16 busy clients opened and closed a connection per request,
+#: each new SQLite connection paying its PRAGMAs (WAL needs a lock), a PostgreSQL one a server process.
+POOL = {"pool_size": 20, "max_overflow": 20}
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

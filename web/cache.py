@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kb.core import KnowledgeBase
 from kb.fingerprint import PAGES, fingerprint
 from web.auth import SESSION_COOKIE
+from web.deps import DATA_VERSION
 
 SAFE = ("GET", "HEAD")
 #: Signed-in pages are personal: never cached.
@@ -66,6 +67,8 @@ class PageCache:
             await send({"type": "http.response.body", "body": body})
             return
         self.misses += 1
+        # The route may reuse it (kb.read.dated keys its answers by the same version): one query, not two.
+        scope.setdefault("state", {})[DATA_VERSION] = version
         started: dict[str, Any] = {}
         chunks: list[bytes] = []
 

@@ -35,6 +35,15 @@ def get_answers(request: Request) -> DatedAnswers:
 AnswersDep = Annotated[DatedAnswers, Depends(get_answers)]
 
 
+#: Where the page cache leaves the data fingerprint it read for a request (request.state), for the route.
+DATA_VERSION = "data_version"
+
+
+def data_version(request: Request) -> Any:
+    """The data fingerprint the page cache read for this request (None when it did not: signed in, a POST)."""
+    return getattr(request.state, DATA_VERSION, None)
+
+
 def get_session(request: Request, kbase: KBDep) -> Iterator[Session]:
     with kbase.session() as session:
         # The page's templates read through it (the footer's contact): one connection per request. Two

@@ -60,10 +60,11 @@ class DatedAnswers:
         self.hits = self.misses = 0
 
     def answer(self, session: Session, key: tuple[Any, ...], on: date, build: Callable[[Session, date], Answer],
-               redate: Callable[[Answer, date], Answer]) -> Answer:
+               redate: Callable[[Answer, date], Answer], version: Any = None) -> Answer:
         """``build(session, on)``, or ``redate(answer, on)`` of the answer built for another day of ``on``'s
-        period. ``redate`` returns a new answer (the stored one is shared)."""
-        version = fingerprint(session, PAGES)
+        period. ``redate`` returns a new answer (the stored one is shared). ``version``: the fingerprint of
+        :data:`kb.fingerprint.PAGES` if the caller read it for this request already."""
+        version = version if version is not None else fingerprint(session, PAGES)
         with self._lock:
             if version != self._version:
                 self._entries.clear()

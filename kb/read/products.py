@@ -69,11 +69,13 @@ def _regulatory_view(answer: dict[str, Any], on: date, has_codes: bool) -> dict[
     }
 
 
-def product_answer(session: Session, answers: DatedAnswers, product_id: int, on: date | None = None) -> dict[str, Any]:
-    """:func:`product_detail` through the per-period memo (:mod:`kb.read.dated`): what pages and the API serve."""
+def product_answer(session: Session, answers: DatedAnswers, product_id: int, on: date | None = None,
+                   version: Any = None) -> dict[str, Any]:
+    """:func:`product_detail` through the per-period memo (:mod:`kb.read.dated`): what pages and the API serve.
+    ``version``: the data fingerprint, when the caller has it (the page cache reads it for every request)."""
     day = on or date.today()
     return answers.answer(session, ("product", product_id), day,
-                          lambda s, d: product_detail(s, product_id, d), _redate)
+                          lambda s, d: product_detail(s, product_id, d), _redate, version)
 
 
 def _redate(answer: dict[str, Any], on: date) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from kb.read import browse, coverage, export, labs, products, standards
-from web.deps import AnswersDep, KBDep, LabId, ProductId, SessionDep, render
+from web.deps import AnswersDep, KBDep, LabId, ProductId, SessionDep, data_version, render
 from web.routes.browse import Page, Stars, Text
 from web.routes.products import OnDate
 from web.routes.search import Filter, Kind, Limit, Q, run_search
@@ -49,12 +49,13 @@ def api_standard(code: str, session: SessionDep) -> dict[str, Any]:
 
 
 @router.get("/products/{product_id}", response_model=ProductDetail, summary="Một sản phẩm và chuỗi tiêu chuẩn")
-def api_product(product_id: ProductId, session: SessionDep, answers: AnswersDep, on: OnDate = None) -> dict[str, Any]:
+def api_product(product_id: ProductId, request: Request, session: SessionDep, answers: AnswersDep,
+                on: OnDate = None) -> dict[str, Any]:
     """Sản phẩm với các tiêu chuẩn đã duyệt; mỗi tiêu chuẩn kèm các phòng thí nghiệm có phạm vi công nhận
     viện dẫn nó làm phương pháp thử, các chỉ tiêu và việc cần làm tiếp theo (công bố hợp quy, hợp chuẩn);
     ``regulatory``: yêu cầu của các danh mục hàng hóa rủi ro có hiệu lực vào ngày ``on`` (mặc định hôm nay)
     đối với mã HS của sản phẩm."""
-    return products.product_answer(session, answers, product_id, on)
+    return products.product_answer(session, answers, product_id, on, data_version(request))
 
 
 @router.get("/labs/{lab_id}", response_model=LabDetail, summary="Một phòng thí nghiệm và phạm vi công nhận")

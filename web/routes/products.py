@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from kb.read import products
-from web.deps import AnswersDep, ProductId, SessionDep, render
+from web.deps import AnswersDep, ProductId, SessionDep, data_version, render
 
 #: The day the answer is for ("áp dụng vào ngày"): risk lists and laws change with the date.
 OnDate = Annotated[date | None, Query(description="Ngày áp dụng YYYY-MM-DD (mặc định: hôm nay)")]
@@ -20,5 +20,5 @@ router = APIRouter(tags=["Trang web"], include_in_schema=False)
 @router.api_route("/products/{product_id}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def product_page(product_id: ProductId, request: Request, session: SessionDep, answers: AnswersDep,
                  on: OnDate = None) -> Response:
-    data = products.product_answer(session, answers, product_id, on)
+    data = products.product_answer(session, answers, product_id, on, data_version(request))
     return render(request, "products/detail.html", {"p": data})

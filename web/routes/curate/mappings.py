@@ -116,7 +116,8 @@ def _confirm_page(request: Request, status: str, note: str, ids: list[int], scop
                 exc = BadInput("Chưa chọn ánh xạ nào" if not ids else "Các ánh xạ đã chọn đều đã được quyết định.")
         except KBError as refused:
             wanted, exc = "", refused
-        c = ctx(request, status=wanted, verb={"approved": "Duyệt", "rejected": "Từ chối"}.get(wanted, ""), note=note, fresh=fresh, decided=decided, matched=matched,
+        c = ctx(request, status=wanted, verb={"approved": "Duyệt", "rejected": "Từ chối"}.get(wanted, ""),
+                note=note, fresh=fresh, decided=decided, matched=matched,
                 back_to=auth.safe_next(back_to, QUEUE), max_bulk=mappings.MAX_BULK)
     return render_form(request, "curate/suggestions_confirm.html", c, exc)
 

@@ -409,7 +409,7 @@ def queue_groups(session: Session, f: QueueFilter, by: GroupBy, *, limit: int = 
     model: type[Standard] | type[Product] = Standard if by == "standard" else Product
     name = col(Standard.code) if by == "standard" else col(Product.name)
     page = session.exec(
-        counted.join(model, col(model.id) == key).order_by(func.count().desc(), name, key).offset(offset).limit(limit)
+        counted.join(model, col(model.id) == key).group_by(name).order_by(func.count().desc(), name, key).offset(offset).limit(limit)
     ).all()
     groups = []
     for group_id, n in page:

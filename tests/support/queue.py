@@ -55,9 +55,9 @@ def build_queue(kbase, n: int = 15, prefix: str = "Sản phẩm thử") -> Queue
                         reasons=("phạm vi của tiêu chuẩn nêu sản phẩm", f"nhóm {prefix}"))
             w.products.append(p.id)
             w.ids.append(m.id)
-        banh = s.exec(select(Product).where(Product.name == "Bánh phu thê Đình Bảng")).first()
-        if banh is None:
-            banh = make_product(s, "Bánh phu thê Đình Bảng")
+        if groups.get_group(s, w.group) is None:  # the first call: the regulation, the unscored one, the groups
+            banh = s.exec(select(Product).where(Product.name == "Bánh phu thê Đình Bảng")).first() \
+                or make_product(s, "Bánh phu thê Đình Bảng")
             w.banh = suggest(s, banh, qcvn, "mandatory", 0.9, reasons=("quy chuẩn nêu nhóm bánh",)).id
             w.unscored = suggest(s, banh, other, "voluntary", None, MappingSource.import_, ()).id
             parent, _ = groups.upsert_group(s, groups.parse_group({"slug": w.group, "name": "Bánh kẹo (thử)"}), "test")

@@ -406,17 +406,24 @@ def queue_groups(session: Session, f: QueueFilter, by: GroupBy, *, limit: int = 
     key = col(Mapping.standard_id) if by == "standard" else col(Mapping.product_id)
     counted = _filtered(select(key, func.count().label("n")).select_from(Mapping), f).group_by(key)
     total = session.exec(select(func.count()).select_from(counted.subquery())).one()
-    model: type[Standard] | type[Product] = Standard if by == "standard" else Product
+    model: Any = Standard if by == "standard" else Product
     name = col(Standard.code) if by == "standard" else col(Product.name)
     page = session.exec(
         counted.join(model, col(model.id) == key).group_by(name).order_by(func.count().desc(), name, key).offset(offset).limit(limit)
     ).all()
+    # each group's first rows in one query (a window per group), not one query per group
+    order = (col(Mapping.score).is_(None), col(Mapping.score).desc(), col(Mapping.id))
+    ranked = _filtered(select(col(Mapping.id).label("mid"),
+                              func.row_number().over(partition_by=key, order_by=order).label("rank")), f) \
+        .where(key.in_([group_id for group_id, _ in page])).subquery()
+    found = session.exec(_joined().join(ranked, ranked.c.mid == col(Mapping.id)).where(ranked.c.rank <= per_group)
+                         .order_by(ranked.c.rank)).all()
+    records = {pk(r): r for r in session.exec(select(model).where(col(model.id).in_([g for g, _ in page]))).all()}
     groups = []
     for group_id, n in page:
-        sub = _filtered(_joined(), f).where(key == group_id)
-        rows = [{"mapping": m, "product": p, "standard": s}
-                for m, p, s in session.exec(_best_first(sub).limit(per_group)).all()]
-        groups.append({"by": by, "id": group_id, "record": session.get(model, group_id), "count": n, "rows": rows})
+        rows = [{"mapping": m, "product": p, "standard": s} for m, p, s in found
+                if (m.standard_id if by == "standard" else m.product_id) == group_id]
+        groups.append({"by": by, "id": group_id, "record": records[group_id], "count": n, "rows": rows})
     return groups, total
 
 

@@ -45,7 +45,8 @@
     // One confirmation naming the count, then the decision is posted directly (with each card's version,
     // so a suggestion someone else decided meanwhile is reported, not overwritten).
     bulk.addEventListener("submit", function (e) {
-      var status = e.submitter ? e.submitter.value : "approved";
+      if (!e.submitter || !verbs[e.submitter.value]) return;  // an old browser: the confirmation page asks
+      var status = e.submitter.value;
       var boxes = chosen();
       var note = document.getElementById("bulk-note");
       e.preventDefault();

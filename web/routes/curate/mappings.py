@@ -24,7 +24,7 @@ router = APIRouter(tags=TAGS, include_in_schema=False)
 
 
 #: Cards per page without grouping; groups per page and cards shown per group when grouped.
-PAGE_SIZE, GROUPS_PER_PAGE, PER_GROUP = 50, 20, 30
+PAGE_SIZE, GROUPS_PER_PAGE, PER_GROUP = 50, 20, 15
 QUEUE = "/curate/suggestions"
 FilterText = Annotated[str, Query(max_length=200)]
 

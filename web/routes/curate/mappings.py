@@ -48,7 +48,9 @@ def _decision_notice(request: Request, session: Session, user_name: str) -> str 
         named = "; ".join(f"{r['product'].name} → {r['standard'].code} "
                           f"({auth.LABELS_VI['mapping_status'][r['mapping'].status.value].lower()}"
                           f"{', ' + r['mapping'].decided_by if r['mapping'].decided_by else ''})" for r in rows)
-        more = f"Giữ nguyên {len(stale)} ánh xạ vì đã có người quyết định trước: {named}."
+        kept = int(q["kept"]) if q.get("kept", "").isdigit() and len(q["kept"]) < 5 else len(stale)
+        more = f"Giữ nguyên {max(kept, len(rows))} ánh xạ vì đã có người quyết định trước: {named}" \
+               + ("." if kept <= len(rows) else f" và {kept - len(rows)} ánh xạ khác.")
         text = f"{text} {more}" if text else more
     return text
 
@@ -183,13 +185,13 @@ def suggestions_bulk(
 def _after_decision(back_to: str, status: str, out: list[mappings.BulkOutcome]) -> RedirectResponse:
     """Back to the queue; the notice there reads the audit events ``from``..``to`` and the ids left alone."""
     events = [o.event_id for o in out if o.event_id is not None]
-    stale = [str(o.id) for o in out if o.result == "conflict"][:20]
+    stale = [str(o.id) for o in out if o.result == "conflict"]
     url = urlsplit(back_to)
-    params = [(k, v) for k, v in parse_qsl(url.query) if k not in ("ok", "from", "to", "stale")]
+    params = [(k, v) for k, v in parse_qsl(url.query) if k not in ("ok", "from", "to", "stale", "kept")]
     if events:
         params += [("ok", status), ("from", str(min(events))), ("to", str(max(events)))]
-    if stale:
-        params.append(("stale", ",".join(stale)))
+    if stale:  # the first 20 are named, all are counted
+        params += [("stale", ",".join(stale[:20])), ("kept", str(len(stale)))]
     return RedirectResponse(f"{url.path}?{urlencode(params)}" if params else url.path, status_code=303)
 
 

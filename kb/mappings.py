@@ -4,14 +4,17 @@ what a replaced standard leaves behind (its impact, and moving its mappings to t
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, overload
+from collections.abc import Mapping as MappingOf
+from dataclasses import dataclass, field
+from typing import Any, Literal, overload
 
 from sqlmodel import Session, col, func, select
 
-from kb import audit, products, standards
+from kb import audit, codes, products, standards
 from kb.errors import BadInput, NotFound
 from kb.models import (
     MAPPING_TYPE_LABELS_VI,
+    AuditEvent,
     Criterion,
     Lab,
     LabScope,
@@ -21,13 +24,16 @@ from kb.models import (
     MappingType,
     MappingUpdate,
     Product,
+    ProductGroup,
+    ProductGroupMember,
     Standard,
     StandardStatus,
     payload,
+    pk,
     utcnow,
 )
 from kb.text import clean, fold
-from kb.versioning import update_versioned
+from kb.versioning import StaleEdit, update_versioned
 
 _TYPE_BY_LABEL = {fold(label): MappingType(value) for value, label in MAPPING_TYPE_LABELS_VI.items()}
 _STATUS_VI = {"de xuat": "suggested", "goi y": "suggested", "da duyet": "approved", "duyet": "approved",
@@ -202,8 +208,17 @@ def decide_mapping(
     verb = {"approved": "Duyệt", "rejected": "Từ chối", "suggested": "Đưa về đề xuất"}[new_status.value]
     update_versioned(session, mapping, changes, expected_version, actor=actor, entity="mapping",
                      action=new_status.value if new_status != MappingStatus.suggested else "update",
-                     summary=f"{verb} ánh xạ #{mapping.id}" + (f": {note}" if note else ""))
+                     summary=f"{verb} ánh xạ {mapping_label(session, mapping)} (#{mapping.id})"
+                     + (f": {note}" if note else ""))
     return mapping
+
+
+def mapping_label(session: Session, mapping: Mapping) -> str:
+    """``Bánh phu thê Đình Bảng → QCVN 8-1:2011/BYT``: what a curator recognises, unlike ``#114``."""
+    product = session.get(Product, mapping.product_id)
+    standard = session.get(Standard, mapping.standard_id)
+    return (f"{product.name if product else f'sản phẩm #{mapping.product_id}'} → "
+            f"{standard.code if standard else f'tiêu chuẩn #{mapping.standard_id}'}")
 
 
 def parse_mapping_changes(data: dict[str, Any]) -> MappingUpdate:
@@ -250,6 +265,291 @@ def mapping_row(session: Session, mapping: Mapping) -> dict[str, Any]:
     """One mapping with its product and standard, in the shape of :func:`mapping_rows`."""
     return {"mapping": mapping, "product": session.get(Product, mapping.product_id),
             "standard": session.get(Standard, mapping.standard_id)}
+
+
+# --- Curation: the suggestion queue, its filters, groups and bulk decisions ------------------------
+
+#: The most mappings one bulk decision may name (API and form): a wider batch is refused, not truncated.
+MAX_BULK = 500
+SOURCE_LABELS_VI = {"auto": "Tự động", "curator": "Cán bộ biên tập", "import": "Nhập từ tệp"}
+GroupBy = Literal["standard", "product"]
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """Which mappings a queue view or ``GET /api/mappings`` shows. ``None`` means "any"; the id sets are the
+    products or standards the typed filters resolved to (an empty set: nothing matches)."""
+
+    status: MappingStatus | None = MappingStatus.suggested
+    product_ids: frozenset[int] | None = None
+    standard_ids: frozenset[int] | None = None
+    type: MappingType | None = None
+    min_score: float | None = None
+    source: MappingSource | None = None
+    #: What the curator typed or chose, cleaned, to fill the filter form and the links again.
+    given: dict[str, str] = field(default_factory=dict)
+
+
+def _products_named(session: Session, text: str) -> frozenset[int]:
+    """A product id (``12``, ``#12``) or a piece of its name, accents optional (``banh phu``)."""
+    digits = text.lstrip("#")
+    if digits.isdigit():
+        return frozenset({int(digits)}) if int(digits) <= 2**31 - 1 else frozenset()
+    want = fold(text)
+    return frozenset(pid for pid, name in session.exec(select(Product.id, Product.name)).all()
+                     if pid is not None and want in fold(name))
+
+
+def _group_products(session: Session, slug: str) -> frozenset[int]:
+    """The members of a group and of the groups under it (a curator removing a member keeps it out)."""
+    group = session.exec(select(ProductGroup).where(ProductGroup.slug == clean(slug).lower())).first()
+    if group is None:
+        raise BadInput(f"không có nhóm sản phẩm {clean(slug)[:80]!r}")
+    ids, todo = {group.id}, [group.id]
+    while todo:
+        kids = session.exec(select(ProductGroup.id).where(col(ProductGroup.parent_id).in_(todo))).all()
+        todo = [k for k in kids if k not in ids]
+        ids.update(todo)
+    rows = session.exec(select(ProductGroupMember.product_id).where(
+        col(ProductGroupMember.group_id).in_(ids), col(ProductGroupMember.excluded).is_(False))).all()
+    return frozenset(rows)
+
+
+def _standards_named(session: Session, text: str) -> frozenset[int]:
+    """A designation in any spelling: dated, that edition; undated (``TCVN 4884-1``), every edition."""
+    found = codes.parse_query(text)
+    if not found:
+        raise BadInput(f"không nhận ra ký hiệu tiêu chuẩn {clean(text)[:80]!r} (ví dụ: TCVN 4884-1:2015)")
+    for d in found:
+        editions = standards.editions_for(session, d)
+        if editions:
+            return frozenset(pk(e) for e in editions)
+    return frozenset()
+
+
+def parse_queue_filter(
+    session: Session, *, product: str | None = None, group: str | None = None, standard: str | None = None,
+    type: str | None = None, min_score: str | float | None = None, source: str | None = None,
+    status: str | None = "suggested",
+) -> QueueFilter:
+    """The filters as a form or a query string gives them (all text); a bad value raises :class:`BadInput`.
+    ``status`` ``""``/``all``: every status."""
+    given = {k: clean(str(v)) for k, v in {"product": product, "group": group, "standard": standard, "type": type,
+                                           "min_score": min_score, "source": source}.items() if clean(str(v or ""))}
+    product_ids = _products_named(session, given["product"]) if "product" in given else None
+    if "group" in given:
+        members = _group_products(session, given["group"])
+        product_ids = members if product_ids is None else product_ids & members
+    score = None
+    if "min_score" in given:
+        try:
+            score = float(given["min_score"].replace(",", "."))
+        except ValueError:
+            raise BadInput(f"điểm tối thiểu {given['min_score'][:20]!r} phải là số từ 0 đến 1") from None
+        if not 0 <= score <= 1:
+            raise BadInput("điểm tối thiểu phải từ 0 đến 1")
+    msource = None
+    if "source" in given:
+        try:
+            msource = MappingSource(given["source"].lower())
+        except ValueError:
+            raise BadInput(f"nguồn {given['source'][:40]!r} không hợp lệ (auto, curator, import)") from None
+    wanted_status = None if fold(status) in ("", "all", "tat ca") else parse_status(status, default=None)
+    return QueueFilter(
+        status=wanted_status, product_ids=product_ids,
+        standard_ids=_standards_named(session, given["standard"]) if "standard" in given else None,
+        type=parse_type(given["type"]) if "type" in given else None,
+        min_score=score, source=msource, given=given,
+    )
+
+
+def _filtered(q: Any, f: QueueFilter) -> Any:  # sqlmodel types each select's shape apart
+    if f.status is not None:
+        q = q.where(Mapping.status == f.status)
+    if f.product_ids is not None:
+        q = q.where(col(Mapping.product_id).in_(sorted(f.product_ids)))
+    if f.standard_ids is not None:
+        q = q.where(col(Mapping.standard_id).in_(sorted(f.standard_ids)))
+    if f.type is not None:
+        q = q.where(Mapping.type == f.type)
+    if f.min_score is not None:
+        q = q.where(col(Mapping.score) >= f.min_score)
+    if f.source is not None:
+        q = q.where(Mapping.source == f.source)
+    return q
+
+
+def _joined() -> Any:
+    return select(Mapping, Product, Standard).join(Product, col(Product.id) == col(Mapping.product_id)) \
+        .join(Standard, col(Standard.id) == col(Mapping.standard_id))
+
+
+def _best_first(q: Any) -> Any:
+    # NULL scores (a curator's or an import's) last on both databases
+    return q.order_by(col(Mapping.score).is_(None), col(Mapping.score).desc(), col(Mapping.id))
+
+
+def queue_count(session: Session, f: QueueFilter) -> int:
+    return session.exec(_filtered(select(func.count()).select_from(Mapping), f)).one()
+
+
+def queue_rows(session: Session, f: QueueFilter, *, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+    """One page of the filtered mappings, best-scored first, in the shape of :func:`mapping_rows`."""
+    q = _best_first(_filtered(_joined(), f)).offset(offset).limit(limit)
+    return [{"mapping": m, "product": p, "standard": s} for m, p, s in session.exec(q).all()]
+
+
+def queue_groups(session: Session, f: QueueFilter, by: GroupBy, *, limit: int = 20, offset: int = 0,
+                 per_group: int = 30) -> tuple[list[dict[str, Any]], int]:
+    """The filtered mappings grouped by standard or by product, largest group first: each group with its
+    record, its ``count`` and its first ``per_group`` rows; and the number of groups."""
+    key = col(Mapping.standard_id) if by == "standard" else col(Mapping.product_id)
+    counted = _filtered(select(key, func.count().label("n")).select_from(Mapping), f).group_by(key)
+    total = session.exec(select(func.count()).select_from(counted.subquery())).one()
+    model: Any = Standard if by == "standard" else Product
+    name = col(Standard.code) if by == "standard" else col(Product.name)
+    page = session.exec(
+        counted.join(model, col(model.id) == key).group_by(name).order_by(func.count().desc(), name, key).offset(offset).limit(limit)
+    ).all()
+    # each group's first rows in one query (a window per group), not one query per group
+    order = (col(Mapping.score).is_(None), col(Mapping.score).desc(), col(Mapping.id))
+    ranked = _filtered(select(col(Mapping.id).label("mid"),
+                              func.row_number().over(partition_by=key, order_by=order).label("rank")), f) \
+        .where(key.in_([group_id for group_id, _ in page])).subquery()
+    found = session.exec(_joined().join(ranked, ranked.c.mid == col(Mapping.id)).where(ranked.c.rank <= per_group)
+                         .order_by(ranked.c.rank)).all()
+    records = {pk(r): r for r in session.exec(select(model).where(col(model.id).in_([g for g, _ in page]))).all()}
+    groups = []
+    for group_id, n in page:
+        rows = [{"mapping": m, "product": p, "standard": s} for m, p, s in found
+                if (m.standard_id if by == "standard" else m.product_id) == group_id]
+        groups.append({"by": by, "id": group_id, "record": records[group_id], "count": n, "rows": rows})
+    return groups, total
+
+
+def queue_ids(session: Session, f: QueueFilter, limit: int = MAX_BULK) -> list[tuple[int, int]]:
+    """``(id, version)`` of the first ``limit`` filtered mappings, in queue order (a bulk decision's list)."""
+    q = _best_first(_filtered(select(Mapping.id, Mapping.version, Mapping.score), f)).limit(limit)
+    return [(mid, version) for mid, version, _ in session.exec(q).all()]
+
+
+def rows_by_ids(session: Session, ids: Iterable[int]) -> list[dict[str, Any]]:
+    """The mappings named, in the order given (unknown ids left out), shaped as :func:`mapping_rows`."""
+    wanted = list(dict.fromkeys(ids))
+    found = {m.id: {"mapping": m, "product": p, "standard": s}
+             for m, p, s in session.exec(_joined().where(col(Mapping.id).in_(wanted))).all()}
+    return [found[i] for i in wanted if i in found]
+
+
+@dataclass
+class BulkOutcome:
+    """What happened to one id of a bulk decision: ``ok``, ``conflict`` (stale version or already decided)
+    or ``not_found``; the mapping's status and version after it, and the audit event written."""
+
+    id: int
+    result: Literal["ok", "conflict", "not_found"]
+    status: str | None = None
+    version: int | None = None
+    event_id: int | None = None
+    detail: str | None = None
+
+
+def parse_bulk_status(value: str | None) -> MappingStatus:
+    s = parse_status(value, default=None)
+    if s not in (MappingStatus.approved, MappingStatus.rejected):
+        raise BadInput("trạng thái phải là approved (duyệt) hoặc rejected (từ chối)")
+    return s
+
+
+def check_bulk(ids: list[int], status: str | None, note: str | None,
+               versions: MappingOf[int, int] | None = None) -> MappingStatus:
+    """Refuse the whole batch before touching anything: no ids, too many, versions of ids not named, a
+    rejection without a reason. Returns the status asked for."""
+    wanted = parse_bulk_status(status)
+    if not ids:
+        raise BadInput("chưa chọn ánh xạ nào")
+    if len(set(ids)) > MAX_BULK:
+        raise BadInput(f"mỗi lần quyết định tối đa {MAX_BULK} ánh xạ (đã gửi {len(set(ids))}); hãy lọc hẹp hơn")
+    stray = sorted(set(versions or {}) - set(ids))
+    if stray:
+        raise BadInput(f"versions nêu ánh xạ không có trong ids: {', '.join(map(str, stray[:10]))}")
+    if wanted == MappingStatus.rejected and not clean(note):
+        raise BadInput("từ chối cần ghi lý do")
+    return wanted
+
+
+def bulk_decide(session: Session, ids: list[int], status: str, actor: str, *, note: str | None = None,
+                versions: MappingOf[int, int] | None = None) -> list[BulkOutcome]:
+    """Approve or reject suggested mappings one by one, each in its own savepoint with its own audit event.
+
+    An id that another curator decided first, whose version moved on since ``versions[id]``, or that is
+    no longer a suggestion is reported as ``conflict`` and left as it is; the others still apply.
+    """
+    wanted = check_bulk(ids, status, note, versions)
+    versions = versions or {}
+    out: list[BulkOutcome] = []
+    for mid in dict.fromkeys(ids):
+        try:
+            with session.begin_nested():
+                m = session.get(Mapping, mid)
+                if m is None:
+                    out.append(BulkOutcome(mid, "not_found", detail=f"không có ánh xạ #{mid}"))
+                    continue
+                seen = versions.get(mid)
+                if seen is not None and seen != m.version:
+                    raise StaleEdit("mapping", audit.snapshot(m), {"version": seen})
+                if m.status != MappingStatus.suggested:
+                    who = f" ({m.decided_by})" if m.decided_by else ""
+                    out.append(BulkOutcome(mid, "conflict", m.status.value, m.version,
+                                           detail=f"đã được quyết định: {m.status.value}{who}"))
+                    continue
+                decide_mapping(session, mid, wanted.value, actor, note=note, expected_version=m.version)
+                session.flush()
+                out.append(BulkOutcome(mid, "ok", m.status.value, m.version, last_event_id(session, mid)))
+        except StaleEdit as exc:
+            out.append(BulkOutcome(mid, "conflict", exc.current.get("status"), exc.current.get("version"),
+                                   detail=exc.message))
+    return out
+
+
+def last_event_id(session: Session, mapping_id: int) -> int | None:
+    """The newest audit event of a mapping (the one a decision just wrote, once flushed)."""
+    return session.exec(select(func.max(AuditEvent.id)).where(
+        AuditEvent.entity == "mapping", AuditEvent.entity_id == mapping_id)).one()
+
+
+def decided_events(session: Session, first: int, last: int, actor: str) -> list[tuple[AuditEvent, dict[str, Any]]]:
+    """The approvals and rejections ``actor`` logged with ids ``first``..``last`` (one action of theirs), each
+    with its mapping row: what a notice after the action names."""
+    if last < first or last - first > 4 * MAX_BULK:
+        return []
+    events = session.exec(select(AuditEvent).where(
+        col(AuditEvent.id) >= first, col(AuditEvent.id) <= last, AuditEvent.actor == actor,
+        AuditEvent.entity == "mapping", col(AuditEvent.action).in_(["approved", "rejected"]))
+        .order_by(col(AuditEvent.id))).all()
+    rows = {pk(r["mapping"]): r for r in rows_by_ids(session, [e.entity_id for e in events if e.entity_id])}
+    return [(e, rows[e.entity_id]) for e in events if e.entity_id in rows]
+
+
+def describe_decisions(decided: list[tuple[AuditEvent, dict[str, Any]]]) -> str | None:
+    """``Đã duyệt ánh xạ Bánh phu thê → QCVN 8-2:2011/BYT``, ``Đã duyệt 15 ánh xạ của TCVN 4884-1:2015``:
+    the notice after a decision, naming what changed."""
+    parts = []
+    for action, verb in (("approved", "duyệt"), ("rejected", "từ chối")):
+        rows = [r for e, r in decided if e.action == action]
+        if not rows:
+            continue
+        if len(rows) == 1:
+            r = rows[0]
+            parts.append(f"{verb} ánh xạ {r['product'].name} → {r['standard'].code}")
+            continue
+        codes_ = {r["standard"].code for r in rows}
+        names = {r["product"].name for r in rows}
+        whose = (f" của {codes_.pop()}" if len(codes_) == 1 else f" của {names.pop()}" if len(names) == 1 else "")
+        parts.append(f"{verb} {len(rows)} ánh xạ{whose}")
+    if not parts:
+        return None
+    return "Đã " + "; đã ".join(parts) + "."
 
 
 # --- Curation: replaced standards, their impact and repointing ------------------------------------

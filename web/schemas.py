@@ -458,3 +458,56 @@ class LegalDetail(LegalRef):
         "on": "2026-12-06", "relations": [], "successors": [], "cited_by": {"mappings": [], "group_mappings": [],
                                                                             "standards": []},
     }})
+
+
+# --- Curation: the mapping list and bulk decisions (web/routes/curate/api.py) -------------------------
+
+
+class ApiError(_Open):
+    """Every 4xx answer: one message in Vietnamese."""
+
+    detail: str
+
+
+class MappingOut(_Open):
+    """A product ↔ standard mapping with its product's name and its standard's designation."""
+
+    id: int
+    product_id: int
+    product: str
+    standard_id: int
+    standard: str
+    type: str
+    status: Literal["suggested", "approved", "rejected"]
+    source: str
+    score: float | None = None
+    #: Why it was suggested (the matcher's or a rule's words).
+    reasons: list[str] = []
+    #: Send it back to decide: a decision on an older version is a conflict.
+    version: int
+
+
+class MappingList(_Open):
+    total: int
+    page: int
+    per_page: int
+    pages: int
+    items: list[MappingOut]
+
+
+class BulkItemResult(_Open):
+    """One id of a bulk decision: ``ok`` (applied, with its audit event), ``conflict`` (a stale version, or
+    decided before: left as it is) or ``not_found``."""
+
+    id: int
+    result: Literal["ok", "conflict", "not_found"]
+    status: str | None = None
+    version: int | None = None
+    event_id: int | None = None
+    detail: str | None = None
+
+
+class BulkDecision(_Open):
+    status: Literal["approved", "rejected"]
+    counts: dict[str, int]
+    results: list[BulkItemResult]

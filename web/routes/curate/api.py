@@ -3,9 +3,10 @@ product; revert a logged change."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import asdict
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
@@ -14,9 +15,9 @@ from kb.errors import BadInput
 from kb.models import Mapping
 from kb.versioning import StaleEdit
 from web.auth import CuratorUser
-from web.deps import get_kbase
+from web.deps import MAX_ID, get_kbase
 from web.routes.curate._common import TAGS, Id
-from web.schemas import RiskItemAnswer
+from web.schemas import ApiError, BulkDecision, MappingList, RiskItemAnswer
 
 router = APIRouter(tags=TAGS)
 
@@ -47,6 +48,65 @@ class MappingPatch(BaseModel):
     rationale: str | None = Field(default=None, max_length=5000)
     legal_basis: str | None = Field(default=None, max_length=5000)
     version: int | None = Field(default=None, ge=1, description="Phiên bản đã đọc; lệch → 409")
+
+
+#: The refusals every curator endpoint may answer, documented once.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ApiError, "description": "Tham số không hợp lệ (thông báo tiếng Việt trong ``detail``)"},
+    401: {"model": ApiError, "description": "Chưa đăng nhập"},
+    403: {"model": ApiError, "description": "Tài khoản không phải cán bộ biên tập hoặc quản trị; hoặc yêu cầu gửi từ "
+                                            "trang web khác (CSRF)"},
+}
+FilterText = Annotated[str, Query(max_length=200)]
+
+
+@router.get("/api/mappings", response_model=MappingList, responses=ERRORS,
+            summary="Danh sách ánh xạ theo bộ lọc (cán bộ biên tập)")
+def api_mappings(
+    request: Request, user: CuratorUser,
+    product: Annotated[str, Query(max_length=200, description="Mã số sản phẩm, hoặc một phần tên (không dấu được)")] = "",
+    standard: Annotated[str, Query(max_length=200, description="Ký hiệu; không có năm: mọi lần ban hành")] = "",
+    status: Annotated[str, Query(max_length=20, description="suggested, approved, rejected; trống: mọi trạng thái")] = "",
+    type: Annotated[str, Query(max_length=40, description="Loại ánh xạ (mandatory, voluntary, test_method …)")] = "",
+    min_score: Annotated[float | None, Query(ge=0, le=1, description="Điểm đề xuất tối thiểu")] = None,
+    group: Annotated[str, Query(max_length=80, description="Nhóm sản phẩm (slug), kể cả các nhóm con")] = "",
+    source: Annotated[str, Query(max_length=20, description="auto, curator hoặc import")] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=mappings.MAX_BULK)] = 100,
+) -> dict[str, Any]:
+    """Các ánh xạ khớp mọi bộ lọc đã cho, đề xuất điểm cao trước; mỗi ánh xạ kèm ``version`` để gửi lại khi
+    quyết định (``POST /api/mappings/bulk``)."""
+    with get_kbase(request).session() as session:
+        f = mappings.parse_queue_filter(session, product=product, group=group, standard=standard, type=type,
+                                        min_score=min_score, source=source, status=status)
+        total = mappings.queue_count(session, f)
+        rows = mappings.queue_rows(session, f, limit=per_page, offset=(page - 1) * per_page)
+        items = [mapping_json(r) for r in rows]
+    return {"total": total, "page": page, "per_page": per_page, "pages": max(1, -(-total // per_page)),
+            "items": items}
+
+
+class BulkIn(BaseModel):
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        description=f"Mã số các ánh xạ (tối đa {mappings.MAX_BULK})", json_schema_extra={"maxItems": mappings.MAX_BULK})
+    status: Literal["approved", "rejected"]
+    note: str | None = Field(default=None, max_length=2000, description="Lý do (bắt buộc khi từ chối)")
+    versions: dict[int, Annotated[int, Field(ge=1)]] | None = Field(
+        default=None, description="Phiên bản đã đọc của từng ánh xạ ({id: version}); lệch → conflict cho id đó")
+
+
+@router.post("/api/mappings/bulk", response_model=BulkDecision, responses=ERRORS,
+             summary="Duyệt hoặc từ chối nhiều đề xuất ánh xạ một lần")
+def api_mappings_bulk(request: Request, body: BulkIn, user: CuratorUser) -> dict[str, Any]:
+    """Áp dụng từng id riêng (mỗi id một giao dịch con và một sự kiện nhật ký): ``ok`` khi đã áp dụng,
+    ``conflict`` khi phiên bản đã cũ hoặc đề xuất đã được quyết định trước (giữ nguyên), ``not_found`` khi
+    không có. Cả lô bị từ chối (400) khi không có id, quá ``MAX_BULK`` id, ``versions`` nêu id ngoài ``ids``
+    hoặc từ chối mà không có lý do."""
+    with get_kbase(request).session() as session:
+        out = mappings.bulk_decide(session, body.ids, body.status, user.username, note=body.note,
+                                   versions=body.versions)
+    counts = {k: sum(1 for o in out if o.result == k) for k in ("ok", "conflict", "not_found")}
+    return {"status": body.status, "counts": counts, "results": [asdict(o) for o in out]}
 
 
 @router.post("/api/mappings", status_code=201, summary="Tạo ánh xạ sản phẩm ↔ tiêu chuẩn (đã duyệt)")

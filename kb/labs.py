@@ -184,6 +184,19 @@ def _canonical_spans(piece: str) -> tuple[str, list[codes.Designation]]:
     return "".join(out), found
 
 
+def _split_parts(text: str) -> list[str]:
+    """The cell cut at ``;`` and line breaks, except a line break inside a code (``GOST\\n12730.1-2020``, as
+    PDF tables wrap them)."""
+    inside = [(start, end) for start, end, _ in codes.iter_matches(text)]
+    parts, last = [], 0
+    for m in re.finditer(r"[;\n\r]+", text):
+        if not any(start < m.start() < end for start, end in inside):
+            parts.append(text[last:m.start()])
+            last = m.end()
+    parts.append(text[last:])
+    return parts
+
+
 def parse_method(text: str | None) -> MethodCell:
     """Normalise a method cell (form, API and scope file alike): ``tcvn 7570 2006``, ``TCVN7570:2006``,
     ``tcvn 7570-2006`` → ``TCVN 7570:2006``.
@@ -195,7 +208,7 @@ def parse_method(text: str | None) -> MethodCell:
     parts_out: list[str] = []
     found: list[codes.Designation] = []
     unrecognised: list[str] = []
-    for raw in re.split(r"[;\n\r]+", nfc(text or "")):
+    for raw in _split_parts(nfc(text or "")):
         part = clean(raw)
         if not part:
             continue

@@ -30,6 +30,8 @@ from tests.support.records import build_world
      ["TCVN 7570:2006", "TCVN 7572-2:2006", "ASTM C39"]),
     ("TCVN 5408 : 2007 (ISO 1461:1999)", "TCVN 5408:2007 (ISO 1461:1999)", ["TCVN 5408:2007", "ISO 1461:1999"]),
     ("ASTM C143, C172", "ASTM C143, C172", ["ASTM C143", "ASTM C172"]),  # a shorthand stays as printed
+    ("Độ ẩm GOST\n12730.1-2020; ISO 5735-\n1:2024", "Độ ẩm GOST 12730.1-2020; ISO 5735-1:2024",
+     ["GOST 12730.1-2020", "ISO 5735-1:2024"]),  # a line break inside a code (a wrapped PDF cell) is no separator
     ("TCVN 13937-1,2,3:2024", "TCVN 13937-1,2,3:2024", ["TCVN 13937-1:2024", "TCVN 13937-2:2024", "TCVN 13937-3:2024"]),
 ])
 def test_method_cells_are_normalised_and_the_normal_form_is_stable(typed, text, codes):

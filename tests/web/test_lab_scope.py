@@ -185,8 +185,9 @@ def test_undo_only_takes_this_labs_deletions(app, kbase, world):
     c = client_for(app, "curator")
     r = c.delete(f"/api/labs/{world.lab_b}/scope/{world.row_b}")
     assert r.status_code == 204
+    event_id = int(r.headers["x-undo-event"])
     with kbase.session() as s:
-        event_id = s.exec(select(AuditEvent.id).where(AuditEvent.action == "delete")).one()
+        assert s.exec(select(AuditEvent.id).where(AuditEvent.action == "delete")).one() == event_id
     assert c.post(f"/api/labs/{world.lab_a}/scope/restore/{event_id}").status_code == 404
     r = c.post(f"/api/labs/{world.lab_b}/scope/restore/{event_id}")
     assert r.status_code == 200 and r.json()["test"] == "pH"
@@ -320,3 +321,15 @@ def test_no_english_from_the_site_on_the_lab_pages(app, kbase, world):
         shown = words(page.css_first("main")).lower()
         found = {w for w in english if f" {w} " in f" {shown} "}
         assert not found, found
+
+
+def test_a_refused_row_keeps_what_was_typed_and_says_why_at_the_top(app, kbase, world):
+    c = client_for(app, "lab_a")
+    r = _add(c, world.lab_a, test="  ", method="tcvn 7570 2006")
+    assert r.status_code == 400
+    page = html(r)
+    assert words(page.css_first("[role=alert]")) == "dòng phạm vi thiếu tên phép thử"
+    assert page.css_first("#new-method").attributes["value"] == "tcvn 7570 2006"
+    assert page.css_first("#new-material").attributes["value"] == "Cát xây dựng"
+    with kbase.session() as s:
+        assert len(labs.scope_rows(s, labs.require_lab(s, world.lab_a))) == 1

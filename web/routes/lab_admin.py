@@ -130,10 +130,11 @@ def api_scope_delete(
     try:
         with get_kbase(request).session() as session:
             lab = labs.require_lab(session, lab_id)
-            labs.delete_scope(session, lab, row_id, version, user.username)
+            event_id = labs.delete_scope(session, lab, row_id, version, user.username)
     except StaleEdit as exc:
         return _conflict(exc)
-    return Response(status_code=204)
+    # The deletion's audit event: POST .../scope/restore/{it} undoes it.
+    return Response(status_code=204, headers={"X-Undo-Event": str(event_id)})
 
 
 @router.post("/api/labs/{lab_id}/verify", summary="Xác minh thông tin phòng thí nghiệm (cán bộ)")

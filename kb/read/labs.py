@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from kb import codes
 from kb.labs import cites_series, parse_method, require_lab
-from kb.models import Lab, LabScope, StandardStatus, pk
+from kb.models import Lab, LabScope, Standard, StandardStatus, pk
 from kb.read.refs import code_ref, iso, standards_by_key
 from kb.standards import replaced_by_chain
 from kb.text import clean, fold
@@ -135,6 +135,11 @@ def lab_detail(session: Session, lab_id: int, today: date | None = None, q: str 
     if needle:
         rows = [r for r in rows if needle in fold(" ".join(filter(None, (r.material, r.test, r.range, r.method))))]
     known = standards_by_key(session, [c for r in rows for c in (r.method_codes or [])])
+    # A row is linked when a standard of its method's series is known (as kb.labs.method_flags tells the lab):
+    # that standard's page lists the lab, whichever edition the row cites.
+    cited_series = {d.series_key for d in (codes.parse(c) for r in rows for c in (r.method_codes or [])) if d}
+    known_series = set(session.exec(select(Standard.series_key).where(col(Standard.series_key).in_(cited_series)))
+                       .all()) if cited_series else set()
     chains: dict[int, list[str]] = {}
     scope = []
     for r in rows:
@@ -151,7 +156,7 @@ def lab_detail(session: Session, lab_id: int, today: date | None = None, q: str 
             methods.append(ref)
         scope.append({**scope_brief(r), "material": r.material, "methods": methods,
                       "superseded": any(m["superseded"] for m in methods),
-                      "linked": any(m["in_kb"] for m in methods),
+                      "linked": any(d.series_key in known_series for d in map(codes.parse, r.method_codes or []) if d),
                       "unrecognised": parse_method(r.method).unrecognised})
     groups: dict[str, list[dict[str, Any]]] = {}
     for row in scope:

@@ -333,3 +333,13 @@ def test_a_refused_row_keeps_what_was_typed_and_says_why_at_the_top(app, kbase, 
     assert page.css_first("#new-material").attributes["value"] == "Cát xây dựng"
     with kbase.session() as s:
         assert len(labs.scope_rows(s, labs.require_lab(s, world.lab_a))) == 1
+
+
+def test_another_edition_links_to_the_series_the_same_way_everywhere(app, kbase, world):
+    c = client_for(app, "lab_a")
+    body = c.post(f"/api/labs/{world.lab_a}/scope", json={"test": "Độ hút nước", "method": "tcvn 7570 2022"}).json()
+    assert body["method"] == "TCVN 7570:2022"
+    assert [(m["code"], m["linked"], m["standard"]) for m in body["links"]] == [("TCVN 7570:2022", True, "TCVN 7570:2006")]
+    row = next(r for r in client_for(app, None).get(f"/api/labs/{world.lab_a}").json()["scope"] if r["id"] == body["id"])
+    assert row["linked"] is True
+    assert world.lab_a in _lab_ids(client_for(app, None).get("/api/standards/TCVN 7570:2006").json()["labs"])

@@ -71,6 +71,11 @@ COLUMNS = {
     "hs-nomenclature": ("level", "hscode", "description_vn", "description_en", "specialised_procedures"),
     "risk-list": risk.COLUMNS,  # imported by import_risk_list (it needs the document and its dates)
 }
+#: Column names a file may use instead of the documented ones: the Vietnamese headers of the lab scope (the
+#: ones its export writes), matched like every header (case, accents and a trailing note ignored).
+SCOPE_HEADERS_VI = {"accreditation": "số công nhận", "material": "vật liệu", "test": "phép thử",
+                    "range": "phạm vi đo", "method": "phương pháp", "accredited": "được công nhận"}
+HEADER_NAMES_VI = {"lab-scope": SCOPE_HEADERS_VI}
 
 
 @dataclass
@@ -285,19 +290,56 @@ def _check_header(path: Path, kind: str, raw: Iterator[tuple[int, list[Any]]]) -
         _, header = next(raw)
     except StopIteration:
         raise KBError(f"{path.name}: tệp rỗng, thiếu dòng tiêu đề") from None
-    keys = [_header_key(h) for h in header]
+    raw_keys = [_header_key(h) for h in header]
     # Extra columns are ignored, so a labs file imported as products would "work": refuse a file whose
     # header fits another kind better.
-    score = {k: len(set(keys) & set(cols)) for k, cols in COLUMNS.items()}
+    score = {k: len(set(_aliased(k, raw_keys)) & set(cols)) for k, cols in COLUMNS.items()}
     best = max(score, key=lambda k: score[k])
     if score[best] > score[kind]:
         raise KBError(f"{path.name}: tiêu đề giống tệp {best} hơn là {kind} "
                       f"({score[best]} so với {score[kind]} cột khớp); kiểm tra lại loại nhập")
+    keys = _aliased(kind, raw_keys)
     missing = [c for c in REQUIRED[kind] if c not in keys]
     if missing:
+        names = HEADER_NAMES_VI.get(kind)
+        if names:  # a file with Vietnamese headers is told in Vietnamese what it lacks
+            raise KBError(f"{path.name}: thiếu cột bắt buộc {', '.join(names[c] for c in missing)} "
+                          f"(các cột: {', '.join(names.values())})")
         raise KBError(f"{path.name}: thiếu cột bắt buộc {', '.join(missing)} cho loại {kind} "
                       f"(cột cần có: {', '.join(COLUMNS[kind][:10])})")
     return keys
+
+
+def _aliased(kind: str, keys: list[str]) -> list[str]:
+    """Header keys with the kind's Vietnamese names read as the documented ones."""
+    names = {_header_key(vi): en for en, vi in HEADER_NAMES_VI.get(kind, {}).items()}
+    return [names.get(k, k) for k in keys]
+
+
+#: A cell starting with these is a formula to a spreadsheet; the export prefixes ``'`` and the import drops it.
+_FORMULA = re.compile(r"[=+@]|-(?![\d\s])")
+
+
+def scope_csv(rows: Iterable[dict[str, Any]]) -> bytes:
+    """Lab scope rows (``kb.labs.scope_export``) as the import reads them: Vietnamese headers, UTF-8 with a
+    BOM (Excel reads a CSV without one in the local code page and garbles the accents), ``có``/``không``."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(SCOPE_HEADERS_VI[c] for c in COLUMNS["lab-scope"])
+    for row in rows:
+        cells = []
+        for c in COLUMNS["lab-scope"]:
+            v = row.get(c)
+            v = ("có" if v else "không") if c == "accredited" else (v or "")
+            cells.append(f"'{v}" if _FORMULA.match(v) else v)
+        writer.writerow(cells)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _unquote_formula(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith("'") and _FORMULA.match(value[1:]):
+        return value[1:]
+    return value
 
 
 # --- Row handlers ---------------------------------------------------------------------------------------
@@ -472,9 +514,9 @@ def _import_scope(session: Session, rows: Iterator[tuple[int, dict[str, Any]]], 
                     raise BadInput(f"chưa có phòng thí nghiệm {acc}; nhập tệp labs trước")
                 lab_of[acc] = lab
             if not clean(str(rec.get("test") or "")):
-                raise BadInput("thiếu tên phép thử (test)")
-            accredited = parse_bool(rec.get("accredited"), "accredited")
-            row = {k: rec.get(k) for k in ("material", "test", "range", "method")}
+                raise BadInput("thiếu tên phép thử")
+            accredited = parse_bool(rec.get("accredited"), SCOPE_HEADERS_VI["accredited"])
+            row = {k: _unquote_formula(rec.get(k)) for k in ("material", "test", "range", "method")}
             row["accredited"] = True if accredited is None else accredited
             return acc, labs.parse_scope_row(row)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -17,11 +18,12 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, or_, select
 
 from kb import audit, codes, standards
-from kb.errors import BadInput, NotFound
+from kb.errors import BadInput, Conflict, NotFound
 from kb.models import AuditEvent, Lab, LabCreate, LabScope, LabScopeCreate, LabUpdate, Standard, StandardStatus, payload, utcnow
 from kb.standards import like_escape
-from kb.text import clean
-from kb.versioning import delete_versioned, update_versioned
+from kb.text import clean, fold, nfc
+from kb.urls import standard_url
+from kb.versioning import delete_versioned, revert_event, update_versioned
 
 #: Fields of Lab an import or a form may set (besides the accreditation that identifies it).
 LAB_FIELDS = tuple(LabUpdate.model_fields)
@@ -29,6 +31,8 @@ LAB_FIELDS = tuple(LabUpdate.model_fields)
 LAB_PROFILE_FIELDS = ("name", "organization", "valid_from", "valid_until", "address", "district", "phone",
                       "email", "website")
 SCOPE_FIELDS = ("material", "test", "range", "method", "accredited")
+#: A lab may set these itself, but they are shown as fact only once a curator confirmed them.
+VALIDITY_FIELDS = ("valid_from", "valid_until")
 
 # Body letters (with inner hyphens: LAS-XD) directly or spacedly followed by the number: "vilas1074".
 _ACCREDITATION = re.compile(r"([^\W\d_]+(?:-[^\W\d_]+)*)\s*(\d+)")
@@ -42,7 +46,7 @@ def normalize_accreditation(text: str | None) -> str:
     s = clean(text).upper()
     s = re.sub(r"\s*-\s*", "-", s)
     if not s:
-        raise BadInput("thiếu số hiệu công nhận (accreditation) của phòng thí nghiệm")
+        raise BadInput("thiếu số công nhận của phòng thí nghiệm")
     m = _ACCREDITATION.fullmatch(s)
     return f"{m.group(1)} {m.group(2)}" if m else s
 
@@ -130,6 +134,8 @@ def upsert_lab(session: Session, data: LabCreate, actor: str) -> tuple[Lab, str]
         audit.record(session, actor=actor, action="create", entity="lab", entity_id=lab.id,
                      after=audit.snapshot(lab), summary=f"Tạo phòng thí nghiệm {acc}")
         return lab, "created"
+    if any(f in values and values[f] != getattr(lab, f) for f in VALIDITY_FIELDS):
+        values["validity_verified"] = True  # imports are curators' data
     changed = update_versioned(session, lab, values, None, actor=actor, entity="lab",
                                summary=f"Cập nhật phòng thí nghiệm {acc}")
     return lab, "updated" if changed else "unchanged"
@@ -138,30 +144,119 @@ def upsert_lab(session: Session, data: LabCreate, actor: str) -> tuple[Lab, str]
 # --- Scope rows -----------------------------------------------------------------------------------
 
 
-def method_index(method: str | None) -> tuple[list[str], str]:
-    """Canonical codes cited in a method cell and their ``|``-joined series keys (``|tcvn3118|astmc39|``)."""
-    found: list[str] = []
+@dataclass(frozen=True)
+class MethodCell:
+    """A method cell read through the designation grammar: the text to store, the codes it cites and the
+    parts that are not a designation (kept as typed, flagged on the lab's page)."""
+
+    text: str | None
+    codes: list[str] = field(default_factory=list)
+    series: str = ""
+    unrecognised: list[str] = field(default_factory=list)
+
+
+def _skeleton(s: str) -> str:
+    return "".join(ch for ch in fold(s) if ch.isalnum())
+
+
+def _one_code(piece: str) -> codes.Designation | None:
+    """``piece`` when the whole of it is one designation, written formally or loosely (``tcvn 7570 2006``).
+
+    A loose reading (the grammar's interpretations of a typed query) counts only when it spells exactly the
+    letters and digits typed, so a bare number never gets a body and text around a code is not swallowed.
+    """
+    d = codes.parse(piece)
+    if d is not None:
+        return d
+    skeleton = _skeleton(piece)
+    return next((q for q in codes.parse_query(piece) if _skeleton(q.format()) == skeleton), None)
+
+
+def _canonical_spans(piece: str) -> tuple[str, list[codes.Designation]]:
+    """Codes written formally inside other text: each rewritten canonically, the text around kept."""
+    out, found, pos = [], [], 0
+    for start, end, items in codes.iter_matches(piece):
+        out.append(piece[pos:start])
+        out.append(items[0].format() if len(items) == 1 else piece[start:end])  # a shorthand stays as printed
+        found.extend(items)
+        pos = end
+    out.append(piece[pos:])
+    return "".join(out), found
+
+
+def _split_parts(text: str) -> list[str]:
+    """The cell cut at ``;`` and line breaks, except a line break inside a code (``GOST\\n12730.1-2020``, as
+    PDF tables wrap them)."""
+    inside = [(start, end) for start, end, _ in codes.iter_matches(text)]
+    parts, last = [], 0
+    for m in re.finditer(r"[;\n\r]+", text):
+        if not any(start < m.start() < end for start, end in inside):
+            parts.append(text[last:m.start()])
+            last = m.end()
+    parts.append(text[last:])
+    return parts
+
+
+def parse_method(text: str | None) -> MethodCell:
+    """Normalise a method cell (form, API and scope file alike): ``tcvn 7570 2006``, ``TCVN7570:2006``,
+    ``tcvn 7570-2006`` → ``TCVN 7570:2006``.
+
+    The cell is read in parts separated by ``;`` or line breaks (``,`` too when every piece is a code);
+    a part that is not a designation is kept as typed and listed in ``unrecognised``. Applying it to its
+    own output changes nothing, so an exported scope re-imports unchanged.
+    """
+    parts_out: list[str] = []
+    found: list[codes.Designation] = []
+    unrecognised: list[str] = []
+    for raw in _split_parts(nfc(text or "")):
+        part = clean(raw)
+        if not part:
+            continue
+        d = _one_code(part)
+        if d is not None:
+            parts_out.append(d.format())
+            found.append(d)
+            continue
+        pieces = [clean(p) for p in part.split(",")]
+        many = [_one_code(p) for p in pieces] if len(pieces) > 1 else []
+        if many and all(many):
+            parts_out.append(", ".join(m.format() for m in many if m))
+            found.extend(m for m in many if m)
+            continue
+        rewritten, inside = _canonical_spans(part)
+        parts_out.append(rewritten)
+        found.extend(inside)
+        if not inside:
+            unrecognised.append(part)
+    code_list: list[str] = []
     series: list[str] = []
-    for d in codes.find_all(method or ""):
-        code = d.format()
-        if code not in found:
-            found.append(code)
+    for d in found:
+        if d.format() not in code_list:
+            code_list.append(d.format())
         if d.series_key not in series:
             series.append(d.series_key)
-    return found, (f"|{'|'.join(series)}|" if series else "")
+    return MethodCell("; ".join(parts_out) or None, code_list, f"|{'|'.join(series)}|" if series else "",
+                      unrecognised)
+
+
+def method_index(method: str | None) -> tuple[list[str], str]:
+    """Canonical codes cited in a method cell and their ``|``-joined series keys (``|tcvn3118|astmc39|``)."""
+    cell = parse_method(method)
+    return cell.codes, cell.series
 
 
 def parse_scope_row(row: dict[str, Any]) -> LabScopeCreate:
-    """An import row, a form or an API body as a scope row: cleaned, and refused without a test."""
+    """An import row, a form or an API body as a scope row: cleaned, method codes normalised
+    (:func:`parse_method`), and refused without a test."""
     test = clean(row.get("test"))
     if not test:
-        raise BadInput("dòng phạm vi thiếu tên phép thử (test)")
+        raise BadInput("dòng phạm vi thiếu tên phép thử")
     accredited = row.get("accredited", True)
     return LabScopeCreate(
         material=clean(row.get("material")) or None,
         test=test,
         range=clean(row.get("range")) or None,
-        method=clean(row.get("method")) or None,
+        method=parse_method(row.get("method")).text,
         accredited=True if accredited is None else bool(accredited),
     )
 
@@ -293,33 +388,53 @@ def update_scope(
     return row
 
 
-def delete_scope(session: Session, lab: Lab, row_id: int, expected_version: int | None, actor: str) -> None:
+def delete_scope(session: Session, lab: Lab, row_id: int, expected_version: int | None, actor: str) -> int:
+    """Delete one row; returns the id of its audit event, which :func:`restore_scope` undoes."""
     row = scope_row(session, lab, row_id)
     delete_versioned(session, row, expected_version, actor=actor, entity="lab_scope",
                      summary=f"Xóa khỏi phạm vi {lab.accreditation}: {row.test[:80]}")
+    session.flush()
+    event_id = session.exec(select(AuditEvent.id).where(AuditEvent.entity == "lab_scope", AuditEvent.action == "delete",
+                                                        AuditEvent.entity_id == row_id)
+                            .order_by(col(AuditEvent.id).desc()).limit(1)).first()
+    assert event_id is not None  # delete_versioned just logged it
+    return event_id
 
 
 def update_lab_profile(
-    session: Session, lab: Lab, data: LabUpdate, expected_version: int | None, actor: str
+    session: Session, lab: Lab, data: LabUpdate, expected_version: int | None, actor: str, *, confirmed: bool = True
 ) -> Lab:
+    """Save a lab's profile. ``confirmed`` says whether the editor vouches for the validity dates (curators,
+    admins, accepted proposals); the lab's own form passes False, and the dates it changes then stay
+    unverified until a curator verifies the lab (:func:`verify_lab`)."""
     values = data.model_dump(exclude_unset=True)
     vf = values.get("valid_from", lab.valid_from)
     vu = values.get("valid_until", lab.valid_until)
     if vf and vu and vu < vf:
         raise BadInput(f"ngày hết hiệu lực ({vu}) trước ngày bắt đầu ({vf})")
+    if any(f in values and values[f] != getattr(lab, f) for f in VALIDITY_FIELDS):
+        values["validity_verified"] = confirmed
     update_versioned(session, lab, values, expected_version, actor=actor, entity="lab",
                      summary=f"Cập nhật hồ sơ phòng thí nghiệm {lab.accreditation}")
     return lab
 
 
 def verify_lab(session: Session, lab: Lab, actor: str) -> Lab:
-    """Mark the listing verified now. Does not touch ``updated_at``, which tells whether it changed since."""
-    before = {"verified_at": audit.jsonable(lab.verified_at), "verified_by": lab.verified_by}
+    """Mark the listing verified now, the validity dates the lab set itself included.
+
+    ``updated_at`` tells whether the listing changed since, so it moves only when the validity becomes
+    confirmed (public pages change then), and to the verification's own instant.
+    """
+    before = {"verified_at": audit.jsonable(lab.verified_at), "verified_by": lab.verified_by,
+              "validity_verified": lab.validity_verified}
     lab.verified_at, lab.verified_by = utcnow(), actor
+    if not lab.validity_verified:
+        lab.validity_verified, lab.updated_at = True, lab.verified_at
     session.add(lab)
     session.flush()
     audit.record(session, actor=actor, action="verify", entity="lab", entity_id=lab.id, before=before,
-                 after={"verified_at": audit.jsonable(lab.verified_at), "verified_by": actor},
+                 after={"verified_at": audit.jsonable(lab.verified_at), "verified_by": actor,
+                        "validity_verified": True},
                  summary=f"Xác minh phòng thí nghiệm {lab.accreditation}")
     return lab
 
@@ -352,24 +467,63 @@ def changed_since_verification(session: Session, lab: Lab) -> bool | None:
     return any((e.before or {}).get("lab_id") == lab.id for e in deletions)
 
 
-def method_flags(session: Session, rows: list[LabScope]) -> dict[int, list[dict[str, Any]]]:
-    """For each scope row, its method standards resolved to catalogue records; superseded ones carry the
-    editions that replaced them."""
+def _resolve(session: Session, code: str) -> Standard | None:
+    """The standard a method code links to: its edition, else the series' in-force or newest edition (public
+    pages find a lab by series, so a row citing another edition still reaches that standard's page)."""
+    std = standards.get_standard(session, code)
+    if std is None:
+        d = codes.parse(code)
+        if d is not None and d.year:
+            std = standards.get_standard(session, d.undated().format())
+    return std
+
+
+def method_flags(session: Session, rows: list[LabScope]) -> dict[int, dict[str, Any]]:
+    """For each scope row: ``links`` (its method codes resolved to the knowledge base; superseded ones carry
+    the editions that replaced them), ``linked`` (any of them found) and ``unrecognised`` (parts of the
+    method text that are no designation)."""
     cache: dict[str, dict[str, Any]] = {}
-    out: dict[int, list[dict[str, Any]]] = {}
+    out: dict[int, dict[str, Any]] = {}
     for row in rows:
         items = []
         for code in row.method_codes or []:
             if code not in cache:
-                std = standards.get_standard(session, code)
-                info: dict[str, Any] = {"code": code, "standard": None, "status": None, "replaced_by": []}
+                std = _resolve(session, code)
+                info: dict[str, Any] = {"code": code, "linked": std is not None, "standard": None, "url": None,
+                                        "status": None, "replaced_by": []}
                 if std is not None:
-                    info.update(standard=std.code, status=std.status.value)
+                    info.update(standard=std.code, url=standard_url(std.code), status=std.status.value)
                     if std.status in (StandardStatus.replaced, StandardStatus.withdrawn):
                         info["replaced_by"] = standards.replaced_by_chain(session, std)
                 info["superseded"] = info["status"] in ("replaced", "withdrawn")
                 cache[code] = info
             items.append(cache[code])
         if row.id is not None:
-            out[row.id] = items
+            out[row.id] = {"links": items, "linked": any(i["linked"] for i in items),
+                           "unrecognised": parse_method(row.method).unrecognised}
     return out
+
+
+def restore_scope(session: Session, lab: Lab, event_id: int, actor: str) -> LabScope:
+    """Undo the deletion of one of the lab's scope rows (the audit event of the deletion): the row comes
+    back with its values and place, and the restore is logged. Restoring twice is a conflict."""
+    event = session.get(AuditEvent, event_id)
+    if event is None or event.entity != "lab_scope" or event.action != "delete" \
+            or (event.before or {}).get("lab_id") != lab.id:
+        raise NotFound(f"Không có dòng đã xóa #{event_id} của phòng thí nghiệm {lab.accreditation}")
+    label = f"Hoàn tác sự kiện #{event.id}:"  # the summary kb.versioning.revert_event writes
+    done = session.exec(select(AuditEvent.id).where(AuditEvent.entity == "lab_scope",
+                                                    col(AuditEvent.summary).startswith(label)).limit(1)).first()
+    if done is not None:
+        raise Conflict("dòng này đã được khôi phục rồi")
+    revert_event(session, event_id, actor)
+    restored = session.exec(select(AuditEvent).where(AuditEvent.entity == "lab_scope",
+                                                     col(AuditEvent.summary).startswith(label))).first()
+    assert restored is not None and restored.entity_id is not None  # revert_event just logged it
+    return scope_row(session, lab, restored.entity_id)
+
+
+def scope_export(session: Session, lab: Lab) -> list[dict[str, Any]]:
+    """The lab's scope as import rows (``accreditation`` and :data:`SCOPE_FIELDS`), in order."""
+    return [{"accreditation": lab.accreditation, **{f: getattr(r, f) for f in SCOPE_FIELDS}}
+            for r in scope_rows(session, lab)]

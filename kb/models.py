@@ -17,6 +17,7 @@ from typing import Any, Protocol, TypeVar
 from pydantic import ValidationError
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlalchemy import Enum as SAEnum
+from sqlalchemy import true as sa_true
 from sqlmodel import Field, SQLModel
 
 from kb.errors import BadInput
@@ -643,6 +644,9 @@ class Lab(LabBase, Versioned, table=True):
     accreditation: str = Field(index=True, unique=True, max_length=60)
     verified_at: datetime | None = None
     verified_by: str | None = None
+    #: False while the validity dates are the lab's own claim (set from its workspace), until a curator
+    #: confirms them (``kb.labs.verify_lab``): public pages then say "chưa xác minh".
+    validity_verified: bool = Field(default=True, sa_column_kwargs={"server_default": sa_true()})
 
 
 class LabUpdate(SQLModel):

@@ -11,8 +11,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from kb import codes
-from kb.labs import cites_series, require_lab
-from kb.models import Lab, LabScope, StandardStatus, pk
+from kb.labs import cites_series, parse_method, require_lab
+from kb.models import Lab, LabScope, Standard, StandardStatus, pk
 from kb.read.refs import code_ref, iso, standards_by_key
 from kb.standards import replaced_by_chain
 from kb.text import clean, fold
@@ -28,15 +28,23 @@ VALIDITY_LABELS_VI = {
 }
 
 
-def validity(valid_until: date | None, today: date | None = None) -> dict[str, Any]:
-    """``{"state": valid|expiring|lapsed|unknown, "label", "days_left"}`` for an accreditation end date."""
+#: A validity the lab set itself, not yet confirmed by a curator, is not stated as fact.
+UNVERIFIED_LABEL_VI = "chưa xác minh"
+
+
+def validity(valid_until: date | None, today: date | None = None, verified: bool = True) -> dict[str, Any]:
+    """``{"state": valid|expiring|lapsed|unknown, "label", "days_left", "verified"}`` for an accreditation end
+    date; ``verified`` is False while the date is the lab's own claim, and the label then says so."""
     today = today or date.today()
     if valid_until is None:
         state, days = "unknown", None
     else:
         days = (valid_until - today).days
         state = "lapsed" if days < 0 else "expiring" if days <= EXPIRING_DAYS else "valid"
-    return {"state": state, "label": VALIDITY_LABELS_VI[state], "days_left": days}
+    label = VALIDITY_LABELS_VI[state]
+    if not verified:
+        label = f"{label} ({UNVERIFIED_LABEL_VI})"
+    return {"state": state, "label": label, "days_left": days, "verified": verified}
 
 
 def redate(value: Any, today: date) -> Any:
@@ -48,7 +56,8 @@ def redate(value: Any, today: date) -> Any:
         return value
     out = {k: redate(v, today) for k, v in value.items()}
     if "validity" in out and "valid_until" in out:
-        out["validity"] = validity(date.fromisoformat(out["valid_until"]) if out["valid_until"] else None, today)
+        out["validity"] = validity(date.fromisoformat(out["valid_until"]) if out["valid_until"] else None, today,
+                                   out["validity"].get("verified", True))
     return out
 
 
@@ -59,7 +68,7 @@ def lab_ref(lab: Lab, today: date | None) -> dict[str, Any]:
         "organization": lab.organization,
         "accreditation": lab.accreditation,
         "valid_until": iso(lab.valid_until),
-        "validity": validity(lab.valid_until, today),
+        "validity": validity(lab.valid_until, today, lab.validity_verified),
         "district": lab.district,
         "address": lab.address,
         "phone": lab.phone,
@@ -126,6 +135,11 @@ def lab_detail(session: Session, lab_id: int, today: date | None = None, q: str 
     if needle:
         rows = [r for r in rows if needle in fold(" ".join(filter(None, (r.material, r.test, r.range, r.method))))]
     known = standards_by_key(session, [c for r in rows for c in (r.method_codes or [])])
+    # A row is linked when a standard of its method's series is known (as kb.labs.method_flags tells the lab):
+    # that standard's page lists the lab, whichever edition the row cites.
+    cited_series = {d.series_key for d in (codes.parse(c) for r in rows for c in (r.method_codes or [])) if d}
+    known_series = set(session.exec(select(Standard.series_key).where(col(Standard.series_key).in_(cited_series)))
+                       .all()) if cited_series else set()
     chains: dict[int, list[str]] = {}
     scope = []
     for r in rows:
@@ -141,7 +155,9 @@ def lab_detail(session: Session, lab_id: int, today: date | None = None, q: str 
             ref["replaced_by"] = chains.get(pk(std), []) if std is not None else []
             methods.append(ref)
         scope.append({**scope_brief(r), "material": r.material, "methods": methods,
-                      "superseded": any(m["superseded"] for m in methods)})
+                      "superseded": any(m["superseded"] for m in methods),
+                      "linked": any(d.series_key in known_series for d in map(codes.parse, r.method_codes or []) if d),
+                      "unrecognised": parse_method(r.method).unrecognised})
     groups: dict[str, list[dict[str, Any]]] = {}
     for row in scope:
         groups.setdefault(row["material"] or "Khác", []).append(row)

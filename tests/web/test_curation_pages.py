@@ -233,7 +233,7 @@ def test_scope_upload_row_level_errors_from_the_importer(app, kbase, world):
     r = _upload(c, world.lab_a, "pham-vi.csv", (SCOPE_CSV + "VILAS 1001,Đá,Độ hút nước,,,có lẽ\n").encode())
     assert r.status_code == 200
     errors = [[td.text() for td in tr.css("td")] for tr in html(r).css("#upload-errors tbody tr")]
-    assert len(errors) == 1 and errors[0][0] == "4" and "accredited" in errors[0][1]
+    assert len(errors) == 1 and errors[0][0] == "4" and "được công nhận" in errors[0][1]
 
 
 def test_scope_xlsx_upload(app, kbase, world):

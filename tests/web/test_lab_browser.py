@@ -1,0 +1,137 @@
+"""The lab's own flow in a real browser (issue 13, item 5): sign in, add a loosely typed method at the top
+form, see it linked in the message at the top, delete it through the confirmation page, undo. On a desktop and
+a 360 px phone, with and without JavaScript; skipped cleanly when Playwright or Chromium is missing."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from kb import standards
+from kb.config import Settings
+from kb.core import KnowledgeBase
+from kb.models import StandardCreate
+from tests.support.accounts import PASSWORD, seed
+from tests.support.server import Server
+from tests.web.test_web_browser import ARGS, CHROMIUM, VIEWPORTS, _no_horizontal_scroll, explained
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+if not CHROMIUM.exists():
+    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+
+#: Words of the site's English that must not reach these pages (the lab's own data is theirs to write).
+ENGLISH = re.compile(r"\b(accreditation|material|test|range|method|accredited|linked|delete|undo|upload|scope|"
+                     r"verified|yes|no|error|submit|save|cancel)\b", re.IGNORECASE)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("lab-browser") / "var"
+    kbase = KnowledgeBase(Settings(data_dir=data_dir, secret_key="test-secret"))
+    kbase.init()
+    world = seed(kbase)
+    with kbase.session() as s:
+        standards.upsert_standard(s, StandardCreate(code="TCVN 7570:2006", title_vi="Cốt liệu cho bê tông và vữa"),
+                                  actor="test", source="import")
+    kbase.dispose()
+    srv = Server(data_dir)
+    srv.world = world
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def shots(tmp_path, request) -> Path:
+    root = Path(os.environ["KB_TEST_OUTPUT"]) if os.environ.get("KB_TEST_OUTPUT") else tmp_path
+    out = root / "screenshots" / request.node.name.replace("[", "_").replace("]", "")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _in_first_screen(page, selector: str) -> None:
+    box = page.locator(selector).bounding_box()
+    assert box is not None, selector
+    top = page.evaluate("window.scrollY")
+    assert top <= box["y"] + top and box["y"] < page.viewport_size["height"], f"{selector} at y={box['y']}"
+
+
+def _no_english(page) -> None:
+    found = ENGLISH.findall(page.locator("main").inner_text())
+    assert not found, f"{page.url}: {found}"
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
+@pytest.mark.parametrize("device", list(VIEWPORTS))
+def test_add_loose_method_see_it_linked_delete_with_confirmation_and_undo(server, browser, shots, device, js):
+    lab_id = server.world.lab_a
+    name = f"Thành phần hạt ({device}, {'có' if js else 'không'} JavaScript)"
+    ctx = browser.new_context(viewport=VIEWPORTS[device], java_script_enabled=js, locale="vi-VN")
+    page = ctx.new_page()
+    with explained(server):
+        page.goto(f"{server.url}/login?next=/lab/{lab_id}")
+        page.fill("#username", "lab_a")
+        page.fill("#password", PASSWORD)
+        page.locator("#login-form button[type=submit]").click()
+        page.wait_for_url(f"**/lab/{lab_id}")
+        _no_horizontal_scroll(page)
+        # The add form comes before the rows.
+        form_y = page.locator("#add-row").bounding_box()["y"]
+        assert form_y < page.locator("#scope").bounding_box()["y"]
+        page.fill("#new-material", "Cát xây dựng")
+        page.fill("#new-test", name)
+        page.fill("#new-method", "tcvn 7570 2006")
+        page.screenshot(path=shots / "1-add.png", full_page=True)
+        page.locator("#add-row button[type=submit]").click()
+        page.wait_for_url(re.compile(r".*ok=added.*"))
+
+        # The message is at the top and says the method is linked, with the standard's page.
+        notice = page.locator("#lab-notice")
+        assert name in notice.inner_text()
+        linked = notice.locator("li.linked")
+        assert " ".join(linked.inner_text().split()) == "Đã liên kết với TCVN 7570:2006"
+        assert linked.locator("a").get_attribute("href") == "/standards/TCVN%207570:2006"
+        _in_first_screen(page, "#lab-notice")
+        row = page.locator("#scope tbody tr", has=page.locator(f'th:text-is("{name}")'))
+        assert row.locator("td").nth(2).inner_text().startswith("TCVN 7570:2006")
+        _no_horizontal_scroll(page)
+        _no_english(page)
+        page.screenshot(path=shots / "2-added.png", full_page=True)
+
+        # Delete asks first, on a page of its own.
+        row.locator("a.delete-link").click()
+        page.wait_for_url(re.compile(r".*/scope/\d+/delete$"))
+        assert name in page.locator("#delete-row").inner_text()
+        _no_horizontal_scroll(page)
+        _no_english(page)
+        page.screenshot(path=shots / "3-confirm.png", full_page=True)
+        page.locator("#confirm-delete button[type=submit]").click()
+        page.wait_for_url(re.compile(r".*ok=deleted.*"))
+        assert page.locator("#scope tbody tr", has=page.locator(f'th:text-is("{name}")')).count() == 0
+        _in_first_screen(page, "#undo-form")
+        assert name in page.locator("#undo-form").inner_text()
+        page.screenshot(path=shots / "4-deleted.png", full_page=True)
+
+        # Undo brings it back, linked as before.
+        page.locator("#undo-form button").click()
+        page.wait_for_url(re.compile(r".*ok=restored.*"))
+        assert "Đã khôi phục" in page.locator("#lab-notice").inner_text()
+        row = page.locator("#scope tbody tr", has=page.locator(f'th:text-is("{name}")'))
+        assert row.count() == 1 and row.locator("li.linked").count() == 1
+        _no_english(page)
+        page.screenshot(path=shots / "5-restored.png", full_page=True)
+
+        # The public page of a standard finds the lab now.
+        page.goto(f"{server.url}/standards/TCVN%207570:2006")
+        assert page.locator(f'li.lab[data-lab-id="{lab_id}"]').count() == 1
+    ctx.close()

@@ -96,6 +96,8 @@ def make_templates() -> Jinja2Templates:
     env.globals["site_name"] = SITE_NAME
     env.globals["vi"] = auth.LABELS_VI
     env.globals["footer_agency"] = footer_agency
+    env.globals["header_user"] = auth.header_user  # the signed-in account's links in the header
+    env.globals["workspace"] = auth.workspace
     env.globals["contact_fields"] = contacts.CONTACT_FIELDS
     env.globals["page_address"] = _page_address
     env.globals["today"] = date.today  # the page cache keys on the day, so a printed date is never stale

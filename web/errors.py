@@ -96,6 +96,10 @@ async def handle(request: Request, exc: Exception) -> Response:
         **(getattr(exc, "context", None) or {}),
     }
     await load_footer_agency(request)
+    if status < 500:  # the header's and the 403 page's links to the account's workspace (not when the database fails)
+        from web.auth import load_user  # web.auth imports this module
+
+        await load_user(request)
     templates = request.app.state.templates
     for name in (f"errors/{status}.html", "errors/error.html"):
         try:

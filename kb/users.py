@@ -180,7 +180,7 @@ def reset_password(session: Session, user_id: int, password: str | None, *, acto
     if target.id == actor.id:
         raise BadInput("Đổi mật khẩu của chính bạn ở trang Đổi mật khẩu (cần mật khẩu hiện tại).")
     temporary = None if password else temporary_password()
-    set_password(session, target.username, password or temporary or "", actor=actor.username,
+    set_password(session, target.username, temporary or password or "", actor=actor.username,
                  summary=f"Đặt lại mật khẩu {target.username}", after={"temporary": temporary is not None})
     return target, temporary
 

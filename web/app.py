@@ -22,7 +22,6 @@ from markupsafe import Markup, escape
 from kb import contacts
 from kb.config import Settings
 from kb.core import KnowledgeBase
-from kb.errors import Unauthorized
 from kb.models import STATUS_LABELS_VI
 from kb.read.dated import DatedAnswers
 from kb.urls import standard_url
@@ -145,7 +144,6 @@ def create_app(
     for module in ROUTERS:
         app.include_router(module.router)
     errors.install(app)
-    app.add_exception_handler(Unauthorized, auth.login_redirect)
     app.add_middleware(CSRFMiddleware)
     if page_cache:
         app.add_middleware(PageCache, kbase=kbase)

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import secrets
 from typing import Annotated, Any
-from urllib.parse import quote
 
 import anyio
 from fastapi import Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlmodel import Session
 
@@ -24,7 +23,6 @@ from kb import users as kb_users
 from kb.config import Settings
 from kb.errors import Forbidden, KBError, Unauthorized
 from kb.models import Role, User
-from web import errors
 from web.deps import LabId, _on_event_loop, get_kbase, render
 
 SESSION_COOKIE = "kb_session"
@@ -201,14 +199,6 @@ def check_secret(settings: Settings) -> None:
     """Outside development the cookies must not be signed with the published default key."""
     if _secure(settings) and settings.secret_key == DEV_SECRET:
         raise KBError("KB_SECRET_KEY phải được đặt (chuỗi ngẫu nhiên dài) khi KB_ENV không phải development")
-
-
-async def login_redirect(request: Request, exc: Exception) -> Response:
-    """A browser asking for a page is sent to the login form; everything else gets the 401 of ``web.errors``."""
-    if request.method in ("GET", "HEAD") and not errors.wants_json(request):
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
-    return await errors.handle(request, exc)
 
 
 def render_private(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:

@@ -11,21 +11,53 @@ from sqlmodel import Session, select
 from kb import audit, labs
 from kb.errors import BadInput, Conflict, NotFound
 from kb.models import Role, User
-from kb.text import clean
+from kb.text import clean, nfc
 
 MIN_PASSWORD_LENGTH = 10
+#: The forms' limit too: argon2 hashes any length, but a megabyte "password" is only a way to burn CPU.
+MAX_PASSWORD_LENGTH = 1000
+#: Temporary passwords: no 0/O, 1/l/I, so they can be read out over the phone; 16 characters ≈ 80 bits.
+_TEMP_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 _hasher = PasswordHasher()
 
 
+class WrongPassword(BadInput):
+    """The current password given to change it is wrong (the web counts these against its limiter)."""
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    # One Vietnamese password can arrive composed or decomposed depending on the keyboard: hash one form.
+    return _hasher.hash(nfc(password))
 
 
 def verify_password(user: User, password: str) -> bool:
-    try:
-        return _hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    candidates = [nfc(password)]
+    if candidates[0] != password:  # a hash made before passwords were normalised
+        candidates.append(password)
+    for candidate in candidates:
+        try:
+            if _hasher.verify(user.password_hash, candidate):
+                return True
+        except (VerificationError, InvalidHashError):
+            continue
+    return False
+
+
+def check_new_password(password: str, username: str) -> None:
+    """The one rule for every new password (account creation, change, reset): long enough, not the name."""
+    length = len(nfc(password))
+    if length < MIN_PASSWORD_LENGTH:
+        raise BadInput(f"mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự")
+    if length > MAX_PASSWORD_LENGTH:
+        raise BadInput(f"mật khẩu không được dài quá {MAX_PASSWORD_LENGTH} ký tự")
+    if clean(password).casefold() == clean(username).casefold():
+        raise BadInput("mật khẩu không được trùng với tên đăng nhập")
+
+
+def temporary_password() -> str:
+    """A random password for an admin to hand over once (``abcd-efgh-ijkm-npqr``)."""
+    chars = "".join(secrets.choice(_TEMP_ALPHABET) for _ in range(16))
+    return "-".join(chars[i:i + 4] for i in range(0, 16, 4))
 
 
 # Verifying against a real hash when the account does not exist keeps the timing of both failures alike.
@@ -66,8 +98,7 @@ def add_user(
     if not username or len(username) > 80:
         raise BadInput("tên đăng nhập phải có từ 1 đến 80 ký tự")
     role = Role(role)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise BadInput(f"mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự")
+    check_new_password(password, username)
     if role == Role.lab and not lab:
         raise BadInput("tài khoản phòng thí nghiệm cần --lab SỐ_CÔNG_NHẬN")
     if role != Role.lab and lab:
@@ -113,17 +144,45 @@ def _require_user(session: Session, username: str) -> User:
     return user
 
 
-def set_password(session: Session, username: str, password: str, *, actor: str) -> User:
-    """Change a password; every open session of the account ends."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise BadInput(f"mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự")
+def set_password(session: Session, username: str, password: str, *, actor: str, summary: str | None = None,
+                 after: dict | None = None) -> User:
+    """Set a password (``kb users passwd``, an admin's reset); every open session of the account ends.
+    The audit event names who and whose, never the password or its hash."""
     user = _require_user(session, username)
+    check_new_password(password, user.username)
     user.password_hash = hash_password(password)
     user.session_version += 1
     session.add(user)
-    audit.record(session, actor=actor, action="update", entity="user", entity_id=user.id,
-                 summary=f"Đổi mật khẩu {user.username}")  # never log the hash
+    audit.record(session, actor=actor, action="update", entity="user", entity_id=user.id, after=after,
+                 summary=summary or f"Đổi mật khẩu {user.username}")
     return user
+
+
+def change_own_password(session: Session, user_id: int, current: str, new: str, repeat: str) -> User:
+    """A signed-in user changes their own password: the current one first (:class:`WrongPassword`), then
+    the new one twice, by the rule of :func:`check_new_password`. Every session of the account ends; the
+    caller issues a fresh cookie for the one that asked."""
+    user = require_user(session, user_id)
+    if not verify_password(user, current):
+        raise WrongPassword("Mật khẩu hiện tại không đúng.")
+    if new != repeat:
+        raise BadInput("Hai lần nhập mật khẩu mới không khớp nhau.")
+    if verify_password(user, new):
+        raise BadInput("Mật khẩu mới phải khác mật khẩu hiện tại.")
+    return set_password(session, user.username, new, actor=user.username,
+                        summary=f"{user.username} tự đổi mật khẩu của mình")
+
+
+def reset_password(session: Session, user_id: int, password: str | None, *, actor: User) -> tuple[User, str | None]:
+    """An admin sets another account's password, or a temporary one when ``password`` is empty (returned,
+    to be shown once). The admin's own password is changed with the current one, not reset."""
+    target = require_user(session, user_id)
+    if target.id == actor.id:
+        raise BadInput("Đổi mật khẩu của chính bạn ở trang Đổi mật khẩu (cần mật khẩu hiện tại).")
+    temporary = None if password else temporary_password()
+    set_password(session, target.username, temporary or password or "", actor=actor.username,
+                 summary=f"Đặt lại mật khẩu {target.username}", after={"temporary": temporary is not None})
+    return target, temporary
 
 
 def set_role(session: Session, username: str, role: Role | str, *, lab: str | None = None, actor: str) -> User:

@@ -22,7 +22,6 @@ from markupsafe import Markup, escape
 from kb import contacts
 from kb.config import Settings
 from kb.core import KnowledgeBase
-from kb.errors import Unauthorized
 from kb.models import STATUS_LABELS_VI
 from kb.read.dated import DatedAnswers
 from kb.urls import standard_url
@@ -96,6 +95,8 @@ def make_templates() -> Jinja2Templates:
     env.globals["site_name"] = SITE_NAME
     env.globals["vi"] = auth.LABELS_VI
     env.globals["footer_agency"] = footer_agency
+    env.globals["header_user"] = auth.header_user  # the signed-in account's links in the header
+    env.globals["workspace"] = auth.workspace
     env.globals["contact_fields"] = contacts.CONTACT_FIELDS
     env.globals["page_address"] = _page_address
     env.globals["today"] = date.today  # the page cache keys on the day, so a printed date is never stale
@@ -143,7 +144,6 @@ def create_app(
     for module in ROUTERS:
         app.include_router(module.router)
     errors.install(app)
-    app.add_exception_handler(Unauthorized, auth.login_redirect)
     app.add_middleware(CSRFMiddleware)
     if page_cache:
         app.add_middleware(PageCache, kbase=kbase)

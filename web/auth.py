@@ -12,18 +12,18 @@ from __future__ import annotations
 
 import secrets
 from typing import Annotated, Any
-from urllib.parse import quote
 
+import anyio
 from fastapi import Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlmodel import Session
 
 from kb import users as kb_users
 from kb.config import Settings
 from kb.errors import Forbidden, KBError, Unauthorized
 from kb.models import Role, User
-from web import errors
-from web.deps import LabId, get_kbase, render
+from web.deps import LabId, _on_event_loop, get_kbase, render
 
 SESSION_COOKIE = "kb_session"
 _UNSET = object()
@@ -52,8 +52,9 @@ def end_session(response: Response, settings: Settings) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=_secure(settings))
 
 
-def session_user(request: Request) -> User | None:
-    """The account the request's cookie belongs to, if the cookie is genuine, fresh and still current."""
+def session_user(request: Request, session: Session | None = None) -> User | None:
+    """The account the request's cookie belongs to, if the cookie is genuine, fresh and still current
+    (read through ``session`` when the caller already holds one)."""
     cached = getattr(request.state, "user", _UNSET)
     if cached is not _UNSET:
         return cached
@@ -65,11 +66,35 @@ def session_user(request: Request) -> User | None:
             uid, sv = int(data["uid"]), int(data["sv"])
         except (BadSignature, KeyError, TypeError, ValueError):
             uid = sv = None
-        if uid is not None:
-            with get_kbase(request).session() as session:
-                user = kb_users.signed_in(session, uid, sv)
+        if uid is not None and session is not None:
+            user = kb_users.signed_in(session, uid, sv)
+        elif uid is not None:
+            with get_kbase(request).session() as own:
+                user = kb_users.signed_in(own, uid, sv)
     request.state.user = user
     return user
+
+
+def header_user(request: Request) -> User | None:
+    """The account the page header names (template global). Only a session cookie names one, and the page
+    cache passes every request with that cookie by, so a page it keeps never names anyone. Reads through
+    the route's session (a second connection could deadlock a busy pool); on the event loop (error pages)
+    only what :func:`load_user` read before."""
+    cached = getattr(request.state, "user", _UNSET)
+    if cached is not _UNSET:
+        return cached
+    if SESSION_COOKIE not in request.cookies:
+        return None
+    route_session = getattr(request.state, "session", None)
+    if route_session is None and _on_event_loop():
+        return None
+    return session_user(request, route_session)
+
+
+async def load_user(request: Request) -> None:
+    """For pages rendered outside a route (errors): read the account in a worker thread."""
+    if SESSION_COOKIE in request.cookies and getattr(request.state, "user", _UNSET) is _UNSET:
+        await anyio.to_thread.run_sync(session_user, request)
 
 
 # --- Permission dependencies ----------------------------------------------------------------------
@@ -104,6 +129,7 @@ def lab_editor(lab_id: LabId, user: Annotated[User, Depends(current_user)]) -> U
 
 
 lab_editor.roles = ("lab:own", "curator", "admin")
+current_user.roles = ("signed-in",)  # any enabled account (changing one's own password)
 
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 CurrentUser = Annotated[User, Depends(current_user)]
@@ -112,8 +138,23 @@ AdminUser = Annotated[User, Depends(require_role(Role.admin))]
 LabEditor = Annotated[User, Depends(lab_editor)]
 
 
+#: Where each role works, and the header's name for it.
+WORKSPACE_LABELS = {Role.admin: "Khu vực quản trị", Role.curator: "Khu vực biên tập",
+                    Role.lab: "Trang phòng thí nghiệm của tôi"}
+
+
+def workspace(user: User | None) -> dict[str, str] | None:
+    """The account's own workspace, for the header link, the 403 page and the landing after login. Admins
+    work in the curator area, whose menu holds the account and agency pages."""
+    if user is None:
+        return None
+    return {"href": home_for(user), "label": WORKSPACE_LABELS[user.role]}
+
+
 def home_for(user: User) -> str:
-    return "/lab" if user.role == Role.lab else "/curate"
+    if user.role == Role.lab:
+        return f"/lab/{user.lab_id}" if user.lab_id else "/lab"
+    return "/curate"
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
@@ -158,14 +199,6 @@ def check_secret(settings: Settings) -> None:
     """Outside development the cookies must not be signed with the published default key."""
     if _secure(settings) and settings.secret_key == DEV_SECRET:
         raise KBError("KB_SECRET_KEY phải được đặt (chuỗi ngẫu nhiên dài) khi KB_ENV không phải development")
-
-
-async def login_redirect(request: Request, exc: Exception) -> Response:
-    """A browser asking for a page is sent to the login form; everything else gets the 401 of ``web.errors``."""
-    if request.method in ("GET", "HEAD") and not errors.wants_json(request):
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
-    return await errors.handle(request, exc)
 
 
 def render_private(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:

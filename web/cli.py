@@ -333,10 +333,38 @@ def users_add(
         raise KBError("hãy truyền mật khẩu qua stdin với --password-stdin")
     if role not in ("admin", "curator", "lab"):
         raise KBError(f"--role phải là admin, curator hoặc lab, không phải {role!r}")
-    password = sys.stdin.readline().rstrip("\r\n")
+    password = _read_password("Mật khẩu: ")
     with _kb().session() as session:
         user = users.add_user(session, name, password, role, lab=lab)
         out.print(f"Đã tạo tài khoản {user.username} ({user.role.value})")
+
+
+@users_app.command("passwd")
+def users_passwd(
+    name: Annotated[str, typer.Argument(help="Tên đăng nhập.")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Đọc mật khẩu mới từ stdin (một dòng).")] = False,
+) -> None:
+    """Đặt mật khẩu mới cho một tài khoản và kết thúc mọi phiên đăng nhập của nó."""
+    from kb import users
+
+    if not password_stdin:
+        raise KBError("hãy truyền mật khẩu mới qua stdin với --password-stdin")
+    password = _read_password("Mật khẩu mới: ")
+    with _kb().session() as session:
+        user = users.set_password(session, name, password, actor="cli")
+        out.print(f"Đã đổi mật khẩu tài khoản {user.username}; mọi phiên đăng nhập của tài khoản đã kết thúc.")
+
+
+def _read_password(prompt: str) -> str:
+    """One line from stdin; typed at a terminal it is not echoed."""
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass(prompt)
+    try:
+        return sys.stdin.readline().rstrip("\r\n")
+    except UnicodeDecodeError:  # its message would quote a byte of the password
+        raise KBError("mật khẩu đọc từ stdin không phải văn bản UTF-8") from None
 
 
 @users_app.command("list")

@@ -2,21 +2,25 @@
 
 ``KBError`` (our own), ``RequestValidationError`` (bad parameters → 400) and Starlette's ``HTTPException``
 (unknown route, wrong method) all go through :func:`handle`. ``/api/…`` answers ``{"detail": message}``;
-everything else renders ``errors/{status}.html``, falling back to ``errors/error.html``.
+everything else renders ``errors/{status}.html``, falling back to ``errors/error.html``, with the signed-in
+account's links in its header (and, on a 403, back to its workspace). A 401 for a browser asking for a page
+is a redirect to the login form instead.
 """
 
 from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from jinja2 import TemplateNotFound
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kb.errors import KBError
+from kb.errors import KBError, Unauthorized
+from web.auth import load_user
 from web.deps import load_footer_agency
 
 log = logging.getLogger("web")
@@ -96,6 +100,8 @@ async def handle(request: Request, exc: Exception) -> Response:
         **(getattr(exc, "context", None) or {}),
     }
     await load_footer_agency(request)
+    if status < 500:  # the header's and the 403 page's links to the account's workspace (not when the database fails)
+        await load_user(request)
     templates = request.app.state.templates
     for name in (f"errors/{status}.html", "errors/error.html"):
         try:
@@ -113,6 +119,15 @@ def _wanted(request: Request) -> str:
     return request.query_params.get("q", "")
 
 
+async def login_redirect(request: Request, exc: Exception) -> Response:
+    """A browser asking for a page is sent to the login form; everything else gets the 401 of :func:`handle`."""
+    if request.method in ("GET", "HEAD") and not wants_json(request):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
+    return await handle(request, exc)
+
+
 def install(app: FastAPI) -> None:
     for exc_class in (KBError, RequestValidationError, StarletteHTTPException, Exception):
         app.add_exception_handler(exc_class, handle)
+    app.add_exception_handler(Unauthorized, login_redirect)

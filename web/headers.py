@@ -1,10 +1,15 @@
 """Security headers on every response (pure ASGI): the pages use no inline script and no CDN, so the
 content security policy allows scripts from this origin only. Inline styles stay allowed because the
-curator layout carries a <style> block; move it to /static to drop 'unsafe-inline'."""
+curator layout carries a <style> block; move it to /static to drop 'unsafe-inline'.
+
+A page asked for with a session cookie may name the account in its header: unless the route said how to
+cache it, no browser or proxy keeps it (``no-store``, as the signed-in pages say themselves)."""
 
 from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from web.cache import SESSION_MARK
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; "
        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
@@ -14,6 +19,7 @@ HEADERS = [
     (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
 ]
+PERSONAL = (b"cache-control", b"no-store")
 
 
 class SecurityHeaders:
@@ -24,11 +30,15 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        extra = list(HEADERS)
+        cookies = b"".join(v for k, v in scope["headers"] if k == b"cookie")
+        if SESSION_MARK in cookies and not scope["path"].startswith("/static/"):
+            extra.append(PERSONAL)
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {k.lower() for k, _ in message.get("headers", [])}
-                message["headers"] = list(message.get("headers", [])) + [h for h in HEADERS if h[0] not in present]
+                message["headers"] = list(message.get("headers", [])) + [h for h in extra if h[0] not in present]
             await send(message)
 
         await self.app(scope, receive, with_headers)

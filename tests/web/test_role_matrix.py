@@ -2,8 +2,9 @@
 
 Every unsafe route (POST/PUT/PATCH/DELETE) — including routes added later by anyone — must either be one
 of the few public ones (login, logout) or declare its permission through a dependency of ``web.auth``
-(``CuratorUser``, ``AdminUser``, ``LabEditor``). Each is then called as anonymous, as the lab's own
-account, as another lab's account, as a curator and as an admin.
+(``CuratorUser``, ``AdminUser``, ``LabEditor``, or ``CurrentUser`` for what any account does to itself).
+Each is then called as anonymous, as the lab's own account, as another lab's account, as a curator and as
+an admin.
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ def test_every_unsafe_route_is_public_or_declares_who_may_call_it():
 def expected(roles: tuple[str, ...], caller: str) -> str:
     if caller == "anonymous":
         return "401"
+    if "signed-in" in roles:  # every account, on its own behalf (its password)
+        return "ok"
     if caller == "lab_a":
         return "ok" if "lab:own" in roles else "403"
     if caller == "lab_b":  # every lab route below is addressed to lab A

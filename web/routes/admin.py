@@ -1,4 +1,5 @@
-"""Administration for admins: accounts (list, create, disable: the services of ``kb users``) and the
+"""Administration for admins: accounts (list, create, disable, reset a password: the services of
+``kb users``) and the
 contact details of the agencies the public pages name (the services of ``kb import agencies``)."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from sqlmodel import Session
 
 from kb import contacts, labs, users
 from kb.errors import Conflict, KBError, NotFound
-from kb.models import Agency
+from kb.models import Agency, User
 from web import auth
 from web.auth import AdminUser
 from web.deps import MAX_ID, get_kbase
@@ -21,15 +22,17 @@ from web.routes.curate._common import form_version
 router = APIRouter(include_in_schema=False)
 
 NOTICES = {"created": "Đã tạo tài khoản.", "disabled": "Đã khóa tài khoản; mọi phiên đăng nhập của nó đã kết thúc.",
+           "password-reset": "Đã đặt mật khẩu mới; mọi phiên đăng nhập của tài khoản đó đã kết thúc.",
            "agency-saved": "Đã lưu thông tin cơ quan."}
 
 
-def _page(request: Request, exc: KBError | None = None, form: dict[str, str] | None = None) -> Response:
+def _page(request: Request, exc: KBError | None = None, form: dict[str, str] | None = None,
+          issued: dict[str, str] | None = None) -> Response:
     with get_kbase(request).session() as session:
         accounts = users.list_users(session)
         lab_names = labs.accreditations(session)
-    ctx = auth.context(request, accounts=accounts, lab_names=lab_names, form=form or {},
-                       notice=NOTICES.get(request.query_params.get("ok", "")))
+    ctx = auth.context(request, accounts=accounts, lab_names=lab_names, form=form or {}, issued=issued,
+                       min_length=users.MIN_PASSWORD_LENGTH, notice=NOTICES.get(request.query_params.get("ok", "")))
     return render_form(request, "curate/users.html", ctx, exc)
 
 
@@ -66,6 +69,24 @@ def user_disable_submit(request: Request, user_id: Annotated[int, Path(ge=1, le=
             raise KBError("không tự khóa tài khoản của mình")
         users.disable_user(session, target.username, actor=user.username)
     return RedirectResponse("/admin/users?ok=disabled", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/password")
+def user_password_submit(
+    request: Request, user_id: Annotated[int, Path(ge=1, le=MAX_ID)], user: AdminUser,
+    password: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """A password the admin chose (then back to the list), or, when empty, a temporary one shown on this
+    answer only: it is never stored in clear, never put in an address, and the page is not kept (no-store)."""
+
+    def done(result: tuple[User, str | None]) -> Response:
+        target, temporary = result
+        if temporary is None:
+            return RedirectResponse("/admin/users?ok=password-reset", status_code=303)
+        return _page(request, issued={"username": target.username, "password": temporary})
+
+    return submit(request, lambda session: users.reset_password(session, user_id, password, actor=user),
+                  done=done, failed=lambda exc: _page(request, exc))
 
 
 # --- Agencies -------------------------------------------------------------------------------------------

@@ -1,4 +1,6 @@
-"""Login and logout, as an HTML form and as JSON. Failures get one generic message, whatever failed."""
+"""Login and logout, as an HTML form and as JSON (failures get one generic message, whatever failed), and
+changing one's own password. A wrong current password counts against the login limiter under the same keys
+(client IP, account), so the change form is no side door for guessing."""
 
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ router = APIRouter(tags=["auth"])
 
 BAD_LOGIN = "Sai tên đăng nhập hoặc mật khẩu."
 TOO_MANY = "Quá nhiều lần đăng nhập không thành công. Vui lòng thử lại sau ít phút."
+TOO_MANY_PASSWORDS = "Quá nhiều lần nhập sai mật khẩu. Vui lòng thử lại sau ít phút."
+PASSWORD_CHANGED = "Đã đổi mật khẩu. Các phiên đăng nhập khác của tài khoản (trình duyệt, máy khác) đã kết thúc."
 
 
 class LoginIn(BaseModel):
@@ -39,10 +43,14 @@ class LoginRefused(KBError):
         return {"Retry-After": str(self.retry_after)} if self.retry_after else None
 
 
+def _client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
 def attempt_login(request: Request, session: Session, username: str, password: str) -> User:
     """The account, if the password is right and the login limit allows; else :class:`LoginRefused`."""
     limiter = request.app.state.login_limiter
-    ip = request.client.host if request.client else None
+    ip = _client_ip(request)
     wait = limiter.blocked(ip, username)
     if wait:
         raise LoginRefused(TOO_MANY, 429, retry_after=wait)
@@ -96,6 +104,49 @@ def _end(request: Request) -> None:
     if user is not None:
         with get_kbase(request).session() as session:
             users.end_all_sessions(session, user)
+
+
+@router.get("/account/password", include_in_schema=False)
+def password_form(request: Request, user: auth.CurrentUser) -> Response:
+    notice = PASSWORD_CHANGED if request.query_params.get("ok") == "changed" else None
+    ctx = auth.context(request, notice=notice, error=None, min_length=users.MIN_PASSWORD_LENGTH)
+    return auth.render_private(request, "auth/password.html", ctx)
+
+
+@router.post("/account/password", include_in_schema=False)
+def password_submit(
+    request: Request,
+    user: auth.CurrentUser,
+    current: Annotated[str, Form(max_length=1000)] = "",
+    new: Annotated[str, Form(max_length=1000)] = "",
+    repeat: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    limiter = request.app.state.login_limiter
+    ip = _client_ip(request)
+
+    def change(session: Session) -> User:
+        wait = limiter.blocked(ip, user.username)
+        if wait:
+            raise LoginRefused(TOO_MANY_PASSWORDS, 429, retry_after=wait)
+        changed = users.change_own_password(session, user.id, current, new, repeat)
+        limiter.succeeded(ip, user.username)
+        return changed
+
+    def done(changed: User) -> Response:
+        # Every cookie of the account is void now; this browser gets a fresh one and stays signed in.
+        response = RedirectResponse("/account/password?ok=changed", status_code=303)
+        auth.issue_session(response, request.app.state.settings, changed)
+        return response
+
+    def failed(exc: KBError) -> Response:
+        if isinstance(exc, users.WrongPassword):
+            limiter.failed(ip, user.username)
+        response = render_form(request, "auth/password.html", auth.context(request, notice=None, min_length=users.MIN_PASSWORD_LENGTH), exc)
+        if isinstance(exc, LoginRefused) and exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    return submit(request, change, done=done, failed=failed)
 
 
 @router.post("/api/auth/login", summary="Đăng nhập (đặt cookie phiên)")

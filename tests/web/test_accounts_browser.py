@@ -1,0 +1,126 @@
+"""Accounts in a real browser: sign in → the header's link to one's workspace → change the password →
+sign out → sign in with the new one. Playwright on Debian's Chromium against a server process, on a
+desktop (a curator) and a 360 px phone (a lab), with and without JavaScript. Skipped cleanly when
+Playwright or /usr/bin/chromium is missing.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from kb import users
+from kb.config import Settings
+from kb.core import KnowledgeBase
+from kb.models import Role
+from tests.support.accounts import PASSWORD, seed
+from tests.support.server import Server
+from tests.web.test_web_browser import ARGS, CHROMIUM, VIEWPORTS, _no_horizontal_scroll, explained, shots  # noqa: F401
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+NEW = "mật-khẩu-mới-trên-trình-duyệt"
+#: One account per run (a run changes its password): curators on the desktop, a lab's staff on the phone.
+ROLES = {"desktop": Role.curator, "phone": Role.lab}
+
+
+def account(device: str, js: bool) -> str:
+    return f"{device}_{'js' if js else 'nojs'}"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("accounts-browser") / "var"
+    kbase = KnowledgeBase(Settings(data_dir=data_dir))
+    kbase.init()
+    world = seed(kbase)
+    with kbase.session() as s:
+        for device, role in ROLES.items():
+            for js in (True, False):
+                users.add_user(s, account(device, js), PASSWORD, role, lab="VILAS 1001" if role == Role.lab else None)
+    kbase.dispose()
+    srv = Server(data_dir)
+    srv.world = world
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+def sign_in(page, url: str, username: str, password: str) -> None:
+    page.goto(url + "/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#login-form button[type=submit]")
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
+@pytest.mark.parametrize("device", list(VIEWPORTS))
+def test_sign_in_workspace_link_change_password_sign_out_sign_in_again(server, browser, shots, device, js):  # noqa: F811
+    name = account(device, js)
+    workspace = "/curate" if ROLES[device] == Role.curator else f"/lab/{server.world.lab_a}"
+    ctx = browser.new_context(viewport=VIEWPORTS[device], java_script_enabled=js, locale="vi-VN")
+    page = ctx.new_page()
+    with explained(server):
+        sign_in(page, server.url, name, PASSWORD)
+        page.wait_for_url(f"**{workspace}")
+
+        # From a public page, the header leads back to the workspace.
+        page.goto(server.url + f"/products/{server.world.product}")
+        link = page.locator("header .header-account a.workspace-link")
+        assert link.get_attribute("href") == workspace
+        page.screenshot(path=shots / "1-public-page-signed-in.png", full_page=True)
+        _no_horizontal_scroll(page)
+        link.click()
+        page.wait_for_url(f"**{workspace}")
+
+        # The header's "Đổi mật khẩu": a wrong current password first, then the change.
+        page.locator("header .header-account a", has_text="Đổi mật khẩu").click()
+        page.wait_for_url("**/account/password")
+        _no_horizontal_scroll(page)
+        page.fill("#pw-current", "không-phải-mật-khẩu")
+        page.fill("#pw-new", NEW)
+        page.fill("#pw-repeat", NEW)
+        page.click("#password-form button[type=submit]")
+        assert page.locator("[role=alert]").inner_text().strip() == "Mật khẩu hiện tại không đúng."
+        page.fill("#pw-current", PASSWORD)
+        page.fill("#pw-new", NEW)
+        page.fill("#pw-repeat", NEW)
+        page.click("#password-form button[type=submit]")
+        page.wait_for_url("**/account/password?ok=changed")
+        assert "Đã đổi mật khẩu" in page.locator("[role=status]").inner_text()
+        page.screenshot(path=shots / "2-password-changed.png", full_page=True)
+        _no_horizontal_scroll(page)
+
+        # Still signed in; sign out, and the header names nobody.
+        page.click(".account form[action='/logout'] button")
+        page.wait_for_url(server.url + "/")
+        assert page.locator("header .header-account").count() == 0
+
+        sign_in(page, server.url, name, PASSWORD)
+        assert page.locator("[role=alert]").inner_text().strip() == "Sai tên đăng nhập hoặc mật khẩu."
+        sign_in(page, server.url, name, NEW)
+        page.wait_for_url(f"**{workspace}")
+        assert page.locator("header .header-account a.workspace-link").get_attribute("href") == workspace
+        page.screenshot(path=shots / "3-signed-in-again.png", full_page=True)
+    ctx.close()
+
+
+def test_403_page_leads_back_on_a_phone(server, browser, shots):  # noqa: F811
+    ctx = browser.new_context(viewport=VIEWPORTS["phone"], java_script_enabled=False)
+    page = ctx.new_page()
+    with explained(server):
+        sign_in(page, server.url, "lab_b", PASSWORD)
+        page.wait_for_url(f"**/lab/{server.world.lab_b}")
+        response = page.goto(server.url + "/curate")
+        assert response.status == 403
+        _no_horizontal_scroll(page)
+        page.screenshot(path=shots / "403.png", full_page=True)
+        page.click("a.workspace-return")
+        page.wait_for_url(f"**/lab/{server.world.lab_b}")
+    ctx.close()

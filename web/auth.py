@@ -23,7 +23,7 @@ from kb import users as kb_users
 from kb.config import Settings
 from kb.errors import Forbidden, KBError, Unauthorized
 from kb.models import Role, User
-from web.deps import LabId, _on_event_loop, get_kbase, render
+from web.deps import LabId, get_kbase, on_event_loop, render
 
 SESSION_COOKIE = "kb_session"
 _UNSET = object()
@@ -86,7 +86,7 @@ def header_user(request: Request) -> User | None:
     if SESSION_COOKIE not in request.cookies:
         return None
     route_session = getattr(request.state, "session", None)
-    if route_session is None and _on_event_loop():
+    if route_session is None and on_event_loop():
         return None
     return session_user(request, route_session)
 

@@ -74,7 +74,7 @@ def footer_agency(request: Request) -> dict[str, Any] | None:
         session = getattr(request.state, "session", None)
         if session is not None:
             request.state.footer_agency = _read_agency(session)
-        elif _on_event_loop():
+        elif on_event_loop():
             return None
         else:  # a page without a database session of its own, rendered in a worker thread
             with request.app.state.kbase.session() as own:
@@ -95,7 +95,7 @@ async def load_footer_agency(request: Request) -> None:
     request.state.footer_agency = await anyio.to_thread.run_sync(read)
 
 
-def _on_event_loop() -> bool:
+def on_event_loop() -> bool:
     try:
         asyncio.get_running_loop()
     except RuntimeError:

@@ -183,8 +183,10 @@ def product_detail(session: Session, product_id: int, today: date | None = None)
         "standards": standards,
         "groups": groups,
         "regulatory": _regulatory_view(regulatory, on, bool(codes)),
-        # a control the lists require (hợp quy, kiểm tra chất lượng) is a route of its own
-        "next_steps": procedures.next_steps(session, standards, {r["control"] for r in regulatory["requirements"]}),
+        # a control the lists require (hợp quy, kiểm tra chất lượng) is a route of its own; a candidate row
+        # (the code meets several items, or the row is narrower than the code) only once a curator confirms it
+        "next_steps": procedures.next_steps(session, standards, {r["control"] for r in regulatory["requirements"]
+                                                                  if r["confirmed"] or not r["ambiguous"]}),
         "mandatory": mandatory_section(standards, p),
     }
 

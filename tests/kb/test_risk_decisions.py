@@ -217,3 +217,19 @@ def test_on_the_shared_lists_a_phone_confirmed_as_a_phone_is_medium(shared_phone
     assert after["risk"] == "medium"
     assert [(r["item"], r["confirmed"], r["match"]) for r in after["requirements"]] == [("3.1.2", True, CONFIRMED)]
     assert {r["risk"] for r in after["excluded"]} == {"high", "medium"} and len(after["excluded"]) == len(before["requirements"]) - 1
+
+
+def test_a_candidate_leads_to_a_route_only_once_confirmed(world):
+    """The next steps say what must be done: a row the code alone cannot settle adds its route (hợp quy for
+    the phone item) only after a curator confirms it; the quality inspection of the radio item stays out."""
+    from kb.read.products import product_detail
+
+    kbase, phone, _ = world
+
+    def routes():
+        with kbase.session() as s:
+            return {step["kind"] for step in product_detail(s, phone, JULY)["next_steps"]}
+
+    assert not routes() & {"hop_quy", "kiem_tra_chat_luong"}
+    act(kbase, phone, decide, PHONE, True, None, "bien_tap")
+    assert "hop_quy" in routes() and "kiem_tra_chat_luong" not in routes()

@@ -13,10 +13,10 @@ from kb.config import Settings
 from kb.core import KnowledgeBase
 from kb.models import Role
 from tests.support.accounts import PASSWORD, seed
+from tests.support.browser import VIEWPORTS, explained, no_horizontal_scroll, require_browser
 from tests.support.server import Server
-from tests.web.test_web_browser import ARGS, CHROMIUM, VIEWPORTS, _no_horizontal_scroll, explained, shots  # noqa: F401
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+require_browser()  # skips this module without Playwright or Chromium
 
 NEW = "mật-khẩu-mới-trên-trình-duyệt"
 #: One account per run (a run changes its password): curators on the desktop, a lab's staff on the phone.
@@ -44,14 +44,6 @@ def server(tmp_path_factory):
     srv.stop()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
-
-
 def sign_in(page, url: str, username: str, password: str) -> None:
     page.goto(url + "/login")
     page.fill("#username", username)
@@ -61,7 +53,7 @@ def sign_in(page, url: str, username: str, password: str) -> None:
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
 @pytest.mark.parametrize("device", list(VIEWPORTS))
-def test_sign_in_workspace_link_change_password_sign_out_sign_in_again(server, browser, shots, device, js):  # noqa: F811
+def test_sign_in_workspace_link_change_password_sign_out_sign_in_again(server, browser, shots, device, js):
     name = account(device, js)
     workspace = "/curate" if ROLES[device] == Role.curator else f"/lab/{server.world.lab_a}"
     ctx = browser.new_context(viewport=VIEWPORTS[device], java_script_enabled=js, locale="vi-VN")
@@ -75,14 +67,14 @@ def test_sign_in_workspace_link_change_password_sign_out_sign_in_again(server, b
         link = page.locator("header .header-account a.workspace-link")
         assert link.get_attribute("href") == workspace
         page.screenshot(path=shots / "1-public-page-signed-in.png", full_page=True)
-        _no_horizontal_scroll(page)
+        no_horizontal_scroll(page)
         link.click()
         page.wait_for_url(f"**{workspace}")
 
         # The header's "Đổi mật khẩu": a wrong current password first, then the change.
         page.locator("header .header-account a", has_text="Đổi mật khẩu").click()
         page.wait_for_url("**/account/password")
-        _no_horizontal_scroll(page)
+        no_horizontal_scroll(page)
         page.fill("#pw-current", "không-phải-mật-khẩu")
         page.fill("#pw-new", NEW)
         page.fill("#pw-repeat", NEW)
@@ -95,7 +87,7 @@ def test_sign_in_workspace_link_change_password_sign_out_sign_in_again(server, b
         page.wait_for_url("**/account/password?ok=changed")
         assert "Đã đổi mật khẩu" in page.locator("[role=status]").inner_text()
         page.screenshot(path=shots / "2-password-changed.png", full_page=True)
-        _no_horizontal_scroll(page)
+        no_horizontal_scroll(page)
 
         # Still signed in; sign out, and the header names nobody.
         page.click(".account form[action='/logout'] button")
@@ -111,7 +103,7 @@ def test_sign_in_workspace_link_change_password_sign_out_sign_in_again(server, b
     ctx.close()
 
 
-def test_403_page_leads_back_on_a_phone(server, browser, shots):  # noqa: F811
+def test_403_page_leads_back_on_a_phone(server, browser, shots):
     ctx = browser.new_context(viewport=VIEWPORTS["phone"], java_script_enabled=False)
     page = ctx.new_page()
     with explained(server):
@@ -119,7 +111,7 @@ def test_403_page_leads_back_on_a_phone(server, browser, shots):  # noqa: F811
         page.wait_for_url(f"**/lab/{server.world.lab_b}")
         response = page.goto(server.url + "/curate")
         assert response.status == 403
-        _no_horizontal_scroll(page)
+        no_horizontal_scroll(page)
         page.screenshot(path=shots / "403.png", full_page=True)
         page.click("a.workspace-return")
         page.wait_for_url(f"**/lab/{server.world.lab_b}")

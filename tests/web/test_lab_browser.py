@@ -4,9 +4,7 @@ a 360 px phone, with and without JavaScript; skipped cleanly when Playwright or 
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
@@ -15,12 +13,10 @@ from kb.config import Settings
 from kb.core import KnowledgeBase
 from kb.models import StandardCreate
 from tests.support.accounts import PASSWORD, seed
+from tests.support.browser import VIEWPORTS, explained, in_first_screen, no_horizontal_scroll, require_browser
 from tests.support.server import Server
-from tests.web.test_web_browser import ARGS, CHROMIUM, VIEWPORTS, _no_horizontal_scroll, explained
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-if not CHROMIUM.exists():
-    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+require_browser()  # skips this module without Playwright or Chromium
 
 #: Words of the site's English that must not reach these pages (the lab's own data is theirs to write).
 ENGLISH = re.compile(r"\b(accreditation|material|test|range|method|accredited|linked|delete|undo|upload|scope|"
@@ -43,29 +39,6 @@ def server(tmp_path_factory):
     srv.stop()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def shots(tmp_path, request) -> Path:
-    root = Path(os.environ["KB_TEST_OUTPUT"]) if os.environ.get("KB_TEST_OUTPUT") else tmp_path
-    out = root / "screenshots" / request.node.name.replace("[", "_").replace("]", "")
-    out.mkdir(parents=True, exist_ok=True)
-    return out
-
-
-def _in_first_screen(page, selector: str) -> None:
-    box = page.locator(selector).bounding_box()
-    assert box is not None, selector
-    # y counts from the viewport's top; scrolled to an anchor, it may sit a fraction of a pixel above it
-    assert -1 < box["y"] < page.viewport_size["height"], f"{selector} at y={box['y']}"
-
-
 def _no_english(page) -> None:
     found = ENGLISH.findall(page.locator("main").inner_text())
     assert not found, f"{page.url}: {found}"
@@ -84,7 +57,7 @@ def test_add_loose_method_see_it_linked_delete_with_confirmation_and_undo(server
         page.fill("#password", PASSWORD)
         page.locator("#login-form button[type=submit]").click()
         page.wait_for_url(f"**/lab/{lab_id}")
-        _no_horizontal_scroll(page)
+        no_horizontal_scroll(page)
         # The add form comes before the rows.
         form_y = page.locator("#add-row").bounding_box()["y"]
         assert form_y < page.locator("#scope").bounding_box()["y"]
@@ -101,10 +74,10 @@ def test_add_loose_method_see_it_linked_delete_with_confirmation_and_undo(server
         linked = notice.locator("li.linked")
         assert " ".join(linked.inner_text().split()) == "Đã liên kết với TCVN 7570:2006"
         assert linked.locator("a").get_attribute("href") == "/standards/TCVN%207570:2006"
-        _in_first_screen(page, "#lab-notice")
+        in_first_screen(page, "#lab-notice")
         row = page.locator("#scope tbody tr", has=page.locator(f'th:text-is("{name}")'))
         assert row.locator("td").nth(2).inner_text().startswith("TCVN 7570:2006")
-        _no_horizontal_scroll(page)
+        no_horizontal_scroll(page)
         _no_english(page)
         page.screenshot(path=shots / "2-added.png", full_page=True)
 
@@ -112,13 +85,13 @@ def test_add_loose_method_see_it_linked_delete_with_confirmation_and_undo(server
         row.locator("a.delete-link").click()
         page.wait_for_url(re.compile(r".*/scope/\d+/delete$"))
         assert name in page.locator("#delete-row").inner_text()
-        _no_horizontal_scroll(page)
+        no_horizontal_scroll(page)
         _no_english(page)
         page.screenshot(path=shots / "3-confirm.png", full_page=True)
         page.locator("#confirm-delete button[type=submit]").click()
         page.wait_for_url(re.compile(r".*ok=deleted.*"))
         assert page.locator("#scope tbody tr", has=page.locator(f'th:text-is("{name}")')).count() == 0
-        _in_first_screen(page, "#undo-form")
+        in_first_screen(page, "#undo-form")
         assert name in page.locator("#undo-form").inner_text()
         page.screenshot(path=shots / "4-deleted.png", full_page=True)
 

@@ -4,25 +4,16 @@ and read the notice that names it too. Skipped cleanly when Playwright or /usr/b
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from kb.config import Settings
 from kb.core import KnowledgeBase
 from tests.support.accounts import PASSWORD, seed
+from tests.support.browser import VIEWPORTS, no_horizontal_scroll, require_browser
 from tests.support.queue import SERIES, build_queue
 from tests.support.server import Server
 
-CHROMIUM = Path(os.environ.get("KB_CHROMIUM", "/usr/bin/chromium"))
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 360, "height": 740}}
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-if not CHROMIUM.exists():
-    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+require_browser()  # skips this module without Playwright or Chromium
 
 
 @pytest.fixture(scope="module")
@@ -47,27 +38,6 @@ def fresh_suggestions(server: Server, prefix: str, n: int = 15):
         kbase.dispose()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def shots(tmp_path, request) -> Path:
-    root = Path(os.environ["KB_TEST_OUTPUT"]) if os.environ.get("KB_TEST_OUTPUT") else tmp_path
-    out = root / "screenshots" / request.node.name.replace("[", "_").replace("]", "")
-    out.mkdir(parents=True, exist_ok=True)
-    return out
-
-
-def _fits(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"{page.url}: page is {width}px wide"
-
-
 def _login(page, server: Server, target: str) -> None:
     page.goto(f"{server.url}/login?next={target}")
     page.fill("#username", "curator")
@@ -90,7 +60,7 @@ def test_filter_select_all_approve_with_one_confirmation(server, browser, shots,
         assert page.locator("#queue-total").inner_text() == "15"
         assert page.locator("article.suggestion").count() == 15
         assert page.locator("#shortcuts").is_visible() is js  # shortcuts are listed only where they work
-        _fits(page)
+        no_horizontal_scroll(page)
         page.screenshot(path=shots / "1-filtered.png", full_page=True)
         if js:
             page.check("#select-page")
@@ -105,13 +75,13 @@ def test_filter_select_all_approve_with_one_confirmation(server, browser, shots,
             page.wait_for_url("**/curate/suggestions/confirm*")
             assert page.locator("h1").inner_text() == "Duyệt 15 ánh xạ?"
             assert page.locator("#confirm-list tbody tr").count() == 15
-            _fits(page)
+            no_horizontal_scroll(page)
             page.screenshot(path=shots / "2-confirm.png", full_page=True)
             page.click("#confirm-form button[type=submit]")
             page.wait_for_url("**ok=approved*")
         assert page.locator("[role=status]").inner_text() == "Đã duyệt 15 ánh xạ của TCVN 4884-1:2015."
         assert page.locator("article.suggestion").count() == 0
-        _fits(page)
+        no_horizontal_scroll(page)
         page.screenshot(path=shots / "3-done.png", full_page=True)
     except AssertionError as exc:
         raise AssertionError(f"{exc}\n--- server output ---\n{server.log()}") from exc

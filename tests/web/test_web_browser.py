@@ -7,23 +7,14 @@ tmp dir). Skipped cleanly when Playwright or /usr/bin/chromium is missing.
 
 from __future__ import annotations
 
-import os
-from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
 
 import pytest
 
-from tests.support.server import Server, world_server
+from tests.support.browser import VIEWPORTS, explained, no_horizontal_scroll, require_browser
+from tests.support.server import world_server
 
-CHROMIUM = Path(os.environ.get("KB_CHROMIUM", "/usr/bin/chromium"))
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 360, "height": 740}}
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-if not CHROMIUM.exists():
-    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+require_browser()  # skips this module without Playwright or Chromium
 
 
 @pytest.fixture(scope="module")
@@ -33,37 +24,6 @@ def server(tmp_path_factory):
     srv.stop()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def shots(tmp_path, request) -> Path:
-    root = Path(os.environ["KB_TEST_OUTPUT"]) if os.environ.get("KB_TEST_OUTPUT") else tmp_path
-    out = root / "screenshots" / request.node.name.replace("[", "_").replace("]", "")
-    out.mkdir(parents=True, exist_ok=True)
-    return out
-
-
-@contextmanager
-def explained(server: Server):
-    """Put the server's output into the failure message."""
-    try:
-        yield
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}\n--- server output ---\n{server.log()}") from exc
-
-
-def _no_horizontal_scroll(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    viewport = page.viewport_size["width"]
-    assert width <= viewport, f"{page.url}: page is {width}px wide in a {viewport}px viewport"
-
-
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
 @pytest.mark.parametrize("device", list(VIEWPORTS))
 def test_unaccented_name_to_product_to_lab_in_three_taps(server, browser, shots, device, js):
@@ -71,7 +31,7 @@ def test_unaccented_name_to_product_to_lab_in_three_taps(server, browser, shots,
     page = ctx.new_page()
     with explained(server):
         page.goto(server.url + "/")
-        _no_horizontal_scroll(page)
+        no_horizontal_scroll(page)
         page.fill("#q", "banh phu the")
         page.screenshot(path=shots / "1-home.png", full_page=True)
         page.press("#q", "Enter")  # tap 1: search
@@ -79,19 +39,19 @@ def test_unaccented_name_to_product_to_lab_in_three_taps(server, browser, shots,
         first = page.locator("section.result-group[data-kind=product] li.hit a.hit-title").first
         assert first.inner_text().strip() == "Bánh phu thê Đình Bảng"
         page.screenshot(path=shots / "2-results.png", full_page=True)
-        _no_horizontal_scroll(page)
+        no_horizontal_scroll(page)
         first.click()  # tap 2: the product
         page.wait_for_url(f"**/products/{server.world.product_id}")
         assert page.locator("h1").inner_text().strip() == "Bánh phu thê Đình Bảng"
         assert page.locator("section.mapping-group").first.get_attribute("data-type") == "mandatory"
         page.screenshot(path=shots / "3-product.png", full_page=True)
-        _no_horizontal_scroll(page)
+        no_horizontal_scroll(page)
         lab = page.locator(f'li.lab[data-lab-id="{server.world.lab_id}"] a.lab-name').first
         lab.click()  # tap 3: a lab that can test it
         page.wait_for_url(f"**/labs/{server.world.lab_id}")
         assert page.locator("dd.acc").inner_text().strip() == "VILAS 1074"
         page.screenshot(path=shots / "4-lab.png", full_page=True)
-        _no_horizontal_scroll(page)
+        no_horizontal_scroll(page)
     ctx.close()
 
 
@@ -137,11 +97,11 @@ def test_code_query_opens_standard_and_pages_fit_a_phone(server, browser, shots)
         page.press("#q", "Enter")
         page.wait_for_url("**/standards/**")
         assert page.locator("h1 .code").inner_text() == "QCVN 8-1:2011/BYT"
-        _no_horizontal_scroll(page)
+        no_horizontal_scroll(page)
         for path in ("/coverage", "/browse", "/browse/products", "/browse/standards",
                      f"/labs/{server.world.lab_id}", "/standards/TCVN%209999:2020"):
             page.goto(server.url + path)
-            _no_horizontal_scroll(page)
+            no_horizontal_scroll(page)
             page.screenshot(path=shots / (path.strip("/").replace("/", "_").replace("%", "") + ".png"), full_page=True)
         assert page.locator(".error-page").get_attribute("data-status") == "404"
     ctx.close()

@@ -45,26 +45,39 @@ def wants_json(request: Request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
+#: Pydantic's error types in the visitor's words (``{…}`` filled from the error's context). A type not
+#: listed says "không hợp lệ": never pydantic's English.
+_VALIDATION_VI = {
+    "missing": "bắt buộc phải có",
+    "extra_forbidden": "không có trường này",
+    "int_parsing": "phải là số nguyên", "int_type": "phải là số nguyên", "int_from_float": "phải là số nguyên",
+    "float_parsing": "phải là số", "float_type": "phải là số",
+    "bool_parsing": "phải là true hoặc false", "bool_type": "phải là true hoặc false",
+    "string_type": "phải là chuỗi ký tự",
+    "list_type": "phải là danh sách", "tuple_type": "phải là danh sách",
+    "dict_type": "phải là đối tượng JSON", "model_type": "phải là đối tượng JSON",
+    "model_attributes_type": "phải là đối tượng JSON",
+    "date_parsing": "phải là ngày dạng YYYY-MM-DD", "date_type": "phải là ngày dạng YYYY-MM-DD",
+    "date_from_datetime_parsing": "phải là ngày dạng YYYY-MM-DD",
+    "json_invalid": "nội dung JSON không đọc được", "json_type": "nội dung JSON không đọc được",
+    "less_than_equal": "không được lớn hơn {le}", "greater_than_equal": "không được nhỏ hơn {ge}",
+    "less_than": "phải nhỏ hơn {lt}", "greater_than": "phải lớn hơn {gt}",
+    "literal_error": "phải là một trong: {expected}", "enum": "phải là một trong: {expected}",
+    "string_too_long": "quá dài (tối đa {max_length} ký tự)", "string_too_short": "quá ngắn (ít nhất {min_length} ký tự)",
+    "too_long": "quá nhiều phần tử (tối đa {max_length})", "too_short": "quá ít phần tử (ít nhất {min_length})",
+}
+
+
 def _validation_message(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors()[:3]:
         loc = [str(x) for x in err.get("loc", ()) if x not in ("query", "path", "body")]
         name = ".".join(loc) or "tham số"
-        kind, ctx = err.get("type", ""), err.get("ctx") or {}
-        if kind == "missing":
-            text = "bắt buộc phải có"
-        elif kind in ("int_parsing", "int_type", "int_from_float"):
-            text = "phải là số nguyên"
-        elif kind == "less_than_equal":
-            text = f"không được lớn hơn {ctx.get('le')}"
-        elif kind == "greater_than_equal":
-            text = f"không được nhỏ hơn {ctx.get('ge')}"
-        elif kind == "literal_error":
-            text = f"phải là một trong: {ctx.get('expected')}"
-        elif kind == "string_too_long":
-            text = f"quá dài (tối đa {ctx.get('max_length')} ký tự)"
-        else:
-            text = str(err.get("msg", "không hợp lệ"))
+        template = _VALIDATION_VI.get(err.get("type", ""), "không hợp lệ")
+        try:
+            text = template.format(**(err.get("ctx") or {}))
+        except (KeyError, IndexError):
+            text = template.split(" {")[0]
         parts.append(f"{name}: {text}")
     return "; ".join(parts) or "tham số không hợp lệ"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 import pytest
@@ -118,3 +119,17 @@ def test_security_headers_everywhere(client, path):
     csp = r.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
     assert r.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize("body, says", [
+    ({"username": ["a"], "password": "x"}, "username: phải là chuỗi ký tự"),
+    ({"password": "x"}, "username: bắt buộc phải có"),
+    ("[1, 2", "nội dung JSON không đọc được"),
+    ([1, 2], "phải là đối tượng JSON"),
+])
+def test_bad_json_bodies_are_told_in_vietnamese(client, body, says):
+    # pydantic's own English ("Input should be a valid string") never reaches the client
+    sent = {"content": body, "headers": {"content-type": "application/json"}} if isinstance(body, str) else {"json": body}
+    r = client.post("/api/auth/login", **sent)
+    assert r.status_code == 400 and says in r.json()["detail"], r.json()
+    assert not re.search(r"[Ii]nput should|[Ff]ield required|valid", r.json()["detail"])

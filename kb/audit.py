@@ -4,9 +4,11 @@ logged change says whether it can be undone (``kb.versioning.revert_event`` undo
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime, timedelta
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
 from typing import Any, overload
 
+from sqlalchemy import func
 from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Session, SQLModel, col, select
 
@@ -103,11 +105,16 @@ def audit_events(
     entity: str | None = None,
     entity_id: int | None = None,
     actor: str | None = None,
-    action: str | None = None,
+    action: str | Sequence[str] | None = None,
     days: int | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    text: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[AuditEvent]:
+    """Events newest first. ``action`` may be several (the log's filter treats ``approve`` and ``approved``
+    as one); ``since``/``until`` are days, both included; ``text`` is looked for in the summary."""
     q = select(AuditEvent)
     if entity:
         q = q.where(AuditEvent.entity == entity)
@@ -115,19 +122,30 @@ def audit_events(
         q = q.where(AuditEvent.entity_id == entity_id)
     if actor:
         q = q.where(AuditEvent.actor == actor)
-    if action:
+    if isinstance(action, str):
         q = q.where(AuditEvent.action == action)
+    elif action:
+        q = q.where(col(AuditEvent.action).in_(list(action)))
     if days:
         q = q.where(col(AuditEvent.at) >= utcnow() - timedelta(days=days))
+    if since:
+        q = q.where(col(AuditEvent.at) >= datetime.combine(since, time.min))
+    if until:
+        q = q.where(col(AuditEvent.at) < datetime.combine(until + timedelta(days=1), time.min))
+    if text:
+        # LIKE's wildcards in the curator's words are meant literally
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        q = q.where(func.lower(col(AuditEvent.summary)).like(pattern.lower(), escape="\\"))
     return list(session.exec(q.order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
                              .offset(offset).limit(limit)).all())
 
 
-def facets(session: Session) -> tuple[list[str], list[str]]:
-    """The entities and the actions the log holds, sorted (the audit page's filters)."""
+def facets(session: Session) -> tuple[list[str], list[str], list[str]]:
+    """The entities, the actions and the actors the log holds, sorted (the audit page's filters)."""
     entities = sorted(e for e in session.exec(select(AuditEvent.entity).distinct()).all() if e)
     actions = sorted(a for a in session.exec(select(AuditEvent.action).distinct()).all() if a)
-    return entities, actions
+    actors = sorted(a for a in session.exec(select(AuditEvent.actor).distinct()).all() if a)
+    return entities, actions, actors
 
 
 def _columns(model: type[SQLModel]) -> set[str]:
@@ -135,6 +153,8 @@ def _columns(model: type[SQLModel]) -> set[str]:
 
 
 def revertable(event: AuditEvent) -> bool:
+    """Whether this kind of change can be undone at all (the record kind and the shape of before/after);
+    :func:`kb.versioning.revertable` also asks whether it still can be (not reverted, not superseded)."""
     model = ENTITIES.get(event.entity)
     if model is None:
         return False

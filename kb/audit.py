@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, overload
 
 from sqlalchemy import func
@@ -129,9 +129,9 @@ def audit_events(
     if days:
         q = q.where(col(AuditEvent.at) >= utcnow() - timedelta(days=days))
     if since:
-        q = q.where(col(AuditEvent.at) >= datetime.combine(since, time.min))
+        q = q.where(col(AuditEvent.at) >= datetime.combine(since, time.min, tzinfo=UTC))
     if until:
-        q = q.where(col(AuditEvent.at) < datetime.combine(until + timedelta(days=1), time.min))
+        q = q.where(col(AuditEvent.at) < datetime.combine(until + timedelta(days=1), time.min, tzinfo=UTC))
     if text:
         # LIKE's wildcards in the curator's words are meant literally
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -86,6 +86,8 @@ FIELD_LABELS = {
     "relation": "Quan hệ", "to": "Văn bản liên quan", "qualifier": "Mức tương đương", "target": "Đối tượng",
     "reason": "Lý do", "rows": "Các dòng", "values": "Giá trị", "diff": "Khác biệt",
     "replaces": "Thay thế", "amends": "Sửa đổi, bổ sung", "guides": "Hướng dẫn", "lab_scope": "Phạm vi công nhận",
+    "status": "Trạng thái", "name": "Tên", "decided_at": "Ngày quyết định", "verified_by": "Người xác minh",
+    "code_key": "Số hiệu (dạng so khớp)", "series_key": "Bộ tiêu chuẩn (dạng so khớp)",
     "session_version": "Phiên đăng nhập", "file_name": "Tên tệp", "pages": "Số trang", "status_note": "Ghi chú",
 }
 _YES_NO = {True: "có", False: "không"}
@@ -110,7 +112,7 @@ _BOOKKEEPING = {"id", "version", "created_at", "updated_at"}
 _VERBS = ("Tạo", "Sửa", "Cập nhật", "Xóa", "Duyệt", "Từ chối", "Thêm", "Bỏ", "Nhận", "Nhập", "Chuyển", "Gộp",
           "Loại", "Rà soát", "Khóa", "Mở khóa", "Đổi", "Xác nhận", "Xác minh", "Gợi ý", "Tự động", "Đề xuất",
           "Đưa về", "Ghi nhận", "Danh mục")
-_ONLY_ID = re.compile(r"^[^#]*#\d+\)?\s*$")  # "Duyệt ánh xạ #114": names nothing but the id
+_ONLY_ID = re.compile(r"^[\w ]+ #\d+$")  # "Duyệt ánh xạ #114": names nothing but the id
 
 
 def action_label(action: str) -> str:
@@ -284,6 +286,12 @@ def _lower_first(s: str) -> str:
     return s[0].lower() + s[1:] if len(s) > 1 and s[1].islower() else s
 
 
+def _worded(summary: str) -> str:
+    """Codes some writers put in brackets, in words: "(test_method)" → "(phương pháp thử)"."""
+    return re.sub(r"\((\w+)\)", lambda m: f"({MAPPING_TYPE_LABELS_VI[m[1]].lower()})"
+                  if m[1] in MAPPING_TYPE_LABELS_VI else m[0], summary)
+
+
 def _good_summary(summary: str | None) -> bool:
     return summary is not None and summary.startswith(_VERBS) and not _ONLY_ID.match(summary)
 
@@ -293,7 +301,7 @@ def _changed_labels(event: AuditEvent, labels: Mapping[str, str]) -> list[str]:
         return []
     keys = [k for k in _ordered_keys(event) if k not in _BOOKKEEPING
             and event.before.get(k) != event.after.get(k)]
-    return [field_label(event.entity, k, labels).lower() for k in keys]
+    return sorted({_lower_first(field_label(event.entity, k, labels)) for k in keys})  # stored order: a set's
 
 
 def _upload_sentence(event: AuditEvent) -> str:
@@ -326,11 +334,12 @@ def sentence(event: AuditEvent, names: Names, labels: Mapping[str, str] = FIELD_
         name = record_name(event, names)
         verb = VALUE_LABELS["relation"].get(str(rel), "liên quan tới")
         return f"{actor} ghi nhận {name} {verb} {(event.after or {}).get('to', '')}".rstrip()
-    changed = _changed_labels(event, labels)
+    # which fields an edit changed (an approval's verb says it already)
+    changed = _changed_labels(event, labels) if event.action in ("update", "curator", "ingest", "import") else []
     tail = f" (đổi {', '.join(changed)})" if changed and len(changed) <= 4 else (
         f" (đổi {len(changed)} trường)" if changed else "")
     if _good_summary(summary):
-        return f"{actor} {_lower_first(summary)}{tail}"
+        return f"{actor} {_lower_first(_worded(summary))}{tail}"
     verb = ACTION_VERBS.get(event.action, "thay đổi")
     name = record_name(event, names)
     return " ".join(p for p in (actor, verb, entity_label(event.entity), name) if p) + tail

@@ -398,7 +398,9 @@ def test_audit_log_filters_and_reverts_creation_and_deletion(app, kbase, world):
         assert s.get(LabScope, row["id"]) is None
         tests = [x.test for x in labs.scope_rows(s, s.get(Lab, world.lab_a))]
         assert tests == ["Cường độ nén"]
-    assert html(cur.get("/curate/audit?action=revert")).css("#events li.audit-line")
+    reverts = html(cur.get("/curate/audit", params={"q": "Hoàn tác sự kiện"})).css("#events li.audit-line")
+    assert [li.css_first(".audit-sentence").text().split(" (")[0] for li in reverts] == [
+        f"curator hoàn tác sự kiện #{create_event}", f"curator hoàn tác sự kiện #{delete_event}"]
     assert cur.get("/curate/audit?days=0").status_code == 400
 
 

@@ -86,9 +86,9 @@ def audit_page(
     actor = unicodedata.normalize("NFC", actor).strip()
     with get_kbase(request).session() as session:
         entities, actions, actors = audit.facets(session)
-        if entity and entity not in entities:
+        if entity and entity not in {*entities, *audit_read.ENTITY_LABELS}:
             errors.append("Không có loại bản ghi này trong nhật ký")
-        if action and action not in actions:
+        if action and action not in {*actions, *audit_read.ACTION_VERBS}:
             errors.append("Không có thao tác này trong nhật ký")
         events: list[AuditEvent] = [] if errors else audit.audit_events(
             session, entity=entity or None, actor=actor or None,

@@ -45,6 +45,35 @@ ENTITIES: dict[str, type[SQLModel]] = {
 DELETABLE_ON_REVERT = {"mapping", "lab_scope", "category_rule", "group_mapping"}
 
 
+# --- The log's words (kb.read.audit builds the sentences; kb.versioning names a revert with them) ---
+
+#: The verb of each action, as it reads inside a sentence ("cur1 duyệt ánh xạ …").
+ACTION_VERBS = {
+    "create": "tạo", "update": "sửa", "delete": "xóa", "approve": "duyệt", "approved": "duyệt",
+    "reject": "từ chối", "rejected": "từ chối", "revert": "hoàn tác", "verify": "xác minh", "import": "nhập",
+    "ingest": "nạp", "review": "rà soát", "suggest": "gợi ý", "curator": "sửa",
+}
+#: Each kind of record, as a noun ("ánh xạ", "phạm vi công nhận").
+ENTITY_LABELS = {
+    "mapping": "ánh xạ", "lab_scope": "phạm vi công nhận", "lab": "phòng thí nghiệm", "product": "sản phẩm",
+    "standard": "tiêu chuẩn", "category_rule": "quy tắc nhóm sản phẩm", "product_group": "nhóm sản phẩm",
+    "group_mapping": "ánh xạ nhóm", "group_member": "thành viên nhóm", "procedure": "thủ tục",
+    "legal_document": "văn bản pháp luật", "risk_list": "danh mục hàng hóa rủi ro",
+    "risk_item_decision": "xác nhận mục danh mục rủi ro", "agency": "cơ quan", "user": "tài khoản",
+    "producthscode": "mã HS của sản phẩm", "hsline": "danh mục HS", "document": "tài liệu",
+    "proposal": "đề xuất thay đổi", "upload": "tệp tải lên",
+}
+
+def action_label(action: str) -> str:
+    verb = ACTION_VERBS.get(action)
+    return verb[0].upper() + verb[1:] if verb else "Thao tác khác"
+
+
+def entity_label(entity: str) -> str:
+    return ENTITY_LABELS.get(entity, "bản ghi khác")
+
+
+
 @overload
 def snapshot(obj: SQLModel) -> dict[str, Any]: ...
 @overload

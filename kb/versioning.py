@@ -208,9 +208,7 @@ def revert_event(session: Session, event_id: int, actor: str) -> AuditEvent:
         error = BadInput if block in (NOT_UNDOABLE, IS_REVERT) else Conflict
         raise error(f"Không hoàn tác được sự kiện #{event_id}: {block}.")
     model = audit.ENTITIES[event.entity]
-    from kb.read.audit import action_label, entity_label  # the log's wording (kb.read imports this module)
-
-    what = event.summary or f"{action_label(event.action)} {entity_label(event.entity)} #{event.entity_id}"
+    what = event.summary or f"{audit.action_label(event.action)} {audit.entity_label(event.entity)} #{event.entity_id}"
     label = f"{REVERT_PREFIX}{event.id}: {what}"
     obj = session.get(model, event.entity_id) if event.entity_id is not None else None
 

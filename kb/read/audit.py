@@ -18,6 +18,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from kb import legal
+from kb.audit import ACTION_VERBS, ENTITY_LABELS, action_label, entity_label  # noqa: F401  (the log's words, re-exported)
 from kb.models import (
     MAPPING_TYPE_LABELS_VI,
     STATUS_LABELS_VI,
@@ -42,22 +43,6 @@ from kb.models import (
 from kb.models import Mapping as MappingRow
 from kb.versioning import NOT_UNDOABLE, REVERT_PREFIX
 
-#: The verb of each action, as it reads inside a sentence ("cur1 duyệt ánh xạ …").
-ACTION_VERBS = {
-    "create": "tạo", "update": "sửa", "delete": "xóa", "approve": "duyệt", "approved": "duyệt",
-    "reject": "từ chối", "rejected": "từ chối", "revert": "hoàn tác", "verify": "xác minh", "import": "nhập",
-    "ingest": "nạp", "review": "rà soát", "suggest": "gợi ý", "curator": "sửa",
-}
-#: Each kind of record, as a noun ("ánh xạ", "phạm vi công nhận").
-ENTITY_LABELS = {
-    "mapping": "ánh xạ", "lab_scope": "phạm vi công nhận", "lab": "phòng thí nghiệm", "product": "sản phẩm",
-    "standard": "tiêu chuẩn", "category_rule": "quy tắc nhóm sản phẩm", "product_group": "nhóm sản phẩm",
-    "group_mapping": "ánh xạ nhóm", "group_member": "thành viên nhóm", "procedure": "thủ tục",
-    "legal_document": "văn bản pháp luật", "risk_list": "danh mục hàng hóa rủi ro",
-    "risk_item_decision": "xác nhận mục danh mục rủi ro", "agency": "cơ quan", "user": "tài khoản",
-    "producthscode": "mã HS của sản phẩm", "hsline": "danh mục HS", "document": "tài liệu",
-    "proposal": "đề xuất thay đổi", "upload": "tệp tải lên",
-}
 #: What an uploaded table holds, by upload kind.
 UPLOAD_KINDS = {"products": "sản phẩm", "standards": "tiêu chuẩn", "labs": "phòng thí nghiệm",
                 "lab-scope": "dòng phạm vi công nhận", "mappings": "ánh xạ"}
@@ -113,15 +98,6 @@ _VERBS = ("Tạo", "Sửa", "Cập nhật", "Xóa", "Duyệt", "Từ chối", "T
           "Loại", "Rà soát", "Khóa", "Mở khóa", "Đổi", "Xác nhận", "Xác minh", "Gợi ý", "Tự động", "Đề xuất",
           "Đưa về", "Ghi nhận", "Danh mục")
 _ONLY_ID = re.compile(r"^[\w ]+ #\d+$")  # "Duyệt ánh xạ #114": names nothing but the id
-
-
-def action_label(action: str) -> str:
-    verb = ACTION_VERBS.get(action)
-    return verb[0].upper() + verb[1:] if verb else "Thao tác khác"
-
-
-def entity_label(entity: str) -> str:
-    return ENTITY_LABELS.get(entity, "bản ghi khác")
 
 
 def action_choices(actions: Iterable[str]) -> list[tuple[str, str]]:

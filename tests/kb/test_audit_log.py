@@ -172,3 +172,15 @@ def test_filters_by_action_family_dates_and_text(any_kbase):
         assert len(audit.audit_events(s, actor="x", since=today, until=today)) == 2
         assert audit.audit_events(s, actor="x", until=today - timedelta(days=1)) == []
         assert audit.audit_events(s, actor="x", since=today + timedelta(days=1)) == []
+
+
+def test_a_revert_of_an_unsummarised_change_is_named_in_words(any_kbase):
+    w = seed(any_kbase)
+    with any_kbase.session() as s:
+        versioning.update_versioned(s, s.get(Product, w.product), {"category": "X"}, None, actor="a",
+                                    entity="product", summary="")
+        event = _last(s)
+        versioning.revert_event(s, event.id, "b")
+        revert = _last(s)
+        assert revert.summary == f"Hoàn tác sự kiện #{event.id}: Sửa sản phẩm #{w.product}"
+        assert _say(s, revert) == f"b hoàn tác sự kiện #{event.id} (sửa sản phẩm #{w.product})"

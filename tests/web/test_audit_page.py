@@ -161,3 +161,16 @@ def test_only_curators(app, world, who, status):
     assert c.get("/curate/audit", headers={"Accept": "application/json"}).status_code == status
     assert c.post("/curate/audit/1/revert", headers={"Accept": "application/json"},
                   follow_redirects=False).status_code == status
+
+
+def test_record_history_and_home_read_as_sentences(app, world):
+    c = client_for(app, "curator")
+    history = html(c.get(f"/curate/mappings/{world.mapping}"))
+    rows = history.css("#events > tbody > tr")
+    assert [tr.css_first("td.audit-sentence").text() for tr in rows] == [
+        f"cur1 duyệt ánh xạ Bánh phu thê Đình Bảng → TCVN 3118:1993 (#{world.mapping})",
+        "test tạo ánh xạ Bánh phu thê Đình Bảng ↔ TCVN 3118:1993 (phương pháp thử)"]
+    assert not history.css("#events pre") and rows[0].css("table.audit-diff")
+    home = html(c.get("/curate"))
+    assert home.css_first("#events > tbody > tr td.audit-sentence").text() == "admin nhập 120 sản phẩm từ products.csv"
+    assert not home.css("#events form")  # the home page lists, the log page undoes

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, overload
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Session, SQLModel, col, select
 
@@ -162,11 +162,22 @@ def audit_events(
     if until:
         q = q.where(col(AuditEvent.at) < datetime.combine(until + timedelta(days=1), time.min, tzinfo=UTC))
     if text:
-        # LIKE's wildcards in the curator's words are meant literally
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        q = q.where(func.lower(col(AuditEvent.summary)).like(pattern.lower(), escape="\\"))
+        q = q.where(_summary_has(text))
     return list(session.exec(q.order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
                              .offset(offset).limit(limit)).all())
+
+
+def _summary_has(text: str) -> Any:
+    """``text`` anywhere in the summary, whatever its case. SQLite's lower() folds ASCII only ("Đình" stays),
+    so the spellings a Vietnamese name takes (as typed, lower, Title, UPPER) are each looked for as well."""
+
+    def like(s: str) -> str:  # LIKE's wildcards in the curator's words are meant literally
+        return "%" + s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+    summary = col(AuditEvent.summary)
+    spellings = {text, text.lower(), text.title(), text.capitalize(), text.upper()}
+    return or_(func.lower(summary).like(like(text.lower()), escape="\\"),
+               *(summary.like(like(s), escape="\\") for s in sorted(spellings)))
 
 
 def facets(session: Session) -> tuple[list[str], list[str], list[str]]:

@@ -168,6 +168,9 @@ def test_filters_by_action_family_dates_and_text(any_kbase):
         assert {e.action for e in got} == {"approve", "approved"}
         assert [e.entity for e in audit.audit_events(s, text="100%_OK")] == ["proposal"]
         assert audit.audit_events(s, text="100%x") == []  # % is a letter here, not a wildcard
+        # "đình bảng" finds "Đình Bảng" although SQLite's lower() leaves "Đ" alone
+        assert {e.entity for e in audit.audit_events(s, text="phu thê đình bảng")} == {"mapping", "product"}
+        assert {e.entity for e in audit.audit_events(s, text="ĐÌNH BẢNG")} == {"mapping", "product"}
         today = utcnow().date()
         assert len(audit.audit_events(s, actor="x", since=today, until=today)) == 2
         assert audit.audit_events(s, actor="x", until=today - timedelta(days=1)) == []

@@ -174,3 +174,18 @@ def test_record_history_and_home_read_as_sentences(app, world):
     home = html(c.get("/curate"))
     assert home.css_first("#events > tbody > tr td.audit-sentence").text() == "admin nhập 120 sản phẩm từ products.csv"
     assert not home.css("#events form")  # the home page lists, the log page undoes
+
+
+def test_pages_of_fifty_keep_the_filters(app, world, kbase):
+    with kbase.session() as s:
+        for i in range(60):
+            audit.record(s, actor="bulk", action="update", entity="product", entity_id=world.product,
+                         summary=f"Sửa sản phẩm Bánh phu thê Đình Bảng lần {i}")
+    c = client_for(app, "curator")
+    first = html(c.get("/curate/audit", params={"actor": "bulk", "q": "đình bảng"}))
+    assert len(_lines(first)) == 50 and _sentences(first)[0] == "bulk sửa sản phẩm Bánh phu thê Đình Bảng lần 59"
+    older = first.css_first("nav.pager a[rel=next]").attributes["href"]
+    assert "actor=bulk" in older and "q=%C4%91%C3%ACnh%20b%E1%BA%A3ng" in older and older.endswith("page=2")
+    second = html(c.get("/curate/audit" + older))
+    assert _sentences(second)[-1] == "bulk sửa sản phẩm Bánh phu thê Đình Bảng lần 0" and len(_lines(second)) == 10
+    assert not second.css("nav.pager a[rel=next]")

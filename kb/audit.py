@@ -4,9 +4,11 @@ logged change says whether it can be undone (``kb.versioning.revert_event`` undo
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime, timedelta
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, overload
 
+from sqlalchemy import func, or_
 from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Session, SQLModel, col, select
 
@@ -41,6 +43,35 @@ ENTITIES: dict[str, type[SQLModel]] = {
 }
 #: Entities whose creation may be undone by deleting the record (nothing else hangs on them).
 DELETABLE_ON_REVERT = {"mapping", "lab_scope", "category_rule", "group_mapping"}
+
+
+# --- The log's words (kb.read.audit builds the sentences; kb.versioning names a revert with them) ---
+
+#: The verb of each action, as it reads inside a sentence ("cur1 duyệt ánh xạ …").
+ACTION_VERBS = {
+    "create": "tạo", "update": "sửa", "delete": "xóa", "approve": "duyệt", "approved": "duyệt",
+    "reject": "từ chối", "rejected": "từ chối", "revert": "hoàn tác", "verify": "xác minh", "import": "nhập",
+    "ingest": "nạp", "review": "rà soát", "suggest": "gợi ý", "curator": "sửa",
+}
+#: Each kind of record, as a noun ("ánh xạ", "phạm vi công nhận").
+ENTITY_LABELS = {
+    "mapping": "ánh xạ", "lab_scope": "phạm vi công nhận", "lab": "phòng thí nghiệm", "product": "sản phẩm",
+    "standard": "tiêu chuẩn", "category_rule": "quy tắc nhóm sản phẩm", "product_group": "nhóm sản phẩm",
+    "group_mapping": "ánh xạ nhóm", "group_member": "thành viên nhóm", "procedure": "thủ tục",
+    "legal_document": "văn bản pháp luật", "risk_list": "danh mục hàng hóa rủi ro",
+    "risk_item_decision": "xác nhận mục danh mục rủi ro", "agency": "cơ quan", "user": "tài khoản",
+    "producthscode": "mã HS của sản phẩm", "hsline": "danh mục HS", "document": "tài liệu",
+    "proposal": "đề xuất thay đổi", "upload": "tệp tải lên",
+}
+
+def action_label(action: str) -> str:
+    verb = ACTION_VERBS.get(action)
+    return verb[0].upper() + verb[1:] if verb else "Thao tác khác"
+
+
+def entity_label(entity: str) -> str:
+    return ENTITY_LABELS.get(entity, "bản ghi khác")
+
 
 
 @overload
@@ -103,11 +134,16 @@ def audit_events(
     entity: str | None = None,
     entity_id: int | None = None,
     actor: str | None = None,
-    action: str | None = None,
+    action: str | Sequence[str] | None = None,
     days: int | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    text: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[AuditEvent]:
+    """Events newest first. ``action`` may be several (the log's filter treats ``approve`` and ``approved``
+    as one); ``since``/``until`` are days, both included; ``text`` is looked for in the summary."""
     q = select(AuditEvent)
     if entity:
         q = q.where(AuditEvent.entity == entity)
@@ -115,19 +151,41 @@ def audit_events(
         q = q.where(AuditEvent.entity_id == entity_id)
     if actor:
         q = q.where(AuditEvent.actor == actor)
-    if action:
+    if isinstance(action, str):
         q = q.where(AuditEvent.action == action)
+    elif action:
+        q = q.where(col(AuditEvent.action).in_(list(action)))
     if days:
         q = q.where(col(AuditEvent.at) >= utcnow() - timedelta(days=days))
+    if since:
+        q = q.where(col(AuditEvent.at) >= datetime.combine(since, time.min, tzinfo=UTC))
+    if until:
+        q = q.where(col(AuditEvent.at) < datetime.combine(until + timedelta(days=1), time.min, tzinfo=UTC))
+    if text:
+        q = q.where(_summary_has(text))
     return list(session.exec(q.order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
                              .offset(offset).limit(limit)).all())
 
 
-def facets(session: Session) -> tuple[list[str], list[str]]:
-    """The entities and the actions the log holds, sorted (the audit page's filters)."""
+def _summary_has(text: str) -> Any:
+    """``text`` anywhere in the summary, whatever its case. SQLite's lower() folds ASCII only ("Đình" stays),
+    so the spellings a Vietnamese name takes (as typed, lower, Title, UPPER) are each looked for as well."""
+
+    def like(s: str) -> str:  # LIKE's wildcards in the curator's words are meant literally
+        return "%" + s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+    summary = col(AuditEvent.summary)
+    spellings = {text, text.lower(), text.title(), text.capitalize(), text.upper()}
+    return or_(func.lower(summary).like(like(text.lower()), escape="\\"),
+               *(summary.like(like(s), escape="\\") for s in sorted(spellings)))
+
+
+def facets(session: Session) -> tuple[list[str], list[str], list[str]]:
+    """The entities, the actions and the actors the log holds, sorted (the audit page's filters)."""
     entities = sorted(e for e in session.exec(select(AuditEvent.entity).distinct()).all() if e)
     actions = sorted(a for a in session.exec(select(AuditEvent.action).distinct()).all() if a)
-    return entities, actions
+    actors = sorted(a for a in session.exec(select(AuditEvent.actor).distinct()).all() if a)
+    return entities, actions, actors
 
 
 def _columns(model: type[SQLModel]) -> set[str]:
@@ -135,6 +193,8 @@ def _columns(model: type[SQLModel]) -> set[str]:
 
 
 def revertable(event: AuditEvent) -> bool:
+    """Whether this kind of change can be undone at all (the record kind and the shape of before/after);
+    :func:`kb.versioning.revertable` also asks whether it still can be (not reverted, not superseded)."""
     model = ENTITIES.get(event.entity)
     if model is None:
         return False

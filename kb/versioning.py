@@ -13,9 +13,10 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete as sa_delete
+from sqlalchemy import func, or_
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import update as sa_update
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col, select
 
 from kb import audit
 from kb.errors import BadInput, Conflict, NotFound
@@ -142,16 +143,73 @@ def _coerce_column(model: type[SQLModel], field: str, value: Any) -> Any:
     return value
 
 
+#: Why a kind of change (an import, a sign-in account change …) cannot be undone at all.
+NOT_UNDOABLE = "loại thay đổi này không hoàn tác được"
+#: Why a revert cannot itself be reverted (its record is edited instead).
+IS_REVERT = "đây là một lần hoàn tác; muốn bỏ nó thì sửa bản ghi"
+#: A revert's summary starts so; the log finds the revert of event N by ``REVERT_PREFIX + "N:"``.
+REVERT_PREFIX = "Hoàn tác sự kiện #"
+
+
+def revert_blocks(session: Session, events: list[AuditEvent]) -> dict[int, str | None]:
+    """Why each event cannot be undone, or None when it can: the kind of change cannot be undone, the event
+    is itself a revert, it was already reverted, or a later change to the same record supersedes it. Two
+    queries for the whole list (the audit page asks for 50 rows at once)."""
+    ids = [e.id for e in events if e.id is not None]
+    blocks: dict[int, str | None] = {}
+    if not ids:
+        return blocks
+    reverted: dict[int, int] = {}
+    for rid, summary in session.exec(select(AuditEvent.id, AuditEvent.summary).where(
+            or_(*(col(AuditEvent.summary).startswith(f"{REVERT_PREFIX}{i}:") for i in ids)))
+            .order_by(col(AuditEvent.id))).all():
+        if rid is not None and summary:
+            reverted.setdefault(int(summary[len(REVERT_PREFIX):].split(":", 1)[0]), rid)
+    targets = {e.entity_id for e in events if e.entity_id is not None}
+    latest: dict[tuple[str, int | None], int | None] = {}
+    if targets:
+        for entity, entity_id, last in session.exec(
+                select(AuditEvent.entity, AuditEvent.entity_id, func.max(AuditEvent.id))
+                .where(col(AuditEvent.entity_id).in_(targets),
+                       col(AuditEvent.entity).in_({e.entity for e in events}))
+                .group_by(col(AuditEvent.entity), col(AuditEvent.entity_id))).all():
+            latest[(entity, entity_id)] = last
+    for e in events:
+        assert e.id is not None
+        last = latest.get((e.entity, e.entity_id)) if e.entity_id is not None else None
+        if e.action == "revert" or (e.summary or "").startswith(REVERT_PREFIX):
+            blocks[e.id] = IS_REVERT
+        elif not audit.revertable(e):
+            blocks[e.id] = NOT_UNDOABLE
+        elif e.id in reverted:
+            blocks[e.id] = f"đã được hoàn tác ở sự kiện #{reverted[e.id]}"
+        elif last is not None and last > e.id:
+            blocks[e.id] = f"bản ghi đã được sửa sau đó (sự kiện #{last}); hoàn tác thay đổi mới nhất trước"
+        else:
+            blocks[e.id] = None
+    return blocks
+
+
+def revertable(session: Session, event: AuditEvent) -> bool:
+    """Whether ``event`` can be undone now: the audit page shows "Hoàn tác" only where this holds, and
+    :func:`revert_event` refuses the others."""
+    return revert_blocks(session, [event]).get(event.id or 0, "") is None
+
+
 def revert_event(session: Session, event_id: int, actor: str) -> AuditEvent:
-    """Undo one logged change: an update gets its old values back (only if nobody changed those fields
-    since), a creation is deleted, a deletion is re-created. The revert is itself logged."""
+    """Undo one logged change: an update gets its old values back, a creation is deleted, a deletion is
+    re-created, each only while nothing changed the record since (:func:`revert_blocks`). The revert is
+    itself logged, its summary starting with :data:`REVERT_PREFIX`."""
     event = session.get(AuditEvent, event_id)
     if event is None:
         raise NotFound(f"Không có sự kiện nhật ký #{event_id}")
-    if not audit.revertable(event):
-        raise BadInput(f"sự kiện #{event_id} ({event.action} {event.entity}) không hoàn tác được")
+    block = revert_blocks(session, [event])[event_id]
+    if block is not None:  # a kind that never can (400), or a change since that stops it now (409)
+        error = BadInput if block in (NOT_UNDOABLE, IS_REVERT) else Conflict
+        raise error(f"Không hoàn tác được sự kiện #{event_id}: {block}.")
     model = audit.ENTITIES[event.entity]
-    label = f"Hoàn tác sự kiện #{event.id}: {event.summary or event.action}"
+    what = event.summary or f"{audit.action_label(event.action)} {audit.entity_label(event.entity)} #{event.entity_id}"
+    label = f"{REVERT_PREFIX}{event.id}: {what}"
     obj = session.get(model, event.entity_id) if event.entity_id is not None else None
 
     if event.before and event.after:  # an update (including approve/reject/verify and earlier reverts)

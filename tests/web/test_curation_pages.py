@@ -386,18 +386,21 @@ def test_audit_log_filters_and_reverts_creation_and_deletion(app, kbase, world):
     c.delete(f"/api/labs/{world.lab_a}/scope/{world.row_a}")
     cur = client_for(app, "curator")
     page = html(cur.get("/curate/audit?entity=lab_scope&actor=lab_a"))
-    rows = page.css("#events tbody tr")
-    assert [tr.css("td")[3].attributes["data-action"] for tr in rows] == ["delete", "create"]
-    assert [tr.css("td")[3].text() for tr in rows] == ["Xóa", "Tạo"]
-    assert all(tr.css("td")[4].text().startswith("lab_scope") for tr in rows)
-    delete_event, create_event = (int(tr.attributes["id"].split("-")[1]) for tr in rows)
+    rows = page.css("#events li.audit-line")
+    assert [li.attributes["data-action"] for li in rows] == ["delete", "create"]
+    assert [li.css_first(".audit-sentence").text() for li in rows] == [
+        "lab_a xóa khỏi phạm vi VILAS 1001: Cường độ nén", "lab_a thêm phép thử vào phạm vi VILAS 1001: Độ ẩm"]
+    assert all("Phạm vi công nhận" in li.css_first(".audit-meta").text() for li in rows)
+    delete_event, create_event = (int(li.attributes["id"].split("-")[1]) for li in rows)
     assert cur.post(f"/curate/audit/{delete_event}/revert", follow_redirects=False).status_code == 303
     assert cur.post(f"/curate/audit/{create_event}/revert", follow_redirects=False).status_code == 303
     with kbase.session() as s:
         assert s.get(LabScope, row["id"]) is None
         tests = [x.test for x in labs.scope_rows(s, s.get(Lab, world.lab_a))]
         assert tests == ["Cường độ nén"]
-    assert html(cur.get("/curate/audit?action=revert")).css("#events tbody tr")
+    reverts = html(cur.get("/curate/audit", params={"q": "Hoàn tác sự kiện"})).css("#events li.audit-line")
+    assert [li.css_first(".audit-sentence").text().split(" (")[0] for li in reverts] == [
+        f"curator hoàn tác sự kiện #{create_event}", f"curator hoàn tác sự kiện #{delete_event}"]
     assert cur.get("/curate/audit?days=0").status_code == 400
 
 

@@ -128,7 +128,7 @@ def test_record_then_clear_with_audit(app, kbase, world):
                         .order_by(AuditEvent.id)).all()
         assert [(e.action, e.actor) for e in events][-2:] == [("review", "curator"), ("update", "curator")]
     log = html(c.get("/curate/audit", params={"entity": "product"}))
-    assert "Rà soát" in [td.text() for td in log.css("td[data-action]")]
+    assert "curator rà soát" in [li.css_first(".audit-sentence").text()[:15] for li in log.css("li[data-action]")]
 
 
 @pytest.mark.parametrize("who, status", [(None, 401), ("lab_a", 403)])

@@ -132,7 +132,7 @@ def test_curator_edit_changes_the_page_and_is_audited(kbase):
         assert proc.version == 2 and proc.reviewed_by == "curator" and proc.legal_basis == ["55/2010/QH12", "15/2018/NĐ-CP"]
         events = s.exec(select(AuditEvent).where(AuditEvent.entity == "procedure", AuditEvent.action == "update")).all()
         assert [e.actor for e in events] == ["curator"]
-    history = HTMLParser(curator.get("/curate/procedures/tu_cong_bo").text).css("#events tbody tr")
+    history = HTMLParser(curator.get("/curate/procedures/tu_cong_bo").text).css("#events > tbody > tr")
     assert len(history) == 2  # created by the import, updated by the curator
 
 

@@ -17,6 +17,7 @@ from web.auth import CuratorUser
 from web.deps import get_kbase
 from web.forms import render_form, submit
 from web.routes.curate._common import TAGS, Id, back, ctx, form_version
+from web.routes.curate.audit import describe as audit_lines
 
 router = APIRouter(tags=TAGS, include_in_schema=False)
 
@@ -69,7 +70,7 @@ def _group_edit(request: Request, slug: str | None, form: dict[str, str], exc: K
         if slug is not None:
             g = groups.require_group(session, slug)
             c.update(group=g, members=groups.members(session, g, include_excluded=True), mappings=groups.mappings_of_group(session, g),
-                     history=audit.audit_events(session, entity="product_group", entity_id=g.id, limit=50),
+                     history=audit_lines(session, audit.audit_events(session, entity="product_group", entity_id=g.id, limit=50)),
                      applies=reviews.mandatory_codes(session, g))
         c["parents"] = [g.slug for g in all_groups if g.slug != slug]
     return render_form(request, "curate/group.html", ctx(request, **c), exc)

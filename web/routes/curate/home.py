@@ -11,6 +11,7 @@ from web import auth
 from web.auth import CuratorUser
 from web.deps import get_kbase
 from web.routes.curate._common import TAGS, ctx
+from web.routes.curate.audit import describe as audit_lines
 
 router = APIRouter(tags=TAGS, include_in_schema=False)
 
@@ -24,5 +25,5 @@ def dashboard(request: Request, user: CuratorUser) -> Response:
             "proposals": proposals.count_pending(session),
             "impact": len(mappings.impact(session)),
         }
-        recent = audit.audit_events(session, limit=10)
+        recent = audit_lines(session, audit.audit_events(session, limit=10))
     return auth.render_private(request, "curate/index.html", ctx(request, counts=counts, recent=recent))

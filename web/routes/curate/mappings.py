@@ -19,6 +19,7 @@ from web.auth import CuratorUser
 from web.deps import get_kbase
 from web.forms import render_form, submit
 from web.routes.curate._common import TAGS, Id, back, ctx
+from web.routes.curate.audit import describe as audit_lines
 
 router = APIRouter(tags=TAGS, include_in_schema=False)
 
@@ -257,7 +258,7 @@ def _mapping_page(request: Request, mapping_id: int, exc: KBError | None = None)
     with get_kbase(request).session() as session:
         row = mappings.mapping_row(session, mappings.require_mapping(session, mapping_id))
         c = ctx(request, m=row["mapping"], product=row["product"], std=row["standard"],
-                history=audit.audit_events(session, entity="mapping", entity_id=mapping_id, limit=50))
+                history=audit_lines(session, audit.audit_events(session, entity="mapping", entity_id=mapping_id, limit=50)))
     return render_form(request, "curate/mapping.html", c, exc)
 
 

@@ -18,6 +18,7 @@ from web.auth import CuratorUser
 from web.deps import get_kbase
 from web.forms import render_form, submit
 from web.routes.curate._common import TAGS, back, ctx, form_version
+from web.routes.curate.audit import describe as audit_lines
 
 router = APIRouter(tags=TAGS, include_in_schema=False)
 
@@ -61,7 +62,7 @@ def _edit(request: Request, key: str, form: dict[str, str], exc: KBError | None 
         c: dict[str, Any] = {
             "key": key, "route": procedures.ROUTES[key], "proc": proc, "form": form,
             "agencies": [(a.key, a.name) for a in contacts.list_agencies(session)],
-            "history": audit.audit_events(session, entity="procedure", entity_id=proc.id, limit=50) if proc else [],
+            "history": audit_lines(session, audit.audit_events(session, entity="procedure", entity_id=proc.id, limit=50)) if proc else [],
         }
     return render_form(request, "curate/procedure.html", ctx(request, **c), exc)
 

@@ -1,0 +1,100 @@
+"""The audit log in a real browser (Playwright on Debian's Chromium), desktop and 360 px phone, with and
+without JavaScript: filter to one kind of record and a date range, read the sentence, open the before/after
+table. Skipped cleanly when Playwright or /usr/bin/chromium is missing."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from kb import products
+from kb.config import Settings
+from kb.core import KnowledgeBase
+from kb.models import ProductUpdate, utcnow
+from tests.support.accounts import PASSWORD, seed
+from tests.support.server import Server
+
+CHROMIUM = Path(os.environ.get("KB_CHROMIUM", "/usr/bin/chromium"))
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 360, "height": 740}}
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+if not CHROMIUM.exists():
+    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("audit-browser") / "var"
+    kbase = KnowledgeBase(Settings(data_dir=data_dir, secret_key="test-secret"))
+    kbase.init()
+    w = seed(kbase)
+    with kbase.session() as s:
+        products.update_product(s, w.product, ProductUpdate(category="Bánh truyền thống", ocop_stars=4), None, "cur1")
+    kbase.dispose()
+    srv = Server(data_dir)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def shots(tmp_path, request) -> Path:
+    root = Path(os.environ["KB_TEST_OUTPUT"]) if os.environ.get("KB_TEST_OUTPUT") else tmp_path
+    out = root / "screenshots" / request.node.name.replace("[", "_").replace("]", "")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _fits(page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], f"{page.url}: page is {width}px wide"
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
+@pytest.mark.parametrize("device", list(VIEWPORTS))
+def test_filter_the_log_and_open_a_change(server, browser, shots, device, js):
+    ctx = browser.new_context(viewport=VIEWPORTS[device], java_script_enabled=js, locale="vi-VN")
+    page = ctx.new_page()
+    try:
+        page.goto(f"{server.url}/login?next=/curate/audit")
+        page.fill("#username", "curator")
+        page.fill("#password", PASSWORD)
+        page.click("main form button[type=submit]")
+        page.wait_for_url("**/curate/audit*")
+        _fits(page)
+        page.select_option("#f-entity", label="Sản phẩm")
+        page.select_option("#f-action", label="Sửa")
+        today = utcnow().date().isoformat()
+        page.fill("#f-from", today)
+        page.fill("#f-to", today)
+        page.click("#audit-filter button[type=submit]")
+        page.wait_for_url("**entity=product*")
+        lines = page.locator("#events li.audit-line")
+        assert lines.count() == 1
+        line = lines.first
+        assert line.locator(".audit-sentence").inner_text() == (
+            "cur1 sửa sản phẩm Bánh phu thê Đình Bảng (đổi nhóm sản phẩm, số sao OCOP)")
+        table = line.locator("table.audit-diff")
+        assert not table.is_visible()
+        line.locator("details summary").click()
+        assert table.is_visible()
+        row = table.locator("tbody tr", has_text="Nhóm sản phẩm")
+        assert row.locator("td").all_inner_texts() == ["Bánh kẹo", "Bánh truyền thống"]
+        assert row.get_attribute("class") == "changed"
+        assert line.locator("button", has_text="Hoàn tác").is_visible()
+        _fits(page)
+        page.screenshot(path=shots / "audit-filtered-open.png", full_page=True)
+        assert page.locator("#f-entity").input_value() == "product"  # the filter stays chosen
+    finally:
+        ctx.close()

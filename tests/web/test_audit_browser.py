@@ -4,9 +4,6 @@ table. Skipped cleanly when Playwright or /usr/bin/chromium is missing."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from kb import products
@@ -14,16 +11,10 @@ from kb.config import Settings
 from kb.core import KnowledgeBase
 from kb.models import ProductUpdate, utcnow
 from tests.support.accounts import PASSWORD, seed
+from tests.support.browser import VIEWPORTS, no_horizontal_scroll, require_browser
 from tests.support.server import Server
 
-CHROMIUM = Path(os.environ.get("KB_CHROMIUM", "/usr/bin/chromium"))
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 360, "height": 740}}
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-if not CHROMIUM.exists():
-    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+require_browser()  # skips this module without Playwright or Chromium
 
 
 @pytest.fixture(scope="module")
@@ -40,27 +31,6 @@ def server(tmp_path_factory):
     srv.stop()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def shots(tmp_path, request) -> Path:
-    root = Path(os.environ["KB_TEST_OUTPUT"]) if os.environ.get("KB_TEST_OUTPUT") else tmp_path
-    out = root / "screenshots" / request.node.name.replace("[", "_").replace("]", "")
-    out.mkdir(parents=True, exist_ok=True)
-    return out
-
-
-def _fits(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"{page.url}: page is {width}px wide"
-
-
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
 @pytest.mark.parametrize("device", list(VIEWPORTS))
 def test_filter_the_log_and_open_a_change(server, browser, shots, device, js):
@@ -72,7 +42,7 @@ def test_filter_the_log_and_open_a_change(server, browser, shots, device, js):
         page.fill("#password", PASSWORD)
         page.click("main form button[type=submit]")
         page.wait_for_url("**/curate/audit*")
-        _fits(page)
+        no_horizontal_scroll(page)
         page.select_option("#f-entity", label="Sản phẩm")
         page.select_option("#f-action", label="Sửa")
         today = utcnow().date().isoformat()
@@ -93,7 +63,7 @@ def test_filter_the_log_and_open_a_change(server, browser, shots, device, js):
         assert row.locator("td").all_inner_texts() == ["Bánh kẹo", "Bánh truyền thống"]
         assert row.get_attribute("class") == "changed"
         assert line.locator("button", has_text="Hoàn tác").is_visible()
-        _fits(page)
+        no_horizontal_scroll(page)
         page.screenshot(path=shots / "audit-filtered-open.png", full_page=True)
         assert page.locator("#f-entity").input_value() == "product"  # the filter stays chosen
     finally:

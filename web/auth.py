@@ -19,6 +19,7 @@ from fastapi.responses import Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlmodel import Session
 
+from kb import legal
 from kb import users as kb_users
 from kb.config import Settings
 from kb.errors import Forbidden, KBError, Unauthorized
@@ -190,6 +191,15 @@ LABELS_VI = {
     "actions": {"create": "Tạo", "update": "Sửa", "delete": "Xóa", "approve": "Duyệt", "approved": "Duyệt",
                 "rejected": "Từ chối", "revert": "Hoàn tác", "verify": "Xác minh", "import": "Nhập", "ingest": "Nạp",
                 "review": "Rà soát"},
+}
+
+#: A legal document's fields, where they differ from other records' ("title" is the document's name): the
+#: legal form and the audit log.
+LEGAL_FIELD_LABELS_VI = {
+    "code": "Số hiệu", "kind": "Loại văn bản", "title": "Tên văn bản", "issuer": "Cơ quan ban hành",
+    "issued": "Ngày ban hành", "effective_from": "Có hiệu lực từ", "effective_until": "Hiệu lực đến hết ngày",
+    "status": "Tình trạng ghi nhận", "source_url": "Địa chỉ nguồn", "note": "Ghi chú",
+    **{r: label.capitalize() for r, label in legal.RELATION_LABELS_VI.items()},
 }
 
 

@@ -20,7 +20,6 @@ from web import auth
 from web.auth import CuratorUser
 from web.deps import MAX_ID, get_kbase
 from web.routes.curate._common import TAGS, Id, back, ctx
-from web.routes.curate.legal import FIELD_LABELS_VI as LEGAL_FIELD_LABELS
 
 router = APIRouter(tags=TAGS, include_in_schema=False)
 
@@ -46,7 +45,7 @@ def describe(session: Any, events: list[AuditEvent]) -> list[audit_read.AuditLin
     """The page's rows: sentences, before/after under the forms' own field names, and whether each can be
     undone (``kb.versioning.revert_blocks``)."""
     lines = audit_read.describe(session, events, auth.LABELS_VI["fields"],
-                                {"legal_document": LEGAL_FIELD_LABELS})
+                                {"legal_document": auth.LEGAL_FIELD_LABELS_VI})
     blocks = versioning.revert_blocks(session, events)
     for line in lines:
         line.revert_block = blocks.get(line.event.id or 0, line.revert_block)

@@ -26,6 +26,7 @@ from web.auth import CuratorUser
 from web.deps import get_kbase
 from web.forms import render_form, submit
 from web.routes.curate._common import TAGS, back, ctx, form_version
+from web.routes.curate.audit import describe as audit_lines
 
 router = APIRouter(tags=TAGS)
 
@@ -33,17 +34,11 @@ Code = Annotated[str, Path(max_length=120, description="Số hiệu văn bản, 
 #: The form's fields, in page order: the document's columns, then the relations it declares.
 FORM_FIELDS = (*legal.LEGAL_FIELDS, *legal.RELATIONS)
 #: Names of the form's fields in the conflict box (the shared labels name other records' fields).
-FIELD_LABELS_VI = {
-    "code": "Số hiệu", "kind": "Loại văn bản", "title": "Tên văn bản", "issuer": "Cơ quan ban hành",
-    "issued": "Ngày ban hành", "effective_from": "Có hiệu lực từ", "effective_until": "Hiệu lực đến hết ngày",
-    "status": "Tình trạng ghi nhận", "source_url": "Địa chỉ nguồn", "note": "Ghi chú",
-    **{r: label.capitalize() for r, label in legal.RELATION_LABELS_VI.items()},
-}
 
 
 def _ctx(request: Request, **extra: Any) -> dict[str, Any]:
     c = ctx(request, **extra)
-    c["vi"] = {**auth.LABELS_VI, "fields": {**auth.LABELS_VI["fields"], **FIELD_LABELS_VI}}
+    c["vi"] = {**auth.LABELS_VI, "fields": {**auth.LABELS_VI["fields"], **auth.LEGAL_FIELD_LABELS_VI}}
     c.update(kinds=legal.KIND_LABELS_VI, statuses=legal.STATUS_LABELS_VI, relation_labels=legal.RELATION_LABELS_VI)
     return c
 
@@ -101,7 +96,7 @@ def _edit(request: Request, code: str | None, form: dict[str, str], exc: KBError
         with get_kbase(request).session() as session:
             doc = _document(session, code)
             c.update(doc=doc, action=_edit_url(doc.code), public_url=legal_url(doc.code),
-                     history=audit.audit_events(session, entity="legal_document", entity_id=doc.id, limit=50),
+                     history=audit_lines(session, audit.audit_events(session, entity="legal_document", entity_id=doc.id, limit=50)),
                      cited=read_legal.cited_by(session, doc.code_key, public=False))
     return render_form(request, "curate/legal_edit.html", _ctx(request, **c), exc)
 

@@ -18,14 +18,14 @@ from web.routes.curate._common import TAGS, Id, back, ctx, form_version
 
 router = APIRouter(tags=TAGS, include_in_schema=False)
 
-REVIEW_FIELDS = ("title_vi", "title_en", "status", "effective_date", "issuing_instrument", "drafted_by",
-                 "proposed_by", "appraised_by", "published_by", "ics", "scope")
+#: Fields shown in a wide text box (long titles and clauses).
+WIDE_FIELDS = ("title_vi", "title_en", "scope", "issuing_instrument")
 
 
 @router.get("/curate/review")
 def review_page(request: Request, user: CuratorUser) -> Response:
     with get_kbase(request).session() as session:
-        items = standards.review_queue(session)
+        items = [(s, standards.unconfirmed_fields(s)) for s in standards.review_queue(session)]
         pending = proposals.pending(session)
     return auth.render_private(request, "curate/review.html",
                                ctx(request, items=items, proposals=pending))
@@ -35,8 +35,11 @@ def _review_item(request: Request, standard_id: int, exc: KBError | None = None,
                  form: dict[str, str] | None = None) -> Response:
     with get_kbase(request).session() as session:
         std, doc = standards.review_item(session, standard_id)
+        rows = standards.review_rows(session, std)
+    for r in rows:
+        r["method_vi"] = auth.method_vi(r["method"]) if r["in_provenance"] else ""
     return render_form(request, "curate/review_item.html",
-                       ctx(request, std=std, doc=doc, fields=REVIEW_FIELDS, form=form or {}), exc)
+                       ctx(request, std=std, doc=doc, rows=rows, wide=WIDE_FIELDS, form=form or {}), exc)
 
 
 @router.get("/curate/review/{standard_id}")
@@ -46,13 +49,15 @@ def review_item_page(request: Request, standard_id: Id, user: CuratorUser) -> Re
 
 @router.post("/curate/review/{standard_id}")
 async def review_submit(request: Request, standard_id: Id, user: CuratorUser) -> Response:
-    raw = await request.form(max_files=0, max_fields=40)
-    form = {f: str(raw.get(f) or "")[:20000] for f in REVIEW_FIELDS if f in raw}
+    raw = await request.form(max_files=0, max_fields=80)
+    form = {f: str(raw.get(f) or "")[:20000] for f in standards.CORRECTABLE_FIELDS if f in raw}
+    # The form ticks fields one by one; a client that does not (older forms, scripts) confirms them all.
+    confirmed = [str(v)[:60] for v in raw.getlist("confirm")] if raw.get("per_field") else None
     version = str(raw.get("version") or "")
     return await run_in_threadpool(
         submit, request,
         lambda session: standards.review_standard(session, standard_id, standards.parse_corrections(form),
-                                                  form_version(version), user.username),
+                                                  form_version(version), user.username, confirmed),
         done=lambda _: back("/curate/review", "reviewed"),
         failed=lambda exc: _review_item(request, standard_id, exc, form),
     )

@@ -1,0 +1,147 @@
+"""Review of an ingested document: every field a curator confirms named in Vietnamese (no raw keys, no English
+methods), confidence per field with the least sure first, confirmation field by field, the PDF page beside
+the form (rendered server-side, cached on disk, curators only)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import fields as dc_fields
+
+import pytest
+from selectolax.lexbor import LexborHTMLParser
+
+from ingest.extract.confidence import METHOD_CONFIDENCE
+from ingest.pipeline import ingest_paths
+from kb import standards
+from kb.models import Standard
+from kb.records import ExtractedStandard
+from tests.support.accounts import client_for, make_app, seed
+from tests.support.pdfs import make_standard_pdf
+from web import auth
+
+#: Internal keys and English method words that must never reach a curator's screen.
+RAW = re.compile(r"\b(doc_type|issuer_suffix|title_vi_normalised|scope_first_sentence|title_vi|title_en|"
+                 r"normative_references|cover block|designation|foreword|approval chain|headings|scope clause)\b")
+
+
+def html(r) -> LexborHTMLParser:
+    assert r.status_code == 200, r.text[:500]
+    assert r.headers["content-type"].startswith("text/html"), r.headers["content-type"]
+    return LexborHTMLParser(r.text)
+
+
+def visible(node) -> str:
+    """Text a reader sees: the page without its scripts, and the values of the form's controls."""
+    return node.text(separator=" ")
+
+
+@pytest.fixture
+def world(kbase):
+    return seed(kbase)
+
+
+@pytest.fixture
+def app(kbase, world):
+    return make_app(kbase)
+
+
+@pytest.fixture
+def ingested(kbase, world, tmp_path) -> int:
+    """A standard new to the knowledge base, ingested from a generated PDF: stored at once, unverified."""
+    pdf = make_standard_pdf(tmp_path / "4884.pdf", code="TCVN 4884-1:2015", title="Vi sinh vật trong chuỗi thực phẩm")
+    [r] = ingest_paths(kbase, [pdf])
+    assert r["status"] == "ingested", r
+    with kbase.session() as s:
+        std = standards.require_standard(s, "TCVN 4884-1:2015")
+        assert std.document_id is not None
+        return std.id
+
+
+def test_every_extracted_key_is_a_review_field_or_follows_one():
+    """A new extracted field must be named for curators (or said to follow one), else it is never confirmed."""
+    keys = {f.name for f in dc_fields(ExtractedStandard) if f.name != "provenance"} | {"code"}
+    stray = {k for k in keys if k not in standards.REVIEW_FIELDS and k not in standards.FOLLOWS}
+    assert not stray
+    assert all(f in auth.LABELS_VI["fields"] for f in standards.REVIEW_FIELDS)
+
+
+def test_every_extraction_rule_has_a_vietnamese_description():
+    for prefix, _ in METHOD_CONFIDENCE:
+        assert auth.method_vi(prefix) not in ("cách tìm khác", ""), prefix
+    assert auth.method_vi("cover block after designation") == "khối bìa, sau ký hiệu"
+    assert auth.method_vi("ocr; scope clause").startswith("đọc từ ảnh quét (OCR)")
+    assert auth.method_vi("a rule nobody described") == "cách tìm khác"
+
+
+def test_queue_names_unconfirmed_fields_in_vietnamese(app, ingested):
+    page = html(client_for(app, "curator").get("/curate/review"))
+    [row] = [tr for tr in page.css("#review tbody tr") if "TCVN 4884-1:2015" in tr.text()]
+    cell = visible(row.css_first(".unconfirmed"))
+    m = re.match(r"(\d+) trường chưa xác nhận: (.+)", cell.strip())
+    assert m, cell
+    names = [n.strip() for n in m.group(2).split(",")]
+    assert int(m.group(1)) == len(names) and "Tên tiếng Việt" in names and "Ký hiệu" in names
+    assert not RAW.search(cell), cell
+
+
+def test_form_covers_every_field_with_vietnamese_sources_and_confidence(app, kbase, ingested):
+    page = html(client_for(app, "curator").get(f"/curate/review/{ingested}"))
+    table = page.css_first("#fields")
+    assert not RAW.search(visible(table)), visible(table)
+    rows = {tr.attributes["id"].removeprefix("field-"): tr for tr in table.css("tbody tr")}
+    with kbase.session() as s:
+        std = s.get(Standard, ingested)
+        prov = dict(std.provenance)
+    # Every field the document gave, and every correctable one, has a row; no internal key does.
+    assert {standards.review_field(k) for k in prov} <= set(rows)
+    assert set(standards.CORRECTABLE_FIELDS) <= set(rows)
+    assert not set(rows) & set(standards.FOLLOWS)
+    for f in ("edition", "equivalence", "normative_references", "sections", "code"):
+        if f in prov:
+            assert rows[f].css_first(".confidence").text().strip(), f
+    # Titles and scope get wide text boxes.
+    assert rows["title_vi"].css_first("textarea") is not None and rows["scope"].css_first("textarea") is not None
+    # Confidence as a number and plain words; unconfirmed rows come first, least sure first.
+    graded = [(f, prov[f].get("confidence")) for f in rows if f in prov]
+    conf = [c if c is not None else -1 for _, c in graded]
+    assert conf == sorted(conf)
+    for f, c in graded:
+        text = rows[f].css_first(".confidence").text()
+        assert f"{c:.2f}" in text and any(w in text for w in ("chắc chắn", "khá chắc", "cần kiểm tra")), text
+    # The title's source: a Vietnamese method and a link that shows its page.
+    link = rows["title_vi"].css_first(".prov a.page-link")
+    assert link is not None and link.attributes["href"] == f"?page={prov['title_vi']['page']}#page-view"
+    assert "khối bìa, sau ký hiệu" in rows["title_vi"].css_first(".prov").text()
+
+
+def test_confirming_one_field_verifies_it_and_what_follows_it(app, kbase, ingested):
+    c = client_for(app, "curator")
+    with kbase.session() as s:
+        std = s.get(Standard, ingested)
+        version = std.version
+        before = standards.unconfirmed_fields(std)
+    assert "code" in before and "title_vi" in before
+    r = c.post(f"/curate/review/{ingested}", data={"version": str(version), "per_field": "1", "confirm": ["code"]},
+               follow_redirects=False)
+    assert r.status_code == 303, r.text
+    with kbase.session() as s:
+        std = s.get(Standard, ingested)
+        prov = std.provenance
+        assert prov["code"]["verified"] and prov["year"]["verified"] and prov["doc_type"]["verified"]
+        assert not prov["title_vi"].get("verified")
+        assert standards.unconfirmed_fields(std) == [f for f in before if f != "code"]
+        version = std.version
+    # Confirming a field shown only (sections, equivalence ...) and correcting another in one go.
+    target = next(f for f in before if f not in standards.CORRECTABLE_FIELDS and f != "code")
+    r = c.post(f"/curate/review/{ingested}", data={"version": str(version), "per_field": "1", "confirm": [target],
+                                                   "title_en": "Microbiology of the food chain"},
+               follow_redirects=False)
+    assert r.status_code == 303, r.text
+    with kbase.session() as s:
+        std = s.get(Standard, ingested)
+        assert std.provenance[target]["verified"] and std.provenance["title_en"]["verified"]
+        assert std.title_en == "Microbiology of the food chain"
+        version = std.version
+    # An unknown field is refused in Vietnamese, not a 500.
+    r = c.post(f"/curate/review/{ingested}", data={"version": str(version), "per_field": "1", "confirm": ["is_sample"]})
+    assert r.status_code == 400 and "không xác nhận được trường" in r.text

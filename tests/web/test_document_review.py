@@ -145,3 +145,68 @@ def test_confirming_one_field_verifies_it_and_what_follows_it(app, kbase, ingest
     # An unknown field is refused in Vietnamese, not a 500.
     r = c.post(f"/curate/review/{ingested}", data={"version": str(version), "per_field": "1", "confirm": ["is_sample"]})
     assert r.status_code == 400 and "không xác nhận được trường" in r.text
+
+
+# --- The PDF page beside the form ---------------------------------------------------------------------
+
+
+def _doc(kbase, std_id: int):
+    with kbase.session() as s:
+        from kb.models import Document
+        doc = s.get(Document, s.get(Standard, std_id).document_id)
+        return doc.id, doc.sha256, doc.pages
+
+
+def test_page_image_is_rendered_once_and_served_from_the_cache(app, kbase, ingested):
+    import struct
+
+    doc_id, sha, pages = _doc(kbase, ingested)
+    c = client_for(app, "curator")
+    r = c.get(f"/curate/documents/{doc_id}/pages/1.png")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    assert r.content[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", r.content[16:24])  # the IHDR chunk
+    assert width == 900 and height > width  # an A4 page, portrait
+    cached = kbase.settings.data_dir / "page-images" / f"{sha}-1-900.png"
+    assert cached.read_bytes() == r.content
+    stat = cached.stat()
+    again = c.get(f"/curate/documents/{doc_id}/pages/1.png")
+    assert again.content == r.content
+    after = cached.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (stat.st_ino, stat.st_mtime_ns)  # not rendered again
+    # A deleted cache file is rebuilt.
+    cached.unlink()
+    assert c.get(f"/curate/documents/{doc_id}/pages/1.png").content == r.content and cached.is_file()
+    # Out of range: 404 (and nothing cached); not a number or zero: 4xx, never 500.
+    assert c.get(f"/curate/documents/{doc_id}/pages/{pages + 1}.png").status_code == 404
+    assert c.get(f"/curate/documents/{doc_id}/pages/0.png").status_code in (400, 404, 422)
+    assert c.get(f"/curate/documents/{doc_id}/pages/x.png").status_code in (400, 404, 422)
+    assert c.get("/curate/documents/99999/pages/1.png").status_code == 404
+    assert sorted(p.name for p in cached.parent.iterdir()) == [cached.name]
+
+
+def test_page_image_is_for_curators_only(app, kbase, ingested):
+    doc_id, _, _ = _doc(kbase, ingested)
+    url = f"/curate/documents/{doc_id}/pages/1.png"
+    assert client_for(app, "lab_a").get(url).status_code == 403
+    anon = client_for(app, None).get(url, follow_redirects=False)
+    assert anon.status_code in (303, 401, 403), anon.status_code
+    assert not (kbase.settings.data_dir / "page-images").exists()
+
+
+def test_review_page_shows_the_page_of_the_first_field_to_check(app, kbase, ingested):
+    doc_id, _, pages = _doc(kbase, ingested)
+    c = client_for(app, "curator")
+    page = html(c.get(f"/curate/review/{ingested}"))
+    first = next(tr for tr in page.css("#fields tbody tr") if tr.css_first("input[name=confirm]") is not None
+                 and tr.attributes.get("data-page"))
+    view = page.css_first("#page-view")
+    assert view.css_first("img").attributes["src"] == f"/curate/documents/{doc_id}/pages/{first.attributes['data-page']}.png"
+    # The links switch pages without JavaScript; a page out of range falls back to the first field's.
+    links = [a.attributes["href"] for a in view.css("nav a")]
+    assert links and all(re.fullmatch(r"\?page=\d+#page-view", h) for h in links)
+    other = html(c.get(f"/curate/review/{ingested}?page={pages}"))
+    assert other.css_first("#page-view img").attributes["src"].endswith(f"/pages/{pages}.png")
+    bad = html(c.get(f"/curate/review/{ingested}?page={pages + 5}"))
+    assert bad.css_first("#page-view img").attributes["src"] == view.css_first("img").attributes["src"]
+    assert page.css_first('script[src="/static/review.js"]') is not None

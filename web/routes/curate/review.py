@@ -3,12 +3,20 @@ sure first), the queue of unverified extractions and the approve-with-correction
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from ingest.pdf import render_page_png
 from kb import proposals, standards
-from kb.errors import KBError
+from kb.errors import KBError, NotFound
+from kb.models import Document
 from kb.versioning import StaleEdit
 from web import auth
 from web.auth import CuratorUser
@@ -39,7 +47,22 @@ def _review_item(request: Request, standard_id: int, exc: KBError | None = None,
     for r in rows:
         r["method_vi"] = auth.method_vi(r["method"]) if r["in_provenance"] else ""
     return render_form(request, "curate/review_item.html",
-                       ctx(request, std=std, doc=doc, rows=rows, wide=WIDE_FIELDS, form=form or {}), exc)
+                       ctx(request, std=std, doc=doc, rows=rows, wide=WIDE_FIELDS, form=form or {},
+                           page=_shown_page(request, doc, rows)), exc)
+
+
+def _shown_page(request: Request, doc: Document | None, rows: list[dict]) -> dict | None:
+    """The page beside the form: the one asked for (``?page=``), else that of the first field to check.
+    Links lead to the pages fields were read from, and to the neighbours."""
+    if doc is None or not doc.stored_path or doc.pages < 1:
+        return None
+    asked = request.query_params.get("page", "")
+    firsts = [r["page"] for r in rows if r["page"] and r["in_provenance"] and not r["verified"]]
+    n = int(asked) if asked.isdigit() and 1 <= int(asked) <= doc.pages else (firsts or [1])[0]
+    sources = sorted({r["page"] for r in rows if r["page"] and 1 <= r["page"] <= doc.pages})
+    return {"n": n, "count": doc.pages, "sources": sources,
+            "prev": n - 1 if n > 1 else None, "next": n + 1 if n < doc.pages else None,
+            "src": f"/curate/documents/{doc.id}/pages/{{}}.png"}
 
 
 @router.get("/curate/review/{standard_id}")
@@ -61,6 +84,51 @@ async def review_submit(request: Request, standard_id: Id, user: CuratorUser) ->
         done=lambda _: back("/curate/review", "reviewed"),
         failed=lambda exc: _review_item(request, standard_id, exc, form),
     )
+
+
+# --- The PDF page beside the form: rendered on the server, cached on disk -------------------------------
+
+#: Width of a rendered page in pixels: legible beside the form, a phone scales it down.
+PAGE_WIDTH = 900
+#: No rendered page is larger than this (a very tall page is drawn narrower): bounds memory and disk.
+PAGE_MAX_PIXELS = 900 * 2400
+PageNo = Annotated[int, PathParam(ge=1, le=100_000)]
+
+
+def page_image(data_dir: Path, doc: Document, page_no: int, width: int = PAGE_WIDTH) -> Path:
+    """The cached PNG of a document's page, rendered when missing. Keyed by the file's sha256 (not the id),
+    so a re-ingested file reuses it and another file never does."""
+    missing = NotFound(f"Tài liệu #{doc.id} không có trang {page_no}")
+    if page_no > max(doc.pages, 1) or not doc.stored_path:
+        raise missing
+    root = data_dir.resolve()
+    source = (root / doc.stored_path).resolve()
+    if not source.is_relative_to(root) or not source.is_file():  # a stored path never leaves the data dir
+        raise NotFound(f"Không còn tệp gốc của tài liệu #{doc.id}")
+    cache = root / "page-images" / f"{doc.sha256}-{page_no}-{width}.png"
+    if cache.is_file():
+        return cache
+    png = render_page_png(source, page_no, width, PAGE_MAX_PIXELS)
+    if png is None:
+        raise missing
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    # Written aside and renamed: two curators opening the same page never see half a file.
+    fd, tmp = tempfile.mkstemp(dir=cache.parent, suffix=".tmp")
+    with os.fdopen(fd, "wb") as f:
+        f.write(png)
+    os.replace(tmp, cache)
+    return cache
+
+
+@router.get("/curate/documents/{doc_id}/pages/{page_no}.png")
+def document_page(request: Request, doc_id: Id, page_no: PageNo, user: CuratorUser) -> Response:
+    with get_kbase(request).session() as session:
+        doc = session.get(Document, doc_id)
+        if doc is None:
+            raise NotFound(f"Không có tài liệu #{doc_id}")
+        path = page_image(request.app.state.settings.data_dir, doc, page_no)
+    # Private like every curator page: unpublished documents stay off shared caches.
+    return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
 
 # --- Proposed changes: what an ingested document would change, shown as a diff ---------------------------

@@ -18,6 +18,8 @@ from kb.errors import BadInput, NotFound
 from kb.models import (
     AuditEvent,
     Criterion,
+    ProposalStatus,
+    ProposedChange,
     Document,
     RelationType,
     Standard,
@@ -448,6 +450,15 @@ def review_rows(session: Session, std: Standard) -> list[dict[str, Any]]:
     unsure = sorted((r for r in rows if r["in_provenance"] and not r["verified"]),
                     key=lambda r: r["confidence"] if r["confidence"] is not None else -1)
     return unsure + [r for r in rows if r not in unsure]
+
+
+def pending_proposals(session: Session, std: Standard) -> list[ProposedChange]:
+    """The proposed changes ingested documents would make to ``std``, waiting for a curator, oldest first."""
+    return list(session.exec(
+        select(ProposedChange).where(ProposedChange.entity == "standard", ProposedChange.entity_id == std.id,
+                                     ProposedChange.status == ProposalStatus.pending)
+        .order_by(col(ProposedChange.created_at), col(ProposedChange.id))
+    ).all())
 
 
 def review_item(session: Session, standard_id: int) -> tuple[Standard, Document | None]:

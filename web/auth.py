@@ -10,6 +10,8 @@ router (``web.app.create_app`` mounts them all).
 
 from __future__ import annotations
 
+import re
+
 import secrets
 from typing import Annotated, Any
 
@@ -211,6 +213,7 @@ LABELS_VI = {
         "first sentence of scope clause": "câu đầu điều “Phạm vi áp dụng”",
         "opening 'Tiêu chuẩn này' paragraph": "đoạn mở đầu “Tiêu chuẩn này…”", "'ICS' line": "dòng “ICS”",
         "catalogue": "danh mục tiêu chuẩn", "curator": "biên tập viên nhập",
+        "bảng (": "các dòng của bảng trong tài liệu",
     },
     "confidence": {"sure": "chắc chắn", "fair": "khá chắc", "check": "cần kiểm tra"},
     "mapping_status": {"suggested": "Đề xuất", "approved": "Đã duyệt", "rejected": "Bị từ chối"},
@@ -229,6 +232,12 @@ def method_vi(method: str | None) -> str:
     text = next((vi for prefix, vi in LABELS_VI["methods"].items() if rule.startswith(prefix)),
                 "cách tìm khác" if rule else "")
     return ", ".join(x for x in ["đọc từ ảnh quét (OCR)" if ocr else "", text] if x)
+
+
+def reason_vi(text: str | None) -> str:
+    """A stored reason ("sửa trường đã có: title_vi, edition") with field keys named in Vietnamese."""
+    names = LABELS_VI["fields"]
+    return re.sub(r"\b[a-z][a-z_]*\b", lambda m: names.get(m.group(0), m.group(0)).lower(), text or "")
 
 
 # --- Wiring (used by web.app.create_app) ----------------------------------------------------------

@@ -210,3 +210,33 @@ def test_review_page_shows_the_page_of_the_first_field_to_check(app, kbase, inge
     bad = html(c.get(f"/curate/review/{ingested}?page={pages + 5}"))
     assert bad.css_first("#page-view img").attributes["src"] == view.css_first("img").attributes["src"]
     assert page.css_first('script[src="/static/review.js"]') is not None
+
+
+# --- Proposed changes from a later document, on the same review page ------------------------------------
+
+
+def test_review_page_shows_the_changes_a_later_document_proposes(app, kbase, world, tmp_path):
+    """The seeded TCVN 3118:2022 (an import) and a PDF of it with another title: the PDF waits as a proposal,
+    shown as a diff on the standard's review page and, with its page image, on the proposal page."""
+    [r] = ingest_paths(kbase, [make_standard_pdf(tmp_path / "3118.pdf")])
+    assert "chờ biên tập viên duyệt" in r["error"]
+    c = client_for(app, "curator")
+    page = html(c.get(f"/curate/review/{world.new_std}"))
+    section = page.css_first("#proposed")
+    assert section is not None
+    [table] = section.css("table.proposal-diff")
+    title = table.css_first('tr[data-field="title_vi"]')
+    assert title.css_first("th").text() == "Tên tiếng Việt"
+    assert title.css_first(".current").text().strip() == "Bê tông – Xác định cường độ nén"
+    assert title.css_first(".proposed").text().strip() == "Bê tông - Phương pháp xác định cường độ chịu nén"
+    assert "khối bìa, sau ký hiệu" in title.css_first(".prov").text() or "tên dưới đề mục" in title.css_first(".prov").text()
+    assert not RAW.search(visible(section)), visible(section)
+    pid = table.attributes["id"].removeprefix("proposal-")
+    link = section.css_first(f'a[href="/curate/proposals/{pid}"]')
+    assert link is not None
+    proposal = html(c.get(link.attributes["href"]))
+    assert not RAW.search(visible(proposal.css_first("#diff"))), visible(proposal.css_first("#diff"))
+    img = proposal.css_first("#page-view img")
+    assert img is not None
+    png = c.get(img.attributes["src"])
+    assert png.status_code == 200 and png.content[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,10 +1,9 @@
-// Review of an ingested document: the page beside the form follows the field in focus.
+// Review of an ingested document or a proposed change: the page beside the form follows the field in focus.
 // Without JavaScript the page links (?page=N) do the same with a reload.
 (function () {
   "use strict";
   var view = document.getElementById("page-view");
-  var form = document.getElementById("review-form");
-  if (!view || !form) return;
+  if (!view) return;
   var img = view.querySelector("img");
   var label = view.querySelector(".page-no");
   function show(n) {
@@ -13,11 +12,11 @@
     img.alt = img.alt.replace(/\d+/, n);
     label.textContent = n;
   }
-  form.addEventListener("focusin", function (e) {
+  document.addEventListener("focusin", function (e) {
     var row = e.target.closest("tr[data-page]");
     if (row) show(row.dataset.page);
   });
-  form.addEventListener("click", function (e) {
+  document.addEventListener("click", function (e) {
     var link = e.target.closest("a.page-link");
     if (!link) return;
     e.preventDefault();

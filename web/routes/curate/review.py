@@ -36,7 +36,7 @@ def review_page(request: Request, user: CuratorUser) -> Response:
         items = [(s, standards.unconfirmed_fields(s)) for s in standards.review_queue(session)]
         pending = proposals.pending(session)
     return auth.render_private(request, "curate/review.html",
-                               ctx(request, items=items, proposals=pending))
+                               ctx(request, items=items, proposals=pending, reason_vi=auth.reason_vi))
 
 
 def _review_item(request: Request, standard_id: int, exc: KBError | None = None,
@@ -44,11 +44,19 @@ def _review_item(request: Request, standard_id: int, exc: KBError | None = None,
     with get_kbase(request).session() as session:
         std, doc = standards.review_item(session, standard_id)
         rows = standards.review_rows(session, std)
+        changes = [(p, _described(proposals.review_rows(session, p)[2]))
+                   for p in standards.pending_proposals(session, std)]
     for r in rows:
         r["method_vi"] = auth.method_vi(r["method"]) if r["in_provenance"] else ""
     return render_form(request, "curate/review_item.html",
                        ctx(request, std=std, doc=doc, rows=rows, wide=WIDE_FIELDS, form=form or {},
-                           page=_shown_page(request, doc, rows)), exc)
+                           changes=changes, reason_vi=auth.reason_vi, page=_shown_page(request, doc, rows)), exc)
+
+
+def _described(diff: list[dict]) -> list[dict]:
+    """A diff whose sources read in Vietnamese."""
+    return [{**d, "method_vi": auth.method_vi(d.get("method")) if d.get("method") or d.get("page") else ""}
+            for d in diff]
 
 
 def _shown_page(request: Request, doc: Document | None, rows: list[dict]) -> dict | None:
@@ -140,8 +148,10 @@ def _proposal_page(request: Request, proposal_id: int, exc: KBError | None = Non
     version = rec.version if rec is not None else 0
     if isinstance(exc, StaleEdit):
         version = exc.current.get("version", version)
+    diff = _described(diff)
     return render_form(request, "curate/proposal.html",
-                       ctx(request, p=p, rec=rec, doc=doc, diff=diff, version=version), exc)
+                       ctx(request, p=p, rec=rec, doc=doc, diff=diff, version=version, reason_vi=auth.reason_vi,
+                           page=_shown_page(request, doc, [{**d, "in_provenance": True} for d in diff])), exc)
 
 
 @router.get("/curate/proposals/{proposal_id}")

@@ -18,9 +18,9 @@ from kb.errors import BadInput, NotFound
 from kb.models import (
     AuditEvent,
     Criterion,
+    Document,
     ProposalStatus,
     ProposedChange,
-    Document,
     RelationType,
     Standard,
     StandardCreate,

@@ -11,7 +11,6 @@ router (``web.app.create_app`` mounts them all).
 from __future__ import annotations
 
 import re
-
 import secrets
 from typing import Annotated, Any
 

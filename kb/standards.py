@@ -417,8 +417,8 @@ def _shown_value(std: Standard, field: str, criteria: int) -> Any:
     if field == "criteria":
         return criteria
     value = (std.extra or {}).get(field)
-    if field == "equivalence" and isinstance(value, dict):
-        return " ".join(x for x in [value.get("relation") or "", ", ".join(value.get("codes") or [])] if x)
+    if field == "equivalence" and isinstance(value, dict):  # the relation is a code (IDT, MOD ...) shown by name
+        return {"relation": value.get("relation"), "codes": ", ".join(value.get("codes") or [])}
     if field in ("sections", "annexes") and isinstance(value, list):
         return len(value)
     if isinstance(value, list):

@@ -21,7 +21,7 @@ from web import auth
 
 #: Internal keys and English method words that must never reach a curator's screen.
 RAW = re.compile(r"\b(doc_type|issuer_suffix|title_vi_normalised|scope_first_sentence|title_vi|title_en|"
-                 r"normative_references|cover block|designation|foreword|approval chain|headings|scope clause)\b")
+                 r"normative_references|cover block|designation|foreword|approval chain|headings|scope clause|reference)\b")
 
 
 def html(r) -> LexborHTMLParser:
@@ -99,6 +99,9 @@ def test_form_covers_every_field_with_vietnamese_sources_and_confidence(app, kba
     for f in ("edition", "equivalence", "normative_references", "sections", "code"):
         if f in prov:
             assert rows[f].css_first(".confidence").text().strip(), f
+    # Shown-only fields read in words: the equivalence by its Vietnamese name, sections as a count.
+    assert rows["equivalence"].css_first(".value").text().strip().startswith("tham khảo: GOST")
+    assert rows["sections"].css_first(".value").text().strip().isdigit()
     # Titles and scope get wide text boxes.
     assert rows["title_vi"].css_first("textarea") is not None and rows["scope"].css_first("textarea") is not None
     # Confidence as a number and plain words; unconfirmed rows come first, least sure first.

@@ -36,22 +36,28 @@ def visible(node) -> str:
 
 
 @pytest.fixture
-def world(kbase):
-    return seed(kbase)
+def store(any_kbase):
+    """Every test here on SQLite and on PostgreSQL (the review reads provenance JSON and proposals)."""
+    return any_kbase
 
 
 @pytest.fixture
-def app(kbase, world):
-    return make_app(kbase)
+def world(store):
+    return seed(store)
 
 
 @pytest.fixture
-def ingested(kbase, world, tmp_path) -> int:
+def app(store, world):
+    return make_app(store)
+
+
+@pytest.fixture
+def ingested(store, world, tmp_path) -> int:
     """A standard new to the knowledge base, ingested from a generated PDF: stored at once, unverified."""
     pdf = make_standard_pdf(tmp_path / "4884.pdf", code="TCVN 4884-1:2015", title="Vi sinh vật trong chuỗi thực phẩm")
-    [r] = ingest_paths(kbase, [pdf])
+    [r] = ingest_paths(store, [pdf])
     assert r["status"] == "ingested", r
-    with kbase.session() as s:
+    with store.session() as s:
         std = standards.require_standard(s, "TCVN 4884-1:2015")
         assert std.document_id is not None
         return std.id
@@ -84,12 +90,12 @@ def test_queue_names_unconfirmed_fields_in_vietnamese(app, ingested):
     assert not RAW.search(cell), cell
 
 
-def test_form_covers_every_field_with_vietnamese_sources_and_confidence(app, kbase, ingested):
+def test_form_covers_every_field_with_vietnamese_sources_and_confidence(app, store, ingested):
     page = html(client_for(app, "curator").get(f"/curate/review/{ingested}"))
     table = page.css_first("#fields")
     assert not RAW.search(visible(table)), visible(table)
     rows = {tr.attributes["id"].removeprefix("field-"): tr for tr in table.css("tbody tr")}
-    with kbase.session() as s:
+    with store.session() as s:
         std = s.get(Standard, ingested)
         prov = dict(std.provenance)
     # Every field the document gave, and every correctable one, has a row; no internal key does.
@@ -117,9 +123,9 @@ def test_form_covers_every_field_with_vietnamese_sources_and_confidence(app, kba
     assert "khối bìa, sau ký hiệu" in rows["title_vi"].css_first(".prov").text()
 
 
-def test_confirming_one_field_verifies_it_and_what_follows_it(app, kbase, ingested):
+def test_confirming_one_field_verifies_it_and_what_follows_it(app, store, ingested):
     c = client_for(app, "curator")
-    with kbase.session() as s:
+    with store.session() as s:
         std = s.get(Standard, ingested)
         version = std.version
         before = standards.unconfirmed_fields(std)
@@ -127,7 +133,7 @@ def test_confirming_one_field_verifies_it_and_what_follows_it(app, kbase, ingest
     r = c.post(f"/curate/review/{ingested}", data={"version": str(version), "per_field": "1", "confirm": ["code"]},
                follow_redirects=False)
     assert r.status_code == 303, r.text
-    with kbase.session() as s:
+    with store.session() as s:
         std = s.get(Standard, ingested)
         prov = std.provenance
         assert prov["code"]["verified"] and prov["year"]["verified"] and prov["doc_type"]["verified"]
@@ -140,7 +146,7 @@ def test_confirming_one_field_verifies_it_and_what_follows_it(app, kbase, ingest
                                                    "title_en": "Microbiology of the food chain"},
                follow_redirects=False)
     assert r.status_code == 303, r.text
-    with kbase.session() as s:
+    with store.session() as s:
         std = s.get(Standard, ingested)
         assert std.provenance[target]["verified"] and std.provenance["title_en"]["verified"]
         assert std.title_en == "Microbiology of the food chain"
@@ -153,24 +159,24 @@ def test_confirming_one_field_verifies_it_and_what_follows_it(app, kbase, ingest
 # --- The PDF page beside the form ---------------------------------------------------------------------
 
 
-def _doc(kbase, std_id: int):
-    with kbase.session() as s:
+def _doc(store, std_id: int):
+    with store.session() as s:
         from kb.models import Document
         doc = s.get(Document, s.get(Standard, std_id).document_id)
         return doc.id, doc.sha256, doc.pages
 
 
-def test_page_image_is_rendered_once_and_served_from_the_cache(app, kbase, ingested):
+def test_page_image_is_rendered_once_and_served_from_the_cache(app, store, ingested):
     import struct
 
-    doc_id, sha, pages = _doc(kbase, ingested)
+    doc_id, sha, pages = _doc(store, ingested)
     c = client_for(app, "curator")
     r = c.get(f"/curate/documents/{doc_id}/pages/1.png")
     assert r.status_code == 200 and r.headers["content-type"] == "image/png"
     assert r.content[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", r.content[16:24])  # the IHDR chunk
     assert width == 900 and height > width  # an A4 page, portrait
-    cached = kbase.settings.data_dir / "page-images" / f"{sha}-1-900.png"
+    cached = store.settings.data_dir / "page-images" / f"{sha}-1-900.png"
     assert cached.read_bytes() == r.content
     stat = cached.stat()
     again = c.get(f"/curate/documents/{doc_id}/pages/1.png")
@@ -188,17 +194,17 @@ def test_page_image_is_rendered_once_and_served_from_the_cache(app, kbase, inges
     assert sorted(p.name for p in cached.parent.iterdir()) == [cached.name]
 
 
-def test_page_image_is_for_curators_only(app, kbase, ingested):
-    doc_id, _, _ = _doc(kbase, ingested)
+def test_page_image_is_for_curators_only(app, store, ingested):
+    doc_id, _, _ = _doc(store, ingested)
     url = f"/curate/documents/{doc_id}/pages/1.png"
     assert client_for(app, "lab_a").get(url).status_code == 403
     anon = client_for(app, None).get(url, follow_redirects=False)
     assert anon.status_code in (303, 401, 403), anon.status_code
-    assert not (kbase.settings.data_dir / "page-images").exists()
+    assert not (store.settings.data_dir / "page-images").exists()
 
 
-def test_review_page_shows_the_page_of_the_first_field_to_check(app, kbase, ingested):
-    doc_id, _, pages = _doc(kbase, ingested)
+def test_review_page_shows_the_page_of_the_first_field_to_check(app, store, ingested):
+    doc_id, _, pages = _doc(store, ingested)
     c = client_for(app, "curator")
     page = html(c.get(f"/curate/review/{ingested}"))
     first = next(tr for tr in page.css("#fields tbody tr") if tr.css_first("input[name=confirm]") is not None
@@ -218,10 +224,10 @@ def test_review_page_shows_the_page_of_the_first_field_to_check(app, kbase, inge
 # --- Proposed changes from a later document, on the same review page ------------------------------------
 
 
-def test_review_page_shows_the_changes_a_later_document_proposes(app, kbase, world, tmp_path):
+def test_review_page_shows_the_changes_a_later_document_proposes(app, store, world, tmp_path):
     """The seeded TCVN 3118:2022 (an import) and a PDF of it with another title: the PDF waits as a proposal,
     shown as a diff on the standard's review page and, with its page image, on the proposal page."""
-    [r] = ingest_paths(kbase, [make_standard_pdf(tmp_path / "3118.pdf")])
+    [r] = ingest_paths(store, [make_standard_pdf(tmp_path / "3118.pdf")])
     assert "chờ biên tập viên duyệt" in r["error"]
     c = client_for(app, "curator")
     page = html(c.get(f"/curate/review/{world.new_std}"))

@@ -432,21 +432,20 @@ def review_rows(session: Session, std: Standard) -> list[dict[str, Any]]:
     criteria = len(session.exec(select(Criterion.id).where(Criterion.standard_id == std.id)).all())
     prov = std.provenance or {}
     extra = std.extra or {}
+    pending = set(unconfirmed_fields(std))
     rows = []
     for f in REVIEW_FIELDS:
         p = prov.get(f) or {}
         present = f in prov or f in CORRECTABLE_FIELDS or (f == "criteria" and criteria) or extra.get(f)
         if not present:
             continue
-        followers = [k for k, parent in FOLLOWS.items() if parent == f and k in prov]
-        verified = bool(p.get("verified")) if p else (all(prov[k].get("verified") for k in followers) if followers
-                                                         else f not in prov)
         c = p.get("confidence")
         rows.append({"field": f, "correctable": f in CORRECTABLE_FIELDS,
                      "value": getattr(std, f) if f in CORRECTABLE_FIELDS else _shown_value(std, f, criteria),
                      "page": p.get("page"), "method": p.get("method"), "confidence": c,
                      "level": confidence_level(c), "in_provenance": f in prov,
-                     "verified": verified and f in prov, "by": p.get("by")})
+                     # a key read with it and re-read by a later ingest (title_vi_normalised) reopens it
+                     "verified": f in prov and f not in pending, "by": p.get("by")})
     unsure = sorted((r for r in rows if r["in_provenance"] and not r["verified"]),
                     key=lambda r: r["confidence"] if r["confidence"] is not None else -1)
     return unsure + [r for r in rows if r not in unsure]

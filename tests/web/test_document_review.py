@@ -249,3 +249,24 @@ def test_review_page_shows_the_changes_a_later_document_proposes(app, store, wor
     assert img is not None
     png = c.get(img.attributes["src"])
     assert png.status_code == 200 and png.content[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_key_reread_after_review_reopens_its_field(app, store, ingested):
+    """A verified title whose normalised form a later ingest re-read is listed again, with a checkbox: the
+    queue and the form never disagree (a field listed as unconfirmed that the form cannot confirm)."""
+    c = client_for(app, "curator")
+    with store.session() as s:
+        version = s.get(Standard, ingested).version
+    assert c.post(f"/curate/review/{ingested}", data={"version": str(version)}, follow_redirects=False).status_code == 303
+    with store.session() as s:
+        std = s.get(Standard, ingested)
+        assert standards.unconfirmed_fields(std) == []
+        prov = {k: dict(p) for k, p in std.provenance.items()}
+        prov["title_vi_normalised"]["verified"] = False
+        std.provenance = prov
+    page = html(c.get(f"/curate/review/{ingested}"))
+    row = page.css_first("#field-title_vi")
+    assert row.css_first("input[name=confirm]") is not None
+    assert page.css("#fields tbody tr")[0].attributes["id"] == "field-title_vi"  # the only one to check
+    queue = html(c.get("/curate/review"))
+    assert "1 trường chưa xác nhận: Tên tiếng Việt" in visible(queue.css_first("#review tbody"))

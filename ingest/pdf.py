@@ -221,3 +221,24 @@ def read_text(pdf: OpenPdf, *, max_pages: int | None = None) -> PdfText:
     needs_ocr = good < max(1, MIN_TEXT_PAGES_SHARE * len(pages))
     legacy = encodings.most_common(1)[0][0] if encodings else None
     return PdfText(pages=pages, page_count=page_count, needs_ocr=needs_ocr, legacy_font=legacy)
+
+
+def render_page_png(path: Path, page_no: int, width: int, max_pixels: int) -> bytes | None:
+    """Page ``page_no`` (1-based) of the PDF at ``path`` as PNG bytes, ``width`` pixels wide (narrower when a
+    very tall page would exceed ``max_pixels``); None when the document has no such page."""
+    import io
+
+    pdf = _open(path)
+    try:
+        if not 1 <= page_no <= len(pdf):
+            return None
+        page = pdf[page_no - 1]
+        w, h = page.get_size()
+        scale = min(width / w, (max_pixels / (w * h)) ** 0.5)
+        image = page.render(scale=scale).to_pil()
+        out = io.BytesIO()
+        image.save(out, format="PNG", optimize=True)
+        page.close()
+        return out.getvalue()
+    finally:
+        pdf.close()

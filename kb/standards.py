@@ -19,6 +19,8 @@ from kb.models import (
     AuditEvent,
     Criterion,
     Document,
+    ProposalStatus,
+    ProposedChange,
     RelationType,
     Standard,
     StandardCreate,
@@ -366,13 +368,96 @@ def standard_named(session: Session, code: str) -> Standard:
     return std
 
 
+#: The fields a curator confirms when reviewing an ingested standard, in reading order: the columns of
+#: StandardUpdate a review may correct, and the extracted extras kept on the standard (shown, confirmed).
+REVIEW_FIELDS = ("code", "title_vi", "title_en", "edition", "revision", "status", "effective_date",
+                 "issuing_instrument", "drafted_by", "submitted_by", "proposed_by", "appraised_by", "published_by",
+                 "ics", "scope", "replaces", "converted_from", "equivalence", "normative_references", "sections",
+                 "annexes", "criteria")
+#: Review fields the form may correct (the others are shown and confirmed only).
+CORRECTABLE_FIELDS = tuple(f for f in REVIEW_FIELDS if f in EDITABLE_FIELDS)
+#: Provenance keys that are not fields of their own: read with, and confirmed with, another field.
+FOLLOWS = {"doc_type": "code", "number": "code", "part": "code", "year": "code", "issuer_suffix": "code",
+           "kind": "code", "title_vi_normalised": "title_vi", "scope_first_sentence": "scope"}
+#: Confidence from this value up is "sure", from the second "fairly sure"; below, a person must check.
+CONFIDENCE_LEVELS = (0.85, 0.65)
+
+
+def review_field(key: str) -> str:
+    """The review field a provenance key belongs to."""
+    return FOLLOWS.get(key, key)
+
+
+def unconfirmed_fields(std: Standard) -> list[str]:
+    """The review fields of ``std`` whose extraction no curator has confirmed, in reading order."""
+    pending = {review_field(k) for k, p in (std.provenance or {}).items() if not p.get("verified")}
+    return [f for f in REVIEW_FIELDS if f in pending]
+
+
+def confidence_level(confidence: float | None) -> str:
+    """``sure`` / ``fair`` / ``check`` (no grade counts as check: nobody measured it)."""
+    if confidence is None:
+        return "check"
+    return "sure" if confidence >= CONFIDENCE_LEVELS[0] else "fair" if confidence >= CONFIDENCE_LEVELS[1] else "check"
+
+
 def review_queue(session: Session, limit: int = 100) -> list[Standard]:
     """Standards made from an ingested document with at least one extracted field not yet verified."""
     rows = session.exec(
         select(Standard).where(col(Standard.document_id).is_not(None)).order_by(col(Standard.updated_at).desc())
     ).all()
-    pending = [s for s in rows if any(not p.get("verified") for p in (s.provenance or {}).values())]
+    pending = [s for s in rows if unconfirmed_fields(s)]
     return pending[:limit]
+
+
+def _shown_value(std: Standard, field: str, criteria: int) -> Any:
+    """What the review form shows for a field that is confirmed only (not corrected there)."""
+    if field == "code":
+        return std.code
+    if field == "criteria":
+        return criteria
+    value = (std.extra or {}).get(field)
+    if field == "equivalence" and isinstance(value, dict):  # the relation is a code (IDT, MOD ...) shown by name
+        return {"relation": value.get("relation"), "codes": ", ".join(value.get("codes") or [])}
+    if field in ("sections", "annexes") and isinstance(value, list):
+        return len(value)
+    if isinstance(value, list):
+        return ", ".join(str(v.get("id", v)) if isinstance(v, dict) else str(v) for v in value)
+    return value
+
+
+def review_rows(session: Session, std: Standard) -> list[dict[str, Any]]:
+    """One row per review field the standard has (every correctable column, the extras that were read):
+    value, where it was read, its confidence; unconfirmed fields first, the least sure of them first."""
+    criteria = len(session.exec(select(Criterion.id).where(Criterion.standard_id == std.id)).all())
+    prov = std.provenance or {}
+    extra = std.extra or {}
+    pending = set(unconfirmed_fields(std))
+    rows = []
+    for f in REVIEW_FIELDS:
+        p = prov.get(f) or {}
+        present = f in prov or f in CORRECTABLE_FIELDS or (f == "criteria" and criteria) or extra.get(f)
+        if not present:
+            continue
+        c = p.get("confidence")
+        rows.append({"field": f, "correctable": f in CORRECTABLE_FIELDS,
+                     "value": getattr(std, f) if f in CORRECTABLE_FIELDS else _shown_value(std, f, criteria),
+                     "page": p.get("page"), "method": p.get("method"), "confidence": c,
+                     "level": confidence_level(c), "in_provenance": f in prov,
+                     # a key read with it and re-read by a later ingest (title_vi_normalised) reopens it
+                     "verified": f in prov and f not in pending, "by": p.get("by")})
+    unsure = sorted((r for r in rows if r["in_provenance"] and not r["verified"]),
+                    key=lambda r: r["confidence"] if r["confidence"] is not None else -1)
+    return unsure + [r for r in rows if r not in unsure]
+
+
+def pending_proposals(session: Session, std: Standard) -> list[ProposedChange]:
+    """The proposed changes ingested documents would make to ``std``, waiting for a curator, oldest first."""
+    return list(session.exec(
+        select(ProposedChange).where(ProposedChange.entity == "standard", ProposedChange.entity_id == std.id,
+                                     ProposedChange.status == ProposalStatus.pending)
+        .order_by(col(ProposedChange.created_at), col(ProposedChange.id))
+    ).all())
 
 
 def review_item(session: Session, standard_id: int) -> tuple[Standard, Document | None]:
@@ -413,16 +498,22 @@ def parse_corrections(data: dict[str, Any]) -> StandardUpdate:
 
 
 def review_standard(
-    session: Session, standard_id: int, corrections: StandardUpdate, expected_version: int | None, actor: str
+    session: Session, standard_id: int, corrections: StandardUpdate, expected_version: int | None, actor: str,
+    confirmed: Iterable[str] | None = None,
 ) -> Standard:
-    """Approve the extracted fields of a standard, correcting some. Every field in the provenance and every
-    corrected field becomes ``verified``: later ingests and imports leave it alone."""
+    """Approve the extracted fields of a standard, correcting some. The ``confirmed`` review fields (all of
+    them when None) and every corrected field become ``verified``, with the keys that follow them
+    (``FOLLOWS``): later ingests and imports leave them alone."""
     std = standard_by_id(session, standard_id)
     changes: dict[str, Any] = {
         f: v for f, v in corrections.model_dump(exclude_unset=True).items() if getattr(std, f) != v
     }
     prov = {k: dict(p) for k, p in (std.provenance or {}).items()}
-    for f in set(prov) | set(changes):
+    chosen = set(changes) | (set(map(review_field, prov)) if confirmed is None else set(confirmed))
+    unknown = set(confirmed or ()) - set(REVIEW_FIELDS)
+    if unknown:
+        raise BadInput(f"không xác nhận được trường {sorted(unknown)[0]!r}")
+    for f in [k for k in prov if review_field(k) in chosen] + sorted(chosen - set(prov)):
         p = prov.setdefault(f, {"page": None, "method": "curator"})
         if f in changes:
             p["method"] = "curator"

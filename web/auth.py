@@ -10,6 +10,7 @@ router (``web.app.create_app`` mounts them all).
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Annotated, Any
 
@@ -186,7 +187,36 @@ LABELS_VI = {
         "title": "Tên", "summary": "Tóm tắt", "steps": "Các bước", "documents": "Giấy tờ cần chuẩn bị",
         "agency_key": "Nơi nộp hồ sơ", "fees": "Lệ phí", "duration": "Thời gian", "source": "Nguồn",
         "reviewed_by": "Người rà soát", "reviewed_at": "Ngày rà soát",
+        "code": "Ký hiệu", "revision": "Lần soát xét", "submitted_by": "Cơ quan trình duyệt",
+        "replaces": "Thay thế cho", "converted_from": "Chuyển đổi từ", "equivalence": "Mức tương đương",
+        "normative_references": "Tài liệu viện dẫn", "sections": "Số mục", "annexes": "Số phụ lục",
     },
+    #: How an extracted field was found (``Provenance.method``), by the start of the method: first match wins.
+    "methods": {
+        "cover/heading code line": "dòng ký hiệu trên bìa hoặc đầu văn bản",
+        "foreword subject": "câu đầu lời nói đầu nêu ký hiệu", "running header": "tiêu đề lặp ở đầu trang",
+        "cover block after designation": "khối bìa, sau ký hiệu", "repeated header box": "khung tên lặp ở đầu trang",
+        "English lines after cover title": "các dòng tiếng Anh dưới tên trên bìa",
+        "title under first body heading": "tên dưới đề mục đầu tiên của nội dung",
+        "title under the first body heading": "tên dưới đề mục đầu tiên của nội dung",
+        "first upper-case block": "khối chữ in hoa đầu tiên",
+        "sentence case of title_vi": "tên tiếng Việt viết lại chữ thường",
+        "designation family": "loại ký hiệu", "title genre": "thể loại trong tên", "title": "tên văn bản",
+        "numbered designation rows": "các dòng ký hiệu đánh số", "body: ": "lời văn trong nội dung",
+        "default": "mặc định", "cover '": "dòng ghi trên bìa",
+        "foreword: approval chain": "lời nói đầu: cơ quan biên soạn, đề nghị, thẩm định, công bố",
+        "foreword": "lời nói đầu",
+        "statement naming the designation: approval chain": "câu nêu ký hiệu: cơ quan biên soạn, thẩm định, công bố",
+        "statement naming the designation": "câu nêu ký hiệu văn bản",
+        "clause 'Tài liệu viện dẫn'": "điều “Tài liệu viện dẫn”",
+        "numbered headings in sequence": "các đề mục đánh số liên tiếp",
+        "'Phụ lục X' headings": "các đề mục “Phụ lục”", "scope clause": "điều “Phạm vi áp dụng”",
+        "first sentence of scope clause": "câu đầu điều “Phạm vi áp dụng”",
+        "opening 'Tiêu chuẩn này' paragraph": "đoạn mở đầu “Tiêu chuẩn này…”", "'ICS' line": "dòng “ICS”",
+        "catalogue": "danh mục tiêu chuẩn", "curator": "biên tập viên nhập",
+        "bảng (": "các dòng của bảng trong tài liệu",
+    },
+    "confidence": {"sure": "chắc chắn", "fair": "khá chắc", "check": "cần kiểm tra"},
     "mapping_status": {"suggested": "Đề xuất", "approved": "Đã duyệt", "rejected": "Bị từ chối"},
     "actions": {"create": "Tạo", "update": "Sửa", "delete": "Xóa", "approve": "Duyệt", "approved": "Duyệt",
                 "rejected": "Từ chối", "revert": "Hoàn tác", "verify": "Xác minh", "import": "Nhập", "ingest": "Nạp",
@@ -201,6 +231,23 @@ LEGAL_FIELD_LABELS_VI = {
     "status": "Tình trạng ghi nhận", "source_url": "Địa chỉ nguồn", "note": "Ghi chú",
     **{r: label.capitalize() for r, label in legal.RELATION_LABELS_VI.items()},
 }
+
+
+def method_vi(method: str | None) -> str:
+    """A provenance method in Vietnamese (``ocr; <rule>`` says it was read from OCR'd text)."""
+    if not method:
+        return "không ghi cách tìm"
+    ocr = method.startswith("ocr")
+    rule = method.removeprefix("ocr").removeprefix(";").lstrip()
+    text = next((vi for prefix, vi in LABELS_VI["methods"].items() if rule.startswith(prefix)),
+                "cách tìm khác" if rule else "")
+    return ", ".join(x for x in ["đọc từ ảnh quét (OCR)" if ocr else "", text] if x)
+
+
+def reason_vi(text: str | None) -> str:
+    """A stored reason ("sửa trường đã có: title_vi, edition") with field keys named in Vietnamese."""
+    names = LABELS_VI["fields"]
+    return re.sub(r"\b[a-z][a-z_]*\b", lambda m: names.get(m.group(0), m.group(0)).lower(), text or "")
 
 
 # --- Wiring (used by web.app.create_app) ----------------------------------------------------------

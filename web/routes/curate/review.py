@@ -3,12 +3,20 @@ sure first), the queue of unverified extractions and the approve-with-correction
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from ingest.pdf import render_page_png
 from kb import proposals, standards
-from kb.errors import KBError
+from kb.errors import KBError, NotFound
+from kb.models import Document
 from kb.versioning import StaleEdit
 from web import auth
 from web.auth import CuratorUser
@@ -18,25 +26,51 @@ from web.routes.curate._common import TAGS, Id, back, ctx, form_version
 
 router = APIRouter(tags=TAGS, include_in_schema=False)
 
-REVIEW_FIELDS = ("title_vi", "title_en", "status", "effective_date", "issuing_instrument", "drafted_by",
-                 "proposed_by", "appraised_by", "published_by", "ics", "scope")
+#: Fields shown in a wide text box (long titles and clauses).
+WIDE_FIELDS = ("title_vi", "title_en", "scope", "issuing_instrument")
 
 
 @router.get("/curate/review")
 def review_page(request: Request, user: CuratorUser) -> Response:
     with get_kbase(request).session() as session:
-        items = standards.review_queue(session)
+        items = [(s, standards.unconfirmed_fields(s)) for s in standards.review_queue(session)]
         pending = proposals.pending(session)
     return auth.render_private(request, "curate/review.html",
-                               ctx(request, items=items, proposals=pending))
+                               ctx(request, items=items, proposals=pending, reason_vi=auth.reason_vi))
 
 
 def _review_item(request: Request, standard_id: int, exc: KBError | None = None,
                  form: dict[str, str] | None = None) -> Response:
     with get_kbase(request).session() as session:
         std, doc = standards.review_item(session, standard_id)
+        rows = standards.review_rows(session, std)
+        changes = [(p, _described(proposals.review_rows(session, p)[2]))
+                   for p in standards.pending_proposals(session, std)]
+    for r in rows:
+        r["method_vi"] = auth.method_vi(r["method"]) if r["in_provenance"] else ""
     return render_form(request, "curate/review_item.html",
-                       ctx(request, std=std, doc=doc, fields=REVIEW_FIELDS, form=form or {}), exc)
+                       ctx(request, std=std, doc=doc, rows=rows, wide=WIDE_FIELDS, form=form or {},
+                           changes=changes, reason_vi=auth.reason_vi, page=_shown_page(request, doc, rows)), exc)
+
+
+def _described(diff: list[dict]) -> list[dict]:
+    """A diff whose sources read in Vietnamese."""
+    return [{**d, "method_vi": auth.method_vi(d.get("method")) if d.get("method") or d.get("page") else ""}
+            for d in diff]
+
+
+def _shown_page(request: Request, doc: Document | None, rows: list[dict]) -> dict | None:
+    """The page beside the form: the one asked for (``?page=``), else that of the first field to check.
+    Links lead to the pages fields were read from, and to the neighbours."""
+    if doc is None or not doc.stored_path or doc.pages < 1:
+        return None
+    asked = request.query_params.get("page", "")
+    firsts = [r["page"] for r in rows if r["page"] and r["in_provenance"] and not r["verified"]]
+    n = int(asked) if asked.isdigit() and 1 <= int(asked) <= doc.pages else (firsts or [1])[0]
+    sources = sorted({r["page"] for r in rows if r["page"] and 1 <= r["page"] <= doc.pages})
+    return {"n": n, "count": doc.pages, "sources": sources,
+            "prev": n - 1 if n > 1 else None, "next": n + 1 if n < doc.pages else None,
+            "src": f"/curate/documents/{doc.id}/pages/{{}}.png"}
 
 
 @router.get("/curate/review/{standard_id}")
@@ -46,16 +80,63 @@ def review_item_page(request: Request, standard_id: Id, user: CuratorUser) -> Re
 
 @router.post("/curate/review/{standard_id}")
 async def review_submit(request: Request, standard_id: Id, user: CuratorUser) -> Response:
-    raw = await request.form(max_files=0, max_fields=40)
-    form = {f: str(raw.get(f) or "")[:20000] for f in REVIEW_FIELDS if f in raw}
+    raw = await request.form(max_files=0, max_fields=80)
+    form = {f: str(raw.get(f) or "")[:20000] for f in standards.CORRECTABLE_FIELDS if f in raw}
+    # The form ticks fields one by one; a client that does not (older forms, scripts) confirms them all.
+    confirmed = [str(v)[:60] for v in raw.getlist("confirm")] if raw.get("per_field") else None
     version = str(raw.get("version") or "")
     return await run_in_threadpool(
         submit, request,
         lambda session: standards.review_standard(session, standard_id, standards.parse_corrections(form),
-                                                  form_version(version), user.username),
+                                                  form_version(version), user.username, confirmed),
         done=lambda _: back("/curate/review", "reviewed"),
         failed=lambda exc: _review_item(request, standard_id, exc, form),
     )
+
+
+# --- The PDF page beside the form: rendered on the server, cached on disk -------------------------------
+
+#: Width of a rendered page in pixels: legible beside the form, a phone scales it down.
+PAGE_WIDTH = 900
+#: No rendered page is larger than this (a very tall page is drawn narrower): bounds memory and disk.
+PAGE_MAX_PIXELS = 900 * 2400
+PageNo = Annotated[int, PathParam(ge=1, le=100_000)]
+
+
+def page_image(data_dir: Path, doc: Document, page_no: int, width: int = PAGE_WIDTH) -> Path:
+    """The cached PNG of a document's page, rendered when missing. Keyed by the file's sha256 (not the id),
+    so a re-ingested file reuses it and another file never does."""
+    missing = NotFound(f"Tài liệu #{doc.id} không có trang {page_no}")
+    if page_no > max(doc.pages, 1) or not doc.stored_path:
+        raise missing
+    root = data_dir.resolve()
+    source = (root / doc.stored_path).resolve()
+    if not source.is_relative_to(root) or not source.is_file():  # a stored path never leaves the data dir
+        raise NotFound(f"Không còn tệp gốc của tài liệu #{doc.id}")
+    cache = root / "page-images" / f"{doc.sha256}-{page_no}-{width}.png"
+    if cache.is_file():
+        return cache
+    png = render_page_png(source, page_no, width, PAGE_MAX_PIXELS)
+    if png is None:
+        raise missing
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    # Written aside and renamed: two curators opening the same page never see half a file.
+    fd, tmp = tempfile.mkstemp(dir=cache.parent, suffix=".tmp")
+    with os.fdopen(fd, "wb") as f:
+        f.write(png)
+    os.replace(tmp, cache)
+    return cache
+
+
+@router.get("/curate/documents/{doc_id}/pages/{page_no}.png")
+def document_page(request: Request, doc_id: Id, page_no: PageNo, user: CuratorUser) -> Response:
+    with get_kbase(request).session() as session:
+        doc = session.get(Document, doc_id)
+        if doc is None:
+            raise NotFound(f"Không có tài liệu #{doc_id}")
+        path = page_image(request.app.state.settings.data_dir, doc, page_no)
+    # Private like every curator page: unpublished documents stay off shared caches.
+    return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
 
 # --- Proposed changes: what an ingested document would change, shown as a diff ---------------------------
@@ -67,8 +148,10 @@ def _proposal_page(request: Request, proposal_id: int, exc: KBError | None = Non
     version = rec.version if rec is not None else 0
     if isinstance(exc, StaleEdit):
         version = exc.current.get("version", version)
+    diff = _described(diff)
     return render_form(request, "curate/proposal.html",
-                       ctx(request, p=p, rec=rec, doc=doc, diff=diff, version=version), exc)
+                       ctx(request, p=p, rec=rec, doc=doc, diff=diff, version=version, reason_vi=auth.reason_vi,
+                           page=_shown_page(request, doc, [{**d, "in_provenance": True} for d in diff])), exc)
 
 
 @router.get("/curate/proposals/{proposal_id}")

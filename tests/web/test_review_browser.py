@@ -1,0 +1,116 @@
+"""Review of an ingested document in a real browser (Playwright on Debian's Chromium), desktop and 360 px
+phone, with and without JavaScript: open the item from the queue, see the rendered PDF page, switch to the
+page of another field (on focus with JavaScript, by its link without), confirm one field. Skipped cleanly
+when Playwright or /usr/bin/chromium is missing."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest.pipeline import ingest_paths
+from kb import standards
+from kb.config import Settings
+from kb.core import KnowledgeBase
+from kb.models import Standard
+from tests.support.accounts import PASSWORD, seed
+from tests.support.browser import VIEWPORTS, explained, no_horizontal_scroll, require_browser
+from tests.support.pdfs import make_standard_pdf
+from tests.support.server import Server
+
+require_browser()  # skips this module without Playwright or Chromium
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("review-browser") / "var"
+    kbase = KnowledgeBase(Settings(data_dir=data_dir, secret_key="test-secret"))
+    kbase.init()
+    seed(kbase)
+    kbase.dispose()
+    srv = Server(data_dir)
+    srv.data_dir = data_dir
+    yield srv
+    srv.stop()
+
+
+def _kbase(server: Server) -> KnowledgeBase:
+    return KnowledgeBase(Settings(data_dir=server.data_dir, secret_key="test-secret"))
+
+
+def ingest_one(server: Server, tmp_path, code: str) -> int:
+    """A standard of the test's own, ingested while the server runs: stored, every field unconfirmed."""
+    kbase = _kbase(server)
+    try:
+        [r] = ingest_paths(kbase, [make_standard_pdf(tmp_path / "doc.pdf", code=code, title="Mật ong - Yêu cầu kỹ thuật")])
+        assert r["status"] == "ingested", r
+        with kbase.session() as s:
+            return standards.require_standard(s, code).id
+    finally:
+        kbase.dispose()
+
+
+def _login(page, server: Server, target: str) -> None:
+    page.goto(f"{server.url}/login?next={target}")
+    page.fill("#username", "curator")
+    page.fill("#password", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_url(f"**{target}*")
+
+
+def _image_loaded(page) -> bool:
+    return page.locator("#page-view img").evaluate("i => i.complete && i.naturalWidth === 900")
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
+@pytest.mark.parametrize("device", list(VIEWPORTS))
+def test_open_see_the_page_and_confirm_a_field(server, browser, shots, tmp_path, device, js):
+    number = 12000 + list(VIEWPORTS).index(device) * 2 + int(js)
+    code = f"TCVN {number}:2021"
+    std_id = ingest_one(server, tmp_path, code)
+    ctx = browser.new_context(viewport=VIEWPORTS[device], java_script_enabled=js, locale="vi-VN")
+    page = ctx.new_page()
+    try:
+        with explained(server):
+            _login(page, server, "/curate/review")
+            row = page.locator("#review tbody tr", has_text=code)
+            assert "trường chưa xác nhận: " in row.locator(".unconfirmed").inner_text()
+            row.locator("a").click()
+            page.wait_for_url(f"**/curate/review/{std_id}")
+            img = page.locator("#page-view img")
+            img.scroll_into_view_if_needed()
+            page.wait_for_function("() => document.querySelector('#page-view img').complete")
+            assert _image_loaded(page)
+            no_horizontal_scroll(page)
+            page.screenshot(path=shots / "1-item.png", full_page=True)
+            # The scope was read on another page than the title: show it.
+            scope_page = page.locator("#field-scope").get_attribute("data-page")
+            assert scope_page and not img.get_attribute("src").endswith(f"/pages/{scope_page}.png")
+            if js:
+                page.focus("#f-scope")
+            else:
+                page.click("#field-scope a.page-link")
+                page.wait_for_url(f"**?page={scope_page}*")
+            page.wait_for_function("n => document.querySelector('#page-view img').src.endsWith(`/pages/${n}.png`)",
+                                   arg=scope_page)
+            page.wait_for_function("() => document.querySelector('#page-view img').complete")
+            img.scroll_into_view_if_needed()
+            assert _image_loaded(page)
+            assert page.locator("#page-view .page-no").inner_text() == scope_page
+            page.screenshot(path=shots / "2-scope-page.png", full_page=True)
+            # Confirm the scope alone.
+            for box in page.locator("input[name=confirm]").all():
+                box.uncheck()
+            page.check('#field-scope input[name=confirm]')
+            page.click("#review-form button[type=submit]")
+            page.wait_for_url("**/curate/review?ok=reviewed*")
+            no_horizontal_scroll(page)
+        kbase = _kbase(server)
+        try:
+            with kbase.session() as s:
+                prov = s.get(Standard, std_id).provenance
+                assert prov["scope"]["verified"] and prov["scope_first_sentence"]["verified"]
+                assert not prov["title_vi"].get("verified") and not prov["code"].get("verified")
+        finally:
+            kbase.dispose()
+    finally:
+        ctx.close()

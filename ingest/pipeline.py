@@ -75,14 +75,27 @@ def sha256_of(path: Path) -> str:
 
 
 def ingest_paths(kbase: KnowledgeBase, paths: list[Path], *, ocr: bool = False, actor: str = "cli",
-                 progress: Callable[[dict], None] | None = None, workers: int | None = None) -> list[dict]:
-    """Ingest files and folders; one result dict per PDF (keys ``kb.records.OUTPUT_FIELDS``), in input order."""
+                 progress: Callable[[dict], None] | None = None, workers: int | None = None,
+                 run_id: int | None = None, names: dict[str, str] | None = None) -> list[dict]:
+    """Ingest files and folders; one result dict per PDF (keys ``kb.records.OUTPUT_FIELDS``), in input order.
+
+    ``run_id``: a run opened already (``documents.start_run`` by an upload, ``start_rerun``), else one is
+    opened here. ``names``: what to call a file on the run page when its path is not its name (an upload
+    is stored under its hash).
+    """
     settings = kbase.settings
     files = expand_paths(paths)
     results: list[dict[str, Any] | None] = [None] * len(files)
     counts = {s.value: 0 for s in IngestStatus}
     counts["pages"] = 0
-    run_id = documents.start_run(kbase, actor)
+    plan = [(str(p), (names or {}).get(str(p)) or p.name) for p, _ in files]
+    if run_id is None:
+        run_id = documents.start_run(kbase, actor, plan, ocr=ocr)
+    else:
+        documents.plan_run(kbase, run_id, plan)
+        documents.beat(kbase, run_id, reading=[])
+    rid: int = run_id  # for the closures below
+    shown = dict(plan)
 
     def finish(index: int, result: IngestResult) -> None:
         out = result.to_json()
@@ -93,7 +106,7 @@ def ingest_paths(kbase: KnowledgeBase, paths: list[Path], *, ocr: bool = False, 
             progress(out)
 
     def fail(index: int, path: Path, sha: str | None, message: str, seconds: float = 0.0) -> None:
-        documents.record_failure(kbase, run_id, path, sha, message, seconds)
+        documents.record_failure(kbase, rid, path, sha, message, seconds)
         finish(index, IngestResult(path=path, status="failed", error=message))
 
     batch_changes: dict[str, set[int]] = {}
@@ -122,10 +135,13 @@ def ingest_paths(kbase: KnowledgeBase, paths: list[Path], *, ocr: bool = False, 
                 fail(index, path, None, f"không đọc được tệp: {exc.strerror or exc}")
                 continue
             if sha in by_sha:  # the same content twice in one batch
+                first = shown.get(str(files[by_sha[sha]][0]), "")
+                documents.record_failure(kbase, rid, path, sha, f"cùng nội dung với {first} trong lượt này",
+                                         status=IngestStatus.unchanged)
                 finish(index, IngestResult(path=path, status="unchanged"))
                 continue
             by_sha[sha] = index
-            stored, reuse_id = documents.already_stored(kbase, run_id, path, sha, ocr=ocr)
+            stored, reuse_id = documents.already_stored(kbase, rid, path, sha, ocr=ocr)
             if stored is not None:
                 if stored.status == "needs_ocr":
                     stored.error = ocr_mod.needs_ocr_message()
@@ -134,7 +150,7 @@ def ingest_paths(kbase: KnowledgeBase, paths: list[Path], *, ocr: bool = False, 
             yield Job(index=index, path=path, sha256=sha, reuse_document_id=reuse_id)
 
     n = workers or settings.ingest_workers or os.cpu_count() or 1
-    interrupted = False
+    interrupted = cut_short = False
     try:
         def handle(job: Job, outcome: IngestResult | str) -> None:
             seconds = round(time.monotonic() - job.started, 3)
@@ -143,7 +159,7 @@ def ingest_paths(kbase: KnowledgeBase, paths: list[Path], *, ocr: bool = False, 
                 return
             outcome.sha256 = job.sha256
             try:
-                changed = documents.store_ingested(kbase, outcome, run_id=run_id, actor=actor,
+                changed = documents.store_ingested(kbase, outcome, run_id=rid, actor=actor,
                                                    reuse_document_id=job.reuse_document_id, seconds=seconds)
             except Exception as exc:  # noqa: BLE001 - rolled back; the batch goes on
                 fail(job.index, job.path, job.sha256, f"lỗi khi lưu: {one_line(exc)}", seconds)
@@ -154,13 +170,17 @@ def ingest_paths(kbase: KnowledgeBase, paths: list[Path], *, ocr: bool = False, 
 
         # OCR'd text gets its marks repaired against the knowledge base's words (read here: workers have no DB).
         vocabulary = diacritics.kb_vocabulary(kbase) if ocr else None
-        run_pool(jobs(), max(1, n), float(settings.ingest_timeout), ocr, handle, vocabulary=vocabulary)
+        run_pool(jobs(), max(1, n), float(settings.ingest_timeout), ocr, handle, vocabulary=vocabulary,
+                 started=lambda running: documents.beat(kbase, rid, reading=[str(j.path) for j in running]),
+                 tick=lambda: documents.beat(kbase, rid), tick_seconds=documents.HEARTBEAT_SECONDS)
     except BaseException as exc:
         interrupted = not isinstance(exc, Exception)  # Ctrl-C: stop now, the index catches up later
+        cut_short = True  # the files not reached are listed as unfinished, for a re-run
         raise
     finally:
         if not interrupted:
+            documents.beat(kbase, rid, reading=[])
             # ``procs``: a first index build may fork as the parse workers did; they are done by now.
             documents.update_search(kbase, batch_changes, procs=max(1, n) if build_may_fork() else 1)
-        documents.finish_run(kbase, run_id, counts)
+        documents.finish_run(kbase, rid, counts, interrupted=cut_short)
     return [r for r in results if r is not None]

@@ -3,7 +3,8 @@
 A parser that spins is killed at the per-file time limit, a PDF bomb that eats memory hits the
 worker's address-space limit, a crash in pdfium takes only that worker down — and memory stays flat
 in the number of files. A worker sends back one ``IngestResult`` (or a one-line failure reason) and
-exits; only the parent writes the database.
+exits; only the parent writes the database. A worker dies with its parent (``kill -9`` of ``kb ingest``
+or of the server): on Linux the kernel kills it (``PR_SET_PDEATHSIG``).
 """
 
 from __future__ import annotations
@@ -49,8 +50,30 @@ def _limit_memory() -> None:
         pass  # not Linux: the time limit still applies
 
 
-def _child(conn, path: str, ocr: bool, timeout: float, vocabulary: Vocabulary | None = None) -> None:
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int | None) -> None:
+    """Ask the kernel to SIGKILL this worker when the process that forked it dies. The worker is in its own
+    process group (below), so a kill of the parent's group would not reach it; without this a ``kill -9``
+    of the parent left workers reading on (issue 15). SIGKILL, not a handler: a worker stuck in pdfium's C
+    code would not run a Python handler until it returned. Elsewhere than Linux, the check below only."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if parent is not None and os.getppid() != parent:  # the parent died before the request above took effect
+        os._exit(1)
+
+
+def _child(conn, path: str, ocr: bool, timeout: float, vocabulary: Vocabulary | None = None,
+           parent: int | None = None) -> None:
     """Worker process body: one file, one message back, exit."""
+    _die_with_parent(parent)
     try:
         os.setpgrp()  # so the parent can kill OCR subprocesses together with this worker
     except OSError:
@@ -123,36 +146,51 @@ def _kill(job: Job) -> None:
 
 
 def run_pool(jobs: Iterable[Job], workers: int, timeout: float, ocr: bool,
-              handle: Callable[[Job, IngestResult | str], None], vocabulary: Vocabulary | None = None) -> None:
+              handle: Callable[[Job, IngestResult | str], None], vocabulary: Vocabulary | None = None,
+              *, started: Callable[[list[Job]], None] | None = None, tick: Callable[[], None] | None = None,
+              tick_seconds: float = 10.0) -> None:
     """Run jobs in at most ``workers`` processes; ``handle`` gets each outcome in the parent, in finish order:
     the ``IngestResult`` the worker read, or the one-line reason the file failed.
 
     ``jobs`` is consumed lazily, so the first file is being read while the next ones are still hashed.
+    ``started`` hears the jobs in the workers whenever that set grows; ``tick`` is called at least every
+    ``tick_seconds`` while files are being read (the run's heartbeat).
     """
     ctx = _context()
+    # The process that forks the workers; with a fork server that is the server, which exits with us.
+    parent = os.getpid() if ctx.get_start_method() == "fork" else None
     source = iter(jobs)
     running: dict[Any, Job] = {}
 
     def refill() -> None:
+        grew = False
         while len(running) < workers:
             job = next(source, None)
             if job is None:
-                return
+                break
             reader, writer = ctx.Pipe(duplex=False)
-            job.proc = ctx.Process(target=_child, args=(writer, str(job.path), ocr, timeout, vocabulary), daemon=True)
+            job.proc = ctx.Process(target=_child, args=(writer, str(job.path), ocr, timeout, vocabulary, parent),
+                                   daemon=True)
             job.started = time.monotonic()
             job.deadline = job.started + timeout
             job.proc.start()
             writer.close()
             job.conn = reader
             running[reader] = job
+            grew = True
+        if grew and started is not None:
+            started(list(running.values()))
 
+    last_tick = time.monotonic()
     try:
         while True:
             refill()
             if not running:
                 return
-            soonest = min(j.deadline for j in running.values())
+            if tick is not None and time.monotonic() - last_tick >= tick_seconds:
+                tick()
+                last_tick = time.monotonic()
+            soonest = min(min(j.deadline for j in running.values()), last_tick + tick_seconds)
             ready = wait_ready(list(running), timeout=max(0.0, soonest - time.monotonic()))
             finished: list[tuple[Job, IngestResult | str]] = []
             for conn in ready:

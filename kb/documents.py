@@ -12,8 +12,10 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import socket
 from collections.abc import Iterator
 from dataclasses import asdict
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +24,7 @@ from sqlmodel import Session, col, delete, select
 
 from kb import audit, codes, labs, proposals, standards
 from kb.config import Settings
+from kb.errors import Conflict, NotFound
 from kb.models import (
     Document,
     DocumentPage,
@@ -51,33 +54,189 @@ Changed = dict[str, set[int]]
 # --- Runs and their files ---------------------------------------------------------------------------
 
 
-def start_run(kbase: KnowledgeBase, actor: str) -> int:
+#: While it works a run refreshes ``heartbeat_at`` at least this often (the pool wakes for it between files).
+HEARTBEAT_SECONDS = 10
+#: A run silent for this long is taken as dead even where its process cannot be checked: another host,
+#: a pid since reused, or a run from before the process was recorded. Generous, because the search
+#: update after the last file does not beat.
+STALE_AFTER = timedelta(minutes=15)
+
+#: Runs this process has started and not closed. A restarted server can get its old pid back (pid 1 in a
+#: container): a run recorded with our pid that we are not working on was left by an earlier process.
+_OWN_RUNS: set[tuple[str, int]] = set()
+
+
+def _own(kbase: KnowledgeBase, run_id: int) -> tuple[str, int]:
+    return kbase.engine.url.render_as_string(hide_password=True), run_id
+
+
+def _host() -> str:
+    return socket.gethostname()[:255]
+
+
+def _plan(files: list[tuple[str, str]]) -> list[dict[str, str]]:
+    """``path`` as the run reads it (matches ``IngestFile.path``); ``abs``: where a re-run finds it, whatever
+    the folder ``kb ingest`` was started from; ``name``: what the page calls it."""
+    return [{"path": p, "abs": os.path.abspath(p), "name": n} for p, n in files]
+
+
+def start_run(kbase: KnowledgeBase, actor: str, files: list[tuple[str, str]] | None = None, *,
+              ocr: bool = False, rerun_of: int | None = None) -> int:
+    """Open a run owned by this process; ``files`` are ``(path, name shown)`` in the order they will be read."""
     with kbase.session() as session:
-        run = IngestRun(actor=actor)
+        run = IngestRun(actor=actor, ocr=ocr, rerun_of=rerun_of, pid=os.getpid(), host=_host(),
+                        heartbeat_at=utcnow(), reading=[],
+                        planned=_plan(files) if files is not None else None)
         session.add(run)
         session.flush()
         assert run.id is not None
+        _OWN_RUNS.add(_own(kbase, run.id))
         return run.id
 
 
-def finish_run(kbase: KnowledgeBase, run_id: int, counts: dict[str, int]) -> None:
-    """Close the run with its counts; a failure here must not mask the batch's real outcome."""
+def plan_run(kbase: KnowledgeBase, run_id: int, files: list[tuple[str, str]]) -> None:
+    """Record the files of a run opened without them (the pipeline expands folders after opening)."""
+    with kbase.session() as session:
+        run = session.get(IngestRun, run_id)
+        if run is not None and run.planned is None:
+            run.planned = _plan(files)
+            session.add(run)
+
+
+def beat(kbase: KnowledgeBase, run_id: int, reading: list[str] | None = None) -> None:
+    """Still alive; ``reading``: the paths in a worker now. Bookkeeping only: a failure is logged."""
+    try:
+        with kbase.session() as session:
+            run = session.get(IngestRun, run_id)
+            if run is None:
+                return
+            run.heartbeat_at = utcnow()
+            run.pid, run.host = os.getpid(), _host()  # a re-run may be picked up by another process
+            if reading is not None:
+                run.reading = list(reading)
+            session.add(run)
+        _OWN_RUNS.add(_own(kbase, run_id))
+    except Exception:  # noqa: BLE001
+        log.exception("heartbeat of ingest run %s not recorded", run_id)
+
+
+def finish_run(kbase: KnowledgeBase, run_id: int, counts: dict[str, int], *, interrupted: bool = False) -> None:
+    """Close the run with its counts (``interrupted``: cut short, e.g. Ctrl-C or an error between files).
+
+    A failure here must not mask the batch's real outcome.
+    """
+    _OWN_RUNS.discard(_own(kbase, run_id))
     try:
         with kbase.session() as session:
             run = session.get(IngestRun, run_id)
             if run is not None:
-                run.finished_at = utcnow()
+                now = utcnow()
+                if interrupted:
+                    run.interrupted_at = now
+                else:
+                    run.finished_at, run.interrupted_at = now, None  # it did finish after all
+                run.heartbeat_at, run.reading = now, []
                 run.counts = dict(counts)
                 session.add(run)
     except Exception:  # noqa: BLE001 - bookkeeping only; the results are already reported
         log.exception("ingest run %s not closed", run_id)
 
 
+def _process_gone(pid: int) -> bool:
+    """True when no process ``pid`` runs on this host (a zombie counts as gone: it does no more work)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OSError):
+        return False  # someone else's process: it exists
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def run_is_stale(run: IngestRun, now: datetime, *, ours: bool) -> bool:
+    """An open run nobody works on any more: its process is gone (same host), or it fell silent.
+    ``ours``: this process is working on it."""
+    if run.finished_at is not None or run.interrupted_at is not None or ours:
+        return False
+    if run.pid is not None and run.host == _host() and (run.pid == os.getpid() or _process_gone(run.pid)):
+        return True
+    last = run.heartbeat_at or run.started_at
+    return now - last > STALE_AFTER
+
+
+def mark_interrupted(kbase: KnowledgeBase, run_id: int | None = None) -> list[int]:
+    """Mark open runs whose process died as interrupted (all of them, or just ``run_id``); their ids."""
+    marked = []
+    with kbase.session() as session:
+        query = select(IngestRun).where(col(IngestRun.finished_at).is_(None), col(IngestRun.interrupted_at).is_(None))
+        if run_id is not None:
+            query = query.where(IngestRun.id == run_id)
+        now = utcnow()
+        for run in session.exec(query).all():
+            if run.id is not None and run_is_stale(run, now, ours=_own(kbase, run.id) in _OWN_RUNS):
+                run.interrupted_at, run.reading = now, []
+                session.add(run)
+                marked.append(run.id)
+    if marked:
+        log.warning("ingest runs %s were cut short; marked interrupted", marked)
+    return marked
+
+
+def run_files(session: Session, run: IngestRun) -> tuple[list[IngestFile], list[dict[str, str]]]:
+    """A run's outcomes so far and the planned files that have none yet (``{"path", "name"}``)."""
+    done = list(session.exec(select(IngestFile).where(IngestFile.run_id == run.id).order_by(col(IngestFile.id))))
+    seen = {f.path for f in done}
+    return done, [p for p in (run.planned or []) if p["path"] not in seen]
+
+
+def reruns_of(session: Session, run_id: int) -> list[int]:
+    return [r for r in session.exec(select(IngestRun.id).where(IngestRun.rerun_of == run_id)
+                                    .order_by(col(IngestRun.id))) if r is not None]
+
+
+def start_rerun(kbase: KnowledgeBase, run_id: int, actor: str) -> tuple[int, list[str], bool]:
+    """Open a run for the files an interrupted run did not finish, audited on the interrupted run.
+
+    Returns ``(new run id, paths to read, ocr)``. A run still working, finished, already re-run or with
+    nothing left is refused (Conflict), so two curators cannot start the same re-run twice.
+    """
+    mark_interrupted(kbase, run_id)
+    with kbase.session() as session:
+        run = session.exec(select(IngestRun).where(IngestRun.id == run_id).with_for_update()).first()
+        if run is None:
+            raise NotFound(f"Không có lượt nạp #{run_id}")
+        if run.interrupted_at is None:
+            raise Conflict(f"Lượt nạp #{run_id} không bị gián đoạn nên không cần chạy lại.")
+        again = reruns_of(session, run_id)
+        if again:
+            raise Conflict(f"Lượt nạp #{run_id} đã được chạy lại ở lượt #{again[0]}.")
+        _, left = run_files(session, run)
+        if not left:
+            raise Conflict(f"Lượt nạp #{run_id} không còn tệp nào chưa xong.")
+        new = IngestRun(actor=actor, ocr=run.ocr, rerun_of=run_id, pid=os.getpid(), host=_host(),
+                        heartbeat_at=utcnow(), reading=[],
+                        planned=_plan([(p.get("abs") or p["path"], p["name"]) for p in left]))
+        session.add(new)
+        session.flush()
+        assert new.id is not None
+        names = [p["name"] for p in left]
+        audit.record(session, actor=actor, action="rerun", entity="ingest_run", entity_id=run_id,
+                     after={"run": new.id, "files": names},
+                     summary=f"Chạy lại lượt nạp #{run_id} ở lượt #{new.id}: {len(left)} tệp chưa xong")
+        _OWN_RUNS.add(_own(kbase, new.id))
+        return new.id, [p["path"] for p in new.planned or []], run.ocr
+
+
 def record_failure(kbase: KnowledgeBase, run_id: int, path: Path, sha: str | None, message: str,
-                   seconds: float = 0.0) -> None:
+                   seconds: float = 0.0, status: IngestStatus = IngestStatus.failed) -> None:
+    """A file settled without storing anything: failed, or (``status`` unchanged) a duplicate in the batch."""
     try:
         with kbase.session() as session:
-            session.add(IngestFile(run_id=run_id, path=str(path), sha256=sha, status=IngestStatus.failed,
+            session.add(IngestFile(run_id=run_id, path=str(path), sha256=sha, status=status,
                                    message=message, seconds=seconds))
     except Exception:  # noqa: BLE001 - the failure is still reported to the caller
         log.exception("failure of %s not recorded", path)

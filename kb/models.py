@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Protocol, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Text, UniqueConstraint, false
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy import true as sa_true
 from sqlmodel import Field, SQLModel
@@ -722,11 +722,27 @@ class AuditEvent(SQLModel, table=True):
 
 
 class IngestRun(SQLModel, table=True):
+    """One batch of PDFs read by ``ingest.pipeline`` (``kb ingest`` or a curator's upload).
+
+    ``planned`` lists the files to read (``{"path", "name"}``, name as the person gave it) and ``reading``
+    the paths in a worker now; what each file gave lands in ``IngestFile``. ``pid``/``host`` name the
+    process running the batch and ``heartbeat_at`` is refreshed while it works, so a run whose process
+    died (``kill -9``, a crash, a reboot) can be told from one still working and marked ``interrupted_at``.
+    """
+
     id: int | None = Field(default=None, primary_key=True)
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
     actor: str = "cli"
     counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    planned: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
+    reading: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    ocr: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    pid: int | None = None
+    host: str | None = Field(default=None, max_length=255)
+    heartbeat_at: datetime | None = None
+    interrupted_at: datetime | None = None
+    rerun_of: int | None = Field(default=None, foreign_key="ingestrun.id", index=True)
 
 
 class ProposalStatus(str, enum.Enum):

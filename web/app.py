@@ -7,6 +7,7 @@ Every router is mounted here, and only here; the routers import their permission
 from __future__ import annotations
 
 import html
+import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
+from starlette.concurrency import run_in_threadpool
 
 from kb import contacts
 from kb.config import Settings
@@ -103,6 +105,16 @@ def make_templates() -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
+def _close_dead_runs(kbase: KnowledgeBase) -> None:
+    """Ingest runs a crashed server left open are marked interrupted at start (their page offers a re-run)."""
+    from kb import documents
+
+    try:
+        documents.mark_interrupted(kbase)
+    except Exception:  # noqa: BLE001 - a database not set up yet must not stop the server starting
+        logging.getLogger(__name__).exception("ingest runs not checked at start")
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -121,6 +133,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(_close_dead_runs, kbase)
         yield
         if owned:
             kbase.dispose()

@@ -41,6 +41,7 @@ def _kb() -> KnowledgeBase:
 
 def _print_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()  # one line per file as it happens, also into a pipe (and none lost if killed)
 
 
 @app.command()
@@ -58,8 +59,10 @@ def ingest(
 ) -> None:
     """Nạp tệp PDF tiêu chuẩn, quy chuẩn, danh mục, năng lực phòng thí nghiệm."""
     from ingest.pipeline import ingest_paths
+    from kb import documents
 
     kbase = _kb()
+    documents.mark_interrupted(kbase)  # runs an earlier, killed ``kb ingest`` left open
     if as_json:
         results = ingest_paths(kbase, paths, ocr=ocr, progress=_print_json)
     else:

@@ -51,7 +51,7 @@ DELETABLE_ON_REVERT = {"mapping", "lab_scope", "category_rule", "group_mapping"}
 ACTION_VERBS = {
     "create": "tạo", "update": "sửa", "delete": "xóa", "approve": "duyệt", "approved": "duyệt",
     "reject": "từ chối", "rejected": "từ chối", "revert": "hoàn tác", "verify": "xác minh", "import": "nhập",
-    "ingest": "nạp", "review": "rà soát", "suggest": "gợi ý", "curator": "sửa",
+    "ingest": "nạp", "review": "rà soát", "suggest": "gợi ý", "curator": "sửa", "rerun": "chạy lại",
 }
 #: Each kind of record, as a noun ("ánh xạ", "phạm vi công nhận").
 ENTITY_LABELS = {
@@ -61,7 +61,7 @@ ENTITY_LABELS = {
     "legal_document": "văn bản pháp luật", "risk_list": "danh mục hàng hóa rủi ro",
     "risk_item_decision": "xác nhận mục danh mục rủi ro", "agency": "cơ quan", "user": "tài khoản",
     "producthscode": "mã HS của sản phẩm", "hsline": "danh mục HS", "document": "tài liệu",
-    "proposal": "đề xuất thay đổi", "upload": "tệp tải lên",
+    "proposal": "đề xuất thay đổi", "upload": "tệp tải lên", "ingest_run": "lượt nạp tài liệu",
 }
 
 def action_label(action: str) -> str:

@@ -250,8 +250,9 @@ def record_name(event: AuditEvent, names: Names) -> str:
     """The record's name now; from the event's snapshot when deleted; else "#id (đã xóa)"."""
     if event.entity_id is None:
         return ""
+    gone = " (đã xóa)" if event.entity in _LOOKUPS else ""  # a kind never looked up is not known to be gone
     return (names.get((event.entity, event.entity_id)) or _name_from_snapshot(event, names)
-            or f"#{event.entity_id} (đã xóa)")
+            or f"#{event.entity_id}{gone}")
 
 
 # --- Sentences -------------------------------------------------------------------------------------

@@ -53,6 +53,11 @@ def test_sentences_name_the_records(any_kbase):
                      summary="Nhập products từ products.csv: 120 mới, 0 cập nhật, 0 lỗi")
         s.flush()
         assert _say(s, _last(s, entity="upload")) == "admin nhập 120 sản phẩm từ products.csv"
+        # a re-run of an interrupted ingest, as kb.documents logs it
+        audit.record(s, actor="cur1", action="rerun", entity="ingest_run", entity_id=7, after={"run": 8, "files": ["a.pdf"]},
+                     summary="Chạy lại lượt nạp #7 ở lượt #8: 1 tệp chưa xong")
+        s.flush()
+        assert _say(s, _last(s, entity="ingest_run")) == "cur1 chạy lại lượt nạp tài liệu #7"
 
 
 def test_old_rows_with_only_ids_get_names_and_deleted_ones_say_so(any_kbase):

@@ -5,7 +5,6 @@ Skipped cleanly when Playwright or /usr/bin/chromium is missing."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -15,19 +14,13 @@ from kb.config import Settings
 from kb.core import KnowledgeBase
 from kb.models import IngestStatus
 from tests.support.accounts import PASSWORD, seed
+from tests.support.browser import VIEWPORTS, no_horizontal_scroll, require_browser
 from tests.support.pdfs import make_standard_pdf
 from tests.support.server import Server
 
-CHROMIUM = Path(os.environ.get("KB_CHROMIUM", "/usr/bin/chromium"))
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 360, "height": 740}}
 WAIT_MS = 30_000
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-if not CHROMIUM.exists():
-    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
-expect = sync_api.expect
+expect = require_browser().expect  # skips this module without Playwright or Chromium
 
 
 @pytest.fixture(scope="module")
@@ -49,19 +42,6 @@ def kbase(server):
     kb = KnowledgeBase(Settings(data_dir=server.data_dir, secret_key="test-secret"))
     yield kb
     kb.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
-
-
-def _fits(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"{page.url}: page is {width}px wide"
 
 
 def _login(page, server: Server, target: str) -> None:
@@ -93,7 +73,7 @@ def test_upload_lands_on_the_run_page_and_sees_it_finish(server, browser, tmp_pa
         expect(_row(page, 0).locator("td").nth(0)).to_have_text("Gạch xây đặc.pdf")
         expect(_row(page, 0).locator("td").nth(1)).to_have_text("xong — đã nạp")
         expect(_row(page, 0).locator("a")).to_have_text(f"TCVN {number}:2024")
-        _fits(page)
+        no_horizontal_scroll(page)
     except AssertionError as exc:
         raise AssertionError(f"{exc}\n--- server output ---\n{server.log()}") from exc
     finally:
@@ -118,7 +98,7 @@ def test_a_working_run_updates_itself(server, browser, kbase, tmp_path, js):
         expect(page.locator('[data-count="failed"]')).to_have_text("1")
         if js:
             assert page.evaluate("window.notReloaded === true"), "the row changed by a reload, not in place"
-        _fits(page)
+        no_horizontal_scroll(page)
         documents.record_failure(kbase, run_id, Path(files[1][0]), None, "", status=IngestStatus.unchanged)
         documents.finish_run(kbase, run_id, {})
         expect(page.locator("#run-state")).to_have_text("xong", timeout=WAIT_MS)

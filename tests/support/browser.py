@@ -53,3 +53,13 @@ def in_first_screen(page, selector: str) -> None:
     assert box is not None, selector
     # y counts from the viewport's top; scrolled to an anchor, it may sit a fraction of a pixel above it
     assert -1 < box["y"] < page.viewport_size["height"], f"{selector} at y={box['y']}"
+
+
+def sign_in(page, url: str, username: str, password: str, target: str | None = None) -> None:
+    """Sign in through the login form; with ``target``, wait until the page it leads to is open."""
+    page.goto(f"{url}/login" + (f"?next={target}" if target else ""))
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#login-form button[type=submit]")
+    if target:
+        page.wait_for_url(f"**{target}*")

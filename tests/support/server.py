@@ -68,3 +68,24 @@ def world_server(tmp_path_factory, name: str) -> Server:
     srv = Server(data_dir)
     srv.world = world  # type: ignore[attr-defined]
     return srv
+
+
+def seeded_server(tmp_path_factory, name: str, prepare=None) -> Server:
+    """A server on a fresh SQLite knowledge base holding ``tests.support.accounts.seed``'s records and accounts
+    (as ``srv.world``; its data dir as ``srv.data_dir``). ``prepare(kbase, world)`` adds what a test needs
+    before the server starts."""
+    from kb.config import Settings
+    from kb.core import KnowledgeBase
+    from tests.support.accounts import seed
+
+    data_dir = tmp_path_factory.mktemp(name) / "var"
+    kbase = KnowledgeBase(Settings(data_dir=data_dir, secret_key="test-secret"))
+    kbase.init()
+    world = seed(kbase)
+    if prepare is not None:
+        prepare(kbase, world)
+    kbase.dispose()
+    srv = Server(data_dir)
+    srv.world = world  # type: ignore[attr-defined]
+    srv.data_dir = data_dir  # type: ignore[attr-defined]
+    return srv

@@ -9,12 +9,10 @@ from __future__ import annotations
 import pytest
 
 from kb import users
-from kb.config import Settings
-from kb.core import KnowledgeBase
 from kb.models import Role
-from tests.support.accounts import PASSWORD, seed
-from tests.support.browser import VIEWPORTS, explained, no_horizontal_scroll, require_browser
-from tests.support.server import Server
+from tests.support.accounts import PASSWORD
+from tests.support.browser import VIEWPORTS, explained, no_horizontal_scroll, require_browser, sign_in
+from tests.support.server import seeded_server
 
 require_browser()  # skips this module without Playwright or Chromium
 
@@ -27,28 +25,18 @@ def account(device: str, js: bool) -> str:
     return f"{device}_{'js' if js else 'nojs'}"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("accounts-browser") / "var"
-    kbase = KnowledgeBase(Settings(data_dir=data_dir))
-    kbase.init()
-    world = seed(kbase)
+def _accounts(kbase, _world) -> None:
     with kbase.session() as s:
         for device, role in ROLES.items():
             for js in (True, False):
                 users.add_user(s, account(device, js), PASSWORD, role, lab="VILAS 1001" if role == Role.lab else None)
-    kbase.dispose()
-    srv = Server(data_dir)
-    srv.world = world
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    srv = seeded_server(tmp_path_factory, "accounts-browser", _accounts)
     yield srv
     srv.stop()
-
-
-def sign_in(page, url: str, username: str, password: str) -> None:
-    page.goto(url + "/login")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("#login-form button[type=submit]")
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])

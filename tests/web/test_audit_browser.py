@@ -7,26 +7,22 @@ from __future__ import annotations
 import pytest
 
 from kb import products
-from kb.config import Settings
-from kb.core import KnowledgeBase
 from kb.models import ProductUpdate, utcnow
-from tests.support.accounts import PASSWORD, seed
-from tests.support.browser import VIEWPORTS, no_horizontal_scroll, require_browser
-from tests.support.server import Server
+from tests.support.accounts import PASSWORD
+from tests.support.browser import VIEWPORTS, no_horizontal_scroll, require_browser, sign_in
+from tests.support.server import seeded_server
 
 require_browser()  # skips this module without Playwright or Chromium
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("audit-browser") / "var"
-    kbase = KnowledgeBase(Settings(data_dir=data_dir, secret_key="test-secret"))
-    kbase.init()
-    w = seed(kbase)
+def _edited(kbase, w) -> None:
     with kbase.session() as s:
         products.update_product(s, w.product, ProductUpdate(category="Bánh truyền thống", ocop_stars=4), None, "cur1")
-    kbase.dispose()
-    srv = Server(data_dir)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    srv = seeded_server(tmp_path_factory, "audit-browser", _edited)
     yield srv
     srv.stop()
 
@@ -37,11 +33,7 @@ def test_filter_the_log_and_open_a_change(server, browser, shots, device, js):
     ctx = browser.new_context(viewport=VIEWPORTS[device], java_script_enabled=js, locale="vi-VN")
     page = ctx.new_page()
     try:
-        page.goto(f"{server.url}/login?next=/curate/audit")
-        page.fill("#username", "curator")
-        page.fill("#password", PASSWORD)
-        page.click("main form button[type=submit]")
-        page.wait_for_url("**/curate/audit*")
+        sign_in(page, server.url, "curator", PASSWORD, "/curate/audit")
         no_horizontal_scroll(page)
         page.select_option("#f-entity", label="Sản phẩm")
         page.select_option("#f-action", label="Sửa")

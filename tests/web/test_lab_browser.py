@@ -9,12 +9,10 @@ import re
 import pytest
 
 from kb import standards
-from kb.config import Settings
-from kb.core import KnowledgeBase
 from kb.models import StandardCreate
-from tests.support.accounts import PASSWORD, seed
-from tests.support.browser import VIEWPORTS, explained, in_first_screen, no_horizontal_scroll, require_browser
-from tests.support.server import Server
+from tests.support.accounts import PASSWORD
+from tests.support.browser import VIEWPORTS, explained, in_first_screen, no_horizontal_scroll, require_browser, sign_in
+from tests.support.server import seeded_server
 
 require_browser()  # skips this module without Playwright or Chromium
 
@@ -23,18 +21,15 @@ ENGLISH = re.compile(r"\b(accreditation|material|test|range|method|accredited|li
                      r"verified|yes|no|error|submit|save|cancel)\b", re.IGNORECASE)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("lab-browser") / "var"
-    kbase = KnowledgeBase(Settings(data_dir=data_dir, secret_key="test-secret"))
-    kbase.init()
-    world = seed(kbase)
+def _with_method_standard(kbase, _world) -> None:
     with kbase.session() as s:
         standards.upsert_standard(s, StandardCreate(code="TCVN 7570:2006", title_vi="Cốt liệu cho bê tông và vữa"),
                                   actor="test", source="import")
-    kbase.dispose()
-    srv = Server(data_dir)
-    srv.world = world
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    srv = seeded_server(tmp_path_factory, "lab-browser", _with_method_standard)
     yield srv
     srv.stop()
 
@@ -52,11 +47,7 @@ def test_add_loose_method_see_it_linked_delete_with_confirmation_and_undo(server
     ctx = browser.new_context(viewport=VIEWPORTS[device], java_script_enabled=js, locale="vi-VN")
     page = ctx.new_page()
     with explained(server):
-        page.goto(f"{server.url}/login?next=/lab/{lab_id}")
-        page.fill("#username", "lab_a")
-        page.fill("#password", PASSWORD)
-        page.locator("#login-form button[type=submit]").click()
-        page.wait_for_url(f"**/lab/{lab_id}")
+        sign_in(page, server.url, "lab_a", PASSWORD, f"/lab/{lab_id}")
         no_horizontal_scroll(page)
         # The add form comes before the rows.
         form_y = page.locator("#add-row").bounding_box()["y"]

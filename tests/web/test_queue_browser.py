@@ -8,23 +8,17 @@ import pytest
 
 from kb.config import Settings
 from kb.core import KnowledgeBase
-from tests.support.accounts import PASSWORD, seed
-from tests.support.browser import VIEWPORTS, no_horizontal_scroll, require_browser
+from tests.support.accounts import PASSWORD
+from tests.support.browser import VIEWPORTS, no_horizontal_scroll, require_browser, sign_in
 from tests.support.queue import SERIES, build_queue
-from tests.support.server import Server
+from tests.support.server import Server, seeded_server
 
 require_browser()  # skips this module without Playwright or Chromium
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("queue-browser") / "var"
-    kbase = KnowledgeBase(Settings(data_dir=data_dir, secret_key="test-secret"))
-    kbase.init()
-    seed(kbase)
-    kbase.dispose()
-    srv = Server(data_dir)
-    srv.data_dir = data_dir
+    srv = seeded_server(tmp_path_factory, "queue-browser")
     yield srv
     srv.stop()
 
@@ -38,14 +32,6 @@ def fresh_suggestions(server: Server, prefix: str, n: int = 15):
         kbase.dispose()
 
 
-def _login(page, server: Server, target: str) -> None:
-    page.goto(f"{server.url}/login?next={target}")
-    page.fill("#username", "curator")
-    page.fill("#password", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(f"**{target}*")
-
-
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
 @pytest.mark.parametrize("device", list(VIEWPORTS))
 def test_filter_select_all_approve_with_one_confirmation(server, browser, shots, device, js):
@@ -53,7 +39,7 @@ def test_filter_select_all_approve_with_one_confirmation(server, browser, shots,
     ctx = browser.new_context(viewport=VIEWPORTS[device], java_script_enabled=js, locale="vi-VN")
     page = ctx.new_page()
     try:
-        _login(page, server, "/curate/suggestions")
+        sign_in(page, server.url, "curator", PASSWORD, "/curate/suggestions")
         page.fill("#f-standard", SERIES)
         page.click("#queue-filter button[type=submit]")
         page.wait_for_url("**standard=TCVN*")
@@ -94,7 +80,7 @@ def test_keyboard_moves_selects_and_approves(server, browser, shots):
     ctx = browser.new_context(viewport=VIEWPORTS["desktop"], locale="vi-VN")
     page = ctx.new_page()
     try:
-        _login(page, server, "/curate/suggestions")
+        sign_in(page, server.url, "curator", PASSWORD, "/curate/suggestions")
         page.fill("#f-product", "phim tat")
         page.click("#queue-filter button[type=submit]")
         page.wait_for_url("**product=*")

@@ -12,23 +12,17 @@ from kb import standards
 from kb.config import Settings
 from kb.core import KnowledgeBase
 from kb.models import Standard
-from tests.support.accounts import PASSWORD, seed
-from tests.support.browser import VIEWPORTS, explained, no_horizontal_scroll, require_browser
+from tests.support.accounts import PASSWORD
+from tests.support.browser import VIEWPORTS, explained, no_horizontal_scroll, require_browser, sign_in
 from tests.support.pdfs import make_standard_pdf
-from tests.support.server import Server
+from tests.support.server import Server, seeded_server
 
 require_browser()  # skips this module without Playwright or Chromium
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("review-browser") / "var"
-    kbase = KnowledgeBase(Settings(data_dir=data_dir, secret_key="test-secret"))
-    kbase.init()
-    seed(kbase)
-    kbase.dispose()
-    srv = Server(data_dir)
-    srv.data_dir = data_dir
+    srv = seeded_server(tmp_path_factory, "review-browser")
     yield srv
     srv.stop()
 
@@ -49,14 +43,6 @@ def ingest_one(server: Server, tmp_path, code: str) -> int:
         kbase.dispose()
 
 
-def _login(page, server: Server, target: str) -> None:
-    page.goto(f"{server.url}/login?next={target}")
-    page.fill("#username", "curator")
-    page.fill("#password", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(f"**{target}*")
-
-
 def _image_loaded(page) -> bool:
     return page.locator("#page-view img").evaluate("i => i.complete && i.naturalWidth === 900")
 
@@ -71,7 +57,7 @@ def test_open_see_the_page_and_confirm_a_field(server, browser, shots, tmp_path,
     page = ctx.new_page()
     try:
         with explained(server):
-            _login(page, server, "/curate/review")
+            sign_in(page, server.url, "curator", PASSWORD, "/curate/review")
             row = page.locator("#review tbody tr", has_text=code)
             assert "trường chưa xác nhận: " in row.locator(".unconfirmed").inner_text()
             row.locator("a").click()

@@ -13,10 +13,10 @@ from kb import documents
 from kb.config import Settings
 from kb.core import KnowledgeBase
 from kb.models import IngestStatus
-from tests.support.accounts import PASSWORD, seed
-from tests.support.browser import VIEWPORTS, no_horizontal_scroll, require_browser
+from tests.support.accounts import PASSWORD
+from tests.support.browser import VIEWPORTS, no_horizontal_scroll, require_browser, sign_in
 from tests.support.pdfs import make_standard_pdf
-from tests.support.server import Server
+from tests.support.server import seeded_server
 
 WAIT_MS = 30_000
 
@@ -25,13 +25,7 @@ expect = require_browser().expect  # skips this module without Playwright or Chr
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("runs-browser") / "var"
-    kbase = KnowledgeBase(Settings(data_dir=data_dir, secret_key="test-secret"))
-    kbase.init()
-    seed(kbase)
-    kbase.dispose()
-    srv = Server(data_dir)
-    srv.data_dir = data_dir  # type: ignore[attr-defined]
+    srv = seeded_server(tmp_path_factory, "runs-browser")
     yield srv
     srv.stop()
 
@@ -42,14 +36,6 @@ def kbase(server):
     kb = KnowledgeBase(Settings(data_dir=server.data_dir, secret_key="test-secret"))
     yield kb
     kb.dispose()
-
-
-def _login(page, server: Server, target: str) -> None:
-    page.goto(f"{server.url}/login?next={target}")
-    page.fill("#username", "curator")
-    page.fill("#password", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(f"**{target}*")
 
 
 def _row(page, n: int):
@@ -64,7 +50,7 @@ def test_upload_lands_on_the_run_page_and_sees_it_finish(server, browser, tmp_pa
     ctx = browser.new_context(viewport=VIEWPORTS[device], java_script_enabled=js, locale="vi-VN")
     page = ctx.new_page()
     try:
-        _login(page, server, "/curate/upload")
+        sign_in(page, server.url, "curator", PASSWORD, "/curate/upload")
         page.set_input_files("#u-file", files=[{"name": "Gạch xây đặc.pdf", "mimeType": "application/pdf",
                                                "buffer": pdf.read_bytes()}])
         page.click("#upload-form button[type=submit]")
@@ -87,7 +73,7 @@ def test_a_working_run_updates_itself(server, browser, kbase, tmp_path, js):
     ctx = browser.new_context(viewport=VIEWPORTS["phone"], java_script_enabled=js, locale="vi-VN")
     page = ctx.new_page()
     try:
-        _login(page, server, f"/curate/runs/{run_id}")
+        sign_in(page, server.url, "curator", PASSWORD, f"/curate/runs/{run_id}")
         expect(page.locator("#run-state")).to_have_text("đang xử lý")
         expect(_row(page, 0).locator("td").nth(1)).to_have_text("đang chờ")
         if js:

@@ -24,10 +24,15 @@ def get_kbase(request: Request) -> KnowledgeBase:
     return request.app.state.kbase
 
 
-KBDep = Annotated[KnowledgeBase, Depends(get_kbase)]
+async def _kbase_dependency(request: Request) -> KnowledgeBase:
+    # async: FastAPI runs a plain ``def`` dependency in a worker thread, a hand-off every request would pay
+    return get_kbase(request)
 
 
-def get_answers(request: Request) -> DatedAnswers:
+KBDep = Annotated[KnowledgeBase, Depends(_kbase_dependency)]
+
+
+async def get_answers(request: Request) -> DatedAnswers:
     return request.app.state.answers
 
 

@@ -59,6 +59,21 @@ class DatedAnswers:
         self._entries: OrderedDict[tuple[Any, ...], Answer] = OrderedDict()
         self.hits = self.misses = 0
 
+    def stored(self, key: tuple[Any, ...], on: date, version: Any,
+               redate: Callable[[Answer, date], Answer]) -> Answer | None:
+        """The answer for ``on`` if one of its period is kept for data ``version``, without the database (an
+        async route can answer on the event loop); None otherwise."""
+        with self._lock:
+            if version is None or version != self._version:
+                return None
+            period = (*key, bisect_right(self._bounds, on))
+            stored = self._entries.get(period)
+            if stored is None:
+                return None
+            self._entries.move_to_end(period)
+            self.hits += 1
+        return redate(stored, on)
+
     def answer(self, session: Session, key: tuple[Any, ...], on: date, build: Callable[[Session, date], Answer],
                redate: Callable[[Answer, date], Answer], version: Any = None) -> Answer:
         """``build(session, on)``, or ``redate(answer, on)`` of the answer built for another day of ``on``'s

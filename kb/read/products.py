@@ -78,6 +78,11 @@ def product_answer(session: Session, answers: DatedAnswers, product_id: int, on:
                           lambda s, d: product_detail(s, product_id, d), _redate, version)
 
 
+def stored_product_answer(answers: DatedAnswers, product_id: int, on: date | None, version: Any) -> dict[str, Any] | None:
+    """:func:`product_answer` when the memo holds it for ``version`` (no database needed), else None."""
+    return answers.stored(("product", product_id), on or date.today(), version, _redate)
+
+
 def _redate(answer: dict[str, Any], on: date) -> dict[str, Any]:
     out = redate(answer, on)
     out["regulatory"]["on"] = on.isoformat()

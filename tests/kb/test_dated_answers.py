@@ -87,3 +87,19 @@ def test_a_change_is_seen_at_once(any_kbase, dated_world):
     states = {a["validity"]["state"] for a in (before, after) for std in a["standards"] for a in std["labs"]
               if a["id"] == dated_world.lab_id}
     assert "lapsed" in states and len(states) == 2
+
+
+def test_a_kept_answer_is_served_without_the_database_only_for_its_data(any_kbase, dated_world):
+    from kb.fingerprint import PAGES, fingerprint
+    from kb.read.products import stored_product_answer
+
+    answers = DatedAnswers()
+    pid, day = dated_world.product_id, date(2026, 12, 6)
+    with any_kbase.session() as s:
+        version = fingerprint(s, PAGES)
+        assert stored_product_answer(answers, pid, day, version) is None  # nothing kept yet
+        product_answer(s, answers, pid, day - timedelta(days=1), version)  # same period, another day
+        kept = stored_product_answer(answers, pid, day, version)
+        assert kept == product_detail(s, pid, day)
+        assert stored_product_answer(answers, pid, day, None) is None  # a request whose version is unknown
+        assert stored_product_answer(answers, pid, day, {**version, "product": [0, "x"]}) is None  # other data

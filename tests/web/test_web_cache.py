@@ -14,14 +14,17 @@ from web.auth import SESSION_COOKIE
 
 @pytest.fixture
 def calls(monkeypatch):
+    """How many product answers the routes asked for (the page's, or the JSON's: kept or read)."""
     counter = {"n": 0}
-    real = products.product_answer
 
-    def counting(*args, **kwargs):
-        counter["n"] += 1
-        return real(*args, **kwargs)
+    def counting(real):
+        def wrapper(*args, **kwargs):
+            counter["n"] += 1
+            return real(*args, **kwargs)
+        return wrapper
 
-    monkeypatch.setattr(products, "product_answer", counting)  # what a product page or its JSON renders from
+    for name in ("product_answer", "stored_product_answer"):
+        monkeypatch.setattr(products, name, counting(getattr(products, name)))
     return counter
 
 

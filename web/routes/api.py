@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from kb.read import browse, coverage, export, labs, products, standards
 from web.deps import AnswersDep, KBDep, LabId, ProductId, SessionDep, data_version, render
@@ -49,13 +50,24 @@ def api_standard(code: str, session: SessionDep) -> dict[str, Any]:
 
 
 @router.get("/products/{product_id}", response_model=ProductDetail, summary="Một sản phẩm và chuỗi tiêu chuẩn")
-def api_product(product_id: ProductId, request: Request, session: SessionDep, answers: AnswersDep,
-                on: OnDate = None) -> dict[str, Any]:
+async def api_product(product_id: ProductId, request: Request, kbase: KBDep, answers: AnswersDep,
+                      on: OnDate = None) -> dict[str, Any]:
     """Sản phẩm với các tiêu chuẩn đã duyệt; mỗi tiêu chuẩn kèm các phòng thí nghiệm có phạm vi công nhận
     viện dẫn nó làm phương pháp thử, các chỉ tiêu và việc cần làm tiếp theo (công bố hợp quy, hợp chuẩn);
     ``regulatory``: yêu cầu của các danh mục hàng hóa rủi ro có hiệu lực vào ngày ``on`` (mặc định hôm nay)
     đối với mã HS của sản phẩm."""
-    return products.product_answer(session, answers, product_id, on, data_version(request))
+    # An answer kept for this data needs no database: served here, on the event loop, without the hand-offs
+    # to a worker thread a database session would cost; otherwise read in a worker thread.
+    version = data_version(request)
+    kept = products.stored_product_answer(answers, product_id, on, version)
+    if kept is not None:
+        return kept
+
+    def read() -> dict[str, Any]:
+        with kbase.session() as session:
+            return products.product_answer(session, answers, product_id, on, version)
+
+    return await run_in_threadpool(read)
 
 
 @router.get("/labs/{lab_id}", response_model=LabDetail, summary="Một phòng thí nghiệm và phạm vi công nhận")

@@ -80,17 +80,14 @@ class DatedAnswers:
         period. ``redate`` returns a new answer (the stored one is shared). ``version``: the fingerprint of
         :data:`kb.fingerprint.PAGES` if the caller read it for this request already."""
         version = version if version is not None else fingerprint(session, PAGES)
+        kept = self.stored(key, on, version, redate)
+        if kept is not None:
+            return kept
         with self._lock:
             if version != self._version:
                 self._entries.clear()
                 self._version, self._bounds = version, period_bounds(session)
             period = (*key, bisect_right(self._bounds, on))
-            stored = self._entries.get(period)
-            if stored is not None:
-                self._entries.move_to_end(period)
-                self.hits += 1
-        if stored is not None:
-            return redate(stored, on)
         self.misses += 1
         fresh = build(session, on)
         with self._lock:

@@ -52,6 +52,7 @@ ACTION_VERBS = {
     "create": "tạo", "update": "sửa", "delete": "xóa", "approve": "duyệt", "approved": "duyệt",
     "reject": "từ chối", "rejected": "từ chối", "revert": "hoàn tác", "verify": "xác minh", "import": "nhập",
     "ingest": "nạp", "review": "rà soát", "suggest": "gợi ý", "curator": "sửa", "rerun": "chạy lại",
+    "hold": "giữ lại", "edit": "sửa", "release": "phát hành", "cancel": "hủy", "subscribe": "đăng ký theo dõi",
 }
 #: Each kind of record, as a noun ("ánh xạ", "phạm vi công nhận").
 ENTITY_LABELS = {
@@ -62,6 +63,7 @@ ENTITY_LABELS = {
     "risk_item_decision": "xác nhận mục danh mục rủi ro", "agency": "cơ quan", "user": "tài khoản",
     "producthscode": "mã HS của sản phẩm", "hsline": "danh mục HS", "document": "tài liệu",
     "proposal": "đề xuất thay đổi", "upload": "tệp tải lên", "ingest_run": "lượt nạp tài liệu",
+    "notice": "thông báo thay đổi",
 }
 
 def action_label(action: str) -> str:
@@ -122,6 +124,11 @@ def record(
         actor=actor, action=action, entity=entity, entity_id=entity_id, before=before, after=after, summary=summary
     )
     session.add(event)
+    # Followers are told of the changes that matter, in this same transaction (kb.notices reads records
+    # through services that themselves record audit events, hence the import here).
+    from kb import notices
+
+    notices.observe(session, event)
     return event
 
 

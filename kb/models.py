@@ -846,7 +846,7 @@ class NoticeStatus(str, enum.Enum):
     cancelled = "cancelled"
 
 
-class Notice(SQLModel, table=True):
+class Notice(Versioned, table=True):
     """One change that matters to followers, in a plain-Vietnamese sentence (``kb.notices``)."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -856,13 +856,14 @@ class Notice(SQLModel, table=True):
     title: str = Field(max_length=300)
     sentence: str = Field(sa_column=Column(Text, nullable=False))
     link: str = Field(max_length=500)  # a site path; absolute URLs are built from KB_PUBLIC_URL
-    created_at: datetime = Field(default_factory=utcnow, index=True)
+    #: The record the change happened to (``{"entity": "standard", "id": 5}``): whom it concerns is worked
+    #: out from it when the notice is released, so that rows written after the change are counted.
+    ref: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     release_at: datetime = Field(default_factory=utcnow)
     status: NoticeStatus = Field(default=NoticeStatus.pending, sa_column=enum_column(NoticeStatus, index=True))
     released_at: datetime | None = Field(default=None, index=True)
     fanned_out_at: datetime | None = None
     decided_by: str | None = Field(default=None, max_length=80)  # the curator who held, edited or released it
-    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
 class NoticeSubject(SQLModel, table=True):

@@ -27,18 +27,20 @@ def upgrade() -> None:
     sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
     sa.Column('sentence', sa.Text(), nullable=False),
     sa.Column('link', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
-    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('ref', sa.JSON(), nullable=False),
     sa.Column('release_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('status', sa.Enum('pending', 'held', 'released', 'cancelled', name='noticestatus', native_enum=False, length=20), nullable=False),
     sa.Column('released_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('fanned_out_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('decided_by', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=True),
     sa.Column('version', sa.Integer(), server_default='1', nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('dedupe_key')
     )
     with op.batch_alter_table('notice', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_notice_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notice_updated_at'), ['updated_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_notice_released_at'), ['released_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_notice_status'), ['status'], unique=False)
 
@@ -143,6 +145,6 @@ def downgrade() -> None:
     with op.batch_alter_table('notice', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notice_status'))
         batch_op.drop_index(batch_op.f('ix_notice_released_at'))
-        batch_op.drop_index(batch_op.f('ix_notice_created_at'))
+        batch_op.drop_index(batch_op.f('ix_notice_updated_at'))
 
     op.drop_table('notice')

@@ -24,7 +24,7 @@ from kb.models import (
     utcnow,
 )
 from tests.support.records import make_lab, make_mapping, make_product, make_scope, make_standard
-from tests.support.smtp import Inbox, SmtpServer
+from tests.support.smtp import SmtpServer
 
 SECRET = "test-secret"
 
@@ -339,3 +339,15 @@ def test_labs_lapsing_and_lapsed_are_announced_once_to_followers_of_products_the
     r = mailer.run_once(kb, utcnow() + timedelta(days=41))
     assert r.found == 1 and r.sent == 1, r.line()
     assert "đã hết hạn" in smtp.inbox.wait_for(2)[-1].text()
+
+
+@pytest.mark.parametrize("url", ["http://mail.example", "smtp://", "smtp://host:notaport", "smtps:///x"])
+def test_bad_smtp_urls_are_refused_in_vietnamese(url):
+    with pytest.raises(BadInput, match="KB_SMTP_URL"):
+        mailer.parse_smtp_url(url)
+
+
+def test_smtp_urls():
+    assert mailer.parse_smtp_url("smtps://thu%40so:m%E1%BA%ADt@mail.example") == mailer.SmtpConfig(
+        "mail.example", 465, True, "thu@so", "mật")
+    assert mailer.parse_smtp_url("smtp://mail.example:587").port == 587

@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 
 from kb import notices, outbox, subscriptions
 from kb.core import KnowledgeBase
-from kb.errors import BadInput, KBError
+from kb.errors import BadInput
 from kb.models import MailKind, MailStatus, Notice, NoticeStatus, OutboxMail, Subscription, SubscriptionStatus, utcnow
 
 SITE_NAME = "Tra cứu tiêu chuẩn, quy chuẩn – Bắc Ninh"
@@ -96,17 +96,8 @@ def _links(secret: str, base: str, sub: Subscription) -> tuple[str, str]:
 
 
 def _target_link(session: Session, sub: Subscription, base: str) -> str:
-    try:
-        return base + subscriptions.target(session, sub.target_kind, _lookup_key(sub)).link
-    except KBError:
-        return base + "/"
-
-
-def _lookup_key(sub: Subscription) -> str:
-    """What finds the followed record again: ids and HS digits are their key; codes are their label."""
-    if sub.target_kind.value in ("standard", "legal_document"):
-        return sub.target_label
-    return sub.target_key
+    tgt = subscriptions.followed(session, sub)
+    return base + (tgt.link if tgt is not None else "/")
 
 
 def render(session: Session, mail: OutboxMail, secret: str, base: str) -> EmailMessage | None:

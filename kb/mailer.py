@@ -28,7 +28,7 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from kb import notices, outbox, subscriptions
+from kb import noticeboard, notices, outbox, subscriptions
 from kb.core import KnowledgeBase
 from kb.errors import BadInput
 from kb.models import MailKind, MailStatus, Notice, NoticeStatus, OutboxMail, Subscription, SubscriptionStatus, utcnow
@@ -222,7 +222,7 @@ def prepare(kbase: KnowledgeBase, now: datetime | None = None) -> Round:
     with kbase.session() as session:
         r.found = notices.scan_dates(session, now.date())
     with kbase.session() as session:
-        r.released = len(notices.release_due(session, now, timedelta(seconds=settings.notice_hold_seconds)))
+        r.released = len(noticeboard.release_due(session, now, timedelta(seconds=settings.notice_hold_seconds)))
     while True:  # in bounded transactions (each marks its notices done) until none is left
         with kbase.session() as session:
             r.queued += outbox.fan_out(session, domain, now)

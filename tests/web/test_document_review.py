@@ -105,8 +105,10 @@ def test_form_covers_every_field_with_vietnamese_sources_and_confidence(app, sto
     for f in ("edition", "equivalence", "normative_references", "sections", "code"):
         if f in prov:
             assert rows[f].css_first(".confidence").text().strip(), f
-    # Shown-only fields read in words: the equivalence by its Vietnamese name, sections as a count.
-    assert rows["equivalence"].css_first(".value").text().strip().startswith("tham khảo: GOST")
+    # The equivalence by its Vietnamese name (chosen in its select) beside its codes; sections as a count.
+    eq = rows["equivalence"]
+    assert eq.css_first("select[name=equivalence_relation] option[selected]").text() == "tham khảo"
+    assert eq.css_first("input[name=equivalence]").attributes["value"].startswith("GOST 10180")
     assert rows["sections"].css_first(".value").text().strip().isdigit()
     # Titles and scope get wide text boxes.
     assert rows["title_vi"].css_first("textarea") is not None and rows["scope"].css_first("textarea") is not None

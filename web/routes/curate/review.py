@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 
 from ingest.pdf import render_page_png
 from kb import proposals, standards
-from kb.errors import KBError, NotFound
+from kb.errors import BadInput, KBError, NotFound
 from kb.models import Document
 from kb.versioning import StaleEdit
 from web import auth
@@ -56,11 +56,14 @@ def _review_item(request: Request, standard_id: int, exc: KBError | None = None,
             criteria += [{"id": "", **dict.fromkeys(standards.CRITERION_FIELDS, "")} for _ in range(BLANK_CRITERIA)]
     for r in rows:
         r["method_vi"] = auth.method_vi(r["method"]) if r["in_provenance"] else ""
+    bad_field = exc.field if isinstance(exc, standards.BadCode) else None
+    if bad_field:  # the message atop the page names the field, which may be far below on a phone
+        exc = BadInput(f"{auth.LABELS_VI['fields'][bad_field]}: {exc.message}")
     return render_form(request, "curate/review_item.html",
                        ctx(request, std=std, doc=doc, rows=rows, wide=WIDE_FIELDS, form=form or {},
                            criteria=criteria, equivalence_relations=standards.EQUIVALENCE_RELATIONS,
                            equivalence_relation=standards.equivalence_relation(std),
-                           bad_field=exc.field if isinstance(exc, standards.BadCode) else None,
+                           bad_field=bad_field,
                            changes=changes, reason_vi=auth.reason_vi, page=_shown_page(request, doc, rows)), exc)
 
 

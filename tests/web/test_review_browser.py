@@ -5,6 +5,10 @@ code and the criteria table. Skipped cleanly when Playwright or /usr/bin/chromiu
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import pytest
 
 from ingest.pipeline import ingest_paths
@@ -43,6 +47,19 @@ def ingest_one(server: Server, tmp_path, code: str) -> int:
         kbase.dispose()
 
 
+@contextmanager
+def reviewing(server: Server, browser, tmp_path, device: str, js: bool, base: int) -> Iterator[tuple[Any, str, int]]:
+    """A standard of the test's own (numbered from ``base`` by device and JavaScript, so no two runs share
+    one) and a fresh browser page: ``(page, code, standard id)``."""
+    code = f"TCVN {base + list(VIEWPORTS).index(device) * 2 + int(js)}:2021"
+    std_id = ingest_one(server, tmp_path, code)
+    ctx = browser.new_context(viewport=VIEWPORTS[device], java_script_enabled=js, locale="vi-VN")
+    try:
+        yield ctx.new_page(), code, std_id
+    finally:
+        ctx.close()
+
+
 def _image_loaded(page) -> bool:
     return page.locator("#page-view img").evaluate("i => i.complete && i.naturalWidth === 900")
 
@@ -50,12 +67,7 @@ def _image_loaded(page) -> bool:
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
 @pytest.mark.parametrize("device", list(VIEWPORTS))
 def test_open_see_the_page_and_confirm_a_field(server, browser, shots, tmp_path, device, js):
-    number = 12000 + list(VIEWPORTS).index(device) * 2 + int(js)
-    code = f"TCVN {number}:2021"
-    std_id = ingest_one(server, tmp_path, code)
-    ctx = browser.new_context(viewport=VIEWPORTS[device], java_script_enabled=js, locale="vi-VN")
-    page = ctx.new_page()
-    try:
+    with reviewing(server, browser, tmp_path, device, js, 12000) as (page, code, std_id):
         with explained(server):
             sign_in(page, server.url, "curator", PASSWORD, "/curate/review")
             row = page.locator("#review tbody tr", has_text=code)
@@ -98,8 +110,6 @@ def test_open_see_the_page_and_confirm_a_field(server, browser, shots, tmp_path,
                 assert not prov["title_vi"].get("verified") and not prov["code"].get("verified")
         finally:
             kbase.dispose()
-    finally:
-        ctx.close()
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
@@ -107,12 +117,7 @@ def test_open_see_the_page_and_confirm_a_field(server, browser, shots, tmp_path,
 def test_correct_a_replaces_code_and_a_criterion(server, browser, shots, tmp_path, device, js):
     """A wrong code first (the form comes back saying which, with what was typed), then the right one loosely
     typed and a criterion added; then that criterion corrected and another removed."""
-    number = 12100 + list(VIEWPORTS).index(device) * 2 + int(js)
-    code = f"TCVN {number}:2021"
-    std_id = ingest_one(server, tmp_path, code)
-    ctx = browser.new_context(viewport=VIEWPORTS[device], java_script_enabled=js, locale="vi-VN")
-    page = ctx.new_page()
-    try:
+    with reviewing(server, browser, tmp_path, device, js, 12100) as (page, _, std_id):
         with explained(server):
             sign_in(page, server.url, "curator", PASSWORD, f"/curate/review/{std_id}")
             assert page.input_value("#f-replaces") == "TCVN 3118:1993"
@@ -154,5 +159,3 @@ def test_correct_a_replaces_code_and_a_criterion(server, browser, shots, tmp_pat
                 assert rows == [("Hàm lượng nước", "≤ 18", "%", "TCVN 5263:1990", "TCVN 5263:1990")]
         finally:
             kbase.dispose()
-    finally:
-        ctx.close()

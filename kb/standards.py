@@ -634,6 +634,17 @@ def _criteria_key(rows: Iterable[Any]) -> list[tuple]:
     return [(r.name, r.requirement, r.unit, r.method, r.method_code) for r in rows]
 
 
+def _edge_codes(session: Session, std: Standard, relation: RelationType) -> list[str]:
+    return list(session.exec(select(StandardRelation.to_code).where(
+        StandardRelation.from_key == std.code_key, StandardRelation.relation == relation)
+        .order_by(col(StandardRelation.position), col(StandardRelation.id))).all())
+
+
+def _criteria_lines(rows: Iterable[Any]) -> list[str]:
+    """Criteria rows as the audit log shows them: name | requirement | unit | method."""
+    return [" | ".join(v or "—" for v in (r.name, r.requirement, r.unit, r.method)) for r in rows]
+
+
 def _sync_edges(session: Session, std: Standard, relation: RelationType, wanted: list[codes.Designation],
                 qualifier: str | None, actor: str) -> None:
     """Make ``std``'s outgoing edges of ``relation`` exactly ``wanted``, in its order: missing ones added
@@ -724,12 +735,28 @@ def review_standard(
     if new_rows is not None:
         said[said.index("criteria")] = f"criteria: {len(old_rows)} → {len(new_rows)} dòng"
     summary = f"Duyệt trích xuất {std.code}" + (f" (sửa {', '.join(said)})" if said else "")
-    if not update_versioned(session, std, changes, expected_version, actor=actor, entity="standard",
-                            action="approve", summary=summary) and (edges or new_rows is not None):
+    # The edges and criteria rows as they were and will be, logged with the standard's own columns. Their keys
+    # are no columns of Standard, so the event is not offered for revert: a revert would restore ``extra``
+    # and leave the rows as corrected.
+    rows_before: dict[str, Any] = {f: _edge_codes(session, std, RELATION_FIELDS[f]) for f in edges}
+    rows_after: dict[str, Any] = {f: [d.format() for d in found] for f, (found, _) in edges.items()}
+    if new_rows is not None:
+        rows_before["criteria"], rows_after["criteria"] = _criteria_lines(old_rows), _criteria_lines(new_rows)
+    if update_versioned(session, std, changes, expected_version, actor=actor, entity="standard",
+                        action="approve", summary=summary):
+        if rows_before:
+            session.flush()
+            event = session.exec(select(AuditEvent).where(AuditEvent.entity == "standard", AuditEvent.entity_id == std.id)
+                                 .order_by(col(AuditEvent.id).desc())).first()
+            assert event is not None  # update_versioned just logged it
+            event.before, event.after = {**(event.before or {}), **rows_before}, {**(event.after or {}), **rows_after}
+            session.add(event)
+    elif rows_before:
         # Rows changed while the standard's own columns did not (a second correction of the same table):
         # its version still moves, so an editor of the old version is told, and the change is logged.
         bump_version(session, std, expected_version, entity="standard")
-        audit.record(session, actor=actor, action="approve", entity="standard", entity_id=std.id, summary=summary)
+        audit.record(session, actor=actor, action="approve", entity="standard", entity_id=std.id,
+                     before=rows_before, after=rows_after, summary=summary)
     for f, (found, qualifier) in edges.items():
         _sync_edges(session, std, RELATION_FIELDS[f], found, qualifier, actor)
     if new_rows is not None:

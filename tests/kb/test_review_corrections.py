@@ -11,7 +11,7 @@ from kb import standards
 from kb.errors import BadInput
 from kb.models import AuditEvent, Criterion, RelationType, Standard, StandardRelation, StandardStatus, StandardUpdate
 from kb.records import CriterionRow
-from kb.versioning import StaleEdit
+from kb.versioning import StaleEdit, revertable
 from tests.support.records import make_relation, make_standard
 
 NEW, OLD, OLDER = "TCVN 3118:2022", "TCVN 3118:1993", "TCVN 3118:1985"
@@ -96,6 +96,9 @@ def test_correcting_replaces_moves_the_edge_the_extra_and_the_older_status(any_k
         [event] = _approvals(s, world)
         assert event.actor == "cur1" and "sửa replaces" in event.summary
         assert event.before["extra"]["replaces"] == [OLD] and event.after["extra"]["replaces"] == [OLDER]
+        # The edges are logged too; reverting would restore the extra alone, so the event is not offered.
+        assert (event.before["replaces"], event.after["replaces"]) == ([OLD], [OLDER])
+        assert not revertable(s, event)
         unmarked = s.exec(select(AuditEvent).where(AuditEvent.summary.contains("không còn ghi là bị thay thế"))).one()
         assert unmarked.entity_id == s.exec(select(Standard.id).where(Standard.code == OLD)).one()
         assert unmarked.before["status"] == "replaced" and unmarked.after["status"] == "unknown"
@@ -149,7 +152,8 @@ def test_a_field_left_as_shown_is_not_read_again(any_kbase, world):
         std = s.get(Standard, world)
         assert std.provenance["normative_references"]["method"] == "references"  # confirmed, not corrected
         assert std.provenance["normative_references"]["verified"]
-        assert "sửa" not in _approvals(s, world)[0].summary
+        [event] = _approvals(s, world)
+        assert "sửa" not in event.summary and revertable(s, event)  # a plain approve can still be undone
         assert _edges(s, RelationType.cites) == [("TCVN 3105:2022", "dated", "import")]
 
 
@@ -237,6 +241,10 @@ def test_correcting_the_criteria_table(any_kbase, world):
         assert s.get(Standard, world).version == version + 1
         events = _approvals(s, world)
         assert len(events) == 2 and "criteria: 2 → 1 dòng" in events[-1].summary
+        assert events[-1].before["criteria"] == ["Cường độ chịu nén | ≥ 25 | MPa | TCVN 3118:2022",
+                                                 "Độ hút nước | — | % | TCVN 3113:1993"]
+        assert events[-1].after["criteria"] == ["Cường độ chịu nén | ≥ 25 | MPa | TCVN 3118:2022"]
+        assert not any(revertable(s, e) for e in events)
 
 
 def test_a_stale_form_changes_nothing(any_kbase, world):

@@ -339,6 +339,14 @@ def test_correcting_replaces_and_adding_a_criterion(app, store, ingested):
         for f in ("replaces", "criteria"):
             assert std.provenance[f]["verified"] and std.provenance[f]["method"] == "curator", f
         assert not std.provenance["title_vi"].get("verified")  # not ticked, not corrected
+    # The log shows the edges and rows before and after, in Vietnamese, and offers no revert of them.
+    log = html(c.get("/curate/audit", params={"entity": "standard", "entity_id": ingested, "action": "approve"}))
+    [line] = log.css("#events li.audit-line")
+    cells = {tr.css_first("th").text().replace(" (đã đổi)", ""): [td.text() for td in tr.css("td")]
+             for tr in line.css("table.audit-diff tbody tr")}
+    assert cells["Thay thế cho"] == ["TCVN 3118:1993", "TCVN 3118:1985"]
+    assert cells["Bảng chỉ tiêu"] == ["—", "Tổng số vi sinh vật hiếu khí | ≤ 10⁴ | CFU/g | TCVN 4884-1:2015"]
+    assert not line.css("form[action*=revert]") and not line.css("pre")
     # Shown again: the stored row with its code, then three blank rows; "Xóa" removes it.
     page = html(c.get(f"/curate/review/{ingested}"))
     assert page.css_first("#crit-0 .method-code").text() == "liên kết: TCVN 4884-1:2015"

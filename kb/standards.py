@@ -149,8 +149,8 @@ def upsert_standard(
     changes["provenance"] = _merged_provenance(std.provenance, provenance)
     if document_id is not None:
         changes["document_id"] = document_id
-    if extra:
-        changes["extra"] = {**(std.extra or {}), **extra}
+    if extra:  # an extra a curator corrected or confirmed (a relation field) is locked like a column
+        changes["extra"] = {**(std.extra or {}), **{k: v for k, v in extra.items() if k not in locked}}
     changed = update_versioned(session, std, changes, None, actor=actor, entity="standard", action=source,
                                summary=f"Cập nhật {std.code}")
     return std, "updated" if changed else "unchanged"
@@ -247,11 +247,18 @@ def add_relation(
     source: str = "ingest",
     actor: str = "system",
 ) -> StandardRelation | None:
-    """Record an edge (idempotent). ``replaces`` also marks the older edition replaced when present."""
+    """Record an edge (idempotent). ``replaces`` also marks the older edition replaced when present. None when
+    no edge is recorded: a code is unreadable, or a curator verified the list of that relation on the review
+    form (``source="review"`` is that form): ingests and imports leave it as it is."""
     relation = RelationType(relation)
     a, b = codes.parse(from_code), codes.parse(to_code)
     if a is None or b is None or a.key == b.key:
         return None
+    field = next((f for f, r in RELATION_FIELDS.items() if r == relation), None)
+    if field is not None and source != "review":
+        owner = session.exec(select(Standard).where(Standard.code_key == a.key)).first()
+        if owner is not None and (owner.provenance or {}).get(field, {}).get("verified"):
+            return None
     existing = session.exec(
         select(StandardRelation).where(
             StandardRelation.from_key == a.key, StandardRelation.relation == relation, StandardRelation.to_key == b.key

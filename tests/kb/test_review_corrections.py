@@ -9,7 +9,16 @@ from sqlmodel import col, select
 
 from kb import standards
 from kb.errors import BadInput
-from kb.models import AuditEvent, Criterion, RelationType, Standard, StandardRelation, StandardStatus, StandardUpdate
+from kb.models import (
+    AuditEvent,
+    Criterion,
+    RelationType,
+    Standard,
+    StandardCreate,
+    StandardRelation,
+    StandardStatus,
+    StandardUpdate,
+)
 from kb.records import CriterionRow
 from kb.versioning import StaleEdit, revertable
 from tests.support.records import make_relation, make_standard
@@ -258,3 +267,20 @@ def test_a_stale_form_changes_nothing(any_kbase, world):
     with any_kbase.session() as s:
         assert _edges(s, RelationType.replaces) == [(OLD, None, "import")]
         assert len(_stored_rows(s, world)) == 2 and _status(s, OLD) == StandardStatus.replaced
+
+
+def test_a_later_ingest_leaves_a_corrected_relation_alone(any_kbase, world):
+    """Verified like a column: the document read again (its extras and edges) changes neither the list nor
+    the edges, nor the older edition's status."""
+    _review(any_kbase, world, relations={"replaces": OLDER})
+    with any_kbase.session() as s:
+        standards.upsert_standard(s, StandardCreate(code=NEW), actor="ingest", source="ingest",
+                                  extra={"replaces": [OLD], "converted_from": ["TCXDVN 326:2004"]})
+        assert standards.add_relation(s, NEW, "replaces", OLD, source="ingest") is None
+        standards.add_relation(s, NEW, "converted_from", "TCXDVN 326:2004", source="ingest")
+    with any_kbase.session() as s:
+        std = s.get(Standard, world)
+        assert std.extra["replaces"] == [OLDER] and std.extra["converted_from"] == ["TCXDVN 326:2004"]
+        assert _edges(s, RelationType.replaces) == [(OLDER, None, "review")]
+        assert _edges(s, RelationType.converted_from) == [("TCXDVN 326:2004", None, "ingest")]  # not verified
+        assert _status(s, OLD) == StandardStatus.unknown

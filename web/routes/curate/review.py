@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from ingest.pdf import render_page_png
-from kb import proposals, standards
+from kb import page_cache, proposals, standards
 from kb.errors import BadInput, KBError, NotFound
 from kb.models import Document
 from kb.versioning import StaleEdit
@@ -131,7 +131,8 @@ PAGE_MAX_PIXELS = 900 * 2400
 PageNo = Annotated[int, PathParam(ge=1, le=100_000)]
 
 
-def page_image(data_dir: Path, doc: Document, page_no: int, width: int = PAGE_WIDTH) -> Path:
+def page_image(data_dir: Path, doc: Document, page_no: int, width: int = PAGE_WIDTH, *,
+               cache_mb: float = 200) -> Path:
     """The cached PNG of a document's page, rendered when missing. Keyed by the file's sha256 (not the id),
     so a re-ingested file reuses it and another file never does."""
     missing = NotFound(f"Tài liệu #{doc.id} không có trang {page_no}")
@@ -153,6 +154,7 @@ def page_image(data_dir: Path, doc: Document, page_no: int, width: int = PAGE_WI
     with os.fdopen(fd, "wb") as f:
         f.write(png)
     os.replace(tmp, cache)
+    page_cache.prune(root, cache_mb)
     return cache
 
 
@@ -162,7 +164,8 @@ def document_page(request: Request, doc_id: Id, page_no: PageNo, user: CuratorUs
         doc = session.get(Document, doc_id)
         if doc is None:
             raise NotFound(f"Không có tài liệu #{doc_id}")
-        path = page_image(request.app.state.settings.data_dir, doc, page_no)
+        settings = request.app.state.settings
+        path = page_image(settings.data_dir, doc, page_no, cache_mb=settings.page_cache_mb)
     # Private like every curator page: unpublished documents stay off shared caches.
     return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 

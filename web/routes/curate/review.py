@@ -12,10 +12,11 @@ from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from ingest.pdf import render_page_png
 from kb import page_cache, proposals, standards
-from kb.errors import KBError, NotFound
+from kb.errors import BadInput, KBError, NotFound
 from kb.models import Document
 from kb.versioning import StaleEdit
 from web import auth
@@ -28,6 +29,8 @@ router = APIRouter(tags=TAGS, include_in_schema=False)
 
 #: Fields shown in a wide text box (long titles and clauses).
 WIDE_FIELDS = ("title_vi", "title_en", "scope", "issuing_instrument")
+#: Blank rows under the criteria table, to add rows without JavaScript.
+BLANK_CRITERIA = 3
 
 
 @router.get("/curate/review")
@@ -40,16 +43,27 @@ def review_page(request: Request, user: CuratorUser) -> Response:
 
 
 def _review_item(request: Request, standard_id: int, exc: KBError | None = None,
-                 form: dict[str, str] | None = None) -> Response:
+                 form: dict[str, str] | None = None, criteria: list[dict[str, str]] | None = None) -> Response:
     with get_kbase(request).session() as session:
         std, doc = standards.review_item(session, standard_id)
         rows = standards.review_rows(session, std)
         changes = [(p, _described(proposals.review_rows(session, p)[2]))
                    for p in standards.pending_proposals(session, std)]
+        if criteria is None:  # as stored, and blank rows to add (a form sent back keeps what was typed)
+            criteria = [{"id": str(c.id), **{f: getattr(c, f) or "" for f in standards.CRITERION_FIELDS},
+                         "method_code": c.method_code or "", "page": c.page or ""}
+                        for c in standards.criteria_of(session, std)]
+            criteria += [{"id": "", **dict.fromkeys(standards.CRITERION_FIELDS, "")} for _ in range(BLANK_CRITERIA)]
     for r in rows:
         r["method_vi"] = auth.method_vi(r["method"]) if r["in_provenance"] else ""
+    bad_field = exc.field if isinstance(exc, standards.BadCode) else None
+    if bad_field:  # the message atop the page names the field, which may be far below on a phone
+        exc = BadInput(f"{auth.LABELS_VI['fields'][bad_field]}: {exc.message}")
     return render_form(request, "curate/review_item.html",
                        ctx(request, std=std, doc=doc, rows=rows, wide=WIDE_FIELDS, form=form or {},
+                           criteria=criteria, equivalence_relations=standards.EQUIVALENCE_RELATIONS,
+                           equivalence_relation=standards.equivalence_relation(std),
+                           bad_field=bad_field,
                            changes=changes, reason_vi=auth.reason_vi, page=_shown_page(request, doc, rows)), exc)
 
 
@@ -78,19 +92,33 @@ def review_item_page(request: Request, standard_id: Id, user: CuratorUser) -> Re
     return _review_item(request, standard_id)
 
 
+def _criteria_form(raw: FormData) -> list[dict[str, str]] | None:
+    """The criteria table as the form sent it back (rows ``crit-N-*``), None when the form had none."""
+    count = str(raw.get("criteria_rows") or "")
+    if not count.isdigit():
+        return None
+    n = min(int(count), standards.MAX_CRITERIA + BLANK_CRITERIA + 1)  # one too many is refused by the service
+    return [{k: str(raw.get(f"crit-{i}-{k}") or "")[:4000] for k in ("id", *standards.CRITERION_FIELDS, "delete")}
+            for i in range(n)]
+
+
 @router.post("/curate/review/{standard_id}")
 async def review_submit(request: Request, standard_id: Id, user: CuratorUser) -> Response:
-    raw = await request.form(max_files=0, max_fields=80)
-    form = {f: str(raw.get(f) or "")[:20000] for f in standards.CORRECTABLE_FIELDS if f in raw}
+    raw = await request.form(max_files=0, max_fields=100 + 6 * (standards.MAX_CRITERIA + BLANK_CRITERIA + 1))
+    form = {f: str(raw.get(f) or "")[:20000] for f in standards.COLUMN_FIELDS if f in raw}
+    relations = {f: str(raw.get(f) or "")[:20000] for f in (*standards.RELATION_FIELDS, "equivalence_relation")
+                 if f in raw}
+    criteria = _criteria_form(raw)
     # The form ticks fields one by one; a client that does not (older forms, scripts) confirms them all.
     confirmed = [str(v)[:60] for v in raw.getlist("confirm")] if raw.get("per_field") else None
     version = str(raw.get("version") or "")
     return await run_in_threadpool(
         submit, request,
         lambda session: standards.review_standard(session, standard_id, standards.parse_corrections(form),
-                                                  form_version(version), user.username, confirmed),
+                                                  form_version(version), user.username, confirmed,
+                                                  relations=relations, criteria=criteria),
         done=lambda _: back("/curate/review", "reviewed"),
-        failed=lambda exc: _review_item(request, standard_id, exc, form),
+        failed=lambda exc: _review_item(request, standard_id, exc, {**form, **relations}, criteria),
     )
 
 

@@ -65,11 +65,11 @@ def fill(kbase: KnowledgeBase, n: int) -> None:
         users.add_user(s, "curator", PASSWORD, Role.curator)
 
 
-def measure(kbase: KnowledgeBase, runs: int) -> dict[str, tuple[float, float]]:
+def measure(kbase: KnowledgeBase, runs: int, views: dict[str, str] = VIEWS) -> dict[str, tuple[float, float]]:
     out = {}
     with TestClient(create_app(kbase=kbase)) as c:
         assert c.post("/api/auth/login", json={"username": "curator", "password": PASSWORD}).status_code == 200
-        for name, url in VIEWS.items():
+        for name, url in views.items():
             times = []
             for _ in range(runs + 1):
                 t = time.perf_counter()

@@ -2,10 +2,9 @@
 fields extraction is sure of.
 
 A document's pending fields and their confidence live in ``Standard.provenance`` (JSON, one entry per
-extracted key), which neither SQLite nor PostgreSQL index portably. So one query reads only the columns the
-queue needs (no criteria, no extras, no page text), with the column filters (type, file, ingest run) applied
-in SQL; the provenance filters then run over those narrow rows. 5,000 ingested standards take well under a
-second (``bench/review_queue.py``).
+extracted key). The database unpacks it (``json_each``, in SQLite and PostgreSQL alike) to find, count and
+order the documents a filter keeps; Python decodes the provenance of the page shown only
+(``bench/review_queue.py`` measures 5,000 ingested standards).
 """
 
 from __future__ import annotations
@@ -14,11 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from sqlalchemy import select as sa_select
+from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
 from kb.errors import BadInput
 from kb.models import AuditEvent, Document, IngestFile, ProposalStatus, ProposedChange, Standard, StandardUpdate
-from kb.standards import CONFIDENCE_LEVELS, REVIEW_FIELDS, confidence_level, review_field, review_standard
+from kb.standards import CONFIDENCE_LEVELS, FOLLOWS, REVIEW_FIELDS, confidence_level, review_field, review_standard
 from kb.text import clean, fold
 from kb.versioning import StaleEdit
 
@@ -94,69 +95,107 @@ class QueueRow:
 def pending_confidence(provenance: dict[str, Any] | None) -> dict[str, float | None]:
     """Pending review fields in reading order, each with the least confidence among its unverified keys."""
     least: dict[str, float | None] = {}
-    seen: set[str] = set()
     for key, p in (provenance or {}).items():
         if p.get("verified"):
             continue
         f = review_field(key)
         c = p.get("confidence")
-        if f not in seen:
-            seen.add(f)
+        if f not in least:
             least[f] = c
-        elif least[f] is not None:
-            least[f] = None if c is None else min(c, least[f])  # type: ignore[type-var]
-    return {f: least[f] for f in REVIEW_FIELDS if f in seen}
+        else:
+            prior = least[f]
+            least[f] = None if c is None or prior is None else min(c, prior)
+    return {f: least[f] for f in REVIEW_FIELDS if f in least}
 
 
-def _candidates(session: Session, f: ReviewFilter, ids: Iterable[int] | None = None) -> list[QueueRow]:
-    """Ingested standards passing the column filters, newest first, read as narrow rows."""
-    q = (select(Standard.id, Standard.code, Standard.title_vi, Standard.doc_type, Standard.version,
-                Standard.provenance, Document.file_name)
-         .join(Document, col(Document.id) == col(Standard.document_id))
-         .order_by(col(Standard.updated_at).desc(), col(Standard.id).desc()))
-    if ids is not None:
-        q = q.where(col(Standard.id).in_(list(ids)))
-    if f.doc_type:
-        q = q.where(Standard.doc_type == f.doc_type)
-    if f.run is not None:
-        in_run = select(IngestFile.document_id).where(IngestFile.run_id == f.run)
-        q = q.where(col(Standard.document_id).in_(in_run))
-    return [QueueRow(sid, code, title, doc_type, version, file_name, pending_confidence(prov))
-            for sid, code, title, doc_type, version, prov, file_name in session.exec(q).all()]
+def _rows(session: Session, ids: Iterable[int]) -> list[QueueRow]:
+    """The queue rows of these standards in the order given, provenance read for them only."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return []
+    # sqlalchemy's select: sqlmodel's typed overloads stop at four columns
+    q = (sa_select(col(Standard.id), col(Standard.code), col(Standard.title_vi), col(Standard.doc_type),
+                   col(Standard.version), col(Standard.provenance), col(Document.file_name))
+         .join(Document, col(Document.id) == col(Standard.document_id)).where(col(Standard.id).in_(wanted)))
+    found = {sid: QueueRow(sid, code, title, doc_type, version, file_name, pending_confidence(prov))
+             for sid, code, title, doc_type, version, prov, file_name in session.execute(q).all()}
+    return [found[i] for i in wanted if i in found and found[i].confidence]
 
 
-def _text_matches(needle: str, row: QueueRow) -> bool:
-    code = fold(row.code)
-    return needle in code or needle.replace(" ", "") in code.replace(" ", "") or needle in fold(row.title_vi)
+def _unverified(session: Session) -> tuple[str, str, str]:
+    """SQL fragments over each provenance entry ``e`` of ``s.provenance``: the join, "not verified" and the
+    entry's confidence (NULL when ungraded), in the session's dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        return ("CROSS JOIN json_each(s.provenance) AS e",
+                "NOT coalesce((e.value->>'verified')::boolean, false)", "(e.value->>'confidence')::float")
+    return ("CROSS JOIN json_each(s.provenance) AS e",
+            "NOT coalesce(json_extract(e.value, '$.verified'), 0)", "json_extract(e.value, '$.confidence')")
 
 
-def _passes(f: ReviewFilter, row: QueueRow) -> bool:
-    return bool(row.confidence) \
-        and (not f.text or _text_matches(f.text, row)) \
-        and (f.run is not None or not f.source or f.source in fold(row.file_name)) \
-        and (not f.level or row.least == f.level) \
-        and (not f.pending or f.pending in row.confidence)
+def _keys_of(review: str) -> list[str]:
+    """The provenance keys confirmed with a review field (itself and the keys that follow it)."""
+    return [review, *(k for k, f in FOLLOWS.items() if f == review)]
 
 
-def matching(session: Session, f: ReviewFilter) -> list[QueueRow]:
-    """Every document the filter keeps, newest first."""
-    return [r for r in _candidates(session, f) if _passes(f, r)]
+def _pending_summary(session: Session, pending: str = "") -> list[tuple]:
+    """Every ingested standard with a pending key, newest first: ``(id, code, title_vi, doc_type,
+    document_id, file_name, least confidence (-1: ungraded), whether ``pending``'s keys are among them)``.
+    The database unpacks the provenance; one scan serves the filters and both counts."""
+    join, unverified, confidence = _unverified(session)
+    keys = _keys_of(pending) if pending else []
+    wanted = (f"SUM(CASE WHEN e.key IN ({', '.join(f':k{i}' for i in range(len(keys)))}) THEN 1 ELSE 0 END)"
+              if keys else "0")
+    sql = (f"SELECT s.id, s.code, s.title_vi, s.doc_type, s.document_id, d.file_name, "
+           f"MIN(COALESCE({confidence}, -1)), {wanted} "
+           f"FROM standard s JOIN document d ON d.id = s.document_id {join} WHERE {unverified} "
+           f"GROUP BY s.id, s.code, s.title_vi, s.doc_type, s.document_id, d.file_name, s.updated_at "
+           f"ORDER BY s.updated_at DESC, s.id DESC")
+    return list(session.execute(text(sql), {f"k{i}": k for i, k in enumerate(keys)}).all())
+
+
+def _keeps(f: ReviewFilter, in_run: set[int | None] | None, row: tuple) -> bool:
+    _, code, title, doc_type, document_id, file_name, least, wanted = row
+    return (not f.doc_type or doc_type == f.doc_type) \
+        and (in_run is None or document_id in in_run) \
+        and (not f.level or confidence_level(None if least < 0 else least) == f.level) \
+        and (not f.pending or wanted > 0) \
+        and (not f.text or _text_matches(f.text, code, title)) \
+        and (in_run is not None or not f.source or f.source in fold(file_name))
+
+
+def filtered_ids(session: Session, f: ReviewFilter) -> tuple[list[int], int]:
+    """Ids of the documents the filter keeps (newest first) and the number waiting in all."""
+    rows = _pending_summary(session, f.pending)
+    in_run = None if f.run is None else set(session.exec(
+        select(IngestFile.document_id).where(IngestFile.run_id == f.run)).all())
+    return [r[0] for r in rows if _keeps(f, in_run, r)], len(rows)
+
+
+def count_pending(session: Session) -> int:
+    """Documents waiting for review (the curator dashboard's count)."""
+    return len(_pending_summary(session))
+
+
+def matched_ids(session: Session, f: ReviewFilter) -> list[int]:
+    """Ids of the documents the filter keeps, newest first."""
+    return filtered_ids(session, f)[0]
+
+
+def _text_matches(needle: str, code: str, title: str | None) -> bool:
+    folded = fold(code)
+    return needle in folded or needle.replace(" ", "") in folded.replace(" ", "") or needle in fold(title)
 
 
 def queue_page(session: Session, f: ReviewFilter, *, limit: int = 50,
                offset: int = 0) -> tuple[list[QueueRow], int, int]:
-    """One page of the filtered queue, the number of documents the filter keeps and the number waiting in
-    all (one read of the narrow rows when the filter has no SQL part, two otherwise)."""
-    every = _candidates(session, ReviewFilter())
-    narrowed = _candidates(session, f) if f.doc_type or f.run is not None else every
-    rows = [r for r in narrowed if _passes(f, r)]
-    return rows[offset:offset + limit], len(rows), sum(1 for r in every if r.confidence)
+    """One page of the filtered queue, the number of documents the filter keeps and the number waiting in all."""
+    ids, total = filtered_ids(session, f)
+    return _rows(session, ids[offset:offset + limit]), len(ids), total
 
 
 def rows_by_ids(session: Session, ids: Iterable[int]) -> list[QueueRow]:
-    """The queue rows of these standards, in queue order (unknown or fully reviewed ones left out)."""
-    wanted = list(dict.fromkeys(ids))[:MAX_BULK * 2]
-    return [r for r in _candidates(session, ReviewFilter(), wanted) if r.confidence]
+    """The queue rows of these standards, in the order given (unknown or fully reviewed ones left out)."""
+    return _rows(session, list(dict.fromkeys(ids))[:MAX_BULK * 2])
 
 
 def doc_types(session: Session) -> list[str]:

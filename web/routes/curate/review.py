@@ -88,7 +88,7 @@ def review_page(
         c = ctx(request, items=rows, matched=matched, total=total, proposals=shown, p_matched=p_matched,
                 p_total=p_total, reason_vi=auth.reason_vi, form=form, given=given, page=page,
                 pages=max(1, -(-matched // PAGE_SIZE)), review_url=_review_url,
-                here=_review_url(given, page=page if page > 1 else None), types=review_queue.doc_types(session),
+                queue_here=_review_url(given, page=page if page > 1 else None), types=review_queue.doc_types(session),
                 fields=REVIEW_FIELDS, levels=review_queue.LEVELS, max_bulk=review_queue.MAX_BULK,
                 sure_from=CONFIDENCE_LEVELS[0])
         notice = _confirmed_notice(request, session, user.username)
@@ -105,9 +105,9 @@ def _confirm_page(request: Request, ids: list[int], scope: str, filters: dict[st
     with get_kbase(request).session() as session:
         try:
             if scope == "all":
-                every = review_queue.matching(session, review_queue.parse_filter(**filters))
+                every = review_queue.matched_ids(session, review_queue.parse_filter(**filters))
                 matched = len(every)
-                rows = every[:review_queue.MAX_BULK]
+                rows = review_queue.rows_by_ids(session, every[:review_queue.MAX_BULK])
             elif len(set(ids)) > review_queue.MAX_BULK:
                 raise BadInput(f"mỗi lần xác nhận tối đa {review_queue.MAX_BULK} tài liệu; hãy lọc hẹp hơn")
             else:

@@ -69,3 +69,14 @@ def build_review_queue(kbase) -> ReviewWorld:
                                            actor="test", source="import", provenance={"title_vi": {"confidence": 0.9}})
         w.imported = std.id
     return w
+
+
+def fresh_documents(kbase, tag: str, first: int, n: int = 3) -> list[int]:
+    """``n`` ingested standards of one test (titles ``Lô {tag} NN``, codes from ``TCVN {first}:2020``), each with
+    two sure fields (code, edition) and one to check (scope): written while a server runs (nothing is cached)."""
+    with kbase.session() as s:
+        run = IngestRun(actor="test")
+        s.add(run)
+        s.flush()
+        return [ingested(s, f"TCVN {first + i}:2020", f"lo-{first + i}.pdf", run.id, f"Lô {tag} {i + 1:02d}",
+                         {"code": 0.97, "edition": 0.9, "scope": 0.4}) for i in range(n)]

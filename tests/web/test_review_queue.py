@@ -45,15 +45,21 @@ def multi(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
     return out
 
 
-@pytest.fixture
-def world(kbase):
-    seed(kbase)  # accounts (and one imported standard, never in the queue)
-    return build_review_queue(kbase)
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request):
+    """The same page on SQLite and on PostgreSQL (skipped with its reason when no server answers)."""
+    return request.getfixturevalue("kbase" if request.param == "sqlite" else "pg_kbase")
 
 
 @pytest.fixture
-def curator(kbase, world):
-    return client_for(make_app(kbase), "curator")
+def world(store):
+    seed(store)  # accounts (and one imported standard, never in the queue)
+    return build_review_queue(store)
+
+
+@pytest.fixture
+def curator(store, world):
+    return client_for(make_app(store), "curator")
 
 
 def test_filters_narrow_the_documents_keep_their_values_and_show_counts(curator, world):
@@ -92,8 +98,8 @@ def test_a_bad_filter_comes_back_with_a_vietnamese_message(curator):
     assert page.css_first("#f-text").attributes["value"] == "mật" and listed(page) == []
 
 
-def test_proposals_are_filtered_by_text_and_confidence(kbase, curator, world):
-    with kbase.session() as s:
+def test_proposals_are_filtered_by_text_and_confidence(store, curator, world):
+    with store.session() as s:
         for target, conf in (("TCVN 7001:2020", 0.9), ("TCVN 7002:2020", 0.3)):
             proposals.propose(s, document_id=None, entity="standard", entity_id=None, target=target,
                               values={"fields": {"title_vi": "Tên"}}, rows=None,
@@ -106,7 +112,7 @@ def test_proposals_are_filtered_by_text_and_confidence(kbase, curator, world):
     assert [th.text().split()[:2] for th in page.css("#proposal-queue tbody th")] == [["TCVN", "7002:2020"]]
 
 
-def test_no_javascript_flow_select_confirm_apply_and_the_notice_names_what_changed(kbase, curator, world):
+def test_no_javascript_flow_select_confirm_apply_and_the_notice_names_what_changed(store, curator, world):
     queue = html(curator.get(REVIEW, params={"doc_type": "TCVN"}))
     queue_all = html(curator.get(REVIEW))
     bulk = queue.css_first("form#bulk")
@@ -121,7 +127,7 @@ def test_no_javascript_flow_select_confirm_apply_and_the_notice_names_what_chang
     assert rows[MAT_ONG].css("td")[0].text() == "Ký hiệu"
     assert rows[MAT_ONG].css("td")[1].text() == "Tên tiếng Việt (khá chắc), Phạm vi áp dụng (cần kiểm tra)"
     assert TCCS in confirm.css_first("#nothing-sure").text()
-    with kbase.session() as s:  # nothing changed yet
+    with store.session() as s:  # nothing changed yet
         assert not s.get(Standard, world.ids[QCVN]).provenance["code"].get("verified")
     form = confirm.css_first("#confirm-form")
     assert form.attributes["method"] == "post"
@@ -133,7 +139,7 @@ def test_no_javascript_flow_select_confirm_apply_and_the_notice_names_what_chang
     assert notice(after) in (f"Đã xác nhận 4 trường chắc chắn của 2 tài liệu: {MAT_ONG}, {QCVN}.",
                              f"Đã xác nhận 4 trường chắc chắn của 2 tài liệu: {QCVN}, {MAT_ONG}.")
     assert listed(after) == [MAT_ONG]  # the TCVN view: the title and scope still wait
-    with kbase.session() as s:
+    with store.session() as s:
         assert standards.unconfirmed_fields(s.get(Standard, world.ids[QCVN])) == []
         events = s.exec(select(AuditEvent).where(AuditEvent.entity == "standard", AuditEvent.actor == "curator")).all()
         assert sorted(e.entity_id for e in events) == sorted([world.ids[MAT_ONG], world.ids[QCVN]])
@@ -152,16 +158,16 @@ def test_select_all_by_filter_covers_every_matching_document(curator, world):
     assert notice(html(r)) == f"Đã xác nhận 3 trường chắc chắn của 1 tài liệu: {QCVN}."
 
 
-def test_a_stale_document_is_named_and_left_whole(kbase, curator, world):
+def test_a_stale_document_is_named_and_left_whole(store, curator, world):
     confirm = html(curator.get(f"{REVIEW}/bulk", params=[("ids", world.ids[MAT_ONG]), ("ids", world.ids[QCVN])]))
     form = confirm.css_first("#confirm-form")
-    with kbase.session() as s:  # someone confirms the QCVN's title meanwhile
+    with store.session() as s:  # someone confirms the QCVN's title meanwhile
         std = s.get(Standard, world.ids[QCVN])
         standards.review_standard(s, std.id, standards.parse_corrections({}), std.version, "admin", ["title_vi"])
     text = notice(html(curator.post(form.attributes["action"], data=multi(fields_of(form)))))
     assert text == (f"Đã xác nhận 1 trường chắc chắn của 1 tài liệu: {MAT_ONG}. Giữ nguyên 1 tài liệu vì đã có "
                     f"người sửa sau khi trang xác nhận được mở: {QCVN}.")
-    with kbase.session() as s:
+    with store.session() as s:
         assert not s.get(Standard, world.ids[QCVN]).provenance["code"].get("verified")
 
 
@@ -175,8 +181,8 @@ def test_the_confirmation_refuses_what_it_cannot_confirm(curator, world):
     assert curator.post(f"{REVIEW}/bulk", data={}).status_code == 400
 
 
-def test_thousands_of_documents_come_in_pages(kbase, curator, world):
-    with kbase.session() as s:
+def test_thousands_of_documents_come_in_pages(store, curator, world):
+    with store.session() as s:
         for i in range(110):
             ingested(s, f"TCVN {20000 + i}:2020", f"lo-{i}.pdf", world.runs[0], f"Tài liệu thử {i}", {"scope": 0.9})
     page = html(curator.get(REVIEW))
@@ -188,8 +194,8 @@ def test_thousands_of_documents_come_in_pages(kbase, curator, world):
     assert filtered.css_first("#review-count").text() == "21 / 113"  # lo-1, lo-10..19, lo-100..109
 
 
-def test_only_curators_see_or_change_the_queue(kbase, world):
-    app = make_app(kbase)
+def test_only_curators_see_or_change_the_queue(store, world):
+    app = make_app(store)
     lab, anon = client_for(app, "lab_a"), client_for(app, None)
     for url in (REVIEW, f"{REVIEW}/bulk?ids={world.ids[QCVN]}"):
         assert lab.get(url).status_code == 403
@@ -198,5 +204,5 @@ def test_only_curators_see_or_change_the_queue(kbase, world):
     cross = client_for(app, "curator").post(f"{REVIEW}/bulk", data={"items": [f"{world.ids[QCVN]}:1"]},
                                             headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"})
     assert cross.status_code == 403
-    with kbase.session() as s:
+    with store.session() as s:
         assert not s.get(Standard, world.ids[QCVN]).provenance["code"].get("verified")

@@ -13,19 +13,15 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import tempfile
-import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from sqlalchemy import create_engine, text  # noqa: E402
-from suggestion_queue import PASSWORD, measure  # noqa: E402
+from suggestion_queue import PASSWORD, run  # noqa: E402
 
 from kb import codes, standards, users  # noqa: E402
-from kb.config import Settings  # noqa: E402
 from kb.core import KnowledgeBase  # noqa: E402
 from kb.models import Document, IngestFile, IngestRun, IngestStatus, Role, Standard  # noqa: E402
 
@@ -72,32 +68,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--postgres", default=None)
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        targets = [("SQLite", Settings(data_dir=Path(tmp) / "var", database_url=None, secret_key="bench"), None)]
-        if args.postgres:
-            schema = f"kbbench_{uuid.uuid4().hex[:10]}"
-            admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            sep = "&" if "?" in args.postgres else "?"
-            url = f"{args.postgres}{sep}options=-csearch_path%3D{schema}"
-            targets.append(("PostgreSQL", Settings(data_dir=Path(tmp) / "pg", database_url=url, secret_key="bench"),
-                            (admin, schema)))
-        for label, settings, cleanup in targets:
-            kbase = KnowledgeBase(settings)
-            kbase.init()
-            try:
-                fill(kbase, args.documents)
-                print(f"\n{label}: {args.documents} ingested standards, median / max of {args.runs} requests (ms)")
-                for name, (median, worst) in measure(kbase, args.runs, VIEWS).items():
-                    print(f"  {name:28s} {median:7.1f} {worst:7.1f}")
-            finally:
-                kbase.dispose()
-                if cleanup:
-                    admin, schema = cleanup
-                    with admin.connect() as conn:
-                        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-                    admin.dispose()
+    run(fill, args.documents, args.runs, args.postgres, "ingested standards", VIEWS)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from ingest.pdf import render_page_png
-from kb import proposals, review_queue, standards
+from kb import page_cache, proposals, review_queue, standards
 from kb.errors import BadInput, KBError, NotFound
 from kb.models import Document
 from kb.standards import CONFIDENCE_LEVELS, REVIEW_FIELDS
@@ -247,7 +247,8 @@ PAGE_MAX_PIXELS = 900 * 2400
 PageNo = Annotated[int, PathParam(ge=1, le=100_000)]
 
 
-def page_image(data_dir: Path, doc: Document, page_no: int, width: int = PAGE_WIDTH) -> Path:
+def page_image(data_dir: Path, doc: Document, page_no: int, width: int = PAGE_WIDTH, *,
+               cache_mb: float = 200) -> Path:
     """The cached PNG of a document's page, rendered when missing. Keyed by the file's sha256 (not the id),
     so a re-ingested file reuses it and another file never does."""
     missing = NotFound(f"Tài liệu #{doc.id} không có trang {page_no}")
@@ -269,6 +270,7 @@ def page_image(data_dir: Path, doc: Document, page_no: int, width: int = PAGE_WI
     with os.fdopen(fd, "wb") as f:
         f.write(png)
     os.replace(tmp, cache)
+    page_cache.prune(root, cache_mb)
     return cache
 
 
@@ -278,7 +280,8 @@ def document_page(request: Request, doc_id: Id, page_no: PageNo, user: CuratorUs
         doc = session.get(Document, doc_id)
         if doc is None:
             raise NotFound(f"Không có tài liệu #{doc_id}")
-        path = page_image(request.app.state.settings.data_dir, doc, page_no)
+        settings = request.app.state.settings
+        path = page_image(settings.data_dir, doc, page_no, cache_mb=settings.page_cache_mb)
     # Private like every curator page: unpublished documents stay off shared caches.
     return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 

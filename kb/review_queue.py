@@ -199,6 +199,13 @@ def rows_by_ids(session: Session, ids: Iterable[int]) -> list[QueueRow]:
     return _rows(session, list(dict.fromkeys(ids))[:MAX_BULK * 2])
 
 
+def codes_of(session: Session, ids: Iterable[int]) -> list[str]:
+    """The codes of these standards, in the order given (a notice naming them, reviewed or not)."""
+    wanted = list(dict.fromkeys(ids))
+    found = dict(session.exec(select(Standard.id, Standard.code).where(col(Standard.id).in_(wanted))).all())
+    return [found[i] for i in wanted if i in found]
+
+
 def doc_types(session: Session) -> list[str]:
     """The document types among ingested standards (the type filter's options)."""
     q = select(Standard.doc_type).where(col(Standard.document_id).is_not(None)).distinct()

@@ -55,7 +55,7 @@ def _confirmed_notice(request: Request, session: Session, user_name: str) -> str
                                                                          user_name))
     stale = [int(x) for x in q.get("stale", "").split(",")[:20] if x.isdigit() and len(x) < 10]
     if stale:
-        codes = [r.code for r in review_queue.rows_by_ids(session, stale)]
+        codes = review_queue.codes_of(session, stale)
         more = f"Giữ nguyên {len(stale)} tài liệu vì đã có người sửa sau khi trang xác nhận được mở" \
                + (f": {', '.join(codes)}." if codes else ".")
         text = f"{text} {more}" if text else more

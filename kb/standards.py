@@ -418,15 +418,6 @@ def confidence_level(confidence: float | None) -> str:
     return "sure" if confidence >= CONFIDENCE_LEVELS[0] else "fair" if confidence >= CONFIDENCE_LEVELS[1] else "check"
 
 
-def review_queue(session: Session, limit: int = 100) -> list[Standard]:
-    """Standards made from an ingested document with at least one extracted field not yet verified."""
-    rows = session.exec(
-        select(Standard).where(col(Standard.document_id).is_not(None)).order_by(col(Standard.updated_at).desc())
-    ).all()
-    pending = [s for s in rows if unconfirmed_fields(s)]
-    return pending[:limit]
-
-
 def _extra_list(std: Standard, field: str) -> list[str]:
     """The codes a relation field holds in ``extra`` (the equivalence keeps them under ``codes``)."""
     value = (std.extra or {}).get(field)

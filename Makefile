@@ -37,6 +37,8 @@ bench: install
 	$(BIN)/python bench/regulatory.py
 	$(BIN)/python bench/hs_suggest.py
 	$(BIN)/python bench/suggestion_queue.py
+	$(BIN)/python bench/review_queue.py
+	$(BIN)/python bench/confidence.py
 
 # The demo PDFs are committed; this regenerates them from their script.
 demo-pdfs: install

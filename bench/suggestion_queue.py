@@ -65,11 +65,11 @@ def fill(kbase: KnowledgeBase, n: int) -> None:
         users.add_user(s, "curator", PASSWORD, Role.curator)
 
 
-def measure(kbase: KnowledgeBase, runs: int) -> dict[str, tuple[float, float]]:
+def measure(kbase: KnowledgeBase, runs: int, views: dict[str, str] = VIEWS) -> dict[str, tuple[float, float]]:
     out = {}
     with TestClient(create_app(kbase=kbase)) as c:
         assert c.post("/api/auth/login", json={"username": "curator", "password": PASSWORD}).status_code == 200
-        for name, url in VIEWS.items():
+        for name, url in views.items():
             times = []
             for _ in range(runs + 1):
                 t = time.perf_counter()
@@ -80,30 +80,27 @@ def measure(kbase: KnowledgeBase, runs: int) -> dict[str, tuple[float, float]]:
     return out
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--suggestions", type=int, default=5000)
-    ap.add_argument("--runs", type=int, default=15)
-    ap.add_argument("--postgres", default=None)
-    args = ap.parse_args()
+def run(fill_kb, n: int, runs: int, postgres: str | None, what: str, views: dict[str, str]) -> None:
+    """Fill a fresh SQLite knowledge base (and a fresh PostgreSQL schema when ``postgres`` is given) with
+    ``fill_kb(kbase, n)``, then print the median and max time of each view."""
     with tempfile.TemporaryDirectory() as tmp:
         targets = [("SQLite", Settings(data_dir=Path(tmp) / "var", database_url=None, secret_key="bench"), None)]
-        if args.postgres:
+        if postgres:
             schema = f"kbbench_{uuid.uuid4().hex[:10]}"
-            admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
+            admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
             with admin.connect() as conn:
                 conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            sep = "&" if "?" in args.postgres else "?"
-            url = f"{args.postgres}{sep}options=-csearch_path%3D{schema}"
+            sep = "&" if "?" in postgres else "?"
+            url = f"{postgres}{sep}options=-csearch_path%3D{schema}"
             targets.append(("PostgreSQL", Settings(data_dir=Path(tmp) / "pg", database_url=url, secret_key="bench"),
                             (admin, schema)))
         for label, settings, cleanup in targets:
             kbase = KnowledgeBase(settings)
             kbase.init()
             try:
-                fill(kbase, args.suggestions)
-                print(f"\n{label}: {args.suggestions} suggestions, median / max of {args.runs} requests (ms)")
-                for name, (median, worst) in measure(kbase, args.runs).items():
+                fill_kb(kbase, n)
+                print(f"\n{label}: {n} {what}, median / max of {runs} requests (ms)")
+                for name, (median, worst) in measure(kbase, runs, views).items():
                     print(f"  {name:28s} {median:7.1f} {worst:7.1f}")
             finally:
                 kbase.dispose()
@@ -112,6 +109,15 @@ def main() -> None:
                     with admin.connect() as conn:
                         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
                     admin.dispose()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--suggestions", type=int, default=5000)
+    ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--postgres", default=None)
+    args = ap.parse_args()
+    run(fill, args.suggestions, args.runs, args.postgres, "suggestions", VIEWS)
 
 
 if __name__ == "__main__":

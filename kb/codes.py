@@ -9,6 +9,8 @@ Public API
 ``canonical(text)``    ``parse(text).format()`` or ``None``
 ``find_all(text)``     every designation in free text, in order, with catalogue shorthands expanded
 ``parse_query(text)``  what a *user* may have meant by a search string, best interpretation first
+``parse_whole(text)``  one designation when the whole text is one, formally or loosely typed (``tcvn 7570 2006``)
+``parse_method(text)`` a test-method cell (lab scope, criteria table) with its codes normalised -> :class:`MethodCell`
 
 A :class:`Designation` has ``format()`` (canonical text), ``key`` (edition lookup key, equal for
 every spelling of the same edition), ``series_key`` (key without year, equal for all editions)
@@ -90,14 +92,19 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
+from kb.text import clean, fold, nfc
+
 __all__ = [
     "DOC_TYPES",
     "Designation",
+    "MethodCell",
     "canonical",
     "find_all",
     "iter_matches",
     "parse",
+    "parse_method",
     "parse_query",
+    "parse_whole",
 ]
 
 DOC_TYPES: tuple[str, ...] = (
@@ -627,3 +634,101 @@ def parse_query(text: str) -> list[Designation]:
         if not out:
             out = [d for m in _scan(s, ci=True) for d in m.items]
     return list(dict.fromkeys(out))  # first interpretation of each, in order
+
+
+# ---------------------------------------------------------------------------------------------
+# Method cells: the test-method column of a lab's scope and of a standard's criteria table.
+
+@dataclass(frozen=True)
+class MethodCell:
+    """A method cell read through the designation grammar: the text to store, the codes it cites and the
+    parts that are not a designation (kept as typed, flagged on the lab's page)."""
+
+    text: str | None
+    codes: list[str] = field(default_factory=list)
+    series: str = ""
+    unrecognised: list[str] = field(default_factory=list)
+
+
+def _method_skeleton(s: str) -> str:
+    return "".join(ch for ch in fold(s) if ch.isalnum())
+
+
+def parse_whole(piece: str) -> Designation | None:
+    """``piece`` when the whole of it is one designation, written formally or loosely (``tcvn 7570 2006``).
+
+    A loose reading (the grammar's interpretations of a typed query) counts only when it spells exactly the
+    letters and digits typed, so a bare number never gets a body and text around a code is not swallowed.
+    """
+    d = parse(piece)
+    if d is not None:
+        return d
+    skeleton = _method_skeleton(piece)
+    return next((q for q in parse_query(piece) if _method_skeleton(q.format()) == skeleton), None)
+
+
+def _canonical_spans(piece: str) -> tuple[str, list[Designation]]:
+    """Codes written formally inside other text: each rewritten canonically, the text around kept."""
+    out, found, pos = [], [], 0
+    for start, end, items in iter_matches(piece):
+        out.append(piece[pos:start])
+        out.append(items[0].format() if len(items) == 1 else piece[start:end])  # a shorthand stays as printed
+        found.extend(items)
+        pos = end
+    out.append(piece[pos:])
+    return "".join(out), found
+
+
+def _method_parts(text: str) -> list[str]:
+    """The cell cut at ``;`` and line breaks, except a line break inside a code (``GOST\\n12730.1-2020``, as
+    PDF tables wrap them)."""
+    inside = [(start, end) for start, end, _ in iter_matches(text)]
+    parts, last = [], 0
+    for m in re.finditer(r"[;\n\r]+", text):
+        if not any(start < m.start() < end for start, end in inside):
+            parts.append(text[last:m.start()])
+            last = m.end()
+    parts.append(text[last:])
+    return parts
+
+
+def parse_method(text: str | None) -> MethodCell:
+    """Normalise a method cell (form, API and scope file alike): ``tcvn 7570 2006``, ``TCVN7570:2006``,
+    ``tcvn 7570-2006`` → ``TCVN 7570:2006``.
+
+    The cell is read in parts separated by ``;`` or line breaks (``,`` too when every piece is a code);
+    a part that is not a designation is kept as typed and listed in ``unrecognised``. Applying it to its
+    own output changes nothing, so an exported scope re-imports unchanged.
+    """
+    parts_out: list[str] = []
+    found: list[Designation] = []
+    unrecognised: list[str] = []
+    for raw in _method_parts(nfc(text or "")):
+        part = clean(raw)
+        if not part:
+            continue
+        d = parse_whole(part)
+        if d is not None:
+            parts_out.append(d.format())
+            found.append(d)
+            continue
+        pieces = [clean(p) for p in part.split(",")]
+        many = [parse_whole(p) for p in pieces] if len(pieces) > 1 else []
+        if many and all(many):
+            parts_out.append(", ".join(m.format() for m in many if m))
+            found.extend(m for m in many if m)
+            continue
+        rewritten, inside = _canonical_spans(part)
+        parts_out.append(rewritten)
+        found.extend(inside)
+        if not inside:
+            unrecognised.append(part)
+    code_list: list[str] = []
+    series: list[str] = []
+    for d in found:
+        if d.format() not in code_list:
+            code_list.append(d.format())
+        if d.series_key not in series:
+            series.append(d.series_key)
+    return MethodCell("; ".join(parts_out) or None, code_list, f"|{'|'.join(series)}|" if series else "",
+                      unrecognised)

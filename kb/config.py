@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     ingest_timeout: int = 120
     #: Worker processes for ingest (0 = one per CPU).
     ingest_workers: int = 0
+    #: Largest size of the rendered PDF page cache (``page-images`` in the data dir), in megabytes; the least
+    #: recently used pages are removed past it.
+    page_cache_mb: float = 200
     #: The site's public address (``https://…``), printed on pages as their source; unset: the request's.
     public_url: str | None = None
     #: Where mail goes out: ``smtp://user:password@host:587`` (STARTTLS when the server offers it) or

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -18,10 +17,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, or_, select
 
 from kb import audit, codes, standards
+from kb.codes import parse_method
 from kb.errors import BadInput, Conflict, NotFound
 from kb.models import AuditEvent, Lab, LabCreate, LabScope, LabScopeCreate, LabUpdate, Standard, StandardStatus, payload, utcnow
 from kb.standards import like_escape
-from kb.text import clean, fold, nfc
+from kb.text import clean
 from kb.urls import standard_url
 from kb.versioning import delete_versioned, revert_event, update_versioned
 
@@ -142,101 +142,6 @@ def upsert_lab(session: Session, data: LabCreate, actor: str) -> tuple[Lab, str]
 
 
 # --- Scope rows -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MethodCell:
-    """A method cell read through the designation grammar: the text to store, the codes it cites and the
-    parts that are not a designation (kept as typed, flagged on the lab's page)."""
-
-    text: str | None
-    codes: list[str] = field(default_factory=list)
-    series: str = ""
-    unrecognised: list[str] = field(default_factory=list)
-
-
-def _skeleton(s: str) -> str:
-    return "".join(ch for ch in fold(s) if ch.isalnum())
-
-
-def _one_code(piece: str) -> codes.Designation | None:
-    """``piece`` when the whole of it is one designation, written formally or loosely (``tcvn 7570 2006``).
-
-    A loose reading (the grammar's interpretations of a typed query) counts only when it spells exactly the
-    letters and digits typed, so a bare number never gets a body and text around a code is not swallowed.
-    """
-    d = codes.parse(piece)
-    if d is not None:
-        return d
-    skeleton = _skeleton(piece)
-    return next((q for q in codes.parse_query(piece) if _skeleton(q.format()) == skeleton), None)
-
-
-def _canonical_spans(piece: str) -> tuple[str, list[codes.Designation]]:
-    """Codes written formally inside other text: each rewritten canonically, the text around kept."""
-    out, found, pos = [], [], 0
-    for start, end, items in codes.iter_matches(piece):
-        out.append(piece[pos:start])
-        out.append(items[0].format() if len(items) == 1 else piece[start:end])  # a shorthand stays as printed
-        found.extend(items)
-        pos = end
-    out.append(piece[pos:])
-    return "".join(out), found
-
-
-def _split_parts(text: str) -> list[str]:
-    """The cell cut at ``;`` and line breaks, except a line break inside a code (``GOST\\n12730.1-2020``, as
-    PDF tables wrap them)."""
-    inside = [(start, end) for start, end, _ in codes.iter_matches(text)]
-    parts, last = [], 0
-    for m in re.finditer(r"[;\n\r]+", text):
-        if not any(start < m.start() < end for start, end in inside):
-            parts.append(text[last:m.start()])
-            last = m.end()
-    parts.append(text[last:])
-    return parts
-
-
-def parse_method(text: str | None) -> MethodCell:
-    """Normalise a method cell (form, API and scope file alike): ``tcvn 7570 2006``, ``TCVN7570:2006``,
-    ``tcvn 7570-2006`` → ``TCVN 7570:2006``.
-
-    The cell is read in parts separated by ``;`` or line breaks (``,`` too when every piece is a code);
-    a part that is not a designation is kept as typed and listed in ``unrecognised``. Applying it to its
-    own output changes nothing, so an exported scope re-imports unchanged.
-    """
-    parts_out: list[str] = []
-    found: list[codes.Designation] = []
-    unrecognised: list[str] = []
-    for raw in _split_parts(nfc(text or "")):
-        part = clean(raw)
-        if not part:
-            continue
-        d = _one_code(part)
-        if d is not None:
-            parts_out.append(d.format())
-            found.append(d)
-            continue
-        pieces = [clean(p) for p in part.split(",")]
-        many = [_one_code(p) for p in pieces] if len(pieces) > 1 else []
-        if many and all(many):
-            parts_out.append(", ".join(m.format() for m in many if m))
-            found.extend(m for m in many if m)
-            continue
-        rewritten, inside = _canonical_spans(part)
-        parts_out.append(rewritten)
-        found.extend(inside)
-        if not inside:
-            unrecognised.append(part)
-    code_list: list[str] = []
-    series: list[str] = []
-    for d in found:
-        if d.format() not in code_list:
-            code_list.append(d.format())
-        if d.series_key not in series:
-            series.append(d.series_key)
-    return MethodCell("; ".join(parts_out) or None, code_list, f"|{'|'.join(series)}|" if series else "",
-                      unrecognised)
 
 
 def method_index(method: str | None) -> tuple[list[str], str]:

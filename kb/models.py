@@ -707,6 +707,9 @@ class User(SQLModel, table=True):
     #: Bumped on password or role change; sessions carrying an older value are void.
     session_version: int = 1
     created_at: datetime = Field(default_factory=utcnow)
+    #: Set by an admin's reset to a temporary password: the web lets the account do nothing but choose its
+    #: own (``/account/password``) until then. Cleared by any other password change.
+    must_change_password: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class AuditEvent(SQLModel, table=True):

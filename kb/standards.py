@@ -6,9 +6,10 @@ later ingests and imports never overwrite it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import insert
 from sqlmodel import Session, col, delete, or_, select
@@ -30,11 +31,9 @@ from kb.models import (
     payload,
     utcnow,
 )
-from kb.text import clean
-from kb.versioning import update_versioned
-
-if TYPE_CHECKING:
-    from kb.records import CriterionRow
+from kb.records import CriterionRow
+from kb.text import clean, nfc
+from kb.versioning import bump_version, update_versioned
 
 #: Regulations are mandatory; standards are voluntary unless a regulation or law cites them.
 MANDATORY_TYPES = {"QCVN", "QCĐP", "QCXDVN"}
@@ -150,8 +149,8 @@ def upsert_standard(
     changes["provenance"] = _merged_provenance(std.provenance, provenance)
     if document_id is not None:
         changes["document_id"] = document_id
-    if extra:
-        changes["extra"] = {**(std.extra or {}), **extra}
+    if extra:  # an extra a curator corrected or confirmed (a relation field) is locked like a column
+        changes["extra"] = {**(std.extra or {}), **{k: v for k, v in extra.items() if k not in locked}}
     changed = update_versioned(session, std, changes, None, actor=actor, entity="standard", action=source,
                                summary=f"Cập nhật {std.code}")
     return std, "updated" if changed else "unchanged"
@@ -248,11 +247,18 @@ def add_relation(
     source: str = "ingest",
     actor: str = "system",
 ) -> StandardRelation | None:
-    """Record an edge (idempotent). ``replaces`` also marks the older edition replaced when present."""
+    """Record an edge (idempotent). ``replaces`` also marks the older edition replaced when present. None when
+    no edge is recorded: a code is unreadable, or a curator verified the list of that relation on the review
+    form (``source="review"`` is that form): ingests and imports leave it as it is."""
     relation = RelationType(relation)
     a, b = codes.parse(from_code), codes.parse(to_code)
     if a is None or b is None or a.key == b.key:
         return None
+    field = next((f for f, r in RELATION_FIELDS.items() if r == relation), None)
+    if field is not None and source != "review":
+        owner = session.exec(select(Standard).where(Standard.code_key == a.key)).first()
+        if owner is not None and (owner.provenance or {}).get(field, {}).get("verified"):
+            return None
     existing = session.exec(
         select(StandardRelation).where(
             StandardRelation.from_key == a.key, StandardRelation.relation == relation, StandardRelation.to_key == b.key
@@ -374,8 +380,19 @@ REVIEW_FIELDS = ("code", "title_vi", "title_en", "edition", "revision", "status"
                  "issuing_instrument", "drafted_by", "submitted_by", "proposed_by", "appraised_by", "published_by",
                  "ics", "scope", "replaces", "converted_from", "equivalence", "normative_references", "sections",
                  "annexes", "criteria")
+#: Review fields that are columns of StandardUpdate (:func:`parse_corrections`).
+COLUMN_FIELDS = tuple(f for f in REVIEW_FIELDS if f in EDITABLE_FIELDS)
+#: Review fields kept twice: in ``extra`` for display and as the standard's outgoing edges of one relation
+#: (as ingest stores them, ``kb.documents._relations``). The form corrects them as codes separated by ";".
+RELATION_FIELDS = {"replaces": RelationType.replaces, "converted_from": RelationType.converted_from,
+                   "equivalence": RelationType.equivalent, "normative_references": RelationType.cites}
+#: How a standard adopts the ones its equivalence names (the qualifier of its ``equivalent`` edges).
+EQUIVALENCE_RELATIONS = ("IDT", "MOD", "NEQ", "reference")
 #: Review fields the form may correct (the others are shown and confirmed only).
-CORRECTABLE_FIELDS = tuple(f for f in REVIEW_FIELDS if f in EDITABLE_FIELDS)
+CORRECTABLE_FIELDS = tuple(f for f in REVIEW_FIELDS if f in COLUMN_FIELDS or f in RELATION_FIELDS or f == "criteria")
+#: Columns of a criteria row the form edits, and the most rows one form may carry.
+CRITERION_FIELDS = ("name", "requirement", "unit", "method")
+MAX_CRITERIA = 500
 #: Provenance keys that are not fields of their own: read with, and confirmed with, another field.
 FOLLOWS = {"doc_type": "code", "number": "code", "part": "code", "year": "code", "issuer_suffix": "code",
            "kind": "code", "title_vi_normalised": "title_vi", "scope_first_sentence": "scope"}
@@ -401,24 +418,35 @@ def confidence_level(confidence: float | None) -> str:
     return "sure" if confidence >= CONFIDENCE_LEVELS[0] else "fair" if confidence >= CONFIDENCE_LEVELS[1] else "check"
 
 
-def review_queue(session: Session, limit: int = 100) -> list[Standard]:
-    """Standards made from an ingested document with at least one extracted field not yet verified."""
-    rows = session.exec(
-        select(Standard).where(col(Standard.document_id).is_not(None)).order_by(col(Standard.updated_at).desc())
-    ).all()
-    pending = [s for s in rows if unconfirmed_fields(s)]
-    return pending[:limit]
+def _extra_list(std: Standard, field: str) -> list[str]:
+    """The codes a relation field holds in ``extra`` (the equivalence keeps them under ``codes``)."""
+    value = (std.extra or {}).get(field)
+    if field == "equivalence":
+        value = value.get("codes") if isinstance(value, dict) else None
+    return [str(v) for v in value or []]
+
+
+def relation_text(std: Standard, field: str) -> str:
+    """What the review form shows for a relation field: its codes separated by "; "."""
+    return "; ".join(_extra_list(std, field))
+
+
+def equivalence_relation(std: Standard) -> str | None:
+    """IDT / MOD / NEQ / reference, as extracted or corrected."""
+    value = (std.extra or {}).get("equivalence")
+    return value.get("relation") if isinstance(value, dict) else None
 
 
 def _shown_value(std: Standard, field: str, criteria: int) -> Any:
-    """What the review form shows for a field that is confirmed only (not corrected there)."""
+    """What the review form shows for a field that is not a column: a relation field as the text of its
+    input, the others (confirmed only) as read."""
     if field == "code":
         return std.code
     if field == "criteria":
         return criteria
+    if field in RELATION_FIELDS:
+        return relation_text(std, field)
     value = (std.extra or {}).get(field)
-    if field == "equivalence" and isinstance(value, dict):  # the relation is a code (IDT, MOD ...) shown by name
-        return {"relation": value.get("relation"), "codes": ", ".join(value.get("codes") or [])}
     if field in ("sections", "annexes") and isinstance(value, list):
         return len(value)
     if isinstance(value, list):
@@ -426,9 +454,16 @@ def _shown_value(std: Standard, field: str, criteria: int) -> Any:
     return value
 
 
+def criteria_of(session: Session, std: Standard) -> list[Criterion]:
+    """The standard's criteria table in its order."""
+    return list(session.exec(select(Criterion).where(Criterion.standard_id == std.id)
+                             .order_by(col(Criterion.position), col(Criterion.id))).all())
+
+
 def review_rows(session: Session, std: Standard) -> list[dict[str, Any]]:
-    """One row per review field the standard has (every correctable column, the extras that were read):
-    value, where it was read, its confidence; unconfirmed fields first, the least sure of them first."""
+    """One row per review field the standard has (every correctable field, the extras that were read):
+    value, where it was read, its confidence; unconfirmed fields first, the least sure of them first.
+    ``kind`` says how the form corrects it: ``column``, ``relation``, ``criteria`` or None (confirm only)."""
     criteria = len(session.exec(select(Criterion.id).where(Criterion.standard_id == std.id)).all())
     prov = std.provenance or {}
     extra = std.extra or {}
@@ -436,12 +471,14 @@ def review_rows(session: Session, std: Standard) -> list[dict[str, Any]]:
     rows = []
     for f in REVIEW_FIELDS:
         p = prov.get(f) or {}
-        present = f in prov or f in CORRECTABLE_FIELDS or (f == "criteria" and criteria) or extra.get(f)
+        present = f in prov or f in CORRECTABLE_FIELDS or extra.get(f)
         if not present:
             continue
         c = p.get("confidence")
-        rows.append({"field": f, "correctable": f in CORRECTABLE_FIELDS,
-                     "value": getattr(std, f) if f in CORRECTABLE_FIELDS else _shown_value(std, f, criteria),
+        kind = ("column" if f in COLUMN_FIELDS else "relation" if f in RELATION_FIELDS
+                else "criteria" if f == "criteria" else None)
+        rows.append({"field": f, "correctable": kind is not None, "kind": kind,
+                     "value": getattr(std, f) if kind == "column" else _shown_value(std, f, criteria),
                      "page": p.get("page"), "method": p.get("method"), "confidence": c,
                      "level": confidence_level(c), "in_provenance": f in prov,
                      # a key read with it and re-read by a later ingest (title_vi_normalised) reopens it
@@ -497,29 +534,230 @@ def parse_corrections(data: dict[str, Any]) -> StandardUpdate:
     return payload(StandardUpdate, values)
 
 
+class BadCode(BadInput):
+    """A code typed into a relation field that the designation grammar cannot read; ``field`` is that field
+    (the form marks it)."""
+
+    def __init__(self, field: str, code: str):
+        super().__init__(f"không đọc được ký hiệu “{code[:80]}”: viết như TCVN 3118:1993 hoặc ISO 1461:2009, "
+                         "các mã cách nhau bằng dấu “;”")
+        self.field = field
+
+
+_ADOPTION = re.compile(r"(?P<code>.+?)\s*\((?P<original>[^()]+)\)")
+
+
+def _codes_in(part: str) -> list[codes.Designation] | None:
+    """One typed entry as designations: one code (formally or loosely typed), codes separated by commas, or a
+    code with the one it adopts in brackets (``TCVN 5878:2007 (ISO 2178:1982)``: the edge goes to the TCVN)."""
+    d = codes.parse_whole(part)
+    if d is not None:
+        return [d]
+    pieces = [clean(p) for p in part.split(",") if clean(p)]
+    many = [codes.parse_whole(p) for p in pieces] if len(pieces) > 1 else []
+    if many and all(many):
+        return [m for m in many if m]
+    m = _ADOPTION.fullmatch(part)
+    if m and codes.parse_whole(m["original"]) is not None:
+        return _codes_in(clean(m["code"]))
+    return None
+
+
+def parse_codes(field: str, text: str) -> list[codes.Designation]:
+    """The codes typed into a relation field, separated by ";" or line breaks, each read through the
+    designation grammar; repeats dropped. An entry that is not a designation is :class:`BadCode`."""
+    out: dict[str, codes.Designation] = {}
+    for raw in re.split(r"[;\n\r]+", nfc(text)):
+        part = clean(raw)
+        if not part:
+            continue
+        found = _codes_in(part)
+        if found is None:
+            raise BadCode(field, part)
+        for d in found:
+            out.setdefault(d.key, d)
+    return list(out.values())
+
+
+def _relation_changes(std: Standard, typed: Mapping[str, str]) -> dict[str, tuple[list[codes.Designation], str | None]]:
+    """The relation fields the form changed: field → (codes, qualifier of the equivalence). A field whose
+    text is as shown is left alone unread, so an extracted entry the grammar cannot read (a reference
+    printed oddly) never blocks the review of the other fields."""
+    out: dict[str, tuple[list[codes.Designation], str | None]] = {}
+    for f in RELATION_FIELDS:
+        if f not in typed:
+            continue
+        text = clean(typed[f])
+        qualifier = None
+        if f == "equivalence":
+            qualifier = clean(typed.get("equivalence_relation")) or None
+            if qualifier is not None and qualifier not in EQUIVALENCE_RELATIONS:
+                raise BadInput(f"quan hệ tương đương {qualifier[:20]!r} không hợp lệ")
+            if text == clean(relation_text(std, f)) and qualifier == equivalence_relation(std):
+                continue
+        elif text == clean(relation_text(std, f)):
+            continue
+        found = parse_codes(f, text)
+        if any(d.key == std.code_key for d in found):
+            raise BadInput(f"{std.code} không thể có quan hệ với chính nó")
+        if f == "equivalence" and found and qualifier is None:
+            raise BadInput("chọn mức tương đương (IDT, MOD, NEQ hoặc tham khảo) cho các mã tương đương")
+        out[f] = (found, qualifier)
+    return out
+
+
+def parse_criteria(rows: Sequence[Mapping[str, Any]]) -> list[CriterionRow]:
+    """The criteria table as the form sends it back: rows ticked "xóa" and blank rows dropped, each method
+    cell normalised as labs' are (:func:`kb.codes.parse_method`, its first code linking the row), positions
+    renumbered in order; ``page`` is kept. A row without a name is refused."""
+    if len(rows) > MAX_CRITERIA:
+        raise BadInput(f"bảng chỉ tiêu quá dài (tối đa {MAX_CRITERIA} dòng)")
+    out: list[CriterionRow] = []
+    for n, row in enumerate(rows, start=1):
+        if row.get("delete"):
+            continue
+        values = {f: clean(row.get(f)) or None for f in CRITERION_FIELDS}
+        if not any(values.values()):
+            continue
+        if values["name"] is None:
+            raise BadInput(f"dòng chỉ tiêu thứ {n} thiếu tên chỉ tiêu")
+        cell = codes.parse_method(values["method"])
+        out.append(CriterionRow(position=len(out) + 1, name=values["name"], requirement=values["requirement"],
+                                unit=values["unit"], method=cell.text, method_code=cell.codes[0] if cell.codes else None,
+                                page=row.get("page")))
+    return out
+
+
+def _criteria_key(rows: Iterable[Any]) -> list[tuple]:
+    return [(r.name, r.requirement, r.unit, r.method, r.method_code) for r in rows]
+
+
+def _edge_codes(session: Session, std: Standard, relation: RelationType) -> list[str]:
+    return list(session.exec(select(StandardRelation.to_code).where(
+        StandardRelation.from_key == std.code_key, StandardRelation.relation == relation)
+        .order_by(col(StandardRelation.position), col(StandardRelation.id))).all())
+
+
+def _criteria_lines(rows: Iterable[Any]) -> list[str]:
+    """Criteria rows as the audit log shows them: name | requirement | unit | method."""
+    return [" | ".join(v or "—" for v in (r.name, r.requirement, r.unit, r.method)) for r in rows]
+
+
+def _sync_edges(session: Session, std: Standard, relation: RelationType, wanted: list[codes.Designation],
+                qualifier: str | None, actor: str) -> None:
+    """Make ``std``'s outgoing edges of ``relation`` exactly ``wanted``, in its order: missing ones added
+    (source ``review``), the others removed. References are dated or undated as their codes are."""
+    current = {e.to_key: e for e in session.exec(select(StandardRelation).where(
+        StandardRelation.from_key == std.code_key, StandardRelation.relation == relation))}
+    for pos, d in enumerate(wanted):
+        q = ("dated" if d.year else "undated") if relation == RelationType.cites else qualifier
+        edge = current.pop(d.key, None)
+        if edge is None:
+            add_relation(session, std.code, relation, d.format(), qualifier=q, position=pos, source="review",
+                         actor=actor)
+        elif (edge.qualifier, edge.position) != (q, pos):
+            edge.qualifier, edge.position = q, pos
+            session.add(edge)
+    for edge in current.values():
+        session.delete(edge)
+    session.flush()
+    if relation == RelationType.replaces:
+        for key in current:
+            _unmark_replaced(session, key, std, actor)
+
+
+def _unmark_replaced(session: Session, key: str, by: Standard, actor: str) -> None:
+    """After a curator removed the edge "``by`` replaces ``key``": the older standard that edge alone marked
+    replaced (:func:`add_relation`) is no longer said to be. Its status becomes ``unknown``, not the one it
+    had before the edge (``in_force`` would claim a standard is in force on the word of nobody; the audit log
+    keeps what it was, for a curator to set). It stays replaced when another stored edge replaces it or when a
+    curator verified its status: then the edge was not the only reason."""
+    old = session.exec(select(Standard).where(Standard.code_key == key)).first()
+    if old is None or old.status != StandardStatus.replaced or _is_replaced(session, key):
+        return
+    if (old.provenance or {}).get("status", {}).get("verified"):
+        return
+    update_versioned(session, old, {"status": StandardStatus.unknown}, None, actor=actor, entity="standard",
+                     summary=f"{old.code} không còn ghi là bị thay thế: {by.code} không thay thế nó nữa")
+
+
 def review_standard(
     session: Session, standard_id: int, corrections: StandardUpdate, expected_version: int | None, actor: str,
-    confirmed: Iterable[str] | None = None,
+    confirmed: Iterable[str] | None = None, *, relations: Mapping[str, str] | None = None,
+    criteria: Sequence[Mapping[str, Any]] | None = None,
 ) -> Standard:
     """Approve the extracted fields of a standard, correcting some. The ``confirmed`` review fields (all of
     them when None) and every corrected field become ``verified``, with the keys that follow them
-    (``FOLLOWS``): later ingests and imports leave them alone."""
+    (``FOLLOWS``): later ingests and imports leave them alone.
+
+    ``relations`` maps relation fields (and ``equivalence_relation``) to the text typed for them: a changed
+    one replaces ``extra[field]`` and makes the standard's outgoing edges of that relation exactly its codes.
+    ``criteria`` is the whole criteria table as the form sends it back (:func:`parse_criteria`); when it
+    differs from the stored one it replaces it. Everything is read before anything is written, and written in
+    the caller's transaction under one versioned, audited update of the standard."""
     std = standard_by_id(session, standard_id)
     changes: dict[str, Any] = {
         f: v for f, v in corrections.model_dump(exclude_unset=True).items() if getattr(std, f) != v
     }
+    edges = _relation_changes(std, relations or {})
+    old_rows = criteria_of(session, std)
+    pages = {str(c.id): c.page for c in old_rows}  # a kept row keeps the page it was read from
+    new_rows = parse_criteria([{**r, "page": pages.get(str(r.get("id")))} for r in criteria]) \
+        if criteria is not None else None
+    if new_rows is not None and _criteria_key(new_rows) == _criteria_key(old_rows):
+        new_rows = None
     prov = {k: dict(p) for k, p in (std.provenance or {}).items()}
-    chosen = set(changes) | (set(map(review_field, prov)) if confirmed is None else set(confirmed))
+    corrected = set(changes) | set(edges) | ({"criteria"} if new_rows is not None else set())
+    chosen = corrected | (set(map(review_field, prov)) if confirmed is None else set(confirmed))
     unknown = set(confirmed or ()) - set(REVIEW_FIELDS)
     if unknown:
         raise BadInput(f"không xác nhận được trường {sorted(unknown)[0]!r}")
     for f in [k for k in prov if review_field(k) in chosen] + sorted(chosen - set(prov)):
         p = prov.setdefault(f, {"page": None, "method": "curator"})
-        if f in changes:
+        if f in corrected:
             p["method"] = "curator"
         p["verified"], p["by"] = True, actor
     changes["provenance"] = prov
-    update_versioned(session, std, changes, expected_version, actor=actor, entity="standard", action="approve",
-                     summary=f"Duyệt trích xuất {std.code}" + (f" (sửa {', '.join(sorted(set(changes) - {'provenance'}))})"
-                                                            if len(changes) > 1 else ""))
+    if edges:
+        extra = dict(std.extra or {})
+        for f, (found, qualifier) in edges.items():
+            value: Any = [d.format() for d in found]
+            if f == "equivalence":
+                value = {"relation": qualifier, "codes": value} if value else None
+            if value:
+                extra[f] = value
+            else:
+                extra.pop(f, None)
+        changes["extra"] = extra
+    said = sorted(corrected)
+    if new_rows is not None:
+        said[said.index("criteria")] = f"criteria: {len(old_rows)} → {len(new_rows)} dòng"
+    summary = f"Duyệt trích xuất {std.code}" + (f" (sửa {', '.join(said)})" if said else "")
+    # The edges and criteria rows as they were and will be, logged with the standard's own columns. Their keys
+    # are no columns of Standard, so the event is not offered for revert: a revert would restore ``extra``
+    # and leave the rows as corrected.
+    rows_before: dict[str, Any] = {f: _edge_codes(session, std, RELATION_FIELDS[f]) for f in edges}
+    rows_after: dict[str, Any] = {f: [d.format() for d in found] for f, (found, _) in edges.items()}
+    if new_rows is not None:
+        rows_before["criteria"], rows_after["criteria"] = _criteria_lines(old_rows), _criteria_lines(new_rows)
+    if update_versioned(session, std, changes, expected_version, actor=actor, entity="standard",
+                        action="approve", summary=summary):
+        if rows_before:
+            session.flush()
+            event = session.exec(select(AuditEvent).where(AuditEvent.entity == "standard", AuditEvent.entity_id == std.id)
+                                 .order_by(col(AuditEvent.id).desc())).first()
+            assert event is not None  # update_versioned just logged it
+            event.before, event.after = {**(event.before or {}), **rows_before}, {**(event.after or {}), **rows_after}
+            session.add(event)
+    elif rows_before:
+        # Rows changed while the standard's own columns did not (a second correction of the same table):
+        # its version still moves, so an editor of the old version is told, and the change is logged.
+        bump_version(session, std, expected_version, entity="standard")
+        audit.record(session, actor=actor, action="approve", entity="standard", entity_id=std.id,
+                     before=rows_before, after=rows_after, summary=summary)
+    for f, (found, qualifier) in edges.items():
+        _sync_edges(session, std, RELATION_FIELDS[f], found, qualifier, actor)
+    if new_rows is not None:
+        replace_criteria(session, std, new_rows)
+    session.flush()
     return std

@@ -145,12 +145,14 @@ def _require_user(session: Session, username: str) -> User:
 
 
 def set_password(session: Session, username: str, password: str, *, actor: str, summary: str | None = None,
-                 after: dict | None = None) -> User:
+                 after: dict | None = None, must_change: bool = False) -> User:
     """Set a password (``kb users passwd``, an admin's reset); every open session of the account ends.
-    The audit event names who and whose, never the password or its hash."""
+    ``must_change`` marks a temporary password the account must replace before it works again; any
+    other change clears the mark. The audit event names who and whose, never the password or its hash."""
     user = _require_user(session, username)
     check_new_password(password, user.username)
     user.password_hash = hash_password(password)
+    user.must_change_password = must_change
     user.session_version += 1
     session.add(user)
     audit.record(session, actor=actor, action="update", entity="user", entity_id=user.id, after=after,
@@ -175,13 +177,15 @@ def change_own_password(session: Session, user_id: int, current: str, new: str, 
 
 def reset_password(session: Session, user_id: int, password: str | None, *, actor: User) -> tuple[User, str | None]:
     """An admin sets another account's password, or a temporary one when ``password`` is empty (returned,
-    to be shown once). The admin's own password is changed with the current one, not reset."""
+    to be shown once, and to be replaced by the account at its next sign-in). The admin's own password is
+    changed with the current one, not reset."""
     target = require_user(session, user_id)
     if target.id == actor.id:
         raise BadInput("Đổi mật khẩu của chính bạn ở trang Đổi mật khẩu (cần mật khẩu hiện tại).")
     temporary = None if password else temporary_password()
     set_password(session, target.username, temporary or password or "", actor=actor.username,
-                 summary=f"Đặt lại mật khẩu {target.username}", after={"temporary": temporary is not None})
+                 summary=f"Đặt lại mật khẩu {target.username}", after={"temporary": temporary is not None},
+                 must_change=temporary is not None)
     return target, temporary
 
 

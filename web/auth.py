@@ -106,10 +106,29 @@ def optional_user(request: Request) -> User | None:
     return session_user(request)
 
 
-def current_user(request: Request) -> User:
+#: Where an account given a temporary password chooses its own; the only page it may use until then.
+PASSWORD_PAGE = "/account/password"
+MUST_CHANGE_PASSWORD = ("Bạn đang dùng mật khẩu tạm thời do quản trị viên cấp. Hãy đặt mật khẩu của riêng bạn "
+                        "ở trang Đổi mật khẩu trước khi tiếp tục làm việc.")
+
+
+class PasswordChangeRequired(Forbidden):
+    """403 for the API and forms; a browser asking for a page is sent to :data:`location` instead."""
+
+    location = PASSWORD_PAGE
+
+
+def signed_in_user(request: Request) -> User:
+    """Any enabled account, even one that must replace a temporary password (its password page)."""
     user = session_user(request)
     if user is None:
         raise Unauthorized("Cần đăng nhập để thực hiện thao tác này.")
+    return user
+
+
+def current_user(user: Annotated[User, Depends(signed_in_user)]) -> User:
+    if user.must_change_password:
+        raise PasswordChangeRequired(MUST_CHANGE_PASSWORD)
     return user
 
 
@@ -131,10 +150,12 @@ def lab_editor(lab_id: LabId, user: Annotated[User, Depends(current_user)]) -> U
 
 
 lab_editor.roles = ("lab:own", "curator", "admin")
-current_user.roles = ("signed-in",)  # any enabled account (changing one's own password)
+current_user.roles = ("signed-in",)  # any enabled account
+signed_in_user.roles = ("signed-in",)  # any enabled account (changing one's own password)
 
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 CurrentUser = Annotated[User, Depends(current_user)]
+SignedInUser = Annotated[User, Depends(signed_in_user)]
 CuratorUser = Annotated[User, Depends(require_role(Role.curator, Role.admin))]
 AdminUser = Annotated[User, Depends(require_role(Role.admin))]
 LabEditor = Annotated[User, Depends(lab_editor)]

@@ -20,7 +20,7 @@ from jinja2 import TemplateNotFound
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kb.errors import KBError, Unauthorized
-from web.auth import load_user
+from web.auth import PasswordChangeRequired, load_user
 from web.deps import load_footer_agency
 
 log = logging.getLogger("web")
@@ -133,8 +133,11 @@ def _wanted(request: Request) -> str:
 
 
 async def login_redirect(request: Request, exc: Exception) -> Response:
-    """A browser asking for a page is sent to the login form; everything else gets the 401 of :func:`handle`."""
+    """A browser asking for a page is sent to the login form (or the exception's own ``location``: the
+    password page of an account with a temporary password); everything else gets :func:`handle`'s answer."""
     if request.method in ("GET", "HEAD") and not wants_json(request):
+        if getattr(exc, "location", None):
+            return RedirectResponse(exc.location, status_code=303)  # type: ignore[attr-defined]
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
     return await handle(request, exc)
@@ -144,3 +147,4 @@ def install(app: FastAPI) -> None:
     for exc_class in (KBError, RequestValidationError, StarletteHTTPException, Exception):
         app.add_exception_handler(exc_class, handle)
     app.add_exception_handler(Unauthorized, login_redirect)
+    app.add_exception_handler(PasswordChangeRequired, login_redirect)

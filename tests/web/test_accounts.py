@@ -243,6 +243,72 @@ def test_admin_users_page_offers_reset_forms(app, kbase):
     assert own.css_first("a[href='/account/password']") is not None
 
 
+# --- A temporary password must be replaced before anything else ---------------------------------------
+
+
+def _issue_temporary(app, kbase, username) -> str:
+    r = client_for(app, "admin").post(f"/admin/users/{_uid(kbase, username)}/password", data={"password": ""})
+    assert r.status_code == 200
+    return page(r).css_first("code.temporary-password").text()
+
+
+def _must_change(kbase, username) -> bool:
+    with kbase.session() as s:
+        return s.exec(select(User).where(User.username == username)).one().must_change_password
+
+
+@pytest.mark.parametrize("role", ["curator", "lab_a"])
+def test_a_temporary_password_holds_the_account_on_the_password_page_until_replaced(store, role):
+    w = seed(store)
+    app = make_app(store)
+    shown = _issue_temporary(app, store, role)
+    assert _must_change(store, role)
+    admin_page = page(client_for(app, "admin").get("/admin/users"))
+    assert "Chờ đổi mật khẩu tạm thời" in admin_page.css_first(f"#account-{_uid(store, role)}").text()
+
+    user = TestClient(app, follow_redirects=False)
+    workspace = "/curate" if role == "curator" else f"/lab/{w.lab_a}"
+    r = user.post("/login", data={"username": role, "password": shown, "next": workspace})
+    assert r.status_code == 303 and r.headers["location"] == "/account/password"  # not where it asked to go
+    form_page = user.get("/account/password")
+    assert form_page.status_code == 200
+    explained = page(form_page).css_first("#must-change").text()
+    assert "mật khẩu tạm thời" in explained and "Mật khẩu hiện tại" in explained
+
+    # Every page of the workspace leads back to the password page; forms and the JSON API answer 403.
+    pages = [workspace, "/curate/review", "/curate/suggestions"] if role == "curator" else [workspace, "/lab"]
+    for url in pages:
+        r = user.get(url)
+        assert (r.status_code, r.headers.get("location")) == (303, "/account/password"), url
+    api = "/api/mappings" if role == "curator" else f"/api/labs/{w.lab_a}/scope"
+    r = user.get(api)
+    assert r.status_code == 403 and "mật khẩu tạm thời" in r.json()["detail"]
+    form_post = (f"/curate/mappings/{w.mapping}/decide" if role == "curator"
+                 else f"/lab/{w.lab_a}/scope/{w.row_a}/delete")
+    r = user.post(form_post, data={"status": "approved", "version": "1"})
+    assert r.status_code == 403 and "mật khẩu tạm thời" in page(r).text()
+    me = user.get("/api/auth/me").json()  # the API tells a client why
+    assert me["username"] == role and me["must_change_password"] is True
+    assert user.get("/").status_code == 200  # public pages stay open
+
+    # Choosing its own password lifts it: the workspace opens, the mark is gone.
+    assert change(user, current=shown).headers["location"] == "/account/password?ok=changed"
+    assert not _must_change(store, role)
+    done = page(user.get("/account/password?ok=changed"))
+    assert done.css_first("#must-change") is None and "Đã đổi mật khẩu" in done.css_first("[role=status]").text()
+    assert user.get(workspace).status_code == 200 and user.get(api).status_code == 200
+    assert user.get("/api/auth/me").json()["must_change_password"] is False
+
+
+def test_a_password_the_admin_chose_is_not_temporary(app, kbase):
+    r = client_for(app, "admin").post(f"/admin/users/{_uid(kbase, 'lab_b')}/password", data={"password": NEW},
+                                      follow_redirects=False)
+    assert r.status_code == 303 and not _must_change(kbase, "lab_b")
+    user = TestClient(app, follow_redirects=False)
+    r = user.post("/login", data={"username": "lab_b", "password": NEW})
+    assert r.status_code == 303 and r.headers["location"] != "/account/password"
+
+
 # --- Header link and 403 --------------------------------------------------------------------------------
 
 

@@ -25,11 +25,18 @@ def account(device: str, js: bool) -> str:
     return f"{device}_{'js' if js else 'nojs'}"
 
 
+TEMPORARY = "abcd-efgh-ijkm-npqr"
+
+
 def _accounts(kbase, _world) -> None:
     with kbase.session() as s:
         for device, role in ROLES.items():
             for js in (True, False):
-                users.add_user(s, account(device, js), PASSWORD, role, lab="VILAS 1001" if role == Role.lab else None)
+                lab = "VILAS 1001" if role == Role.lab else None
+                users.add_user(s, account(device, js), PASSWORD, role, lab=lab)
+                # As after an admin's reset: a temporary password the user must replace at once.
+                users.add_user(s, "temp_" + account(device, js), PASSWORD, role, lab=lab)
+                users.set_password(s, "temp_" + account(device, js), TEMPORARY, actor="admin", must_change=True)
 
 
 @pytest.fixture(scope="module")
@@ -103,4 +110,32 @@ def test_403_page_leads_back_on_a_phone(server, browser, shots):
         page.screenshot(path=shots / "403.png", full_page=True)
         page.click("a.workspace-return")
         page.wait_for_url(f"**/lab/{server.world.lab_b}")
+    ctx.close()
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
+@pytest.mark.parametrize("device", list(VIEWPORTS))
+def test_a_temporary_password_leads_to_the_password_page_until_replaced(server, browser, shots, device, js):
+    name = "temp_" + account(device, js)
+    workspace = "/curate" if ROLES[device] == Role.curator else f"/lab/{server.world.lab_a}"
+    ctx = browser.new_context(viewport=VIEWPORTS[device], java_script_enabled=js, locale="vi-VN")
+    page = ctx.new_page()
+    with explained(server):
+        sign_in(page, server.url, name, TEMPORARY)
+        page.wait_for_url("**/account/password")
+        assert "mật khẩu tạm thời" in page.locator("#must-change").inner_text()
+        page.screenshot(path=shots / "1-must-change.png", full_page=True)
+        no_horizontal_scroll(page)
+        # The workspace link in the header leads back here until the password is the user's own.
+        page.locator("header .header-account a.workspace-link").click()
+        page.wait_for_url("**/account/password")
+        page.fill("#pw-current", TEMPORARY)
+        page.fill("#pw-new", NEW)
+        page.fill("#pw-repeat", NEW)
+        page.click("#password-form button[type=submit]")
+        page.wait_for_url("**/account/password?ok=changed")
+        assert page.locator("#must-change").count() == 0
+        page.locator("header .header-account a.workspace-link").click()
+        page.wait_for_url(f"**{workspace}")
+        page.screenshot(path=shots / "2-workspace-open.png", full_page=True)
     ctx.close()

@@ -90,3 +90,21 @@ def test_passwd_refuses_bytes_that_are_not_utf8_without_quoting_them(settings, a
     err = r.stderr.decode()
     assert r.returncode == 1 and err.strip() == "kb: mật khẩu đọc từ stdin không phải văn bản UTF-8"
     assert "secret" not in err
+
+
+def test_passwd_lifts_the_temporary_password_mark(settings, account):
+    """An operator setting the password by hand ends the wait for the user's own (no web round needed)."""
+    from kb import users
+
+    kbase = KnowledgeBase(Settings(data_dir=settings.data_dir, database_url=None, secret_key="test"))
+    with kbase.session() as s:
+        admin = users.add_user(s, "admin1", "quản-trị-đủ-dài", "admin")
+        target = s.exec(select(User).where(User.username == account)).one()
+        users.reset_password(s, target.id, None, actor=admin)
+    with kbase.session() as s:
+        assert s.exec(select(User).where(User.username == account)).one().must_change_password
+    r = run_kb(settings, "users", "passwd", account, "--password-stdin", stdin=f"{NEW}\n")
+    assert r.returncode == 0, r.stderr
+    with kbase.session() as s:
+        assert not s.exec(select(User).where(User.username == account)).one().must_change_password
+    kbase.dispose()

@@ -25,7 +25,7 @@ def test_api_login_sets_a_hardened_cookie_and_me_answers(app):
     assert c.get("/api/auth/me").status_code == 401
     r = c.post("/api/auth/login", json={"username": "curator", "password": PASSWORD})
     assert r.status_code == 200
-    assert r.json() == {"username": "curator", "role": "curator", "lab_id": None}
+    assert r.json() == {"username": "curator", "role": "curator", "lab_id": None, "must_change_password": False}
     cookie = r.headers["set-cookie"]
     assert cookie.startswith(f"{SESSION_COOKIE}=")
     flags = {p.strip().split("=")[0].lower() for p in cookie.split(";")}

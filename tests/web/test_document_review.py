@@ -9,11 +9,12 @@ from dataclasses import fields as dc_fields
 
 import pytest
 from selectolax.lexbor import LexborHTMLParser
+from sqlmodel import select
 
 from ingest.extract.confidence import METHOD_CONFIDENCE
 from ingest.pipeline import ingest_paths
 from kb import standards
-from kb.models import Standard
+from kb.models import RelationType, Standard, StandardRelation
 from kb.records import ExtractedStandard
 from tests.support.accounts import client_for, make_app, seed
 from tests.support.pdfs import make_standard_pdf
@@ -105,8 +106,10 @@ def test_form_covers_every_field_with_vietnamese_sources_and_confidence(app, sto
     for f in ("edition", "equivalence", "normative_references", "sections", "code"):
         if f in prov:
             assert rows[f].css_first(".confidence").text().strip(), f
-    # Shown-only fields read in words: the equivalence by its Vietnamese name, sections as a count.
-    assert rows["equivalence"].css_first(".value").text().strip().startswith("tham khảo: GOST")
+    # The equivalence by its Vietnamese name (chosen in its select) beside its codes; sections as a count.
+    eq = rows["equivalence"]
+    assert eq.css_first("select[name=equivalence_relation] option[selected]").text() == "tham khảo"
+    assert eq.css_first("input[name=equivalence]").attributes["value"].startswith("GOST 10180")
     assert rows["sections"].css_first(".value").text().strip().isdigit()
     # Titles and scope get wide text boxes.
     assert rows["title_vi"].css_first("textarea") is not None and rows["scope"].css_first("textarea") is not None
@@ -270,3 +273,114 @@ def test_a_key_reread_after_review_reopens_its_field(app, store, ingested):
     assert page.css("#fields tbody tr")[0].attributes["id"] == "field-title_vi"  # the only one to check
     queue = html(c.get("/curate/review"))
     assert "1 trường chưa xác nhận: Tên tiếng Việt" in visible(queue.css_first("#review tbody"))
+
+
+# --- Correcting relation fields and the criteria table ---------------------------------------------------
+
+
+def form_data(page: LexborHTMLParser) -> dict[str, list[str]]:
+    """What the review form sends as a browser would: every named control's value (ticked boxes only)."""
+    data: dict[str, list[str]] = {}
+    form = page.css_first("#review-form")
+    for node in form.css("input[name], textarea[name], select[name]"):
+        name, attrs = node.attributes["name"], node.attributes
+        if node.tag == "input" and attrs.get("type") == "checkbox":
+            if "checked" not in attrs:
+                continue
+            value = attrs.get("value") or "on"
+        elif node.tag == "textarea":
+            value = node.text()
+        elif node.tag == "select":
+            chosen = node.css_first("option[selected]") or node.css_first("option")
+            value = chosen.attributes.get("value") or ""
+        else:
+            value = attrs.get("value") or ""
+        data.setdefault(name, []).append(value)
+    return data
+
+
+def test_form_offers_relation_fields_and_an_editable_criteria_table(app, store, ingested):
+    page = html(client_for(app, "curator").get(f"/curate/review/{ingested}"))
+    replaces = page.css_first("#field-replaces input[name=replaces]")
+    assert replaces.attributes["value"] == "TCVN 3118:1993"
+    assert page.css_first('#field-replaces label[for="f-replaces"]').text() == "Thay thế cho"
+    refs = page.css_first("#field-normative_references input[name=normative_references]").attributes["value"]
+    assert refs.split("; ")[0] == "TCVN 3105:2022"
+    levels = [o.text() for o in page.css("#f-equivalence_relation option")]
+    assert levels[1:] == ["tương đương hoàn toàn (IDT)", "có sửa đổi (MOD)", "không tương đương (NEQ)", "tham khảo"]
+    # The criteria table: every column editable, three blank rows to add, inside a scrolling wrapper.
+    table = page.css_first("#criteria-edit .table-wrap #criteria-table")
+    assert [th.text() for th in table.css("thead th")] == ["TT", "Tên chỉ tiêu", "Mức yêu cầu", "Đơn vị",
+                                                          "Phương pháp thử", "Xóa"]
+    rows = table.css("tbody tr")
+    assert len(rows) == 3 and all("new-row" in r.attributes["class"] for r in rows)
+    assert page.css_first("input[name=criteria_rows]").attributes["value"] == "3"
+    assert not RAW.search(visible(page.css_first("#review-form"))), visible(page.css_first("#review-form"))
+
+
+def test_correcting_replaces_and_adding_a_criterion(app, store, ingested):
+    c = client_for(app, "curator")
+    data = form_data(html(c.get(f"/curate/review/{ingested}")))
+    data["confirm"] = []
+    data["replaces"] = ["tcvn 3118 1985"]
+    data["crit-0-name"], data["crit-0-requirement"] = ["Tổng số vi sinh vật hiếu khí"], ["≤ 10⁴"]
+    data["crit-0-unit"], data["crit-0-method"] = ["CFU/g"], ["tcvn 4884-1 2015"]
+    r = c.post(f"/curate/review/{ingested}", data=data, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    with store.session() as s:
+        std = s.get(Standard, ingested)
+        assert std.extra["replaces"] == ["TCVN 3118:1985"]
+        assert [(e.to_code, e.source) for e in s.exec(select(StandardRelation).where(
+            StandardRelation.from_key == std.code_key, StandardRelation.relation == RelationType.replaces))] == [
+            ("TCVN 3118:1985", "review")]
+        [row] = standards.criteria_of(s, std)
+        assert (row.name, row.requirement, row.unit, row.method, row.method_code) == (
+            "Tổng số vi sinh vật hiếu khí", "≤ 10⁴", "CFU/g", "TCVN 4884-1:2015", "TCVN 4884-1:2015")
+        for f in ("replaces", "criteria"):
+            assert std.provenance[f]["verified"] and std.provenance[f]["method"] == "curator", f
+        assert not std.provenance["title_vi"].get("verified")  # not ticked, not corrected
+    # The log shows the edges and rows before and after, in Vietnamese, and offers no revert of them.
+    log = html(c.get("/curate/audit", params={"entity": "standard", "entity_id": ingested, "action": "approve"}))
+    [line] = log.css("#events li.audit-line")
+    cells = {tr.css_first("th").text().replace(" (đã đổi)", ""): [td.text() for td in tr.css("td")]
+             for tr in line.css("table.audit-diff tbody tr")}
+    assert cells["Thay thế cho"] == ["TCVN 3118:1993", "TCVN 3118:1985"]
+    assert cells["Bảng chỉ tiêu"] == ["—", "Tổng số vi sinh vật hiếu khí | ≤ 10⁴ | CFU/g | TCVN 4884-1:2015"]
+    assert not line.css("form[action*=revert]") and not line.css("pre")
+    # Shown again: the stored row with its code, then three blank rows; "Xóa" removes it.
+    page = html(c.get(f"/curate/review/{ingested}"))
+    assert page.css_first("#crit-0 .method-code").text() == "liên kết: TCVN 4884-1:2015"
+    assert len(page.css("#criteria-table tbody tr.new-row")) == 3
+    data = form_data(page)
+    data["confirm"], data["crit-0-delete"] = [], ["1"]
+    assert c.post(f"/curate/review/{ingested}", data=data, follow_redirects=False).status_code == 303
+    with store.session() as s:
+        assert standards.criteria_of(s, s.get(Standard, ingested)) == []
+
+
+def test_an_unreadable_code_re_renders_the_form_with_what_was_typed(app, store, ingested):
+    c = client_for(app, "curator")
+    data = form_data(html(c.get(f"/curate/review/{ingested}")))
+    with store.session() as s:
+        version = s.get(Standard, ingested).version
+    data["replaces"] = ["TCVN 3118:1985; bản cũ năm 1993"]
+    data["title_en"] = ["Microbiology of the food chain"]
+    data["crit-1-name"], data["crit-1-method"] = ["Độ ẩm"], ["TCVN 4326:2001"]
+    r = c.post(f"/curate/review/{ingested}", data=data, follow_redirects=False)
+    assert r.status_code == 400
+    page = LexborHTMLParser(r.text)
+    assert page.css_first("p.error").text().startswith("Thay thế cho: không đọc được ký hiệu “bản cũ năm 1993”")
+    bad = page.css_first("#f-replaces")
+    assert bad.attributes["aria-invalid"] == "true" and bad.attributes["value"] == "TCVN 3118:1985; bản cũ năm 1993"
+    assert "“bản cũ năm 1993”" in page.css_first("#err-replaces").text()
+    assert page.css_first("#f-title_en").text() == "Microbiology of the food chain"  # what was typed is kept
+    assert page.css_first("input[name=crit-1-name]").attributes["value"] == "Độ ẩm"
+    with store.session() as s:
+        std = s.get(Standard, ingested)
+        assert std.version == version and std.extra["replaces"] == ["TCVN 3118:1993"] and std.title_en != data["title_en"][0]
+        assert standards.criteria_of(s, std) == []
+    # A criterion with no name: the row is named, nothing saved either.
+    data = form_data(html(c.get(f"/curate/review/{ingested}")))
+    data["crit-2-requirement"] = ["≥ 5"]
+    r = c.post(f"/curate/review/{ingested}", data=data, follow_redirects=False)
+    assert r.status_code == 400 and "dòng chỉ tiêu thứ 3 thiếu tên chỉ tiêu" in LexborHTMLParser(r.text).css_first("p.error").text()

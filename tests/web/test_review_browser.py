@@ -1,9 +1,13 @@
 """Review of an ingested document in a real browser (Playwright on Debian's Chromium), desktop and 360 px
 phone, with and without JavaScript: open the item from the queue, see the rendered PDF page, switch to the
-page of another field (on focus with JavaScript, by its link without), confirm one field. Skipped cleanly
-when Playwright or /usr/bin/chromium is missing."""
+page of another field (on focus with JavaScript, by its link without), confirm one field; correct a replaces
+code and the criteria table. Skipped cleanly when Playwright or /usr/bin/chromium is missing."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 
@@ -43,6 +47,19 @@ def ingest_one(server: Server, tmp_path, code: str) -> int:
         kbase.dispose()
 
 
+@contextmanager
+def reviewing(server: Server, browser, tmp_path, device: str, js: bool, base: int) -> Iterator[tuple[Any, str, int]]:
+    """A standard of the test's own (numbered from ``base`` by device and JavaScript, so no two runs share
+    one) and a fresh browser page: ``(page, code, standard id)``."""
+    code = f"TCVN {base + list(VIEWPORTS).index(device) * 2 + int(js)}:2021"
+    std_id = ingest_one(server, tmp_path, code)
+    ctx = browser.new_context(viewport=VIEWPORTS[device], java_script_enabled=js, locale="vi-VN")
+    try:
+        yield ctx.new_page(), code, std_id
+    finally:
+        ctx.close()
+
+
 def _image_loaded(page) -> bool:
     return page.locator("#page-view img").evaluate("i => i.complete && i.naturalWidth === 900")
 
@@ -50,12 +67,7 @@ def _image_loaded(page) -> bool:
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
 @pytest.mark.parametrize("device", list(VIEWPORTS))
 def test_open_see_the_page_and_confirm_a_field(server, browser, shots, tmp_path, device, js):
-    number = 12000 + list(VIEWPORTS).index(device) * 2 + int(js)
-    code = f"TCVN {number}:2021"
-    std_id = ingest_one(server, tmp_path, code)
-    ctx = browser.new_context(viewport=VIEWPORTS[device], java_script_enabled=js, locale="vi-VN")
-    page = ctx.new_page()
-    try:
+    with reviewing(server, browser, tmp_path, device, js, 12000) as (page, code, std_id):
         with explained(server):
             sign_in(page, server.url, "curator", PASSWORD, "/curate/review")
             row = page.locator("#review tbody tr", has_text=code)
@@ -98,5 +110,52 @@ def test_open_see_the_page_and_confirm_a_field(server, browser, shots, tmp_path,
                 assert not prov["title_vi"].get("verified") and not prov["code"].get("verified")
         finally:
             kbase.dispose()
-    finally:
-        ctx.close()
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
+@pytest.mark.parametrize("device", list(VIEWPORTS))
+def test_correct_a_replaces_code_and_a_criterion(server, browser, shots, tmp_path, device, js):
+    """A wrong code first (the form comes back saying which, with what was typed), then the right one loosely
+    typed and a criterion added; then that criterion corrected and another removed."""
+    with reviewing(server, browser, tmp_path, device, js, 12100) as (page, _, std_id):
+        with explained(server):
+            sign_in(page, server.url, "curator", PASSWORD, f"/curate/review/{std_id}")
+            assert page.input_value("#f-replaces") == "TCVN 3118:1993"
+            page.fill("#f-replaces", "tcvn 3118 1985; bản năm 93")
+            page.fill("input[name=crit-0-name]", "Hàm lượng nước")
+            page.fill("input[name=crit-0-requirement]", "≤ 20")
+            page.fill("input[name=crit-0-unit]", "%")
+            page.fill("input[name=crit-0-method]", "tcvn 5263 1990")
+            page.fill("input[name=crit-1-name]", "Đường khử")
+            page.fill("input[name=crit-1-method]", "TCVN 5266:1990")
+            no_horizontal_scroll(page)
+            page.click("#review-form button[type=submit]")
+            page.wait_for_selector("p.error")
+            assert "“bản năm 93”" in page.inner_text("p.error")
+            assert page.get_attribute("#f-replaces", "aria-invalid") == "true"
+            assert page.input_value("input[name=crit-0-name]") == "Hàm lượng nước"  # nothing typed is lost
+            no_horizontal_scroll(page)
+            page.screenshot(path=shots / "1-refused.png", full_page=True)
+            page.fill("#f-replaces", "tcvn 3118 1985")
+            page.click("#review-form button[type=submit]")
+            page.wait_for_url("**/curate/review?ok=reviewed*")
+            page.goto(f"{server.url}/curate/review/{std_id}")
+            assert page.input_value("#f-replaces") == "TCVN 3118:1985"
+            assert page.inner_text("#crit-0 .method-code") == "liên kết: TCVN 5263:1990"
+            assert page.locator("#criteria-table tbody tr.new-row").count() == 3
+            no_horizontal_scroll(page)
+            page.screenshot(path=shots / "2-saved.png", full_page=True)
+            page.fill("input[name=crit-0-requirement]", "≤ 18")
+            page.check("input[name=crit-1-delete]")
+            page.click("#review-form button[type=submit]")
+            page.wait_for_url("**/curate/review?ok=reviewed*")
+        kbase = _kbase(server)
+        try:
+            with kbase.session() as s:
+                std = s.get(Standard, std_id)
+                assert std.extra["replaces"] == ["TCVN 3118:1985"]
+                assert std.provenance["replaces"]["verified"] and std.provenance["criteria"]["method"] == "curator"
+                rows = [(c.name, c.requirement, c.unit, c.method, c.method_code) for c in standards.criteria_of(s, std)]
+                assert rows == [("Hàm lượng nước", "≤ 18", "%", "TCVN 5263:1990", "TCVN 5263:1990")]
+        finally:
+            kbase.dispose()

@@ -76,7 +76,9 @@ def login_submit(
     next: Annotated[str, Form()] = "",
 ) -> Response:
     def signed_in(user: User) -> Response:
-        response = RedirectResponse(auth.safe_next(next, auth.home_for(user)), status_code=303)
+        # A temporary password from an admin: the account chooses its own before anything else.
+        target = auth.PASSWORD_PAGE if user.must_change_password else auth.safe_next(next, auth.home_for(user))
+        response = RedirectResponse(target, status_code=303)
         auth.issue_session(response, request.app.state.settings, user)
         return response
 
@@ -107,7 +109,7 @@ def _end(request: Request) -> None:
 
 
 @router.get("/account/password", include_in_schema=False)
-def password_form(request: Request, user: auth.CurrentUser) -> Response:
+def password_form(request: Request, user: auth.SignedInUser) -> Response:
     notice = PASSWORD_CHANGED if request.query_params.get("ok") == "changed" else None
     ctx = auth.context(request, notice=notice, error=None, min_length=users.MIN_PASSWORD_LENGTH)
     return auth.render_private(request, "auth/password.html", ctx)
@@ -116,7 +118,7 @@ def password_form(request: Request, user: auth.CurrentUser) -> Response:
 @router.post("/account/password", include_in_schema=False)
 def password_submit(
     request: Request,
-    user: auth.CurrentUser,
+    user: auth.SignedInUser,
     current: Annotated[str, Form(max_length=1000)] = "",
     new: Annotated[str, Form(max_length=1000)] = "",
     repeat: Annotated[str, Form(max_length=1000)] = "",
@@ -156,7 +158,7 @@ def api_login(request: Request, body: LoginIn) -> Response:
             user = attempt_login(request, session, body.username, body.password)
     except LoginRefused as exc:
         return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=exc.headers)
-    response = JSONResponse({"username": user.username, "role": user.role.value, "lab_id": user.lab_id})
+    response = JSONResponse(_me(user))
     auth.issue_session(response, request.app.state.settings, user)
     return response
 
@@ -170,5 +172,12 @@ def api_logout(request: Request) -> Response:
 
 
 @router.get("/api/auth/me", summary="Tài khoản đang đăng nhập")
-def api_me(user: auth.CurrentUser) -> dict:
-    return {"username": user.username, "role": user.role.value, "lab_id": user.lab_id}
+def api_me(user: auth.SignedInUser) -> dict:
+    return _me(user)
+
+
+def _me(user: User) -> dict:
+    """The account as the API shows it; ``must_change_password``: every other call answers 403 until the
+    temporary password an admin gave is replaced (``/account/password``)."""
+    return {"username": user.username, "role": user.role.value, "lab_id": user.lab_id,
+            "must_change_password": user.must_change_password}

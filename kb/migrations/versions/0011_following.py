@@ -1,7 +1,7 @@
 """following: subscriptions to records, notices of change with their subjects, deliveries and the mail outbox
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 Create Date: 2026-12-06
 
 New tables only: nothing stored before changes.
@@ -14,7 +14,7 @@ import sqlmodel.sql.sqltypes
 
 
 revision: str = '0011'
-down_revision: Union[str, None] = '0008'
+down_revision: Union[str, None] = '0010'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

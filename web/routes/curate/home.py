@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from kb import audit, mappings, proposals, standards
+from kb import audit, mappings, proposals, review_queue
 from kb.models import MappingStatus
 from web import auth
 from web.auth import CuratorUser
@@ -21,7 +21,7 @@ def dashboard(request: Request, user: CuratorUser) -> Response:
     with get_kbase(request).session() as session:
         counts = {
             "suggested": mappings.count_mappings(session, MappingStatus.suggested),
-            "review": len(standards.review_queue(session, limit=10_000)),
+            "review": review_queue.count_pending(session),
             "proposals": proposals.count_pending(session),
             "impact": len(mappings.impact(session)),
         }

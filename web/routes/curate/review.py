@@ -6,17 +6,21 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from ingest.pdf import render_page_png
-from kb import proposals, standards
-from kb.errors import KBError, NotFound
+from kb import page_cache, proposals, review_queue, standards
+from kb.errors import BadInput, KBError, NotFound
 from kb.models import Document
+from kb.standards import CONFIDENCE_LEVELS, REVIEW_FIELDS
 from kb.versioning import StaleEdit
 from web import auth
 from web.auth import CuratorUser
@@ -28,28 +32,182 @@ router = APIRouter(tags=TAGS, include_in_schema=False)
 
 #: Fields shown in a wide text box (long titles and clauses).
 WIDE_FIELDS = ("title_vi", "title_en", "scope", "issuing_instrument")
+#: Blank rows under the criteria table, to add rows without JavaScript.
+BLANK_CRITERIA = 3
 
 
-@router.get("/curate/review")
-def review_page(request: Request, user: CuratorUser) -> Response:
+REVIEW = "/curate/review"
+#: Documents per page of the queue, proposals shown at most.
+PAGE_SIZE, PROPOSALS_SHOWN = 50, 100
+FilterText = Annotated[str, Query(max_length=200)]
+
+
+def _review_url(given: dict[str, str], **extra: object) -> str:
+    """The queue with these filters (form, pager, back_to): only what is set, in a stable order."""
+    params = {**given, **{k: str(v) for k, v in extra.items() if v not in (None, "")}}
+    return REVIEW + (f"?{urlencode(params)}" if params else "")
+
+
+def _confirmed_notice(request: Request, session: Session, user_name: str) -> str | None:
+    """After a bulk confirmation: what changed, read back from the audit events ``from``..``to`` (this
+    curator's), and the documents left alone because someone saved them first."""
+    q = request.query_params
+    text = None
+    if q.get("from", "").isdigit() and q.get("to", "").isdigit() and max(len(q["from"]), len(q["to"])) < 10:
+        text = review_queue.describe_confirmed(review_queue.confirmed_in(session, int(q["from"]), int(q["to"]),
+                                                                         user_name))
+    stale = [int(x) for x in q.get("stale", "").split(",")[:20] if x.isdigit() and len(x) < 10]
+    if stale:
+        codes = review_queue.codes_of(session, stale)
+        more = f"Giữ nguyên {len(stale)} tài liệu vì đã có người sửa sau khi trang xác nhận được mở" \
+               + (f": {', '.join(codes)}." if codes else ".")
+        text = f"{text} {more}" if text else more
+    if q.get("ok") == "none-sure" and not text:
+        text = "Không có trường chắc chắn nào để xác nhận; không có gì thay đổi."
+    return text
+
+
+@router.get(REVIEW)
+def review_page(
+    request: Request, user: CuratorUser,
+    text: FilterText = "", doc_type: FilterText = "", source: FilterText = "", level: FilterText = "",
+    pending: FilterText = "", page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    form = {"text": text, "doc_type": doc_type, "source": source, "level": level, "pending": pending}
+    error: KBError | None = None
+    rows: list[review_queue.QueueRow] = []
+    shown: list = []
+    matched = total = p_matched = p_total = 0
+    given: dict[str, str] = {}
     with get_kbase(request).session() as session:
-        items = [(s, standards.unconfirmed_fields(s)) for s in standards.review_queue(session)]
-        pending = proposals.pending(session)
-    return auth.render_private(request, "curate/review.html",
-                               ctx(request, items=items, proposals=pending, reason_vi=auth.reason_vi))
+        try:
+            f = review_queue.parse_filter(**form)
+        except KBError as exc:
+            error, f = exc, None
+        if f is not None:
+            given = f.given
+            rows, matched, total = review_queue.queue_page(session, f, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+            shown, p_matched, p_total = review_queue.proposals_page(session, f, limit=PROPOSALS_SHOWN)
+        c = ctx(request, items=rows, matched=matched, total=total, proposals=shown, p_matched=p_matched,
+                p_total=p_total, reason_vi=auth.reason_vi, form=form, given=given, page=page,
+                pages=max(1, -(-matched // PAGE_SIZE)), review_url=_review_url,
+                queue_here=_review_url(given, page=page if page > 1 else None), types=review_queue.doc_types(session),
+                fields=REVIEW_FIELDS, levels=review_queue.LEVELS, max_bulk=review_queue.MAX_BULK,
+                sure_from=CONFIDENCE_LEVELS[0])
+        notice = _confirmed_notice(request, session, user.username)
+        if notice:
+            c["notice"] = notice
+    return render_form(request, "curate/review.html", c, error)
+
+
+def _confirm_page(request: Request, ids: list[int], scope: str, filters: dict[str, str], back_to: str,
+                  exc: KBError | None = None) -> Response:
+    """The one confirmation of a bulk action: how many fields of how many documents, which, and the button."""
+    rows: list[review_queue.QueueRow] = []
+    matched = None
+    with get_kbase(request).session() as session:
+        try:
+            if scope == "all":
+                every = review_queue.matched_ids(session, review_queue.parse_filter(**filters))
+                matched = len(every)
+                rows = review_queue.rows_by_ids(session, every[:review_queue.MAX_BULK])
+            elif len(set(ids)) > review_queue.MAX_BULK:
+                raise BadInput(f"mỗi lần xác nhận tối đa {review_queue.MAX_BULK} tài liệu; hãy lọc hẹp hơn")
+            else:
+                rows = review_queue.rows_by_ids(session, ids)
+            if not rows and exc is None:
+                exc = BadInput("Chưa chọn tài liệu nào." if not ids and scope != "all"
+                               else "Không còn tài liệu nào chờ duyệt trong những mục đã chọn.")
+        except KBError as refused:
+            exc = refused
+    sure = [r for r in rows if r.sure]
+    c = ctx(request, sure=sure, unsure=[r for r in rows if not r.sure], n_fields=sum(len(r.sure) for r in sure),
+            matched=matched, back_to=auth.safe_next(back_to, REVIEW), max_bulk=review_queue.MAX_BULK,
+            sure_from=CONFIDENCE_LEVELS[0])
+    return render_form(request, "curate/review_confirm.html", c, exc)
+
+
+@router.get(REVIEW + "/bulk")
+def review_bulk_confirm(
+    request: Request, user: CuratorUser,
+    ids: Annotated[list[int], Query(max_length=review_queue.MAX_BULK * 2)] = [],  # noqa: B006 - FastAPI copies it
+    scope: Annotated[Literal["", "ids", "all"], Query()] = "",
+    text: FilterText = "", doc_type: FilterText = "", source: FilterText = "", level: FilterText = "",
+    pending: FilterText = "", back_to: Annotated[str, Query(max_length=2000)] = "",
+) -> Response:
+    """The bulk buttons land here (with or without JavaScript): what will be confirmed, then one POST."""
+    filters = {"text": text, "doc_type": doc_type, "source": source, "level": level, "pending": pending}
+    return _confirm_page(request, ids, scope, filters,
+                         back_to or _review_url({k: v for k, v in filters.items() if v}))
+
+
+def _parse_items(items: list[str]) -> dict[int, int]:
+    """``id:version`` pairs from the confirmation form."""
+    versions: dict[int, int] = {}
+    for item in items:
+        sid, _, version = item.partition(":")
+        if not (sid.isdigit() and version.isdigit()) or len(sid) > 10 or len(version) > 10:
+            raise BadInput(f"mục không hợp lệ: {item[:30]!r}")
+        versions[int(sid)] = int(version)
+    return versions
+
+
+@router.post(REVIEW + "/bulk")
+def review_bulk_submit(
+    request: Request, user: CuratorUser,
+    items: Annotated[list[str], Form(max_length=review_queue.MAX_BULK * 2)] = [],  # noqa: B006 - FastAPI copies it
+    back_to: Annotated[str, Form(max_length=2000)] = REVIEW,
+) -> Response:
+    back_to = auth.safe_next(back_to, REVIEW)
+
+    def failed(exc: KBError) -> Response:
+        try:
+            ids = list(_parse_items(items))
+        except KBError:
+            ids = []
+        return _confirm_page(request, ids, "", {}, back_to, exc)
+
+    return submit(request, lambda session: review_queue.confirm_sure(session, _parse_items(items), user.username),
+                  done=lambda out: _after_confirm(back_to, out), failed=failed)
+
+
+def _after_confirm(back_to: str, out: list[review_queue.BulkOutcome]) -> RedirectResponse:
+    """Back to the queue; its notice reads the audit events ``from``..``to`` and names the stale documents."""
+    events = [o.event_id for o in out if o.event_id is not None]
+    stale = [str(o.id) for o in out if o.result == "conflict"]
+    url = urlsplit(back_to)
+    params = [(k, v) for k, v in parse_qsl(url.query) if k not in ("ok", "from", "to", "stale", "page")]
+    if events:
+        params += [("ok", "confirmed"), ("from", str(min(events))), ("to", str(max(events)))]
+    elif not stale:
+        params += [("ok", "none-sure")]
+    if stale:
+        params += [("stale", ",".join(stale[:20]))]
+    return RedirectResponse(f"{url.path}?{urlencode(params)}" if params else url.path, status_code=303)
 
 
 def _review_item(request: Request, standard_id: int, exc: KBError | None = None,
-                 form: dict[str, str] | None = None) -> Response:
+                 form: dict[str, str] | None = None, criteria: list[dict[str, str]] | None = None) -> Response:
     with get_kbase(request).session() as session:
         std, doc = standards.review_item(session, standard_id)
         rows = standards.review_rows(session, std)
         changes = [(p, _described(proposals.review_rows(session, p)[2]))
                    for p in standards.pending_proposals(session, std)]
+        if criteria is None:  # as stored, and blank rows to add (a form sent back keeps what was typed)
+            criteria = [{"id": str(c.id), **{f: getattr(c, f) or "" for f in standards.CRITERION_FIELDS},
+                         "method_code": c.method_code or "", "page": c.page or ""}
+                        for c in standards.criteria_of(session, std)]
+            criteria += [{"id": "", **dict.fromkeys(standards.CRITERION_FIELDS, "")} for _ in range(BLANK_CRITERIA)]
     for r in rows:
         r["method_vi"] = auth.method_vi(r["method"]) if r["in_provenance"] else ""
+    bad_field = exc.field if isinstance(exc, standards.BadCode) else None
+    if bad_field:  # the message atop the page names the field, which may be far below on a phone
+        exc = BadInput(f"{auth.LABELS_VI['fields'][bad_field]}: {exc.message}")
     return render_form(request, "curate/review_item.html",
                        ctx(request, std=std, doc=doc, rows=rows, wide=WIDE_FIELDS, form=form or {},
+                           criteria=criteria, equivalence_relations=standards.EQUIVALENCE_RELATIONS,
+                           equivalence_relation=standards.equivalence_relation(std),
+                           bad_field=bad_field,
                            changes=changes, reason_vi=auth.reason_vi, page=_shown_page(request, doc, rows)), exc)
 
 
@@ -78,19 +236,33 @@ def review_item_page(request: Request, standard_id: Id, user: CuratorUser) -> Re
     return _review_item(request, standard_id)
 
 
+def _criteria_form(raw: FormData) -> list[dict[str, str]] | None:
+    """The criteria table as the form sent it back (rows ``crit-N-*``), None when the form had none."""
+    count = str(raw.get("criteria_rows") or "")
+    if not count.isdigit():
+        return None
+    n = min(int(count), standards.MAX_CRITERIA + BLANK_CRITERIA + 1)  # one too many is refused by the service
+    return [{k: str(raw.get(f"crit-{i}-{k}") or "")[:4000] for k in ("id", *standards.CRITERION_FIELDS, "delete")}
+            for i in range(n)]
+
+
 @router.post("/curate/review/{standard_id}")
 async def review_submit(request: Request, standard_id: Id, user: CuratorUser) -> Response:
-    raw = await request.form(max_files=0, max_fields=80)
-    form = {f: str(raw.get(f) or "")[:20000] for f in standards.CORRECTABLE_FIELDS if f in raw}
+    raw = await request.form(max_files=0, max_fields=100 + 6 * (standards.MAX_CRITERIA + BLANK_CRITERIA + 1))
+    form = {f: str(raw.get(f) or "")[:20000] for f in standards.COLUMN_FIELDS if f in raw}
+    relations = {f: str(raw.get(f) or "")[:20000] for f in (*standards.RELATION_FIELDS, "equivalence_relation")
+                 if f in raw}
+    criteria = _criteria_form(raw)
     # The form ticks fields one by one; a client that does not (older forms, scripts) confirms them all.
     confirmed = [str(v)[:60] for v in raw.getlist("confirm")] if raw.get("per_field") else None
     version = str(raw.get("version") or "")
     return await run_in_threadpool(
         submit, request,
         lambda session: standards.review_standard(session, standard_id, standards.parse_corrections(form),
-                                                  form_version(version), user.username, confirmed),
+                                                  form_version(version), user.username, confirmed,
+                                                  relations=relations, criteria=criteria),
         done=lambda _: back("/curate/review", "reviewed"),
-        failed=lambda exc: _review_item(request, standard_id, exc, form),
+        failed=lambda exc: _review_item(request, standard_id, exc, {**form, **relations}, criteria),
     )
 
 
@@ -103,7 +275,8 @@ PAGE_MAX_PIXELS = 900 * 2400
 PageNo = Annotated[int, PathParam(ge=1, le=100_000)]
 
 
-def page_image(data_dir: Path, doc: Document, page_no: int, width: int = PAGE_WIDTH) -> Path:
+def page_image(data_dir: Path, doc: Document, page_no: int, width: int = PAGE_WIDTH, *,
+               cache_mb: float = 200) -> Path:
     """The cached PNG of a document's page, rendered when missing. Keyed by the file's sha256 (not the id),
     so a re-ingested file reuses it and another file never does."""
     missing = NotFound(f"Tài liệu #{doc.id} không có trang {page_no}")
@@ -125,6 +298,7 @@ def page_image(data_dir: Path, doc: Document, page_no: int, width: int = PAGE_WI
     with os.fdopen(fd, "wb") as f:
         f.write(png)
     os.replace(tmp, cache)
+    page_cache.prune(root, cache_mb)
     return cache
 
 
@@ -134,7 +308,8 @@ def document_page(request: Request, doc_id: Id, page_no: PageNo, user: CuratorUs
         doc = session.get(Document, doc_id)
         if doc is None:
             raise NotFound(f"Không có tài liệu #{doc_id}")
-        path = page_image(request.app.state.settings.data_dir, doc, page_no)
+        settings = request.app.state.settings
+        path = page_image(settings.data_dir, doc, page_no, cache_mb=settings.page_cache_mb)
     # Private like every curator page: unpublished documents stay off shared caches.
     return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 

@@ -197,7 +197,8 @@ def test_json_lists_and_decides(kb, curator, world):
     pending = curator.get("/api/notices", params={"status": "pending"}).json()["notices"]
     row = next(x for x in pending if x["id"] == n.id)
     assert row["version"] == n.version and row["kind_label"] == notices.KIND_LABELS_VI["mapping_approved"]
-    assert row["goes_out_at"] and {"kind": "product", "name": "Bánh phu thê Đình Bảng", "url": f"/products/{world.product}"} in row["subjects"]
+    assert row["goes_out_at"]
+    assert {"kind": "product", "name": "Bánh phu thê Đình Bảng", "url": f"/products/{world.product}"} in row["subjects"]
     assert curator.get("/api/notices", params={"status": "held"}).json()["notices"] == []
 
     r = curator.post(f"/api/notices/{n.id}", json={"action": "hold", "version": n.version})

@@ -66,6 +66,7 @@ def test_queue_shows_kind_title_sentence_subjects_and_when_it_goes_out(kb, curat
     r = curator.get("/curate/notices")
     assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
     page = html(r)
+    assert "chờ 10 phút trước khi gửi" in text(page.css_first("main"))  # KB_NOTICE_HOLD_SECONDS=600
     item = _item(page, n.id)
     assert item is not None and item.attributes["data-status"] == "pending"
     assert text(item.css_first("h3")) == n.title

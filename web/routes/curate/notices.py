@@ -42,6 +42,11 @@ def _hold(request: Request) -> timedelta:
     return timedelta(seconds=request.app.state.settings.notice_hold_seconds)
 
 
+def _duration_vi(span: timedelta) -> str:
+    s = int(span.total_seconds())
+    return f"{s} giây" if s < 120 else f"{s // 60} phút" if s < 7200 else f"{s // 3600} giờ {s % 3600 // 60:02d} phút"
+
+
 def goes_out(n: Notice, hold: timedelta) -> datetime | None:
     """When a pending notice is released by the delivery loop; a held one waits for a curator (None)."""
     return n.release_at + hold if n.status == NoticeStatus.pending else None
@@ -65,7 +70,7 @@ def _page_context(request: Request, **extra: Any) -> dict[str, Any]:
             n = session.get(Notice, int(nid))
             message = DONE_VI[action].format(n.title) if n is not None else None
     c = ctx(request, queue=queue, released=done, counts=[(COUNT_LABELS_VI.get(k, k), v) for k, v in counts.items()],
-            hold_minutes=int(hold.total_seconds() // 60), typed={},
+            hold_text=_duration_vi(hold), typed={},
             status_labels_notice=notices.STATUS_LABELS_VI, subject_kinds=subscriptions.KIND_LABELS_VI)
     c["notice"] = message  # the layout's message line
     c.update(extra)

@@ -22,11 +22,12 @@ from email.utils import format_datetime, parseaddr
 from html import escape
 from urllib.parse import unquote, urlsplit
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from kb import notices, outbox, subscriptions
 from kb.core import KnowledgeBase
-from kb.errors import BadInput, KBError
+from kb.errors import BadInput
 from kb.models import MailKind, MailStatus, Notice, NoticeStatus, OutboxMail, Subscription, SubscriptionStatus, utcnow
 
 SITE_NAME = "Tra cứu tiêu chuẩn, quy chuẩn – Bắc Ninh"
@@ -95,54 +96,63 @@ def _links(secret: str, base: str, sub: Subscription) -> tuple[str, str]:
             f"{base}/subscriptions/unsubscribe/{subscriptions.link_token(secret, sub, 'unsubscribe')}")
 
 
-def _target_link(session: Session, sub: Subscription, base: str) -> str:
-    try:
-        return base + subscriptions.target(session, sub.target_kind, _lookup_key(sub)).link
-    except KBError:
-        return base + "/"
+class Renderer:
+    """Renders the mails of one batch in one session, reading each followed record and each set of notices
+    once (ten thousand mails about one change share both)."""
 
+    def __init__(self, session: Session, secret: str, base: str):
+        self.session, self.secret, self.base = session, secret, base
+        self._targets: dict[tuple[str, str], str] = {}
+        self._notices: dict[tuple[int, ...], list[Notice]] = {}
 
-def _lookup_key(sub: Subscription) -> str:
-    """What finds the followed record again: ids and HS digits are their key; codes are their label."""
-    if sub.target_kind.value in ("standard", "legal_document"):
-        return sub.target_label
-    return sub.target_key
+    def target_link(self, sub: Subscription) -> str:
+        key = (sub.target_kind.value, sub.target_key)
+        if key not in self._targets:
+            tgt = subscriptions.followed(self.session, sub)
+            self._targets[key] = self.base + (tgt.link if tgt is not None else "/")
+        return self._targets[key]
 
+    def notices(self, ids: list[int]) -> list[Notice]:
+        key = tuple(sorted(ids))
+        if key not in self._notices:
+            self._notices[key] = list(self.session.exec(
+                select(Notice).where(col(Notice.id).in_(key), Notice.status == NoticeStatus.released)
+                .order_by(col(Notice.id))).all())
+        return self._notices[key]
 
-def render(session: Session, mail: OutboxMail, secret: str, base: str) -> EmailMessage | None:
-    """The mail as it goes out now; None when it should not go (its subscription ended, its notices were
-    withdrawn)."""
-    sub = session.get(Subscription, mail.subscription_id)
-    if sub is None:
-        return None
-    confirm_url, unsub_url = _links(secret, base, sub)
-    kind_vi = subscriptions.KIND_LABELS_VI[sub.target_kind.value]
-    followed = f"{kind_vi} {sub.target_label}"
-    if mail.kind == MailKind.confirm:
-        if sub.status != SubscriptionStatus.pending:
+    def render(self, mail: OutboxMail, sub: Subscription | None = None) -> EmailMessage | None:
+        """The mail as it goes out now; None when it should not go (its subscription ended, its notices were
+        withdrawn)."""
+        sub = sub or self.session.get(Subscription, mail.subscription_id)
+        if sub is None:
             return None
-        r = Rendered(f"Xác nhận theo dõi {followed}", [
-            f"Có người (có thể là bạn) đã đăng ký địa chỉ này để nhận thông báo khi có thay đổi về {followed} "
-            f"trên trang {SITE_NAME}.",
-            f"Để xác nhận, mở liên kết: {confirm_url}",
-            "Nếu không phải bạn đăng ký, hãy bỏ qua thư này: bạn sẽ không nhận thêm thư nào."])
-    else:
-        if sub.status != SubscriptionStatus.confirmed:
-            return None
-        items = list(session.exec(select(Notice).where(col(Notice.id).in_(mail.notice_ids),
-                                                       Notice.status == NoticeStatus.released)
-                                  .order_by(col(Notice.id))).all())
-        if not items:
-            return None
-        subject = items[0].title if len(items) == 1 else f"{len(items)} thay đổi về {followed}"
-        r = Rendered(subject, [f"Bạn đang theo dõi {followed}: {_target_link(session, sub, base)}"],
-                     [(n.sentence, base + n.link) for n in items])
+        confirm_url, unsub_url = _links(self.secret, self.base, sub)
+        followed = f"{subscriptions.KIND_LABELS_VI[sub.target_kind.value]} {sub.target_label}"
+        if mail.kind == MailKind.confirm:
+            if sub.status != SubscriptionStatus.pending:
+                return None
+            r = Rendered(f"Xác nhận theo dõi {followed}", [
+                f"Có người (có thể là bạn) đã đăng ký địa chỉ này để nhận thông báo khi có thay đổi về {followed} "
+                f"trên trang {SITE_NAME}.",
+                f"Để xác nhận, mở liên kết: {confirm_url}",
+                "Nếu không phải bạn đăng ký, hãy bỏ qua thư này: bạn sẽ không nhận thêm thư nào."])
+        else:
+            items = self.notices(mail.notice_ids) if sub.status == SubscriptionStatus.confirmed else []
+            if not items:
+                return None
+            subject = items[0].title if len(items) == 1 else f"{len(items)} thay đổi về {followed}"
+            r = Rendered(subject, [f"Bạn đang theo dõi {followed}: {self.target_link(sub)}"],
+                         [(n.sentence, self.base + n.link) for n in items])
+        return _message(r, sub, mail.message_id, unsub_url)
+
+
+def _message(r: Rendered, sub: Subscription, message_id: str, unsub_url: str) -> EmailMessage:
     footer = (f"Nhận thư: {subscriptions.DIGEST_LABELS_VI[sub.digest.value]}. "
               f"Ngừng theo dõi (một lần bấm): {unsub_url}")
     msg = EmailMessage()
     msg["Subject"] = r.subject
     msg["To"] = sub.email
-    msg["Message-ID"] = mail.message_id
+    msg["Message-ID"] = message_id
     msg["Date"] = format_datetime(utcnow())
     msg["Auto-Submitted"] = "auto-generated"
     msg["List-Unsubscribe"] = f"<{unsub_url}>"
@@ -155,6 +165,11 @@ def render(session: Session, mail: OutboxMail, secret: str, base: str) -> EmailM
             + f'<p><small>{escape(footer)}</small></p></body></html>')
     msg.add_alternative(html, subtype="html", charset="utf-8")
     return msg
+
+
+def render(session: Session, mail: OutboxMail, secret: str, base: str) -> EmailMessage | None:
+    """One mail as it goes out now (see :class:`Renderer`)."""
+    return Renderer(session, secret, base).render(mail)
 
 
 # --- One round ------------------------------------------------------------------------------------------
@@ -235,18 +250,21 @@ def _send_batch(kbase: KnowledgeBase, cfg: SmtpConfig, sender: str, worker: str,
             outbox.release_claim(session, pending, worker, r.error)
         r.retry += len(pending)
         return False
+    with kbase.session() as session:
+        renderer = Renderer(session, settings.secret_key, settings.site_url)
+        subs = {sub.id: sub for sub in session.exec(select(Subscription).where(
+            col(Subscription.id).in_({m.subscription_id for m in batch}))).all()}
+        messages = [renderer.render(m, subs.get(m.subscription_id)) for m in batch]
+        dropped = [m.id or 0 for m, msg in zip(batch, messages, strict=True) if msg is None]
+        if dropped:
+            session.execute(update(OutboxMail).where(col(OutboxMail.id).in_(dropped)).values(
+                status=MailStatus.cancelled, last_error="không còn gì để gửi"))
+            r.cancelled += len(dropped)
+            pending = [i for i in pending if i not in dropped]
     try:
-        for mail in batch:
-            with kbase.session() as session:
-                msg = render(session, mail, settings.secret_key, settings.site_url)
-                if msg is None:
-                    row = session.get(OutboxMail, mail.id)
-                    if row is not None:
-                        row.status, row.last_error = MailStatus.cancelled, "không còn gì để gửi"
-                        session.add(row)
-                    r.cancelled += 1
-                    pending.remove(mail.id or 0)
-                    continue
+        for mail, msg in zip(batch, messages, strict=True):
+            if msg is None:
+                continue
             msg["From"] = settings.mail_from
             try:
                 conn.send_message(msg, from_addr=sender, to_addrs=[str(msg["To"])])
@@ -254,8 +272,6 @@ def _send_batch(kbase: KnowledgeBase, cfg: SmtpConfig, sender: str, worker: str,
                 code, said = next(iter(exc.recipients.values()))
                 _failed(kbase, mail, worker, f"{code} {_text(said)}", code >= 500, r)
             except smtplib.SMTPResponseException as exc:
-                if isinstance(exc, smtplib.SMTPServerDisconnected):
-                    raise
                 _failed(kbase, mail, worker, f"{exc.smtp_code} {_text(exc.smtp_error)}",
                         exc.smtp_code >= 500, r)
             else:

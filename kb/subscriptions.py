@@ -87,6 +87,13 @@ def target(session: Session, kind: FollowKind | str, key: Any) -> Target:
     except ValueError:
         raise BadInput("Không theo dõi được loại bản ghi này") from None
     text = clean(str(key if key is not None else ""))[:120]
+    if kind == FollowKind.group and not text.isdigit():  # a group may be named by its slug too
+        from kb.groups import get_group
+
+        found = get_group(session, text)
+        if found is None:
+            raise NotFound(f"Không có nhóm sản phẩm {text!r}")
+        text = str(found.id)
     if kind in (FollowKind.product, FollowKind.group):
         if not text.isascii() or not text.isdigit():
             raise BadInput(f"Mã {KIND_LABELS_VI[kind.value]} phải là một số")
@@ -116,6 +123,21 @@ def target(session: Session, kind: FollowKind | str, key: Any) -> Target:
         return Target(kind, doc.code_key, doc.code, legal_url(doc.code))
     code = hs.normalize_hs(text)
     return Target(kind, code, f"mã HS {hs.dotted(code)}", f"/search?q={hs.dotted(code)}")
+
+
+def lookup_key(sub: Subscription) -> str:
+    """What finds the followed record again: ids and HS digits are their key; codes are their label."""
+    if sub.target_kind in (FollowKind.standard, FollowKind.legal_document):
+        return sub.target_label
+    return sub.target_key
+
+
+def followed(session: Session, sub: Subscription) -> Target | None:
+    """The record ``sub`` follows as it is now; None when it is gone."""
+    try:
+        return target(session, sub.target_kind, lookup_key(sub))
+    except (NotFound, BadInput):
+        return None
 
 
 def _serializer(secret: str) -> URLSafeSerializer:

@@ -33,11 +33,28 @@ from web.csrf import CSRFMiddleware
 from web.deps import footer_agency
 from web.headers import SecurityHeaders
 from web.ratelimit import LoginLimiter
-from web.routes import admin, api, browse, coverage, curate, feeds, groups, lab_admin, labs, legal, products, search, standards
+from web.routes import (
+    admin,
+    api,
+    browse,
+    coverage,
+    curate,
+    feeds,
+    follow,
+    groups,
+    hs,
+    lab_admin,
+    labs,
+    legal,
+    products,
+    search,
+    standards,
+)
 from web.routes import auth as auth_routes
 
 #: Public pages and API first, then accounts, the curator workspace, lab self-service and administration.
-ROUTERS = (search, standards, products, groups, legal, labs, browse, coverage, feeds, api, auth_routes, curate, lab_admin, admin)
+ROUTERS = (search, standards, products, groups, legal, hs, labs, browse, coverage, follow, feeds, api, auth_routes, curate, lab_admin,
+           admin)
 
 HERE = Path(__file__).resolve().parent
 SITE_NAME = "Tra cứu tiêu chuẩn, quy chuẩn – Bắc Ninh"
@@ -94,7 +111,7 @@ def make_templates() -> Jinja2Templates:
     env.globals["status_labels"] = STATUS_LABELS_VI
     env.globals["qualifier_labels"] = QUALIFIER_LABELS_VI
     env.globals["standard_url"] = standard_url
-    env.globals["feed_url"] = feed_url  # the Atom feed a page names in its <head>
+    env.globals["feed_url"] = feed_url
     env.globals["site_name"] = SITE_NAME
     env.globals["vi"] = auth.LABELS_VI
     env.globals["footer_agency"] = footer_agency

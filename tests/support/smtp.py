@@ -68,6 +68,18 @@ class Inbox:
                 raise AssertionError(f"{len(self.received)} thư đến thay vì {count} sau {timeout} s")
             return list(self.received)
 
+    def wait_to(self, address: str, after: int = 0, timeout: float = 60) -> Received:
+        """The first message to ``address`` among those after the first ``after`` (waits for it)."""
+        def found() -> Received | None:
+            return next((r for r in self.received[after:] if address in r.to), None)
+
+        with self._cond:
+            if not self._cond.wait_for(lambda: found() is not None, timeout=timeout):
+                raise AssertionError(f"không có thư nào đến {address} sau {timeout} s")
+            got = found()
+            assert got is not None
+            return got
+
     def message_ids(self) -> list[str]:
         with self._cond:
             return [r.message_id for r in self.received]

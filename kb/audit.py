@@ -12,6 +12,7 @@ from sqlalchemy import func, or_
 from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Session, SQLModel, col, select
 
+from kb import notices
 from kb.errors import NotFound
 from kb.models import (
     AuditEvent,
@@ -124,11 +125,7 @@ def record(
         actor=actor, action=action, entity=entity, entity_id=entity_id, before=before, after=after, summary=summary
     )
     session.add(event)
-    # Followers are told of the changes that matter, in this same transaction (kb.notices reads records
-    # through services that themselves record audit events, hence the import here).
-    from kb import notices
-
-    notices.observe(session, event)
+    notices.observe(session, event)  # followers are told of the changes that matter, in this same transaction
     return event
 
 

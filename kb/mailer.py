@@ -17,15 +17,18 @@ import ssl
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import format_datetime, formataddr, parseaddr
 from html import escape
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from kb import notices, outbox, subscriptions
+from kb import noticeboard, notices, outbox, subscriptions
 from kb.core import KnowledgeBase
 from kb.errors import BadInput
 from kb.models import MailKind, MailStatus, Notice, NoticeStatus, OutboxMail, Subscription, SubscriptionStatus, utcnow
@@ -100,8 +103,8 @@ class Renderer:
     """Renders the mails of one batch in one session, reading each followed record and each set of notices
     once (ten thousand mails about one change share both)."""
 
-    def __init__(self, session: Session, secret: str, base: str):
-        self.session, self.secret, self.base = session, secret, base
+    def __init__(self, session: Session, secret: str, base: str, mail_from: str):
+        self.session, self.secret, self.base, self.mail_from = session, secret, base, mail_from
         self._targets: dict[tuple[str, str], str] = {}
         self._notices: dict[tuple[int, ...], list[Notice]] = {}
 
@@ -120,7 +123,7 @@ class Renderer:
                 .order_by(col(Notice.id))).all())
         return self._notices[key]
 
-    def render(self, mail: OutboxMail, sub: Subscription | None = None) -> EmailMessage | None:
+    def render(self, mail: OutboxMail, sub: Subscription | None = None) -> Outgoing | None:
         """The mail as it goes out now; None when it should not go (its subscription ended, its notices were
         withdrawn)."""
         sub = sub or self.session.get(Subscription, mail.subscription_id)
@@ -143,33 +146,51 @@ class Renderer:
             subject = items[0].title if len(items) == 1 else f"{len(items)} thay đổi về {followed}"
             r = Rendered(subject, [f"Bạn đang theo dõi {followed}: {self.target_link(sub)}"],
                          [(n.sentence, self.base + n.link) for n in items])
-        return _message(r, sub, mail.message_id, unsub_url)
+        return _message(r, sub, mail.message_id, unsub_url, self.mail_from)
 
 
-def _message(r: Rendered, sub: Subscription, message_id: str, unsub_url: str) -> EmailMessage:
+#: The classic policy with SMTP's CRLF line ends (smtplib sends bytes as they are), folding only past SMTP's
+#: 998: a folded List-Unsubscribe would be read back with a leading space.
+SMTP_LINES = compat32.clone(linesep="\r\n", max_line_length=998)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A mail ready for the SMTP server: its envelope recipient, subject (for the outbox row) and bytes."""
+
+    to: str
+    subject: str
+    data: bytes
+
+
+def _message(r: Rendered, sub: Subscription, message_id: str, unsub_url: str, mail_from: str) -> Outgoing:
+    # Built with the email package's classic API: the modern one re-parses and folds every header, which cost
+    # 15 ms a mail here (10,000 followers, 2.5 minutes of CPU); this costs about 1 ms.
     footer = (f"Nhận thư: {subscriptions.DIGEST_LABELS_VI[sub.digest.value]}. "
               f"Ngừng theo dõi (một lần bấm): {unsub_url}")
-    msg = EmailMessage()
-    msg["Subject"] = r.subject
+    text = r.lines[:1] + [f"- {s}\n  {link}" for s, link in r.items] + r.lines[1:] + ["", footer]
+    html_items = "".join(f'<li>{escape(s)} <a href="{escape(link)}">Xem</a></li>' for s, link in r.items)
+    html = (f'<html lang="vi"><body><p>{"</p><p>".join(escape(x) for x in r.lines)}</p>'
+            + (f"<ul>{html_items}</ul>" if html_items else "")
+            + f'<p><small>{escape(footer)}</small></p></body></html>')
+    msg = MIMEMultipart("alternative")
+    name, address = parseaddr(mail_from)
+    msg["From"] = formataddr((name, address), charset="utf-8")
     msg["To"] = sub.email
+    msg["Subject"] = Header(r.subject, "utf-8", maxlinelen=998).encode()
     msg["Message-ID"] = message_id
     msg["Date"] = format_datetime(utcnow())
     msg["Auto-Submitted"] = "auto-generated"
     msg["List-Unsubscribe"] = f"<{unsub_url}>"
     msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    text = r.lines[:1] + [f"- {s}\n  {link}" for s, link in r.items] + r.lines[1:] + ["", footer]
-    msg.set_content("\n\n".join(text), charset="utf-8")
-    html_items = "".join(f'<li>{escape(s)} <a href="{escape(link)}">Xem</a></li>' for s, link in r.items)
-    html = (f'<html lang="vi"><body><p>{"</p><p>".join(escape(x) for x in r.lines)}</p>'
-            + (f"<ul>{html_items}</ul>" if html_items else "")
-            + f'<p><small>{escape(footer)}</small></p></body></html>')
-    msg.add_alternative(html, subtype="html", charset="utf-8")
-    return msg
+    msg.attach(MIMEText("\n\n".join(text), "plain", "utf-8"))
+    msg.attach(MIMEText(html, "html", "utf-8"))
+    return Outgoing(sub.email, r.subject, msg.as_bytes(policy=SMTP_LINES))
 
 
-def render(session: Session, mail: OutboxMail, secret: str, base: str) -> EmailMessage | None:
+def render(session: Session, mail: OutboxMail, secret: str, base: str, mail_from: str) -> Outgoing | None:
     """One mail as it goes out now (see :class:`Renderer`)."""
-    return Renderer(session, secret, base).render(mail)
+    return Renderer(session, secret, base, mail_from).render(mail)
 
 
 # --- One round ------------------------------------------------------------------------------------------
@@ -201,7 +222,7 @@ def prepare(kbase: KnowledgeBase, now: datetime | None = None) -> Round:
     with kbase.session() as session:
         r.found = notices.scan_dates(session, now.date())
     with kbase.session() as session:
-        r.released = len(notices.release_due(session, now, timedelta(seconds=settings.notice_hold_seconds)))
+        r.released = len(noticeboard.release_due(session, now, timedelta(seconds=settings.notice_hold_seconds)))
     while True:  # in bounded transactions (each marks its notices done) until none is left
         with kbase.session() as session:
             r.queued += outbox.fan_out(session, domain, now)
@@ -251,7 +272,7 @@ def _send_batch(kbase: KnowledgeBase, cfg: SmtpConfig, sender: str, worker: str,
         r.retry += len(pending)
         return False
     with kbase.session() as session:
-        renderer = Renderer(session, settings.secret_key, settings.site_url)
+        renderer = Renderer(session, settings.secret_key, settings.site_url, settings.mail_from)
         subs = {sub.id: sub for sub in session.exec(select(Subscription).where(
             col(Subscription.id).in_({m.subscription_id for m in batch}))).all()}
         messages = [renderer.render(m, subs.get(m.subscription_id)) for m in batch]
@@ -265,9 +286,8 @@ def _send_batch(kbase: KnowledgeBase, cfg: SmtpConfig, sender: str, worker: str,
         for mail, msg in zip(batch, messages, strict=True):
             if msg is None:
                 continue
-            msg["From"] = settings.mail_from
             try:
-                conn.send_message(msg, from_addr=sender, to_addrs=[str(msg["To"])])
+                conn.sendmail(sender, [msg.to], msg.data)
             except smtplib.SMTPRecipientsRefused as exc:
                 code, said = next(iter(exc.recipients.values()))
                 _failed(kbase, mail, worker, f"{code} {_text(said)}", code >= 500, r)
@@ -276,7 +296,7 @@ def _send_batch(kbase: KnowledgeBase, cfg: SmtpConfig, sender: str, worker: str,
                         exc.smtp_code >= 500, r)
             else:
                 with kbase.session() as session:
-                    outbox.mark_sent(session, mail.id or 0, worker, str(msg["Subject"]))
+                    outbox.mark_sent(session, mail.id or 0, worker, msg.subject)
                 r.sent += 1
             pending.remove(mail.id or 0)
     except (OSError, smtplib.SMTPException) as exc:

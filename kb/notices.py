@@ -1,4 +1,5 @@
-"""Notices of change: what followers of a product, group, standard, legal document or HS code are told.
+"""Notices of change, as they are born: what followers of a product, group, standard, legal document or HS code
+are told.
 
 A notice is born in the transaction of the change itself: :func:`observe` reads every audit event as it
 is recorded (``kb.audit.record``) and keeps those that matter (a standard replaced, withdrawn or amended;
@@ -8,49 +9,37 @@ to come into force, a lab's accreditation lapsing within 90 days or lapsed), are
 :func:`scan_dates`, which the delivery loop runs. Each notice has a ``dedupe_key`` naming the change, so
 seeing it twice makes one notice.
 
-A notice waits ``hold`` seconds (``KB_NOTICE_HOLD_SECONDS``) before :func:`release_due` releases it:
-curators can hold, edit or cancel it meanwhile. Released, it gets its subjects (the records it concerns,
-worked out then, so rows written after the audit event are counted) and appears on their feeds; the
-delivery step (``kb.outbox``) then owes it to every confirmed subscription of those subjects.
+What happens to a notice next (hold, release, whom it concerns) is ``kb.noticeboard``. This module reads
+the tables directly and imports no service: ``kb.audit`` calls it, and the services import ``kb.audit``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, or_
 from sqlmodel import Session, col, select
 
-from kb import versioning
-from kb.errors import BadInput, Conflict, NotFound
-from kb.hs import dotted
+from kb.codes import parse as parse_code
 from kb.models import (
     MAPPING_TYPE_LABELS_VI,
     AuditEvent,
-    Criterion,
-    FollowKind,
     GroupMapping,
     Lab,
-    LabScope,
     LegalDocument,
+    LegalRelation,
     Mapping,
     MappingStatus,
     Notice,
-    NoticeStatus,
-    NoticeSubject,
     Product,
     ProductGroup,
-    ProductGroupMember,
-    ProductHsCode,
+    RelationType,
     RiskList,
-    RiskListRow,
     Standard,
+    StandardRelation,
     utcnow,
 )
-from kb.text import clean
 from kb.urls import group_url, lab_url, legal_url, product_url, standard_url
 
 #: A lab's followers hear of its accreditation lapsing this many days ahead (the issue's 90).
@@ -76,8 +65,6 @@ KIND_LABELS_VI = {
     "lab_lapsing": "Công nhận phòng thử nghiệm sắp hết hạn",
     "lab_lapsed": "Công nhận phòng thử nghiệm đã hết hạn",
 }
-
-STATUS_LABELS_VI = {"pending": "Chờ gửi", "held": "Đang giữ lại", "released": "Đã phát hành", "cancelled": "Đã hủy"}
 
 
 def _day(d: date) -> str:
@@ -141,10 +128,9 @@ def _standard_events(session: Session, event: AuditEvent) -> list[Draft]:
     if status in ("replaced", "withdrawn"):
         drafts.append(_standard_status(session, std, str(status)))
     after = event.after or {}
-    if after.get("relation") in ("replaces", "amends") and after.get("to"):
-        from kb.standards import get_standard  # kb.standards records audit events: imported when used
-
-        old = get_standard(session, str(after["to"]))
+    d = parse_code(str(after.get("to") or ""))
+    if after.get("relation") in ("replaces", "amends") and d is not None:
+        old = session.exec(select(Standard).where(Standard.code_key == d.key)).first()
         if old is not None:
             drafts.append(_standard_status(session, old, "replaced", by=std.code) if after["relation"] == "replaces"
                           else _standard_amended(old, std.code))
@@ -158,10 +144,8 @@ def _standard_status(session: Session, std: Standard, status: str, by: str | Non
                      f"{name} đã bị hủy bỏ, không còn hiệu lực.", standard_url(std.code),
                      {"entity": "standard", "id": std.id})
     if by is None:
-        from kb.standards import replaced_by_chain
-
-        chain = replaced_by_chain(session, std)
-        by = chain[0] if chain else None
+        by = session.exec(select(StandardRelation.from_code).where(
+            StandardRelation.to_key == std.code_key, StandardRelation.relation == RelationType.replaces)).first()
     said = f"{name} đã bị thay thế bởi {by}." if by else f"{name} đã bị thay thế."
     return Draft("standard_replaced", f"standard:{std.code_key}:replaced", f"{std.code} bị thay thế", said,
                  standard_url(std.code), {"entity": "standard", "id": std.id})
@@ -225,12 +209,11 @@ def _legal_events(session: Session, event: AuditEvent) -> list[Draft]:
     status = _changed_to(event, "status") if event.before else None
     if status in ("replaced", "expired"):
         drafts.append(_legal_status(doc, str(status)))
-    from kb.legal import get_document  # kb.legal records audit events: imported when used
-
-    for line in (event.after or {}).get("replaces") or []:
-        old = get_document(session, str(line).split("@")[0].split("(")[0].strip())
-        if old is not None:
-            drafts.append(_legal_status(old, "replaced", by=doc.code))
+    if (event.after or {}).get("replaces"):  # the relations are stored before their audit event
+        replaced = session.exec(select(LegalDocument).join(
+            LegalRelation, col(LegalRelation.to_key) == LegalDocument.code_key).where(
+            LegalRelation.from_key == doc.code_key, LegalRelation.relation == "replaces")).all()
+        drafts += [_legal_status(old, "replaced", by=doc.code) for old in replaced]
     return drafts
 
 
@@ -301,236 +284,3 @@ def scan_dates(session: Session, today: date) -> int:
                             f"{_day(rl.effective_from)} (còn {left} ngày).",
                             legal_url(rl.document_code), {"entity": "risk_list", "id": rl.id}))
     return sum(emit(session, d) is not None for d in drafts)
-
-
-# --- Whom a notice concerns -----------------------------------------------------------------------------
-
-Subject = tuple[FollowKind, str]
-
-
-def _products_of_groups(session: Session, group_ids: Iterable[int]) -> tuple[set[int], set[int]]:
-    """The groups and their descendants, and their (not excluded) member products."""
-    groups = set(group_ids)
-    todo = list(groups)
-    while todo:
-        kids = session.exec(select(ProductGroup.id).where(col(ProductGroup.parent_id).in_(todo))).all()
-        todo = [k for k in kids if k is not None and k not in groups]
-        groups.update(todo)
-    if not groups:
-        return set(), set()
-    members = session.exec(select(ProductGroupMember.product_id).where(
-        col(ProductGroupMember.group_id).in_(groups), col(ProductGroupMember.excluded).is_(False))).all()
-    return groups, set(members)
-
-
-def _standard_subjects(session: Session, standard_ids: set[int]) -> set[Subject]:
-    """The standards and what follows them: products with an approved mapping, groups mapping them (and
-    their members, who inherit group mappings)."""
-    if not standard_ids:
-        return set()
-    out: set[Subject] = {(FollowKind.standard, k) for k in session.exec(
-        select(Standard.code_key).where(col(Standard.id).in_(standard_ids))).all()}
-    products = set(session.exec(select(Mapping.product_id).where(
-        col(Mapping.standard_id).in_(standard_ids), Mapping.status == MappingStatus.approved)).all())
-    groups, members = _products_of_groups(session, session.exec(
-        select(GroupMapping.group_id).where(col(GroupMapping.standard_id).in_(standard_ids))).all())
-    out |= {(FollowKind.product, str(p)) for p in products | members}
-    out |= {(FollowKind.group, str(g)) for g in groups}
-    return out
-
-
-def _hs_overlap(session: Session, codes: set[str]) -> set[int]:
-    """Products with an HS code under or above one of ``codes`` (a 4-digit row covers its 8-digit lines)."""
-    if not codes:
-        return set()
-    conds = [col(ProductHsCode.code).startswith(c) for c in codes]
-    conds += [col(ProductHsCode.code) == c[:n] for c in codes for n in (4, 6) if len(c) > n]
-    return set(session.exec(select(ProductHsCode.product_id).where(or_(*conds))).all())
-
-
-def _lab_standard_ids(session: Session, lab_id: int) -> set[int]:
-    """Standards a lab can test: cited as a method in its scope, or whose criteria use such a method."""
-    series = {s for cell in session.exec(select(LabScope.method_series).where(LabScope.lab_id == lab_id)).all()
-              for s in (cell or "").strip("|").split("|") if s}
-    if not series:
-        return set()
-    from kb.codes import parse
-
-    ids = set(session.exec(select(Standard.id).where(col(Standard.series_key).in_(series))).all())
-    for sid, method_code in session.exec(select(Criterion.standard_id, Criterion.method_code)
-                                         .where(col(Criterion.method_code).is_not(None))).all():
-        d = parse(method_code or "")
-        if d is not None and d.series_key in series:
-            ids.add(sid)
-    return {i for i in ids if i is not None}
-
-
-def subjects(session: Session, notice: Notice) -> set[Subject]:
-    """The records ``notice`` concerns, from its ``ref``, as they stand now."""
-    entity, rid = notice.ref.get("entity"), notice.ref.get("id")
-    if not isinstance(rid, int):
-        return set()
-    if entity == "standard":
-        return _standard_subjects(session, {rid})
-    if entity == "mapping":
-        m = session.get(Mapping, rid)
-        if m is None:
-            return set()
-        std = session.get(Standard, m.standard_id)
-        return {(FollowKind.product, str(m.product_id))} | ({(FollowKind.standard, std.code_key)} if std else set())
-    if entity == "group_mapping":
-        gm = session.get(GroupMapping, rid)
-        if gm is None:
-            return set()
-        groups, members = _products_of_groups(session, [gm.group_id])
-        std = session.get(Standard, gm.standard_id)
-        return ({(FollowKind.group, str(g)) for g in groups} | {(FollowKind.product, str(p)) for p in members}
-                | ({(FollowKind.standard, std.code_key)} if std else set()))
-    if entity == "risk_list":
-        rl = session.get(RiskList, rid)
-        if rl is None:
-            return set()
-        codes = set(session.exec(select(RiskListRow.hs_code).where(RiskListRow.list_id == rid)).all())
-        return ({(FollowKind.hs_code, c) for c in codes} | {(FollowKind.legal_document, rl.document_key)}
-                | {(FollowKind.product, str(p)) for p in _hs_overlap(session, codes)})
-    if entity == "legal_document":
-        doc = session.get(LegalDocument, rid)
-        if doc is None:
-            return set()
-        from kb.read.legal import cited_by
-
-        cites = cited_by(session, doc.code_key)
-        out: set[Subject] = {(FollowKind.legal_document, doc.code_key)}
-        out |= {(FollowKind.product, str(m["product"]["id"])) for m in cites["mappings"]}
-        out |= {(FollowKind.group, str(g["group"]["id"])) for g in cites["group_mappings"]}
-        return out | _standard_subjects(session, {s["id"] for s in cites["standards"]})
-    if entity == "lab":
-        return {s for s in _standard_subjects(session, _lab_standard_ids(session, rid)) if s[0] != FollowKind.standard}
-    return set()
-
-
-# --- Release, and the curators' hand on pending notices -------------------------------------------------
-
-
-def release_due(session: Session, now: datetime, hold: timedelta) -> list[Notice]:
-    """Release the pending notices whose hold is over, with their subjects; returns them."""
-    due = session.exec(select(Notice).where(Notice.status == NoticeStatus.pending,
-                                            col(Notice.release_at) <= now - hold)
-                       .order_by(col(Notice.id)).limit(500)).all()
-    for notice in due:
-        _release(session, notice, now)
-    return list(due)
-
-
-def _release(session: Session, notice: Notice, now: datetime) -> None:
-    rows = [{"notice_id": notice.id, "kind": k, "key": key} for k, key in sorted(subjects(session, notice))]
-    if rows:
-        session.execute(insert(NoticeSubject), rows)
-    notice.status, notice.released_at = NoticeStatus.released, now
-    session.add(notice)
-
-
-def require(session: Session, notice_id: int) -> Notice:
-    notice = session.get(Notice, notice_id)
-    if notice is None:
-        raise NotFound(f"Không có thông báo #{notice_id}")
-    return notice
-
-
-def decide(session: Session, notice_id: int, action: str, actor: str, expected_version: int | None,
-           *, title: str | None = None, sentence: str | None = None, now: datetime | None = None) -> Notice:
-    """A curator's hand on a notice not yet released: ``hold``, ``edit`` (title and sentence), ``release``
-    (at once) or ``cancel``. Versioned and audited like every edit."""
-    notice = require(session, notice_id)
-    if notice.status in (NoticeStatus.released, NoticeStatus.cancelled):
-        raise Conflict(f"Thông báo #{notice_id} đã {STATUS_LABELS_VI[notice.status.value].lower()}: "
-                       "không sửa được nữa")
-    changes: dict[str, Any] = {"decided_by": actor}
-    if action == "hold":
-        changes["status"] = NoticeStatus.held
-    elif action == "cancel":
-        changes["status"] = NoticeStatus.cancelled
-    elif action == "edit":
-        title, sentence = clean(title), clean(sentence)
-        if not title or not sentence:
-            raise BadInput("Thông báo cần có tiêu đề và nội dung")
-        if len(title) > TITLE_MAX or len(sentence) > SENTENCE_MAX:
-            raise BadInput(f"Tiêu đề tối đa {TITLE_MAX}, nội dung tối đa {SENTENCE_MAX} ký tự")
-        changes.update(title=title, sentence=sentence)
-    elif action != "release":
-        raise BadInput(f"Không có thao tác {clean(action)[:20]!r} với thông báo")
-    versioning.update_versioned(session, notice, changes, expected_version, actor=actor, entity="notice",
-                                action=action, summary=f"{_ACTIONS_VI[action]} thông báo «{notice.title}»")
-    if action == "release":
-        _release(session, notice, now or utcnow())
-    return notice
-
-
-_ACTIONS_VI = {"hold": "Giữ lại", "edit": "Sửa", "release": "Phát hành ngay", "cancel": "Hủy"}
-
-
-def unreleased(session: Session) -> list[Notice]:
-    """Pending and held notices, oldest first: what curators may still stop."""
-    return list(session.exec(select(Notice).where(col(Notice.status).in_([NoticeStatus.pending, NoticeStatus.held]))
-                             .order_by(col(Notice.id))).all())
-
-
-def released(session: Session, subject: Subject | None = None, limit: int = 50) -> list[Notice]:
-    """Released notices, newest first; only those about ``subject`` when given (an HS code also matches the
-    codes under and above it)."""
-    q = select(Notice).where(Notice.status == NoticeStatus.released)
-    if subject is not None:
-        kind, key = subject
-        same = col(NoticeSubject.key) == key
-        if kind == FollowKind.hs_code:
-            same = or_(col(NoticeSubject.key).in_(hs_family(key)), col(NoticeSubject.key).startswith(key))
-        q = q.where(col(Notice.id).in_(select(NoticeSubject.notice_id).where(NoticeSubject.kind == kind, same)))
-    return list(session.exec(q.order_by(col(Notice.released_at).desc(), col(Notice.id).desc()).limit(limit)).all())
-
-
-def hs_family(code: str) -> list[str]:
-    """An HS code and the shorter codes that cover it (``85166010`` → ``8516``, ``851660``, ``85166010``);
-    the longer codes under it are matched by prefix."""
-    return [code[:n] for n in (4, 6, 8) if len(code) >= n] or [code]
-
-
-@dataclass(frozen=True)
-class SubjectName:
-    """A record a notice concerns, as a curator reads it: its kind, name and page."""
-
-    kind: FollowKind
-    name: str
-    url: str
-
-
-def subject_names(session: Session, subs: Iterable[Subject], limit: int = 6) -> tuple[list[SubjectName], int]:
-    """The names of the first ``limit`` of ``subs`` (products, then groups, standards, legal documents, HS
-    codes), and how many there are in all. One query per kind, whatever the number: cheap on a list page."""
-    order = list(FollowKind)
-    ranked = sorted(set(subs), key=lambda s: (order.index(s[0]), s[1].zfill(12) if s[1].isdigit() else s[1]))
-    first = ranked[:limit]
-    keys: dict[FollowKind, list[str]] = {}
-    for kind, key in first:
-        keys.setdefault(kind, []).append(key)
-    named: dict[Subject, tuple[str, str]] = {}
-    ids = [int(k) for k in keys.get(FollowKind.product, []) if k.isdigit()]
-    for pid, name in session.exec(select(Product.id, Product.name).where(col(Product.id).in_(ids))).all() if ids else []:
-        named[(FollowKind.product, str(pid))] = (name, product_url(pid or 0))
-    ids = [int(k) for k in keys.get(FollowKind.group, []) if k.isdigit()]
-    for gid, name, slug in session.exec(select(ProductGroup.id, ProductGroup.name, ProductGroup.slug)
-                                        .where(col(ProductGroup.id).in_(ids))).all() if ids else []:
-        named[(FollowKind.group, str(gid))] = (name, group_url(slug))
-    if FollowKind.standard in keys:
-        for code_key, code in session.exec(select(Standard.code_key, Standard.code)
-                                           .where(col(Standard.code_key).in_(keys[FollowKind.standard]))).all():
-            named[(FollowKind.standard, code_key)] = (code, standard_url(code))
-    if FollowKind.legal_document in keys:
-        for code_key, code in session.exec(select(LegalDocument.code_key, LegalDocument.code)
-                                           .where(col(LegalDocument.code_key).in_(keys[FollowKind.legal_document]))).all():
-            named[(FollowKind.legal_document, code_key)] = (code, legal_url(code))
-    out = []
-    for s in first:
-        name, url = named.get(s) or ((f"mã HS {dotted(s[1])}", f"/search?q={dotted(s[1])}") if s[0] == FollowKind.hs_code
-                                     else (s[1], ""))
-        out.append(SubjectName(s[0], name, url))
-    return out, len(ranked)

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import insert, or_, update
 from sqlmodel import Session, col, select
 
-from kb import notices
+from kb import noticeboard
 from kb.models import (
     Delivery,
     Digest,
@@ -76,7 +76,7 @@ def _followers(session: Session, subjects: list[tuple[FollowKind, str]]) -> list
     conds: list[Any] = [(col(Subscription.target_kind) == k) & col(Subscription.target_key).in_(sorted(keys))
                         for k, keys in by_kind.items()]
     if hs_keys:
-        followed = {k for key in hs_keys for k in notices.hs_family(key)}
+        followed = {k for key in hs_keys for k in noticeboard.hs_family(key)}
         conds.append((col(Subscription.target_kind) == FollowKind.hs_code)
                      & or_(col(Subscription.target_key).in_(sorted(followed)),
                            *(col(Subscription.target_key).startswith(k) for k in sorted(hs_keys))))

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
-from kb import mailer, notices, outbox, subscriptions
+from kb import mailer, noticeboard, notices, outbox, subscriptions
 from kb.errors import BadInput, Conflict, NotFound
 from kb.models import (
     Digest,
@@ -274,30 +274,30 @@ def test_held_and_edited_notices(kb, smtp):
         from kb.models import Product, Standard
         make_mapping(session, session.get(Product, pid), session.get(Standard, other_id), type="mandatory")
     with kb.session() as session:
-        pending = notices.unreleased(session)
+        pending = noticeboard.unreleased(session)
         mine = next(n for n in pending if n.kind == "mapping_approved" and "QCVN 8-2" in n.title)
-        notices.decide(session, mine.id, "hold", "cur1", mine.version)
+        noticeboard.decide(session, mine.id, "hold", "cur1", mine.version)
     kb.settings.notice_hold_seconds = 0
     assert mailer.run_once(kb).queued == 0  # held: not released by time
     with kb.session() as session:
         held = session.get(Notice, mine.id)
         assert held.status == NoticeStatus.held
         with pytest.raises(Conflict):
-            notices.decide(session, mine.id, "edit", "cur2", held.version - 1, title="x", sentence="y")
+            noticeboard.decide(session, mine.id, "edit", "cur2", held.version - 1, title="x", sentence="y")
     with kb.session() as session:
         held = session.get(Notice, mine.id)
-        notices.decide(session, mine.id, "edit", "cur1", held.version, title="Yêu cầu bắt buộc mới",
+        noticeboard.decide(session, mine.id, "edit", "cur1", held.version, title="Yêu cầu bắt buộc mới",
                        sentence="Bánh phu thê phải đáp ứng QCVN 8-2:2011/BYT từ nay.")
     with kb.session() as session:
         held = session.get(Notice, mine.id)
-        notices.decide(session, mine.id, "release", "cur1", held.version)
+        noticeboard.decide(session, mine.id, "release", "cur1", held.version)
     assert mailer.run_once(kb).sent == 1
     mail = smtp.inbox.wait_for(2)[-1]
     assert mail.message["Subject"] == "Yêu cầu bắt buộc mới"
     assert "Bánh phu thê phải đáp ứng QCVN 8-2:2011/BYT từ nay." in mail.text()
     with kb.session() as session:
         with pytest.raises(Conflict):  # released: too late to change
-            notices.decide(session, mine.id, "cancel", "cur1", None)
+            noticeboard.decide(session, mine.id, "cancel", "cur1", None)
 
 
 def test_a_daily_digest_carries_every_change_of_the_day_in_one_mail(kb, smtp):
@@ -335,7 +335,7 @@ def test_labs_lapsing_and_lapsed_are_announced_once_to_followers_of_products_the
         assert notices.scan_dates(session, date.today()) == 0  # already found by the round above
         lapsing = session.exec(select(Notice).where(Notice.kind == "lab_lapsing")).one()
         assert "còn 40 ngày" in lapsing.sentence
-        assert (FollowKind.product, str(pid)) in notices.subjects(session, lapsing)
+        assert (FollowKind.product, str(pid)) in noticeboard.subjects(session, lapsing)
     r = mailer.run_once(kb, utcnow() + timedelta(days=41))
     assert r.found == 1 and r.sent == 1, r.line()
     assert "đã hết hạn" in smtp.inbox.wait_for(2)[-1].text()
@@ -351,3 +351,83 @@ def test_smtp_urls():
     assert mailer.parse_smtp_url("smtps://thu%40so:m%E1%BA%ADt@mail.example") == mailer.SmtpConfig(
         "mail.example", 465, True, "thu@so", "mật")
     assert mailer.parse_smtp_url("smtp://mail.example:587").port == 587
+
+
+# --- What each kind of change announces, and whom it concerns ------------------------------------------
+
+
+def _released(kb) -> dict[str, tuple[Notice, set]]:
+    """Release everything now; kind → (the newest notice of that kind, its subjects)."""
+    mailer.prepare(kb)
+    with kb.session() as session:
+        out = {}
+        for n in session.exec(select(Notice).where(Notice.status == NoticeStatus.released).order_by(Notice.id)).all():
+            out[n.kind] = (n, {(k.value, key) for k, key in noticeboard.subjects(session, n)})
+        return out
+
+
+def test_a_withdrawn_standard_concerns_its_followers_products_and_groups(kb):
+    from kb import groups, standards
+    from kb.models import ProductGroupMember
+    with kb.session() as s:
+        product = make_product(s, "Gạch đặc đất sét nung")
+        other = make_product(s, "Gạch rỗng")
+        std = make_standard(s, "TCVN 1451:1998", title_vi="Gạch đặc đất sét nung")
+        make_mapping(s, product, std, type="voluntary")
+        group, _ = groups.upsert_group(s, groups.parse_group({"slug": "gach", "name": "Gạch xây", "kind": "trade"}), "t")
+        s.add(ProductGroupMember(group_id=group.id, product_id=other.id, source="curator"))
+        groups.upsert_group_mapping(s, group, std, "voluntary", None, None, "t")
+        ids = product.id, other.id, group.id
+    first = _released(kb)
+    assert first["group_mapping_added"][0].sentence.startswith("Các sản phẩm thuộc nhóm Gạch xây có thêm yêu cầu TCVN 1451:1998")
+    with kb.session() as s:
+        std = standards.get_standard(s, "TCVN 1451:1998")
+        standards.upsert_standard(s, standards.StandardCreate(code=std.code, status="withdrawn"), actor="cur1",
+                                  source="import")
+    n, subjects = _released(kb)["standard_withdrawn"]
+    assert n.sentence == "TCVN 1451:1998 (Gạch đặc đất sét nung) đã bị hủy bỏ, không còn hiệu lực."
+    assert {("standard", "tcvn1451:1998"), ("product", str(ids[0])), ("product", str(ids[1])),
+            ("group", str(ids[2]))} <= subjects
+
+
+def test_a_legal_document_replaced_is_announced_once(kb):
+    from kb import legal
+    with kb.session() as s:
+        legal.upsert_document(s, legal.parse_document({"code": "28/2012/TT-BKHCN", "title": "Công bố hợp chuẩn, hợp quy"}), "t")
+    with kb.session() as s:
+        legal.upsert_document(s, legal.parse_document({
+            "code": "36/2026/TT-BKHCN", "title": "Công bố hợp chuẩn, hợp quy (thay thế)",
+            "replaces": "28/2012/TT-BKHCN@2026-07-01"}), "t")
+    n, subjects = _released(kb)["legal_replaced"]
+    assert n.sentence == "28/2012/TT-BKHCN (Công bố hợp chuẩn, hợp quy) đã bị thay thế bởi 36/2026/TT-BKHCN."
+    assert ("legal_document", legal.legal_key("28/2012/TT-BKHCN")) in subjects
+    with kb.session() as s:  # the same relation stated again announces nothing new
+        legal.upsert_document(s, legal.parse_document({"code": "36/2026/TT-BKHCN",
+                                                       "replaces": "28/2012/TT-BKHCN@2026-07-01"}), "t")
+        assert len(s.exec(select(Notice).where(Notice.kind == "legal_replaced")).all()) == 1
+
+
+def test_a_risk_list_is_announced_when_published_and_again_ahead_of_its_date(kb):
+    from kb import hscodes, risk
+    from kb.models import Product, RiskList
+    with kb.session() as s:
+        p = make_product(s, "Nồi cơm điện")
+        hscodes.add_codes(s, s.get(Product, p.id), ["8516.60.10"], "t")
+        pid = p.id
+        start = date.today() + timedelta(days=90)
+        rep = risk.import_list(s, [(2, {"ma_hs": "8516", "loai_tac_dong": "KIEM_TRA_CHAT_LUONG", "mo_ta": "Dụng cụ điện"})],
+                               document="99/2026/TT-BCT", effective_from=start)
+        assert rep.outcome == "created", rep.errors
+    n, subjects = _released(kb)["risk_list_published"]
+    assert f"sẽ có hiệu lực từ ngày {start:%d/%m/%Y}" in n.sentence
+    assert {("hs_code", "8516"), ("product", str(pid))} <= subjects
+    with kb.session() as s:  # published long before: 30 days ahead there is a reminder, once
+        rl = s.exec(select(RiskList)).one()
+        rl.created_at = utcnow() - timedelta(days=10)
+        s.add(rl)
+    later = start - timedelta(days=20)
+    with kb.session() as s:
+        assert notices.scan_dates(s, later) == 1
+        assert notices.scan_dates(s, later) == 0
+        ahead = s.exec(select(Notice).where(Notice.kind == "risk_list_ahead")).one()
+        assert "(còn 20 ngày)" in ahead.sentence

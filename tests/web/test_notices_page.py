@@ -119,7 +119,7 @@ def test_hold_then_edit_then_release(kb, curator):
         assert FollowKind.product in kinds
         actions = [e.action for e in s.exec(select(AuditEvent).where(AuditEvent.entity == "notice",
                                                                      AuditEvent.entity_id == n.id)).all()]
-        # (a release by the curator who last decided records no event: kb.notices.decide changes only
+        # (a release by the curator who last decided records no event: kb.noticeboard.decide changes only
         # decided_by through update_versioned, which skips an unchanged value; reported to the lead)
         assert actions[:2] == ["hold", "edit"]
     feed = ET.fromstring(curator.get("/feeds/changes.atom").content)

@@ -20,7 +20,8 @@ from fastapi.responses import Response
 from kb.errors import NotFound
 from kb.mailer import SITE_NAME
 from kb.models import FollowKind, Notice, Product, ProductGroup
-from kb.notices import KIND_LABELS_VI, released
+from kb.noticeboard import released
+from kb.notices import KIND_LABELS_VI
 from kb.standards import get_standard
 from kb.urls import feed_url, group_url, product_url, standard_url
 from web.deps import ProductId, SessionDep

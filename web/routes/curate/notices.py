@@ -1,6 +1,6 @@
 """The curators' hand on notices of change before they go out (``/curate/notices``) and its JSON twin
 (``/api/notices``): hold, edit, release at once or cancel a pending or held notice, each versioned and
-audited by ``kb.notices.decide``. Below the queue: the last notices released and the outbox's counts
+audited by ``kb.noticeboard.decide``. Below the queue: the last notices released and the outbox's counts
 (never an address)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from kb import notices, subscriptions
+from kb import noticeboard, notices, subscriptions
 from kb.errors import KBError
 from kb.models import Notice, NoticeStatus
 from kb.versioning import StaleEdit
@@ -53,7 +53,7 @@ def goes_out(n: Notice, hold: timedelta) -> datetime | None:
 
 
 def _row(session: Session, n: Notice, hold: timedelta) -> dict[str, Any]:
-    names, total = notices.subject_names(session, notices.subjects(session, n))
+    names, total = noticeboard.subject_names(session, noticeboard.subjects(session, n))
     return {"n": n, "kind": notices.KIND_LABELS_VI.get(n.kind, n.kind), "subjects": names,
             "more": total - len(names), "goes_out": goes_out(n, hold)}
 
@@ -61,8 +61,8 @@ def _row(session: Session, n: Notice, hold: timedelta) -> dict[str, Any]:
 def _page_context(request: Request, **extra: Any) -> dict[str, Any]:
     hold = _hold(request)
     with get_kbase(request).session() as session:
-        queue = [_row(session, n, hold) for n in notices.unreleased(session)]
-        done = [{"n": n, "kind": notices.KIND_LABELS_VI.get(n.kind, n.kind)} for n in notices.released(session, limit=50)]
+        queue = [_row(session, n, hold) for n in noticeboard.unreleased(session)]
+        done = [{"n": n, "kind": notices.KIND_LABELS_VI.get(n.kind, n.kind)} for n in noticeboard.released(session, limit=50)]
         counts = subscriptions.counts(session)
         message = None
         action, nid = request.query_params.get("ok", ""), request.query_params.get("id", "")
@@ -71,7 +71,7 @@ def _page_context(request: Request, **extra: Any) -> dict[str, Any]:
             message = DONE_VI[action].format(n.title) if n is not None else None
     c = ctx(request, queue=queue, released=done, counts=[(COUNT_LABELS_VI.get(k, k), v) for k, v in counts.items()],
             hold_text=_duration_vi(hold), typed={},
-            status_labels_notice=notices.STATUS_LABELS_VI, subject_kinds=subscriptions.KIND_LABELS_VI)
+            status_labels_notice=noticeboard.STATUS_LABELS_VI, subject_kinds=subscriptions.KIND_LABELS_VI)
     c["notice"] = message  # the layout's message line
     c.update(extra)
     return c
@@ -85,7 +85,7 @@ def notices_page(request: Request, user: CuratorUser) -> Response:
 def _conflict_view(exc: StaleEdit) -> SimpleNamespace:
     """The conflict box in Vietnamese: field names and statuses as curators read them."""
     def say(field: str, value: Any) -> Any:
-        return notices.STATUS_LABELS_VI.get(value, value) if field == "status" else value
+        return noticeboard.STATUS_LABELS_VI.get(value, value) if field == "status" else value
 
     changed = {FIELD_LABELS_VI.get(k, k): {"yours": say(k, v["yours"]), "current": say(k, v["current"])}
                for k, v in exc.changed.items()}
@@ -100,7 +100,7 @@ async def notice_submit(request: Request, notice_id: Id, user: CuratorUser) -> R
     edit = action == "edit"
 
     def work(session: Session) -> Notice:
-        return notices.decide(session, notice_id, action, user.username, form_version(str(form.get("version") or "")[:20]),
+        return noticeboard.decide(session, notice_id, action, user.username, form_version(str(form.get("version") or "")[:20]),
                               title=title if edit else None, sentence=sentence if edit else None)
 
     def failed(exc: KBError) -> Response:
@@ -125,12 +125,12 @@ def notice_json(session: Session, n: Notice, hold: timedelta, with_subjects: boo
     out: dict[str, Any] = {
         "id": n.id, "kind": n.kind, "kind_label": notices.KIND_LABELS_VI.get(n.kind, n.kind), "title": n.title,
         "sentence": n.sentence, "link": n.link, "status": n.status.value,
-        "status_label": notices.STATUS_LABELS_VI[n.status.value], "version": n.version,
+        "status_label": noticeboard.STATUS_LABELS_VI[n.status.value], "version": n.version,
         "release_at": n.release_at.isoformat(), "goes_out_at": (g.isoformat() if (g := goes_out(n, hold)) else None),
         "released_at": n.released_at.isoformat() if n.released_at else None, "decided_by": n.decided_by,
     }
     if with_subjects:
-        names, total = notices.subject_names(session, notices.subjects(session, n))
+        names, total = noticeboard.subject_names(session, noticeboard.subjects(session, n))
         out["subjects"] = [{"kind": s.kind.value, "name": s.name, "url": s.url} for s in names]
         out["subjects_total"] = total
     return out
@@ -147,9 +147,9 @@ def api_notices(
     hold = _hold(request)
     with get_kbase(request).session() as session:
         if status == "released":
-            rows = [notice_json(session, n, hold, with_subjects=False) for n in notices.released(session, limit=50)]
+            rows = [notice_json(session, n, hold, with_subjects=False) for n in noticeboard.released(session, limit=50)]
         else:
-            rows = [notice_json(session, n, hold) for n in notices.unreleased(session)
+            rows = [notice_json(session, n, hold) for n in noticeboard.unreleased(session)
                     if status is None or n.status.value == status]
     return {"notices": rows}
 
@@ -165,7 +165,7 @@ class NoticeDecision(BaseModel):
 def api_notice_decide(request: Request, notice_id: Id, body: NoticeDecision, user: CuratorUser) -> Response:
     try:
         with get_kbase(request).session() as session:
-            n = notices.decide(session, notice_id, body.action, user.username, body.version,
+            n = noticeboard.decide(session, notice_id, body.action, user.username, body.version,
                                title=body.title, sentence=body.sentence)
             data = notice_json(session, n, _hold(request), with_subjects=False)
     except StaleEdit as exc:

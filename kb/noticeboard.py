@@ -8,6 +8,7 @@ step (``kb.outbox``) then owes it to every confirmed subscription of those subje
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlmodel import Session, col, select
 from kb import versioning
 from kb.codes import parse as parse_code
 from kb.errors import BadInput, Conflict, NotFound
+from kb.hs import dotted
 from kb.models import (
     Criterion,
     FollowKind,
@@ -28,6 +30,7 @@ from kb.models import (
     Notice,
     NoticeStatus,
     NoticeSubject,
+    Product,
     ProductGroup,
     ProductGroupMember,
     ProductHsCode,
@@ -38,6 +41,7 @@ from kb.models import (
 )
 from kb.notices import SENTENCE_MAX, TITLE_MAX
 from kb.text import clean
+from kb.urls import group_url, legal_url, product_url, standard_url
 
 STATUS_LABELS_VI = {"pending": "Chờ gửi", "held": "Đang giữ lại", "released": "Đã phát hành", "cancelled": "Đã hủy"}
 
@@ -228,3 +232,45 @@ def hs_family(code: str) -> list[str]:
     """An HS code and the shorter codes that cover it (``85166010`` → ``8516``, ``851660``, ``85166010``);
     the longer codes under it are matched by prefix."""
     return [code[:n] for n in (4, 6, 8) if len(code) >= n] or [code]
+
+
+@dataclass(frozen=True)
+class SubjectName:
+    """A record a notice concerns, as a curator reads it: its kind, name and page."""
+
+    kind: FollowKind
+    name: str
+    url: str
+
+
+def subject_names(session: Session, subs: Iterable[Subject], limit: int = 6) -> tuple[list[SubjectName], int]:
+    """The names of the first ``limit`` of ``subs`` (products, then groups, standards, legal documents, HS
+    codes), and how many there are in all. One query per kind, whatever the number: cheap on a list page."""
+    order = list(FollowKind)
+    ranked = sorted(set(subs), key=lambda s: (order.index(s[0]), s[1].zfill(12) if s[1].isdigit() else s[1]))
+    first = ranked[:limit]
+    keys: dict[FollowKind, list[str]] = {}
+    for kind, key in first:
+        keys.setdefault(kind, []).append(key)
+    named: dict[Subject, tuple[str, str]] = {}
+    ids = [int(k) for k in keys.get(FollowKind.product, []) if k.isdigit()]
+    for pid, name in session.exec(select(Product.id, Product.name).where(col(Product.id).in_(ids))).all() if ids else []:
+        named[(FollowKind.product, str(pid))] = (name, product_url(pid or 0))
+    ids = [int(k) for k in keys.get(FollowKind.group, []) if k.isdigit()]
+    for gid, name, slug in session.exec(select(ProductGroup.id, ProductGroup.name, ProductGroup.slug)
+                                        .where(col(ProductGroup.id).in_(ids))).all() if ids else []:
+        named[(FollowKind.group, str(gid))] = (name, group_url(slug))
+    if FollowKind.standard in keys:
+        for code_key, code in session.exec(select(Standard.code_key, Standard.code)
+                                           .where(col(Standard.code_key).in_(keys[FollowKind.standard]))).all():
+            named[(FollowKind.standard, code_key)] = (code, standard_url(code))
+    if FollowKind.legal_document in keys:
+        for code_key, code in session.exec(select(LegalDocument.code_key, LegalDocument.code)
+                                           .where(col(LegalDocument.code_key).in_(keys[FollowKind.legal_document]))).all():
+            named[(FollowKind.legal_document, code_key)] = (code, legal_url(code))
+    out = []
+    for s in first:
+        name, url = named.get(s) or ((f"mã HS {dotted(s[1])}", f"/search?q={dotted(s[1])}") if s[0] == FollowKind.hs_code
+                                     else (s[1], ""))
+        out.append(SubjectName(s[0], name, url))
+    return out, len(ranked)

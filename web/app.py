@@ -39,6 +39,7 @@ from web.routes import (
     browse,
     coverage,
     curate,
+    feeds,
     follow,
     groups,
     hs,
@@ -52,7 +53,7 @@ from web.routes import (
 from web.routes import auth as auth_routes
 
 #: Public pages and API first, then accounts, the curator workspace, lab self-service and administration.
-ROUTERS = (search, standards, products, groups, legal, hs, labs, browse, coverage, follow, api, auth_routes, curate, lab_admin,
+ROUTERS = (search, standards, products, groups, legal, hs, labs, browse, coverage, follow, feeds, api, auth_routes, curate, lab_admin,
            admin)
 
 HERE = Path(__file__).resolve().parent

@@ -197,12 +197,16 @@ def decide(session: Session, notice_id: int, action: str, actor: str, expected_v
         if len(title) > TITLE_MAX or len(sentence) > SENTENCE_MAX:
             raise BadInput(f"Tiêu đề tối đa {TITLE_MAX}, nội dung tối đa {SENTENCE_MAX} ký tự")
         changes.update(title=title, sentence=sentence)
-    elif action != "release":
+    elif action == "release":
+        # The status is part of the versioned change: the release is audited and checked against the
+        # version shown, also when the same curator held the notice before.
+        changes.update(status=NoticeStatus.released, released_at=now or utcnow())
+    else:
         raise BadInput(f"Không có thao tác {clean(action)[:20]!r} với thông báo")
     versioning.update_versioned(session, notice, changes, expected_version, actor=actor, entity="notice",
                                 action=action, summary=f"{_ACTIONS_VI[action]} thông báo «{notice.title}»")
     if action == "release":
-        _release(session, notice, now or utcnow())
+        _release(session, notice, notice.released_at or utcnow())
     return notice
 
 

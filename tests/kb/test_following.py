@@ -289,8 +289,14 @@ def test_held_and_edited_notices(kb, smtp):
         noticeboard.decide(session, mine.id, "edit", "cur1", held.version, title="Yêu cầu bắt buộc mới",
                        sentence="Bánh phu thê phải đáp ứng QCVN 8-2:2011/BYT từ nay.")
     with kb.session() as session:
-        held = session.get(Notice, mine.id)
-        noticeboard.decide(session, mine.id, "release", "cur1", held.version)
+        shown = session.get(Notice, mine.id).version
+        noticeboard.decide(session, mine.id, "release", "cur1", shown)
+    with kb.session() as session:  # the same curator who held it releases it: audited and versioned all the same
+        from kb.models import AuditEvent
+        actions = [e.action for e in session.exec(select(AuditEvent).where(AuditEvent.entity == "notice",
+                                                                           AuditEvent.entity_id == mine.id))]
+        assert actions == ["hold", "edit", "release"]
+        assert session.get(Notice, mine.id).version == shown + 1
     assert mailer.run_once(kb).sent == 1
     mail = smtp.inbox.wait_for(2)[-1]
     assert mail.message["Subject"] == "Yêu cầu bắt buộc mới"

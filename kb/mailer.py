@@ -75,12 +75,17 @@ def _connect(cfg: SmtpConfig) -> smtplib.SMTP:
         conn = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=SMTP_TIMEOUT, context=context)
     else:
         conn = smtplib.SMTP(cfg.host, cfg.port, timeout=SMTP_TIMEOUT)
-        conn.ehlo()
-        if conn.has_extn("starttls"):
-            conn.starttls(context=context)
+    try:
+        if not cfg.implicit_tls:
             conn.ehlo()
-    if cfg.user:
-        conn.login(cfg.user, cfg.password or "")
+            if conn.has_extn("starttls"):
+                conn.starttls(context=context)
+                conn.ehlo()
+        if cfg.user:
+            conn.login(cfg.user, cfg.password or "")
+    except BaseException:
+        conn.close()  # a refused login or handshake must not leave the socket open
+        raise
     return conn
 
 

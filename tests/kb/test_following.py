@@ -437,3 +437,38 @@ def test_a_risk_list_is_announced_when_published_and_again_ahead_of_its_date(kb)
         assert notices.scan_dates(s, later) == 0
         ahead = s.exec(select(Notice).where(Notice.kind == "risk_list_ahead")).one()
         assert "(còn 20 ngày)" in ahead.sentence
+
+
+@pytest.fixture
+def certificate(tmp_path):
+    """A self-signed certificate for 127.0.0.1, trusted by this test's TLS clients (``SSL_CERT_FILE``)."""
+    import shutil
+    import subprocess
+    if not shutil.which("openssl"):
+        pytest.skip("openssl not installed")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    return key, cert
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+@pytest.mark.parametrize("implicit", [False, True], ids=["starttls", "smtps"])
+def test_tls_and_login_from_the_url(kbase, certificate, monkeypatch, implicit):
+    import ssl
+    key, cert = certificate
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    pid, _, _ = _world(kbase)
+    with SmtpServer(tls=server_tls, implicit_tls=implicit, login=("thu@so", "mat khau:dai/1")) as smtp:
+        kbase.settings.smtp_url, kbase.settings.notice_hold_seconds = smtp.url, 0
+        _follow(kbase, "an@example.vn", FollowKind.product, str(pid))
+        r = mailer.run_once(kbase)
+        assert r.sent == 1, r.line()
+        assert smtp.inbox.wait_to("an@example.vn").message["Subject"].startswith("Xác nhận theo dõi")
+        kbase.settings.smtp_url = smtp.url.replace("dai", "sai")  # a wrong password: kept for later, said why
+        _follow(kbase, "hai@example.vn", FollowKind.product, str(pid))
+        r = mailer.run_once(kbase)
+        assert r.sent == 0 and r.retry == 1 and r.error

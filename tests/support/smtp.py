@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import email
 import socket
+import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
 from email.policy import default as default_policy
 from typing import Any
+from urllib.parse import quote
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 def free_port() -> int:
@@ -85,17 +88,44 @@ class Inbox:
             return [r.message_id for r in self.received]
 
 
-class SmtpServer:
-    """``with SmtpServer() as smtp:`` a server on a free port; ``smtp.url`` for ``KB_SMTP_URL``."""
+class Accounts:
+    """An aiosmtpd authenticator accepting one login."""
 
-    def __init__(self, inbox: Inbox | None = None):
+    def __init__(self, user: str, password: str):
+        self.user, self.password = user.encode(), password.encode()
+
+    def __call__(self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (self.user, self.password)
+        return AuthResult(success=ok, handled=False)
+
+
+class SmtpServer:
+    """``with SmtpServer() as smtp:`` a server on a free port; ``smtp.url`` for ``KB_SMTP_URL``.
+
+    ``tls``: an ``ssl.SSLContext`` offered through STARTTLS (then required), or from the first byte with
+    ``implicit_tls``; ``login``: ``(user, password)`` the server requires (over TLS)."""
+
+    def __init__(self, inbox: Inbox | None = None, tls: ssl.SSLContext | None = None, implicit_tls: bool = False,
+                 login: tuple[str, str] | None = None):
         self.inbox = inbox or Inbox()
         self.port = free_port()
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.scheme = "smtps" if implicit_tls else "smtp"
+        self.login = login
+        kw: dict[str, Any] = {}
+        if tls is not None and implicit_tls:
+            kw["ssl_context"] = tls
+        elif tls is not None:
+            kw.update(tls_context=tls, require_starttls=True)
+        if login is not None:
+            # aiosmtpd does not see implicit TLS as TLS and would hide AUTH (its auth_require_tls); it then
+            # warns of AUTH without TLS on each connection, which a test using it ignores
+            kw.update(authenticator=Accounts(*login), auth_required=True, auth_require_tls=not implicit_tls)
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port, **kw)
 
     @property
     def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.port}"
+        who = f"{quote(self.login[0], safe='')}:{quote(self.login[1], safe='')}@" if self.login else ""
+        return f"{self.scheme}://{who}127.0.0.1:{self.port}"
 
     def __enter__(self) -> SmtpServer:
         self.controller.start()

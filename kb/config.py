@@ -6,6 +6,9 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+#: The site's name, on its pages, in its mails and feeds.
+SITE_NAME = "Tra cứu tiêu chuẩn, quy chuẩn – Bắc Ninh"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KB_", extra="ignore")

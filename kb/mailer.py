@@ -29,11 +29,11 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from kb import noticeboard, notices, outbox, subscriptions
+from kb.config import SITE_NAME
 from kb.core import KnowledgeBase
 from kb.errors import BadInput
 from kb.models import MailKind, MailStatus, Notice, NoticeStatus, OutboxMail, Subscription, SubscriptionStatus, utcnow
 
-SITE_NAME = "Tra cứu tiêu chuẩn, quy chuẩn – Bắc Ninh"
 #: Mails one sender claims at a time (one SMTP connection carries them).
 BATCH = 50
 SMTP_TIMEOUT = 30

@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 from starlette.concurrency import run_in_threadpool
 
 from kb import contacts
-from kb.config import Settings
+from kb.config import SITE_NAME, Settings
 from kb.core import KnowledgeBase
 from kb.models import STATUS_LABELS_VI
 from kb.read.dated import DatedAnswers
@@ -57,7 +57,6 @@ ROUTERS = (search, standards, products, groups, legal, hs, labs, browse, coverag
            admin)
 
 HERE = Path(__file__).resolve().parent
-SITE_NAME = "Tra cứu tiêu chuẩn, quy chuẩn – Bắc Ninh"
 
 
 def _date_vi(value: str | date | None) -> str:

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
+from kb.config import SITE_NAME
 from kb.errors import NotFound
-from kb.mailer import SITE_NAME
 from kb.models import FollowKind, Notice, Product, ProductGroup
 from kb.noticeboard import released
 from kb.notices import KIND_LABELS_VI

@@ -39,6 +39,7 @@ bench: install
 	$(BIN)/python bench/suggestion_queue.py
 	$(BIN)/python bench/review_queue.py
 	$(BIN)/python bench/confidence.py
+	$(BIN)/python bench/notify.py
 
 # The demo PDFs are committed; this regenerates them from their script.
 demo-pdfs: install

@@ -12,6 +12,7 @@ from sqlalchemy import func, or_
 from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Session, SQLModel, col, select
 
+from kb import notices
 from kb.errors import NotFound
 from kb.models import (
     AuditEvent,
@@ -52,6 +53,7 @@ ACTION_VERBS = {
     "create": "tạo", "update": "sửa", "delete": "xóa", "approve": "duyệt", "approved": "duyệt",
     "reject": "từ chối", "rejected": "từ chối", "revert": "hoàn tác", "verify": "xác minh", "import": "nhập",
     "ingest": "nạp", "review": "rà soát", "suggest": "gợi ý", "curator": "sửa", "rerun": "chạy lại",
+    "hold": "giữ lại", "edit": "sửa", "release": "phát hành", "cancel": "hủy", "subscribe": "đăng ký theo dõi",
 }
 #: Each kind of record, as a noun ("ánh xạ", "phạm vi công nhận").
 ENTITY_LABELS = {
@@ -62,6 +64,7 @@ ENTITY_LABELS = {
     "risk_item_decision": "xác nhận mục danh mục rủi ro", "agency": "cơ quan", "user": "tài khoản",
     "producthscode": "mã HS của sản phẩm", "hsline": "danh mục HS", "document": "tài liệu",
     "proposal": "đề xuất thay đổi", "upload": "tệp tải lên", "ingest_run": "lượt nạp tài liệu",
+    "notice": "thông báo thay đổi",
 }
 
 def action_label(action: str) -> str:
@@ -122,6 +125,7 @@ def record(
         actor=actor, action=action, entity=entity, entity_id=entity_id, before=before, after=after, summary=summary
     )
     session.add(event)
+    notices.observe(session, event)  # followers are told of the changes that matter, in this same transaction
     return event
 
 

@@ -6,6 +6,9 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+#: The site's name, on its pages, in its mails and feeds.
+SITE_NAME = "Tra cứu tiêu chuẩn, quy chuẩn – Bắc Ninh"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KB_", extra="ignore")
@@ -29,6 +32,20 @@ class Settings(BaseSettings):
     page_cache_mb: float = 200
     #: The site's public address (``https://…``), printed on pages as their source; unset: the request's.
     public_url: str | None = None
+    #: Where mail goes out: ``smtp://user:password@host:587`` (STARTTLS when the server offers it) or
+    #: ``smtps://…:465``. Unset: mails wait in the outbox (feeds still work).
+    smtp_url: str | None = None
+    #: The sender of follow mails.
+    mail_from: str = "Tra cứu tiêu chuẩn Bắc Ninh <no-reply@localhost>"
+    #: Seconds a notice of change waits before it goes out: curators may hold or edit it meanwhile.
+    notice_hold_seconds: int = 30
+    #: Seconds between two rounds of the delivery loop ``kb serve`` runs (0: no loop; use ``kb notify``).
+    notify_interval: int = 10
+
+    @property
+    def site_url(self) -> str:
+        """The base of absolute links in mails and feeds: ``KB_PUBLIC_URL``, never a request's Host."""
+        return (self.public_url or "http://127.0.0.1:8000").rstrip("/")
 
     @property
     def db_url(self) -> str:

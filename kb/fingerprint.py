@@ -25,6 +25,7 @@ from kb.models import (
     LabScope,
     LegalDocument,
     Mapping,
+    Notice,
     Procedure,
     Product,
     ProductGroup,
@@ -61,11 +62,14 @@ PARTS: dict[str, tuple[type[SQLModel], Any]] = {
     # A list's rows change only with the list (kb.risk bumps it), so the list's updated_at stands for them.
     "risklist": (RiskList, RiskList.updated_at),
     "riskdecision": (RiskItemDecision, RiskItemDecision.updated_at),
+    # The feeds show released notices: a release (by the delivery loop, with no web request to clear the
+    # cache) sets released_at to now, so the newest released_at moves; new notices move the count.
+    "notice": (Notice, Notice.released_at),
 }
 #: Everything the public pages show: the page cache keeps a page while these are unchanged.
 PAGES = ("standard", "relation", "criterion", "product", "mapping", "lab", "labscope", "document", "agency", "group",
          "groupmember", "groupmapping", "legal", "procedure", "producthscode", "risklist",
-         "riskdecision")
+         "riskdecision", "notice")
 
 Part = list[int | str | None]
 

@@ -122,10 +122,11 @@ def _row(session: Session, product_id: int, code: str) -> ProductHsCode | None:
 
 
 def add_codes(session: Session, product: Product, codes: Sequence[str], actor: str, source: str = "curator") -> int:
-    """State ``codes`` (digits) for ``product``: each becomes approved (a suggestion or a rejection of the
-    same code is overturned). Returns how many rows changed; codes already approved change nothing."""
+    """State ``codes`` (any spelling: ``8516.60.10``) for ``product``: each becomes approved (a suggestion or a
+    rejection of the same code is overturned). Returns how many rows changed; codes already approved change
+    nothing."""
     changed = 0
-    for code in codes:
+    for code in parse_codes(codes):
         row = _row(session, pk(product), code)
         if row is not None and row.status == MappingStatus.approved:
             continue

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Protocol, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import JSON, Column, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, false
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy import true as sa_true
 from sqlmodel import Field, SQLModel
@@ -791,3 +791,134 @@ class IngestFile(SQLModel, table=True):
     document_id: int | None = Field(default=None, foreign_key="document.id")
     standard_id: int | None = Field(default=None, foreign_key="standard.id")
     at: datetime = Field(default_factory=utcnow)
+
+
+# --- Following: subscriptions, notices of change, the mail outbox ----------------------------------
+
+
+class FollowKind(str, enum.Enum):
+    """What a subscription follows; its key is the product's or group's id, a standard's or legal
+    document's folded code key, or an HS code's digits."""
+
+    product = "product"
+    group = "group"
+    standard = "standard"
+    legal_document = "legal_document"
+    hs_code = "hs_code"
+
+
+class SubscriptionStatus(str, enum.Enum):
+    pending = "pending"  # waiting for the address to confirm (double opt-in): nothing else is sent
+    confirmed = "confirmed"
+    unsubscribed = "unsubscribed"
+    bounced = "bounced"  # the mail server refused the address for good
+
+
+class Digest(str, enum.Enum):
+    immediate = "immediate"
+    daily = "daily"
+    weekly = "weekly"
+
+
+class Subscription(SQLModel, table=True):
+    """One address following one record. The address is never shown back to anyone but its owner's mail."""
+
+    __table_args__ = (UniqueConstraint("email", "target_kind", "target_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(index=True, max_length=320)
+    target_kind: FollowKind = Field(sa_column=enum_column(FollowKind))
+    target_key: str = Field(max_length=120)
+    #: The followed record's name when subscribed, for mails sent after it is renamed or removed.
+    target_label: str = Field(default="", max_length=300)
+    status: SubscriptionStatus = Field(default=SubscriptionStatus.pending,
+                                       sa_column=enum_column(SubscriptionStatus, index=True))
+    digest: Digest = Field(default=Digest.immediate, sa_column=enum_column(Digest))
+    #: Part of what the confirm and unsubscribe links sign: a new one voids every link sent before.
+    nonce: str = Field(max_length=40)
+    created_at: datetime = Field(default_factory=utcnow)
+    confirmed_at: datetime | None = None
+    ended_at: datetime | None = None
+    #: When the last digest went (or the subscription was confirmed): the next one is due a period later.
+    last_digest_at: datetime | None = None
+
+
+class NoticeStatus(str, enum.Enum):
+    pending = "pending"  # waits ``release_at``: curators may hold or edit it meanwhile
+    held = "held"  # a curator stopped it; released or cancelled by hand
+    released = "released"  # on the feeds, and fanned out to subscribers
+    cancelled = "cancelled"
+
+
+class Notice(Versioned, table=True):
+    """One change that matters to followers, in a plain-Vietnamese sentence (``kb.notices``)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=40)
+    #: What the change is, so that observing it twice (a re-run, a date scan each day) makes one notice.
+    dedupe_key: str = Field(unique=True, max_length=300)
+    title: str = Field(max_length=300)
+    sentence: str = Field(sa_column=Column(Text, nullable=False))
+    link: str = Field(max_length=500)  # a site path; absolute URLs are built from KB_PUBLIC_URL
+    #: The record the change happened to (``{"entity": "standard", "id": 5}``): whom it concerns is worked
+    #: out from it when the notice is released, so that rows written after the change are counted.
+    ref: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    release_at: datetime = Field(default_factory=utcnow)
+    status: NoticeStatus = Field(default=NoticeStatus.pending, sa_column=enum_column(NoticeStatus, index=True))
+    released_at: datetime | None = Field(default=None, index=True)
+    fanned_out_at: datetime | None = None
+    decided_by: str | None = Field(default=None, max_length=80)  # the curator who held, edited or released it
+
+
+class NoticeSubject(SQLModel, table=True):
+    """A record a notice concerns: its followers get it, and it is on that record's feed."""
+
+    __table_args__ = (UniqueConstraint("notice_id", "kind", "key"), Index("ix_noticesubject_kind_key", "kind", "key"))
+    id: int | None = Field(default=None, primary_key=True)
+    notice_id: int = Field(foreign_key="notice.id", index=True)
+    kind: FollowKind = Field(sa_column=enum_column(FollowKind))
+    key: str = Field(max_length=120)
+
+
+class Delivery(SQLModel, table=True):
+    """A notice owed to a subscription; ``mailed`` once a mail carries it (at once, or in a digest)."""
+
+    __table_args__ = (UniqueConstraint("subscription_id", "notice_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    subscription_id: int = Field(foreign_key="subscription.id", index=True)
+    notice_id: int = Field(foreign_key="notice.id", index=True)
+    mailed: bool = Field(default=False, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class MailKind(str, enum.Enum):
+    confirm = "confirm"
+    notice = "notice"
+    digest = "digest"
+
+
+class MailStatus(str, enum.Enum):
+    pending = "pending"  # due at ``due_at``
+    sending = "sending"  # claimed by ``claimed_by`` until ``lease_until``
+    sent = "sent"
+    failed = "failed"  # refused for good, or out of retries: ``last_error`` says why
+    cancelled = "cancelled"  # its subscription ended before it went
+
+
+class OutboxMail(SQLModel, table=True):
+    """A mail to send. Its body is rendered when it is sent, from the notices it carries; its Message-ID
+    is fixed when it is queued, so a mail sent again after a crash is the same message to the reader."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscription_id: int = Field(foreign_key="subscription.id", index=True)
+    kind: MailKind = Field(sa_column=enum_column(MailKind))
+    notice_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    message_id: str = Field(unique=True, max_length=200)
+    status: MailStatus = Field(default=MailStatus.pending, sa_column=enum_column(MailStatus, index=True))
+    attempts: int = 0
+    due_at: datetime = Field(default_factory=utcnow, index=True)
+    claimed_by: str | None = Field(default=None, max_length=120)
+    lease_until: datetime | None = None
+    subject: str | None = Field(default=None, max_length=300)
+    sent_at: datetime | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(default_factory=utcnow)

@@ -28,3 +28,11 @@ def group_url(slug: str) -> str:
 def legal_url(code: str) -> str:
     """A legal document's page: its number keeps its slashes (``/legal/36/2026/TT-BKHCN``)."""
     return "/legal/" + quote(code, safe="/")
+
+
+def feed_url(kind: str, key: str | int | None = None) -> str:
+    """The Atom feed of a followed record (``product``, ``group``, ``standard``), or of every change."""
+    if kind == "changes" or key is None:
+        return "/feeds/changes.atom"
+    plural = {"product": "products", "group": "groups", "standard": "standards"}[kind]
+    return f"/feeds/{plural}/" + quote(str(key), safe=":/") + ".atom"

@@ -22,25 +22,41 @@ from markupsafe import Markup, escape
 from starlette.concurrency import run_in_threadpool
 
 from kb import contacts
-from kb.config import Settings
+from kb.config import SITE_NAME, Settings
 from kb.core import KnowledgeBase
 from kb.models import STATUS_LABELS_VI
 from kb.read.dated import DatedAnswers
-from kb.urls import standard_url
+from kb.urls import feed_url, standard_url
 from web import auth, errors
 from web.cache import PageCache
 from web.csrf import CSRFMiddleware
 from web.deps import footer_agency
 from web.headers import SecurityHeaders
 from web.ratelimit import LoginLimiter
-from web.routes import admin, api, browse, coverage, curate, groups, lab_admin, labs, legal, products, search, standards
+from web.routes import (
+    admin,
+    api,
+    browse,
+    coverage,
+    curate,
+    feeds,
+    follow,
+    groups,
+    hs,
+    lab_admin,
+    labs,
+    legal,
+    products,
+    search,
+    standards,
+)
 from web.routes import auth as auth_routes
 
 #: Public pages and API first, then accounts, the curator workspace, lab self-service and administration.
-ROUTERS = (search, standards, products, groups, legal, labs, browse, coverage, api, auth_routes, curate, lab_admin, admin)
+ROUTERS = (search, standards, products, groups, legal, hs, labs, browse, coverage, follow, feeds, api, auth_routes, curate, lab_admin,
+           admin)
 
 HERE = Path(__file__).resolve().parent
-SITE_NAME = "Tra cứu tiêu chuẩn, quy chuẩn – Bắc Ninh"
 
 
 def _date_vi(value: str | date | None) -> str:
@@ -94,6 +110,7 @@ def make_templates() -> Jinja2Templates:
     env.globals["status_labels"] = STATUS_LABELS_VI
     env.globals["qualifier_labels"] = QUALIFIER_LABELS_VI
     env.globals["standard_url"] = standard_url
+    env.globals["feed_url"] = feed_url
     env.globals["site_name"] = SITE_NAME
     env.globals["vi"] = auth.LABELS_VI
     env.globals["footer_agency"] = footer_agency

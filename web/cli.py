@@ -287,7 +287,26 @@ def serve(
     from web.app import create_app
 
     kbase = _kb()
+    if kbase.settings.notify_interval > 0:
+        # Follow mails go out from the same process: a notice reaches its followers within a minute.
+        import threading
+
+        from kb import mailer
+
+        threading.Thread(target=mailer.loop, args=(KnowledgeBase(kbase.settings), threading.Event()),
+                         name="kb-notify", daemon=True).start()
     uvicorn.run(create_app(kbase.settings), host=host, port=port, log_level="info")
+
+
+@app.command()
+def notify() -> None:
+    """Gửi thư theo dõi đến hạn (cho cron): tìm thay đổi theo ngày, phát hành thông báo, gửi thư."""
+    from kb import mailer
+
+    r = mailer.run_once(_kb())
+    out.print(r.line(), soft_wrap=True)
+    if r.error:
+        _fail(f"chưa gửi hết thư: {r.error}")
 
 
 @app.command()

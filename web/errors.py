@@ -101,7 +101,7 @@ async def handle(request: Request, exc: Exception) -> Response:
     status, message = status_and_message(exc)
     if status >= 500:
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    headers = getattr(exc, "headers", None) if isinstance(exc, StarletteHTTPException) else None
+    headers = getattr(exc, "headers", None) if isinstance(exc, (StarletteHTTPException, KBError)) else None
     if wants_json(request):
         return JSONResponse({"detail": message}, status_code=status, headers=headers)
     context: dict[str, Any] = {

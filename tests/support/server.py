@@ -13,7 +13,8 @@ from pathlib import Path
 class Server:
     """``kb serve`` (or uvicorn on the app factory) in a subprocess; ready when uvicorn says so."""
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None):
+        """``env``: more settings for the server; ``{url}`` in a value is the server's own address."""
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
@@ -21,8 +22,10 @@ class Server:
         kb = Path(sys.executable).with_name("kb")
         cmd = [str(kb), "serve", "--port", str(self.port)] if kb.exists() else [
             sys.executable, "-m", "uvicorn", "web.app:create_app", "--factory", "--port", str(self.port)]
-        env = {**os.environ, "KB_DATA_DIR": str(data_dir), "KB_DATABASE_URL": ""}
-        env.pop("KB_DATABASE_URL")
+        more = {k: v.format(url=self.url) for k, v in (env or {}).items()}
+        env = {**os.environ, "KB_DATA_DIR": str(data_dir), "KB_DATABASE_URL": "", **more}
+        if not more.get("KB_DATABASE_URL"):
+            env.pop("KB_DATABASE_URL")
         self.lines: list[str] = []
         self.ready = threading.Event()
         self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -70,10 +73,10 @@ def world_server(tmp_path_factory, name: str) -> Server:
     return srv
 
 
-def seeded_server(tmp_path_factory, name: str, prepare=None) -> Server:
+def seeded_server(tmp_path_factory, name: str, prepare=None, env: dict[str, str] | None = None) -> Server:
     """A server on a fresh SQLite knowledge base holding ``tests.support.accounts.seed``'s records and accounts
     (as ``srv.world``; its data dir as ``srv.data_dir``). ``prepare(kbase, world)`` adds what a test needs
-    before the server starts."""
+    before the server starts; ``env`` more settings (see :class:`Server`)."""
     from kb.config import Settings
     from kb.core import KnowledgeBase
     from tests.support.accounts import seed
@@ -85,7 +88,7 @@ def seeded_server(tmp_path_factory, name: str, prepare=None) -> Server:
     if prepare is not None:
         prepare(kbase, world)
     kbase.dispose()
-    srv = Server(data_dir)
+    srv = Server(data_dir, env)
     srv.world = world  # type: ignore[attr-defined]
     srv.data_dir = data_dir  # type: ignore[attr-defined]
     return srv

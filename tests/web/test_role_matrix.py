@@ -21,7 +21,9 @@ from kb.core import KnowledgeBase
 from tests.support.accounts import client_for, make_app, seed
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-PUBLIC = {("POST", "/login"), ("POST", "/logout"), ("POST", "/api/auth/login"), ("POST", "/api/auth/logout")}
+PUBLIC = {("POST", "/login"), ("POST", "/logout"), ("POST", "/api/auth/login"), ("POST", "/api/auth/logout"),
+          # Following needs no account: rate-limited, and the unsubscribe link is authorised by its signature.
+          ("POST", "/subscriptions"), ("POST", "/api/subscriptions"), ("POST", "/subscriptions/unsubscribe/{token}")}
 CALLERS = ("anonymous", "lab_a", "lab_b", "curator", "admin")
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.routes.curate import api, audit, groups, home, impact, legal, mappings, procedures, products, review, rules, upload
+from web.routes.curate import api, audit, groups, home, impact, legal, mappings, notices, procedures, products, review, rules, upload
 
 router = APIRouter()
-for _feature in (api, home, mappings, rules, products, groups, procedures, legal, review, impact, audit, upload):
+for _feature in (api, home, mappings, rules, products, groups, procedures, legal, review, impact, audit, upload, notices):
     router.include_router(_feature.router)

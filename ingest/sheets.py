@@ -97,9 +97,9 @@ def _directory(fh: IO[bytes]) -> tuple[int, int] | None:
     return int(end[zipfile._ECD_ENTRIES_TOTAL]), int(end[zipfile._ECD_SIZE])  # type: ignore[attr-defined]
 
 
-def check_xlsx(path: Path, limits: Limits) -> None:
+def check_xlsx(path: Path, limits: Limits, name: str | None = None) -> None:
     """Refuse an XLSX whose parts would unpack to too much, before openpyxl (or anything) unpacks them."""
-    name = path.name
+    name = name or path.name
     try:
         with path.open("rb") as fh:
             directory = _directory(fh)
@@ -127,6 +127,13 @@ def check_xlsx(path: Path, limits: Limits) -> None:
     if total > limits.total_mb * MB:
         raise BadInput(f"{name}: tệp XLSX giải nén ra tổng cộng {_mb(total)}, quá giới hạn {limits.total_mb} MB "
                        "(nghi là bom nén); tệp bị từ chối")
+
+
+def check_upload(path: Path, settings: Settings, name: str) -> None:
+    """What an upload can be refused for at once, in its request: an XLSX bomb, told under the ``name`` it was
+    uploaded as. (The row, column and cell caps are met while the rows are read, by the import.)"""
+    if is_xlsx(path):
+        check_xlsx(path, Limits.of(settings), name)
 
 
 # --- Reading, with the row, column and cell caps --------------------------------------------------------

@@ -223,18 +223,20 @@ def _cell(v: Any) -> Any:
     return clean(str(v))
 
 
-def read_rows(path: Path, kind: str, settings: Settings | None = None
+def read_rows(path: Path, kind: str, settings: Settings | None = None, name: str | None = None
               ) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
     """The header keys and an iterator of (line number, {column: value}) for non-empty rows.
 
     The file is parsed in a worker process under the caps of ``settings`` (``ingest.sheets``): a spreadsheet
-    bomb or a file past the row, column or cell caps is a ``KBError`` line, here or while iterating."""
+    bomb or a file past the row, column or cell caps is a ``KBError`` line, here or while iterating. Messages
+    name the file ``name`` (an upload's own name), else the path's."""
+    name = name or path.name
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".xlsm", ".csv", ".txt", ""):
-        raise KBError(f"{path.name}: định dạng {suffix} không hỗ trợ (dùng .csv hoặc .xlsx)")
-    raw = sheets.read_isolated(path, sheets.Limits.of(settings or Settings()))
+        raise KBError(f"{name}: định dạng {suffix} không hỗ trợ (dùng .csv hoặc .xlsx)")
+    raw = sheets.read_isolated(path, sheets.Limits.of(settings or Settings()), name)
     try:
-        keys = _check_header(path, kind, raw)
+        keys = _check_header(name, kind, raw)
     except BaseException:
         raw.close()  # ends the worker
         raise
@@ -255,27 +257,27 @@ def read_rows(path: Path, kind: str, settings: Settings | None = None
     return keys, rows()
 
 
-def _check_header(path: Path, kind: str, raw: Iterator[tuple[int, list[Any]]]) -> list[str]:
+def _check_header(name: str, kind: str, raw: Iterator[tuple[int, list[Any]]]) -> list[str]:
     try:
         _, header = next(raw)
     except StopIteration:
-        raise KBError(f"{path.name}: tệp rỗng, thiếu dòng tiêu đề") from None
+        raise KBError(f"{name}: tệp rỗng, thiếu dòng tiêu đề") from None
     raw_keys = [_header_key(h) for h in header]
     # Extra columns are ignored, so a labs file imported as products would "work": refuse a file whose
     # header fits another kind better.
     score = {k: len(set(_aliased(k, raw_keys)) & set(cols)) for k, cols in COLUMNS.items()}
     best = max(score, key=lambda k: score[k])
     if score[best] > score[kind]:
-        raise KBError(f"{path.name}: tiêu đề giống tệp {best} hơn là {kind} "
+        raise KBError(f"{name}: tiêu đề giống tệp {best} hơn là {kind} "
                       f"({score[best]} so với {score[kind]} cột khớp); kiểm tra lại loại nhập")
     keys = _aliased(kind, raw_keys)
     missing = [c for c in REQUIRED[kind] if c not in keys]
     if missing:
         names = HEADER_NAMES_VI.get(kind)
         if names:  # a file with Vietnamese headers is told in Vietnamese what it lacks
-            raise KBError(f"{path.name}: thiếu cột bắt buộc {', '.join(names[c] for c in missing)} "
+            raise KBError(f"{name}: thiếu cột bắt buộc {', '.join(names[c] for c in missing)} "
                           f"(các cột: {', '.join(names.values())})")
-        raise KBError(f"{path.name}: thiếu cột bắt buộc {', '.join(missing)} cho loại {kind} "
+        raise KBError(f"{name}: thiếu cột bắt buộc {', '.join(missing)} cho loại {kind} "
                       f"(cột cần có: {', '.join(COLUMNS[kind][:10])})")
     return keys
 

@@ -139,7 +139,7 @@ def check_upload(path: Path, settings: Settings, name: str) -> None:
 # --- Reading, with the row, column and cell caps --------------------------------------------------------
 
 
-def _csv_raw(path: Path, limits: Limits) -> Generator[tuple[int, list[Any]], None, None]:
+def _csv_raw(path: Path, limits: Limits, name: str) -> Generator[tuple[int, list[Any]], None, None]:
     """Physical line where each record starts (header = line 1) and its fields, streamed (never the whole text)."""
     # A field longer than the cap stops the C reader at once instead of growing one string without end.
     previous = csv.field_size_limit(limits.cell_chars + 1)
@@ -155,16 +155,16 @@ def _csv_raw(path: Path, limits: Limits) -> Generator[tuple[int, list[Any]], Non
                 yield line, row
                 line = reader.line_num + 1
         except UnicodeDecodeError:
-            raise KBError(f"{path.name}, khoảng dòng {line}: không phải UTF-8; lưu lại tệp CSV dạng UTF-8") from None
+            raise KBError(f"{name}, khoảng dòng {line}: không phải UTF-8; lưu lại tệp CSV dạng UTF-8") from None
         except csv.Error as exc:
             if "field larger than field limit" in str(exc):
-                raise BadInput(f"{path.name}, dòng {line}: có ô dài hơn giới hạn {limits.cell_chars} ký tự") from None
-            raise KBError(f"{path.name}, dòng {reader.line_num}: CSV hỏng ({exc})") from None
+                raise BadInput(f"{name}, dòng {line}: có ô dài hơn giới hạn {limits.cell_chars} ký tự") from None
+            raise KBError(f"{name}, dòng {reader.line_num}: CSV hỏng ({exc})") from None
         finally:
             csv.field_size_limit(previous)
 
 
-def _xlsx_raw(path: Path, limits: Limits) -> Generator[tuple[int, list[Any]], None, None]:
+def _xlsx_raw(path: Path, limits: Limits, name: str) -> Generator[tuple[int, list[Any]], None, None]:
     import openpyxl  # imported here: only XLSX reads pay for it
 
     try:
@@ -172,7 +172,7 @@ def _xlsx_raw(path: Path, limits: Limits) -> Generator[tuple[int, list[Any]], No
     except MemoryError:
         raise
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a damaged file
-        raise KBError(f"{path.name}: không đọc được tệp XLSX ({type(exc).__name__}: "
+        raise KBError(f"{name}: không đọc được tệp XLSX ({type(exc).__name__}: "
                       f"{' '.join(str(exc).split())[:160]})") from None
     try:
         ws = wb.active
@@ -194,18 +194,20 @@ def _size(value: Any) -> int:
     return len(str(value))
 
 
-def read_table(path: Path, limits: Limits) -> Generator[tuple[int, list[Any]], None, None]:
-    """``(line, values)`` of every row, trailing empty cells dropped, checked against the caps as it goes."""
+def read_table(path: Path, limits: Limits, name: str | None = None) -> Generator[tuple[int, list[Any]], None, None]:
+    """``(line, values)`` of every row, trailing empty cells dropped, checked against the caps as it goes;
+    messages name the file ``name`` (an upload's own name), else the path's."""
+    name = name or path.name
     if is_xlsx(path):
-        check_xlsx(path, limits)
-        raw = _xlsx_raw(path, limits)
+        check_xlsx(path, limits, name)
+        raw = _xlsx_raw(path, limits, name)
     else:
-        raw = _csv_raw(path, limits)
+        raw = _csv_raw(path, limits, name)
     data_rows = 0
     with closing(raw):
         for line, values in raw:
             if line > EXCEL_ROWS:
-                raise BadInput(f"{path.name}: bảng tính có dòng số {line}, quá số dòng tối đa của Excel ({EXCEL_ROWS})")
+                raise BadInput(f"{name}: bảng tính có dòng số {line}, quá số dòng tối đa của Excel ({EXCEL_ROWS})")
             if values.count(None) + values.count("") == len(values):  # C speed: a sheet may pad a million rows
                 yield line, []
                 continue
@@ -213,15 +215,15 @@ def read_table(path: Path, limits: Limits) -> Generator[tuple[int, list[Any]], N
             while values[end - 1] in (None, ""):
                 end -= 1
             if end > limits.columns:
-                raise BadInput(f"{path.name}, dòng {line}: có dữ liệu ở cột {end}, quá giới hạn {limits.columns} cột")
+                raise BadInput(f"{name}, dòng {line}: có dữ liệu ở cột {end}, quá giới hạn {limits.columns} cột")
             for col, value in enumerate(values[:end], start=1):
                 if _size(value) > limits.cell_chars:
-                    raise BadInput(f"{path.name}, dòng {line}, cột {col}: ô dài {_size(value)} ký tự, quá giới hạn "
+                    raise BadInput(f"{name}, dòng {line}, cột {col}: ô dài {_size(value)} ký tự, quá giới hạn "
                                    f"{limits.cell_chars} ký tự")
             if line > 1:
                 data_rows += 1
                 if data_rows > limits.rows:
-                    raise BadInput(f"{path.name}, dòng {line}: quá giới hạn {limits.rows} dòng dữ liệu; "
+                    raise BadInput(f"{name}, dòng {line}: quá giới hạn {limits.rows} dòng dữ liệu; "
                                    "chia tệp thành nhiều tệp nhỏ hơn")
             yield line, values[:end]
 
@@ -238,7 +240,7 @@ def _limit_cpu(seconds: int) -> None:
         pass
 
 
-def _worker(conn: Any, path: str, limits: Limits, parent: int | None) -> None:
+def _worker(conn: Any, path: str, limits: Limits, name: str, parent: int | None) -> None:
     """Worker process body: the file's rows in chunks, then ``done`` (or one ``error`` line), exit."""
     from ingest.workers import _die_with_parent, _limit_memory, one_line
 
@@ -249,11 +251,10 @@ def _worker(conn: Any, path: str, limits: Limits, parent: int | None) -> None:
         pass
     _limit_memory(limits.memory_mb)
     _limit_cpu(limits.seconds)
-    name = Path(path).name
     try:
         chunk: list[tuple[int, list[Any]]] = []
         chars = 0
-        for line, values in read_table(Path(path), limits):
+        for line, values in read_table(Path(path), limits, name):
             if not values:
                 continue  # the parent skips empty rows anyway
             chunk.append((line, values))
@@ -285,31 +286,33 @@ def _death(name: str, exitcode: int | None, limits: Limits) -> str:
     return f"{name}: tiến trình đọc bảng tính dừng đột ngột (mã thoát {exitcode}); tệp bị từ chối"
 
 
-def read_isolated(path: Path, limits: Limits) -> Generator[tuple[int, list[Any]], None, None]:
+def read_isolated(path: Path, limits: Limits, name: str | None = None) -> Generator[tuple[int, list[Any]], None, None]:
     """:func:`read_table` in a worker process (non-empty rows only); a bomb is one :class:`KBError` line.
 
     Close the iterator (or run it to the end) to end the worker; it also dies with this process."""
+    name = name or path.name
     if is_xlsx(path):
-        check_xlsx(path, limits)  # in the parent too: a bomb is refused without forking at all
+        check_xlsx(path, limits, name)  # in the parent too: a bomb is refused without forking at all
         import openpyxl  # noqa: F401 - loaded before the fork, so the worker never takes the import lock
     from ingest.workers import _context
 
     ctx = _context()
     parent = os.getpid() if ctx.get_start_method() == "fork" else None
     reader, writer = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_worker, args=(writer, str(path), limits, parent), daemon=True)
+    proc = ctx.Process(target=_worker, args=(writer, str(path), limits, name, parent), daemon=True)
     proc.start()
     writer.close()
     try:
         while True:
-            # The worker blocks while this process handles a chunk, so a wait here is the worker's own time.
-            if not reader.poll(limits.seconds + 5):
-                raise KBError(f"{path.name}: đọc bảng tính quá {limits.seconds} giây; tệp bị từ chối")
+            # The worker blocks while this process handles a chunk, so a wait here is the worker's own time. Its
+            # CPU limit ends it first; this wall-clock backstop (room for a loaded machine) ends one that is stuck.
+            if not reader.poll(limits.seconds * 2 + 30):
+                raise KBError(f"{name}: đọc bảng tính quá {limits.seconds} giây; tệp bị từ chối")
             try:
                 kind, payload = reader.recv()
             except (EOFError, OSError):
                 proc.join(timeout=5)
-                raise KBError(_death(path.name, proc.exitcode, limits)) from None
+                raise KBError(_death(name, proc.exitcode, limits)) from None
             if kind == "rows":
                 yield from payload
             elif kind == "error":

@@ -39,12 +39,24 @@ def _refused(kbase, path: Path, match: str, kind: str = "products") -> str:
     return info.value.message
 
 
-@pytest.fixture
-def capped(tmp_path):
-    """A knowledge base with small caps, so files past them stay small."""
-    kb = KnowledgeBase(Settings(data_dir=tmp_path / "capped", database_url=None, secret_key="test-secret",
-                                ingest_workers=1, max_rows=20, max_columns=10, max_cell_chars=100))
+def _capped(settings: Settings) -> KnowledgeBase:
+    kb = KnowledgeBase(settings.model_copy(update={"max_rows": 20, "max_columns": 10, "max_cell_chars": 100}))
     kb.init()
+    return kb
+
+
+@pytest.fixture
+def capped(kbase):
+    """A knowledge base with small caps, so files past them stay small."""
+    kb = _capped(kbase.settings)
+    yield kb
+    kb.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def capped_any(request):
+    """The same on each database (PostgreSQL skips cleanly when no server answers)."""
+    kb = _capped(request.getfixturevalue("kbase" if request.param == "sqlite" else "pg_kbase").settings)
     yield kb
     kb.dispose()
 
@@ -83,7 +95,9 @@ def test_total_and_entries_caps(tmp_path):
 
 
 @pytest.mark.parametrize("suffix", ["csv", "xlsx"])
-def test_rows_past_the_cap(capped, tmp_path, suffix):
+def test_rows_past_the_cap(capped_any, tmp_path, suffix):
+    """A whole file refused at its 22nd line leaves nothing of its first 20 rows, on either database."""
+    capped = capped_any
     rows = [["name"]] + [[f"Sản phẩm {i}"] for i in range(21)]  # header + 21 data rows, cap 20
     path = _write(tmp_path / f"rows.{suffix}", rows)
     assert "dòng 22: quá giới hạn 20 dòng" in _refused(capped, path, "quá giới hạn 20 dòng")
@@ -135,7 +149,7 @@ def test_worker_out_of_cpu_time_is_one_line(tmp_path):
     with pytest.raises(KBError, match="cells.xlsx: đọc bảng tính quá 1 giây CPU"):
         for _ in sheets.read_isolated(path, sheets.Limits(seconds=1)):
             pass
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 30  # one CPU second is several on a loaded machine
 
 
 def _write(path: Path, rows: list[list]) -> Path:

@@ -53,10 +53,10 @@ def capped(kbase):
     kb.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def capped_any(request):
+@pytest.fixture
+def capped_any(any_kbase):
     """The same on each database (PostgreSQL skips cleanly when no server answers)."""
-    kb = _capped(request.getfixturevalue("kbase" if request.param == "sqlite" else "pg_kbase").settings)
+    kb = _capped(any_kbase.settings)
     yield kb
     kb.dispose()
 

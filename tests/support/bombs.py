@@ -9,22 +9,13 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
-import openpyxl
+from tests.ingest.test_importers import write_xlsx
 
 MB = 1024 * 1024
 
 SCOPE_HEADER = ["số công nhận", "vật liệu", "phép thử", "phạm vi đo", "phương pháp", "được công nhận"]
 SST_TYPE = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 SST = b'<?xml version="1.0" encoding="UTF-8"?>\n<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-
-
-def write_xlsx(path: Path, rows: list[list]) -> Path:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    for row in rows:
-        ws.append(row)
-    wb.save(path)
-    return path
 
 
 def swap_part(path: Path, rows: list[list], part: str, chunks: Iterable[bytes]) -> Path:

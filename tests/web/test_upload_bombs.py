@@ -46,11 +46,10 @@ def app(store, world):
     return make_app(store)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def any_store(request, tmp_path):
+@pytest.fixture
+def any_store(any_kbase):
     """Also on PostgreSQL (skipped cleanly when no server answers): the bomb tests."""
-    base = request.getfixturevalue("kbase" if request.param == "sqlite" else "pg_kbase")
-    kb = _capped(base.settings)
+    kb = _capped(any_kbase.settings)
     yield kb
     kb.dispose()
 

@@ -24,7 +24,9 @@ from typing import Any
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session
 
+from ingest import sheets
 from kb import codes, contacts, documents, groups, hscodes, labs, legal, mappings, procedures, products, risk, standards
+from kb.config import Settings
 from kb.core import KnowledgeBase
 from kb.errors import BadInput, KBError
 from kb.hs import normalize_hs
@@ -221,52 +223,22 @@ def _cell(v: Any) -> Any:
     return clean(str(v))
 
 
-def _csv_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise KBError(f"{path.name}: không phải UTF-8 (byte {exc.start}); lưu lại tệp CSV dạng UTF-8") from None
-    # Excel in some locales saves ';'- or tab-separated "CSV": the header line tells which.
-    first = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=lambda d: (first.count(d), d == ","))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    start = 1
-    try:
-        for row in reader:
-            yield start, row
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise KBError(f"{path.name}, dòng {reader.line_num}: CSV hỏng ({exc})") from None
+def read_rows(path: Path, kind: str, settings: Settings | None = None, name: str | None = None
+              ) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
+    """The header keys and an iterator of (line number, {column: value}) for non-empty rows.
 
-
-def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
-    import openpyxl  # imported here: only XLSX imports pay for it
-
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a damaged file
-        raise KBError(f"{path.name}: không đọc được tệp XLSX ({type(exc).__name__}: {exc})") from None
-    try:
-        ws = wb.active
-        for line, row in enumerate(ws.iter_rows(values_only=True), start=1):
-            yield line, list(row)
-    finally:
-        wb.close()
-
-
-def read_rows(path: Path, kind: str) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
-    """The header keys and an iterator of (line number, {column: value}) for non-empty rows."""
+    The file is parsed in a worker process under the caps of ``settings`` (``ingest.sheets``): a spreadsheet
+    bomb or a file past the row, column or cell caps is a ``KBError`` line, here or while iterating. Messages
+    name the file ``name`` (an upload's own name), else the path's."""
+    name = name or path.name
     suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        raw = _xlsx_rows(path)
-    elif suffix in (".csv", ".txt", ""):
-        raw = _csv_rows(path)
-    else:
-        raise KBError(f"{path.name}: định dạng {suffix} không hỗ trợ (dùng .csv hoặc .xlsx)")
+    if suffix not in (".xlsx", ".xlsm", ".csv", ".txt", ""):
+        raise KBError(f"{name}: định dạng {suffix} không hỗ trợ (dùng .csv hoặc .xlsx)")
+    raw = sheets.read_isolated(path, sheets.Limits.of(settings or Settings()), name)
     try:
-        keys = _check_header(path, kind, raw)
+        keys = _check_header(name, kind, raw)
     except BaseException:
-        raw.close()  # an XLSX workbook holds its file open until closed
+        raw.close()  # ends the worker
         raise
     known = set(COLUMNS[kind])
 
@@ -285,27 +257,27 @@ def read_rows(path: Path, kind: str) -> tuple[list[str], Iterator[tuple[int, dic
     return keys, rows()
 
 
-def _check_header(path: Path, kind: str, raw: Iterator[tuple[int, list[Any]]]) -> list[str]:
+def _check_header(name: str, kind: str, raw: Iterator[tuple[int, list[Any]]]) -> list[str]:
     try:
         _, header = next(raw)
     except StopIteration:
-        raise KBError(f"{path.name}: tệp rỗng, thiếu dòng tiêu đề") from None
+        raise KBError(f"{name}: tệp rỗng, thiếu dòng tiêu đề") from None
     raw_keys = [_header_key(h) for h in header]
     # Extra columns are ignored, so a labs file imported as products would "work": refuse a file whose
     # header fits another kind better.
     score = {k: len(set(_aliased(k, raw_keys)) & set(cols)) for k, cols in COLUMNS.items()}
     best = max(score, key=lambda k: score[k])
     if score[best] > score[kind]:
-        raise KBError(f"{path.name}: tiêu đề giống tệp {best} hơn là {kind} "
+        raise KBError(f"{name}: tiêu đề giống tệp {best} hơn là {kind} "
                       f"({score[best]} so với {score[kind]} cột khớp); kiểm tra lại loại nhập")
     keys = _aliased(kind, raw_keys)
     missing = [c for c in REQUIRED[kind] if c not in keys]
     if missing:
         names = HEADER_NAMES_VI.get(kind)
         if names:  # a file with Vietnamese headers is told in Vietnamese what it lacks
-            raise KBError(f"{path.name}: thiếu cột bắt buộc {', '.join(names[c] for c in missing)} "
+            raise KBError(f"{name}: thiếu cột bắt buộc {', '.join(names[c] for c in missing)} "
                           f"(các cột: {', '.join(names.values())})")
-        raise KBError(f"{path.name}: thiếu cột bắt buộc {', '.join(missing)} cho loại {kind} "
+        raise KBError(f"{name}: thiếu cột bắt buộc {', '.join(missing)} cho loại {kind} "
                       f"(cột cần có: {', '.join(COLUMNS[kind][:10])})")
     return keys
 
@@ -572,7 +544,7 @@ def import_risk_list(kbase: KnowledgeBase, path: Path | str, *, document: str, e
     """Import a risk list (``kb.risk``); the file's sha256 makes re-importing it a no-op."""
     path = _checked_file(kbase, Path(path))
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    _, rows = read_rows(path, "risk-list")
+    _, rows = read_rows(path, "risk-list", kbase.settings)
     with kbase.session() as session:
         return risk.import_list(session, rows, document=document, effective_from=effective_from,
                                 effective_until=effective_until, replaces=replaces, sha256=digest,
@@ -584,7 +556,7 @@ def import_file(kbase: KnowledgeBase, kind: str, path: Path | str, actor: str = 
     if kind not in KINDS:
         raise BadInput(f"loại nhập {kind!r} không hợp lệ (dùng: {', '.join(KINDS)})")
     path = _checked_file(kbase, Path(path))
-    keys, rows = read_rows(path, kind)
+    keys, rows = read_rows(path, kind, kbase.settings)
     report = ImportReport(kind=kind, file=str(path))
     with kbase.session() as session:
         if kind == "hs-nomenclature":

@@ -35,13 +35,14 @@ def one_line(exc: BaseException) -> str:
     return " ".join(str(text).split())[:300] or type(exc).__name__
 
 
-def _limit_memory() -> None:
+def _limit_memory(mb: int = WORKER_MEMORY_MB) -> None:
+    """Cap the address space at what the process has plus ``mb`` (a spreadsheet worker asks for less)."""
     try:
         import resource
 
         with open("/proc/self/statm") as fh:
             current = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-        limit = current + WORKER_MEMORY_MB * 1024 * 1024
+        limit = current + mb * 1024 * 1024
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)

@@ -23,6 +23,17 @@ class Settings(BaseSettings):
     env: str = "development"
     #: Largest PDF or catalogue file accepted by ingest and uploads, in megabytes.
     max_file_mb: int = 100
+    #: Caps on a spreadsheet (CSV or XLSX) read by ``kb import`` and uploads; past one, the file is refused with
+    #: the line number. Data rows, columns holding data, characters in one cell.
+    max_rows: int = 200_000
+    max_columns: int = 200
+    max_cell_chars: int = 20_000
+    #: An XLSX is refused before it is unpacked when one part, or all of them, would unpack to more (MB).
+    max_xlsx_part_mb: int = 100
+    max_xlsx_total_mb: int = 200
+    #: Memory (MB, on top of what it starts with) and CPU seconds of the process that parses a spreadsheet.
+    sheet_worker_mb: int = 512
+    sheet_timeout: int = 120
     #: Seconds one PDF may take before ingest gives up on it.
     ingest_timeout: int = 120
     #: Worker processes for ingest (0 = one per CPU).

@@ -339,7 +339,7 @@ def import_scope_file(kbase: KnowledgeBase, lab_id: int, stored: uploads.StoredU
     with kbase.session() as session:
         lab = labs.require_lab(session, lab_id)
         own = lab.accreditation
-    _, rows = read_rows(stored.path, "lab-scope")
+    _, rows = read_rows(stored.path, "lab-scope", kbase.settings, stored.original_name)
     foreign = []
     for line, rec in rows:
         try:

@@ -201,6 +201,13 @@ async def upload_submit(request: Request, user: CuratorUser, background: Backgro
     except KBError as exc:
         return await run_in_threadpool(_upload_page, request, exc)
     if stored.kind != "pdf":
+        from ingest.sheets import check_upload
+
+        try:  # a spreadsheet bomb is refused now, with its reason, rather than in the background
+            await run_in_threadpool(check_upload, stored.path, kbase.settings, stored.original_name)
+        except KBError as exc:
+            stored.path.unlink(missing_ok=True)
+            return await run_in_threadpool(_upload_page, request, exc)
         background.add_task(import_table, kbase, stored, kind, user.username)
         return back("/curate/upload", "uploaded")
     run_id = await run_in_threadpool(documents.start_run, kbase, user.username,

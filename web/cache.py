@@ -102,7 +102,9 @@ class PageCache:
         # A redirect is an answer too (a code that names one standard, a query that names a group): it
         # follows from the same data, so it keeps while that is unchanged.
         headers = started.get("headers", [])
-        if status in CACHED_STATUS and len(body) <= self.max_bytes and not _no_store(headers):
+        # An index swapped in while this was rendered: the answer may be of either generation, keep neither.
+        same_index = key[-1] == index_generation(self.kbase.settings.index_dir)
+        if status in CACHED_STATUS and len(body) <= self.max_bytes and not _no_store(headers) and same_index:
             self.entries[key] = (version, status, list(headers), body)
             self.entries.move_to_end(key)
             while len(self.entries) > self.max_entries:

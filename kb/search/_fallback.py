@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import select as columns_of
+from sqlmodel import Session, select
 
 from kb import codes
 from kb.core import KnowledgeBase
@@ -130,14 +131,19 @@ def _standard(s: Standard) -> _Record:
                    code=s.code, status=status, facets=facets)
 
 
+def _rows(session: Session, *columns: Any) -> Any:
+    """Plain rows of these columns (no model objects: the scan reads every record)."""
+    return session.connection().execute(columns_of(*columns).order_by(columns[0]))
+
+
 def _records(session: Session, kind: str | None) -> Iterator[_Record]:
     if kind in (None, "standard"):
         for s in session.exec(select(Standard)):
             yield _standard(s)
     if kind in (None, "product"):
-        cols = (Product.id, Product.name, Product.aliases, Product.description, Product.category, Product.producer,
+        cols: tuple[Any, ...] = (Product.id, Product.name, Product.aliases, Product.description, Product.category, Product.producer,
                 Product.ocop_group, Product.commune, Product.district, Product.ocop_year)
-        for pid, name, aliases, desc, cat, producer, ocop, commune, district, year in session.exec(select(*cols)):
+        for pid, name, aliases, desc, cat, producer, ocop, commune, district, year in _rows(session, *cols):
             facets = {"kind": "product"}
             if district:
                 facets["district"] = clean(district)
@@ -149,10 +155,10 @@ def _records(session: Session, kind: str | None) -> Iterator[_Record]:
                           facets=facets)
     if kind in (None, "lab"):
         tests: dict[int, list[str]] = {}
-        for lab_id, material, test in session.exec(select(LabScope.lab_id, LabScope.material, LabScope.test)):
+        for lab_id, material, test in _rows(session, LabScope.lab_id, LabScope.material, LabScope.test):
             tests.setdefault(lab_id, []).append(" ".join(x for x in (clean(material), clean(test)) if x))
         cols = (Lab.id, Lab.name, Lab.accreditation, Lab.organization, Lab.address, Lab.district)
-        for lid, name, acc, org, address, district in session.exec(select(*cols)):
+        for lid, name, acc, org, address, district in _rows(session, *cols):
             facets = {"kind": "lab"}
             if district:
                 facets["district"] = clean(district)
@@ -162,7 +168,7 @@ def _records(session: Session, kind: str | None) -> Iterator[_Record]:
     if kind in (None, "group"):
         cols = (ProductGroup.id, ProductGroup.slug, ProductGroup.name, ProductGroup.aliases, ProductGroup.keywords,
                 ProductGroup.description)
-        for gid, slug, name, aliases, keywords, desc in session.exec(select(*cols).order_by(col(ProductGroup.id))):
+        for gid, slug, name, aliases, keywords, desc in _rows(session, *cols):
             names = [clean(name), *(clean(a) for a in aliases or []), *(clean(k) for k in keywords or [])]
             yield _Record("group", gid, clean(name), group_url(slug), " ; ".join(x for x in names if x), clean(desc),
                           facets={"kind": "group"})

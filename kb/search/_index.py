@@ -14,6 +14,7 @@ is caught up incrementally by ``ensure_index``.
 from __future__ import annotations
 
 import fcntl
+import gc
 import json
 import logging
 import os
@@ -21,6 +22,7 @@ import re
 import shutil
 import threading
 import time
+import warnings
 import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -641,8 +643,43 @@ def report_failure(kbase: KnowledgeBase, exc: BaseException) -> None:
         _heal(kbase, h, reason)
 
 
+class _Damaged(Exception):
+    """A generation whoosh cannot open or read."""
+
+
+def _open_checked(gen: Path):
+    """``(index, searcher)`` of a generation, or :class:`_Damaged`.
+
+    whoosh leaves a segment's file open when it fails halfway through reading it (and retries ten times):
+    those are collected here, quietly, rather than leaked per failed search.
+    """
+    missing = False
+    reason = ""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            ix = open_index(gen)
+            return ix, ix.searcher()
+        except FileNotFoundError:
+            missing = True
+        except Exception as exc:  # noqa: BLE001 - any failure to read is damage
+            reason = f"{type(exc).__name__}: {exc}"[:200]
+        gc.collect()
+    if missing:
+        raise FileNotFoundError(f"a file of {gen.name} is gone")
+    raise _Damaged(reason)
+
+
 def _readable(gen: Path) -> bool:
     """Open the generation and touch every segment's stored fields, lengths and key terms."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        ok = _reads(gen)
+        gc.collect()
+    return ok
+
+
+def _reads(gen: Path) -> bool:
     try:
         ix = open_index(gen)
         try:
@@ -729,7 +766,8 @@ def searcher_for(kbase: KnowledgeBase):
             if gen != h.gen or h.ix is None:
                 h._close()
                 h.segments = _segments(gen)
-                h.gen, h.ix = gen, open_index(gen)
+                h.ix, first = _open_checked(gen)
+                h.gen, h.searchers[tid] = gen, first
                 try:
                     h.avg_lengths = json.loads((gen / "lengths.json").read_text("utf-8"))
                 except (OSError, ValueError):

@@ -3,8 +3,9 @@
 No index, no ranking model: a designation is looked up as the code pages look it up
 (``kb.standards.editions_for``), and words are matched accent-insensitively (``kb.text.fold``, NFC in, đ → d)
 against every record's title fields (names, aliases, codes, English title) and then its secondary text, in
-Python over a column-only scan — correct on SQLite and PostgreSQL alike, and slower than the index (about a
-second per 10,000 records). Every answer says ``degraded=True`` so pages can say so and caches keep it out.
+Python. The database narrows the rows first with LIKE patterns that every accented spelling of a folded word
+matches in NFC text (``b_nh`` for ``banh``), so Python folds only candidates — correct on SQLite and
+PostgreSQL alike, slower than the index. Every answer says ``degraded=True`` so pages can say so and caches keep it out.
 """
 
 from __future__ import annotations
@@ -13,15 +14,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import String, and_, cast, or_, true
 from sqlalchemy import select as columns_of
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from kb import codes
 from kb.core import KnowledgeBase
 from kb.models import Lab, LabScope, Product, ProductGroup, Standard
 from kb.search._query import _CODE_WORDS, FACETS, MAX_QUERY_CHARS, MAX_TOKENS, STOP_WORDS, highlight
 from kb.search._results import Hit, SearchResults
-from kb.standards import editions_for
+from kb.standards import editions_for, like_escape
 from kb.text import clean, fold, tokens
 from kb.urls import group_url, lab_url, product_url, standard_url
 
@@ -74,7 +76,7 @@ def search_db(kbase: KnowledgeBase, query: str, *, kind: str | None, limit: int,
             if _passes(r, wanted):
                 scored[(r.kind, r.id)] = ((0, rank), r)
         if must:
-            for r in _records(session, wanted.get("kind")):
+            for r in _records(session, wanted.get("kind"), must):
                 if (r.kind, r.id) in scored or not _passes(r, wanted):
                     continue
                 title_words = set(tokens(r.titles, folded=True))
@@ -131,19 +133,49 @@ def _standard(s: Standard) -> _Record:
                    code=s.code, status=status, facets=facets)
 
 
-def _rows(session: Session, *columns: Any) -> Any:
-    """Plain rows of these columns (no model objects: the scan reads every record)."""
-    return session.connection().execute(columns_of(*columns).order_by(columns[0]))
+def _rows(session: Session, *columns: Any, where: Any = None) -> Any:
+    """Plain rows of these columns (no model objects: the scan may read every record)."""
+    stmt = columns_of(*columns).order_by(columns[0])
+    return session.connection().execute(stmt if where is None else stmt.where(where))
 
 
-def _records(session: Session, kind: str | None) -> Iterator[_Record]:
+#: Letters an accented or folded spelling may change (đ folds to d): a LIKE pattern leaves them open.
+_OPEN = frozenset("aeiouyd")
+
+
+def _pattern(word: str) -> str | None:
+    """A LIKE pattern every spelling of a folded word matches in NFC text, ``bánh``, ``Banh`` and ``bành`` for
+    ``banh`` (``b_nh``: one character per vowel), or None when it would let almost everything through."""
+    if not any(c.isascii() and c.isalnum() and c not in _OPEN for c in word):
+        return None
+    return "%" + "".join("_" if c in _OPEN else like_escape(c) for c in word) + "%"
+
+
+def _narrowed(columns: tuple[Any, ...], words: list[str], always: Any = None) -> Any:
+    """Rows that may hold every word in one of these columns (a superset: the folded words decide)."""
+    patterns = [p for p in map(_pattern, words) if p]
+    if not patterns:
+        return true()
+    clause = and_(*(or_(*(c.ilike(p, escape="\\") for c in columns)) for p in patterns))
+    return clause if always is None else or_(clause, always)
+
+
+def _records(session: Session, kind: str | None, words: list[str]) -> Iterator[_Record]:
     if kind in (None, "standard"):
-        for s in session.exec(select(Standard)):
+        where = _narrowed((col(Standard.code), col(Standard.title_vi), col(Standard.title_en), col(Standard.scope)),
+                          words)
+        for s in session.exec(select(Standard).where(where)):
             yield _standard(s)
     if kind in (None, "product"):
-        cols: tuple[Any, ...] = (Product.id, Product.name, Product.aliases, Product.description, Product.category, Product.producer,
-                Product.ocop_group, Product.commune, Product.district, Product.ocop_year)
-        for pid, name, aliases, desc, cat, producer, ocop, commune, district, year in _rows(session, *cols):
+        cols: tuple[Any, ...] = (Product.id, Product.name, Product.aliases, Product.description, Product.category,
+                                 Product.producer, Product.ocop_group, Product.commune, Product.district,
+                                 Product.ocop_year)
+        # aliases are JSON (escaped on SQLite): a product that has any is looked at in Python
+        aliases_col = cast(col(Product.aliases), String)
+        where = _narrowed(tuple(col(c) for c in cols[1:2] + cols[3:9]), words,
+                          always=and_(col(Product.aliases).is_not(None), aliases_col.not_in(["[]", "null"])))
+        for pid, name, aliases, desc, cat, producer, ocop, commune, district, year in _rows(session, *cols,
+                                                                                             where=where):
             facets = {"kind": "product"}
             if district:
                 facets["district"] = clean(district)

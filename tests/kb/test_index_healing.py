@@ -34,6 +34,7 @@ def kb(any_kbase, monkeypatch):
         make_product(s, "Bánh phu thê Đình Bảng", district="Từ Sơn")
         make_product(s, "Gốm Phù Lãng", aliases=["gốm sành nâu"])
         make_product(s, "Nước mắm cá cơm")
+        make_product(s, "ĐẬU PHỤ MƠ", description="Đậu làm thủ công, không chất bảo quản")
         make_lab(s, "Phòng thí nghiệm vật liệu xây dựng LAS-XD 1234", "LAS-XD 1234",
                  scope=[("Bê tông", "Cường độ chịu nén", ["TCVN 3118:2022"])])
     return any_kbase
@@ -132,6 +133,10 @@ def test_the_slow_path_alone_answers_kinds_filters_and_odd_input(kb):
     assert [h.code for h in in_force.hits] == ["TCVN 3118:2022"]
     assert in_force.facets["kind"] == {"standard": 1}
     assert search_db(kb, "Bê Tông", kind=None, limit=1, filters=None).total == 3  # 2 standards and the lab
+    # capitals and accents the database narrows by pattern, the folded words decide: all spellings, no others
+    for q in ("dau phu", "ĐẬU PHỤ", "đậu phụ mơ", "Dau Phu Mo", "thu cong bao quan"):
+        assert [h.title for h in search_db(kb, q, kind=None, limit=10, filters=None).hits] == ["ĐẬU PHỤ MƠ"], q
+    assert search_db(kb, "dau phu ma", kind=None, limit=10, filters=None).total == 0  # "mơ" is not "ma"
     for odd in ("", " ", "\x00", "((", "title:x", "*", "tcvn", "ab" * 200, "ㄱ", "\u0301"):
         res = search_db(kb, odd, kind=None, limit=10, filters=None)
         assert res.degraded and isinstance(res.hits, list)

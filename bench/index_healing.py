@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import random
-import shutil
 import statistics
 import sys
 import tempfile
@@ -32,7 +30,7 @@ from kb import search  # noqa: E402
 from kb.config import Settings  # noqa: E402
 from kb.core import KnowledgeBase  # noqa: E402
 from kb.models import Product  # noqa: E402
-from kb.search import _index  # noqa: E402
+from tests.support.index_damage import DAMAGES  # noqa: E402
 from web.app import create_app  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("bench_search", ROOT / "bench" / "search.py")
@@ -54,37 +52,6 @@ def products(kbase: KnowledgeBase, n: int, seed: int = 3) -> None:
             if i % 2000 == 1999:
                 s.flush()
         s.add(Product(name="Bánh phu thê Đình Bảng đặc biệt", description="Bánh cưới truyền thống."))
-
-
-def _segments(root: Path) -> None:
-    gen = _index.current_generation(root)
-    assert gen is not None
-    for seg in gen.glob("*.seg"):
-        data = bytearray(seg.read_bytes())
-        n = min(len(data), 4096)
-        data[:n] = b"\xff" * n
-        seg.write_bytes(bytes(data))
-
-
-def _deleted(root: Path) -> None:
-    shutil.rmtree(root)
-
-
-def _file(root: Path) -> None:
-    shutil.rmtree(root)
-    root.write_text("not an index", "utf-8")
-
-
-def _stale(root: Path) -> None:
-    gen = _index.current_generation(root)
-    assert gen is not None
-    stamp = json.loads((gen / "stamp.json").read_text("utf-8"))
-    stamp["schema"] = -1
-    (gen / "stamp.json").write_text(json.dumps(stamp), "utf-8")
-
-
-DAMAGES = {"segment bytes overwritten": _segments, "index directory deleted": _deleted,
-           "index path replaced by a file": _file, "stamp of another schema": _stale}
 
 
 def right(q: str, body: dict) -> bool:

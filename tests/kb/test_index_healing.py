@@ -5,10 +5,7 @@ PostgreSQL."""
 
 from __future__ import annotations
 
-import json
-import shutil
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,6 +13,7 @@ import pytest
 from kb import search
 from kb.search import _index
 from kb.search._fallback import search_db
+from tests.support.index_damage import DAMAGES
 from tests.support.search_world import make_lab, make_product, make_standard
 
 #: Seconds the goal allows between the damage and correct answers from a rebuilt index.
@@ -38,42 +36,6 @@ def kb(any_kbase, monkeypatch):
         make_lab(s, "Phòng thí nghiệm vật liệu xây dựng LAS-XD 1234", "LAS-XD 1234",
                  scope=[("Bê tông", "Cường độ chịu nén", ["TCVN 3118:2022"])])
     return any_kbase
-
-
-def _overwrite_segments(root: Path) -> None:
-    gen = _index.current_generation(root)
-    assert gen is not None
-    for seg in gen.glob("*.seg"):
-        data = bytearray(seg.read_bytes())
-        n = min(len(data), 4096)
-        data[:n] = b"\xff" * n  # same size, garbage where whoosh reads the segment's layout
-        seg.write_bytes(bytes(data))
-
-
-def _delete_directory(root: Path) -> None:
-    shutil.rmtree(root)
-
-
-def _replace_by_a_file(root: Path) -> None:
-    shutil.rmtree(root)
-    root.write_text("not an index", "utf-8")
-
-
-def _stamp_of_another_schema(root: Path) -> None:
-    gen = _index.current_generation(root)
-    assert gen is not None
-    stamp = gen / "stamp.json"
-    data = json.loads(stamp.read_text("utf-8"))
-    data["schema"] = -1  # built by another version of the index layout: not the database's generation
-    stamp.write_text(json.dumps(data), "utf-8")
-
-
-DAMAGES: dict[str, Callable[[Path], None]] = {
-    "segment bytes overwritten": _overwrite_segments,
-    "index directory deleted": _delete_directory,
-    "index path replaced by a file": _replace_by_a_file,
-    "generation stamp of another schema": _stamp_of_another_schema,
-}
 
 
 def _answers(kbase) -> dict[str, search.SearchResults]:

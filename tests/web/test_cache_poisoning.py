@@ -4,7 +4,6 @@ never answers 500 over a damaged index (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from kb.search import _index, rebuilding
 from tests.support.accounts import PASSWORD, client_for, make_app, seed
+from tests.support.index_damage import replace_by_a_file
 from tests.support.records import html
 from web.cache import PageCache
 
@@ -88,9 +88,7 @@ def test_refused_or_idle_posts_keep_the_cache_and_a_real_change_empties_it(site)
     assert len(cache.entries) == 0  # a change that succeeded
 
 
-def _damage(root: Path) -> None:
-    shutil.rmtree(root)
-    root.write_text("not an index", "utf-8")
+_damage = replace_by_a_file
 
 
 def _wait_for_rebuild(kbase) -> None:

@@ -41,6 +41,7 @@ bench: install
 	$(BIN)/python bench/confidence.py
 	$(BIN)/python bench/notify.py
 	$(BIN)/python bench/upload_bomb.py
+	$(BIN)/python bench/index_healing.py
 
 # The demo PDFs are committed; this regenerates them from their script.
 demo-pdfs: install

@@ -41,7 +41,8 @@ class Settings(BaseSettings):
     #: Largest size of the rendered PDF page cache (``page-images`` in the data dir), in megabytes; the least
     #: recently used pages are removed past it.
     page_cache_mb: float = 200
-    #: The site's public address (``https://…``), printed on pages as their source; unset: the request's.
+    #: The site's public address (``https://…``): every absolute link (share links, printed sources, mails,
+    #: feeds) is built on it, never on a request's Host header; unset: ``http://127.0.0.1:8000``.
     public_url: str | None = None
     #: Where mail goes out: ``smtp://user:password@host:587`` (STARTTLS when the server offers it) or
     #: ``smtps://…:465``. Unset: mails wait in the outbox (feeds still work).

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -92,3 +93,12 @@ def _statement(parts: tuple[str, ...]) -> Select[Any]:
 
 def _text(value: Any) -> str | None:
     return value.isoformat() if isinstance(value, datetime) else (str(value) if value is not None else None)
+
+
+def index_generation(index_dir: Path) -> str:
+    """The name of the search index's live generation (``CURRENT``; a file read, no search engine loaded),
+    ``""`` when there is none: a page cache keyed on it never serves an answer past a rebuild."""
+    try:
+        return (Path(index_dir) / "CURRENT").read_text("utf-8").strip()
+    except (OSError, ValueError):
+        return ""

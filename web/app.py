@@ -89,14 +89,16 @@ def _snippet(value: str | None) -> Markup:
     return Markup("".join(out))
 
 
+def _absolute_url(request: Request, path: str) -> str:
+    """An absolute link (share links, printed sources): under ``KB_PUBLIC_URL`` (``settings.site_url``),
+    never the request's Host header, which any client sets and the page cache would keep for everyone."""
+    return f"{request.app.state.settings.site_url}{path}"
+
+
 def _page_address(request: Request) -> str:
-    """The address a printed page names as its source: under ``KB_PUBLIC_URL`` when set (the server may
-    sit behind a proxy that gives it another host), else as requested."""
-    public = request.app.state.settings.public_url
-    if not public:
-        return str(request.url)
+    """The address a printed page names as its source (see :func:`_absolute_url`)."""
     query = f"?{request.url.query}" if request.url.query else ""
-    return f"{public.rstrip('/')}{request.url.path}{query}"
+    return _absolute_url(request, f"{request.url.path}{query}")
 
 
 def make_templates() -> Jinja2Templates:
@@ -118,6 +120,7 @@ def make_templates() -> Jinja2Templates:
     env.globals["workspace"] = auth.workspace
     env.globals["contact_fields"] = contacts.CONTACT_FIELDS
     env.globals["page_address"] = _page_address
+    env.globals["absolute_url"] = _absolute_url
     env.globals["today"] = date.today  # the page cache keys on the day, so a printed date is never stale
     return Jinja2Templates(env=env)
 

@@ -1,9 +1,12 @@
 """Page cache: a pure-ASGI middleware that keeps successful GET responses until the data changes.
 
-Every request asks the database for its data version (one small query, about 0.2 ms) and serves a stored
-response only when it was rendered from the same version, so a page is never stale — whatever process
-changed the data. Unsafe methods clear the cache too. Requests carrying a session cookie bypass it: a
-signed-in curator may see more than the public page.
+Every request asks the database for its data version (one small query, about 0.2 ms) and the search index
+for its live generation (one small file read), and serves a stored response only when it was rendered from
+the same of both, so a page is never stale — whatever process changed the data or rebuilt the index. A
+response marked ``Cache-Control: no-store`` (a search answered from the database while the index is rebuilt)
+is never kept. An unsafe request empties the cache only when it succeeded (< 400) and moved the data version:
+a refused POST, or one by an anonymous visitor that changed nothing, costs the other visitors nothing.
+Requests carrying a session cookie bypass it: a signed-in curator may see more than the public page.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kb.core import KnowledgeBase
-from kb.fingerprint import PAGES, fingerprint
+from kb.fingerprint import PAGES, fingerprint, index_generation
 from web.auth import SESSION_COOKIE
 from web.deps import DATA_VERSION
 
@@ -38,16 +41,29 @@ class PageCache:
         with self.kbase.session() as session:
             return fingerprint(session, PAGES)
 
+    async def _unsafe(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run a POST/PUT/PATCH/DELETE; empty the cache only when it succeeded and moved the data version.
+        (Entries of another version are never served anyway: emptying only frees them early.)"""
+        before = await anyio.to_thread.run_sync(self._version)
+        status: list[int] = []
+
+        async def watch(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            if status and status[0] < 400 and await anyio.to_thread.run_sync(self._version) != before:
+                self.entries.clear()
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         if scope["method"] not in SAFE:
-            self.entries.clear()
-            try:
-                await self.app(scope, receive, send)
-            finally:
-                self.entries.clear()
+            await self._unsafe(scope, receive, send)
             return
         path = scope["path"]
         cookies = b"".join(v for k, v in scope["headers"] if k == b"cookie")
@@ -56,8 +72,9 @@ class PageCache:
             await self.app(scope, receive, send)
             return
         version = await anyio.to_thread.run_sync(self._version)
-        # Validity flags (lapsed, expiring) depend on the day too.
-        key = (path, scope.get("query_string", b""), _accepts_json(scope), date.today())
+        # Validity flags (lapsed, expiring) depend on the day too; search answers on the index generation.
+        key = (path, scope.get("query_string", b""), _accepts_json(scope), date.today(),
+               index_generation(self.kbase.settings.index_dir))
         entry = self.entries.get(key)
         if entry is not None and entry[0] == version:
             self.entries.move_to_end(key)
@@ -84,14 +101,21 @@ class PageCache:
         status = started.get("status")
         # A redirect is an answer too (a code that names one standard, a query that names a group): it
         # follows from the same data, so it keeps while that is unchanged.
-        if status in CACHED_STATUS and len(body) <= self.max_bytes:
-            self.entries[key] = (version, status, list(started.get("headers", [])), body)
+        headers = started.get("headers", [])
+        # An index swapped in while this was rendered: the answer may be of either generation, keep neither.
+        same_index = key[-1] == index_generation(self.kbase.settings.index_dir)
+        if status in CACHED_STATUS and len(body) <= self.max_bytes and not _no_store(headers) and same_index:
+            self.entries[key] = (version, status, list(headers), body)
             self.entries.move_to_end(key)
             while len(self.entries) > self.max_entries:
                 self.entries.popitem(last=False)
 
 
 CACHED_STATUS = (200, 301, 303)
+
+
+def _no_store(headers: list[tuple[bytes, bytes]]) -> bool:
+    return any(k.lower() == b"cache-control" and b"no-store" in v.lower() for k, v in headers)
 
 
 def _accepts_json(scope: Scope) -> bool:

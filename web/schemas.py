@@ -58,13 +58,15 @@ class SearchResponse(_Open):
     groups: list[GroupRoute] = []
     groups_fit: bool = False
     contact: AgencyContact | None = None
+    #: True while the search index is rebuilt: the answer came from the database (slower, simpler ranking).
+    degraded: bool = False
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"example": {
         "query": "banh phu the",
         "hits": [{"kind": "product", "id": 3, "code": None, "accreditation": None, "title": "Bánh phu thê Đình Bảng",
                   "status": None, "url": "/products/3", "score": 12.5, "why": None}],
         "total": 1, "near": [], "near_total": 0,
-        "did_you_mean": None, "groups": [], "groups_fit": False, "contact": None,
+        "did_you_mean": None, "groups": [], "groups_fit": False, "contact": None, "degraded": False,
     }})
 
 

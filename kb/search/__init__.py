@@ -19,12 +19,13 @@ from kb.core import KnowledgeBase
 from kb.errors import Conflict
 from kb.search import _index
 from kb.search._documents import KINDS
+from kb.search._fallback import search_db
 from kb.search._forward import named_group, way_forward
 from kb.search._query import FACETS, run
 from kb.search._results import Hit, SearchResults
 
-__all__ = ["FACETS", "KINDS", "Hit", "SearchResults", "ensure_index", "named_group", "reindex", "search", "update",
-           "way_forward"]
+__all__ = ["FACETS", "KINDS", "Hit", "SearchResults", "ensure_index", "named_group", "rebuilding", "reindex", "search",
+           "update", "way_forward"]
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,11 @@ def search(
     limit: int = 10,
     filters: dict | None = None,
 ) -> SearchResults:
-    """Ranked hits for any user input; never raises on odd input (an empty result instead)."""
+    """Ranked hits for any user input; never raises on odd input (an empty result instead).
+
+    When the index cannot answer (missing, damaged, replaced by a file, of another generation) it is rebuilt
+    in the background and the answer comes from the database instead, with ``degraded`` set.
+    """
     query = query if isinstance(query, str) else ("" if query is None else str(query))
     if kind not in (None, "", *KINDS):
         return SearchResults(query=query)
@@ -48,7 +53,10 @@ def search(
         limit = int(limit)
     except (TypeError, ValueError):
         limit = 10
-    searcher, cache = _index.searcher_for(kbase)
+    try:
+        searcher, cache = _searcher(kbase)
+    except _index.IndexUnavailable:
+        return search_db(kbase, query, kind=kind or None, limit=limit, filters=filters)
     # Same question, same index generation: same answer (the memo is dropped with the generation).
     try:
         key = (query, kind or None, limit, tuple(sorted((str(k), str(v)) for k, v in (filters or {}).items())))
@@ -64,18 +72,42 @@ def search(
         if hit is not None:
             return _copy(hit)
     try:
-        res = run(searcher, cache, query, kind=kind or None, limit=limit, filters=filters)
-    except FileNotFoundError:
-        # a rebuild pruned the generation this searcher was reading: once more on the live one
-        _index.handle_for(kbase).invalidate()
-        searcher, cache = _index.searcher_for(kbase)
-        res = run(searcher, cache, query, kind=kind or None, limit=limit, filters=filters)
+        try:
+            res = run(searcher, cache, query, kind=kind or None, limit=limit, filters=filters)
+        except FileNotFoundError:
+            # a rebuild pruned the generation this searcher was reading: once more on the live one
+            _index.handle_for(kbase).invalidate()
+            searcher, cache = _searcher(kbase)
+            res = run(searcher, cache, query, kind=kind or None, limit=limit, filters=filters)
+    except _index.IndexUnavailable:
+        return search_db(kbase, query, kind=kind or None, limit=limit, filters=filters)
+    except Exception as exc:  # noqa: BLE001 - a damaged segment must not turn into a server error
+        log.warning("search failed in the index, answering from the database: %r", exc)
+        _index.report_failure(kbase, exc)
+        return search_db(kbase, query, kind=kind or None, limit=limit, filters=filters)
     if memo is not None:
         with lock:
             memo[key] = _copy(res)
             while len(memo) > RESULT_MEMO:
                 memo.popitem(last=False)
     return res
+
+
+def _searcher(kbase: KnowledgeBase):
+    try:
+        return _index.searcher_for(kbase)
+    except FileNotFoundError:  # pruned between the listing and the opening: the live one
+        _index.handle_for(kbase).invalidate()
+    try:
+        return _index.searcher_for(kbase)
+    except FileNotFoundError as exc:  # still missing: a file of the live generation is gone
+        _index.report_failure(kbase, exc)
+        raise _index.IndexUnavailable("a segment file is missing") from exc
+
+
+def rebuilding(kbase: KnowledgeBase) -> threading.Thread | None:
+    """The background rebuild of a damaged index while it runs (``join`` it to wait), else None."""
+    return _index.rebuilding(kbase)
 
 
 def _copy(res: SearchResults) -> SearchResults:

@@ -14,6 +14,7 @@ is caught up incrementally by ``ensure_index``.
 from __future__ import annotations
 
 import fcntl
+import gc
 import json
 import logging
 import os
@@ -21,6 +22,7 @@ import re
 import shutil
 import threading
 import time
+import warnings
 import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 from whoosh import index as windex
@@ -173,6 +176,7 @@ _maintainers_guard = threading.Lock()
 
 @contextmanager
 def maintenance(root: Path):
+    _clear_the_way(root)
     root.mkdir(parents=True, exist_ok=True)
     with _maintainers_guard:
         m = _maintainers.setdefault(str(root.resolve()), _Maintainer())
@@ -193,6 +197,14 @@ def maintenance(root: Path):
                 m.fh = None
     finally:
         m.rlock.release()
+
+
+def _clear_the_way(root: Path) -> None:
+    """An index path that is a file (or a link to one) is moved aside, not deleted: it may be somebody's."""
+    if (root.exists() or root.is_symlink()) and not root.is_dir():
+        aside = root.with_name(f"{root.name}.not-a-directory-{time.time_ns()}")
+        os.replace(root, aside)
+        log.warning("search index path %s was not a directory: moved to %s", root, aside)
 
 
 def _flock(fh) -> None:
@@ -375,17 +387,23 @@ def _apply_changes(kbase: KnowledgeBase, ids: dict[str, set[int]], procs: int = 
     handle_for(kbase).invalidate()
 
 
-def ensure(kbase: KnowledgeBase) -> None:
-    """Rebuild when missing or of an older schema; otherwise catch up with what changed in the database."""
+def ensure(kbase: KnowledgeBase, full_ok: bool = True) -> None:
+    """Rebuild when missing or of an older schema; otherwise catch up with what changed in the database.
+
+    With ``full_ok`` False (a search's own check), a missing, unstamped or other-schema generation raises
+    :class:`_NeedsRebuild` instead: the caller has it rebuilt in the background.
+    """
     root = Path(kbase.settings.index_dir)
     with maintenance(root):
-        _ensure(kbase, root)
+        _ensure(kbase, root, full_ok)
 
 
-def _ensure(kbase: KnowledgeBase, root: Path) -> None:
+def _ensure(kbase: KnowledgeBase, root: Path, full_ok: bool = True) -> None:
     gen = current_generation(root)
     stamp = _read_stamp(gen) if gen else None
     if gen is None or stamp is None or stamp.get("schema") != SCHEMA_VERSION:
+        if not full_ok:
+            raise _NeedsRebuild("missing" if gen is None else "stamp unreadable or of another schema")
         build(kbase)
         return
     with kbase.session() as session:
@@ -501,6 +519,14 @@ class _Handle:
     #: memo per TOC generation of the index (vocabulary maps, bitsets); each searcher reads the one of
     #: its own generation, so a thread still on an older searcher never pollutes the newer memo
     caches: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: this process has searched a live index: a missing one from now on is damage, not a first start
+    opened_once: bool = False
+    #: failed searches per generation name: a generation that keeps failing is rebuilt even if it opens
+    failures: dict[str, int] = field(default_factory=dict)
+    #: no new background rebuild before this (monotonic): a failing build is not retried on every search
+    retry_at: float = 0.0
+    #: the segment files as they were when opened: whoosh never rewrites one in place, so a change is damage
+    segments: dict[str, tuple[int, int, int]] = field(default_factory=dict)
 
     def cache_for(self, generation: int) -> dict[str, Any]:
         c = self.caches.get(generation)
@@ -520,6 +546,7 @@ class _Handle:
         self.gen = self.ix = None
         self.searchers = {}
         self.caches = {}
+        self.segments = {}
 
 
 # Keyed weakly by the KnowledgeBase: no module-level index global outlives its owner.
@@ -535,40 +562,230 @@ def handle_for(kbase: KnowledgeBase) -> _Handle:
         return h
 
 
-def searcher_for(kbase: KnowledgeBase):
-    """An up-to-date searcher (and its handle's memo) for this thread; builds the index when missing."""
+class IndexUnavailable(Exception):
+    """The index cannot answer now (missing, damaged, being rebuilt): search the database instead."""
+
+
+class _NeedsRebuild(Exception):
+    """Only a full rebuild brings this index back; ``ensure`` was told not to run one in the caller's thread."""
+
+
+#: Seconds before another background rebuild is tried after one failed (disk full, read-only data dir).
+REBUILD_RETRY = 30.0
+#: Failed searches on one generation that opens fine before it is rebuilt anyway (bytes damaged mid-file).
+FAILURES_BEFORE_REBUILD = 3
+
+_rebuilds: dict[str, threading.Thread] = {}
+_rebuilds_lock = threading.Lock()
+
+
+def rebuilding(kbase: KnowledgeBase) -> threading.Thread | None:
+    """The background rebuild of this knowledge base's index, while it runs (join it to wait)."""
+    with _rebuilds_lock:
+        t = _rebuilds.get(str(Path(kbase.settings.index_dir)))
+    return t if t is not None and t.is_alive() else None
+
+
+def rebuild_in_background(kbase: KnowledgeBase, reason: str) -> threading.Thread:
+    """Start a full rebuild (``build``: a fresh generation, then the swap) unless one runs already."""
+    key = str(Path(kbase.settings.index_dir))
     h = handle_for(kbase)
+    with _rebuilds_lock:
+        t = _rebuilds.get(key)
+        if t is not None and t.is_alive():
+            return t
+        log.warning("search index unusable (%s): rebuilding from the database in the background", reason)
+
+        def work() -> None:
+            try:
+                build(kbase)
+                h.failures.clear()
+            except Exception:  # noqa: BLE001 - logged; searches keep answering from the database
+                h.retry_at = time.monotonic() + REBUILD_RETRY
+                log.exception("search index rebuild failed; retrying in %.0f s", REBUILD_RETRY)
+            finally:
+                h.invalidate()
+                h.checked_at = 0.0
+
+        t = threading.Thread(target=work, name="kb-index-rebuild", daemon=True)
+        _rebuilds[key] = t
+        t.start()
+        return t
+
+
+def _heal(kbase: KnowledgeBase, h: _Handle, reason: str) -> IndexUnavailable:
+    if time.monotonic() >= h.retry_at:
+        rebuild_in_background(kbase, reason)
+    return IndexUnavailable(reason)
+
+
+def _problem(root: Path) -> str | None:
+    """What makes this index path unusable as it stands, if anything (a cheap look, no whoosh)."""
+    if (root.exists() or root.is_symlink()) and not root.is_dir():
+        return "not a directory"
+    if current_generation(root) is None:
+        return "missing"
+    return None
+
+
+def report_failure(kbase: KnowledgeBase, exc: BaseException) -> None:
+    """A search failed inside the index: rebuild when the generation no longer opens and reads, or keeps
+    failing; a one-off (an odd query) leaves it alone."""
+    h = handle_for(kbase)
+    root = Path(kbase.settings.index_dir)
+    gen = current_generation(root)
+    if gen is None:
+        _heal(kbase, h, _problem(root) or "missing")
+        return
+    n = h.failures[gen.name] = h.failures.get(gen.name, 0) + 1
+    reason = f"{type(exc).__name__}: {exc}"[:200]
+    if n >= FAILURES_BEFORE_REBUILD or not _readable(gen):
+        _heal(kbase, h, reason)
+
+
+class _Damaged(Exception):
+    """A generation whoosh cannot open or read."""
+
+
+def _open_checked(gen: Path):
+    """``(index, searcher)`` of a generation, or :class:`_Damaged`.
+
+    whoosh leaves a segment's file open when it fails halfway through reading it (and retries ten times):
+    those are collected here, quietly, rather than leaked per failed search.
+    """
+    missing = False
+    reason = ""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            ix = open_index(gen)
+            return ix, ix.searcher()
+        except FileNotFoundError:
+            missing = True
+        except Exception as exc:  # noqa: BLE001 - any failure to read is damage
+            reason = f"{type(exc).__name__}: {exc}"[:200]
+        gc.collect()
+    if missing:
+        raise FileNotFoundError(f"a file of {gen.name} is gone")
+    raise _Damaged(reason)
+
+
+def _readable(gen: Path) -> bool:
+    """Open the generation and touch every segment's stored fields, lengths and key terms."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        ok = _reads(gen)
+        gc.collect()
+    return ok
+
+
+def _reads(gen: Path) -> bool:
+    try:
+        ix = open_index(gen)
+        try:
+            with ix.searcher() as s:
+                r = s.reader()
+                for _ in r.lexicon("key"):
+                    pass
+                n = r.doc_count_all()
+                if n:
+                    r.stored_fields(0)
+                    r.stored_fields(n - 1)
+        finally:
+            ix.close()
+        return True
+    except Exception:  # noqa: BLE001 - any failure to read is damage
+        return False
+
+
+def _segments(gen: Path) -> dict[str, tuple[int, int, int]]:
+    out = {}
+    for p in gen.glob("*.seg"):
+        try:
+            st = p.stat()
+        except OSError:
+            continue
+        out[p.name] = (st.st_ino, st.st_size, st.st_mtime_ns)
+    return out
+
+
+def _segments_changed(h: _Handle) -> bool:
+    """A segment this process has open was rewritten, truncated or removed behind its back."""
+    if h.gen is None:
+        return False
+    for name, sig in h.segments.items():
+        try:
+            st = (h.gen / name).stat()
+        except OSError:
+            return True
+        if (st.st_ino, st.st_size, st.st_mtime_ns) != sig:
+            return True
+    return False
+
+
+def searcher_for(kbase: KnowledgeBase):
+    """An up-to-date searcher (and its handle's memo) for this thread.
+
+    On a first start (no index ever opened here, none on disk) the index is built right here; a missing,
+    misplaced, damaged or outdated index later is rebuilt in the background while callers get
+    :class:`IndexUnavailable` and answer from the database.
+    """
+    h = handle_for(kbase)
+    root = Path(kbase.settings.index_dir)
+    if rebuilding(kbase) is not None:
+        raise IndexUnavailable("rebuilding")
     now = time.monotonic()
     if now - h.checked_at > STALE_CHECK_EVERY or h.ix is None:
         h.checked_at = now
+        with h.lock:
+            if _segments_changed(h):  # reopened below: reading it again shows whether it is damaged
+                h._close()
+        problem = _problem(root)
+        first_start = not h.opened_once and problem == "missing" and not (root / "CURRENT").exists()
+        if problem and not first_start:
+            raise _heal(kbase, h, problem)
         try:
-            ensure(kbase)
+            ensure(kbase, full_ok=first_start)
+        except _NeedsRebuild as exc:
+            raise _heal(kbase, h, str(exc)) from None
         except Conflict as exc:  # another process is writing: search what is there
             log.warning("search index not refreshed: %s", exc)
         except OSError as exc:  # disk full, read-only data dir: the index is a cache, search what is there
             log.error("search index could not be built or refreshed: %s", exc)
-    root = Path(kbase.settings.index_dir)
+        except SQLAlchemyError:
+            raise  # the database, not the index: rebuilding would not help
+        except Exception as exc:  # noqa: BLE001 - a generation whoosh cannot read
+            raise _heal(kbase, h, f"{type(exc).__name__}: {exc}"[:200]) from None
     tid = threading.get_ident()
     with h.lock:
         gen = current_generation(root)
         if gen is None:
             h._close()
-            return None, {}
-        if gen != h.gen or h.ix is None:
+            raise IndexUnavailable("missing")
+        try:
+            if gen != h.gen or h.ix is None:
+                h._close()
+                h.segments = _segments(gen)
+                h.ix, first = _open_checked(gen)
+                h.gen, h.searchers[tid] = gen, first
+                try:
+                    h.avg_lengths = json.loads((gen / "lengths.json").read_text("utf-8"))
+                except (OSError, ValueError):
+                    h.avg_lengths = {}
+            s = h.searchers.get(tid)
+            if s is None:
+                s = h.searchers[tid] = h.ix.searcher()
+            elif not s.up_to_date():
+                # a fresh searcher rather than refresh(): whoosh's refresh fails on an empty reader
+                s.close()  # this thread's own, not in use elsewhere
+                s = h.searchers[tid] = h.ix.searcher()
+            gen_no = s.reader().generation()
+        except FileNotFoundError:
+            raise  # a rebuild pruned it a moment ago: the caller retries on the live one
+        except Exception as exc:  # noqa: BLE001 - a damaged segment or TOC
             h._close()
-            h.gen, h.ix = gen, open_index(gen)
-            try:
-                h.avg_lengths = json.loads((gen / "lengths.json").read_text("utf-8"))
-            except (OSError, ValueError):
-                h.avg_lengths = {}
-        s = h.searchers.get(tid)
-        if s is None:
-            s = h.searchers[tid] = h.ix.searcher()
-        elif not s.up_to_date():
-            # a fresh searcher rather than refresh(): whoosh's refresh fails on an empty reader
-            s.close()  # this thread's own, not in use elsewhere
-            s = h.searchers[tid] = h.ix.searcher()
-        gen_no = s.reader().generation()
+            raise _heal(kbase, h, f"{type(exc).__name__}: {exc}"[:200]) from None
+        h.opened_once = True
         cache = h.cache_for(gen_no if isinstance(gen_no, int) else -1)  # an empty index has no generation
         cache.setdefault("avg_lengths", h.avg_lengths)
         return s, cache

@@ -52,6 +52,8 @@ class SearchResults:
     did_you_mean: str | None = None
     #: facet name -> value -> count, over every hit (not only the page shown; near matches not counted)
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: Answered from the database while the index is rebuilt (slower, simpler ranking, no near matches).
+    degraded: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -62,4 +64,5 @@ class SearchResults:
             "near_total": self.near_total,
             "did_you_mean": self.did_you_mean,
             "facets": self.facets,
+            "degraded": self.degraded,
         }

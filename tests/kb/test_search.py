@@ -136,7 +136,8 @@ def test_in_force_ranks_above_replaced_for_a_word_query(world):
 def test_result_json_shape_and_urls(world):
     res = search.search(world, "TCVN 3118:2022", limit=3)
     data = json.loads(json.dumps(res.to_json()))
-    assert set(data) == {"query", "hits", "total", "near", "near_total", "did_you_mean", "facets"}
+    assert set(data) == {"query", "hits", "total", "near", "near_total", "did_you_mean", "facets", "degraded"}
+    assert data["degraded"] is False  # the index answered
     hit = data["hits"][0]
     assert {"kind", "id", "code", "accreditation", "title", "status", "url", "score", "snippet", "why"} <= set(hit)
     assert hit["url"] == "/standards/TCVN%203118:2022" and hit["status"] == "in_force"

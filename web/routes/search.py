@@ -35,19 +35,33 @@ Limit = Annotated[int, Query(ge=1, le=100, description="Số kết quả tối �
 Filter = Annotated[str | None, Query(max_length=100, description="Lọc theo giá trị của bộ lọc cùng tên trong facets")]
 
 
+#: Said above results answered from the database while the search index is rebuilt.
+DEGRADED_NOTE = "Đang dựng lại chỉ mục, kết quả có thể chậm hơn."
+
+
 def run_search(kbase: KnowledgeBase, q: str, kind: str | None, limit: int, filters: dict[str, Any] | None = None) -> dict[str, Any]:
     """The JSON shape of ``/api/search``, shared with the HTML page: with no hits, ``groups`` (the product
     groups that fit the words, else the top-level trades and OCOP groups with ``groups_fit`` false) and
-    ``contact`` (DOST)."""
+    ``contact`` (DOST); ``degraded`` true when the answer came from the database while the index is rebuilt
+    (see :func:`keep_out_of_caches`)."""
     from kb import search as kb_search  # whoosh loads only when somebody searches
 
     res = kb_search.search(kbase, q, kind=kind, limit=limit, filters=filters).to_json()
     res.update(groups=[], groups_fit=False, contact=None)
     if not res["hits"] and res["query"]:
         fit = kb_search.search(kbase, q, kind="group", limit=8)
+        res["degraded"] = res["degraded"] or fit.degraded
         with kbase.session() as session:
             res.update(kb_search.way_forward(session, q, [h.id for h in fit.hits], [h.id for h in fit.near]))
     return res
+
+
+def keep_out_of_caches(response: Response, results: dict[str, Any]) -> Response:
+    """An answer of the slow path is not kept by the page cache, a proxy or the browser: once the index is
+    back, the same question gets the index's answer."""
+    if results.get("degraded"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
@@ -113,8 +127,8 @@ def search_page(
     ctx = {"q": q, "kind": kind, "results": results, "groups": groups, "facets": facets,
            "near": near, "contact_missing": contact_missing,
            "active": {k: v for k, v in active.items() if v},
-           "clear_url": _facet_url(q, {}, None, None)}
-    return render(request, "search/results.html", ctx)
+           "clear_url": _facet_url(q, {}, None, None), "degraded_note": DEGRADED_NOTE}
+    return keep_out_of_caches(render(request, "search/results.html", ctx), results)
 
 
 def _facet_url(q: str, active: dict[str, Any], name: str | None, value: str | None) -> str:

@@ -29,7 +29,7 @@ from kb.links import safe_href
 from kb.models import STATUS_LABELS_VI
 from kb.read.dated import DatedAnswers
 from kb.urls import feed_url, standard_url
-from web import auth, errors, headers
+from web import auth, errors, headers, openapi
 from web.cache import PageCache
 from web.csrf import CSRFMiddleware
 from web.deps import footer_agency
@@ -178,6 +178,7 @@ def create_app(
     for module in ROUTERS:
         app.include_router(module.router)
     errors.install(app)
+    openapi.install(app)  # the statuses each route really answers
     app.add_middleware(CSRFMiddleware)
     if page_cache:
         app.add_middleware(PageCache, kbase=kbase)

@@ -33,7 +33,7 @@ from web import auth, errors, headers, openapi
 from web.cache import PageCache
 from web.csrf import CSRFMiddleware
 from web.deps import footer_agency
-from web.inputs import refuse_nul
+from web.inputs import RefuseNulBodies, refuse_nul
 from web.ratelimit import LoginLimiter
 from web.routes import (
     admin,
@@ -179,6 +179,7 @@ def create_app(
         app.include_router(module.router)
     errors.install(app)
     openapi.install(app)  # the statuses each route really answers
+    app.add_middleware(RefuseNulBodies)
     app.add_middleware(CSRFMiddleware)
     if page_cache:
         app.add_middleware(PageCache, kbase=kbase)

@@ -54,7 +54,7 @@ def test_only_web_addresses_pass_the_one_check(url):
 def test_superscript_digits_are_refused_not_500(app, world):
     c = client_for(app, "curator")
     r = c.post("/api/mappings", json={"product": "²", "standard": "QCVN 8-1:2011/BYT"})
-    assert r.status_code == 404 and "²" not in r.json()["detail"] or r.status_code == 404
+    assert r.status_code == 404, r.text  # "²" is a name no product has, not a number
     r = c.post("/curate/mappings", data={"product": "#²", "standard": "QCVN 8-1:2011/BYT"})
     assert r.status_code == 404, r.text
     assert html(r).css_first("[role=alert]") is not None

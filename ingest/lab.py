@@ -14,7 +14,7 @@ from typing import Any
 from ingest.grid import Row, page_rows
 from ingest.pdf import OpenPdf
 from kb.records import LabDeclaration, LabHeader, ScopeRow
-from kb.text import clean, fold, sentence_case
+from kb.text import clean, fold, is_digits, sentence_case
 
 # Registration schemes and their printed numbers: "LAS-XD 164", "VILAS 1074".
 _ACCREDITATION = re.compile(r"\b(LAS-XD|VILAS)\s*(?:số\s*)?[:.]?\s*(\d{1,4})\b", re.IGNORECASE)
@@ -146,7 +146,7 @@ def parse_scope(pdf: OpenPdf, *, find_codes) -> list[ScopeRow]:
             if tt and _ROMAN.match(tt) and not any(cells.get(r) for r in ("method", "range")):
                 group = clean(" ".join(v for k, v in cells.items() if k != "tt"))
                 continue
-            if tt.isdigit() and _in_sequence(int(tt), rows_out, group):
+            if is_digits(tt) and _in_sequence(int(tt), rows_out, group):
                 rows_out.append({"tt": int(tt), "group": group, "page": index + 1,
                                  **{k: v for k, v in cells.items() if k != "tt"}})
             elif not tt and rows_out:

@@ -92,7 +92,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from kb.text import clean, fold, nfc
+from kb.text import clean, fold, is_digits, nfc
 
 __all__ = [
     "DOC_TYPES",
@@ -440,7 +440,7 @@ def _read_numbered(text: str, hm: re.Match[str], doc_type: str, head_prefix: str
         end, issuer = m.start("amend"), None
     elif m["amend"]:
         amendment = re.sub(r"\s+", "", m["amend"]).upper()
-    if fam in _VN | {"TCN"} and not number.isdigit():
+    if fam in _VN | {"TCN"} and not is_digits(number):
         return None
     if fam in _CHINESE and (number.startswith("0") or len(number) < 3):
         return None  # "TB0001" is an equipment id (thiết bị), not a railway standard
@@ -470,7 +470,7 @@ def _expand_siblings(base: Designation, alts: str, upto: str | None) -> list[Des
             items.append(replace(base, number=num, part="-".join(rest)))
         else:
             items.append(replace(base, part="-".join(_split_parts(tok[1:]))))
-    if upto and base.part and base.part.isdigit():
+    if upto and base.part and is_digits(base.part):
         lo, hi = int(items[-1].part or 0), int(upto)
         for p in range(lo + 1, min(hi, lo + _MAX_EXPANSION) + 1):
             items.append(replace(base, part=str(p)))
@@ -594,7 +594,7 @@ def _query_interpretations(doc_type: str, nums: list[str], issuer: str | None) -
         shapes.append((rest, None))
     out = []
     for parts, year in shapes:
-        if any(not p.isdigit() for p in parts):
+        if any(not is_digits(p) for p in parts):
             continue
         iss = issuer.upper() if issuer and fam in _VN else None
         out.append(Designation(doc_type=doc_type, number=number, part="-".join(parts) or None,

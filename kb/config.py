@@ -54,6 +54,15 @@ class Settings(BaseSettings):
     #: Seconds between two rounds of the delivery loop ``kb serve`` runs (0: no loop; use ``kb notify``).
     notify_interval: int = 10
 
+    #: Addresses (or networks, ``10.0.0.0/8``) of the reverse proxies whose ``X-Forwarded-For`` and
+    #: ``X-Forwarded-Proto`` are believed, comma-separated. Empty (the default): no forwarded header is
+    #: trusted and the login limiter counts the connecting address.
+    trusted_proxies: str = ""
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
+
     @property
     def site_url(self) -> str:
         """The base of absolute links in mails and feeds: ``KB_PUBLIC_URL``, never a request's Host."""

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from kb import audit
 from kb.errors import BadInput
+from kb.links import check_url
 from kb.models import Agency, AgencyBase, payload
 from kb.text import clean
 from kb.versioning import update_versioned
@@ -67,8 +68,8 @@ def _coerce(field: str, value: Any) -> Any:
     text = clean(str(value))
     if field == "email" and text and not _EMAIL.match(text):
         raise BadInput(f"email: {text!r} không phải địa chỉ e-mail")
-    if field == "website" and text and not re.match(r"^https?://", text, re.IGNORECASE):
-        raise BadInput("website: chỉ nhận địa chỉ bắt đầu bằng http:// hoặc https://")
+    if field == "website":
+        return check_url(text, "website")
     return text or None
 
 

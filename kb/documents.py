@@ -42,6 +42,7 @@ from kb.models import (
     utcnow,
 )
 from kb.records import STANDARD_KINDS, Equivalence, ExtractedStandard, IngestResult, Provenance
+from kb.text import is_digits
 
 if TYPE_CHECKING:
     from kb.core import KnowledgeBase
@@ -268,7 +269,7 @@ def _stored_result(session: Session, doc: Document, path: Path) -> IngestResult:
         result.standard = ExtractedStandard(
             kind=doc.kind, code=std.code, doc_type=std.doc_type, number=std.number, part=std.part, year=std.year,
             issuer_suffix=std.issuer_suffix, title_vi=std.title_vi, title_en=std.title_en,
-            edition=int(std.edition) if std.edition and std.edition.isdigit() else std.edition,
+            edition=int(std.edition) if std.edition and is_digits(std.edition) else std.edition,
             replaces=list(extra.get("replaces") or []), converted_from=list(extra.get("converted_from") or []),
             normative_references=list(extra.get("normative_references") or []),
             sections=list(extra.get("sections") or []),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from kb.errors import BadInput
-from kb.text import clean
+from kb.text import clean, is_digits
 
 LENGTHS = (2, 4, 6, 8)
 
@@ -19,7 +19,7 @@ def normalize_hs(value: str, field: str = "hs_code") -> str:
     ``field`` otherwise)."""
     text = clean(str(value)).strip('"')
     digits = re.sub(r"[\s.]", "", text)
-    if not digits.isdigit() or len(digits) not in LENGTHS:
+    if not is_digits(digits) or len(digits) not in LENGTHS:
         raise BadInput(f"{field}: {text!r} không phải mã HS gồm 2, 4, 6 hoặc 8 chữ số")
     return digits
 

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, or_, select
 from kb import audit, codes, standards
 from kb.codes import parse_method
 from kb.errors import BadInput, Conflict, NotFound
+from kb.links import check_url
 from kb.models import AuditEvent, Lab, LabCreate, LabScope, LabScopeCreate, LabUpdate, Standard, StandardStatus, payload, utcnow
 from kb.standards import like_escape
 from kb.text import clean
@@ -91,6 +92,8 @@ def _coerce(field: str, value: Any) -> Any:
             raise BadInput(f"{field}: ngày không hợp lệ {value!r} (dùng YYYY-MM-DD)") from None
     if field == "is_sample":
         return bool(value)
+    if field == "website":
+        return check_url(value, "trang web")
     if isinstance(value, str):
         return clean(value) or None
     return value

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from kb import audit
 from kb.errors import BadInput, Conflict, NotFound
+from kb.links import check_url
 from kb.models import LegalDocument, LegalDocumentBase, LegalKind, LegalRelation, LegalStatus, payload
 from kb.text import clean, fold
 from kb.versioning import StaleEdit, bump_version, update_versioned
@@ -241,10 +242,7 @@ def parse_document(data: dict[str, Any]) -> LegalInput:
         elif f == "status":
             fields[f] = parse_enum(LegalStatus, value, f) if value not in (None, "") else LegalStatus.unknown
         elif f == "source_url":
-            url = clean(str(value or "")) or None
-            if url and not re.match(r"^https?://", url, re.IGNORECASE):
-                raise BadInput("source_url: chỉ nhận địa chỉ bắt đầu bằng http:// hoặc https://")
-            fields[f] = url
+            fields[f] = check_url(value, "source_url")
         else:
             fields[f] = clean(str(value or "")) or None
     if "kind" in fields and fields["kind"] is None:

@@ -11,7 +11,7 @@ from typing import Any, Literal, overload
 from sqlmodel import Session, col, func, select
 
 from kb import audit, codes, products, standards
-from kb.errors import BadInput, NotFound
+from kb.errors import BadInput, Conflict, NotFound
 from kb.models import (
     MAPPING_TYPE_LABELS_VI,
     AuditEvent,
@@ -32,7 +32,7 @@ from kb.models import (
     pk,
     utcnow,
 )
-from kb.text import clean, fold
+from kb.text import clean, fold, is_digits
 from kb.versioning import StaleEdit, update_versioned
 
 _TYPE_BY_LABEL = {fold(label): MappingType(value) for value, label in MAPPING_TYPE_LABELS_VI.items()}
@@ -168,7 +168,7 @@ def create_mapping(
     if product_ref in (None, ""):
         raise BadInput("thiếu sản phẩm (product: tên hoặc mã số)")
     digits = str(product_ref).strip().lstrip("#")
-    if digits.isdigit() and int(digits) > 2**31 - 1:  # PostgreSQL would fail on the lookup, not say 404
+    if is_digits(digits) and int(digits) > 2**31 - 1:  # PostgreSQL would fail on the lookup, not say 404
         raise NotFound(f"Không tìm thấy sản phẩm #{digits[:20]}")
     product = products.find_product(session, product_ref)
     std = standards.standard_named(session, standard_code)
@@ -237,6 +237,14 @@ def update_mapping(
 ) -> Mapping:
     mapping = require_mapping(session, mapping_id)
     changes = data.model_dump(exclude_unset=True)
+    new_type = changes.get("type")
+    if new_type is not None and new_type != mapping.type:  # the pair may hold each type once (unique constraint)
+        twin = session.exec(select(Mapping.id).where(Mapping.product_id == mapping.product_id,
+                                                     Mapping.standard_id == mapping.standard_id,
+                                                     Mapping.type == new_type)).first()
+        if twin is not None:
+            raise Conflict(f"Đã có ánh xạ #{twin} cùng sản phẩm, cùng tiêu chuẩn với loại này: "
+                           f"sửa ánh xạ đó thay vì đổi loại ánh xạ #{mapping.id}.")
     update_versioned(session, mapping, changes, expected_version, actor=actor, entity="mapping",
                      summary=f"Sửa ánh xạ #{mapping.id}")
     return mapping
@@ -293,7 +301,7 @@ class QueueFilter:
 def _products_named(session: Session, text: str) -> frozenset[int]:
     """A product id (``12``, ``#12``) or a piece of its name, accents optional (``banh phu``)."""
     digits = text.lstrip("#")
-    if digits.isdigit():
+    if is_digits(digits):
         return frozenset({int(digits)}) if int(digits) <= 2**31 - 1 else frozenset()
     want = fold(text)
     return frozenset(pid for pid, name in session.exec(select(Product.id, Product.name)).all()

@@ -40,7 +40,7 @@ from kb.models import (
     utcnow,
 )
 from kb.notices import SENTENCE_MAX, TITLE_MAX
-from kb.text import clean
+from kb.text import clean, is_digits
 from kb.urls import group_url, legal_url, product_url, standard_url
 
 STATUS_LABELS_VI = {"pending": "Chờ gửi", "held": "Đang giữ lại", "released": "Đã phát hành", "cancelled": "Đã hủy"}
@@ -257,10 +257,10 @@ def subject_names(session: Session, subs: Iterable[Subject], limit: int = 6) -> 
     for kind, key in first:
         keys.setdefault(kind, []).append(key)
     named: dict[Subject, tuple[str, str]] = {}
-    ids = [int(k) for k in keys.get(FollowKind.product, []) if k.isdigit()]
+    ids = [int(k) for k in keys.get(FollowKind.product, []) if is_digits(k)]
     for pid, name in session.exec(select(Product.id, Product.name).where(col(Product.id).in_(ids))).all() if ids else []:
         named[(FollowKind.product, str(pid))] = (name, product_url(pid or 0))
-    ids = [int(k) for k in keys.get(FollowKind.group, []) if k.isdigit()]
+    ids = [int(k) for k in keys.get(FollowKind.group, []) if is_digits(k)]
     for gid, name, slug in session.exec(select(ProductGroup.id, ProductGroup.name, ProductGroup.slug)
                                         .where(col(ProductGroup.id).in_(ids))).all() if ids else []:
         named[(FollowKind.group, str(gid))] = (name, group_url(slug))

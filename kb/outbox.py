@@ -37,6 +37,7 @@ from kb.models import (
     SubscriptionStatus,
     utcnow,
 )
+from kb.text import is_digits
 
 #: How long a claim holds before another sender may take the mail back.
 LEASE = timedelta(minutes=10)
@@ -166,7 +167,7 @@ def recover(session: Session, now: datetime | None = None) -> int:
     for mail in session.exec(select(OutboxMail).where(OutboxMail.status == MailStatus.sending)).all():
         owner_host, _, rest = (mail.claimed_by or "").partition(":")
         pid = rest.partition(":")[0]
-        dead_here = owner_host == host and pid.isdigit() and not _alive(int(pid))
+        dead_here = owner_host == host and is_digits(pid) and not _alive(int(pid))
         if dead_here or mail.lease_until is None or mail.lease_until < now:
             back.append(mail.id)
     if back:

@@ -13,8 +13,9 @@ from sqlmodel import Session, col, select
 
 from kb import audit, hscodes
 from kb.errors import BadInput, Conflict, NotFound
+from kb.links import check_url
 from kb.models import Product, ProductCreate, ProductKind, ProductUpdate, payload
-from kb.text import clean, fold
+from kb.text import clean, fold, is_digits
 from kb.versioning import update_versioned
 
 PRODUCT_FIELDS = tuple(ProductUpdate.model_fields)
@@ -65,6 +66,8 @@ def _coerce(field: str, value: Any) -> Any:
         return n
     if field == "is_sample":
         return bool(value)
+    if field == "source_url":
+        return check_url(value, "nguồn (source_url)")
     return clean(str(value)) or None
 
 
@@ -85,6 +88,8 @@ def parse_product_changes(data: dict[str, Any]) -> ProductUpdate:
     changes = {f: _coerce(f, data[f] if data[f] != "" else None) for f in PRODUCT_FIELDS if f in data}
     if "name" in changes and not changes["name"]:
         raise BadInput("sản phẩm thiếu tên (name)")
+    if "kind" in changes and changes["kind"] is None:
+        raise BadInput("kind: phải chọn loại sản phẩm (key, ocop hoặc other)")
     if "aliases" in changes and changes["aliases"] is None:
         changes["aliases"] = []
     return payload(ProductUpdate, changes)
@@ -142,7 +147,7 @@ def find_product(session: Session, ref: str | int, producer: str | None = None) 
     Raises NotFound, or Conflict when a name is shared by products of several producers.
     """
     text = clean(str(ref))
-    if text.lstrip("#").isdigit():
+    if is_digits(text.lstrip("#")):
         return require_product(session, int(text.lstrip("#")))
     name = text.casefold()
     want_producer = clean(producer).casefold() if producer else None

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, func, select
 from kb.errors import BadInput
 from kb.models import AuditEvent, Document, IngestFile, ProposalStatus, ProposedChange, Standard, StandardUpdate
 from kb.standards import CONFIDENCE_LEVELS, FOLLOWS, REVIEW_FIELDS, confidence_level, review_field, review_standard
-from kb.text import clean, fold
+from kb.text import clean, fold, is_digits
 from kb.versioning import StaleEdit
 
 #: Levels from the least sure up: a document's ``least`` level is the first of these its pending fields reach.
@@ -57,7 +57,7 @@ def parse_filter(*, text: str = "", doc_type: str = "", source: str = "", level:
         raise BadInput(f"trường {given['pending'][:30]!r} không có; chọn trong danh sách")
     src = given.get("source", "")
     run_text = src.lstrip("#").strip()
-    run = int(run_text) if run_text.isdigit() and len(run_text) < 10 else None
+    run = int(run_text) if is_digits(run_text) and len(run_text) < 10 else None
     return ReviewFilter(text=fold(given.get("text")), doc_type=given.get("doc_type", ""), source=fold(src), run=run,
                         level=given.get("level", ""), pending=given.get("pending", ""), given=given)
 

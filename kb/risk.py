@@ -34,7 +34,7 @@ from kb import audit, legal
 from kb.errors import BadInput
 from kb.hs import normalize_hs
 from kb.models import RiskList, RiskListRow
-from kb.text import clean, fold
+from kb.text import clean, fold, is_digits
 from kb.versioning import record_id, update_versioned
 
 ENTITY = "risk_list"
@@ -79,7 +79,7 @@ def _text(value: Any) -> str | None:
 def _code(value: Any) -> str:
     """An HS cell; a numeric XLSX cell has lost its leading zero (``401`` for 04.01): put it back."""
     s = clean(str(value or "")).strip('"')
-    if s.isdigit() and len(s) in (1, 3, 5, 7):
+    if is_digits(s) and len(s) in (1, 3, 5, 7):
         s = "0" + s
     return normalize_hs(s, "ma_hs")
 
@@ -98,7 +98,7 @@ def parse_row(rec: dict[str, Any]) -> dict[str, Any]:
     if risk_raw and risk is None:
         raise BadInput(f"muc_rui_ro: {_text(rec.get('muc_rui_ro'))!r} không hợp lệ (dùng: CAO, TRUNG_BINH hoặc để trống)")
     page_raw = _text(rec.get("trang"))
-    if page_raw is not None and not page_raw.isdigit():
+    if page_raw is not None and not is_digits(page_raw):
         raise BadInput(f"trang: {page_raw!r} không phải số trang")
     item, annex = _text(rec.get("nhom")), _text(rec.get("phu_luc"))
     for name, v in (("nhom", item), ("phu_luc", annex)):

@@ -32,7 +32,7 @@ from kb.models import (
     utcnow,
 )
 from kb.records import CriterionRow
-from kb.text import clean, nfc
+from kb.text import clean, is_digits, nfc
 from kb.versioning import bump_version, update_versioned
 
 #: Regulations are mandatory; standards are voluntary unless a regulation or law cites them.
@@ -58,7 +58,7 @@ def identity_fields(d: codes.Designation) -> dict[str, Any]:
         "doc_type": d.doc_type,
         "number": d.number,
         "part": d.part,
-        "year": int(d.year) if d.year and d.year.isdigit() else None,
+        "year": int(d.year) if d.year and is_digits(d.year) else None,
         "issuer_suffix": d.issuer_suffix,
     }
 

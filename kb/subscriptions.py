@@ -35,7 +35,7 @@ from kb.models import (
     SubscriptionStatus,
     utcnow,
 )
-from kb.text import clean, nfc
+from kb.text import clean, is_digits, nfc
 from kb.urls import group_url, legal_url, product_url, standard_url
 
 #: Confirmation mails one address may be sent in an hour, whatever it asks to follow: a stranger cannot
@@ -87,7 +87,7 @@ def target(session: Session, kind: FollowKind | str, key: Any) -> Target:
     except ValueError:
         raise BadInput("Không theo dõi được loại bản ghi này") from None
     text = clean(str(key if key is not None else ""))[:120]
-    if kind == FollowKind.group and not text.isdigit():  # a group may be named by its slug too
+    if kind == FollowKind.group and not is_digits(text):  # a group may be named by its slug too
         from kb.groups import get_group
 
         found = get_group(session, text)

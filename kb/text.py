@@ -25,6 +25,12 @@ def clean(text: str | None) -> str:
     return _SPACES.sub(" ", s).strip()
 
 
+def is_digits(text: str | None) -> bool:
+    """Only ASCII digits, at least one: what ``int()`` reads. ``str.isdigit`` also passes "²" and "①", which
+    ``int()`` refuses, so every check before an ``int()`` of outside text uses this instead."""
+    return bool(text) and text.isascii() and text.isdigit()  # type: ignore[union-attr]
+
+
 def strip_accents(text: str | None) -> str:
     """Remove diacritics, mapping đ/Đ to d/D; case is kept."""
     s = unicodedata.normalize("NFD", nfc(text).translate(_D_MAP))

@@ -15,23 +15,25 @@ from datetime import date
 from pathlib import Path
 
 import jinja2
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 from starlette.concurrency import run_in_threadpool
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from kb import contacts
 from kb.config import SITE_NAME, Settings
 from kb.core import KnowledgeBase
+from kb.links import safe_href
 from kb.models import STATUS_LABELS_VI
 from kb.read.dated import DatedAnswers
 from kb.urls import feed_url, standard_url
-from web import auth, errors
+from web import auth, errors, headers, openapi
 from web.cache import PageCache
 from web.csrf import CSRFMiddleware
 from web.deps import footer_agency
-from web.headers import SecurityHeaders
+from web.inputs import RefuseNulBodies, refuse_nul
 from web.ratelimit import LoginLimiter
 from web.routes import (
     admin,
@@ -109,6 +111,7 @@ def make_templates() -> Jinja2Templates:
     )
     env.filters["date_vi"] = _date_vi
     env.filters["snippet"] = _snippet
+    env.filters["safe_href"] = safe_href  # every stored outside address that becomes a link goes through it
     env.globals["status_labels"] = STATUS_LABELS_VI
     env.globals["qualifier_labels"] = QUALIFIER_LABELS_VI
     env.globals["standard_url"] = standard_url
@@ -167,6 +170,7 @@ def create_app(
         docs_url=None,  # /api/docs is our own page: Swagger UI would load from a CDN
         redoc_url=None,
         openapi_url="/openapi.json",
+        dependencies=[Depends(refuse_nul)],
     )
     app.state.kbase = kbase
     app.state.settings = kbase.settings
@@ -177,8 +181,12 @@ def create_app(
     for module in ROUTERS:
         app.include_router(module.router)
     errors.install(app)
+    openapi.install(app)  # the statuses each route really answers
+    app.add_middleware(RefuseNulBodies)
     app.add_middleware(CSRFMiddleware)
     if page_cache:
         app.add_middleware(PageCache, kbase=kbase)
-    app.add_middleware(SecurityHeaders)
+    if kbase.settings.trusted_proxy_list:  # only a named proxy may say who the client is (login limiter)
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=kbase.settings.trusted_proxy_list)
+    headers.install(app)  # outermost, around the 500 page too
     return app

@@ -20,6 +20,7 @@ from rich.table import Table
 from kb.config import Settings
 from kb.core import KnowledgeBase
 from kb.errors import KBError
+from kb.text import is_digits
 
 app = typer.Typer(
     add_completion=False,
@@ -215,7 +216,7 @@ def suggest(
     """Gợi ý tiêu chuẩn cho một sản phẩm (lưu vào hàng chờ duyệt với trạng thái suggested)."""
     from kb.matching import suggest as kb_suggest
 
-    ref: int | str = int(product) if product.isdigit() else product
+    ref: int | str = int(product) if is_digits(product) else product
     result = kb_suggest(_kb(), ref)
     if as_json:
         _print_json(result)
@@ -295,7 +296,8 @@ def serve(
 
         threading.Thread(target=mailer.loop, args=(KnowledgeBase(kbase.settings), threading.Event()),
                          name="kb-notify", daemon=True).start()
-    uvicorn.run(create_app(kbase.settings), host=host, port=port, log_level="info")
+    # Forwarded headers are the app's business (KB_TRUSTED_PROXIES); uvicorn would trust 127.0.0.1's.
+    uvicorn.run(create_app(kbase.settings), host=host, port=port, log_level="info", proxy_headers=False)
 
 
 @app.command()

@@ -3,10 +3,14 @@ content security policy allows scripts from this origin only. Inline styles stay
 curator layout carries a <style> block; move it to /static to drop 'unsafe-inline'.
 
 A page asked for with a session cookie may name the account in its header: unless the route said how to
-cache it, no browser or proxy keeps it (``no-store``, as the signed-in pages say themselves)."""
+cache it, no browser or proxy keeps it (``no-store``, as the signed-in pages say themselves).
+
+:func:`install` puts the middleware outside Starlette's own ``ServerErrorMiddleware``, which
+``add_middleware`` cannot do: the 500 page it sends carries the same headers as every other answer."""
 
 from __future__ import annotations
 
+from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from web.cache import SESSION_MARK
@@ -42,3 +46,13 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+def install(app: Starlette) -> None:
+    """Wrap the whole stack, the server-error layer included, in :class:`SecurityHeaders`."""
+    build = app.build_middleware_stack
+
+    def build_with_headers() -> ASGIApp:
+        return SecurityHeaders(build())
+
+    app.build_middleware_stack = build_with_headers  # type: ignore[method-assign]

@@ -37,7 +37,7 @@ from kb.search import _documents as docs
 from kb.search._bits import Accumulator, Bits, bit, lowest
 from kb.search._results import Hit, SearchResults
 from kb.search._schema import english_stem_analyzer, term_fold
-from kb.text import clean, fold, tokens
+from kb.text import clean, fold, is_digits, tokens
 from kb.urls import group_url, lab_url, product_url, standard_url
 
 log = logging.getLogger(__name__)
@@ -472,7 +472,7 @@ def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filt
         st = bits.value_of("status", c.docnum)
         in_force_first = 0 if (names_edition or c.tier >= 9 or st in (None, "in_force")) else 1
         year = bits.value_of("year", c.docnum) if c.tier < 9 else None
-        newest_first = -int(year) if year and year.isdigit() else 0  # editions of one series: newest first
+        newest_first = -int(year) if year and is_digits(year) else 0  # editions of one series: newest first
         return (int(c.tier), in_force_first, c.tier, newest_first, -c.score)
 
     merged.sort(key=sort_key)

@@ -1,4 +1,5 @@
-"""Login rate limit: 429 after 10 failures a minute per IP and per account, generic message, no sleeps."""
+"""Login rate limit: 429 after 10 failures a minute per address, a growing delay per account that never locks
+out the owner's known address, forwarded headers only from named proxies; generic message, no sleeps."""
 
 from __future__ import annotations
 
@@ -85,7 +86,7 @@ def test_success_forgives_the_account_not_the_address(kbase):
     for _ in range(9):
         _login(c, "admin", "wrong-password-x")
     assert _login(c, "admin", PASSWORD).status_code == 200
-    assert not lim.failures.blocked("user:admin")
+    assert lim.account_delay("10.1.1.1", "admin") == 0
     _login(c, "curator", "wrong-password-x")
     assert _login(c, "curator", PASSWORD).status_code == 429  # the address has 10 failures in the window
 
@@ -98,3 +99,72 @@ def test_html_form_is_limited_too(kbase):
     r = c.post("/login", data={"username": "curator", "password": PASSWORD}, follow_redirects=False)
     assert r.status_code == 429
     assert "Retry-After" in r.headers
+
+
+def test_account_delay_doubles_and_is_capped():
+    clock = Clock()
+    lim = LoginLimiter(clock=clock)
+    for i in range(9):
+        lim.failed(f"10.0.0.{i}", "lab_a")
+    assert lim.blocked("10.9.9.9", "lab_a") == 0  # nine failures from nine addresses: no delay yet
+    waits = []
+    for i in range(9, 20):
+        lim.failed(f"10.0.1.{i}", "lab_a")
+        waits.append(lim.blocked("10.9.9.9", "lab_a"))
+    assert waits == [2, 4, 8, 16, 32, 60, 60, 60, 60, 60, 60]
+    clock.now += 59
+    assert lim.blocked("10.9.9.9", "lab_a") == 1
+    clock.now += 1
+    assert lim.blocked("10.9.9.9", "lab_a") == 0  # a minute after the last failure the next guess may come
+    clock.now += 901
+    lim.failed("10.0.2.1", "lab_a")
+    assert lim.blocked("10.9.9.9", "lab_a") == 0  # old failures left the 15-minute window
+
+
+def test_guessers_cannot_lock_the_owner_out(kbase):
+    """Many addresses keep failing on an account: each new guess waits, the owner's known address gets in."""
+    seed(kbase)
+    clock = Clock()
+    lim = LoginLimiter(clock=clock)
+    app = make_app(kbase, limiter=lim)
+    owner = TestClient(app, client=("192.0.2.10", 50000))
+    guesser = TestClient(app, client=("198.51.100.7", 50000))
+    assert _login(owner, "curator", PASSWORD).status_code == 200
+    for round_ in range(30):
+        for i in range(12):  # twelve other addresses, each well under its own per-address limit
+            lim.failed(f"203.0.113.{i}", "curator")
+        r = _login(guesser, "curator", "wrong-password-x")
+        assert r.status_code == 429, round_
+        assert int(r.headers["retry-after"]) >= 2
+        assert _login(owner, "curator", PASSWORD).status_code == 200, round_
+        clock.now += 30  # the per-address windows move on; the account stays under attack
+    # The owner's successes forgive the account's count, but the guessers' new failures set it again.
+    for i in range(12):
+        lim.failed(f"203.0.113.{i}", "curator")
+    assert _login(guesser, "curator", PASSWORD).status_code == 429
+
+
+def test_forwarded_for_is_ignored_by_default(kbase):
+    seed(kbase)
+    c = TestClient(make_app(kbase, limiter=LoginLimiter(clock=Clock())), client=("127.0.0.1", 50000))
+    for i in range(10):
+        assert _login(c, f"guess{i}", "wrong-password-x", {"X-Forwarded-For": f"10.0.0.{i}"}).status_code == 401
+    r = _login(c, "admin", PASSWORD, {"X-Forwarded-For": "10.0.0.99"})
+    assert r.status_code == 429  # rotating the header does not make a new client
+
+
+def test_forwarded_for_is_believed_from_a_named_proxy(kbase, settings):
+    seed(kbase)
+    from web.app import create_app
+
+    kbase.settings.trusted_proxies = "127.0.0.1, 10.1.0.0/16"
+    lim = LoginLimiter(clock=Clock())
+    app = create_app(kbase=kbase, login_limiter=lim)
+    proxy = TestClient(app, client=("10.1.2.3", 50000))
+    for i in range(10):
+        assert _login(proxy, f"guess{i}", "wrong-password-x", {"X-Forwarded-For": "192.0.2.1"}).status_code == 401
+    assert _login(proxy, "admin", PASSWORD, {"X-Forwarded-For": "192.0.2.1"}).status_code == 429
+    assert _login(proxy, "admin", PASSWORD, {"X-Forwarded-For": "192.0.2.2"}).status_code == 200  # another client
+    # A client that is not a named proxy cannot pick its address.
+    direct = TestClient(app, client=("192.0.2.1", 50000))
+    assert _login(direct, "admin", PASSWORD, {"X-Forwarded-For": "192.0.2.77"}).status_code == 429

@@ -17,6 +17,7 @@ from kb.models import User
 from web import auth
 from web.deps import get_kbase
 from web.forms import render_form, submit
+from web.openapi import REFUSED_LOGIN
 
 router = APIRouter(tags=["auth"])
 
@@ -151,7 +152,7 @@ def password_submit(
     return submit(request, change, done=done, failed=failed)
 
 
-@router.post("/api/auth/login", summary="Đăng nhập (đặt cookie phiên)")
+@router.post("/api/auth/login", summary="Đăng nhập (đặt cookie phiên)", responses=REFUSED_LOGIN)
 def api_login(request: Request, body: LoginIn) -> Response:
     try:
         with get_kbase(request).session() as session:

@@ -19,6 +19,7 @@ from kb.core import KnowledgeBase
 from kb.errors import BadInput, KBError
 from kb.models import AuditEvent, Lab, LabScope, Role, pk
 from kb.read.labs import validity
+from kb.text import is_digits
 from kb.versioning import StaleEdit
 from web import auth, uploads
 from web.auth import CuratorUser, CurrentUser, LabEditor
@@ -154,12 +155,12 @@ def _messages(request: Request, session: Session, lab: Lab) -> dict[str, Any]:
     params = request.query_params
     out: dict[str, Any] = {"notice": NOTICES.get(params.get("ok", "")), "touched": None, "undo": None}
     row_id = params.get("row", "")
-    if row_id.isdigit() and int(row_id) <= MAX_ID:
+    if is_digits(row_id) and int(row_id) <= MAX_ID:
         row = session.get(LabScope, int(row_id))
         if row is not None and row.lab_id == lab.id:
             out["touched"] = row
     undo = params.get("undo", "")
-    if params.get("ok") == "deleted" and undo.isdigit() and int(undo) <= MAX_ID:
+    if params.get("ok") == "deleted" and is_digits(undo) and int(undo) <= MAX_ID:
         event = session.get(AuditEvent, int(undo))
         if event is not None and event.entity == "lab_scope" and (event.before or {}).get("lab_id") == lab.id:
             out["undo"] = {"id": event.id, "test": event.before["test"] if event.before else ""}

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from kb.errors import BadInput
 from kb.models import MAPPING_TYPE_LABELS_VI, STATUS_LABELS_VI
+from kb.text import is_digits
 from web import auth
 from web.deps import MAX_ID
 
@@ -56,6 +57,6 @@ def back(url: str, notice: str) -> RedirectResponse:
 
 def form_version(text: str) -> int:
     """The record version a form was rendered from (optimistic locking); a form without one is refused."""
-    if not text.isdigit():
+    if not is_digits(text):
         raise BadInput("thiếu phiên bản của biểu mẫu (version)")
     return int(text)

@@ -16,6 +16,7 @@ from kb import audit, urls, versioning
 from kb.errors import KBError, NotFound
 from kb.models import AuditEvent
 from kb.read import audit as audit_read
+from kb.text import is_digits
 from web import auth
 from web.auth import CuratorUser
 from web.deps import MAX_ID, get_kbase
@@ -101,7 +102,7 @@ def audit_page(
     c = ctx(request, lines=lines, filters=filters, query=query, errors=errors, page=page, more=more,
             entities=audit_read.entity_choices(entities), actions=audit_read.action_choices(actions), actors=actors)
     done = request.query_params.get("event", "")
-    if c["notice"] and done.isdigit():
+    if c["notice"] and is_digits(done):
         c["notice"] = f"Đã hoàn tác sự kiện #{done}."
     return auth.render_private(request, "curate/audit.html", c, status_code=400 if errors else 200)
 

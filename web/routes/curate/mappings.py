@@ -14,6 +14,7 @@ from kb import audit, mappings
 from kb import groups as kb_groups
 from kb.errors import BadInput, KBError
 from kb.models import MappingStatus
+from kb.text import is_digits
 from web import auth, uploads
 from web.auth import CuratorUser
 from web.deps import get_kbase
@@ -41,15 +42,15 @@ def _decision_notice(request: Request, session: Session, user_name: str) -> str 
     to (this curator's approvals and rejections only), and the ids left alone because someone was first."""
     q = request.query_params
     text = None
-    if q.get("from", "").isdigit() and q.get("to", "").isdigit() and max(len(q["from"]), len(q["to"])) < 10:
+    if is_digits(q.get("from", "")) and is_digits(q.get("to", "")) and max(len(q["from"]), len(q["to"])) < 10:
         text = mappings.describe_decisions(mappings.decided_events(session, int(q["from"]), int(q["to"]), user_name))
-    stale = [int(x) for x in q.get("stale", "").split(",")[:20] if x.isdigit() and len(x) < 10]
+    stale = [int(x) for x in q.get("stale", "").split(",")[:20] if is_digits(x) and len(x) < 10]
     if stale:
         rows = mappings.rows_by_ids(session, stale)
         named = "; ".join(f"{r['product'].name} → {r['standard'].code} "
                           f"({auth.LABELS_VI['mapping_status'][r['mapping'].status.value].lower()}"
                           f"{', ' + r['mapping'].decided_by if r['mapping'].decided_by else ''})" for r in rows)
-        kept = int(q["kept"]) if q.get("kept", "").isdigit() and len(q["kept"]) < 5 else len(stale)
+        kept = int(q["kept"]) if is_digits(q.get("kept", "")) and len(q["kept"]) < 5 else len(stale)
         more = f"Giữ nguyên {max(kept, len(rows))} ánh xạ vì đã có người quyết định trước: {named}" \
                + ("." if kept <= len(rows) else f" và {kept - len(rows)} ánh xạ khác.")
         text = f"{text} {more}" if text else more
@@ -151,7 +152,7 @@ def _parse_items(items: list[str]) -> tuple[list[int], dict[int, int]]:
     ids, versions = [], {}
     for item in items:
         mid, _, version = item.partition(":")
-        if not (mid.isdigit() and version.isdigit()) or len(mid) > 10 or len(version) > 10:
+        if not (is_digits(mid) and is_digits(version)) or len(mid) > 10 or len(version) > 10:
             raise BadInput(f"mục không hợp lệ: {item[:30]!r}")
         ids.append(int(mid))
         versions[int(mid)] = int(version)

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from kb import noticeboard, notices, subscriptions
 from kb.errors import KBError
 from kb.models import Notice, NoticeStatus
+from kb.text import is_digits
 from kb.versioning import StaleEdit
 from web import auth
 from web.auth import CuratorUser
@@ -66,7 +67,7 @@ def _page_context(request: Request, **extra: Any) -> dict[str, Any]:
         counts = subscriptions.counts(session)
         message = None
         action, nid = request.query_params.get("ok", ""), request.query_params.get("id", "")
-        if action in DONE_VI and nid.isdigit():
+        if action in DONE_VI and is_digits(nid):
             n = session.get(Notice, int(nid))
             message = DONE_VI[action].format(n.title) if n is not None else None
     c = ctx(request, queue=queue, released=done, counts=[(COUNT_LABELS_VI.get(k, k), v) for k, v in counts.items()],

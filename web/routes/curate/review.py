@@ -21,6 +21,7 @@ from kb import page_cache, proposals, review_queue, standards
 from kb.errors import BadInput, KBError, NotFound
 from kb.models import Document
 from kb.standards import CONFIDENCE_LEVELS, REVIEW_FIELDS
+from kb.text import is_digits
 from kb.versioning import StaleEdit
 from web import auth
 from web.auth import CuratorUser
@@ -53,10 +54,10 @@ def _confirmed_notice(request: Request, session: Session, user_name: str) -> str
     curator's), and the documents left alone because someone saved them first."""
     q = request.query_params
     text = None
-    if q.get("from", "").isdigit() and q.get("to", "").isdigit() and max(len(q["from"]), len(q["to"])) < 10:
+    if is_digits(q.get("from", "")) and is_digits(q.get("to", "")) and max(len(q["from"]), len(q["to"])) < 10:
         text = review_queue.describe_confirmed(review_queue.confirmed_in(session, int(q["from"]), int(q["to"]),
                                                                          user_name))
-    stale = [int(x) for x in q.get("stale", "").split(",")[:20] if x.isdigit() and len(x) < 10]
+    stale = [int(x) for x in q.get("stale", "").split(",")[:20] if is_digits(x) and len(x) < 10]
     if stale:
         codes = review_queue.codes_of(session, stale)
         more = f"Giữ nguyên {len(stale)} tài liệu vì đã có người sửa sau khi trang xác nhận được mở" \
@@ -146,7 +147,7 @@ def _parse_items(items: list[str]) -> dict[int, int]:
     versions: dict[int, int] = {}
     for item in items:
         sid, _, version = item.partition(":")
-        if not (sid.isdigit() and version.isdigit()) or len(sid) > 10 or len(version) > 10:
+        if not (is_digits(sid) and is_digits(version)) or len(sid) > 10 or len(version) > 10:
             raise BadInput(f"mục không hợp lệ: {item[:30]!r}")
         versions[int(sid)] = int(version)
     return versions
@@ -224,7 +225,7 @@ def _shown_page(request: Request, doc: Document | None, rows: list[dict]) -> dic
         return None
     asked = request.query_params.get("page", "")
     firsts = [r["page"] for r in rows if r["page"] and r["in_provenance"] and not r["verified"]]
-    n = int(asked) if asked.isdigit() and 1 <= int(asked) <= doc.pages else (firsts or [1])[0]
+    n = int(asked) if is_digits(asked) and 1 <= int(asked) <= doc.pages else (firsts or [1])[0]
     sources = sorted({r["page"] for r in rows if r["page"] and 1 <= r["page"] <= doc.pages})
     return {"n": n, "count": doc.pages, "sources": sources,
             "prev": n - 1 if n > 1 else None, "next": n + 1 if n < doc.pages else None,
@@ -239,7 +240,7 @@ def review_item_page(request: Request, standard_id: Id, user: CuratorUser) -> Re
 def _criteria_form(raw: FormData) -> list[dict[str, str]] | None:
     """The criteria table as the form sent it back (rows ``crit-N-*``), None when the form had none."""
     count = str(raw.get("criteria_rows") or "")
-    if not count.isdigit():
+    if not is_digits(count):
         return None
     n = min(int(count), standards.MAX_CRITERIA + BLANK_CRITERIA + 1)  # one too many is refused by the service
     return [{k: str(raw.get(f"crit-{i}-{k}") or "")[:4000] for k in ("id", *standards.CRITERION_FIELDS, "delete")}

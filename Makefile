@@ -40,6 +40,7 @@ bench: install
 	$(BIN)/python bench/review_queue.py
 	$(BIN)/python bench/confidence.py
 	$(BIN)/python bench/notify.py
+	$(BIN)/python bench/upload_jobs.py
 
 # The demo PDFs are committed; this regenerates them from their script.
 demo-pdfs: install

@@ -226,6 +226,7 @@ def _place(session: Session, lab: Lab, wanted: list[dict[str, Any]], existing: I
            actor: str, counts: dict[str, int]) -> list[LabScope]:
     """Put ``wanted`` at positions ``start``…, reusing identical ``existing`` rows (moved if need be);
     returns the existing rows not reused."""
+    assert lab.id is not None  # a stored lab
     pool: dict[tuple, list[LabScope]] = {}
     for r in existing:
         pool.setdefault(_row_key(r.model_dump()), []).append(r)

@@ -66,6 +66,9 @@ def test_a_large_scope_is_written_in_batches_and_reported(any_kbase, world, smal
     assert words(p.css_first("#upload-report")).endswith("0 thêm mới, 0 sửa, 4 giữ nguyên, 4 bỏ.")
     with any_kbase.session() as s:
         assert len(labs.scope_rows(s, s.get(Lab, world.lab_a))) == 4
+    listed = page(lab_a.get(f"/lab/{world.lab_a}")).css("#upload-jobs li")
+    assert len(listed) == 3 and all("pv.csv" in words(li) and "xong" in words(li) for li in listed)
+    assert page(client_for(make_app(any_kbase), "lab_b").get(f"/lab/{world.lab_b}")).css_first("#upload-jobs") is None
 
 
 def test_bad_rows_are_reported_by_line_and_change_nothing(any_kbase, world, small_batches):

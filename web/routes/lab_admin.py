@@ -11,12 +11,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Form, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from kb import audit, labs
 from kb.errors import KBError
-from kb.models import AuditEvent, Lab, LabScope, Role, pk
+from kb.models import AuditEvent, IngestRun, Lab, LabScope, Role, pk
 from kb.read.labs import validity
 from kb.versioning import StaleEdit
 from web import auth, uploads
@@ -181,6 +181,9 @@ def lab_page_context(request: Request, session: Session, lab: Lab, **extra: Any)
         validity=validity(lab.valid_until, verified=lab.validity_verified),
         lab_notice=messages["notice"], touched=messages["touched"], undo=messages["undo"],
         template_name=TEMPLATE_NAME,
+        # The lab's recent uploads, to get back to one still working (its page says how it went).
+        jobs=session.exec(select(IngestRun).where(IngestRun.lab_id == lab.id)
+                          .order_by(col(IngestRun.id).desc()).limit(5)).all(),
         **values,
     )
 

@@ -174,3 +174,24 @@ def test_the_upload_answers_before_the_job_is_done(tmp_path_factory):
         srv.stop()
     assert st["state"] == "done"
     assert not [f for f in Path(srv.data_dir).rglob("uploads/**/*") if f.is_file()]
+
+
+def test_a_job_whose_server_died_says_so_and_how_far_it_got(any_kbase, world):
+    import socket
+    import subprocess
+    import sys
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a process id that no longer runs
+    with any_kbase.session() as s:
+        run = IngestRun(actor="lab_a", kind="lab-scope", lab_id=world.lab_a, pid=gone.pid, host=socket.gethostname(),
+                        planned=[{"path": "/nowhere/x.csv", "name": "pv.csv"}],
+                        counts={"phase": "writing", "read": 9, "written": 6, "total": 9})
+        s.add(run)
+        s.flush()
+        run_id = run.id
+    p = page(client_for(make_app(any_kbase), "lab_a").get(f"/lab/{world.lab_a}/jobs/{run_id}"))
+    assert status(p) == {"state": "interrupted", "read": "9", "written": "6"}
+    text = words(p.css_first("#job-stopped"))
+    assert "bị gián đoạn" in text and "sau khi ghi 6 / 9 dòng" in text and "Tải lại tệp" in text
+    assert p.css_first("#cancel-form") is None and p.css_first("meta[http-equiv=refresh]") is None

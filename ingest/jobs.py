@@ -20,6 +20,7 @@ batches leaves it part new, part old — the job's page says how far it got.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import time
@@ -27,11 +28,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from ingest import importers
 from kb import audit, documents, groups, labs
 from kb.core import KnowledgeBase
+from kb.db import is_lock_error
 from kb.errors import BadInput, KBError
 from kb.models import IngestRun, LabScopeCreate, utcnow
 
@@ -43,6 +46,8 @@ BATCH_ROWS = 500
 PROGRESS_SECONDS = 1.0
 #: Bad lines kept for the page (the count is always exact).
 MAX_ERRORS = 200
+#: Tries of a batch that met a lock conflict.
+LOCK_RETRIES = 3
 #: Kinds the curator upload runs batch by batch through the importer's row handlers.
 ROW_KINDS = ("standards", "products", "labs", "mappings")
 
@@ -110,8 +115,31 @@ class Progress:
     def tick(self) -> None:
         """While reading: record the progress about once a second (a tiny transaction of its own)."""
         if time.monotonic() - self._last >= PROGRESS_SECONDS:
-            with self.kbase.session() as session:
-                self.save(session)
+            try:
+                with self.kbase.session() as session:
+                    self.save(session)
+            except DBAPIError as exc:  # another writer held on: the next tick records it
+                if not is_lock_error(exc):
+                    raise
+                self._last = time.monotonic()
+
+    def batch(self, work: Callable[[Session], None]) -> None:
+        """One batch's transaction: the stop check, ``work`` (which adds to the counts), the progress. A lock
+        conflict (another writer held on past the busy timeout, a PostgreSQL deadlock) rolls the batch
+        back, counts included, and tries it again."""
+        for attempt in range(LOCK_RETRIES):
+            saved = copy.deepcopy(self.counts)
+            try:
+                with self.kbase.session() as session:
+                    self.save(session)  # Cancelled here: this batch writes nothing
+                    work(session)
+                    self.save(session, check=False)
+                return
+            except DBAPIError as exc:
+                self.counts = saved
+                if not is_lock_error(exc) or attempt == LOCK_RETRIES - 1:
+                    raise
+                log.warning("import job %s: batch retried after a lock conflict", self.run_id)
 
 
 def run_job(kbase: KnowledgeBase, run_id: int, path: Path, actor: str) -> None:
@@ -211,36 +239,33 @@ def _scope_job(kbase: KnowledgeBase, progress: Progress, lab_id: int, path: Path
             for text in fh:
                 yield LabScopeCreate.model_validate_json(text)
 
-    changed = False
+    def replace_all(session: Session) -> None:
+        progress.add(labs.replace_scope(session, labs.require_lab(session, lab_id), list(spooled()), actor))
+        progress.counts["written"] = good
+
+    def replace_part(batch: list[LabScopeCreate]) -> Callable[[Session], None]:
+        def work(session: Session) -> None:
+            start = progress.counts["written"]
+            progress.add(labs.replace_scope_part(session, labs.require_lab(session, lab_id), batch, start, actor))
+            progress.counts["written"] = start + len(batch)
+        return work
+
+    def drop_rest(session: Session) -> None:  # the old rows past the new end, a batch at a time
+        gone = labs.drop_scope_from(session, labs.require_lab(session, lab_id), good, actor, BATCH_ROWS)
+        progress.add({"deleted": gone})
+        progress.counts["dropped_last"] = gone
+
     if good <= BATCH_ROWS:  # the usual scope: replaced in one transaction, exactly as before
-        with kbase.session() as session:
-            progress.save(session)
-            outcome = labs.replace_scope(session, labs.require_lab(session, lab_id), list(spooled()), actor)
-            progress.add(outcome)
-            progress.counts["written"] = good
-            progress.save(session, check=False)
+        progress.batch(replace_all)
     else:
-        start = 0
         for batch in _batches(spooled(), BATCH_ROWS):
-            with kbase.session() as session:
-                progress.save(session)  # Cancelled here leaves this batch unwritten
-                outcome = labs.replace_scope_part(session, labs.require_lab(session, lab_id), batch, start, actor)
-                progress.add(outcome)
-                start += len(batch)
-                progress.counts["written"] = start
-                progress.save(session, check=False)
-            changed = changed or any(outcome[k] for k in ("created", "updated", "deleted"))
+            progress.batch(replace_part(batch))
         progress.counts["phase"] = "cleaning"
-        while True:  # the old rows past the new end
-            with kbase.session() as session:
-                progress.save(session)
-                gone = labs.drop_scope_from(session, labs.require_lab(session, lab_id), good, actor, BATCH_ROWS)
-                progress.add({"deleted": gone})
-                progress.save(session, check=False)
-            if not gone:
-                break
+        progress.counts["dropped_last"] = BATCH_ROWS
+        while progress.counts.pop("dropped_last"):
+            progress.batch(drop_rest)
     progress.counts["applied"] = True
-    if changed or any(progress.counts[k] for k in ("created", "updated", "deleted")):
+    if any(progress.counts[k] for k in ("created", "updated", "deleted")):
         documents.update_search(kbase, {"lab": {lab_id}})
 
 
@@ -253,22 +278,26 @@ def _rows_job(kbase: KnowledgeBase, progress: Progress, kind: str, path: Path, a
     report = importers.ImportReport(kind=kind, file=path.name)
     handler: Callable[..., Any] = importers._ROW_HANDLERS[kind]
     progress.counts["phase"] = "writing"
+    done_part: dict[str, importers.ImportReport] = {}
     for batch in _batches(rows, BATCH_ROWS):
-        progress.counts["read"] += len(batch)
-        errors_before = len(report.errors)
-        with kbase.session() as session:
-            progress.save(session)
+        def work(session: Session, batch: list[tuple[int, dict[str, Any]]] = batch) -> None:
+            part = importers.ImportReport(kind=kind, file=path.name)  # afresh when a batch is tried again
             for line, rec in batch:
-                done = importers._guarded(session, report, line, lambda rec=rec: handler(session, rec, actor))
+                done = importers._guarded(session, part, line, lambda rec=rec: handler(session, rec, actor))
                 if done:
                     outcome, entity, ids = done
-                    report.count(outcome)
-                    report.touch(outcome, entity, ids)
-            for line, message in report.errors[errors_before:]:
+                    part.count(outcome)
+                    part.touch(outcome, entity, ids)
+            progress.counts["read"] += len(batch)
+            for line, message in part.errors:
                 progress.error(line, message)
-            progress.counts["written"] += len(batch) - (len(report.errors) - errors_before)
-            progress.add({k: getattr(report, k) - progress.counts[k] for k in ("created", "updated", "unchanged")})
-            progress.save(session, check=False)
+            progress.counts["written"] += len(batch) - len(part.errors)
+            progress.add(part.to_json())
+            done_part["last"] = part
+
+        progress.batch(work)
+        for entity, ids in done_part["last"].changed.items():  # committed: the search index is told
+            report.changed.setdefault(entity, set()).update(ids)
     _finish_catalogue(kbase, kind, report, actor)
 
 

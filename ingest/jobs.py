@@ -46,6 +46,8 @@ BATCH_ROWS = 500
 PROGRESS_SECONDS = 1.0
 #: Bad lines kept for the page (the count is always exact).
 MAX_ERRORS = 200
+#: Pause after each batch on SQLite, so that a writer waiting for the lock gets it (bench/upload_jobs.py).
+SQLITE_PAUSE_SECONDS = 0.15
 #: Tries of a batch that met a lock conflict.
 LOCK_RETRIES = 3
 #: Kinds the curator upload runs batch by batch through the importer's row handlers.
@@ -129,11 +131,16 @@ class Progress:
         back, counts included, and tries it again."""
         for attempt in range(LOCK_RETRIES):
             saved = copy.deepcopy(self.counts)
+            started = time.monotonic()
             try:
                 with self.kbase.session() as session:
                     self.save(session)  # Cancelled here: this batch writes nothing
                     work(session)
                     self.save(session, check=False)
+                if self.kbase.settings.db_url.startswith("sqlite"):
+                    # SQLite has no queue for its write lock: a waiting writer polls (every 100 ms at most),
+                    # and a job starting its next batch at once would win nearly every time.
+                    time.sleep(max(SQLITE_PAUSE_SECONDS, (time.monotonic() - started) / 4))
                 return
             except DBAPIError as exc:
                 self.counts = saved

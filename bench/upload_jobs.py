@@ -169,7 +169,9 @@ def main() -> None:
             print(f"PATCH /api/mappings/{{id}} every 0.5 s meanwhile: {len(secs)} requests, statuses {codes}, "
                   f"median {statistics.median(secs) * 1000:.0f} ms, p95 {sorted(secs)[int(len(secs) * 0.95)] * 1000:.0f} ms, "
                   f"max {max(secs) * 1000:.0f} ms; {ok}/{len(secs)} 2xx/409 within {GOAL_SECONDS:.0f} s")
-        print("goal met" if secs and ok == len(secs) and st["state"] == "done" else "GOAL NOT MET")
+        finished = st["state"] == "done" or (args.max_seconds and st["state"] == "cancelled")
+        print("goal met" + (" (job stopped on purpose after --max-seconds)" if st["state"] == "cancelled" else "")
+              if secs and ok == len(secs) and finished else "GOAL NOT MET")
 
 
 if __name__ == "__main__":

@@ -468,6 +468,19 @@ def _guarded(session: Session, report: ImportReport, line: int, fn: Callable[[],
         return None
 
 
+def scope_record(rec: dict[str, Any], lab_check: Callable[[str], None]) -> tuple[str, LabScopeCreate]:
+    """A scope file's row as (accreditation, row); ``lab_check`` refuses an accreditation (BadInput) before
+    the row's own checks. Shared by ``kb import`` and the lab upload job (``ingest.jobs``)."""
+    acc = labs.normalize_accreditation(rec.get("accreditation"))
+    lab_check(acc)
+    if not clean(str(rec.get("test") or "")):
+        raise BadInput("thiếu tên phép thử")
+    accredited = parse_bool(rec.get("accredited"), SCOPE_HEADERS_VI["accredited"])
+    row = {k: _unquote_formula(rec.get(k)) for k in ("material", "test", "range", "method")}
+    row["accredited"] = True if accredited is None else accredited
+    return acc, labs.parse_scope_row(row)
+
+
 def _import_scope(session: Session, rows: Iterator[tuple[int, dict[str, Any]]], report: ImportReport,
                   actor: str) -> None:
     """Rows grouped by lab; each lab's scope becomes exactly the good rows the file gives for it.
@@ -478,19 +491,15 @@ def _import_scope(session: Session, rows: Iterator[tuple[int, dict[str, Any]]], 
     lab_of: dict[str, Any] = {}
     with_errors: set[str] = set()
     for line, rec in rows:
-        def check(rec: dict[str, Any] = rec) -> tuple[str, LabScopeCreate]:
-            acc = labs.normalize_accreditation(rec.get("accreditation"))
+        def known(acc: str) -> None:
             if acc not in lab_of:
                 lab = labs.find_lab(session, acc)
                 if lab is None:
                     raise BadInput(f"chưa có phòng thí nghiệm {acc}; nhập tệp labs trước")
                 lab_of[acc] = lab
-            if not clean(str(rec.get("test") or "")):
-                raise BadInput("thiếu tên phép thử")
-            accredited = parse_bool(rec.get("accredited"), SCOPE_HEADERS_VI["accredited"])
-            row = {k: _unquote_formula(rec.get(k)) for k in ("material", "test", "range", "method")}
-            row["accredited"] = True if accredited is None else accredited
-            return acc, labs.parse_scope_row(row)
+
+        def check(rec: dict[str, Any] = rec) -> tuple[str, LabScopeCreate]:
+            return scope_record(rec, known)
 
         checked = _guarded(session, report, line, check)
         if checked:

@@ -10,6 +10,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, create_engine
 
 from kb.config import Settings
@@ -22,10 +23,23 @@ def make_engine(settings: Settings) -> Engine:
     url = settings.db_url
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **POOL)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": LOCK_WAIT_SECONDS},
+                               **POOL)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    if url.startswith("postgresql"):
+        # A statement waiting for a row or table lock gives up after LOCK_WAIT_SECONDS (sqlstate 55P03),
+        # which the web answers 503 + Retry-After instead of hanging a worker thread.
+        engine = create_engine(url, pool_pre_ping=True, **POOL)
+        event.listen(engine, "connect", _postgres_settings)
+        return engine
     return create_engine(url, pool_pre_ping=True, **POOL)
+
+
+#: How long a statement waits for another connection's write lock before it fails (SQLite busy_timeout,
+#: PostgreSQL lock_timeout). Background imports commit every few hundred rows, so a wait is a moment; past
+#: this the request answers 503 with Retry-After (web/errors.py) rather than holding a thread for 30 s.
+LOCK_WAIT_SECONDS = 3.0
 
 
 #: Connections kept open, and how many more a burst may open. The web serves sync routes from a pool of 40
@@ -40,7 +54,34 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
+    # Wait for the writer (the ``timeout`` connect argument sets the same; said here so it is explicit).
+    cur.execute(f"PRAGMA busy_timeout={int(LOCK_WAIT_SECONDS * 1000)}")
     cur.close()
+
+
+def _postgres_settings(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute(f"SET lock_timeout = {int(LOCK_WAIT_SECONDS * 1000)}")
+    cur.close()
+    dbapi_conn.commit()
+
+
+def is_lock_error(exc: BaseException) -> bool:
+    """A database error that means "another transaction holds what this one needs": worth retrying.
+
+    SQLite: ``database is locked`` / ``database table is locked`` / ``busy`` after the busy timeout.
+    PostgreSQL: lock_timeout (55P03), serialization failure (40001), deadlock (40P01).
+    """
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if sqlstate in ("55P03", "40001", "40P01"):
+        return True
+    if isinstance(exc, OperationalError):
+        text = str(orig).lower()
+        return "database is locked" in text or "database table is locked" in text or "busy" in text
+    return False
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -211,11 +211,29 @@ def replace_scope(session: Session, lab: Lab, rows: Iterable[LabScopeCreate], ac
     """
     assert lab.id is not None  # a stored lab
     wanted = [_scope_values(r) for r in rows]
-    pool: dict[tuple, list[LabScope]] = {}
-    for r in scope_rows(session, lab):
-        pool.setdefault(_row_key(r.model_dump()), []).append(r)
     counts = {"created": 0, "updated": 0, "unchanged": 0, "deleted": 0}
-    for position, values in enumerate(wanted):
+    pool = _place(session, lab, wanted, scope_rows(session, lab), 0, actor, counts)
+    leftovers_all = sorted(pool, key=lambda r: (r.position, r.id))
+    if keep_others:
+        for position, scope in enumerate(leftovers_all, start=len(wanted)):
+            if scope.position != position:
+                scope.position = position  # bookkeeping only: no audit event for a shifted row
+                session.add(scope)
+        session.flush()
+        return counts
+    _drop(session, lab, leftovers_all, actor, counts)
+    return counts
+
+
+def _place(session: Session, lab: Lab, wanted: list[dict[str, Any]], existing: Iterable[LabScope], start: int,
+           actor: str, counts: dict[str, int]) -> list[LabScope]:
+    """Put ``wanted`` at positions ``start``…, reusing identical ``existing`` rows (moved if need be);
+    returns the existing rows not reused."""
+    assert lab.id is not None  # a stored lab
+    pool: dict[tuple, list[LabScope]] = {}
+    for r in existing:
+        pool.setdefault(_row_key(r.model_dump()), []).append(r)
+    for position, values in enumerate(wanted, start=start):
         same = pool.get(_row_key(values))
         if same:
             scope = same.pop(0)
@@ -235,21 +253,43 @@ def replace_scope(session: Session, lab: Lab, rows: Iterable[LabScopeCreate], ac
         audit.record(session, actor=actor, action="create", entity="lab_scope", entity_id=scope.id,
                      after=audit.snapshot(scope), summary=f"Thêm phép thử vào phạm vi {lab.accreditation}: {values['test'][:80]}")
         counts["created"] += 1
-    leftovers_all = sorted((r for rest in pool.values() for r in rest), key=lambda r: (r.position, r.id))
-    if keep_others:
-        for position, scope in enumerate(leftovers_all, start=len(wanted)):
-            if scope.position != position:
-                scope.position = position  # bookkeeping only: no audit event for a shifted row
-                session.add(scope)
-        session.flush()
-        return counts
-    for scope in leftovers_all:
+    return [r for rest in pool.values() for r in rest]
+
+
+def _drop(session: Session, lab: Lab, rows: Iterable[LabScope], actor: str, counts: dict[str, int]) -> None:
+    for scope in rows:
         audit.record(session, actor=actor, action="delete", entity="lab_scope", entity_id=scope.id,
                      before=audit.snapshot(scope), summary=f"Bỏ phép thử khỏi phạm vi {lab.accreditation}")
         session.delete(scope)
         counts["deleted"] += 1
     session.flush()
+
+
+def _window(session: Session, lab: Lab, start: int, end: int | None, limit: int | None = None) -> list[LabScope]:
+    query = select(LabScope).where(LabScope.lab_id == lab.id, col(LabScope.position) >= start)
+    if end is not None:
+        query = query.where(col(LabScope.position) < end)
+    return list(session.exec(query.order_by(col(LabScope.position), col(LabScope.id)).limit(limit)).all())
+
+
+def replace_scope_part(session: Session, lab: Lab, rows: Iterable[LabScopeCreate], start: int,
+                       actor: str) -> dict[str, int]:
+    """One batch of a scope replaced in several transactions (a file too large for one): rows ``start``…
+    of the new scope. Identical rows already at those positions are kept; the others there are removed.
+    A row that only moved to another batch's positions is removed and added again. After the last batch,
+    :func:`drop_scope_from` removes the rows past the new end. Same counts as :func:`replace_scope`."""
+    wanted = [_scope_values(r) for r in rows]
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "deleted": 0}
+    existing = _window(session, lab, start, start + len(wanted))
+    _drop(session, lab, _place(session, lab, wanted, existing, start, actor, counts), actor, counts)
     return counts
+
+
+def drop_scope_from(session: Session, lab: Lab, end: int, actor: str, limit: int) -> int:
+    """Remove up to ``limit`` of the lab's rows at positions ``end`` and after; how many were removed."""
+    counts = {"deleted": 0}
+    _drop(session, lab, _window(session, lab, end, None, limit), actor, counts)
+    return counts["deleted"]
 
 
 def cites_series(series_keys: Iterable[str]) -> ColumnElement[bool]:

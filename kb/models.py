@@ -746,6 +746,13 @@ class IngestRun(SQLModel, table=True):
     heartbeat_at: datetime | None = None
     interrupted_at: datetime | None = None
     rerun_of: int | None = Field(default=None, foreign_key="ingestrun.id", index=True)
+    #: None: a batch of PDFs. Otherwise a spreadsheet import run as a background job (``ingest.jobs``): the
+    #: importer's kind (``lab-scope``, ``products``…), with ``counts`` its progress and outcome.
+    kind: str | None = Field(default=None, max_length=20)
+    #: The lab whose scope a lab account's upload replaces: that lab's accounts see the job, no other lab's.
+    lab_id: int | None = Field(default=None, foreign_key="lab.id", index=True)
+    #: Asked to stop (the job stops at its next batch; what it committed stays).
+    cancel_requested_at: datetime | None = None
 
 
 class ProposalStatus(str, enum.Enum):

@@ -17,8 +17,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from jinja2 import TemplateNotFound
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kb.db import is_lock_error
 from kb.errors import KBError, Unauthorized
 from web.auth import PasswordChangeRequired, load_user
 from web.deps import load_footer_agency
@@ -34,7 +36,11 @@ _TITLES = {
     409: "Xung đột dữ liệu",
     422: "Không xử lý được dữ liệu",
     500: "Lỗi máy chủ",
+    503: "Hệ thống đang bận",
 }
+#: A write that waited its turn (kb/db.py LOCK_WAIT_SECONDS) and did not get it: try again shortly.
+BUSY_MESSAGE = "Cơ sở dữ liệu đang bận ghi dữ liệu khác. Vui lòng thử lại sau vài giây; thay đổi chưa được lưu."
+RETRY_AFTER_SECONDS = 2
 
 
 def wants_json(request: Request) -> bool:
@@ -94,14 +100,20 @@ def status_and_message(exc: Exception) -> tuple[int, str]:
         if exc.status_code == 405 and detail in (None, "Method Not Allowed"):
             detail = "Địa chỉ này không nhận phương thức đó."
         return exc.status_code, detail or _TITLES.get(exc.status_code, "Lỗi")
+    if is_lock_error(exc):
+        return 503, BUSY_MESSAGE
     return 500, "Đã có lỗi ngoài dự kiến. Vui lòng thử lại sau."
 
 
 async def handle(request: Request, exc: Exception) -> Response:
     status, message = status_and_message(exc)
-    if status >= 500:
+    if status == 503:
+        log.warning("database busy on %s %s: %s", request.method, request.url.path, exc)
+    elif status >= 500:
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     headers = getattr(exc, "headers", None) if isinstance(exc, (StarletteHTTPException, KBError)) else None
+    if status == 503 and is_lock_error(exc):
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     if wants_json(request):
         return JSONResponse({"detail": message}, status_code=status, headers=headers)
     context: dict[str, Any] = {
@@ -143,8 +155,18 @@ async def login_redirect(request: Request, exc: Exception) -> Response:
     return await handle(request, exc)
 
 
+async def busy(request: Request, exc: Exception) -> Response:
+    """A lock answers 503 from the exception middleware (the catch-all ``Exception`` handler runs in
+    Starlette's server-error middleware, which re-raises after answering); any other database error goes
+    on to that catch-all, a 500."""
+    if not is_lock_error(exc):
+        raise exc
+    return await handle(request, exc)
+
+
 def install(app: FastAPI) -> None:
     for exc_class in (KBError, RequestValidationError, StarletteHTTPException, Exception):
         app.add_exception_handler(exc_class, handle)
+    app.add_exception_handler(DBAPIError, busy)
     app.add_exception_handler(Unauthorized, login_redirect)
     app.add_exception_handler(PasswordChangeRequired, login_redirect)

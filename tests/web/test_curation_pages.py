@@ -220,7 +220,8 @@ def test_scope_upload_naming_another_lab_is_refused_with_row_errors(app, kbase, 
     c = client_for(app, "lab_a")
     bad = SCOPE_CSV + "VILAS 1002,Nước,pH,,TCVN 6492:2011,yes\n"
     r = _upload(c, world.lab_a, "pham-vi.csv", bad.encode())
-    assert r.status_code == 400
+    assert r.status_code == 200 and r.url.path.startswith(f"/lab/{world.lab_a}/jobs/")  # the job's page
+    assert "chưa được áp dụng" in html(r).css_first("#upload-report").text()
     errors = [[td.text() for td in tr.css("td")] for tr in html(r).css("#upload-errors tbody tr")]
     assert errors == [["4", "dòng ghi số công nhận VILAS 1002, không phải VILAS 1001"]]
     with kbase.session() as s:
@@ -232,6 +233,10 @@ def test_scope_upload_row_level_errors_from_the_importer(app, kbase, world):
     c = client_for(app, "lab_a")
     r = _upload(c, world.lab_a, "pham-vi.csv", (SCOPE_CSV + "VILAS 1001,Đá,Độ hút nước,,,có lẽ\n").encode())
     assert r.status_code == 200
+    # A file with a bad line changes nothing: fixed and uploaded again, it replaces the scope whole.
+    assert "chưa được áp dụng" in html(r).css_first("#upload-report").text()
+    with kbase.session() as s:
+        assert [x.test for x in labs.scope_rows(s, s.get(Lab, world.lab_a))] == ["Cường độ nén"]
     errors = [[td.text() for td in tr.css("td")] for tr in html(r).css("#upload-errors tbody tr")]
     assert len(errors) == 1 and errors[0][0] == "4" and "được công nhận" in errors[0][1]
 

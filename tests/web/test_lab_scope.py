@@ -254,7 +254,7 @@ def test_missing_column_named_in_vietnamese_and_bad_rows_by_line(app, kbase, wor
     c = client_for(app, "lab_a")
     r = c.post(f"/lab/{world.lab_a}/upload",
                files={"file": ("f.csv", "vật liệu,phương pháp\nCát,TCVN 7570:2006\n".encode(), "text/csv")})
-    assert r.status_code == 400
+    assert r.status_code == 200 and html(r).css_first("#job-status").attributes["data-state"] == "failed"
     alert = words(html(r).css_first("[role=alert]"))
     assert "thiếu cột bắt buộc số công nhận, phép thử" in alert and "accreditation" not in alert
     body = (VI_HEADER + "\nVILAS 1001,Cát,Thành phần hạt,,tcvn 7570 2006,có\n"
@@ -263,7 +263,7 @@ def test_missing_column_named_in_vietnamese_and_bad_rows_by_line(app, kbase, wor
     errors = [[words(td) for td in tr.css("td")] for tr in html(r).css("#upload-errors tbody tr")]
     assert errors == [["3", "thiếu tên phép thử"], ["4", "được công nhận: 'chắc' không phải yes/no (có/không)"]]
     report = html(r).css_first("#upload-report")
-    assert report.parent.attributes.get("id") == "messages"  # at the top, not below the rows
+    assert report.parent.attributes.get("id") == "job-status"  # on the upload's own page
 
 
 # --- 5. validity a lab sets itself -----------------------------------------------------------------------

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from kb import audit, labs
-from kb.core import KnowledgeBase
-from kb.errors import BadInput, KBError
-from kb.models import AuditEvent, Lab, LabScope, Role, pk
+from kb.errors import KBError
+from kb.models import AuditEvent, IngestRun, Lab, LabScope, Role, pk
 from kb.read.labs import validity
 from kb.text import is_digits
 from kb.versioning import StaleEdit
@@ -25,10 +24,12 @@ from web import auth, uploads
 from web.auth import CuratorUser, CurrentUser, LabEditor
 from web.deps import MAX_ID, LabId, get_kbase
 from web.forms import render_form, submit
+from web.jobs import REFRESH_SECONDS, job_view
 
 router = APIRouter(tags=["Phòng thí nghiệm tự quản"])
 
 RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="Mã số dòng phạm vi")]
+RunId = Annotated[int, Path(ge=1, le=MAX_ID, description="Mã số lượt nhập")]
 EventId = Annotated[int, Path(ge=1, le=MAX_ID, description="Mã số sự kiện xóa trong nhật ký")]
 #: Scope files are small tables; a larger upload is a mistake or an attack.
 SCOPE_UPLOAD_MB = 5
@@ -169,7 +170,7 @@ def _messages(request: Request, session: Session, lab: Lab) -> dict[str, Any]:
 
 def lab_page_context(request: Request, session: Session, lab: Lab, **extra: Any) -> dict[str, Any]:
     rows = labs.scope_rows(session, lab)
-    values: dict[str, Any] = {"error": None, "conflict": None, "report": None, "edit_row": None, "form": None}
+    values: dict[str, Any] = {"error": None, "conflict": None, "edit_row": None, "form": None}
     values.update(extra)
     messages = _messages(request, session, lab)
     return auth.context(
@@ -181,6 +182,9 @@ def lab_page_context(request: Request, session: Session, lab: Lab, **extra: Any)
         validity=validity(lab.valid_until, verified=lab.validity_verified),
         lab_notice=messages["notice"], touched=messages["touched"], undo=messages["undo"],
         template_name=TEMPLATE_NAME,
+        # The lab's recent uploads, to get back to one still working (its page says how it went).
+        jobs=session.exec(select(IngestRun).where(IngestRun.lab_id == lab.id)
+                          .order_by(col(IngestRun.id).desc()).limit(5)).all(),
         **values,
     )
 
@@ -329,47 +333,43 @@ def lab_verify_submit(request: Request, lab_id: LabId, user: CuratorUser) -> Res
     return _back(lab_id, "verified")
 
 
-def import_scope_file(kbase: KnowledgeBase, lab_id: int, stored: uploads.StoredUpload, actor: str) -> dict[str, Any]:
-    """Replace the lab's scope with the file's rows, through the catalogue importer.
-
-    Every row must name this lab's accreditation: a lab account may not write another lab's scope, so a
-    file that names any other lab is refused whole, with the offending lines.
-    """
-    from ingest.importers import import_file, read_rows
-
-    with kbase.session() as session:
-        lab = labs.require_lab(session, lab_id)
-        own = lab.accreditation
-    _, rows = read_rows(stored.path, "lab-scope", kbase.settings, stored.original_name)
-    foreign = []
-    for line, rec in rows:
-        try:
-            acc = labs.normalize_accreditation(rec.get("accreditation"))
-        except BadInput as exc:
-            foreign.append({"line": line, "message": exc.message})
-            continue
-        if acc != own:
-            foreign.append({"line": line, "message": f"dòng ghi số công nhận {acc}, không phải {own}"})
-    if foreign:
-        return {"applied": False, "created": 0, "updated": 0, "unchanged": 0, "deleted": 0, "errors": foreign}
-    report = import_file(kbase, "lab-scope", stored.path, actor=actor).to_json()
-    report["applied"] = True
-    return report
-
-
 @router.post("/lab/{lab_id}/upload", include_in_schema=False)
-async def lab_upload_submit(request: Request, lab_id: LabId, user: LabEditor) -> Response:
+async def lab_upload_submit(request: Request, lab_id: LabId, user: LabEditor, background: BackgroundTasks) -> Response:
+    """Store the scope file and answer at once with its job's page; the job replaces the scope in the
+    background (``ingest.jobs``): every line checked first, then written in short batches."""
+    from ingest import jobs
+
     kbase = get_kbase(request)
     try:
         async with uploads.read_form(request, SCOPE_UPLOAD_MB * 1024 * 1024) as form:
             stored = await run_in_threadpool(
                 uploads.save_upload, form.get("file"), kbase.settings.uploads_dir / "scope", {"csv", "xlsx"},
                 SCOPE_UPLOAD_MB * 1024 * 1024)
-        try:
-            report = await run_in_threadpool(import_scope_file, kbase, lab_id, stored, user.username)
-        finally:
-            stored.path.unlink(missing_ok=True)  # the audit log keeps what changed; the file is not needed
     except KBError as exc:
         return await run_in_threadpool(_render_lab, request, lab_id, exc)
-    status = 200 if report["applied"] else 400
-    return await run_in_threadpool(_render_lab, request, lab_id, None, status, report=report)
+    run_id = await run_in_threadpool(jobs.start_job, kbase, user.username, "lab-scope", stored.path,
+                                     stored.original_name, lab_id)
+    background.add_task(jobs.run_job, kbase, run_id, stored.path, user.username)
+    return RedirectResponse(f"/lab/{lab_id}/jobs/{run_id}", status_code=303)
+
+
+@router.get("/lab/{lab_id}/jobs/{run_id}", include_in_schema=False)
+def lab_job_page(request: Request, lab_id: LabId, run_id: RunId, user: LabEditor) -> Response:
+    """An upload job of this lab (another lab's job is not found here, and LabEditor keeps a lab account
+    to its own lab)."""
+    from ingest.jobs import BATCH_ROWS
+
+    job = job_view(get_kbase(request), run_id, lab_id=lab_id)
+    return auth.render_private(request, "jobs/job.html", auth.context(
+        request, job=job, refresh_seconds=REFRESH_SECONDS, batch_rows=BATCH_ROWS,
+        cancel_url=f"/lab/{lab_id}/jobs/{run_id}/cancel", back_url=f"/lab/{lab_id}", back_label="Về trang phạm vi"))
+
+
+@router.post("/lab/{lab_id}/jobs/{run_id}/cancel", include_in_schema=False)
+def lab_job_cancel(request: Request, lab_id: LabId, run_id: RunId, user: LabEditor) -> Response:
+    from ingest.jobs import request_cancel
+
+    kbase = get_kbase(request)
+    job_view(kbase, run_id, lab_id=lab_id)  # NotFound for another lab's job
+    request_cancel(kbase, run_id)
+    return RedirectResponse(f"/lab/{lab_id}/jobs/{run_id}", status_code=303)

@@ -27,7 +27,10 @@ from web import auth, uploads
 from web.auth import CuratorUser
 from web.deps import get_kbase
 from web.forms import render_form
-from web.routes.curate._common import TAGS, Id, back, ctx
+from web.jobs import KIND_LABELS as KIND_LABELS_JOBS
+from web.jobs import REFRESH_SECONDS as JOB_REFRESH_SECONDS
+from web.jobs import job_view
+from web.routes.curate._common import TAGS, Id, ctx
 from web.routes.curate.api import ERRORS
 from web.schemas import ApiError
 
@@ -69,27 +72,6 @@ def ingest_run(kbase: KnowledgeBase, run_id: int, paths: list[str], ocr: bool, a
 
     ingest_paths(kbase, [Path(p) for p in paths], actor=actor, workers=1, ocr=ocr, run_id=run_id)
     _drop_uploads(kbase, paths)
-
-
-def import_table(kbase: KnowledgeBase, stored: uploads.StoredUpload, kind: str, actor: str) -> None:
-    """Runs after the response: a table through the importer; the outcome goes to the audit log."""
-    from ingest.importers import import_file
-
-    try:
-        try:
-            report = import_file(kbase, kind, stored.path, actor=actor)
-        except KBError as exc:  # nobody waits on the request any more: the outcome goes to the log page
-            after = {"file": stored.original_name, "error": exc.message}
-            summary = f"Nhập {kind} từ {stored.original_name} thất bại: {exc.message}"
-        else:
-            after = report.to_json() | {"file": stored.original_name}
-            summary = (f"Nhập {kind} từ {stored.original_name}: {report.created} mới, "
-                       f"{report.updated} cập nhật, {len(report.errors)} lỗi")
-        with kbase.session() as session:
-            audit.record(session, actor=actor, action="import", entity="upload", entity_id=None,
-                         after=after, summary=summary)
-    finally:
-        stored.path.unlink(missing_ok=True)
 
 
 # --- What a run page shows -------------------------------------------------------------------------
@@ -177,8 +159,8 @@ def _upload_page(request: Request, exc: KBError | None = None) -> Response:
     with kbase.session() as session:
         runs = audit.ingest_runs(session, limit=20)
         imports = audit.audit_events(session, entity="upload", limit=20)
-    return render_form(request, "curate/upload.html", ctx(request, runs=runs, imports=imports, kinds=UPLOAD_KINDS),
-                       exc)
+    context = ctx(request, runs=runs, imports=imports, kinds=UPLOAD_KINDS, job_kinds=KIND_LABELS_JOBS)
+    return render_form(request, "curate/upload.html", context, exc)
 
 
 @router.get("/curate/upload", include_in_schema=False)
@@ -200,7 +182,8 @@ async def upload_submit(request: Request, user: CuratorUser, background: Backgro
                                              allowed, limit)
     except KBError as exc:
         return await run_in_threadpool(_upload_page, request, exc)
-    if stored.kind != "pdf":
+    if stored.kind != "pdf":  # a catalogue: a background job, written in short batches (ingest.jobs)
+        from ingest import jobs
         from ingest.sheets import check_upload
 
         try:  # a spreadsheet bomb is refused now, with its reason, rather than in the background
@@ -208,17 +191,44 @@ async def upload_submit(request: Request, user: CuratorUser, background: Backgro
         except KBError as exc:
             stored.path.unlink(missing_ok=True)
             return await run_in_threadpool(_upload_page, request, exc)
-        background.add_task(import_table, kbase, stored, kind, user.username)
-        return back("/curate/upload", "uploaded")
+        job_id = await run_in_threadpool(jobs.start_job, kbase, user.username, kind, stored.path, stored.original_name)
+        background.add_task(jobs.run_job, kbase, job_id, stored.path, user.username)
+        return RedirectResponse(f"/curate/jobs/{job_id}", status_code=303)
     run_id = await run_in_threadpool(documents.start_run, kbase, user.username,
                                      [(str(stored.path), stored.original_name)])
     background.add_task(ingest_run, kbase, run_id, [str(stored.path)], False, user.username)
     return RedirectResponse(f"/curate/runs/{run_id}", status_code=303)
 
 
+@router.get("/curate/jobs/{run_id}", include_in_schema=False)
+def job_page(request: Request, run_id: Id, user: CuratorUser) -> Response:
+    """A catalogue (or a lab's scope) upload job, live, with its stop button."""
+    from ingest.jobs import BATCH_ROWS
+
+    job = job_view(get_kbase(request), run_id)
+    return auth.render_private(request, "jobs/job.html", ctx(
+        request, job=job, refresh_seconds=JOB_REFRESH_SECONDS, batch_rows=BATCH_ROWS,
+        cancel_url=f"/curate/jobs/{run_id}/cancel", back_url="/curate/upload", back_label="Về trang tải tệp"))
+
+
+@router.post("/curate/jobs/{run_id}/cancel", include_in_schema=False)
+def job_cancel(request: Request, run_id: Id, user: CuratorUser) -> Response:
+    from ingest.jobs import request_cancel
+
+    kbase = get_kbase(request)
+    job_view(kbase, run_id)  # NotFound for a PDF run or no run
+    request_cancel(kbase, run_id)
+    return RedirectResponse(f"/curate/jobs/{run_id}", status_code=303)
+
+
 @router.get("/curate/runs/{run_id}", include_in_schema=False)
 def run_page(request: Request, run_id: Id, user: CuratorUser) -> Response:
-    view = run_view(get_kbase(request), run_id)
+    kbase = get_kbase(request)
+    with kbase.session() as session:
+        run = session.get(IngestRun, run_id)
+        if run is not None and run.kind is not None:  # a spreadsheet job has its own page
+            return RedirectResponse(f"/curate/jobs/{run_id}", status_code=303)
+    view = run_view(kbase, run_id)
     return auth.render_private(request, "curate/run.html",
                                ctx(request, run=view, refresh_seconds=REFRESH_SECONDS))
 

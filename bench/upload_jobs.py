@@ -107,7 +107,10 @@ def main() -> None:
         scope_xlsx(xlsx, args.rows)
         print(f"file: {args.rows:,} rows, {xlsx.stat().st_size / 1048576:.1f} MB XLSX (made in {time.monotonic() - t:.0f} s)",
               flush=True)
-        env = {"KB_DATABASE_URL": args.database_url} if args.database_url else None
+        # The row cap (KB_MAX_ROWS, 200,000 by default) would refuse the file at once: raised for this run.
+        env = {"KB_MAX_ROWS": str(max(args.rows + 10, 200_000))}
+        if args.database_url:
+            env["KB_DATABASE_URL"] = args.database_url
         srv = Server(data_dir, env)
         latencies: list[tuple[float, int]] = []
         stop = threading.Event()

@@ -271,11 +271,8 @@ def _send_batch(kbase: KnowledgeBase, cfg: SmtpConfig, sender: str, worker: str,
     try:
         conn = _connect(cfg)
     except (OSError, smtplib.SMTPException) as exc:
-        r.error = f"không kết nối được máy chủ thư {cfg.host}:{cfg.port} ({type(exc).__name__})"
-        with kbase.session() as session:
-            outbox.release_claim(session, pending, worker, r.error)
-        r.retry += len(pending)
-        return False
+        return _give_back(kbase, r, pending, worker,
+                          f"không kết nối được máy chủ thư {cfg.host}:{cfg.port} ({type(exc).__name__})")
     with kbase.session() as session:
         renderer = Renderer(session, settings.secret_key, settings.site_url, settings.mail_from)
         subs = {sub.id: sub for sub in session.exec(select(Subscription).where(
@@ -305,17 +302,22 @@ def _send_batch(kbase: KnowledgeBase, cfg: SmtpConfig, sender: str, worker: str,
                 r.sent += 1
             pending.remove(mail.id or 0)
     except (OSError, smtplib.SMTPException) as exc:
-        r.error = f"mất kết nối máy chủ thư ({type(exc).__name__})"
-        with kbase.session() as session:
-            outbox.release_claim(session, pending, worker, r.error)
-        r.retry += len(pending)
-        return False
+        return _give_back(kbase, r, pending, worker, f"mất kết nối máy chủ thư ({type(exc).__name__})")
     finally:
         try:
             conn.quit()
         except (OSError, smtplib.SMTPException):
             conn.close()
     return True
+
+
+def _give_back(kbase: KnowledgeBase, r: Round, pending: list[int], worker: str, error: str) -> bool:
+    """The server could not be reached (or went away): the mails not tried wait for a later round."""
+    r.error = error
+    with kbase.session() as session:
+        outbox.release_claim(session, pending, worker, error)
+    r.retry += len(pending)
+    return False
 
 
 def _text(said: bytes | str) -> str:

@@ -156,11 +156,13 @@ def run_job(kbase: KnowledgeBase, run_id: int, path: Path, actor: str) -> None:
     with kbase.session() as session:
         run = session.get(IngestRun, run_id)
         kind, lab_id = (run.kind, run.lab_id) if run is not None else (None, None)
+        # Messages name the file as it was uploaded, not as it is stored.
+        name = ((run.planned or [{}])[0].get("name") if run is not None else None) or path.name
     try:
         if kind == "lab-scope" and lab_id is not None:
-            _scope_job(kbase, progress, lab_id, path, actor)
+            _scope_job(kbase, progress, lab_id, path, actor, name)
         elif kind in ROW_KINDS:
-            _rows_job(kbase, progress, kind, path, actor)
+            _rows_job(kbase, progress, kind, path, actor, name)
         elif kind is not None:
             _whole_file_job(kbase, progress, kind, path, actor)
         progress.counts["phase"] = "done"
@@ -209,7 +211,7 @@ def _batches(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
 # --- A lab's scope -------------------------------------------------------------------------------------
 
 
-def _scope_job(kbase: KnowledgeBase, progress: Progress, lab_id: int, path: Path, actor: str) -> None:
+def _scope_job(kbase: KnowledgeBase, progress: Progress, lab_id: int, path: Path, actor: str, name: str) -> None:
     with kbase.session() as session:
         lab = labs.require_lab(session, lab_id)
         own = lab.accreditation
@@ -221,7 +223,7 @@ def _scope_job(kbase: KnowledgeBase, progress: Progress, lab_id: int, path: Path
     # 1. Read and check every line; the good rows wait in a spool file (a million rows do not fit in memory
     #    as objects). Nothing is written to the scope yet.
     spool = path.with_suffix(".rows")
-    _, rows = importers.read_rows(path, "lab-scope", kbase.settings)
+    _, rows = importers.read_rows(path, "lab-scope", kbase.settings, name)
     good = 0
     with spool.open("w", encoding="utf-8") as out:
         for line, rec in rows:
@@ -279,9 +281,9 @@ def _scope_job(kbase: KnowledgeBase, progress: Progress, lab_id: int, path: Path
 # --- Curator catalogues ---------------------------------------------------------------------------------
 
 
-def _rows_job(kbase: KnowledgeBase, progress: Progress, kind: str, path: Path, actor: str) -> None:
+def _rows_job(kbase: KnowledgeBase, progress: Progress, kind: str, path: Path, actor: str, name: str) -> None:
     """Standards, products, labs, mappings: each row through the importer's handler, in batches."""
-    _, rows = importers.read_rows(path, kind, kbase.settings)
+    _, rows = importers.read_rows(path, kind, kbase.settings, name)
     report = importers.ImportReport(kind=kind, file=path.name)
     handler: Callable[..., Any] = importers._ROW_HANDLERS[kind]
     progress.counts["phase"] = "writing"

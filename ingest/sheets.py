@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import resource
 import signal
 import zipfile
@@ -286,6 +285,17 @@ def _death(name: str, exitcode: int | None, limits: Limits) -> str:
     return f"{name}: tiến trình đọc bảng tính dừng đột ngột (mã thoát {exitcode}); tệp bị từ chối"
 
 
+def _sandbox_context() -> Any:
+    """Workers forked from a small fork server, not from this process: a worker forked from a server that has
+    freed a lot of memory would inherit that memory mapped, and read a bomb into it under its address-space
+    limit (the limit is counted from what the worker has mapped when it starts)."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["openpyxl", "ingest.sheets"])
+    return ctx
+
+
 def read_isolated(path: Path, limits: Limits, name: str | None = None) -> Generator[tuple[int, list[Any]], None, None]:
     """:func:`read_table` in a worker process (non-empty rows only); a bomb is one :class:`KBError` line.
 
@@ -293,11 +303,8 @@ def read_isolated(path: Path, limits: Limits, name: str | None = None) -> Genera
     name = name or path.name
     if is_xlsx(path):
         check_xlsx(path, limits, name)  # in the parent too: a bomb is refused without forking at all
-        import openpyxl  # noqa: F401 - loaded before the fork, so the worker never takes the import lock
-    from ingest.workers import _context
-
-    ctx = _context()
-    parent = os.getpid() if ctx.get_start_method() == "fork" else None
+    ctx = _sandbox_context()
+    parent = None  # a fork server's child: it dies with the server, which dies with this process
     reader, writer = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_worker, args=(writer, str(path), limits, name, parent), daemon=True)
     proc.start()

@@ -153,7 +153,7 @@ def _standard_status(session: Session, std: Standard, status: str, by: str | Non
 
 def _standard_amended(std: Standard, by: str) -> Draft:
     return Draft("standard_amended", f"standard:{std.code_key}:amended-by:{by}", f"{std.code} được sửa đổi",
-                 f"{_named(std.code, std.title_vi)} được sửa đổi bởi {by}.", standard_url(std.code),
+                 f"{_named(std.code, std.title_vi)} có văn bản sửa đổi: {by}.", standard_url(std.code),
                  {"entity": "standard", "id": std.id})
 
 

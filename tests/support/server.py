@@ -57,8 +57,9 @@ class Server:
         self.proc.stdout.close()
 
 
-def world_server(tmp_path_factory, name: str) -> Server:
-    """A server on a fresh SQLite knowledge base holding ``build_world``'s records (as ``srv.world``)."""
+def world_server(tmp_path_factory, name: str, env: dict[str, str] | None = None) -> Server:
+    """A server on a fresh SQLite knowledge base holding ``build_world``'s records (as ``srv.world``); ``env``
+    more settings (see :class:`Server`)."""
     from kb.config import Settings
     from kb.core import KnowledgeBase
     from tests.support.records import build_world
@@ -68,7 +69,7 @@ def world_server(tmp_path_factory, name: str) -> Server:
     kbase.init()
     world = build_world(kbase)
     kbase.dispose()
-    srv = Server(data_dir)
+    srv = Server(data_dir, env)
     srv.world = world  # type: ignore[attr-defined]
     return srv
 

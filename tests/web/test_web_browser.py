@@ -19,7 +19,8 @@ require_browser()  # skips this module without Playwright or Chromium
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    srv = world_server(tmp_path_factory, "browser")
+    # Printed addresses and share links come from KB_PUBLIC_URL only: the server's own address here.
+    srv = world_server(tmp_path_factory, "browser", {"KB_PUBLIC_URL": "{url}"})
     yield srv
     srv.stop()
 

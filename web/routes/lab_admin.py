@@ -347,6 +347,14 @@ async def lab_upload_submit(request: Request, lab_id: LabId, user: LabEditor, ba
                 SCOPE_UPLOAD_MB * 1024 * 1024)
     except KBError as exc:
         return await run_in_threadpool(_render_lab, request, lab_id, exc)
+    if stored.kind != "csv":
+        from ingest.sheets import check_upload
+
+        try:  # a spreadsheet bomb is refused now, with its reason, rather than in the background
+            await run_in_threadpool(check_upload, stored.path, kbase.settings, stored.original_name)
+        except KBError as exc:
+            stored.path.unlink(missing_ok=True)
+            return await run_in_threadpool(_render_lab, request, lab_id, exc)
     run_id = await run_in_threadpool(jobs.start_job, kbase, user.username, "lab-scope", stored.path,
                                      stored.original_name, lab_id)
     background.add_task(jobs.run_job, kbase, run_id, stored.path, user.username)

@@ -124,9 +124,9 @@ def beat(kbase: KnowledgeBase, run_id: int, reading: list[str] | None = None) ->
 def finish_run(kbase: KnowledgeBase, run_id: int, counts: dict[str, int], *, interrupted: bool = False) -> None:
     """Close the run with its counts (``interrupted``: cut short, e.g. Ctrl-C or an error between files).
 
-    A failure here must not mask the batch's real outcome.
+    A failure here must not mask the batch's real outcome. The run stays this process's own until it is
+    closed: a page that checks for dead runs meanwhile would otherwise mark it interrupted.
     """
-    _OWN_RUNS.discard(_own(kbase, run_id))
     try:
         with kbase.session() as session:
             run = session.get(IngestRun, run_id)
@@ -141,6 +141,8 @@ def finish_run(kbase: KnowledgeBase, run_id: int, counts: dict[str, int], *, int
                 session.add(run)
     except Exception:  # noqa: BLE001 - bookkeeping only; the results are already reported
         log.exception("ingest run %s not closed", run_id)
+    finally:
+        _OWN_RUNS.discard(_own(kbase, run_id))
 
 
 def _process_gone(pid: int) -> bool:

@@ -6,6 +6,7 @@ clean skip without Playwright or Chromium); the ``browser`` and ``shots`` fixtur
 from __future__ import annotations
 
 import os
+import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -63,3 +64,9 @@ def sign_in(page, url: str, username: str, password: str, target: str | None = N
     page.click("#login-form button[type=submit]")
     if target:
         page.wait_for_url(f"**{target}*")
+
+
+def no_english(page, words: re.Pattern[str]) -> None:
+    """The page's main content has none of ``words`` (the site's own English that must not reach a page)."""
+    found = words.findall(page.locator("main").inner_text())
+    assert not found, f"{page.url}: {found}"

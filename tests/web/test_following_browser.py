@@ -10,7 +10,7 @@ import time
 import pytest
 
 from tests.support.accounts import PASSWORD
-from tests.support.browser import VIEWPORTS, explained, no_horizontal_scroll, require_browser, sign_in
+from tests.support.browser import VIEWPORTS, explained, no_english, no_horizontal_scroll, require_browser, sign_in
 from tests.support.server import seeded_server
 from tests.support.smtp import SmtpServer
 
@@ -34,10 +34,6 @@ def server(tmp_path_factory, smtp):
     srv.stop()
 
 
-def _no_english(page) -> None:
-    found = ENGLISH.findall(page.locator("main").inner_text())
-    assert not found, f"{page.url}: {found}"
-
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
 @pytest.mark.parametrize("device", list(VIEWPORTS))
@@ -56,14 +52,14 @@ def test_follow_form_on_a_product_page(server, browser, shots, device, js):
         assert "Địa chỉ thư điện tử không hợp lệ" in page.locator("#form-error").inner_text()
         assert page.input_value("#follow-email") == "nguoi@maychu"  # nothing typed is lost
         assert page.input_value("#follow-digest") == "weekly"
-        _no_english(page)
+        no_english(page, ENGLISH)
         page.fill("#follow-email", f"{device}-{js}@example.vn")
         page.click("#theo-doi button[type=submit]")
         page.wait_for_url(re.compile(r"/subscriptions/sent"))
         assert "thư xác nhận" in page.locator("#follow-result").inner_text()
         assert page.locator("a", has_text="Quay lại trang Bánh phu thê Đình Bảng").count() == 1
         no_horizontal_scroll(page)
-        _no_english(page)
+        no_english(page, ENGLISH)
         page.screenshot(path=str(shots / f"follow-sent-{device}-{'js' if js else 'nojs'}.png"), full_page=True)
     ctx.close()
 
@@ -82,7 +78,7 @@ def test_confirm_from_the_mail_then_a_curator_change_reaches_the_inbox(server, s
         assert link.startswith(server.url)  # built from KB_PUBLIC_URL
         page.goto(link)
         assert page.locator("h1").inner_text() == "Đã xác nhận theo dõi"
-        _no_english(page)
+        no_english(page, ENGLISH)
 
         sign_in(page, server.url, "curator", PASSWORD)
         before = len(smtp.inbox.received)

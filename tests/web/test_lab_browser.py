@@ -11,7 +11,7 @@ import pytest
 from kb import standards
 from kb.models import StandardCreate
 from tests.support.accounts import PASSWORD
-from tests.support.browser import VIEWPORTS, explained, in_first_screen, no_horizontal_scroll, require_browser, sign_in
+from tests.support.browser import VIEWPORTS, explained, in_first_screen, no_english, no_horizontal_scroll, require_browser, sign_in
 from tests.support.server import seeded_server
 
 require_browser()  # skips this module without Playwright or Chromium
@@ -33,10 +33,6 @@ def server(tmp_path_factory):
     yield srv
     srv.stop()
 
-
-def _no_english(page) -> None:
-    found = ENGLISH.findall(page.locator("main").inner_text())
-    assert not found, f"{page.url}: {found}"
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
@@ -69,7 +65,7 @@ def test_add_loose_method_see_it_linked_delete_with_confirmation_and_undo(server
         row = page.locator("#scope tbody tr", has=page.locator(f'th:text-is("{name}")'))
         assert row.locator("td").nth(2).inner_text().startswith("TCVN 7570:2006")
         no_horizontal_scroll(page)
-        _no_english(page)
+        no_english(page, ENGLISH)
         page.screenshot(path=shots / "2-added.png", full_page=True)
 
         # Delete asks first, on a page of its own.
@@ -77,7 +73,7 @@ def test_add_loose_method_see_it_linked_delete_with_confirmation_and_undo(server
         page.wait_for_url(re.compile(r".*/scope/\d+/delete$"))
         assert name in page.locator("#delete-row").inner_text()
         no_horizontal_scroll(page)
-        _no_english(page)
+        no_english(page, ENGLISH)
         page.screenshot(path=shots / "3-confirm.png", full_page=True)
         page.locator("#confirm-delete button[type=submit]").click()
         page.wait_for_url(re.compile(r".*ok=deleted.*"))
@@ -92,7 +88,7 @@ def test_add_loose_method_see_it_linked_delete_with_confirmation_and_undo(server
         assert "Đã khôi phục" in page.locator("#lab-notice").inner_text()
         row = page.locator("#scope tbody tr", has=page.locator(f'th:text-is("{name}")'))
         assert row.count() == 1 and row.locator("li.linked").count() == 1
-        _no_english(page)
+        no_english(page, ENGLISH)
         page.screenshot(path=shots / "5-restored.png", full_page=True)
 
         # The public page of a standard finds the lab now.

@@ -15,7 +15,7 @@ from kb.core import KnowledgeBase
 from kb.models import Standard
 from kb.text import fold
 from tests.support.accounts import PASSWORD
-from tests.support.browser import VIEWPORTS, explained, no_horizontal_scroll, require_browser, sign_in
+from tests.support.browser import VIEWPORTS, explained, no_english, no_horizontal_scroll, require_browser, sign_in
 from tests.support.review_queue import build_review_queue, fresh_documents
 from tests.support.server import Server, seeded_server
 
@@ -36,10 +36,6 @@ def server(tmp_path_factory):
 def _kbase(server: Server) -> KnowledgeBase:
     return KnowledgeBase(Settings(data_dir=server.data_dir, secret_key="test-secret"))
 
-
-def _no_english(page) -> None:
-    found = ENGLISH.findall(page.locator("main").inner_text())
-    assert not found, f"{page.url}: {found}"
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
@@ -66,7 +62,7 @@ def test_filter_select_all_confirm_sure_fields_and_read_the_notice(server, brows
             assert matched == "3" and int(total) >= 3
             assert re.search(r"\(3 / \d+ tài liệu\)", page.locator("#documents").inner_text())
             no_horizontal_scroll(page)
-            _no_english(page)
+            no_english(page, ENGLISH)
             page.screenshot(path=shots / "1-filtered.png", full_page=True)
 
             page.check("#select-all")
@@ -75,7 +71,7 @@ def test_filter_select_all_confirm_sure_fields_and_read_the_notice(server, brows
             assert page.locator("h1").inner_text() == "Xác nhận 6 trường chắc chắn của 3 tài liệu?"
             assert page.locator("#confirm-list tbody tr").count() == 3
             no_horizontal_scroll(page)
-            _no_english(page)
+            no_english(page, ENGLISH)
             page.screenshot(path=shots / "2-confirm.png", full_page=True)
 
             page.click("#confirm-form button[type=submit]")
@@ -87,7 +83,7 @@ def test_filter_select_all_confirm_sure_fields_and_read_the_notice(server, brows
             assert page.locator("#f-level").input_value() == "check"
             assert "1 trường chưa xác nhận: Phạm vi áp dụng" in page.locator("#review tbody tr").first.inner_text()
             no_horizontal_scroll(page)
-            _no_english(page)
+            no_english(page, ENGLISH)
             page.screenshot(path=shots / "3-done.png", full_page=True)
         kbase = _kbase(server)
         try:

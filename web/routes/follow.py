@@ -20,7 +20,6 @@ from starlette.concurrency import run_in_threadpool
 from kb import subscriptions
 from kb.errors import BadInput, KBError
 from kb.mailer import mail_domain
-from kb.models import FollowKind
 from web.deps import get_kbase, render
 from web.ratelimit import SlidingWindowLimiter
 
@@ -91,9 +90,9 @@ async def follow_submit(request: Request) -> Response:
 @router.get("/subscriptions/sent", response_class=HTMLResponse, include_in_schema=False)
 def follow_sent(request: Request, kind: str = "", key: str = "") -> Response:
     back = None
-    if kind in FollowKind._value2member_map_ and key:
+    if kind and key:
         with get_kbase(request).session() as session:
-            try:
+            try:  # an unknown kind or key is a page without a way back, not an error
                 back = subscriptions.target(session, kind, key[:120])
             except KBError:
                 back = None

@@ -12,6 +12,7 @@ carries a one-click unsubscribe link and the ``List-Unsubscribe`` headers (RFC 8
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import ssl
 import threading
@@ -34,6 +35,7 @@ from kb.core import KnowledgeBase
 from kb.errors import BadInput
 from kb.models import MailKind, MailStatus, Notice, NoticeStatus, OutboxMail, Subscription, SubscriptionStatus, utcnow
 
+log = logging.getLogger(__name__)
 #: Mails one sender claims at a time (one SMTP connection carries them).
 BATCH = 50
 SMTP_TIMEOUT = 30
@@ -341,9 +343,6 @@ def run_once(kbase: KnowledgeBase, now: datetime | None = None) -> Round:
 def loop(kbase: KnowledgeBase, stop: threading.Event) -> None:
     """``run_once`` every ``KB_NOTIFY_INTERVAL`` seconds until ``stop`` is set; a failed round is logged
     and the next one tries again (the outbox keeps what was owed)."""
-    import logging
-
-    log = logging.getLogger("kb.mailer")
     while not stop.is_set():
         try:
             r = run_once(kbase)

@@ -177,6 +177,7 @@ def create_app(
     app.state.answers = DatedAnswers()
     app.state.templates = make_templates()
     app.state.login_limiter = login_limiter or LoginLimiter()
+    app.state.follow_limiter = follow.new_limiter()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in ROUTERS:
         app.include_router(module.router)

@@ -44,16 +44,14 @@ class TooMany(KBError):
         return {"Retry-After": str(self.retry_after)}
 
 
-def limiter(request: Request) -> SlidingWindowLimiter:
-    state = request.app.state
-    if not hasattr(state, "follow_limiter"):
-        state.follow_limiter = SlidingWindowLimiter(REQUESTS_PER_HOUR, 3600.0)
-    return state.follow_limiter
+def new_limiter() -> SlidingWindowLimiter:
+    """The per-client limit on subscription requests, one per app (``web.app.create_app``)."""
+    return SlidingWindowLimiter(REQUESTS_PER_HOUR, 3600.0)
 
 
 def _count_request(request: Request) -> None:
     key = f"ip:{request.client.host if request.client else '?'}"
-    lim = limiter(request)
+    lim: SlidingWindowLimiter = request.app.state.follow_limiter
     if lim.blocked(key):
         raise TooMany(lim.retry_after(key))
     lim.hit(key)

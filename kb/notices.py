@@ -120,19 +120,22 @@ def _changed_to(event: AuditEvent, field: str) -> Any:
 
 
 def _standard_events(session: Session, event: AuditEvent) -> list[Draft]:
+    status = _changed_to(event, "status") if event.before else None  # a new record is nobody's news
+    after = event.after or {}
+    relation = after.get("relation")
+    if status not in ("replaced", "withdrawn") and relation not in ("replaces", "amends"):
+        return []  # most events of a bulk import: nothing read
     std = session.get(Standard, event.entity_id)
     if std is None:
         return []
     drafts = []
-    status = _changed_to(event, "status") if event.before else None  # a new record is nobody's news
     if status in ("replaced", "withdrawn"):
         drafts.append(_standard_status(session, std, str(status)))
-    after = event.after or {}
     d = parse_code(str(after.get("to") or ""))
-    if after.get("relation") in ("replaces", "amends") and d is not None:
+    if relation in ("replaces", "amends") and d is not None:
         old = session.exec(select(Standard).where(Standard.code_key == d.key)).first()
         if old is not None:
-            drafts.append(_standard_status(session, old, "replaced", by=std.code) if after["relation"] == "replaces"
+            drafts.append(_standard_status(session, old, "replaced", by=std.code) if relation == "replaces"
                           else _standard_amended(old, std.code))
     return drafts
 

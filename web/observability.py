@@ -105,13 +105,8 @@ class Observe:
         known = self._templates.get(path)
         if known is not None:
             return known
-        found = UNMATCHED
         probe = {"type": "http", "path": path, "root_path": scope.get("root_path", ""), "method": scope["method"]}
-        for candidate in self.routes_of.router.routes:
-            match, _ = candidate.matches(probe)
-            if match is not Match.NONE:
-                found = str(getattr(candidate, "path", None) or UNMATCHED)
-                break
+        found = _match(self.routes_of.router.routes, probe) or UNMATCHED
         self._templates[path] = found
         while len(self._templates) > self.max_remembered:
             self._templates.popitem(last=False)
@@ -159,6 +154,26 @@ class Observe:
             "duration_ms": round(seconds * 1000, 2), "request_id": rid,
             "client": client[0] if client else None,
         }, ensure_ascii=False))
+
+
+def _match(routes: list[Any], probe: Scope) -> str | None:
+    """The template of the route the router would choose for ``probe``: the first full match, else the first
+    partial one (another method). A router included into the app (FastAPI keeps it whole, as
+    ``original_router``) is searched in place; the app includes its routers without a prefix of their own."""
+    partial = None
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            found = _match(inner.routes, probe)
+            if found is not None:
+                return found
+            continue
+        match, _ = route.matches(probe)
+        if match is Match.FULL:
+            return str(getattr(route, "path", None) or UNMATCHED)
+        if match is Match.PARTIAL and partial is None:
+            partial = str(getattr(route, "path", None) or UNMATCHED)
+    return partial
 
 
 def install(app: Starlette) -> None:

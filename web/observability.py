@@ -95,7 +95,7 @@ class Observe:
         self.max_remembered = max_remembered
         self._templates: OrderedDict[str, str] = OrderedDict()
 
-    def _template(self, scope: Scope) -> str:
+    def _template(self, scope: Scope, root_path: str) -> str:
         """The template of the route that answered; a stored page (the page cache answered before any route
         was chosen) is matched here, remembering the answer per path."""
         route = scope.get("route")
@@ -105,7 +105,8 @@ class Observe:
         known = self._templates.get(path)
         if known is not None:
             return known
-        probe = {"type": "http", "path": path, "root_path": scope.get("root_path", ""), "method": scope["method"]}
+        # ``root_path`` as the request came: a mount (/static) has extended the scope's own by now
+        probe = {"type": "http", "path": path, "root_path": root_path, "method": scope["method"]}
         found = _match(self.routes_of.router.routes, probe) or UNMATCHED
         self._templates[path] = found
         while len(self._templates) > self.max_remembered:
@@ -117,6 +118,7 @@ class Observe:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
+        root_path = scope.get("root_path", "")
         rid = request_id(scope)
         scope.setdefault("state", {})["request_id"] = rid
         header = (REQUEST_ID_HEADER, rid.encode("ascii"))
@@ -133,11 +135,11 @@ class Observe:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            self._record(scope, rid, status, time.perf_counter() - started)
+            self._record(scope, root_path, rid, status, time.perf_counter() - started)
 
-    def _record(self, scope: Scope, rid: str, status: int, seconds: float) -> None:
+    def _record(self, scope: Scope, root_path: str, rid: str, status: int, seconds: float) -> None:
         try:
-            route = self._template(scope)
+            route = self._template(scope, root_path)
         except Exception:  # noqa: BLE001 - bookkeeping must never turn an answer into an error
             route = UNMATCHED
         method = scope["method"] if scope["method"] in METHODS else "other"
@@ -256,8 +258,15 @@ class DatabaseCollector(Collector):
 
 
 def multiprocess_dir() -> str | None:
+    """``PROMETHEUS_MULTIPROC_DIR`` when this process keeps its counters there. The library chooses when it is
+    first imported: a variable set later (after ``import prometheus_client``) left this process's counters in
+    memory, and reading only the directory would lose them."""
+    from prometheus_client import values
+
     path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    return path if path and os.path.isdir(path) else None
+    if not path or not os.path.isdir(path) or not getattr(values.ValueClass, "_multiprocess", False):
+        return None
+    return path
 
 
 def render_metrics(kbase: KnowledgeBase) -> tuple[bytes, str]:

@@ -169,6 +169,7 @@ def test_requests_are_counted_by_route_template(kbase):
         assert _page_cache(app).hits == 1
         assert c.get("/standards/TCVN 1:1900").status_code == 404
         assert c.get("/no/such/page").status_code == 404
+        assert c.get("/static/queue.css").status_code == 200
         after = _scrape(c)
 
     def delta(name: str, **labels: str) -> float:
@@ -177,6 +178,7 @@ def test_requests_are_counted_by_route_template(kbase):
     assert delta("kb_http_requests_total", method="GET", route=STANDARD_ROUTE, status="200") == 3
     assert delta("kb_http_requests_total", method="GET", route=STANDARD_ROUTE, status="404") == 1
     assert delta("kb_http_requests_total", method="GET", route="unmatched", status="404") == 1
+    assert delta("kb_http_requests_total", method="GET", route="/static", status="200") == 1  # every file: one series
     assert not any(world.voluntary in line for line in after.splitlines())  # no address became a label
     assert delta("kb_http_request_duration_seconds_count", method="GET", route=STANDARD_ROUTE) == 4
     buckets = [le for (name, labels), _ in _samples(after).items() if name == "kb_http_request_duration_seconds_bucket"
@@ -388,3 +390,15 @@ def test_metrics_add_up_worker_processes(kbase, tmp_path):
     assert _value(text, "kb_http_request_duration_seconds_bucket", method="GET", route=STANDARD_ROUTE, le="+Inf") == 5
     assert _value(text, "kb_db_up") == 1.0  # computed by the process that answered
     assert _value(text, "kb_outbox_mails", status="pending") == 0.0
+
+
+def test_a_multiprocess_dir_named_too_late_loses_no_counter(kbase, tmp_path, monkeypatch):
+    """The library picks its mode when first imported: a variable set afterwards must not hide this
+    process's counters behind an empty directory."""
+    (tmp_path / "late").mkdir()
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "late"))
+    with _client(kbase) as c:
+        c.get("/healthz")
+        text = _scrape(c)
+    assert _value(text, "kb_http_requests_total", method="GET", route="/healthz", status="200") >= 1
+    assert not list((tmp_path / "late").iterdir())

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     #: ``X-Forwarded-Proto`` are believed, comma-separated. Empty (the default): no forwarded header is
     #: trusted and the login limiter counts the connecting address.
     trusted_proxies: str = ""
+    #: Addresses or networks allowed to read ``/metrics``, comma-separated; others get 403. Empty: nobody.
+    #: ``0.0.0.0/0,::/0`` opens it to all. A request forwarded by a proxy (``X-Forwarded-For``) is judged
+    #: by the client's address, so it is refused unless ``KB_TRUSTED_PROXIES`` names that proxy.
+    metrics_allow: str = "127.0.0.1,::1"
 
     @property
     def trusted_proxy_list(self) -> list[str]:

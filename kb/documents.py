@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert
 from sqlmodel import Session, col, delete, select
 
-from kb import audit, codes, labs, proposals, standards
+from kb import audit, codes, labs, metrics, proposals, standards
 from kb.config import Settings
 from kb.errors import Conflict, NotFound
 from kb.models import (
@@ -131,6 +131,7 @@ def finish_run(kbase: KnowledgeBase, run_id: int, counts: dict[str, int], *, int
         with kbase.session() as session:
             run = session.get(IngestRun, run_id)
             if run is not None:
+                kind = run.kind
                 now = utcnow()
                 if interrupted:
                     run.interrupted_at = now
@@ -139,6 +140,8 @@ def finish_run(kbase: KnowledgeBase, run_id: int, counts: dict[str, int], *, int
                 run.heartbeat_at, run.reading = now, []
                 run.counts = dict(counts)
                 session.add(run)
+        if run is not None:
+            metrics.run_finished(kind, counts)  # /metrics: files ingested, rows imported by this server
     except Exception:  # noqa: BLE001 - bookkeeping only; the results are already reported
         log.exception("ingest run %s not closed", run_id)
     finally:

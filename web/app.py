@@ -29,7 +29,7 @@ from kb.links import safe_href
 from kb.models import STATUS_LABELS_VI
 from kb.read.dated import DatedAnswers
 from kb.urls import feed_url, standard_url
-from web import auth, errors, headers, openapi
+from web import auth, errors, headers, observability, openapi
 from web.cache import PageCache
 from web.csrf import CSRFMiddleware
 from web.deps import footer_agency
@@ -48,6 +48,7 @@ from web.routes import (
     lab_admin,
     labs,
     legal,
+    ops,
     products,
     search,
     standards,
@@ -56,7 +57,7 @@ from web.routes import auth as auth_routes
 
 #: Public pages and API first, then accounts, the curator workspace, lab self-service and administration.
 ROUTERS = (search, standards, products, groups, legal, hs, labs, browse, coverage, follow, feeds, api, auth_routes, curate, lab_admin,
-           admin)
+           admin, ops)
 
 HERE = Path(__file__).resolve().parent
 
@@ -178,6 +179,7 @@ def create_app(
     app.state.templates = make_templates()
     app.state.login_limiter = login_limiter or LoginLimiter()
     app.state.follow_limiter = follow.new_limiter()
+    app.state.metrics_allow = observability.allowed_networks(kbase.settings)  # KB_METRICS_ALLOW, checked now
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in ROUTERS:
         app.include_router(module.router)
@@ -189,5 +191,6 @@ def create_app(
         app.add_middleware(PageCache, kbase=kbase)
     if kbase.settings.trusted_proxy_list:  # only a named proxy may say who the client is (login limiter)
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=kbase.settings.trusted_proxy_list)
-    headers.install(app)  # outermost, around the 500 page too
+    headers.install(app)  # around the 500 page too
+    observability.install(app)  # outermost: request id, access log line and metrics of every answer
     return app

@@ -26,6 +26,8 @@ from web.deps import DATA_VERSION
 SAFE = ("GET", "HEAD")
 #: Signed-in pages are personal: never cached.
 SESSION_MARK = f"{SESSION_COOKIE}=".encode()
+#: The operator's endpoints (web/routes/ops.py): answered fresh every time, and /healthz without the database.
+OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 class PageCache:
@@ -68,7 +70,8 @@ class PageCache:
         path = scope["path"]
         cookies = b"".join(v for k, v in scope["headers"] if k == b"cookie")
         # Files are served from disk as they are: nothing to render, nothing to cache.
-        if scope["method"] != "GET" or path.startswith(("/static/", "/documents/")) or SESSION_MARK in cookies:
+        if (scope["method"] != "GET" or path.startswith(("/static/", "/documents/")) or path in OPS_PATHS
+                or SESSION_MARK in cookies):
             await self.app(scope, receive, send)
             return
         version = await anyio.to_thread.run_sync(self._version)

@@ -286,6 +286,7 @@ def serve(
     import uvicorn
 
     from web.app import create_app
+    from web.observability import uvicorn_log_config
 
     kbase = _kb()
     if kbase.settings.notify_interval > 0:
@@ -297,7 +298,8 @@ def serve(
         threading.Thread(target=mailer.loop, args=(KnowledgeBase(kbase.settings), threading.Event()),
                          name="kb-notify", daemon=True).start()
     # Forwarded headers are the app's business (KB_TRUSTED_PROXIES); uvicorn would trust 127.0.0.1's.
-    uvicorn.run(create_app(kbase.settings), host=host, port=port, log_level="info", proxy_headers=False)
+    uvicorn.run(create_app(kbase.settings), host=host, port=port, log_level="info", proxy_headers=False,
+                access_log=False, log_config=uvicorn_log_config())  # one JSON line per request: kb.access
 
 
 @app.command()

@@ -23,9 +23,10 @@ from kb.search._fallback import search_db
 from kb.search._forward import named_group, way_forward
 from kb.search._query import FACETS, run
 from kb.search._results import Hit, SearchResults
+from kb.search._status import index_status
 
-__all__ = ["FACETS", "KINDS", "Hit", "SearchResults", "ensure_index", "named_group", "rebuilding", "reindex", "search",
-           "update", "way_forward"]
+__all__ = ["FACETS", "KINDS", "Hit", "SearchResults", "ensure_index", "index_status", "named_group", "rebuilding", "reindex",
+           "search", "update", "way_forward"]
 
 log = logging.getLogger(__name__)
 

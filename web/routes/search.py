@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from kb import contacts
+from kb import contacts, metrics
 from kb.core import KnowledgeBase
 from kb.models import STATUS_LABELS_VI
 from kb.read import browse, standards
@@ -47,6 +47,7 @@ def run_search(kbase: KnowledgeBase, q: str, kind: str | None, limit: int, filte
     from kb import search as kb_search  # whoosh loads only when somebody searches
 
     res = kb_search.search(kbase, q, kind=kind, limit=limit, filters=filters).to_json()
+    metrics.searched(kind, res["degraded"])
     res.update(groups=[], groups_fit=False, contact=None)
     if not res["hits"] and res["query"]:
         fit = kb_search.search(kbase, q, kind="group", limit=8)

@@ -239,8 +239,8 @@ def _add_tree(tar: tarfile.TarFile, root: Path, prefix: str, manifest: Manifest)
             if src.is_symlink() or not src.is_file():
                 continue  # only regular files: a link could point anywhere
             name = f"{prefix}/{src.relative_to(root).as_posix()}"
-            if not _MEMBER_NAME.fullmatch(name):
-                continue
+            if not _MEMBER_NAME.fullmatch(name) or fname.endswith((".part", ".tmp")):
+                continue  # a copy being written (kb.documents.keep_file_copy renames it when complete)
             try:
                 _add_file(tar, name, src, manifest)
             except FileNotFoundError:
@@ -401,8 +401,8 @@ def _read_archive(path: Path, staging: Path) -> Manifest:
     manifest_sum: bytes | None = None
     foreign = "không phải tệp sao lưu của kb (tar.gz có manifest.json)"
     try:
-        with open(path, "rb") as raw:
-            with tarfile.open(fileobj=cast(IO[bytes], _HashingReader(raw, whole)), mode="r|*") as tar:
+        with open(path, "rb") as raw, gzip.GzipFile(fileobj=cast(IO[bytes], _HashingReader(raw, whole))) as gz:
+            with tarfile.open(fileobj=gz, mode="r|") as tar:
                 for info in tar:
                     name = info.name
                     if not info.isfile() or not _MEMBER_NAME.fullmatch(name) or ".." in name.split("/") or name in seen:
@@ -438,8 +438,12 @@ def _read_archive(path: Path, staging: Path) -> Manifest:
                             except OSError as exc:
                                 raise KBError(f"không ghi được vào {staging}: {exc.strerror}") from None
                     seen[name] = {"size": size, "sha256": digest.hexdigest()}
-            while raw.read(_CHUNK):  # what follows the tar's end (gzip trailer) counts in the whole-file checksum
+            # To the end of the gzip stream: its length and CRC are checked there (a cut or flipped byte after
+            # the tar's last block), and every byte counts in the whole-file checksum.
+            while gz.read(_CHUNK):
                 pass
+            if raw.read(1):
+                raise _refuse(path, "có dữ liệu thừa sau cuối tệp nén")
     except KBError:
         raise
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:

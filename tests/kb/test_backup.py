@@ -34,7 +34,7 @@ def table_rows(kbase: KnowledgeBase) -> dict[str, list[tuple]]:
     with kbase.engine.connect() as conn:
         for table in sorted(inspect(conn).get_table_names()):
             got = conn.execute(text(f'SELECT * FROM "{table}"')).all()
-            rows[table] = sorted((tuple(str(v) for v in r) for r in got))
+            rows[table] = sorted(tuple(str(v) for v in r) for r in got)
     return rows
 
 

@@ -328,7 +328,11 @@ def backup(
     """Sao lưu cơ sở dữ liệu và tệp nguồn vào một tệp, trong khi trang web vẫn chạy."""
     from kb import backup as kb_backup
 
-    result = kb_backup.backup(_kb(), file)
+    kbase = KnowledgeBase(Settings())  # no init: a backup takes the database as it is, it never migrates it
+    try:
+        result = kb_backup.backup(kbase, file)
+    finally:
+        kbase.dispose()
     out.print(result.line("Đã sao lưu vào"), soft_wrap=True)
 
 

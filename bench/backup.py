@@ -101,7 +101,11 @@ async def load(url: str, paths: list[str], clients: int, until) -> tuple[list[fl
     times: list[float] = []
     failures: list[str] = []
     counter = iter(range(10**9))
-    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+    # Idle connections are dropped after 2 s, before uvicorn's keep-alive timeout (5 s) closes them: reusing one
+    # just as the server closes it fails with ReadError whatever the server does (HTTP/1.1's keep-alive race;
+    # seen twice in one early run of this bench, and reproduced with no backup at all), and browsers retry it.
+    limits = httpx.Limits(keepalive_expiry=2.0)
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
         async def worker() -> None:
             for i in counter:
                 if until():
@@ -113,7 +117,7 @@ async def load(url: str, paths: list[str], clients: int, until) -> tuple[list[fl
                     if r.status_code >= 400:
                         failures.append(f"{path}: HTTP {r.status_code}")
                 except httpx.HTTPError as exc:
-                    failures.append(f"{path}: {type(exc).__name__}")
+                    failures.append(f"{path}: {type(exc).__name__} {exc!r} after {time.perf_counter() - t:.2f} s")
                 times.append((time.perf_counter() - t) * 1000)
 
         await asyncio.gather(*(worker() for _ in range(clients)))
@@ -175,7 +179,7 @@ def main() -> None:
             quiet, f1 = asyncio.run(load(url, paths, args.clients, lambda end=end: time.monotonic() > end))
             busy, f2, backups = asyncio.run(load_during_backups(url, paths, args.clients, data_dir, backup_file,
                                                                 args.backups))
-            all_failures += f1 + f2
+            all_failures += [f"without backup: {f}" for f in f1] + [f"during backup: {f}" for f in f2]
             secs = statistics.median(b[0] for b in backups)
             inside = statistics.median(b[2] for b in backups)
             rows.append((pct(quiet, 50), pct(quiet, 95), len(quiet), pct(busy, 50), pct(busy, 95), len(busy), secs,
@@ -194,6 +198,8 @@ def main() -> None:
               f"({med(9):.2f} s the backup itself), {med(7) / 1024:.0f} kB; failed requests {len(all_failures)} (total)")
         for f in all_failures[:10]:
             print(f"    failed: {f}")
+        if all_failures:
+            print("    server log, last lines:\n" + (root / "server.log").read_text()[-3000:])
 
         fresh = root / "restored" / "var"
         t = time.perf_counter()

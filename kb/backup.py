@@ -598,6 +598,11 @@ def _swap_sqlite(kbase: KnowledgeBase, staged: Path) -> None:
     # A stale -wal beside the new file would be replayed onto it: remove before the rename.
     for suffix in ("-wal", "-shm", "-journal"):
         Path(f"{target}{suffix}").unlink(missing_ok=True)
+    if staged.parent.stat().st_dev != target.parent.stat().st_dev:
+        # KB_DATABASE_URL names a file on another filesystem than the data dir: copy beside it, then rename
+        beside = target.with_name(f".{target.name}.restore-{uuid.uuid4().hex[:8]}")
+        shutil.copyfile(staged, beside)
+        staged = beside
     with open(staged, "rb+") as fh:
         os.fsync(fh.fileno())
     os.replace(staged, target)

@@ -171,6 +171,9 @@ def main() -> None:
         paths = api_paths(url)
         print(f"{url}: {len(paths)} API addresses, {args.clients} concurrent clients, {args.rounds} rounds")
         fetch_all(url, paths)  # warm: every answer once
+        idle = run_backups(data_dir, root / "idle.tar.gz", 3)
+        print(f"  kb backup with the site idle: {statistics.median(b[0] for b in idle):.2f} s per process "
+              f"({statistics.median(b[2] for b in idle):.2f} s of it the backup itself), median of 3")
         rows = []
         all_failures: list[str] = []
         backup_file = root / "kb-backup.tar.gz"

@@ -620,7 +620,8 @@ def _check_pg(kbase: KnowledgeBase, dump: Path, manifest: Manifest, path: Path) 
     tool = _pg_tool("pg_restore")
     proc = subprocess.run([tool, "--list", str(dump)], capture_output=True, text=True)
     if proc.returncode != 0:
-        raise _refuse(path, f"bản pg_dump trong tệp không đọc được: {proc.stderr.strip().splitlines()[-1:]}")
+        said = (proc.stderr.strip().splitlines() or ["?"])[-1]
+        raise _refuse(path, f"bản pg_dump trong tệp không đọc được bằng {tool} (phiên bản cũ hơn bản đã ghi?): {said}")
     with kbase.engine.connect() as conn:
         schema = conn.execute(text("SELECT current_schema()")).scalar_one()
     if manifest.schema != schema:

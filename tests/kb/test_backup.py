@@ -437,3 +437,26 @@ def test_failing_pg_dump_says_why(pg_kbase, tmp_path, monkeypatch):
         backup.backup(pg_kbase, tmp_path / "pg.tar.gz")
     assert "pg_dump thất bại" in err.value.message and "cùng phiên bản chính" in err.value.message
     assert not (tmp_path / "pg.tar.gz").exists()
+
+
+@pytest.mark.postgres
+def test_failed_pg_restore_puts_the_old_schema_back(pg_kbase, tmp_path, monkeypatch):
+    populate(pg_kbase)
+    result = backup.backup(pg_kbase, tmp_path / "pg.tar.gz")
+    with pg_kbase.session() as s:
+        make_product(s, "Sản phẩm chỉ có sau sao lưu")
+    before = state(pg_kbase)
+    real = backup._pg_tool("pg_restore")
+    fake = tmp_path / "bin" / "pg_restore"
+    fake.parent.mkdir()
+    # checks pass (--list is the real one); the restore itself fails, after the live schema was moved aside
+    fake.write_text(f"#!/bin/sh\n[ \"$1\" = --list ] && exec {real} \"$@\"\n"
+                    "echo 'pg_restore: error: could not execute query: out of disk space' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
+    with pytest.raises(KBError, match="pg_restore thất bại: .*out of disk space"):
+        backup.restore(pg_kbase, result.path)
+    assert state(pg_kbase) == before
+    with pg_kbase.engine.connect() as conn:
+        left = conn.execute(text("SELECT count(*) FROM pg_namespace WHERE nspname LIKE '%before_restore%'")).scalar()
+    assert left == 0

@@ -534,6 +534,8 @@ def restore(kbase: KnowledgeBase, path: Path, confirm: Callable[[Manifest], bool
             _check_sqlite(staging / SQLITE_MEMBER, manifest, path)
         else:
             _check_pg(kbase, staging / PGDUMP_MEMBER, manifest, path)
+        if kind == "sqlite" and not check_only:
+            _refuse_if_open_elsewhere(_sqlite_path(kbase), path)
         size = path.stat().st_size
         if check_only:
             return Result(path=path, size=size, manifest=manifest, seconds=time.perf_counter() - started)
@@ -583,6 +585,32 @@ def _check_sqlite(dbfile: Path, manifest: Manifest, path: Path) -> None:
         raise _refuse(path, f"cơ sở dữ liệu trong tệp không mở được: {exc}") from None
     if revision != manifest.revision or counts != manifest.row_counts:
         raise _refuse(path, "cơ sở dữ liệu trong tệp không khớp manifest (phiên bản lược đồ hoặc số bản ghi)")
+
+
+def _processes_holding(files: list[Path]) -> list[str]:
+    """Other processes with one of ``files`` open (Linux ``/proc``; others' fds need the same user or root),
+    as ``pid (command)``. Best effort: nothing is found where ``/proc`` cannot be read."""
+    wanted = {str(f.resolve()) for f in files}
+    found = []
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        pid = fd_dir.parent.name
+        if pid == str(os.getpid()):
+            continue
+        try:
+            if any(os.readlink(fd) in wanted for fd in fd_dir.iterdir()):
+                cmd = (fd_dir.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+                found.append(f"pid {pid} ({cmd[:60]})")
+        except OSError:
+            continue
+    return found
+
+
+def _refuse_if_open_elsewhere(db_path: Path, path: Path) -> None:
+    """A web server (or any process) with the SQLite file open would go on writing to the replaced file."""
+    holders = _processes_holding([db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")])
+    if holders:
+        raise _refuse(path, f"cơ sở dữ liệu {db_path} đang được tiến trình khác mở ({', '.join(holders[:3])}); "
+                            "hãy dừng trang web trước khi khôi phục")
 
 
 def _swap_sqlite(kbase: KnowledgeBase, staged: Path) -> None:

@@ -9,6 +9,8 @@ import io
 import json
 import os
 import sqlite3
+import subprocess
+import sys
 import tarfile
 import threading
 import time
@@ -382,6 +384,42 @@ def test_declined_confirmation_changes_nothing(backed_up):
         backup.restore(kbase, good, confirm=lambda m: asked.append(m) or False)
     assert asked and asked[0].rows > 0
     assert state(kbase) == before
+
+
+def test_a_failed_backup_leaves_no_half_file(kbase, tmp_path, monkeypatch):
+    """The archive is written under a temporary name: a failure midway keeps the previous FILE as it was."""
+    populate(kbase)
+    target = tmp_path / "daily.tar.gz"
+    previous = backup.backup(kbase, target).path.read_bytes()
+    real = backup._add_file
+
+    def failing(tar, name, src, manifest):
+        if name.startswith("uploads/"):
+            raise OSError(28, "No space left on device")
+        return real(tar, name, src, manifest)
+
+    monkeypatch.setattr(backup, "_add_file", failing)
+    with pytest.raises(KBError, match="không ghi được tệp sao lưu"):
+        backup.backup(kbase, target)
+    assert target.read_bytes() == previous
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith((".daily", "daily"))) == [
+        "daily.tar.gz", "daily.tar.gz.sha256"]
+
+
+def test_restore_refuses_while_another_process_has_the_database_open(backed_up):
+    """A running web server keeps connections to kb.sqlite3: restoring under it would be lost or mixed."""
+    kbase, good = backed_up
+    holder = subprocess.Popen([sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+                               "c.execute('select count(*) from product').fetchone(); print('open', flush=True); "
+                               "sys.stdin.read()", str(kbase.settings.data_dir / "kb.sqlite3")],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        message = refused(kbase, good, "đang được tiến trình khác mở")
+        assert f"pid {holder.pid}" in message and "dừng trang web" in message
+    finally:
+        holder.communicate("", timeout=30)
+    backup.restore(kbase, good)  # once it is closed
 
 
 def test_backup_needs_a_writable_place(kbase, tmp_path):

@@ -177,6 +177,7 @@ def backup(kbase: KnowledgeBase, path: Path) -> Result:
             os.fsync(raw.fileno())
         sidecar = work / "sha256"
         sidecar.write_text(f"{whole.hexdigest()}  {path.name}\n", encoding="utf-8")
+        os.chmod(tmp, 0o600)  # it holds the accounts' password hashes and every unpublished record
         os.replace(tmp, path)
         os.replace(sidecar, path.with_name(path.name + ".sha256"))
         _fsync_dir(path.parent)

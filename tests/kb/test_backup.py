@@ -143,6 +143,7 @@ def test_manifest_and_sidecar_describe_the_file(kbase, tmp_path):
     assert manifest["database"] == {"kind": "sqlite", "alembic_revision": result.manifest.revision, "schema": None}
     assert not any(n.startswith(("index/", "page-images/")) for n in names)
     assert list(tmp_path.glob(".b.tar.gz*")) == []  # no temporary left beside it
+    assert result.path.stat().st_mode & 0o777 == 0o600  # password hashes inside: the owner's only
 
 
 # --- consistency under writes -------------------------------------------------------------------------

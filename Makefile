@@ -44,6 +44,7 @@ bench: install
 	$(BIN)/python bench/index_healing.py
 	$(BIN)/python bench/upload_jobs.py
 	$(BIN)/python bench/observability.py
+	$(BIN)/python bench/backup.py
 
 # The demo PDFs are committed; this regenerates them from their script.
 demo-pdfs: install

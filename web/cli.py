@@ -323,6 +323,50 @@ def reindex() -> None:
 
 
 @app.command()
+def backup(
+    file: Annotated[Path, typer.Argument(help="Tệp sao lưu sẽ ghi, vd /srv/backup/kb-2026-12-06.tar.gz "
+                                              "(kèm tệp FILE.sha256 bên cạnh).")],
+) -> None:
+    """Sao lưu cơ sở dữ liệu và tệp nguồn vào một tệp, trong khi trang web vẫn chạy."""
+    from kb import backup as kb_backup
+
+    kbase = KnowledgeBase(Settings())  # no init: a backup takes the database as it is, it never migrates it
+    try:
+        result = kb_backup.backup(kbase, file)
+    finally:
+        kbase.dispose()
+    out.print(result.line("Đã sao lưu vào"), soft_wrap=True)
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="Tệp do `kb backup` ghi.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Không hỏi lại trước khi ghi đè dữ liệu hiện có.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Chỉ kiểm tra tệp sao lưu, không thay đổi gì.")] = False,
+) -> None:
+    """Khôi phục từ tệp sao lưu (ghi đè dữ liệu hiện có; hãy dừng trang web trước), nâng cấp lược đồ, dựng lại
+    chỉ mục."""
+    from kb import backup as kb_backup
+
+    kbase = KnowledgeBase(Settings())  # no init: an empty database made now would only be replaced
+
+    def confirm(manifest: kb_backup.Manifest) -> bool:
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            raise KBError("khôi phục ghi đè dữ liệu hiện có: chạy lại với --yes; không thay đổi gì")
+        return typer.confirm(f"Ghi đè cơ sở dữ liệu {kbase.engine.url.render_as_string(hide_password=True)} và tệp "
+                             f"trong {kbase.settings.data_dir} bằng bản sao lưu lúc {manifest.created_at} "
+                             f"({manifest.rows} bản ghi, {manifest.files} tệp)?", err=True)
+
+    try:
+        result = kb_backup.restore(kbase, file, confirm=confirm, check_only=check)
+    finally:
+        kbase.dispose()
+    out.print(result.line("Tệp sao lưu hợp lệ:" if check else "Đã khôi phục từ"), soft_wrap=True)
+
+
+@app.command()
 def demo() -> None:
     """Nạp dữ liệu mẫu đi kèm (data/standards)."""
     from ingest.demo import load_demo

@@ -1,0 +1,245 @@
+"""``kb serve --workers N``: N worker processes under one supervisor, each answering on its own; SIGTERM or
+SIGINT ends them all; the follow-mail loop runs once, in the supervisor; a worker (re)starting does not mark a
+sibling's live ingest run interrupted; accepted connections have Nagle's algorithm off (the 44 ms of
+``uvicorn --workers 2``)."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import signal
+import socket
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from sqlmodel import select
+
+from kb import documents, outbox, subscriptions
+from kb.config import Settings
+from kb.core import KnowledgeBase
+from kb.models import FollowKind, IngestRun, MailKind, OutboxMail, Subscription
+from tests.support.records import make_product
+from tests.support.server import Server
+from tests.support.smtp import SmtpServer
+from web.serving import _Config, default_workers
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+
+DEADLINE = 60
+
+
+def _poll(what: Callable[[], Any], message: Callable[[], str], timeout: float = DEADLINE) -> Any:
+    """``what()`` once it is truthy; fails with ``message()`` after ``timeout`` seconds."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        got = what()
+        if got:
+            return got
+        time.sleep(0.05)
+    raise AssertionError(message())
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    if int(fh.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _workers(srv: Server) -> list[int]:
+    """The supervisor's worker processes (spawned interpreters; not multiprocessing's resource tracker)."""
+    return sorted(p for p in _children(srv.proc.pid)
+                  if "multiprocessing.spawn" in _cmdline(p) and "resource_tracker" not in _cmdline(p))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _started(srv: Server, n: int) -> bool:
+    return sum("Application startup complete" in line for line in srv.lines) >= n
+
+
+def _serve(tmp_path, **env: str) -> Server:
+    kbase = KnowledgeBase(Settings(data_dir=tmp_path / "var", secret_key="test-secret"))
+    kbase.init()
+    with kbase.session() as session:
+        make_product(session, "Nước mắm cốt Bắc Ninh")
+    kbase.dispose()
+    srv = Server(tmp_path / "var", {"KB_WORKERS": "2", "KB_NOTIFY_INTERVAL": "0", **env})
+    _poll(lambda: _started(srv, 2) and len(_workers(srv)) == 2, lambda: f"two workers did not start:\n{srv.log()}")
+    return srv
+
+
+def _search(srv: Server) -> httpx.Response:
+    # a new connection each time: whichever worker is running accepts it
+    return httpx.get(f"{srv.url}/api/search", params={"q": "nuoc mam"}, timeout=30)
+
+
+def test_workers_default_to_kb_workers_then_the_cpus_this_process_may_use():
+    assert default_workers(Settings(workers=3)) == 3
+    assert default_workers(Settings(workers=0)) == len(os.sched_getaffinity(0))
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_two_workers_each_answer_alone_and_a_signal_ends_them_all(tmp_path, stop):
+    srv = _serve(tmp_path)
+    try:
+        workers = _workers(srv)
+        assert len(workers) == 2, srv.log()
+        for paused in workers:
+            os.kill(paused, signal.SIGSTOP)  # the other worker alone can take the next connections
+            try:
+                for _ in range(5):
+                    r = _search(srv)
+                    assert r.status_code == 200, srv.log()
+                    assert r.json()["hits"], r.text
+            finally:
+                os.kill(paused, signal.SIGCONT)
+        everyone = [p for p in _children(srv.proc.pid)]
+        srv.proc.send_signal(stop)
+        assert srv.proc.wait(DEADLINE) == 0, srv.log()
+        _poll(lambda: not any(_alive(p) for p in everyone), lambda: f"left behind: {everyone}\n{srv.log()}")
+    finally:
+        srv.stop()
+    assert "Traceback" not in srv.log()
+
+
+def test_the_follow_mail_loop_runs_once_in_the_supervisor_and_sends_each_mail_once(tmp_path):
+    settings = Settings(data_dir=tmp_path / "var", secret_key="test-secret")
+    kbase = KnowledgeBase(settings)
+    kbase.init()
+    with kbase.session() as session:
+        product = make_product(session, "Nước mắm cốt")
+        tgt = subscriptions.target(session, FollowKind.product, str(product.id))
+        for i in range(20):
+            sub = Subscription(email=f"u{i}@example.vn", target_kind=tgt.kind, target_key=tgt.key,
+                               target_label=tgt.label, nonce=f"n{i}")
+            session.add(sub)
+            session.flush()
+            outbox.queue(session, sub, MailKind.confirm, [], "example")
+    with kbase.session() as session:
+        queued = set(session.exec(select(OutboxMail.message_id)).all())
+    kbase.dispose()
+    with SmtpServer() as smtp:
+        srv = Server(tmp_path / "var", {"KB_WORKERS": "2", "KB_NOTIFY_INTERVAL": "1", "KB_SMTP_URL": smtp.url,
+                                        "KB_PUBLIC_URL": "https://tieuchuan.bacninh.example"})
+        try:
+            _poll(lambda: _started(srv, 2), lambda: f"two workers did not start:\n{srv.log()}")
+            received = smtp.inbox.wait_for(len(queued))
+            loops = [line for line in srv.lines if "Follow-mail loop started" in line]
+            assert loops == [f"INFO:     Follow-mail loop started in process [{srv.proc.pid}]\n"], srv.log()
+        finally:
+            srv.stop()
+    ids = Counter(r.message_id for r in received)
+    assert set(ids) == queued and set(ids.values()) == {1}
+
+
+def _open_run(settings: Settings, pid: int) -> int:
+    kbase = KnowledgeBase(settings)
+    try:
+        with kbase.session() as session:
+            run = IngestRun(actor="curator", pid=pid, host=socket.gethostname()[:255], heartbeat_at=documents.utcnow(),
+                            reading=["a.pdf"], planned=[])
+            session.add(run)
+            session.flush()
+            assert run.id is not None
+            return run.id
+    finally:
+        kbase.dispose()
+
+
+def test_a_restarted_worker_leaves_a_sibling_workers_live_run_open(tmp_path):
+    settings = Settings(data_dir=tmp_path / "var", secret_key="test-secret")
+    srv = _serve(tmp_path)
+    try:
+        sibling, victim = _workers(srv)
+        live = _open_run(settings, sibling)  # a curator's upload the sibling is reading
+        gone = _open_run(settings, victim)  # the worker about to die was reading this one
+        os.kill(victim, signal.SIGKILL)  # the supervisor replaces it; the new worker checks for dead runs at start
+        _poll(lambda: _started(srv, 3), lambda: f"no worker replaced the killed one:\n{srv.log()}")
+        kbase = KnowledgeBase(settings)
+        try:
+            with kbase.session() as session:
+                runs = {r.id: r for r in session.exec(select(IngestRun)).all()}
+        finally:
+            kbase.dispose()
+        assert runs[gone].interrupted_at is not None  # the new worker did look
+        assert runs[live].interrupted_at is None and runs[live].finished_at is None
+        assert _search(srv).status_code == 200
+    finally:
+        srv.stop()
+
+
+def _accepted_nodelay(sock: socket.socket, conn: Any) -> None:
+    """In a spawned process, as a uvicorn worker: serve ``sock`` with asyncio and report TCP_NODELAY of the
+    connection it accepts."""
+    async def main() -> None:
+        got: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        class Report(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                accepted = transport.get_extra_info("socket")
+                got.set_result(accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+        server = await asyncio.get_running_loop().create_server(Report, sock=sock)
+        conn.send("listening")
+        conn.send(await got)
+        server.close()
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("config, nodelay", [(_Config, True), (uvicorn.Config, False)])
+def test_connections_a_worker_accepts_have_nagle_off(config, nodelay):
+    """The socket ``kb serve`` shares with its workers; uvicorn's own (the second case) leaves Nagle on, and a
+    keep-alive client then waits ≈40 ms for each answer's body (README, "Several workers")."""
+    sock = config("web.app:create_app", factory=True, host="127.0.0.1", port=0, workers=2).bind_socket()
+    spawn = multiprocessing.get_context("spawn")  # as uvicorn starts its workers
+    parent, child = spawn.Pipe()
+    proc = spawn.Process(target=_accepted_nodelay, args=(sock, child))
+    proc.start()
+    try:
+        assert parent.poll(DEADLINE) and parent.recv() == "listening"
+        with socket.create_connection(sock.getsockname()[:2], timeout=DEADLINE):
+            assert parent.poll(DEADLINE)
+            assert bool(parent.recv()) is nodelay
+    finally:
+        proc.join(DEADLINE)
+        if proc.is_alive():
+            proc.kill()
+        sock.close()
+
+
+def test_kb_serve_help_names_workers(tmp_path):
+    import subprocess
+
+    kb = os.path.join(os.path.dirname(sys.executable), "kb")
+    out = subprocess.run([kb, "serve", "--help"], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "COLUMNS": "200"})
+    assert out.returncode == 0 and "--workers" in out.stdout, out.stdout + out.stderr

@@ -55,6 +55,9 @@ class _Config(uvicorn.Config):
             if sock.proto != socket.IPPROTO_TCP:
                 sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # inherited by accepted sockets on Linux
+        # Listening from here on, connections wait in the backlog while the workers start (or one is replaced)
+        # instead of being refused; "Uvicorn running on" then means what it says.
+        sock.listen(self.backlog)
         return sock
 
 

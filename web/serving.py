@@ -1,18 +1,17 @@
-"""``kb serve``: one process, or a supervisor and N worker processes (uvicorn's) sharing one listening socket.
+"""``kb serve``: one process, or a supervisor and N worker processes (uvicorn's), one listening socket each.
 
 With one worker the app runs in ``kb serve``'s own process, as it always did. With more, ``kb serve`` binds
-the socket, starts the follow-mail loop in its own process (which serves no request), and uvicorn's
-supervisor spawns the workers: each imports ``web.app:create_app`` afresh and reads its settings from the
-environment it inherits (``KB_*``), so every worker sees what ``kb serve`` saw. A worker that dies is
-replaced; SIGTERM or SIGINT stop them all (each finishes its requests first, for at most
-:data:`GRACEFUL_SECONDS`).
+the sockets, starts the follow-mail loop in its own process (which serves no request), and supervises the
+workers: each imports ``web.app:create_app`` afresh and reads its settings from the environment it inherits
+(``KB_*``), so every worker sees what ``kb serve`` saw. A worker that dies is replaced; SIGTERM or SIGINT
+stop them all (each finishes its requests first, for at most :data:`GRACEFUL_SECONDS`).
 
-Why the socket is wrapped here: uvicorn binds the socket it hands to its workers with
-``socket.socket(AF_INET)``, whose protocol number is 0, and asyncio only turns Nagle's algorithm off
-(``TCP_NODELAY``) on accepted connections whose listening socket says ``IPPROTO_TCP``. Every answer is
-written in two pieces (headers, then body); without ``TCP_NODELAY`` the body waits for the client's
-acknowledgement of the headers, which a keep-alive client delays by ≈40 ms. That was the constant
-≈44 ms of ``uvicorn --workers 2`` (README, "Several workers").
+Why the sockets are made here (README, "Several workers"): uvicorn binds the socket it hands to its workers
+with ``socket.socket(AF_INET)``, whose protocol number is 0, and asyncio only turns Nagle's algorithm off
+(``TCP_NODELAY``) on connections accepted from a socket that says ``IPPROTO_TCP``. Every answer is written
+in two pieces (headers, then body); without ``TCP_NODELAY`` the body waits for the client's acknowledgement
+of the headers, which a keep-alive client delays by ≈40 ms: the constant ≈44 ms of ``uvicorn --workers 2``.
+And one shared socket let one worker take every kept-alive connection (see :func:`worker_sockets`).
 """
 
 from __future__ import annotations
@@ -25,10 +24,12 @@ import threading
 from typing import Any
 
 import uvicorn
-from uvicorn.supervisors import Multiprocess
+from uvicorn.config import STARTUP_FAILURE
+from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
 from kb.config import Settings
 from kb.core import KnowledgeBase
+from kb.errors import KBError
 
 log = logging.getLogger("uvicorn.error")
 
@@ -46,19 +47,100 @@ def default_workers(settings: Settings) -> int:
         return os.cpu_count() or 1
 
 
-class _Config(uvicorn.Config):
-    """uvicorn's config whose shared socket is a TCP socket asyncio recognises (see the module's doc)."""
+def worker_sockets(host: str, port: int, workers: int, backlog: int = 2048) -> list[socket.socket]:
+    """One listening TCP socket per worker, all on ``host:port`` (``SO_REUSEPORT``; port 0: a free one).
 
-    def bind_socket(self) -> socket.socket:
-        sock = super().bind_socket()
-        if sock.family in (socket.AF_INET, socket.AF_INET6):
-            if sock.proto != socket.IPPROTO_TCP:
-                sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
+    uvicorn would hand every worker the same socket, and asyncio accepts all waiting connections at once:
+    the first worker to wake took all 16 kept-alive connections of the benchmark and the other idled
+    (``ss -tnp``). With a socket each, the kernel spreads new connections over the workers. Each socket says
+    ``IPPROTO_TCP``, so asyncio turns Nagle off on what it accepts (see the module's doc). They listen from
+    here on: connections wait in the backlog while the workers start, or one is replaced, instead of being
+    refused.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:  # refused if anything listens there, even another
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # kb serve sharing its port by SO_REUSEPORT
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise KBError(f"không mở được địa chỉ {host}:{port}: {exc.strerror or exc}") from None
+        port = probe.getsockname()[1]
+    socks: list[socket.socket] = []
+    try:
+        for _ in range(workers):
+            sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+            socks.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # inherited by accepted sockets on Linux
-        # Listening from here on, connections wait in the backlog while the workers start (or one is replaced)
-        # instead of being refused; "Uvicorn running on" then means what it says.
-        sock.listen(self.backlog)
-        return sock
+            sock.bind((host, port))
+            sock.listen(backlog)
+            sock.set_inheritable(True)
+    except OSError as exc:
+        for sock in socks:
+            sock.close()
+        raise KBError(f"không mở được địa chỉ {host}:{port}: {exc.strerror or exc}") from None
+    shown = f"[{host}]" if family == socket.AF_INET6 else host
+    log.info("Uvicorn running on http://%s:%d (Press CTRL+C to quit)", shown, port)
+    return socks
+
+
+class _Supervisor(Multiprocess):
+    """uvicorn's supervisor, but worker ``i`` (and its replacement) serves socket ``i`` only.
+
+    The three methods that start workers are uvicorn 0.54's, with the socket chosen by the worker's index;
+    adding or removing workers by signal (SIGTTIN/SIGTTOU) is not offered: a new worker needs a new socket.
+    """
+
+    def _worker(self, idx: int) -> Process:
+        return Process(self.config, [self.sockets[idx]])
+
+    def init_processes(self) -> None:
+        for idx in range(self.processes_num):
+            process = self._worker(idx)
+            process.start()
+            self.processes.append(process)
+
+    def restart_all(self) -> None:  # SIGHUP: each worker replaced once its replacement is ready
+        for idx, old_process in enumerate(self.processes):
+            if self.should_exit.is_set():
+                return
+            new_process = self._worker(idx)
+            new_process.start()
+            if not new_process.wait_until_ready(self.config.timeout_worker_healthcheck, self.should_exit):
+                new_process.kill()
+                new_process.join()
+                if not self.should_exit.is_set():
+                    log.error("New worker [%s] was not ready in time; keeping [%s]", new_process.pid, old_process.pid)
+                return
+            old_process.terminate()
+            old_process.join()
+            self.processes[idx] = new_process
+
+    def keep_subprocess_alive(self) -> None:
+        if self.should_exit.is_set():
+            return
+        for idx, process in enumerate(self.processes):
+            if process.is_alive(timeout=self.config.timeout_worker_healthcheck):
+                continue
+            process.kill()  # hung or dead
+            process.join()
+            if process.exitcode == STARTUP_FAILURE:  # the app cannot start: every restart would fail alike
+                log.error("Worker [%s] failed to start, stopping.", process.pid)
+                self.should_exit.set()
+                return
+            if self.should_exit.is_set():
+                return
+            log.info("Worker [%s] died; starting another", process.pid)
+            process = self._worker(idx)
+            process.start()
+            self.processes[idx] = process
+
+    def handle_ttin(self) -> None:
+        log.info("Received SIGTTIN: the number of workers is set by --workers (restart kb serve)")
+
+    def handle_ttou(self) -> None:
+        log.info("Received SIGTTOU: the number of workers is set by --workers (restart kb serve)")
 
 
 def _log_config() -> dict[str, Any] | None:
@@ -110,18 +192,19 @@ def serve(kbase: KnowledgeBase, host: str, port: int, workers: int) -> None:
     if workers == 1:
         from web.app import create_app
 
-        config = _Config(create_app(settings), **options)
+        config = uvicorn.Config(create_app(settings), **options)
         stop = _start_mailer(kbase)
         try:
             uvicorn.Server(config).run()
         finally:
             stop.set()
         return
-    config = _Config("web.app:create_app", factory=True, workers=workers, **options)
-    sock = config.bind_socket()
+    config = uvicorn.Config("web.app:create_app", factory=True, workers=workers, **options)
+    socks = worker_sockets(host, port, workers, config.backlog)
     stop = _start_mailer(kbase)
     try:
-        Multiprocess(config, sockets=[sock]).run()
+        _Supervisor(config, sockets=socks).run()
     finally:
         stop.set()
-        sock.close()
+        for sock in socks:
+            sock.close()

@@ -1,5 +1,5 @@
-"""``kb serve --workers N``: N worker processes under one supervisor, each answering on its own; SIGTERM or
-SIGINT ends them all; the follow-mail loop runs once, in the supervisor; a worker (re)starting does not mark a
+"""``kb serve --workers N``: N worker processes under one supervisor, kept-alive connections spread over them
+(each answers); SIGTERM or SIGINT ends them all; the follow-mail loop runs once, in the supervisor; a worker (re)starting does not mark a
 sibling's live ingest run interrupted; accepted connections have Nagle's algorithm off (the 44 ms of
 ``uvicorn --workers 2``)."""
 
@@ -10,6 +10,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -28,7 +29,7 @@ from kb.models import FollowKind, IngestRun, MailKind, OutboxMail, Subscription
 from tests.support.records import make_product
 from tests.support.server import Server
 from tests.support.smtp import SmtpServer
-from web.serving import _Config, default_workers
+from web.serving import default_workers, worker_sockets
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -97,7 +98,6 @@ def _serve(tmp_path, **env: str) -> Server:
 
 
 def _search(srv: Server) -> httpx.Response:
-    # a new connection each time: whichever worker is running accepts it
     return httpx.get(f"{srv.url}/api/search", params={"q": "nuoc mam"}, timeout=30)
 
 
@@ -107,21 +107,13 @@ def test_workers_default_to_kb_workers_then_the_cpus_this_process_may_use():
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
-def test_two_workers_each_answer_alone_and_a_signal_ends_them_all(tmp_path, stop):
+def test_a_signal_to_kb_serve_ends_every_worker(tmp_path, stop):
     srv = _serve(tmp_path)
     try:
-        workers = _workers(srv)
-        assert len(workers) == 2, srv.log()
-        for paused in workers:
-            os.kill(paused, signal.SIGSTOP)  # the other worker alone can take the next connections
-            try:
-                for _ in range(5):
-                    r = _search(srv)
-                    assert r.status_code == 200, srv.log()
-                    assert r.json()["hits"], r.text
-            finally:
-                os.kill(paused, signal.SIGCONT)
-        everyone = [p for p in _children(srv.proc.pid)]
+        assert len(_workers(srv)) == 2, srv.log()
+        r = _search(srv)
+        assert r.status_code == 200 and r.json()["hits"], r.text
+        everyone = _children(srv.proc.pid)  # the workers and multiprocessing's resource tracker
         srv.proc.send_signal(stop)
         assert srv.proc.wait(DEADLINE) == 0, srv.log()
         _poll(lambda: not any(_alive(p) for p in everyone), lambda: f"left behind: {everyone}\n{srv.log()}")
@@ -215,11 +207,19 @@ def _accepted_nodelay(sock: socket.socket, conn: Any) -> None:
     asyncio.run(main())
 
 
-@pytest.mark.parametrize("config, nodelay", [(_Config, True), (uvicorn.Config, False)])
-def test_connections_a_worker_accepts_have_nagle_off(config, nodelay):
-    """The socket ``kb serve`` shares with its workers; uvicorn's own (the second case) leaves Nagle on, and a
-    keep-alive client then waits ≈40 ms for each answer's body (README, "Several workers")."""
-    sock = config("web.app:create_app", factory=True, host="127.0.0.1", port=0, workers=2).bind_socket()
+def _ours() -> socket.socket:
+    return worker_sockets("127.0.0.1", 0, 1)[0]
+
+
+def _uvicorns() -> socket.socket:
+    return uvicorn.Config("web.app:create_app", factory=True, host="127.0.0.1", port=0, workers=2).bind_socket()
+
+
+@pytest.mark.parametrize("make, nodelay", [(_ours, True), (_uvicorns, False)], ids=["kb serve", "uvicorn"])
+def test_connections_a_worker_accepts_have_nagle_off(make, nodelay):
+    """The socket ``kb serve`` gives a worker; uvicorn's own (the second case) leaves Nagle on, and a keep-alive
+    client then waits ≈40 ms for each answer's body (README, "Several workers")."""
+    sock = make()
     spawn = multiprocessing.get_context("spawn")  # as uvicorn starts its workers
     parent, child = spawn.Pipe()
     proc = spawn.Process(target=_accepted_nodelay, args=(sock, child))
@@ -236,9 +236,62 @@ def test_connections_a_worker_accepts_have_nagle_off(config, nodelay):
         sock.close()
 
 
-def test_kb_serve_help_names_workers(tmp_path):
-    import subprocess
+def _established(pid: int, port: int) -> int:
+    """Connections to ``port`` that process ``pid`` holds (its socket inodes among /proc/net/tcp's rows)."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    n = 0
+    with open(f"/proc/{pid}/net/tcp") as fh:
+        for row in fh.readlines()[1:]:
+            f = row.split()
+            if int(f[1].split(":")[1], 16) == port and f[3] == "01" and f[9] in inodes:  # 01: ESTABLISHED
+                n += 1
+    return n
 
+
+def test_kept_alive_connections_spread_over_the_workers(tmp_path):
+    """With one shared socket the first worker to wake took all 16 connections of the benchmark."""
+    srv = _serve(tmp_path)
+    try:
+        workers = _workers(srv)
+
+        async def sixteen_clients() -> list[int]:
+            clients = [httpx.AsyncClient(base_url=srv.url, timeout=30) for _ in range(16)]
+            try:
+                answers = await asyncio.gather(*(c.get("/api/search", params={"q": "nuoc mam"}) for c in clients))
+                assert {r.status_code for r in answers} == {200}
+                return [_established(pid, srv.port) for pid in workers]  # the 16 connections are still open
+            finally:
+                for c in clients:
+                    await c.aclose()
+
+        held = asyncio.run(sixteen_clients())
+        assert sum(held) == 16 and min(held) > 0, held
+    finally:
+        srv.stop()
+
+
+def test_a_port_in_use_is_one_line(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        kb = os.path.join(os.path.dirname(sys.executable), "kb")
+        env = {**os.environ, "KB_DATA_DIR": str(tmp_path / "var"), "KB_NOTIFY_INTERVAL": "0"}
+        env.pop("KB_DATABASE_URL", None)
+        out = subprocess.run([kb, "serve", "--port", str(port), "--workers", "2"], capture_output=True, text=True,
+                             timeout=60, env=env)
+    assert out.returncode == 1
+    assert out.stderr.strip().count("\n") == 0 and f"127.0.0.1:{port}" in out.stderr, out.stderr
+
+
+def test_kb_serve_help_names_workers():
     kb = os.path.join(os.path.dirname(sys.executable), "kb")
     out = subprocess.run([kb, "serve", "--help"], capture_output=True, text=True, timeout=60,
                          env={**os.environ, "COLUMNS": "200"})

@@ -80,8 +80,6 @@ def worker_sockets(host: str, port: int, workers: int, backlog: int = 2048) -> l
         for sock in socks:
             sock.close()
         raise KBError(f"không mở được địa chỉ {host}:{port}: {exc.strerror or exc}") from None
-    shown = f"[{host}]" if family == socket.AF_INET6 else host
-    log.info("Uvicorn running on http://%s:%d (Press CTRL+C to quit)", shown, port)
     return socks
 
 
@@ -100,6 +98,12 @@ class _Supervisor(Multiprocess):
             process = self._worker(idx)
             process.start()
             self.processes.append(process)
+        # uvicorn's line, said once every worker answers, as one process says it once it does
+        for process in self.processes:
+            process.wait_until_ready(self.config.timeout_worker_healthcheck * 12, self.should_exit)
+        host, port = self.sockets[0].getsockname()[:2]
+        shown = f"[{host}]" if self.sockets[0].family == socket.AF_INET6 else host
+        log.info("Uvicorn running on http://%s:%d (Press CTRL+C to quit)", shown, port)
 
     def restart_all(self) -> None:  # SIGHUP: each worker replaced once its replacement is ready
         for idx, old_process in enumerate(self.processes):

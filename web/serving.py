@@ -148,9 +148,9 @@ class _Supervisor(Multiprocess):
 
 
 def _log_config() -> dict[str, Any] | None:
-    """uvicorn's logging setup, applied in ``kb serve`` and again in each worker.
+    """uvicorn's logging setup, applied in ``kb serve`` and again in each worker (the config travels to them).
 
-    The place to wire structured logs (``web.observability.uvicorn_log_config()``) when they land.
+    MERGE: ``return web.observability.uvicorn_log_config()`` (issue 16 item 2) replaces this default.
     """
     return uvicorn.config.LOGGING_CONFIG
 

@@ -297,3 +297,18 @@ def test_kb_serve_help_names_workers():
     out = subprocess.run([kb, "serve", "--help"], capture_output=True, text=True, timeout=60,
                          env={**os.environ, "COLUMNS": "200"})
     assert out.returncode == 0 and "--workers" in out.stdout, out.stdout + out.stderr
+
+
+def test_workers_share_a_fresh_metrics_directory_and_one_worker_none(tmp_path, monkeypatch):
+    from web.serving import _metrics_dir
+
+    settings = Settings(data_dir=tmp_path / "var")
+    old = tmp_path / "var" / "metrics" / "counter_123.db"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"an earlier run's counters")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "elsewhere"))
+    _metrics_dir(settings, 2)
+    assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str((tmp_path / "var" / "metrics").resolve())
+    assert (tmp_path / "var" / "metrics").is_dir() and not old.exists()
+    _metrics_dir(settings, 1)
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ

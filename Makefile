@@ -34,6 +34,7 @@ bench: install
 	$(BIN)/python bench/ocr.py
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/web.py
+	$(BIN)/python bench/workers.py
 	$(BIN)/python bench/regulatory.py
 	$(BIN)/python bench/hs_suggest.py
 	$(BIN)/python bench/suggestion_queue.py

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     ingest_timeout: int = 120
     #: Worker processes for ingest (0 = one per CPU).
     ingest_workers: int = 0
+    #: Processes ``kb serve`` answers requests with (0 = one per CPU it may run on); ``--workers`` overrides it.
+    workers: int = 0
     #: Largest size of the rendered PDF page cache (``page-images`` in the data dir), in megabytes; the least
     #: recently used pages are removed past it.
     page_cache_mb: float = 200

@@ -281,25 +281,15 @@ def review_mandatory(
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="Số tiến trình phục vụ (mặc định: KB_WORKERS, không đặt thì bằng số CPU).")] = None,
 ) -> None:
     """Chạy trang web và API."""
-    import uvicorn
+    from web.serving import default_workers
+    from web.serving import serve as run
 
-    from web.app import create_app
-    from web.observability import uvicorn_log_config
-
-    kbase = _kb()
-    if kbase.settings.notify_interval > 0:
-        # Follow mails go out from the same process: a notice reaches its followers within a minute.
-        import threading
-
-        from kb import mailer
-
-        threading.Thread(target=mailer.loop, args=(KnowledgeBase(kbase.settings), threading.Event()),
-                         name="kb-notify", daemon=True).start()
-    # Forwarded headers are the app's business (KB_TRUSTED_PROXIES); uvicorn would trust 127.0.0.1's.
-    uvicorn.run(create_app(kbase.settings), host=host, port=port, log_level="info", proxy_headers=False,
-                access_log=False, log_config=uvicorn_log_config())  # one JSON line per request: kb.access
+    kbase = _kb()  # the database is created or upgraded once, here, before any worker starts
+    run(kbase, host, port, workers or default_workers(kbase.settings))
 
 
 @app.command()

@@ -7,6 +7,7 @@ stamp of what a generation reflects (hence JSON-ready values: ``[count, newest a
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
@@ -97,8 +98,26 @@ def _text(value: Any) -> str | None:
 
 def index_generation(index_dir: Path) -> str:
     """The name of the search index's live generation (``CURRENT``; a file read, no search engine loaded),
-    ``""`` when there is none: a page cache keyed on it never serves an answer past a rebuild."""
+    ``""`` when there is none."""
     try:
         return (Path(index_dir) / "CURRENT").read_text("utf-8").strip()
     except (OSError, ValueError):
         return ""
+
+
+def index_version(index_dir: Path) -> str:
+    """What the search index answers from now: its live generation, that generation's newest commit (whoosh's
+    ``_MAIN_<n>.toc``) and its stamp's time. A page cache keyed on it never serves an answer past a rebuild,
+    nor one rendered before a catch-up committed what the database already held (the data version alone does
+    not move then: the change was committed before the index caught up). A directory listing, no engine."""
+    name = index_generation(index_dir)
+    if not name:
+        return ""
+    gen = Path(index_dir) / name
+    try:
+        tocs = [e.name for e in os.scandir(gen) if e.name.startswith("_MAIN_") and e.name.endswith(".toc")]
+        stamp = (gen / "stamp.json").stat().st_mtime_ns
+    except OSError:
+        return name
+    newest = max(tocs, key=lambda t: int(t[6:-4]) if t[6:-4].isdigit() else -1, default="")
+    return f"{name}/{newest}/{stamp}"

@@ -1,7 +1,7 @@
 """Page cache: a pure-ASGI middleware that keeps successful GET responses until the data changes.
 
 Every request asks the database for its data version (one small query, about 0.2 ms) and the search index
-for its live generation (one small file read), and serves a stored response only when it was rendered from
+for what it holds (its live generation and newest commit: a directory listing), and serves a stored response only when it was rendered from
 the same of both, so a page is never stale — whatever process changed the data or rebuilt the index. A
 response marked ``Cache-Control: no-store`` (a search answered from the database while the index is rebuilt)
 is never kept. An unsafe request empties the cache only when it succeeded (< 400) and moved the data version:
@@ -19,7 +19,7 @@ import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kb.core import KnowledgeBase
-from kb.fingerprint import PAGES, fingerprint, index_generation
+from kb.fingerprint import PAGES, fingerprint, index_version
 from web.auth import SESSION_COOKIE
 from web.deps import DATA_VERSION
 
@@ -75,9 +75,9 @@ class PageCache:
             await self.app(scope, receive, send)
             return
         version = await anyio.to_thread.run_sync(self._version)
-        # Validity flags (lapsed, expiring) depend on the day too; search answers on the index generation.
+        # Validity flags (lapsed, expiring) depend on the day too; search answers on what the index holds.
         key = (path, scope.get("query_string", b""), _accepts_json(scope), date.today(),
-               index_generation(self.kbase.settings.index_dir))
+               index_version(self.kbase.settings.index_dir))
         entry = self.entries.get(key)
         if entry is not None and entry[0] == version:
             self.entries.move_to_end(key)
@@ -105,8 +105,8 @@ class PageCache:
         # A redirect is an answer too (a code that names one standard, a query that names a group): it
         # follows from the same data, so it keeps while that is unchanged.
         headers = started.get("headers", [])
-        # An index swapped in while this was rendered: the answer may be of either generation, keep neither.
-        same_index = key[-1] == index_generation(self.kbase.settings.index_dir)
+        # The index swapped or caught up while this was rendered: the answer may be of either, keep neither.
+        same_index = key[-1] == index_version(self.kbase.settings.index_dir)
         if status in CACHED_STATUS and len(body) <= self.max_bytes and not _no_store(headers) and same_index:
             self.entries[key] = (version, status, list(headers), body)
             self.entries.move_to_end(key)

@@ -51,6 +51,7 @@ from kb.models import (
     StandardRelation,
 )
 from kb.search import _documents as docs
+from kb.search import _mapped
 from kb.search._schema import SCHEMA_VERSION, build_schema
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,7 @@ class _Lengths:
 
 
 _remember_missing_length_columns()
+_mapped.install()  # segment files read in place and mapped once per process (see _mapped)
 
 #: Seconds a writer waits for another process's lock before giving up (the stamp catches up later).
 LOCK_TIMEOUT = 10.0

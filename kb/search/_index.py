@@ -424,10 +424,9 @@ def _commit_batch(kbase: KnowledgeBase, gen: Path, batch: dict[str, list[int] | 
             except BaseException:
                 writer.cancel()
                 raise
-            writer.commit()
+            writer.commit()  # searchers see it at their next borrowing (a new TOC generation, a memo of its own)
     finally:
         ix.close()
-    handle_for(kbase).invalidate()
 
 
 def ensure(kbase: KnowledgeBase, full_ok: bool = True, wait: bool | float = True) -> None:
@@ -465,8 +464,7 @@ def _ensure(kbase: KnowledgeBase, root: Path, full_ok: bool = True, wait: bool |
         if current_generation(root) != gen:  # the backlog was large: a full build stamped its own generation
             return
     _remove_orphans(kbase, gen, wait)
-    _write_stamp(gen, now)
-    handle_for(kbase).invalidate()
+    _write_stamp(gen, now)  # searchers follow the commits by themselves: their memos are kept meanwhile
 
 
 def _ids(session: Session, stmt: SelectOfScalar[Any]) -> set[int]:
@@ -768,16 +766,23 @@ def _segments(gen: Path) -> dict[str, tuple[int, int, int]]:
 
 
 def _segments_changed(h: _Handle) -> bool:
-    """A segment this process has open was rewritten, truncated or removed behind its back."""
+    """A segment this process has open was rewritten or truncated behind its back. One that is gone was merged
+    away by a commit (whoosh never rewrites a segment in place): the set followed is the current one then, and
+    the searchers and memos of the generation are kept (a gone file that the live index still needs fails the
+    next opening, which reports it)."""
     if h.gen is None:
         return False
+    gone = False
     for name, sig in h.segments.items():
         try:
             st = (h.gen / name).stat()
         except OSError:
-            return True
+            gone = True
+            continue
         if (st.st_ino, st.st_size, st.st_mtime_ns) != sig:
             return True
+    if gone:
+        h.segments = _segments(h.gen)
     return False
 
 

@@ -61,7 +61,8 @@ class _View:
         return self._pos
 
     def close(self) -> None:
-        self._buf = b""
+        """Nothing to let go: the map is freed with its last reference. A memo of the generation may still hold a
+        column reader of a closed searcher: it keeps reading right."""
 
 
 class _SharedMap(mmap.mmap):

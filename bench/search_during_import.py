@@ -49,7 +49,7 @@ print(f"wrote {{rows}} rows in {{time.perf_counter() - t0:.1f}} s", flush=True)
 """
 
 
-def one_run(base: Path, rows: int, rate: float, workers: int, clients: int, seed: int) -> dict:
+def one_run(base: Path, rows: int, rate: float, workers: int, clients: int, seed: int, wait: float = 900) -> dict:
     with tempfile.TemporaryDirectory(prefix="kb-bench-import-") as tmp:
         data_dir = Path(tmp) / "var"
         shutil.copytree(base, data_dir)
@@ -70,7 +70,7 @@ def one_run(base: Path, rows: int, rate: float, workers: int, clients: int, seed
             # the last row written is searchable: the index has caught up
             last = str(10_000_000 + rows - 1)  # in its producer's name: a near match (not in the title)
             caught = None
-            deadline = time.monotonic() + 900
+            deadline = time.monotonic() + wait
             while time.monotonic() < deadline:
                 r = httpx.get(url + "/api/search", params={"q": last, "limit": 1}, timeout=60)
                 body = r.json() if r.status_code == 200 else {}
@@ -98,11 +98,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, nargs="+", default=[1])
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--wait", type=float, default=900, help="seconds to wait for the index to catch up afterwards")
     args = ap.parse_args(argv)
     base = Path(tempfile.gettempdir()) / "kb-bench-search-memory-10000"
     build_world(base, 10_000)
     for workers in args.workers:
-        runs = [one_run(base, args.rows, args.rate, workers, args.clients, seed) for seed in range(args.runs)]
+        runs = [one_run(base, args.rows, args.rate, workers, args.clients, seed, args.wait)
+                for seed in range(args.runs)]
         for r in runs:
             print(f"  run: {r['written']}; search p50 {r['p50']:.0f} ms, p95 {r['p95']:.0f} ms, max {r['max']:.0f} ms, "
                   f"{r['n']:.0f} requests, {r['errors'] + r['non2xx']:.0f} errors; index caught up "

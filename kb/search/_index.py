@@ -248,7 +248,7 @@ def _prune(root: Path, keep: Path) -> None:
 
 def open_writer(ix, wait: bool | float = True):
     try:
-        return ix.writer(timeout=LOCK_TIMEOUT if wait is True else float(wait), delay=0.05)
+        return ix.writer(timeout=LOCK_TIMEOUT if wait is True else float(wait), delay=0.05, limitmb=_limit_mb())
     except LockError as exc:
         raise Conflict("chỉ mục tìm kiếm đang được ghi bởi tiến trình khác; thử lại sau") from exc
 
@@ -287,6 +287,19 @@ def _add_all(writer, session: Session, kinds=docs.KINDS, ids: dict[str, list[int
     return counts
 
 
+#: Megabytes of postings a build's writer sorts in memory at once. The sort (``list.sort`` in whoosh's external
+#: sort) holds the interpreter's lock from start to end: in a server's background thread 256 MB of it would
+#: stall every request thread for seconds (and uvicorn's supervisor kills a worker whose health check waits
+#: over 5 s), so background builds sort in small runs, merged from disk.
+BUILD_LIMIT_MB = 256
+BACKGROUND_LIMIT_MB = 24
+_BACKGROUND = ("kb-index-catch-up", "kb-index-rebuild")
+
+
+def _limit_mb() -> int:
+    return BACKGROUND_LIMIT_MB if threading.current_thread().name in _BACKGROUND else BUILD_LIMIT_MB
+
+
 #: Most processes a full build uses when its caller allows several (one segment each).
 MAX_BUILD_PROCS = 4
 
@@ -315,9 +328,9 @@ def _build(kbase: KnowledgeBase, procs: int = 1) -> dict[str, Any]:
                 # Segments kept apart (multisegment): merging them would redo in one process what the
                 # others just did in parallel. 35-file corpus on 2 cores: 2.1 s -> 1.5 s. (The earlier
                 # "slower" measurement, 15.5 s vs 11 s for 5,000 records, was with the merge.)
-                writer = ix.writer(procs=procs, multisegment=True, limitmb=max(32, 256 // procs))
+                writer = ix.writer(procs=procs, multisegment=True, limitmb=max(32, _limit_mb() // procs))
             else:
-                writer = ix.writer(limitmb=256)
+                writer = ix.writer(limitmb=_limit_mb())
             lengths: dict[str, list[int]] = {}
             added = [0]
             try:

@@ -43,6 +43,8 @@ bench: install
 	$(BIN)/python bench/notify.py
 	$(BIN)/python bench/upload_bomb.py
 	$(BIN)/python bench/index_healing.py
+	$(BIN)/python bench/search_memory.py
+	$(BIN)/python bench/search_during_import.py
 	$(BIN)/python bench/upload_jobs.py
 	$(BIN)/python bench/observability.py
 	$(BIN)/python bench/backup.py

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from pathlib import Path
 
@@ -43,7 +44,15 @@ def kbase(settings: Settings):
     kb = KnowledgeBase(settings)
     kb.init()
     yield kb
+    _settle_search(kb)
     kb.dispose()
+
+
+def _settle_search(kb: KnowledgeBase) -> None:
+    """Let the search index's background catch-up or rebuild end before the database goes away."""
+    index = sys.modules.get("kb.search._index")
+    if index is not None:
+        assert index.settle(kb, 60), "the search index's background work did not end"
 
 
 def _postgres_reason() -> str | None:
@@ -79,6 +88,7 @@ def pg_kbase(postgres_url: str, tmp_path: Path):
     try:
         yield kb
     finally:
+        _settle_search(kb)
         kb.dispose()
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

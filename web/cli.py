@@ -19,7 +19,7 @@ from rich.table import Table
 
 from kb.config import Settings
 from kb.core import KnowledgeBase
-from kb.errors import KBError
+from kb.errors import Conflict, KBError
 from kb.text import is_digits
 
 app = typer.Typer(
@@ -184,7 +184,12 @@ def search(
 
     if kind not in (None, *kb_search.KINDS):
         raise KBError(f"--kind phải là standard, product, lab hoặc group, không phải {kind!r}")
-    results = kb_search.search(_kb(), query, kind=kind, limit=limit)
+    kbase = _kb()
+    try:  # a command does not live to see a background catch-up: the index is brought up to date first
+        kb_search.ensure_index(kbase)
+    except Conflict:
+        pass  # another process maintains the index: search what it holds
+    results = kb_search.search(kbase, query, kind=kind, limit=limit)
     if as_json:
         _print_json(results.to_json())
         return

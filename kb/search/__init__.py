@@ -2,7 +2,9 @@
 
 The index is a cache of the database: ``reindex`` rebuilds it into a fresh directory and swaps it in,
 ``update`` re-indexes the records a change touched, ``ensure_index`` rebuilds a missing or outdated
-index and catches up with changes made behind its back. Callers only see these names; the engine
+index and catches up with changes made behind its back. Searches never wait for any of this: they read
+the live generation through a small pool of shared searchers while one background thread per process
+catches the index up with the database. Callers only see these names; the engine
 could be replaced without touching them.
 """
 
@@ -54,56 +56,49 @@ def search(
         limit = int(limit)
     except (TypeError, ValueError):
         limit = 10
-    try:
-        searcher, cache = _searcher(kbase)
-    except _index.IndexUnavailable:
-        return search_db(kbase, query, kind=kind or None, limit=limit, filters=filters)
     # Same question, same index generation: same answer (the memo is dropped with the generation).
     try:
         key = (query, kind or None, limit, tuple(sorted((str(k), str(v)) for k, v in (filters or {}).items())))
     except Exception:  # noqa: BLE001 - odd filter values are simply not memoised
         key = None
-    memo = cache.setdefault("results", OrderedDict()) if RESULT_MEMO and key is not None else None
-    lock = cache.setdefault("results_lock", threading.Lock())
-    if memo is not None:
-        with lock:
-            hit = memo.get(key)
-            if hit is not None:
-                memo.move_to_end(key)
-        if hit is not None:
-            return _copy(hit)
     try:
         try:
-            res = run(searcher, cache, query, kind=kind or None, limit=limit, filters=filters)
+            return _run(kbase, query, kind or None, limit, filters, key)
         except FileNotFoundError:
             # a rebuild pruned the generation this searcher was reading: once more on the live one
             _index.handle_for(kbase).invalidate()
-            searcher, cache = _searcher(kbase)
-            res = run(searcher, cache, query, kind=kind or None, limit=limit, filters=filters)
+        try:
+            return _run(kbase, query, kind or None, limit, filters, key)
+        except FileNotFoundError as exc:  # still missing: a file of the live generation is gone
+            _index.report_failure(kbase, exc)
+            raise _index.IndexUnavailable("a segment file is missing") from exc
     except _index.IndexUnavailable:
         return search_db(kbase, query, kind=kind or None, limit=limit, filters=filters)
     except Exception as exc:  # noqa: BLE001 - a damaged segment must not turn into a server error
         log.warning("search failed in the index, answering from the database: %r", exc)
         _index.report_failure(kbase, exc)
         return search_db(kbase, query, kind=kind or None, limit=limit, filters=filters)
+
+
+def _run(kbase: KnowledgeBase, query: str, kind: str | None, limit: int, filters: dict | None, key) -> SearchResults:
+    """The answer from a searcher borrowed from the process's pool (and the generation's memo of answers)."""
+    with _index.searching(kbase) as (searcher, cache):
+        memo = cache.setdefault("results", OrderedDict()) if RESULT_MEMO and key is not None else None
+        lock = cache.setdefault("results_lock", threading.Lock())
+        if memo is not None:
+            with lock:
+                hit = memo.get(key)
+                if hit is not None:
+                    memo.move_to_end(key)
+            if hit is not None:
+                return _copy(hit)
+        res = run(searcher, cache, query, kind=kind, limit=limit, filters=filters)
     if memo is not None:
         with lock:
             memo[key] = _copy(res)
             while len(memo) > RESULT_MEMO:
                 memo.popitem(last=False)
     return res
-
-
-def _searcher(kbase: KnowledgeBase):
-    try:
-        return _index.searcher_for(kbase)
-    except FileNotFoundError:  # pruned between the listing and the opening: the live one
-        _index.handle_for(kbase).invalidate()
-    try:
-        return _index.searcher_for(kbase)
-    except FileNotFoundError as exc:  # still missing: a file of the live generation is gone
-        _index.report_failure(kbase, exc)
-        raise _index.IndexUnavailable("a segment file is missing") from exc
 
 
 def rebuilding(kbase: KnowledgeBase) -> threading.Thread | None:
@@ -128,20 +123,24 @@ def update(kbase: KnowledgeBase, *, standards: Iterable[int] = (), products: Ite
            groups: Iterable[int] = (), procs: int = 1) -> None:
     """Re-index these records after a change; ids no longer in the database are removed from the index.
 
-    When there is no index yet this is a full build; ``procs`` > 1 lets it fork that many processes
-    (a single-threaded batch such as ``kb ingest`` may; a threaded server must not).
+    Done at once when nobody else maintains the index (in batches; a change of a large share of the index is
+    a full build into a new generation). When the index stays busy past ``UPDATE_WAIT`` (a long catch-up, a
+    rebuild, another process's writer) this waits no longer: the database change is committed and the index stamp was not advanced, so the
+    background catch-up re-indexes it. When there is no index yet this is a full build; ``procs`` > 1 lets
+    it fork that many processes (a single-threaded batch such as ``kb ingest`` may; a threaded server must not).
     """
     ids = {"standard": set(standards), "product": set(products), "lab": set(labs), "group": set(groups)}
     if not any(ids.values()):
         return
     try:
-        _index.apply_changes(kbase, ids, procs=procs)
+        _index.apply_changes(kbase, ids, procs=procs, wait=_index.UPDATE_WAIT)
     except Conflict as exc:
-        # The database change is committed; the index stamp was not advanced, so the next
-        # ensure_index (searches run it every few seconds) catches up with it.
-        log.warning("search index busy, update deferred: %s", exc)
+        log.info("search index busy, update left to the background catch-up: %s", exc)
+        _index.catch_up_in_background(kbase)
 
 
 def ensure_index(kbase: KnowledgeBase) -> None:
-    """Build the index when missing or of an older schema; catch up with database changes otherwise."""
+    """Build the index when missing or of an older schema; catch up with database changes otherwise — now, in
+    the caller's thread (waiting a bounded time for another maintainer; :class:`kb.errors.Conflict` after it).
+    Searches never do this themselves: they hand it to a background thread."""
     _index.ensure(kbase)

@@ -48,6 +48,9 @@ class Bits:
         self.size = self.reader.doc_count_all()
         self.memo: OrderedDict = cache.setdefault("bits", OrderedDict())
         self.lock = cache.setdefault("bits_lock", threading.Lock())
+        #: one thread builds a table of the whole index (facet masks, live documents) while the others wait for
+        #: it: 16 first searches at once each built their own copy of each table over 110,000 documents
+        self.build_lock = cache.setdefault("build_lock", threading.RLock())
         self.avg_lengths: dict[str, float] = cache.get("avg_lengths") or {}
         if cache.get("bits_size") != self.size:
             self.memo.clear()
@@ -71,61 +74,65 @@ class Bits:
                 self.memo.popitem(last=False)
         return m
 
+    def once(self, key: tuple[str, str], build):
+        """The memo of ``key``, built by one thread (``build()``) while any other asking for it waits."""
+        found = self.memo.get(key)
+        if found is None:
+            with self.build_lock:
+                found = self.memo.get(key)
+                if found is None:
+                    found = self.memo[key] = build()
+        return found
+
     def live(self) -> int:
         """Documents not deleted (an incremental update deletes and re-adds)."""
-        m = self.memo.get(("", "live"))
-        if m is None:
-            m = _mask(self.reader.all_doc_ids(), self.size) if self.reader.has_deletions() else (1 << self.size) - 1
-            self.memo[("", "live")] = m
-        return m
+        return self.once(("", "live"), self._live)
+
+    def _live(self) -> int:
+        if self.reader.has_deletions():
+            return _mask(self.reader.all_doc_ids(), self.size)
+        return (1 << self.size) - 1
 
     def values(self, column: str) -> dict[str, int]:
         """value -> mask of a sortable single-valued field (the facets)."""
-        key = ("", "col:" + column)
-        table = self.memo.get(key)
-        if table is None:
-            groups: dict[str, list[int]] = {}
-            # Per segment, with its offset: a multi-segment reader's joined column misplaces values when
-            # one segment's column is shorter or missing.
-            for leaf, offset in self.reader.leaf_readers():
-                if not leaf.has_column(column):
-                    continue
-                for n, v in enumerate(leaf.column_reader(column)):
-                    if isinstance(v, bytes):
-                        v = v.decode("utf-8")
-                    if v:
-                        groups.setdefault(v, []).append(n + offset)
-            live = self.live()
-            table = {v: _mask(ids, self.size) & live for v, ids in groups.items()}
-            self.memo[key] = table
-        return table
+        return self.once(("", "col:" + column), lambda: self._values(column))
+
+    def _values(self, column: str) -> dict[str, int]:
+        groups: dict[str, list[int]] = {}
+        # Per segment, with its offset: a multi-segment reader's joined column misplaces values when
+        # one segment's column is shorter or missing.
+        for leaf, offset in self.reader.leaf_readers():
+            if not leaf.has_column(column):
+                continue
+            for n, v in enumerate(leaf.column_reader(column)):
+                if isinstance(v, bytes):
+                    v = v.decode("utf-8")
+                if v:
+                    groups.setdefault(v, []).append(n + offset)
+        live = self.live()
+        return {v: _mask(ids, self.size) & live for v, ids in groups.items()}
 
     def length(self, field: str, docnum: int) -> tuple[int, float]:
         """A document's length in a field (tokens) and the field's average length."""
-        key = ("", "len:" + field)
-        table = self.memo.get(key)
-        if table is None:
+        def build() -> tuple[dict[int, int], float]:
             avg = self.avg_lengths.get(field) or self.reader.field_length(field) / max(1, self.reader.doc_count())
-            lengths_of: dict[int, int] = {}
-            table = self.memo[key] = (lengths_of, avg)
-        lengths, avg = table
+            return {}, avg
+
+        lengths, avg = self.once(("", "len:" + field), build)
         v = lengths.get(docnum)
         if v is None:
             v = lengths[docnum] = self.reader.doc_field_length(docnum, field, 0)
         return v, avg
 
     def value_of(self, column: str, docnum: int) -> str | None:
-        key = ("", "val:" + column)
-        table = self.memo.get(key)
-        if table is None:
+        def build() -> tuple[list[int], list[Any]]:
             # Per segment, like ``values``: whoosh's joined column offsets segments by their column
             # lengths, which are short when a segment's last documents have no value.
             leaves = self.reader.leaf_readers()
-            table = self.memo[key] = (
-                [offset for _, offset in leaves],
-                [leaf.column_reader(column) if leaf.has_column(column) else None for leaf, _ in leaves],
-            )
-        offsets, cols = table
+            return ([offset for _, offset in leaves],
+                    [leaf.column_reader(column) if leaf.has_column(column) else None for leaf, _ in leaves])
+
+        offsets, cols = self.once(("", "val:" + column), build)
         i = bisect_right(offsets, docnum) - 1
         col = cols[i]
         if col is None:

@@ -51,6 +51,7 @@ from kb.models import (
     StandardRelation,
 )
 from kb.search import _documents as docs
+from kb.search import _mapped
 from kb.search._schema import SCHEMA_VERSION, build_schema
 
 log = logging.getLogger(__name__)
@@ -99,10 +100,14 @@ class _Lengths:
 
 
 _remember_missing_length_columns()
+_mapped.install()  # segment files read in place and mapped once per process (see _mapped)
 
 #: Seconds a writer waits for another process's lock before giving up (the stamp catches up later).
 LOCK_TIMEOUT = 10.0
-#: How often (seconds) a searching process compares the database with the index stamp.
+#: Seconds ``kb.search.update`` waits for the index (a quick round of the background catch-up ends within it);
+#: past it the change is left to the catch-up, never waited for longer.
+UPDATE_WAIT = 1.0
+#: How often (seconds) a searching process compares the database with the index stamp (in the background).
 STALE_CHECK_EVERY = 2.0
 _KEEP_GENERATIONS = 2  # the live one and its predecessor, which other processes may still be reading
 
@@ -175,17 +180,24 @@ _maintainers_guard = threading.Lock()
 
 
 @contextmanager
-def maintenance(root: Path):
+def maintenance(root: Path, wait: bool | float = True):
+    """Hold the right to build, update or prune this index (this process's threads, then other processes).
+
+    ``wait`` False: :class:`Conflict` at once when somebody else holds it (the background catch-up), instead of
+    waiting up to :data:`LOCK_TIMEOUT`; a number: at most that many seconds.
+    """
+    timeout = LOCK_TIMEOUT if wait is True else float(wait)
     _clear_the_way(root)
     root.mkdir(parents=True, exist_ok=True)
     with _maintainers_guard:
         m = _maintainers.setdefault(str(root.resolve()), _Maintainer())
-    if not m.rlock.acquire(timeout=LOCK_TIMEOUT):
+    if not (m.rlock.acquire(timeout=timeout) if timeout > 0 else m.rlock.acquire(blocking=False)):
         raise Conflict("chỉ mục tìm kiếm đang được dựng lại; thử lại sau")
     try:
         if m.depth == 0:
-            m.fh = open(root / "maintenance.lock", "a+")
-            _flock(m.fh)
+            fh = open(root / "maintenance.lock", "a+")
+            _flock(fh, timeout)
+            m.fh = fh
         m.depth += 1
         try:
             yield
@@ -207,15 +219,15 @@ def _clear_the_way(root: Path) -> None:
         log.warning("search index path %s was not a directory: moved to %s", root, aside)
 
 
-def _flock(fh) -> None:
+def _flock(fh, timeout: float) -> None:
     """The file lock another process (CLI ingest beside the web server) holds, with a bounded wait."""
-    deadline = time.monotonic() + LOCK_TIMEOUT
+    deadline = time.monotonic() + timeout
     while True:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return
         except BlockingIOError:
-            if time.monotonic() > deadline:
+            if time.monotonic() >= deadline:
                 fh.close()
                 raise Conflict("chỉ mục tìm kiếm đang được ghi bởi tiến trình khác; thử lại sau") from None
             time.sleep(0.05)  # polling a lock held by another process; not test synchronisation
@@ -234,9 +246,9 @@ def _prune(root: Path, keep: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def open_writer(ix):
+def open_writer(ix, wait: bool | float = True):
     try:
-        return ix.writer(timeout=LOCK_TIMEOUT, delay=0.05)
+        return ix.writer(timeout=LOCK_TIMEOUT if wait is True else float(wait), delay=0.05, limitmb=_limit_mb())
     except LockError as exc:
         raise Conflict("chỉ mục tìm kiếm đang được ghi bởi tiến trình khác; thử lại sau") from exc
 
@@ -275,17 +287,30 @@ def _add_all(writer, session: Session, kinds=docs.KINDS, ids: dict[str, list[int
     return counts
 
 
+#: Megabytes of postings a build's writer sorts in memory at once. The sort (``list.sort`` in whoosh's external
+#: sort) holds the interpreter's lock from start to end: in a server's background thread 256 MB of it would
+#: stall every request thread for seconds (and uvicorn's supervisor kills a worker whose health check waits
+#: over 5 s), so background builds sort in small runs, merged from disk.
+BUILD_LIMIT_MB = 256
+BACKGROUND_LIMIT_MB = 24
+_BACKGROUND = ("kb-index-catch-up", "kb-index-rebuild")
+
+
+def _limit_mb() -> int:
+    return BACKGROUND_LIMIT_MB if threading.current_thread().name in _BACKGROUND else BUILD_LIMIT_MB
+
+
 #: Most processes a full build uses when its caller allows several (one segment each).
 MAX_BUILD_PROCS = 4
 
 
-def build(kbase: KnowledgeBase, procs: int = 1) -> dict[str, Any]:
+def build(kbase: KnowledgeBase, procs: int = 1, wait: bool | float = True) -> dict[str, Any]:
     """Full rebuild from the database into a fresh generation, then an atomic swap.
 
     ``procs`` > 1 analyses the documents in that many forked processes, each writing its own segment —
     only for callers that may fork (a CLI batch, not a threaded server).
     """
-    with maintenance(Path(kbase.settings.index_dir)):
+    with maintenance(Path(kbase.settings.index_dir), wait=wait):
         return _build(kbase, procs)
 
 
@@ -303,9 +328,9 @@ def _build(kbase: KnowledgeBase, procs: int = 1) -> dict[str, Any]:
                 # Segments kept apart (multisegment): merging them would redo in one process what the
                 # others just did in parallel. 35-file corpus on 2 cores: 2.1 s -> 1.5 s. (The earlier
                 # "slower" measurement, 15.5 s vs 11 s for 5,000 records, was with the merge.)
-                writer = ix.writer(procs=procs, multisegment=True, limitmb=max(32, 256 // procs))
+                writer = ix.writer(procs=procs, multisegment=True, limitmb=max(32, _limit_mb() // procs))
             else:
-                writer = ix.writer(limitmb=256)
+                writer = ix.writer(limitmb=_limit_mb())
             lengths: dict[str, list[int]] = {}
             added = [0]
             try:
@@ -352,73 +377,107 @@ def _related_standard_ids(session: Session, std_ids: list[int]) -> set[int]:
     return _ids(session, select(col(Standard.id)).where(col(Standard.code_key).in_(list(other))))
 
 
-def apply_changes(kbase: KnowledgeBase, ids: dict[str, set[int]], procs: int = 1) -> None:
+#: Records re-indexed per whoosh commit when catching up: each committed part is searchable at once, and the
+#: memory of a writer (and of the session reading the rows) stays bounded however large the backlog.
+BATCH = 2000
+#: A backlog larger than this share of the indexed records (and than one batch) is a full build into a new
+#: generation instead (one optimised segment, searches keep the old generation meanwhile).
+REBUILD_SHARE = 0.3
+
+
+def apply_changes(kbase: KnowledgeBase, ids: dict[str, set[int]], procs: int = 1, wait: bool | float = True) -> None:
     """Re-index the given ids of each kind in the live generation; ids gone from the database are removed.
-    Without a live generation, a full build (with ``procs`` processes, see ``build``)."""
-    with maintenance(Path(kbase.settings.index_dir)):
-        _apply_changes(kbase, ids, procs)
+    Without a live generation, a full build (with ``procs`` processes, see ``build``); a set of changes
+    larger than :data:`REBUILD_SHARE` of the index too. ``wait`` False: :class:`Conflict` at once when
+    the index is being maintained by somebody else."""
+    with maintenance(Path(kbase.settings.index_dir), wait=wait):
+        _apply_changes(kbase, ids, procs, wait)
 
 
-def _apply_changes(kbase: KnowledgeBase, ids: dict[str, set[int]], procs: int = 1) -> None:
-    gen = current_generation(Path(kbase.settings.index_dir))
+def _apply_changes(kbase: KnowledgeBase, ids: dict[str, set[int]], procs: int = 1, wait: bool | float = True,
+                   indexed: int | None = None) -> None:
+    root = Path(kbase.settings.index_dir)
+    gen = current_generation(root)
     if gen is None:
-        build(kbase, procs)
+        _build(kbase, procs)
         return
+    with kbase.session() as session:
+        ids = {k: set(v) for k, v in ids.items()}
+        ids["standard"] = ids.get("standard", set()) | _related_standard_ids(session, list(ids.get("standard", ())))
+    todo = [(kind, pk) for kind in docs.KINDS for pk in sorted(ids.get(kind, ()))]
+    if not todo:
+        return
+    if indexed is None:
+        stamp = _read_stamp(gen) or {}
+        indexed = sum((stamp.get(k) or [0])[0] or 0 for k in docs.KINDS)
+    if len(todo) > BATCH and len(todo) > REBUILD_SHARE * indexed:
+        _build(kbase, procs)
+        return
+    for start in range(0, len(todo), BATCH):
+        batch: dict[str, list[int] | None] = {}
+        for kind, pk in todo[start:start + BATCH]:
+            batch.setdefault(kind, []).append(pk)  # type: ignore[union-attr]
+        _commit_batch(kbase, gen, batch, wait)
+
+
+def _commit_batch(kbase: KnowledgeBase, gen: Path, batch: dict[str, list[int] | None], wait: bool | float) -> None:
+    """One whoosh commit: these records deleted and added again from the database (a session of its own, so the
+    rows read are let go with it)."""
     ix = open_index(gen)
     try:
         with kbase.session() as session:
-            ids = {k: set(v) for k, v in ids.items()}
-            ids["standard"] = ids.get("standard", set()) | _related_standard_ids(session, list(ids.get("standard", ())))
-            writer = open_writer(ix)
+            writer = open_writer(ix, wait)
             try:
-                for kind, wanted in ids.items():
-                    for pk in wanted:
+                for kind, wanted in batch.items():
+                    for pk in wanted or ():
                         writer.delete_by_term("key", docs.doc_key(kind, pk))
                         if kind == "standard":
                             writer.delete_by_term("parent", docs.doc_key(kind, pk))
-                _add_all(writer, session, kinds=[k for k in docs.KINDS if ids.get(k)],
-                         ids={k: sorted(v) for k, v in ids.items()})
+                _add_all(writer, session, kinds=[k for k in docs.KINDS if batch.get(k)], ids=batch)
             except BaseException:
                 writer.cancel()
                 raise
-            writer.commit()
+            writer.commit()  # searchers see it at their next borrowing (a new TOC generation, a memo of its own)
     finally:
         ix.close()
-    handle_for(kbase).invalidate()
 
 
-def ensure(kbase: KnowledgeBase, full_ok: bool = True) -> None:
+def ensure(kbase: KnowledgeBase, full_ok: bool = True, wait: bool | float = True) -> None:
     """Rebuild when missing or of an older schema; otherwise catch up with what changed in the database.
 
-    With ``full_ok`` False (a search's own check), a missing, unstamped or other-schema generation raises
-    :class:`_NeedsRebuild` instead: the caller has it rebuilt in the background.
+    With ``full_ok`` False, a missing, unstamped or other-schema generation raises :class:`_NeedsRebuild`
+    instead (the caller has it rebuilt in the background, searches answering from the database meanwhile).
+    ``wait`` False: :class:`Conflict` at once when the index is being maintained by somebody else.
     """
     root = Path(kbase.settings.index_dir)
-    with maintenance(root):
-        _ensure(kbase, root, full_ok)
+    with maintenance(root, wait=wait):
+        _ensure(kbase, root, full_ok, wait)
 
 
-def _ensure(kbase: KnowledgeBase, root: Path, full_ok: bool = True) -> None:
+def _ensure(kbase: KnowledgeBase, root: Path, full_ok: bool = True, wait: bool | float = True) -> None:
     gen = current_generation(root)
     stamp = _read_stamp(gen) if gen else None
     if gen is None or stamp is None or stamp.get("schema") != SCHEMA_VERSION:
         if not full_ok:
             raise _NeedsRebuild("missing" if gen is None else "stamp unreadable or of another schema")
-        build(kbase)
+        _build(kbase)
         return
+    # The stamp is read before the rows: whatever changes from here on differs from it at the next round.
     with kbase.session() as session:
         now = db_stamp(session)
         if now == stamp:
             return
         ids, full = _changes_since(session, stamp, now)
     if full:
-        build(kbase)
+        _build(kbase)
         return
+    indexed = sum((stamp.get(k) or [0])[0] or 0 for k in docs.KINDS)
     if any(ids.values()):
-        apply_changes(kbase, ids)
-    _remove_orphans(kbase, gen)
-    _write_stamp(gen, now)
-    handle_for(kbase).invalidate()
+        _apply_changes(kbase, ids, wait=wait, indexed=indexed)
+        if current_generation(root) != gen:  # the backlog was large: a full build stamped its own generation
+            return
+    _remove_orphans(kbase, gen, wait)
+    _write_stamp(gen, now)  # searchers follow the commits by themselves: their memos are kept meanwhile
 
 
 def _ids(session: Session, stmt: SelectOfScalar[Any]) -> set[int]:
@@ -481,7 +540,7 @@ def _changes_since(session: Session, old: dict, now: dict) -> tuple[dict[str, se
     return ids, False
 
 
-def _remove_orphans(kbase: KnowledgeBase, gen: Path) -> None:
+def _remove_orphans(kbase: KnowledgeBase, gen: Path, wait: bool | float = True) -> None:
     """Drop index documents whose rows were deleted behind our back."""
     ix = open_index(gen)
     try:
@@ -495,7 +554,7 @@ def _remove_orphans(kbase: KnowledgeBase, gen: Path) -> None:
             live |= {docs.doc_key("group", i) for i in _ids(session, select(col(ProductGroup.id)))}
         gone = indexed - live
         if gone:
-            writer = open_writer(ix)
+            writer = open_writer(ix, wait)
             for k in gone:
                 writer.delete_by_term("key", k)
                 writer.delete_by_term("parent", k)
@@ -507,12 +566,21 @@ def _remove_orphans(kbase: KnowledgeBase, gen: Path) -> None:
 # --- per-process searcher cache -------------------------------------------------------------------
 
 
+#: Searchers one process keeps open on its index at most, shared by every thread (a search borrows one and
+#: gives it back). Each whoosh searcher maps the segment files and caches per-document columns of its own, so
+#: one per thread (a server has 40) multiplied the memory by the threads; more than a few do not search
+#: faster either, as searches share the interpreter.
+SEARCHERS = 4
+
+
 @dataclass
 class _Handle:
     gen: Path | None = None
     ix: Any = None
-    #: one searcher per thread: whoosh readers keep file positions, so threads do not share them
-    searchers: dict[int, Any] = field(default_factory=dict)
+    #: idle searchers of ``ix``: whoosh readers keep file positions, so a searcher serves one thread at a time
+    idle: list[Any] = field(default_factory=list)
+    #: searchers lent out or idle, of any generation (at most :data:`SEARCHERS`)
+    slots: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(SEARCHERS))
     checked_at: float = 0.0
     avg_lengths: dict[str, float] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -533,7 +601,8 @@ class _Handle:
         if c is None:
             for old in sorted(self.caches)[:-1]:
                 del self.caches[old]
-            c = self.caches[generation] = {}
+            # the lock lets one thread build each memo of a generation while the others wait for it
+            c = self.caches[generation] = {"build_lock": threading.RLock()}
         return c
 
     def invalidate(self) -> None:
@@ -544,7 +613,7 @@ class _Handle:
         # Forget, do not close: another thread may be in the middle of a search with its searcher;
         # CPython closes the files when the last reference goes.
         self.gen = self.ix = None
-        self.searchers = {}
+        self.idle = []
         self.caches = {}
         self.segments = {}
 
@@ -710,24 +779,141 @@ def _segments(gen: Path) -> dict[str, tuple[int, int, int]]:
 
 
 def _segments_changed(h: _Handle) -> bool:
-    """A segment this process has open was rewritten, truncated or removed behind its back."""
+    """A segment this process has open was rewritten or truncated behind its back. One that is gone was merged
+    away by a commit (whoosh never rewrites a segment in place): the set followed is the current one then, and
+    the searchers and memos of the generation are kept (a gone file that the live index still needs fails the
+    next opening, which reports it)."""
     if h.gen is None:
         return False
+    gone = False
     for name, sig in h.segments.items():
         try:
             st = (h.gen / name).stat()
         except OSError:
-            return True
+            gone = True
+            continue
         if (st.st_ino, st.st_size, st.st_mtime_ns) != sig:
             return True
+    if gone:
+        h.segments = _segments(h.gen)
     return False
 
 
-def searcher_for(kbase: KnowledgeBase):
-    """An up-to-date searcher (and its handle's memo) for this thread.
+#: A first start (no index ever built here) builds in the first search's own thread up to this many
+#: records (a second or so); a larger knowledge base is built in the background, searches answering from
+#: the database meanwhile.
+FIRST_BUILD_IN_REQUEST = 2000
 
-    On a first start (no index ever opened here, none on disk) the index is built right here; a missing,
-    misplaced, damaged or outdated index later is rebuilt in the background while callers get
+_catch_ups: dict[str, threading.Thread] = {}
+_catch_ups_lock = threading.Lock()
+
+
+def catching_up(kbase: KnowledgeBase) -> threading.Thread | None:
+    """The background catch-up of this knowledge base's index with the database, while it runs."""
+    with _catch_ups_lock:
+        t = _catch_ups.get(str(Path(kbase.settings.index_dir)))
+    return t if t is not None and t.is_alive() else None
+
+
+def catch_up_in_background(kbase: KnowledgeBase) -> threading.Thread:
+    """Start the one background catch-up of this process's index unless it runs already (then it runs one
+    more round when done, for a change that arrived meanwhile).
+
+    It compares the database with the index stamp and re-indexes what changed in batches of :data:`BATCH`
+    (or builds a new generation for a large backlog, searches keeping the old one meanwhile). It never
+    waits: when another thread or process maintains the index, the next staleness check tries again.
+    """
+    key = str(Path(kbase.settings.index_dir))
+    with _catch_ups_lock:
+        t = _catch_ups.get(key)
+        if t is not None and t.is_alive():
+            _again.add(key)
+            return t
+        t = threading.Thread(target=_catch_up_rounds, args=(kbase, key), name="kb-index-catch-up", daemon=True)
+        _catch_ups[key] = t
+        t.start()
+        return t
+
+
+_again: set[str] = set()
+
+
+def settle(kbase: KnowledgeBase, timeout: float = 60.0) -> bool:
+    """Wait (at most ``timeout`` seconds) until this index's background catch-up and rebuild have finished:
+    for tests, and for a caller about to close the knowledge base. True when none runs any more."""
+    deadline = time.monotonic() + timeout
+    while True:
+        running = [t for t in (catching_up(kbase), rebuilding(kbase)) if t is not None]
+        if not running:
+            return True
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        running[0].join(left)
+
+
+def _catch_up_rounds(kbase: KnowledgeBase, key: str) -> None:
+    while True:
+        _catch_up(kbase)
+        with _catch_ups_lock:
+            if key not in _again:
+                _catch_ups.pop(key, None)
+                return
+            _again.discard(key)
+
+
+def _up_to_date(kbase: KnowledgeBase, root: Path) -> bool:
+    """The live generation's stamp equals the database's (read without any lock: a cheap look)."""
+    gen = current_generation(root)
+    stamp = _read_stamp(gen) if gen else None
+    if stamp is None:
+        return False
+    with kbase.session() as session:
+        return db_stamp(session) == stamp
+
+
+def _catch_up(kbase: KnowledgeBase) -> None:
+    h = handle_for(kbase)
+    try:
+        if _up_to_date(kbase, Path(kbase.settings.index_dir)):
+            return  # nothing to do: the maintenance lock is left to writers
+        ensure(kbase, full_ok=False, wait=False)
+    except _NeedsRebuild as exc:
+        _heal(kbase, h, str(exc))
+    except Conflict as exc:  # somebody else maintains the index: the next check tries again
+        log.info("search index catch-up deferred: %s", exc)
+    except OSError as exc:  # disk full, read-only data dir: the index is a cache, search what is there
+        log.error("search index could not be brought up to date: %s", exc)
+    except SQLAlchemyError as exc:  # the database, not the index: rebuilding would not help
+        log.warning("search index catch-up could not read the database: %s", exc)
+    except Exception as exc:  # noqa: BLE001 - a generation whoosh cannot read
+        log.warning("search index catch-up failed: %r", exc)
+        _heal(kbase, h, f"{type(exc).__name__}: {exc}"[:200])
+
+
+def _first_build(kbase: KnowledgeBase, root: Path) -> None:
+    """No index has ever been here: build a small one now; else in the background (:class:`IndexUnavailable`)."""
+    with kbase.session() as session:
+        stamp = db_stamp(session)
+    records = sum((stamp.get(k) or [0])[0] or 0 for k in docs.KINDS)
+    if records > FIRST_BUILD_IN_REQUEST:
+        raise _heal(kbase, handle_for(kbase), "first start")
+    try:
+        with maintenance(root, wait=False):
+            if current_generation(root) is None:
+                _build(kbase)
+    except Conflict:  # another thread or process is building it: answer from the database meanwhile
+        raise IndexUnavailable("being built") from None
+
+
+def searcher_for(kbase: KnowledgeBase):
+    """``(searcher, memo)`` of the live generation, borrowed from this process's pool: give the searcher back
+    with :func:`give_back` (or use :func:`searching`).
+
+    Never waits for the index's maintenance: every :data:`STALE_CHECK_EVERY` seconds it looks at the disk
+    (a cheap look, no database) and hands the catch-up with the database to a background thread. On a first
+    start (no index ever opened here, none on disk) a small index is built right here; a large one, a
+    missing, misplaced, damaged or outdated index later are rebuilt in the background while callers get
     :class:`IndexUnavailable` and answer from the database.
     """
     h = handle_for(kbase)
@@ -742,50 +928,91 @@ def searcher_for(kbase: KnowledgeBase):
                 h._close()
         problem = _problem(root)
         first_start = not h.opened_once and problem == "missing" and not (root / "CURRENT").exists()
-        if problem and not first_start:
+        if first_start:
+            _first_build(kbase, root)
+        elif problem:
             raise _heal(kbase, h, problem)
-        try:
-            ensure(kbase, full_ok=first_start)
-        except _NeedsRebuild as exc:
-            raise _heal(kbase, h, str(exc)) from None
-        except Conflict as exc:  # another process is writing: search what is there
-            log.warning("search index not refreshed: %s", exc)
-        except OSError as exc:  # disk full, read-only data dir: the index is a cache, search what is there
-            log.error("search index could not be built or refreshed: %s", exc)
-        except SQLAlchemyError:
-            raise  # the database, not the index: rebuilding would not help
-        except Exception as exc:  # noqa: BLE001 - a generation whoosh cannot read
-            raise _heal(kbase, h, f"{type(exc).__name__}: {exc}"[:200]) from None
-    tid = threading.get_ident()
+        else:
+            live = current_generation(root)
+            stamp = _read_stamp(live) if live else None
+            if live is None or stamp is None or stamp.get("schema") != SCHEMA_VERSION:
+                raise _heal(kbase, h, "stamp unreadable or of another schema")
+            catch_up_in_background(kbase)
+    h.slots.acquire()  # at most SEARCHERS lent out: a thread beyond waits for a searcher, not for a lock of the index
+    try:
+        return _borrow(kbase, h, root)
+    except BaseException:
+        h.slots.release()
+        raise
+
+
+def _borrow(kbase: KnowledgeBase, h: _Handle, root: Path):
     with h.lock:
         gen = current_generation(root)
         if gen is None:
             h._close()
             raise IndexUnavailable("missing")
         try:
+            s = None
             if gen != h.gen or h.ix is None:
                 h._close()
                 h.segments = _segments(gen)
-                h.ix, first = _open_checked(gen)
-                h.gen, h.searchers[tid] = gen, first
+                h.ix, s = _open_checked(gen)
+                h.gen = gen
                 try:
                     h.avg_lengths = json.loads((gen / "lengths.json").read_text("utf-8"))
                 except (OSError, ValueError):
                     h.avg_lengths = {}
-            s = h.searchers.get(tid)
-            if s is None:
-                s = h.searchers[tid] = h.ix.searcher()
-            elif not s.up_to_date():
-                # a fresh searcher rather than refresh(): whoosh's refresh fails on an empty reader
-                s.close()  # this thread's own, not in use elsewhere
-                s = h.searchers[tid] = h.ix.searcher()
-            gen_no = s.reader().generation()
+            ix = h.ix
+            while s is None and h.idle:
+                s = h.idle.pop()
+                if not s.up_to_date():
+                    # a fresh searcher rather than refresh(): whoosh's refresh fails on an empty reader
+                    s.close()  # idle: nobody else uses it
+                    s = None
         except FileNotFoundError:
             raise  # a rebuild pruned it a moment ago: the caller retries on the live one
         except Exception as exc:  # noqa: BLE001 - a damaged segment or TOC
             h._close()
             raise _heal(kbase, h, f"{type(exc).__name__}: {exc}"[:200]) from None
+    try:
+        if s is None:
+            s = ix.searcher()  # outside the handle's lock: opening reads every segment's header
+        s._kb_ix = ix
+        gen_no = s.reader().generation()
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged segment or TOC
+        h.invalidate()
+        raise _heal(kbase, h, f"{type(exc).__name__}: {exc}"[:200]) from None
+    with h.lock:
         h.opened_once = True
         cache = h.cache_for(gen_no if isinstance(gen_no, int) else -1)  # an empty index has no generation
         cache.setdefault("avg_lengths", h.avg_lengths)
-        return s, cache
+    return s, cache
+
+
+def give_back(kbase: KnowledgeBase, searcher) -> None:
+    """Return a searcher from :func:`searcher_for` to the pool (closed when its index is no longer the live one)."""
+    h = handle_for(kbase)
+    try:
+        with h.lock:
+            if getattr(searcher, "_kb_ix", None) is h.ix and h.ix is not None:
+                h.idle.append(searcher)
+                return
+        try:
+            searcher.close()
+        except Exception:  # noqa: BLE001 - a searcher of a pruned or damaged generation: nothing to keep
+            pass
+    finally:
+        h.slots.release()
+
+
+@contextmanager
+def searching(kbase: KnowledgeBase):
+    """``with searching(kbase) as (searcher, memo):`` a pooled searcher of the live generation, given back after."""
+    s, cache = searcher_for(kbase)
+    try:
+        yield s, cache
+    finally:
+        give_back(kbase, s)

@@ -27,6 +27,7 @@ import html
 import logging
 import math
 import re
+import threading
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -135,16 +136,22 @@ class _Vocab:
         """The most common accented spelling of a folded word in titles (for "did you mean")."""
         table = self.cache.get("vocab")
         if table is None:
-            table = {}
-            best: dict[str, int] = {}
-            for t, ti in self.reader.iter_field("title"):
-                w = t.decode("utf-8") if isinstance(t, bytes) else t
-                fw = term_fold(w)
-                if ti.doc_frequency() > best.get(fw, 0):
-                    best[fw] = ti.doc_frequency()
-                    table[fw] = w
-            self.cache["vocab"] = table
+            with self.cache.setdefault("build_lock", threading.RLock()):  # one thread reads the vocabulary
+                table = self.cache.get("vocab")
+                if table is None:
+                    table = self.cache["vocab"] = self._accented_forms()
         return table.get(folded_word, folded_word)
+
+    def _accented_forms(self) -> dict[str, str]:
+        table: dict[str, str] = {}
+        best: dict[str, int] = {}
+        for t, ti in self.reader.iter_field("title"):
+            w = t.decode("utf-8") if isinstance(t, bytes) else t
+            fw = term_fold(w)
+            if ti.doc_frequency() > best.get(fw, 0):
+                best[fw] = ti.doc_frequency()
+                table[fw] = w
+        return table
 
 
 def _distance(a: str, b: str) -> int:

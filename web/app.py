@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
@@ -28,6 +29,7 @@ from kb.core import KnowledgeBase
 from kb.links import safe_href
 from kb.models import STATUS_LABELS_VI
 from kb.read.dated import DatedAnswers
+from kb.search import keep_up as keep_index_up
 from kb.urls import feed_url, standard_url
 from web import auth, errors, headers, observability, openapi
 from web.cache import PageCache
@@ -158,7 +160,14 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(_close_dead_runs, kbase)
+        # The index follows the database while the server runs, searched or not (a change through another
+        # server, or one the page cache would otherwise hide until somebody asks something new).
+        stop = threading.Event()
+        keeper = threading.Thread(target=keep_index_up, args=(kbase, stop), name="kb-index-keep-up", daemon=True)
+        keeper.start()
         yield
+        stop.set()
+        await run_in_threadpool(keeper.join, 10)
         if owned:
             kbase.dispose()
 

@@ -27,8 +27,8 @@ from kb.search._query import FACETS, run
 from kb.search._results import Hit, SearchResults
 from kb.search._status import index_status
 
-__all__ = ["FACETS", "KINDS", "Hit", "SearchResults", "ensure_index", "index_status", "named_group", "rebuilding", "reindex",
-           "search", "update", "way_forward"]
+__all__ = ["FACETS", "KINDS", "Hit", "SearchResults", "ensure_index", "index_status", "keep_up", "named_group", "rebuilding",
+           "reindex", "search", "update", "way_forward"]
 
 log = logging.getLogger(__name__)
 
@@ -144,3 +144,8 @@ def ensure_index(kbase: KnowledgeBase) -> None:
     the caller's thread (waiting a bounded time for another maintainer; :class:`kb.errors.Conflict` after it).
     Searches never do this themselves: they hand it to a background thread."""
     _index.ensure(kbase)
+
+
+def keep_up(kbase: KnowledgeBase, stop: threading.Event) -> None:
+    """Keep the index caught up with the database until ``stop`` is set (a server's background thread)."""
+    _index.keep_up(kbase, stop)

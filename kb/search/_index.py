@@ -852,6 +852,25 @@ def settle(kbase: KnowledgeBase, timeout: float = 60.0) -> bool:
         running[0].join(left)
 
 
+def keep_up(kbase: KnowledgeBase, stop: threading.Event, every: float | None = None) -> None:
+    """Until ``stop`` is set, look every :data:`STALE_CHECK_EVERY` seconds whether the database moved past the
+    index and start the background catch-up if so — for a server's lifetime (``web.app``'s lifespan).
+
+    Searches start the catch-up too, but only searches that reach the index: a page cache answering every
+    visitor from what it kept would otherwise keep an answer rendered before the catch-up for as long as
+    nobody asked anything new, and another server's change would wait for a new question to be seen.
+    """
+    root = Path(kbase.settings.index_dir)
+    while not stop.wait(STALE_CHECK_EVERY if every is None else every):
+        try:
+            if current_generation(root) is None or catching_up(kbase) or rebuilding(kbase):
+                continue  # no index yet (the first search builds it) or the work is under way
+            if not _up_to_date(kbase, root):
+                catch_up_in_background(kbase)
+        except Exception:  # noqa: BLE001 - a database outage: /readyz says so; look again next time
+            log.warning("search index freshness not checked", exc_info=True)
+
+
 def _catch_up_rounds(kbase: KnowledgeBase, key: str) -> None:
     while True:
         _catch_up(kbase)

@@ -134,6 +134,28 @@ def test_rows_written_behind_the_index_back_become_searchable_in_the_background(
         assert _index._read_stamp(_index.current_generation(Path(kb.settings.index_dir))) == _index.db_stamp(s)
 
 
+def test_a_server_keeps_its_index_caught_up_without_any_search(kb):
+    """``keep_up`` (a server's background thread) catches the index up with rows written behind its back
+    while nobody searches: a page cache answering every visitor would otherwise never let a search look."""
+    gen = _index.current_generation(Path(kb.settings.index_dir))
+    before = _index._read_stamp(gen)
+    _insert_products(kb, ["Tương ớt Xuân Lai"])
+    stop = threading.Event()
+    keeper = threading.Thread(target=_index.keep_up, args=(kb, stop, 0.05), daemon=True)
+    keeper.start()
+    try:
+        def caught_up() -> bool:
+            g = _index.current_generation(Path(kb.settings.index_dir))
+            stamp = _index._read_stamp(g) if g else None
+            return stamp is not None and stamp != before and not _index.catching_up(kb)
+        _poll(caught_up, "the index stamp moved without a search")
+    finally:
+        stop.set()
+        keeper.join(DEADLINE)
+    assert not keeper.is_alive()
+    assert [h.title for h in search.search(kb, "tuong ot xuan lai").hits] == ["Tương ớt Xuân Lai"]
+
+
 def test_a_catch_up_larger_than_a_batch_is_committed_a_batch_at_a_time(kb, monkeypatch):
     monkeypatch.setattr(_index, "BATCH", 7)
     monkeypatch.setattr(_index, "REBUILD_SHARE", 1000.0)  # never a full build here: the batches are the subject

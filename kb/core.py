@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
 
@@ -16,6 +16,9 @@ from kb.config import Settings
 class KnowledgeBase:
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or Settings()
+        #: work to finish before the engine goes (a background thread of the search index would open a new
+        #: connection on a disposed engine, left open): name → callable, set by whoever starts such work
+        self.before_dispose: dict[str, Callable[[], object]] = {}
 
     @cached_property
     def engine(self) -> Engine:
@@ -33,5 +36,7 @@ class KnowledgeBase:
             yield s
 
     def dispose(self) -> None:
+        for finish in list(self.before_dispose.values()):
+            finish()
         if "engine" in self.__dict__:
             self.engine.dispose()

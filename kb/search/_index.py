@@ -678,6 +678,7 @@ def rebuild_in_background(kbase: KnowledgeBase, reason: str) -> threading.Thread
 
         t = threading.Thread(target=work, name="kb-index-rebuild", daemon=True)
         _rebuilds[key] = t
+        kbase.before_dispose["search-index"] = lambda: settle(kbase)
         t.start()
         return t
 
@@ -831,6 +832,7 @@ def catch_up_in_background(kbase: KnowledgeBase) -> threading.Thread:
             return t
         t = threading.Thread(target=_catch_up_rounds, args=(kbase, key), name="kb-index-catch-up", daemon=True)
         _catch_ups[key] = t
+        kbase.before_dispose["search-index"] = lambda: settle(kbase)
         t.start()
         return t
 

@@ -8,14 +8,11 @@ Two spellings that differ only in Unicode form, case or spacing name the same pr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
-from pydantic_core import PydanticUndefined
-from sqlalchemy import insert
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
-from kb import audit, hscodes
+from kb import audit, bulk, hscodes
 from kb.errors import BadInput, Conflict, NotFound
 from kb.hs import dotted
 from kb.links import check_url
@@ -141,7 +138,7 @@ def _given(data: ProductCreate) -> tuple[dict[str, Any], list[str]]:
     return values, values.pop("hs_codes", None) or []
 
 
-def _check_stars(values: dict[str, Any], product: Product | None) -> None:
+def _check_stars(values: dict[str, Any], product: Any) -> None:  # a Product or a row of its columns
     """Stars only exist for OCOP products: a new product with stars and no kind is OCOP; any other kind is refused."""
     if values.get("ocop_stars"):
         if "kind" not in values and product is None:
@@ -161,10 +158,6 @@ def _update(session: Session, product: Product, values: dict[str, Any], codes: l
     if codes and (approved is None or not set(hscodes.parse_codes(codes)) <= approved):
         changed = bool(hscodes.add_codes(session, product, codes, actor, source="import")) or changed
     return "updated" if changed else "unchanged"
-
-
-#: Rows read or written per statement of the bulk paths (under every database's parameter limit).
-CHUNK = 500
 
 
 def upsert_products(session: Session, items: Sequence[ProductCreate], actor: str) -> list[tuple[int, str] | BadInput]:
@@ -187,21 +180,29 @@ def upsert_products(session: Session, items: Sequence[ProductCreate], actor: str
         seen.add(key)
         firsts.append((i, key, values, codes))
     stored_ids = [idx[key] for _, key, _, _ in firsts if key in idx]
-    stored: dict[int, Product] = {}
+    # Stored rows are read as plain rows (ORM objects cost more than the comparison): only a product the
+    # row changes is loaded and updated as the web forms do it.
+    stored: dict[int, Any] = {}
     approved: dict[int, list[str]] = {}
-    for j in range(0, len(stored_ids), CHUNK):
-        chunk = stored_ids[j:j + CHUNK]
-        stored.update((pk(p), p) for p in session.exec(select(Product).where(col(Product.id).in_(chunk))))
+    table = Product.__table__  # type: ignore[attr-defined]
+    for j in range(0, len(stored_ids), bulk.CHUNK):
+        chunk = stored_ids[j:j + bulk.CHUNK]
+        stored.update((r.id, r) for r in session.execute(select(table).where(table.c.id.in_(chunk))))
         approved.update(hscodes.approved_codes(session, chunk))
     new: list[tuple[int, tuple[str, str], dict[str, Any], list[str]]] = []
     for i, key, values, codes in firsts:
-        product = stored.get(idx[key]) if key in idx else None
+        row = stored.get(idx[key]) if key in idx else None
         try:
-            _check_stars(values, product)
-            if product is None:
+            _check_stars(values, row)
+            if row is None:
                 new.append((i, key, values, codes))
+                continue
+            mine = set(approved.get(row.id, ()))
+            if all(getattr(row, k) == v for k, v in values.items() if k not in ("name", "producer")) \
+                    and set(hscodes.parse_codes(codes)) <= mine:
+                out[i] = (row.id, "unchanged")
             else:
-                out[i] = (pk(product), _update(session, product, values, codes, actor, set(approved.get(pk(product), ()))))
+                out[i] = (row.id, _update(session, require_product(session, row.id), values, codes, actor, mine))
         except BadInput as exc:
             out[i] = exc
     for i, pid in _insert_new(session, [(key, values, codes) for _, key, values, codes in new], actor, idx,
@@ -219,20 +220,18 @@ def upsert_products(session: Session, items: Sequence[ProductCreate], actor: str
 def _insert_new(session: Session, rows: list[tuple[tuple[str, str], dict[str, Any], list[str]]], actor: str,
                 idx: dict[tuple[str, str], int], tags: list[int]) -> list[tuple[int, int]]:
     """New products with one executemany INSERT, their stated codes and every audit event likewise; returns
-    (tag, id) per row. Ids are read back by (name, producer), the table's unique key: RETURNING in parameter
-    order makes SQLAlchemy send SQLite one statement per row."""
+    (tag, id) per row. Ids are read back by (name, producer), the table's unique key (``kb.bulk``)."""
     if not rows:
         return []
     now = utcnow()
-    base = _defaults(Product, now)
+    base = bulk.defaults(Product, now)
     records = [{**base, **values} for _, values, _ in rows]
-    conn = session.connection()
-    conn.execute(insert(Product), records)
+    bulk.insert_rows(session, Product, records)
     by_name: dict[tuple[str, str | None], int] = {}
     names = list({r["name"] for r in records})
-    for j in range(0, len(names), CHUNK):
+    for j in range(0, len(names), bulk.CHUNK):
         by_name.update(((n, p), i) for i, n, p in session.exec(
-            select(Product.id, Product.name, Product.producer).where(col(Product.name).in_(names[j:j + CHUNK]))))
+            select(Product.id, Product.name, Product.producer).where(col(Product.name).in_(names[j:j + bulk.CHUNK]))))
     ids = [by_name[(r["name"], r.get("producer"))] for r in records]
     events: list[dict[str, Any]] = []
     code_rows: list[dict[str, Any]] = []
@@ -245,12 +244,12 @@ def _insert_new(session: Session, rows: list[tuple[tuple[str, str], dict[str, An
                        "decided_by": actor, "score": None, "reasons": [], "created_at": now, "updated_at": now}
                       for code in hscodes.parse_codes(codes)]
     if code_rows:
-        conn.execute(insert(ProductHsCode), code_rows)
+        bulk.insert_rows(session, ProductHsCode, code_rows)
         code_ids: dict[tuple[int, str], int] = {}
-        for j in range(0, len(ids), CHUNK):
+        for j in range(0, len(ids), bulk.CHUNK):
             code_ids.update(((p, c), i) for i, p, c in session.exec(
                 select(ProductHsCode.id, ProductHsCode.product_id, ProductHsCode.code)
-                .where(col(ProductHsCode.product_id).in_(ids[j:j + CHUNK]))))
+                .where(col(ProductHsCode.product_id).in_(ids[j:j + bulk.CHUNK]))))
         name_of = dict(zip(ids, (r["name"] for r in records), strict=True))
         for r in code_rows:
             cid = code_ids[(r["product_id"], r["code"])]
@@ -259,21 +258,6 @@ def _insert_new(session: Session, rows: list[tuple[tuple[str, str], dict[str, An
                            "summary": f"Thêm mã HS {dotted(r['code'])} của sản phẩm {name_of[r['product_id']]}"})
     audit.record_many(session, events, at=now)
     return list(zip(tags, ids, strict=True))
-
-
-def _defaults(model: type[SQLModel], now: datetime) -> dict[str, Any]:
-    """The column defaults of ``model`` as a new row gets them (timestamps: ``now``), for a core INSERT."""
-    out: dict[str, Any] = {}
-    for name, f in model.model_fields.items():
-        if name == "id":
-            continue
-        if name in ("created_at", "updated_at"):
-            out[name] = now
-        elif f.default_factory is not None:
-            out[name] = f.default_factory()  # type: ignore[call-arg]
-        elif f.default is not PydanticUndefined:
-            out[name] = f.default
-    return out
 
 
 def get_product(session: Session, product_id: int) -> Product | None:

@@ -45,7 +45,17 @@ from kb.config import Settings
 from kb.core import KnowledgeBase
 from kb.errors import BadInput, KBError
 from kb.hs import normalize_hs
-from kb.models import Lab, LabScopeCreate, MappingSource, Product, ProductCreate, RelationType, Standard, StandardCreate
+from kb.models import (
+    Lab,
+    LabScopeCreate,
+    MappingSource,
+    Product,
+    ProductCreate,
+    RelationType,
+    Standard,
+    StandardCreate,
+    payload,
+)
 from kb.text import clean, fold
 
 log = logging.getLogger(__name__)
@@ -346,7 +356,8 @@ def _unquote_formula(value: Any) -> Any:
 Outcome = tuple[str, str, list[int | None]]  # created/updated/unchanged, entity, ids to re-index
 
 
-def _standard_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
+def _standard_data(rec: dict[str, Any]) -> tuple[StandardCreate, list[standards.Edge]]:
+    """A standards row as a standard and its edges, checked (BadInput names the column); no database needed."""
     d = designation(rec.get("code", ""), "code")
     year = parse_int(rec.get("year"), "year")
     if year is not None:
@@ -363,7 +374,7 @@ def _standard_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
     if mandatory is not None:
         fields["mandatory"] = mandatory
     fields["is_sample"] = parse_bool(rec.get("is_sample"), "is_sample")
-    edges: list[tuple[RelationType, codes.Designation, str | None]] = []
+    edges: list[standards.Edge] = []
     for text in split_list(rec.get("replaces")):
         edges.append((RelationType.replaces, designation(text, "replaces"), None))
     for text in split_list(rec.get("converted_from")):
@@ -377,8 +388,12 @@ def _standard_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
         edges.append((RelationType.equivalent, designation(text, "equivalent"), qualifier))
     # An absent status must stay absent: upsert_standard then marks an edition already replaced as such.
     fields = {k: v for k, v in fields.items() if v is not None and v != ""}
-    std, outcome = standards.upsert_standard(session, StandardCreate.model_validate({"code": d.format(), **fields}),
-                                             actor=actor, source="import")
+    return payload(StandardCreate, {"code": d.format(), **fields}), edges
+
+
+def _standard_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
+    data, edges = _standard_data(rec)
+    std, outcome = standards.upsert_standard(session, data, actor=actor, source="import")
     for position, (rel, other, qualifier) in enumerate(edges):
         added = standards.import_relation(session, std, rel, other, qualifier=qualifier, position=position, actor=actor)
         if added and outcome == "unchanged":
@@ -404,6 +419,28 @@ def _product_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
     return outcome, "product", [product.id]
 
 
+def _standard_batch(session: Session, batch: list[tuple[int, dict[str, Any]]], actor: str, report: ImportReport) -> None:
+    """A batch of standards rows through ``standards.import_standards`` (a few statements for the batch)."""
+    lines: list[int] = []
+    items: list[tuple[StandardCreate, list[standards.Edge]]] = []
+    for line, rec in batch:
+        try:
+            items.append(_standard_data(rec))
+            lines.append(line)
+        except (KBError, ValueError) as exc:
+            report.errors.append((line, exc.message if isinstance(exc, KBError) else str(exc).splitlines()[0]))
+    _outcomes(report, "standard", lines, standards.import_standards(session, items, actor))
+
+
+def _outcomes(report: ImportReport, entity: str, lines: list[int], done: list[tuple[int, str] | BadInput]) -> None:
+    for line, one in zip(lines, done, strict=True):
+        if isinstance(one, KBError):
+            report.errors.append((line, one.message))
+        else:
+            report.count(one[1])
+            report.touch(one[1], entity, [one[0]])
+
+
 def _product_batch(session: Session, batch: list[tuple[int, dict[str, Any]]], actor: str, report: ImportReport) -> None:
     """A batch of products rows through ``products.upsert_products`` (a few statements for the batch)."""
     lines: list[int] = []
@@ -414,12 +451,7 @@ def _product_batch(session: Session, batch: list[tuple[int, dict[str, Any]]], ac
             lines.append(line)
         except (KBError, ValueError) as exc:
             report.errors.append((line, exc.message if isinstance(exc, KBError) else str(exc).splitlines()[0]))
-    for line, done in zip(lines, products.upsert_products(session, items, actor), strict=True):
-        if isinstance(done, KBError):
-            report.errors.append((line, done.message))
-        else:
-            report.count(done[1])
-            report.touch(done[1], "product", [done[0]])
+    _outcomes(report, "product", lines, products.upsert_products(session, items, actor))
 
 
 def _lab_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
@@ -505,6 +537,7 @@ _ROW_HANDLERS: dict[str, Callable[[Session, dict[str, Any], str], Outcome]] = {
 #: Kinds with a bulk path: a whole batch in a few statements, row by row only when the batch fails.
 _BATCH_HANDLERS: dict[str, Callable[[Session, list[tuple[int, dict[str, Any]]], str, ImportReport], None]] = {
     "products": _product_batch,
+    "standards": _standard_batch,
 }
 
 

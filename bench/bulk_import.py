@@ -161,7 +161,8 @@ def _found(env: dict[str, str], kind: str, text: str) -> bool:
     """Whether the index (not the database fallback) finds ``text`` right after the import."""
     code = ("import sys; from kb.config import Settings; from kb.core import KnowledgeBase; from kb import search\n"
             "k = KnowledgeBase(Settings()); r = search.search(k, sys.argv[1], kind=sys.argv[2], limit=3)\n"
-            "print('degraded' if r.degraded else ('yes' if any(sys.argv[1] in (h.title or '') or sys.argv[1] == h.code for h in r.hits) else 'no'))")
+            "hit = any(sys.argv[1] in (h.title or '') or sys.argv[1] == h.code for h in r.hits)\n"
+            "print('degraded' if r.degraded else ('yes' if hit else 'no'))")
     done = subprocess.run([sys.executable, "-c", code, text, kind], env=env, capture_output=True, text=True,
                           check=True)
     return done.stdout.strip().endswith("yes")

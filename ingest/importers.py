@@ -541,9 +541,10 @@ _BATCH_HANDLERS: dict[str, Callable[[Session, list[tuple[int, dict[str, Any]]], 
 }
 
 
-def _batch(session: Session, kind: str, batch: list[tuple[int, dict[str, Any]]], actor: str,
+def import_batch(session: Session, kind: str, batch: list[tuple[int, dict[str, Any]]], actor: str,
            report: ImportReport) -> None:
-    """One batch of rows of a row kind, in ``session``'s transaction, its outcomes added to ``report``.
+    """One batch of rows of a row kind, in ``session``'s transaction (the caller commits it), its outcomes
+    added to ``report``: ``import_file`` and the curator's upload jobs (``ingest.jobs``) both write so.
 
     The bulk path first (in a savepoint); when the database refuses something in it (a constraint, a value
     too long for PostgreSQL), the batch is rolled back and done again row by row, each row in its own
@@ -722,7 +723,7 @@ def _import_batches(kbase: KnowledgeBase, kind: str, rows: Iterator[tuple[int, d
             for batch in _chunks(rows, batch_rows):
                 line = batch[0][0]
                 part = ImportReport(kind=kind, file=report.file)
-                _batch(session, kind, batch, actor, part)
+                import_batch(session, kind, batch, actor, part)
                 # Group membership follows the rules: new or changed groups over every product, new or
                 # changed products over every group; in the batch's transaction, so it is never behind.
                 if kind == "product-groups" and part.changed.get("group"):

@@ -231,7 +231,8 @@ def _insert_new(session: Session, rows: list[tuple[tuple[str, str], dict[str, An
     names = list({r["name"] for r in records})
     for j in range(0, len(names), bulk.CHUNK):
         by_name.update(((n, p), i) for i, n, p in session.exec(
-            select(Product.id, Product.name, Product.producer).where(col(Product.name).in_(names[j:j + bulk.CHUNK]))))
+            select(Product.id, Product.name, Product.producer).where(col(Product.name).in_(names[j:j + bulk.CHUNK])))
+            if i is not None)
     ids = [by_name[(r["name"], r.get("producer"))] for r in records]
     events: list[dict[str, Any]] = []
     code_rows: list[dict[str, Any]] = []
@@ -249,7 +250,7 @@ def _insert_new(session: Session, rows: list[tuple[tuple[str, str], dict[str, An
         for j in range(0, len(ids), bulk.CHUNK):
             code_ids.update(((p, c), i) for i, p, c in session.exec(
                 select(ProductHsCode.id, ProductHsCode.product_id, ProductHsCode.code)
-                .where(col(ProductHsCode.product_id).in_(ids[j:j + bulk.CHUNK]))))
+                .where(col(ProductHsCode.product_id).in_(ids[j:j + bulk.CHUNK]))) if i is not None)
         name_of = dict(zip(ids, (r["name"] for r in records), strict=True))
         for r in code_rows:
             cid = code_ids[(r["product_id"], r["code"])]

@@ -43,6 +43,7 @@ bench: install
 	$(BIN)/python bench/upload_bomb.py
 	$(BIN)/python bench/index_healing.py
 	$(BIN)/python bench/upload_jobs.py
+	$(BIN)/python bench/bulk_import.py
 
 # The demo PDFs are committed; this regenerates them from their script.
 demo-pdfs: install

@@ -195,3 +195,28 @@ def test_batches_on_postgresql_keep_good_rows_and_report_bad_ones(pg_kbase, tmp_
     report = import_file(pg_kbase, "products", write_csv(tmp_path / "p.csv", rows), actor="test", batch_rows=3)
     assert [line for line, _ in report.errors] == [4] and report.created == 6
     assert count(pg_kbase, Product) == 6
+
+
+def test_a_crash_midway_keeps_the_committed_batches_and_a_rerun_finishes(kbase, tmp_path, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from kb.errors import KBError
+
+    real = products.upsert_products
+    calls = []
+
+    def crash_on_second(session, items, actor):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+        return real(session, items, actor)
+
+    monkeypatch.setattr(products, "upsert_products", crash_on_second)
+    path = write_csv(tmp_path / "p.csv", [P_HEADER] + [product(i) for i in range(1, 8)])
+    with pytest.raises(KBError) as err:
+        import_file(kbase, "products", path, actor="test", batch_rows=3)
+    assert "đã ghi 3 dòng" in err.value.message and "dòng 5" in err.value.message and "chạy lại" in err.value.message
+    assert count(kbase, Product) == 3
+    monkeypatch.setattr(products, "upsert_products", real)
+    again = import_file(kbase, "products", path, actor="test", batch_rows=3)
+    assert (again.created, again.unchanged, again.errors) == (4, 3, [])

@@ -695,7 +695,9 @@ def import_file(kbase: KnowledgeBase, kind: str, path: Path | str, actor: str = 
     keys, rows = read_rows(path, kind, kbase.settings)
     report = ImportReport(kind=kind, file=str(path))
     if kind in _ROW_HANDLERS:
-        _import_batches(kbase, kind, rows, report, actor, batch_rows or BATCH_ROWS, after_batch)
+        # Read to the end before the first commit: a file past a cap (a row too many at line 200,001, a bomb)
+        # is refused whole, never after some batches were committed.
+        _import_batches(kbase, kind, iter(list(rows)), report, actor, batch_rows or BATCH_ROWS, after_batch)
     else:
         with kbase.session() as session:
             if kind == "hs-nomenclature":

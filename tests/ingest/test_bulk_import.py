@@ -220,3 +220,19 @@ def test_a_crash_midway_keeps_the_committed_batches_and_a_rerun_finishes(kbase, 
     monkeypatch.setattr(products, "upsert_products", real)
     again = import_file(kbase, "products", path, actor="test", batch_rows=3)
     assert (again.created, again.unchanged, again.errors) == (4, 3, [])
+
+
+def test_a_file_past_the_row_cap_is_refused_before_any_batch_is_committed(tmp_path):
+    from kb.config import Settings
+    from kb.core import KnowledgeBase
+    from kb.errors import KBError
+
+    kbase = KnowledgeBase(Settings(data_dir=tmp_path / "var", database_url=None, secret_key="t", max_rows=10))
+    kbase.init()
+    try:
+        path = write_csv(tmp_path / "p.csv", [P_HEADER] + [product(i) for i in range(1, 16)])
+        with pytest.raises(KBError, match="quá giới hạn 10 dòng"):
+            import_file(kbase, "products", path, actor="test", batch_rows=3)
+        assert count(kbase, Product) == 0
+    finally:
+        kbase.dispose()

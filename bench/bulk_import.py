@@ -163,8 +163,9 @@ def _found(env: dict[str, str], kind: str, text: str) -> bool:
             "k = KnowledgeBase(Settings()); r = search.search(k, sys.argv[1], kind=sys.argv[2], limit=3)\n"
             "hit = any(sys.argv[1] in (h.title or '') or sys.argv[1] == h.code for h in r.hits)\n"
             "print('degraded' if r.degraded else ('yes' if hit else 'no'))")
-    done = subprocess.run([sys.executable, "-c", code, text, kind], env=env, capture_output=True, text=True,
-                          check=True)
+    done = subprocess.run([sys.executable, "-c", code, text, kind], env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        print(f"  the search after the import failed: {done.stderr.strip().splitlines()[-1:]}", flush=True)
     return done.stdout.strip().endswith("yes")
 
 

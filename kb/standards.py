@@ -378,10 +378,10 @@ def import_standards(session: Session, items: Sequence[tuple[StandardCreate, Seq
         for i, r in new:
             out[i] = (ids[r["code_key"]], "created")
             owners[r["code_key"]] = (ids[r["code_key"]], r["code"], {})
-    for i, d, _, _ in firsts:
+    named = [(i, d) for i, d, _, _ in firsts if isinstance(out[i], tuple) and items[i][1]]
+    for i in _import_edges(session, [(owners[d.key], d, items[i][1]) for i, d in named], actor, [i for i, _ in named]):
         done = out[i]
-        if isinstance(done, tuple) and _import_edges(session, owners[d.key], d, items[i][1], actor) \
-                and done[1] == "unchanged":
+        if isinstance(done, tuple) and done[1] == "unchanged":
             out[i] = (done[0], "updated")
     for i in again:
         try:
@@ -395,45 +395,50 @@ def import_standards(session: Session, items: Sequence[tuple[StandardCreate, Seq
     return [o if o is not None else BadInput("không ghi được dòng này") for o in out]
 
 
-def _import_edges(session: Session, owner: tuple[int, str, dict[str, Any]], d: codes.Designation,
-                  edges: Sequence[Edge], actor: str) -> bool:
-    """A row's edges as :func:`import_relation` writes them; True when one was added or changed."""
-    if not edges:
-        return False
-    std_id, code, provenance = owner
-    verified = {r for f, r in RELATION_FIELDS.items() if (provenance.get(f) or {}).get("verified")}
-    stored = {(r.relation, r.to_key): r for r in session.exec(
-        select(StandardRelation).where(StandardRelation.from_key == d.key))}
-    rows: list[dict[str, Any]] = []
+def _import_edges(session: Session, rows: list[tuple[tuple[int, str, dict[str, Any]], codes.Designation, Sequence[Edge]]],
+                  actor: str, tags: list[int]) -> set[int]:
+    """The rows' edges as :func:`import_relation` writes them, for the whole batch at once; returns the tags
+    of the rows that added or changed one."""
+    stored: dict[tuple[str, RelationType, str], StandardRelation | None] = {}
+    keys = [d.key for _, d, _ in rows]
+    for j in range(0, len(keys), bulk.CHUNK):
+        stored.update(((r.from_key, r.relation, r.to_key), r) for r in session.exec(
+            select(StandardRelation).where(col(StandardRelation.from_key).in_(keys[j:j + bulk.CHUNK]))))
+    new: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
-    changed = False
-    for position, (rel, other, qualifier) in enumerate(edges):
-        if other.key == d.key or rel in verified:
-            continue  # add_relation records no such edge
-        exists = stored.get((rel, other.key))
-        if exists is not None and (qualifier is None or exists.qualifier == qualifier):
-            continue
-        if exists is not None:  # a new qualifier: the one-row path
-            std = session.get(Standard, std_id)
-            changed = bool(std is not None and import_relation(session, std, rel, other, qualifier=qualifier,
-                                                             position=position, actor=actor)) or changed
-            continue
-        rows.append({"from_code": code, "from_key": d.key, "relation": rel, "to_code": other.format(),
-                     "to_key": other.key, "qualifier": qualifier, "position": position, "source": "import"})
-        stored[(rel, other.key)] = None  # type: ignore[assignment]  # a row naming one edge twice adds it once
-        events.append({"actor": actor, "action": "import", "entity": "standard", "entity_id": std_id,
-                       "after": {"relation": rel.value, "to": other.format(), "qualifier": qualifier},
-                       "summary": f"{code} {rel.value} {other.format()}"})
-    if not rows:
+    changed: set[int] = set()
+    for tag, ((std_id, code, provenance), d, edges) in zip(tags, rows, strict=True):
+        verified = {r for f, r in RELATION_FIELDS.items() if (provenance.get(f) or {}).get("verified")}
+        for position, (rel, other, qualifier) in enumerate(edges):
+            if other.key == d.key or rel in verified:
+                continue  # add_relation records no such edge
+            key = (d.key, rel, other.key)
+            if key in stored:
+                exists = stored[key]
+                if exists is None or qualifier is None or exists.qualifier == qualifier:
+                    continue  # stored as given, or named twice in this batch
+                std = session.get(Standard, std_id)  # a new qualifier: the one-row path
+                if std is not None and import_relation(session, std, rel, other, qualifier=qualifier,
+                                                       position=position, actor=actor):
+                    changed.add(tag)
+                continue
+            stored[key] = None
+            new.append({"from_code": code, "from_key": d.key, "relation": rel, "to_code": other.format(),
+                        "to_key": other.key, "qualifier": qualifier, "position": position, "source": "import"})
+            events.append({"actor": actor, "action": "import", "entity": "standard", "entity_id": std_id,
+                           "after": {"relation": rel.value, "to": other.format(), "qualifier": qualifier},
+                           "summary": f"{code} {rel.value} {other.format()}"})
+            changed.add(tag)
+    if not new:
         return changed
-    bulk.insert_rows(session, StandardRelation, rows)
-    replaced = [r["to_key"] for r in rows if r["relation"] == RelationType.replaces]
-    for old in by_keys(session, replaced).values():
+    bulk.insert_rows(session, StandardRelation, new)
+    by = {r["to_key"]: r["from_code"] for r in new if r["relation"] == RelationType.replaces}
+    for old in by_keys(session, list(by)).values():
         if not (old.provenance or {}).get("status", {}).get("verified"):
             update_versioned(session, old, {"status": StandardStatus.replaced}, None, actor=actor,
-                             entity="standard", summary=f"{old.code} bị thay thế bởi {code}")
+                             entity="standard", summary=f"{old.code} bị thay thế bởi {by[old.code_key]}")
     audit.record_many(session, events)
-    return True
+    return changed
 
 
 def relations_of(session: Session, std: Standard) -> dict[str, list[dict[str, Any]]]:

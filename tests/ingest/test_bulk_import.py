@@ -236,3 +236,13 @@ def test_a_file_past_the_row_cap_is_refused_before_any_batch_is_committed(tmp_pa
         assert count(kbase, Product) == 0
     finally:
         kbase.dispose()
+
+
+@pytest.mark.postgres
+def test_approved_codes_of_more_products_than_postgresql_takes_parameters(pg_kbase, tmp_path):
+    from kb import hscodes
+
+    import_file(pg_kbase, "products", write_csv(tmp_path / "p.csv", [P_HEADER, product(1)]), actor="test")
+    with pg_kbase.session() as s:
+        pid = s.exec(select(Product.id)).one()
+        assert hscodes.approved_codes(s, [*range(pid + 1, pid + 70_001), pid]) == {pid: ["19021920"]}

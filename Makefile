@@ -48,6 +48,7 @@ bench: install
 	$(BIN)/python bench/upload_jobs.py
 	$(BIN)/python bench/observability.py
 	$(BIN)/python bench/backup.py
+	$(BIN)/python bench/bulk_import.py
 
 # The demo PDFs are committed; this regenerates them from their script.
 demo-pdfs: install

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
@@ -21,17 +22,43 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import DataError, IntegrityError
-from sqlmodel import Session
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
+from sqlmodel import Session, func, select
 
 from ingest import sheets
-from kb import codes, contacts, documents, groups, hscodes, labs, legal, mappings, procedures, products, risk, standards
+from kb import (
+    codes,
+    contacts,
+    documents,
+    groups,
+    hscodes,
+    labs,
+    legal,
+    mappings,
+    procedures,
+    products,
+    risk,
+    search,
+    standards,
+)
 from kb.config import Settings
 from kb.core import KnowledgeBase
 from kb.errors import BadInput, KBError
 from kb.hs import normalize_hs
-from kb.models import LabScopeCreate, MappingSource, RelationType, StandardCreate
+from kb.models import (
+    Lab,
+    LabScopeCreate,
+    MappingSource,
+    Product,
+    ProductCreate,
+    RelationType,
+    Standard,
+    StandardCreate,
+    payload,
+)
 from kb.text import clean, fold
+
+log = logging.getLogger(__name__)
 
 KINDS = ("standards", "products", "labs", "lab-scope", "mappings", "agencies", "product-groups",
          "group-mappings", "legal-documents", "procedures", "hs-nomenclature")
@@ -89,6 +116,8 @@ class ImportReport:
     unchanged: int = 0
     deleted: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
+    #: rows of the batches committed so far (good and bad ones)
+    committed: int = 0
     #: ids of created/updated records per entity, for the search index (not part of the JSON)
     changed: dict[str, set[int]] = field(default_factory=dict, repr=False)
 
@@ -98,6 +127,13 @@ class ImportReport:
 
     def count(self, outcome: str, n: int = 1) -> None:
         setattr(self, outcome, getattr(self, outcome) + n)
+
+    def merge(self, other: ImportReport) -> None:
+        for outcome in ("created", "updated", "unchanged", "deleted"):
+            self.count(outcome, getattr(other, outcome))
+        self.errors.extend(sorted(other.errors))
+        for entity, ids in other.changed.items():
+            self.changed.setdefault(entity, set()).update(ids)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -320,7 +356,8 @@ def _unquote_formula(value: Any) -> Any:
 Outcome = tuple[str, str, list[int | None]]  # created/updated/unchanged, entity, ids to re-index
 
 
-def _standard_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
+def _standard_data(rec: dict[str, Any]) -> tuple[StandardCreate, list[standards.Edge]]:
+    """A standards row as a standard and its edges, checked (BadInput names the column); no database needed."""
     d = designation(rec.get("code", ""), "code")
     year = parse_int(rec.get("year"), "year")
     if year is not None:
@@ -337,7 +374,7 @@ def _standard_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
     if mandatory is not None:
         fields["mandatory"] = mandatory
     fields["is_sample"] = parse_bool(rec.get("is_sample"), "is_sample")
-    edges: list[tuple[RelationType, codes.Designation, str | None]] = []
+    edges: list[standards.Edge] = []
     for text in split_list(rec.get("replaces")):
         edges.append((RelationType.replaces, designation(text, "replaces"), None))
     for text in split_list(rec.get("converted_from")):
@@ -351,8 +388,12 @@ def _standard_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
         edges.append((RelationType.equivalent, designation(text, "equivalent"), qualifier))
     # An absent status must stay absent: upsert_standard then marks an edition already replaced as such.
     fields = {k: v for k, v in fields.items() if v is not None and v != ""}
-    std, outcome = standards.upsert_standard(session, StandardCreate.model_validate({"code": d.format(), **fields}),
-                                             actor=actor, source="import")
+    return payload(StandardCreate, {"code": d.format(), **fields}), edges
+
+
+def _standard_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
+    data, edges = _standard_data(rec)
+    std, outcome = standards.upsert_standard(session, data, actor=actor, source="import")
     for position, (rel, other, qualifier) in enumerate(edges):
         added = standards.import_relation(session, std, rel, other, qualifier=qualifier, position=position, actor=actor)
         if added and outcome == "unchanged":
@@ -360,7 +401,8 @@ def _standard_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
     return outcome, "standard", [std.id]
 
 
-def _product_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
+def _product_data(rec: dict[str, Any]) -> ProductCreate:
+    """A products row as a product, checked (BadInput names the column); no database needed."""
     data: dict[str, Any] = {k: rec.get(k) for k in (
         "name", "category", "ocop_group", "producer", "district", "commune", "description", "source_url")}
     data["hs_codes"] = rec.get("hs_code")  # a ;-list: "8516.60.10; 8516"
@@ -369,8 +411,47 @@ def _product_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
     data["ocop_stars"] = parse_int(rec.get("ocop_stars"), "ocop_stars")
     data["ocop_year"] = parse_int(rec.get("ocop_year"), "ocop_year")
     data["is_sample"] = parse_bool(rec.get("is_sample"), "is_sample")
-    product, outcome = products.upsert_product(session, products.parse_product(data), actor)
+    return products.parse_product(data)
+
+
+def _product_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
+    product, outcome = products.upsert_product(session, _product_data(rec), actor)
     return outcome, "product", [product.id]
+
+
+def _standard_batch(session: Session, batch: list[tuple[int, dict[str, Any]]], actor: str, report: ImportReport) -> None:
+    """A batch of standards rows through ``standards.import_standards`` (a few statements for the batch)."""
+    lines: list[int] = []
+    items: list[tuple[StandardCreate, list[standards.Edge]]] = []
+    for line, rec in batch:
+        try:
+            items.append(_standard_data(rec))
+            lines.append(line)
+        except (KBError, ValueError) as exc:
+            report.errors.append((line, exc.message if isinstance(exc, KBError) else str(exc).splitlines()[0]))
+    _outcomes(report, "standard", lines, standards.import_standards(session, items, actor))
+
+
+def _outcomes(report: ImportReport, entity: str, lines: list[int], done: list[tuple[int, str] | BadInput]) -> None:
+    for line, one in zip(lines, done, strict=True):
+        if isinstance(one, KBError):
+            report.errors.append((line, one.message))
+        else:
+            report.count(one[1])
+            report.touch(one[1], entity, [one[0]])
+
+
+def _product_batch(session: Session, batch: list[tuple[int, dict[str, Any]]], actor: str, report: ImportReport) -> None:
+    """A batch of products rows through ``products.upsert_products`` (a few statements for the batch)."""
+    lines: list[int] = []
+    items: list[ProductCreate] = []
+    for line, rec in batch:
+        try:
+            items.append(_product_data(rec))
+            lines.append(line)
+        except (KBError, ValueError) as exc:
+            report.errors.append((line, exc.message if isinstance(exc, KBError) else str(exc).splitlines()[0]))
+    _outcomes(report, "product", lines, products.upsert_products(session, items, actor))
 
 
 def _lab_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
@@ -451,6 +532,43 @@ _ROW_HANDLERS: dict[str, Callable[[Session, dict[str, Any], str], Outcome]] = {
     "legal-documents": _legal_row,
     "procedures": _procedure_row,
 }
+
+
+#: Kinds with a bulk path: a whole batch in a few statements, row by row only when the batch fails.
+_BATCH_HANDLERS: dict[str, Callable[[Session, list[tuple[int, dict[str, Any]]], str, ImportReport], None]] = {
+    "products": _product_batch,
+    "standards": _standard_batch,
+}
+
+
+def import_batch(session: Session, kind: str, batch: list[tuple[int, dict[str, Any]]], actor: str,
+           report: ImportReport) -> None:
+    """One batch of rows of a row kind, in ``session``'s transaction (the caller commits it), its outcomes
+    added to ``report``: ``import_file`` and the curator's upload jobs (``ingest.jobs``) both write so.
+
+    The bulk path first (in a savepoint); when the database refuses something in it (a constraint, a value
+    too long for PostgreSQL), the batch is rolled back and done again row by row, each row in its own
+    savepoint, so the bad row is reported with its line and the others land."""
+    bulk = _BATCH_HANDLERS.get(kind)
+    if bulk is not None:
+        part = ImportReport(kind=kind, file=report.file)
+        sp = session.begin_nested()
+        try:
+            bulk(session, batch, actor, part)
+            sp.commit()
+        except (IntegrityError, DataError):
+            sp.rollback()
+            products.forget_index(session)  # the index may name a product the rollback removed
+        else:
+            report.merge(part)
+            return
+    handler = _ROW_HANDLERS[kind]
+    for line, rec in batch:
+        done = _guarded(session, report, line, lambda rec=rec: handler(session, rec, actor))
+        if done:
+            outcome, entity, ids = done
+            report.count(outcome)
+            report.touch(outcome, entity, ids)
 
 
 def _guarded(session: Session, report: ImportReport, line: int, fn: Callable[[], Any]) -> Any:
@@ -560,31 +678,93 @@ def import_risk_list(kbase: KnowledgeBase, path: Path | str, *, document: str, e
                                 source_file=path.name, actor=actor)
 
 
-def import_file(kbase: KnowledgeBase, kind: str, path: Path | str, actor: str = "cli") -> ImportReport:
-    """Import ``path`` as ``kind`` (one of :data:`KINDS`) and report what changed."""
+def import_file(kbase: KnowledgeBase, kind: str, path: Path | str, actor: str = "cli", *,
+                batch_rows: int | None = None, after_batch: Callable[[ImportReport], None] | None = None,
+                procs: int = 1) -> ImportReport:
+    """Import ``path`` as ``kind`` (one of :data:`KINDS`) and report what changed.
+
+    Row kinds are written in batches of ``batch_rows`` (default :data:`BATCH_ROWS`), each committed on its
+    own: readers see the rows of every finished batch, no lock is held for the whole file, and a crash
+    leaves the batches done (re-running the file finishes the job: what is stored is "không đổi").
+    ``after_batch`` is called after each commit with the report so far (``committed`` rows). The search
+    index is brought up to date at the end: incrementally, or, for a large import, rebuilt with ``procs``
+    processes (only callers that may fork pass more than one: the CLI, not the web server)."""
     if kind not in KINDS:
         raise BadInput(f"loại nhập {kind!r} không hợp lệ (dùng: {', '.join(KINDS)})")
     path = _checked_file(kbase, Path(path))
     keys, rows = read_rows(path, kind, kbase.settings)
     report = ImportReport(kind=kind, file=str(path))
-    with kbase.session() as session:
-        if kind == "hs-nomenclature":
-            _import_hs(session, keys, rows, report, actor, path.name)
-        elif kind == "lab-scope":
-            _import_scope(session, rows, report, actor)
-        else:
-            handler = _ROW_HANDLERS[kind]
-            for line, rec in rows:
-                done = _guarded(session, report, line, lambda rec=rec: handler(session, rec, actor))
-                if done:
-                    outcome, entity, ids = done
-                    report.count(outcome)
-                    report.touch(outcome, entity, ids)
-        # Group membership follows the rules: new or changed groups over every product, new or changed
-        # products over every group.
-        if kind == "product-groups" and report.changed.get("group"):
-            groups.refresh_members(session, actor, group_ids=report.changed["group"])
-        elif kind == "products" and report.changed.get("product"):
-            groups.refresh_members(session, actor, product_ids=report.changed["product"])
-    documents.update_search(kbase, report.changed)
+    if kind in _ROW_HANDLERS:
+        # Read to the end before the first commit: a file past a cap (a row too many at line 200,001, a bomb)
+        # is refused whole, never after some batches were committed.
+        _import_batches(kbase, kind, iter(list(rows)), report, actor, batch_rows or BATCH_ROWS, after_batch)
+    else:
+        with kbase.session() as session:
+            if kind == "hs-nomenclature":
+                _import_hs(session, keys, rows, report, actor, path.name)
+            else:
+                _import_scope(session, rows, report, actor)
+    _update_index(kbase, report, procs)
     return report
+
+
+#: Rows per transaction of a row kind's import (``import_file``): large enough that a batch's few
+#: statements cost little per row, small enough that a batch commits within a second or two.
+BATCH_ROWS = 2000
+#: An import that changed more records than this (and more than a quarter of the index) rebuilds the
+#: index instead of updating it record by record (bench/bulk_import.py measured both).
+REBUILD_OVER = 20_000
+
+
+def _import_batches(kbase: KnowledgeBase, kind: str, rows: Iterator[tuple[int, dict[str, Any]]],
+                    report: ImportReport, actor: str, batch_rows: int,
+                    after_batch: Callable[[ImportReport], None] | None) -> None:
+    line = 0
+    with kbase.session() as session:  # one session (its caches last), one transaction per batch
+        try:
+            for batch in _chunks(rows, batch_rows):
+                line = batch[0][0]
+                part = ImportReport(kind=kind, file=report.file)
+                import_batch(session, kind, batch, actor, part)
+                # Group membership follows the rules: new or changed groups over every product, new or
+                # changed products over every group; in the batch's transaction, so it is never behind.
+                if kind == "product-groups" and part.changed.get("group"):
+                    groups.refresh_members(session, actor, group_ids=part.changed["group"])
+                elif kind == "products" and part.changed.get("product"):
+                    groups.refresh_members(session, actor, product_ids=part.changed["product"])
+                session.commit()
+                report.merge(part)
+                report.committed += len(batch)
+                if after_batch is not None:
+                    after_batch(report)
+        except SQLAlchemyError as exc:
+            session.rollback()
+            raise KBError(f"{Path(report.file).name}: lỗi cơ sở dữ liệu ở lô bắt đầu từ dòng {line} "
+                          f"({str(exc).splitlines()[0][:200]}); đã ghi {report.committed} dòng của các lô trước, "
+                          "chạy lại tệp để nhập tiếp") from exc
+
+
+def _chunks(rows: Iterator[tuple[int, dict[str, Any]]], n: int) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+    batch: list[tuple[int, dict[str, Any]]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= n:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _update_index(kbase: KnowledgeBase, report: ImportReport, procs: int) -> None:
+    """The search index after an import: the changed records, or a rebuild when that is quicker."""
+    changed = sum(len(v) for k, v in report.changed.items() if k in ("standard", "product", "lab", "group"))
+    if procs > 1 and changed > REBUILD_OVER:
+        with kbase.session() as session:
+            total = sum(session.exec(select(func.count()).select_from(m)).one() for m in (Standard, Product, Lab))
+        if changed * 4 > total:
+            try:
+                search.reindex(kbase, procs=procs)
+                return
+            except Exception:  # noqa: BLE001 - as update_search: the index catches up by itself
+                log.exception("search index rebuild after the import failed; updating it instead")
+    documents.update_search(kbase, report.changed, procs=procs)

@@ -285,18 +285,12 @@ def _rows_job(kbase: KnowledgeBase, progress: Progress, kind: str, path: Path, a
     """Standards, products, labs, mappings: each row through the importer's handler, in batches."""
     _, rows = importers.read_rows(path, kind, kbase.settings, name)
     report = importers.ImportReport(kind=kind, file=path.name)
-    handler: Callable[..., Any] = importers._ROW_HANDLERS[kind]
     progress.counts["phase"] = "writing"
     done_part: dict[str, importers.ImportReport] = {}
     for batch in _batches(rows, BATCH_ROWS):
         def work(session: Session, batch: list[tuple[int, dict[str, Any]]] = batch) -> None:
             part = importers.ImportReport(kind=kind, file=path.name)  # afresh when a batch is tried again
-            for line, rec in batch:
-                done = importers._guarded(session, part, line, lambda rec=rec: handler(session, rec, actor))
-                if done:
-                    outcome, entity, ids = done
-                    part.count(outcome)
-                    part.touch(outcome, entity, ids)
+            importers.import_batch(session, kind, batch, actor, part)
             progress.counts["read"] += len(batch)
             for line, message in part.errors:
                 progress.error(line, message)

@@ -71,14 +71,17 @@ def approved_codes(session: Session, product_ids: Iterable[int] | None = None) -
     """Product id → its approved codes, in the order they were added (all products when ``product_ids`` is None)."""
     stmt = select(ProductHsCode.product_id, ProductHsCode.code).where(
         ProductHsCode.status == MappingStatus.approved).order_by(col(ProductHsCode.id))
-    if product_ids is not None:
-        ids = list(product_ids)
-        if not ids:
-            return {}
-        stmt = stmt.where(col(ProductHsCode.product_id).in_(ids))
     out: dict[int, list[str]] = {}
-    for pid, code in session.exec(stmt).all():
-        out.setdefault(pid, []).append(code)
+    if product_ids is None:
+        for pid, code in session.exec(stmt).all():
+            out.setdefault(pid, []).append(code)
+        return out
+    ids = list(product_ids)
+    # A chunk at a time: PostgreSQL takes at most 65,535 parameters (an index build after a 100,000-product
+    # import asked for all of them at once); a product's codes all come in its own chunk, in order.
+    for i in range(0, len(ids), 5000):
+        for pid, code in session.exec(stmt.where(col(ProductHsCode.product_id).in_(ids[i:i + 5000]))).all():
+            out.setdefault(pid, []).append(code)
     return out
 
 

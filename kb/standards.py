@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session, col, delete, or_, select
 
-from kb import audit, codes
+from kb import audit, bulk, codes
 from kb.errors import BadInput, NotFound
 from kb.models import (
     AuditEvent,
@@ -29,6 +29,7 @@ from kb.models import (
     StandardStatus,
     StandardUpdate,
     payload,
+    pk,
     utcnow,
 )
 from kb.records import CriterionRow
@@ -128,10 +129,7 @@ def upsert_standard(
     d = designation(data.code)
     ident = identity_fields(d)
     std = session.exec(select(Standard).where(Standard.code_key == d.key)).first()
-    given = data.model_dump(exclude_unset=True, exclude={"code"})
-    # Texts are cleaned; ``type(v) is str`` leaves the status alone (a str enum).
-    values: dict[str, Any] = {k: clean(v) if type(v) is str else v for k, v in given.items() if v not in (None, "")}
-    values.setdefault("mandatory", d.doc_type in MANDATORY_TYPES)
+    values, given = _import_values(data, d)
 
     if std is None:
         std = Standard(**ident, **values, document_id=document_id,
@@ -301,6 +299,146 @@ def import_relation(session: Session, std: Standard, relation: RelationType, oth
                  after={"relation": relation.value, "to": other.format(), "qualifier": qualifier},
                  summary=f"{std.code} {relation.value} {other.format()}")
     return True
+
+
+#: An edge an import row names: (relation, the other standard, qualifier).
+Edge = tuple[RelationType, codes.Designation, str | None]
+
+
+def _import_values(data: StandardCreate, d: codes.Designation) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What an upsert writes: the fields given (texts cleaned, empty ones left out, the mandatory default of
+    the designation's type) and the fields as given (``status`` absent there: an edition already replaced
+    is marked so)."""
+    given = data.model_dump(exclude_unset=True, exclude={"code"})
+    # Texts are cleaned; ``type(v) is str`` leaves the status alone (a str enum).
+    values: dict[str, Any] = {k: clean(v) if type(v) is str else v for k, v in given.items() if v not in (None, "")}
+    values.setdefault("mandatory", d.doc_type in MANDATORY_TYPES)
+    return values, given
+
+
+def import_standards(session: Session, items: Sequence[tuple[StandardCreate, Sequence[Edge]]], actor: str
+                     ) -> list[tuple[int, str] | BadInput]:
+    """:func:`upsert_standard` and :func:`import_relation` for a batch of an import's rows, with the same
+    outcomes and audit events, read and written with a few statements for the batch: new standards and new
+    edges in executemany INSERTs, stored ones compared as plain rows (a standard the row changes goes
+    through :func:`upsert_standard`). Returns, per item, ``(id, outcome)`` or the BadInput that refused it.
+    An item naming a standard an earlier item named is done row by row after the others."""
+    out: list[tuple[int, str] | BadInput | None] = [None] * len(items)
+    firsts: list[tuple[int, codes.Designation, dict[str, Any], dict[str, Any]]] = []
+    again: list[int] = []
+    seen: set[str] = set()
+    for i, (data, _) in enumerate(items):
+        try:
+            d = designation(data.code)
+        except BadInput as exc:
+            out[i] = exc
+            continue
+        if d.key in seen:
+            again.append(i)
+            continue
+        seen.add(d.key)
+        firsts.append((i, d, *_import_values(data, d)))
+    table = Standard.__table__  # type: ignore[attr-defined]
+    stored: dict[str, Any] = {}
+    keys = [d.key for _, d, _, _ in firsts]
+    for j in range(0, len(keys), bulk.CHUNK):
+        stored.update((r.code_key, r) for r in session.execute(select(table).where(table.c.code_key.in_(keys[j:j + bulk.CHUNK]))))
+    replaced = replaced_among(session, [k for k in keys if k not in stored])
+    now = utcnow()
+    base = bulk.defaults(Standard, now)
+    new: list[tuple[int, dict[str, Any]]] = []
+    owners: dict[str, tuple[int, str, dict[str, Any]]] = {}  # key -> (id, code, provenance) for the edges
+    for i, d, values, given in firsts:
+        row = stored.get(d.key)
+        if row is None:
+            record = {**base, **identity_fields(d), **values, "document_id": None, "provenance": {}, "extra": {}}
+            if d.key in replaced and "status" not in given:
+                record["status"] = StandardStatus.replaced
+            new.append((i, record))
+            continue
+        locked = {f for f, p in (row.provenance or {}).items() if p.get("verified")}
+        if all(getattr(row, k) == v for k, v in values.items() if k not in locked):
+            out[i] = (row.id, "unchanged")
+            owners[d.key] = (row.id, row.code, row.provenance or {})
+            continue
+        try:
+            std, outcome = upsert_standard(session, items[i][0], actor=actor, source="import")
+        except BadInput as exc:
+            out[i] = exc
+            continue
+        out[i] = (pk(std), outcome)
+        owners[d.key] = (pk(std), std.code, std.provenance or {})
+    if new:
+        bulk.insert_rows(session, Standard, [r for _, r in new])
+        ids = bulk.ids_by(session, Standard, "code_key", [r["code_key"] for _, r in new])
+        audit.record_many(session, [
+            {"actor": actor, "action": "import", "entity": "standard", "entity_id": ids[r["code_key"]],
+             "after": {k: audit.jsonable(v) for k, v in {**r, "id": ids[r["code_key"]]}.items()},
+             "summary": f"Tạo {r['code']}"} for _, r in new], at=now)
+        for i, r in new:
+            out[i] = (ids[r["code_key"]], "created")
+            owners[r["code_key"]] = (ids[r["code_key"]], r["code"], {})
+    named = [(i, d) for i, d, _, _ in firsts if isinstance(out[i], tuple) and items[i][1]]
+    for i in _import_edges(session, [(owners[d.key], d, items[i][1]) for i, d in named], actor, [i for i, _ in named]):
+        done = out[i]
+        if isinstance(done, tuple) and done[1] == "unchanged":
+            out[i] = (done[0], "updated")
+    for i in again:
+        try:
+            std, outcome = upsert_standard(session, items[i][0], actor=actor, source="import")
+            for position, (rel, other, qualifier) in enumerate(items[i][1]):
+                added = import_relation(session, std, rel, other, qualifier=qualifier, position=position, actor=actor)
+                outcome = "updated" if added and outcome == "unchanged" else outcome
+            out[i] = (pk(std), outcome)
+        except BadInput as exc:
+            out[i] = exc
+    return [o if o is not None else BadInput("không ghi được dòng này") for o in out]
+
+
+def _import_edges(session: Session, rows: list[tuple[tuple[int, str, dict[str, Any]], codes.Designation, Sequence[Edge]]],
+                  actor: str, tags: list[int]) -> set[int]:
+    """The rows' edges as :func:`import_relation` writes them, for the whole batch at once; returns the tags
+    of the rows that added or changed one."""
+    stored: dict[tuple[str, RelationType, str], StandardRelation | None] = {}
+    keys = [d.key for _, d, _ in rows]
+    for j in range(0, len(keys), bulk.CHUNK):
+        stored.update(((r.from_key, r.relation, r.to_key), r) for r in session.exec(
+            select(StandardRelation).where(col(StandardRelation.from_key).in_(keys[j:j + bulk.CHUNK]))))
+    new: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    changed: set[int] = set()
+    for tag, ((std_id, code, provenance), d, edges) in zip(tags, rows, strict=True):
+        verified = {r for f, r in RELATION_FIELDS.items() if (provenance.get(f) or {}).get("verified")}
+        for position, (rel, other, qualifier) in enumerate(edges):
+            if other.key == d.key or rel in verified:
+                continue  # add_relation records no such edge
+            key = (d.key, rel, other.key)
+            if key in stored:
+                exists = stored[key]
+                if exists is None or qualifier is None or exists.qualifier == qualifier:
+                    continue  # stored as given, or named twice in this batch
+                std = session.get(Standard, std_id)  # a new qualifier: the one-row path
+                if std is not None and import_relation(session, std, rel, other, qualifier=qualifier,
+                                                       position=position, actor=actor):
+                    changed.add(tag)
+                continue
+            stored[key] = None
+            new.append({"from_code": code, "from_key": d.key, "relation": rel, "to_code": other.format(),
+                        "to_key": other.key, "qualifier": qualifier, "position": position, "source": "import"})
+            events.append({"actor": actor, "action": "import", "entity": "standard", "entity_id": std_id,
+                           "after": {"relation": rel.value, "to": other.format(), "qualifier": qualifier},
+                           "summary": f"{code} {rel.value} {other.format()}"})
+            changed.add(tag)
+    if not new:
+        return changed
+    bulk.insert_rows(session, StandardRelation, new)
+    by = {r["to_key"]: r["from_code"] for r in new if r["relation"] == RelationType.replaces}
+    for old in by_keys(session, list(by)).values():
+        if not (old.provenance or {}).get("status", {}).get("verified"):
+            update_versioned(session, old, {"status": StandardStatus.replaced}, None, actor=actor,
+                             entity="standard", summary=f"{old.code} bị thay thế bởi {by[old.code_key]}")
+    audit.record_many(session, events)
+    return changed
 
 
 def relations_of(session: Session, std: Standard) -> dict[str, list[dict[str, Any]]]:

@@ -21,7 +21,8 @@ def nfc(text: str | None) -> str:
 def clean(text: str | None) -> str:
     """NFC, drop control characters, collapse whitespace, strip."""
     s = nfc(text)
-    s = "".join(ch if (ch.isprintable() or ch in "\t\n ") else " " for ch in s)
+    if not s.isprintable():  # most text is: skip the character-by-character pass
+        s = "".join(ch if (ch.isprintable() or ch in "\t\n ") else " " for ch in s)
     return _SPACES.sub(" ", s).strip()
 
 

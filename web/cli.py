@@ -128,7 +128,8 @@ def import_(
         return
     if document or effective_from or effective_until or replaces:
         raise KBError("--document, --effective-from, --effective-until, --replaces chỉ dùng với risk-list")
-    report = import_file(_kb(), kind, file)
+    # The CLI may fork: a large import rebuilds the search index with two processes (ingest.importers).
+    report = import_file(_kb(), kind, file, procs=2)
     if as_json:
         _print_json(report.to_json())
     else:

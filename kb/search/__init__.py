@@ -111,12 +111,13 @@ def _copy(res: SearchResults) -> SearchResults:
                    facets={k: dict(v) for k, v in res.facets.items()})
 
 
-def reindex(kbase: KnowledgeBase) -> dict[str, Any]:
+def reindex(kbase: KnowledgeBase, procs: int = 1) -> dict[str, Any]:
     """Rebuild from the database into a fresh directory and swap it in atomically.
 
+    ``procs`` > 1 forks that many processes (a CLI batch may; a threaded server must not).
     Returns ``{"standard": n, "product": n, "lab": n, "group": n, "seconds": s, "generation": name}``.
     """
-    return _index.build(kbase)
+    return _index.build(kbase, procs)
 
 
 def update(kbase: KnowledgeBase, *, standards: Iterable[int] = (), products: Iterable[int] = (), labs: Iterable[int] = (),

@@ -644,23 +644,42 @@ REBUILD_RETRY = 30.0
 #: Failed searches on one generation that opens fine before it is rebuilt anyway (bytes damaged mid-file).
 FAILURES_BEFORE_REBUILD = 3
 
-_rebuilds: dict[str, threading.Thread] = {}
-_rebuilds_lock = threading.Lock()
+class _OnePerIndex:
+    """At most one background thread of a kind (the rebuild, the catch-up) per index directory in a process."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.lock = threading.Lock()
+        self.threads: dict[str, threading.Thread] = {}
+
+    def running(self, kbase: KnowledgeBase) -> threading.Thread | None:
+        with self.lock:
+            t = self.threads.get(str(Path(kbase.settings.index_dir)))
+        return t if t is not None and t.is_alive() else None
+
+    def start(self, kbase: KnowledgeBase, target: Any, *args: Any) -> threading.Thread:
+        """Start ``target`` in this kind's thread (the caller holds :attr:`lock` and found none running); the
+        knowledge base waits for it before disposing of its engine."""
+        t = threading.Thread(target=target, args=args, name=self.name, daemon=True)
+        self.threads[str(Path(kbase.settings.index_dir))] = t
+        kbase.before_dispose["search-index"] = lambda: settle(kbase)
+        t.start()
+        return t
+
+
+_rebuilds = _OnePerIndex("kb-index-rebuild")
 
 
 def rebuilding(kbase: KnowledgeBase) -> threading.Thread | None:
     """The background rebuild of this knowledge base's index, while it runs (join it to wait)."""
-    with _rebuilds_lock:
-        t = _rebuilds.get(str(Path(kbase.settings.index_dir)))
-    return t if t is not None and t.is_alive() else None
+    return _rebuilds.running(kbase)
 
 
 def rebuild_in_background(kbase: KnowledgeBase, reason: str) -> threading.Thread:
     """Start a full rebuild (``build``: a fresh generation, then the swap) unless one runs already."""
-    key = str(Path(kbase.settings.index_dir))
     h = handle_for(kbase)
-    with _rebuilds_lock:
-        t = _rebuilds.get(key)
+    with _rebuilds.lock:
+        t = _rebuilds.threads.get(str(Path(kbase.settings.index_dir)))
         if t is not None and t.is_alive():
             return t
         log.warning("search index unusable (%s): rebuilding from the database in the background", reason)
@@ -676,11 +695,7 @@ def rebuild_in_background(kbase: KnowledgeBase, reason: str) -> threading.Thread
                 h.invalidate()
                 h.checked_at = 0.0
 
-        t = threading.Thread(target=work, name="kb-index-rebuild", daemon=True)
-        _rebuilds[key] = t
-        kbase.before_dispose["search-index"] = lambda: settle(kbase)
-        t.start()
-        return t
+        return _rebuilds.start(kbase, work)
 
 
 def _heal(kbase: KnowledgeBase, h: _Handle, reason: str) -> IndexUnavailable:
@@ -805,15 +820,12 @@ def _segments_changed(h: _Handle) -> bool:
 #: the database meanwhile.
 FIRST_BUILD_IN_REQUEST = 2000
 
-_catch_ups: dict[str, threading.Thread] = {}
-_catch_ups_lock = threading.Lock()
+_catch_ups = _OnePerIndex("kb-index-catch-up")
 
 
 def catching_up(kbase: KnowledgeBase) -> threading.Thread | None:
     """The background catch-up of this knowledge base's index with the database, while it runs."""
-    with _catch_ups_lock:
-        t = _catch_ups.get(str(Path(kbase.settings.index_dir)))
-    return t if t is not None and t.is_alive() else None
+    return _catch_ups.running(kbase)
 
 
 def catch_up_in_background(kbase: KnowledgeBase) -> threading.Thread:
@@ -825,16 +837,12 @@ def catch_up_in_background(kbase: KnowledgeBase) -> threading.Thread:
     waits: when another thread or process maintains the index, the next staleness check tries again.
     """
     key = str(Path(kbase.settings.index_dir))
-    with _catch_ups_lock:
-        t = _catch_ups.get(key)
+    with _catch_ups.lock:
+        t = _catch_ups.threads.get(key)
         if t is not None and t.is_alive():
             _again.add(key)
             return t
-        t = threading.Thread(target=_catch_up_rounds, args=(kbase, key), name="kb-index-catch-up", daemon=True)
-        _catch_ups[key] = t
-        kbase.before_dispose["search-index"] = lambda: settle(kbase)
-        t.start()
-        return t
+        return _catch_ups.start(kbase, _catch_up_rounds, kbase, key)
 
 
 _again: set[str] = set()
@@ -876,9 +884,9 @@ def keep_up(kbase: KnowledgeBase, stop: threading.Event, every: float | None = N
 def _catch_up_rounds(kbase: KnowledgeBase, key: str) -> None:
     while True:
         _catch_up(kbase)
-        with _catch_ups_lock:
+        with _catch_ups.lock:
             if key not in _again:
-                _catch_ups.pop(key, None)
+                _catch_ups.threads.pop(key, None)
                 return
             _again.discard(key)
 

@@ -1,7 +1,9 @@
 """Login throttling: sliding windows of failures per client address and per account, kept in memory.
 
-One process serves the site, so memory is the right store; a restart forgets the counts, which only
-gives an attacker ten more guesses. The clock is injectable so tests step time instead of sleeping.
+Each worker process keeps its own counts (``kb serve --workers N`` lets an address try N times as often, and a
+restart forgets them, which only gives an attacker ten more guesses): a site-wide limit belongs in front, in
+the reverse proxy (``deploy/nginx.conf`` limits ``/login`` per address for all workers). The clock is
+injectable so tests step time instead of sleeping.
 """
 
 from __future__ import annotations

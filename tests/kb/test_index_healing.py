@@ -62,6 +62,9 @@ def test_a_damaged_index_answers_from_the_database_and_is_rebuilt(kb, damage):
     _assert_correct(healthy)
     assert not any(r.degraded for r in healthy.values())
     before = (root / "CURRENT").read_text("utf-8")
+    # The healthy searches each looked for changes in the background: done before the damage, which would
+    # otherwise race with a catch-up writing its lock file into the directory being removed.
+    assert _index.settle(kb, GOAL_SECONDS)
 
     DAMAGES[damage](root)
     started = time.monotonic()

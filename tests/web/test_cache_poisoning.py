@@ -89,7 +89,11 @@ def test_refused_or_idle_posts_keep_the_cache_and_a_real_change_empties_it(site)
     assert len(cache.entries) == 0  # a change that succeeded
 
 
-_damage = replace_by_a_file
+def _damage(kbase, root: Path) -> None:
+    """The index path replaced by a file, once the background look for changes the searches started is done
+    (a catch-up writing its lock file would race with the removal)."""
+    assert _index.settle(kbase, 60)
+    replace_by_a_file(root)
 
 
 def _wait_for_rebuild(kbase) -> None:
@@ -105,7 +109,7 @@ def test_search_over_a_damaged_index_answers_degraded_and_is_not_kept_past_the_r
     root = Path(kbase.settings.index_dir)
     assert c.get("/api/search", params={"q": "banh phu the"}).json()["degraded"] is False
     # The request that finds the damage answers from the database (later ones may find the index rebuilt).
-    _damage(root)
+    _damage(kbase, root)
     api = c.get("/api/search", params={"q": "tcvn 3118"})
     assert api.status_code == 200
     body = api.json()
@@ -116,7 +120,7 @@ def test_search_over_a_damaged_index_answers_degraded_and_is_not_kept_past_the_r
     assert after.status_code == 200 and after.json()["degraded"] is False
     assert "no-store" not in after.headers.get("cache-control", "")
 
-    _damage(root)
+    _damage(kbase, root)
     page = c.get("/search", params={"q": "banh phu the"})
     assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
     tree = html(page)
@@ -144,7 +148,7 @@ def test_answers_are_keyed_on_the_index_generation_and_none_is_served_past_a_reb
     root = Path(kbase.settings.index_dir)
     generation = (root / "CURRENT").read_text("utf-8")
     assert all(k[-1].split("/")[0] == generation for k in keys_before)
-    _damage(root)
+    _damage(kbase, root)
     c.get("/api/search", params={"q": "banh"})
     _wait_for_rebuild(kbase)
     hits = cache.hits

@@ -419,17 +419,18 @@ def _product_row(session: Session, rec: dict[str, Any], actor: str) -> Outcome:
     return outcome, "product", [product.id]
 
 
-def _standard_batch(session: Session, batch: list[tuple[int, dict[str, Any]]], actor: str, report: ImportReport) -> None:
-    """A batch of standards rows through ``standards.import_standards`` (a few statements for the batch)."""
+def _parsed(batch: list[tuple[int, dict[str, Any]]], parse: Callable[[dict[str, Any]], Any],
+            report: ImportReport) -> tuple[list[int], list[Any]]:
+    """The rows of a batch that parse, with their lines; the others reported with theirs."""
     lines: list[int] = []
-    items: list[tuple[StandardCreate, list[standards.Edge]]] = []
+    items: list[Any] = []
     for line, rec in batch:
         try:
-            items.append(_standard_data(rec))
+            items.append(parse(rec))
             lines.append(line)
         except (KBError, ValueError) as exc:
             report.errors.append((line, exc.message if isinstance(exc, KBError) else str(exc).splitlines()[0]))
-    _outcomes(report, "standard", lines, standards.import_standards(session, items, actor))
+    return lines, items
 
 
 def _outcomes(report: ImportReport, entity: str, lines: list[int], done: list[tuple[int, str] | BadInput]) -> None:
@@ -441,16 +442,15 @@ def _outcomes(report: ImportReport, entity: str, lines: list[int], done: list[tu
             report.touch(one[1], entity, [one[0]])
 
 
+def _standard_batch(session: Session, batch: list[tuple[int, dict[str, Any]]], actor: str, report: ImportReport) -> None:
+    """A batch of standards rows through ``standards.import_standards`` (a few statements for the batch)."""
+    lines, items = _parsed(batch, _standard_data, report)
+    _outcomes(report, "standard", lines, standards.import_standards(session, items, actor))
+
+
 def _product_batch(session: Session, batch: list[tuple[int, dict[str, Any]]], actor: str, report: ImportReport) -> None:
     """A batch of products rows through ``products.upsert_products`` (a few statements for the batch)."""
-    lines: list[int] = []
-    items: list[ProductCreate] = []
-    for line, rec in batch:
-        try:
-            items.append(_product_data(rec))
-            lines.append(line)
-        except (KBError, ValueError) as exc:
-            report.errors.append((line, exc.message if isinstance(exc, KBError) else str(exc).splitlines()[0]))
+    lines, items = _parsed(batch, _product_data, report)
     _outcomes(report, "product", lines, products.upsert_products(session, items, actor))
 
 

@@ -9,7 +9,6 @@ generation, kept as an int bitmask (2.5 kB for 20,000 documents), and combined w
 from __future__ import annotations
 
 import threading
-from bisect import bisect_right
 from collections import OrderedDict
 from typing import Any
 
@@ -47,6 +46,9 @@ class Bits:
         self.reader = searcher.reader()
         self.size = self.reader.doc_count_all()
         self.memo: OrderedDict = cache.setdefault("bits", OrderedDict())
+        #: tables over the whole index (facet masks, columns, norms): kept for the generation, never evicted
+        #: by the term masks coming and going
+        self.tables: dict[tuple[str, str], Any] = cache.setdefault("bits_tables", {})
         self.lock = cache.setdefault("bits_lock", threading.Lock())
         #: one thread builds a table of the whole index (facet masks, live documents) while the others wait for
         #: it: 16 first searches at once each built their own copy of each table over 110,000 documents
@@ -54,6 +56,7 @@ class Bits:
         self.avg_lengths: dict[str, float] = cache.get("avg_lengths") or {}
         if cache.get("bits_size") != self.size:
             self.memo.clear()
+            self.tables.clear()
             cache["bits_size"] = self.size
 
     def term(self, field: str, word: str) -> int:
@@ -76,12 +79,12 @@ class Bits:
 
     def once(self, key: tuple[str, str], build):
         """The memo of ``key``, built by one thread (``build()``) while any other asking for it waits."""
-        found = self.memo.get(key)
+        found = self.tables.get(key)
         if found is None:
             with self.build_lock:
-                found = self.memo.get(key)
+                found = self.tables.get(key)
                 if found is None:
-                    found = self.memo[key] = build()
+                    found = self.tables[key] = build()
         return found
 
     def live(self) -> int:
@@ -124,34 +127,67 @@ class Bits:
             v = lengths[docnum] = self.reader.doc_field_length(docnum, field, 0)
         return v, avg
 
-    def value_of(self, column: str, docnum: int) -> str | None:
-        def build() -> tuple[list[int], list[Any]]:
-            # Per segment, like ``values``: whoosh's joined column offsets segments by their column
-            # lengths, which are short when a segment's last documents have no value.
-            leaves = self.reader.leaf_readers()
-            return ([offset for _, offset in leaves],
-                    [leaf.column_reader(column) if leaf.has_column(column) else None for leaf, _ in leaves])
+    def norms(self, field: str, k1: float, b: float) -> dict[int, float]:
+        """docnum -> BM25 length normalisation of a term occurring once in ``field`` (filled as asked):
+        shorter fields weigh more. One dict look-up per (word, field, candidate) while ranking."""
+        return self.once(("", f"norm:{field}:{k1}:{b}"), dict)
 
-        offsets, cols = self.once(("", "val:" + column), build)
-        i = bisect_right(offsets, docnum) - 1
-        col = cols[i]
-        if col is None:
-            return None
-        try:
-            v = col[docnum - offsets[i]]
-        except IndexError:  # whoosh ends a column at the last document that had a value
-            return None
-        return (v.decode("utf-8") if isinstance(v, bytes) else v) or None
+    def norm(self, field: str, docnum: int, k1: float, b: float) -> float:
+        table = self.norms(field, k1, b)
+        v = table.get(docnum)
+        if v is None:
+            length, avg = self.length(field, docnum)
+            v = table[docnum] = (k1 + 1.0) / (1.0 + k1 * (1.0 - b + b * length / avg)) if avg else 1.0
+        return v
+
+    def column(self, column: str) -> list[str | None]:
+        """A sortable field's value of every document (None where it has none), read once per generation:
+        ranking asks for a candidate's status and type hundreds of times a search."""
+        return self.once(("", "list:" + column), lambda: self._column(column))
+
+    def _column(self, column: str) -> list[str | None]:
+        out: list[str | None] = [None] * self.size
+        # Per segment, like ``values``: whoosh's joined column offsets segments by their column
+        # lengths, which are short when a segment's last documents have no value.
+        for leaf, offset in self.reader.leaf_readers():
+            if not leaf.has_column(column):
+                continue
+            for n, v in enumerate(leaf.column_reader(column)):  # whoosh ends a column at its last value
+                if offset + n >= self.size:
+                    break
+                out[offset + n] = (v.decode("utf-8") if isinstance(v, bytes) else v) or None
+        return out
+
+    def value_of(self, column: str, docnum: int) -> str | None:
+        values = self.column(column)
+        return values[docnum] if 0 <= docnum < len(values) else None
 
 
 def lowest(mask: int, k: int) -> list[int]:
-    """The first ``k`` document numbers in a mask."""
+    """The first ``k`` document numbers in a mask, ascending.
+
+    Read off the mask's binary digits (one C pass, then one ``rfind`` per number): peeling the lowest bit off
+    a 20,000-bit int copies the whole int for every number."""
+    if mask <= 0 or k <= 0:
+        return []
+    digits = bin(mask)  # "0b1…": digit of document n at index len - 1 - n
+    last = len(digits) - 1
     out: list[int] = []
-    while mask and len(out) < k:
-        low = mask & -mask
-        out.append(low.bit_length() - 1)
-        mask ^= low
+    end = len(digits)
+    while len(out) < k:
+        i = digits.rfind("1", 2, end)
+        if i < 0:
+            break
+        out.append(last - i)
+        end = i
     return out
+
+
+def members(mask: int, among: int) -> set[int]:
+    """The document numbers of ``mask`` that are also in ``among`` (a few candidates): tested in a set
+    afterwards, O(1) each, where ``bit`` shifts the whole int."""
+    both = mask & among
+    return set(lowest(both, both.bit_count())) if both else set()
 
 
 class Accumulator:

@@ -35,7 +35,7 @@ from whoosh import query as Q
 
 from kb import codes
 from kb.search import _documents as docs
-from kb.search._bits import Accumulator, Bits, bit, lowest
+from kb.search._bits import Accumulator, Bits, bit, lowest, members
 from kb.search._results import Hit, SearchResults
 from kb.search._schema import english_stem_analyzer, term_fold
 from kb.text import clean, fold, is_digits, tokens
@@ -703,38 +703,37 @@ def _rank(bits: Bits, match: int, feats, word_masks: list[int], pair_masks: list
     if not names_edition:
         acc.add(in_force & match, 4)
     cands = acc.top(match, candidates)
-    # 2. exact scores for the candidates
+    # 2. exact scores for the candidates: each mask cut down to them once, then set look-ups
+    feat_sets = [[(members(m, cands), w, field) for m, w, field in fs] for fs in feats]
+    word_sets = [members(m, cands) for m in word_masks]
+    pair_sets = [members(m, cands) for m in pair_masks]
+    samples, products_in = members(sample, cands), members(products, cands)
+    status, doc_type = bits.column("status"), bits.column("doc_type")
     hits = []
     for n in lowest(cands, candidates):
         score = 0.0
-        for fs in feats:
+        for fs in feat_sets:
             # a word counts once, by its best field, plus a little for each other field it is in
-            ws = [w * _norm(bits, field, n) for m, w, field in fs if bit(m, n)]
+            ws = [w * bits.norm(field, n, _K1, _B) for docs_in, w, field in fs if n in docs_in]
             if ws:
                 best = max(ws)
                 score += best + _TIE * (sum(ws) - best)
-        st = bits.value_of("status", n)
+        st = status[n]
         factor = 1.0 if (names_edition or not st) else _STATUS_FACTOR.get(st, 0.85)
-        dt = bits.value_of("doc_type", n)
+        dt = doc_type[n]
         if dt and dt not in ("TCVN", "QCVN", "QCĐP"):
             factor *= _OTHER_DOC_TYPE  # at equal match, national standards and regulations first
-        if bit(sample, n):
+        if n in samples:
             factor *= _SAMPLE  # illustrative demo records after real ones
-        if bit(products, n):
+        if n in products_in:
             factor *= _PRODUCT  # a product named after a material ranks below the material's standard
-        words_hit = sum(bit(m, n) for m in word_masks)
+        words_hit = sum(n in s for s in word_sets)
         factor *= (words_hit / nwords) ** 2  # more of the words is better
         if nwords > 1:  # words side by side as typed: the phrase-proximity boost
-            factor *= 1.0 + _PHRASE_BONUS * sum(bit(m, n) for m in pair_masks) / (nwords - 1)
+            factor *= 1.0 + _PHRASE_BONUS * sum(n in s for s in pair_sets) / (nwords - 1)
         hits.append(_Cand(n, 9.0, score * factor))
     hits.sort(key=lambda c: (-c.score, c.docnum))
     return hits[:WINDOW]
-
-
-def _norm(bits: Bits, field: str, docnum: int) -> float:
-    """BM25 length normalisation for a term that occurs once: shorter fields weigh more."""
-    length, avg = bits.length(field, docnum)
-    return (_K1 + 1.0) / (1.0 + _K1 * (1.0 - _B + _B * length / avg)) if avg else 1.0
 
 
 def _or(bits: Bits, group: list[tuple[str, str]]) -> int:

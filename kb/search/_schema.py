@@ -23,6 +23,7 @@ _Y_FINAL = re.compile(r"^([bcdghklmnpqrstvx]+)y$")
 
 
 @lru_cache(maxsize=200_000)
+@lru_cache(maxsize=1 << 16)
 def term_fold(word: str) -> str:
     """Folded form of one word as the index holds it: ``kb.text.fold`` plus the i/y spelling merge."""
     return _Y_FINAL.sub(r"\1i", fold(word))

@@ -44,3 +44,23 @@ def test_fold_is_idempotent_and_ascii_for_vietnamese(s):
 @given(st.text(alphabet="aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ ĐÂ"))
 def test_fold_of_vietnamese_letters_is_plain_ascii(s):
     assert fold(s).isascii()
+
+
+def _strip_accents_by_definition(text: str) -> str:
+    """NFC of the text's NFD with every combining mark removed (đ/Đ to d/D first): what strip_accents means."""
+    s = unicodedata.normalize("NFD", nfc(text).translate(str.maketrans({"đ": "d", "Đ": "D"})))
+    return unicodedata.normalize("NFC", "".join(ch for ch in s if not unicodedata.combining(ch)))
+
+
+@given(st.text(max_size=40))
+def test_strip_accents_character_table_matches_the_definition_on_any_text(text):
+    assert strip_accents(text) == _strip_accents_by_definition(text)
+
+
+def test_strip_accents_matches_the_definition_where_pieces_recompose():
+    # Oriya e + a stray accent + aa: once the accent is gone the two vowel signs compose into one
+    # (U+0B4B); Hangul jamo and a decomposed Vietnamese word for good measure.
+    for text in ("\u0b47\u0301\u0b3e", "\u1100\u0301\u1161", unicodedata.normalize("NFD", "Bánh phu thê Đồng Kỵ"),
+                 "x\u0301\u0323y", "\u212b\u2126"):
+        assert strip_accents(text) == _strip_accents_by_definition(text)
+    assert strip_accents("\u0b47\u0301\u0b3e") == "\u0b4b"

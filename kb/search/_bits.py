@@ -127,18 +127,18 @@ class Bits:
             v = lengths[docnum] = self.reader.doc_field_length(docnum, field, 0)
         return v, avg
 
-    def norms(self, field: str, k1: float, b: float) -> dict[int, float]:
-        """docnum -> BM25 length normalisation of a term occurring once in ``field`` (filled as asked):
-        shorter fields weigh more. One dict look-up per (word, field, candidate) while ranking."""
-        return self.once(("", f"norm:{field}:{k1}:{b}"), dict)
-
-    def norm(self, field: str, docnum: int, k1: float, b: float) -> float:
-        table = self.norms(field, k1, b)
-        v = table.get(docnum)
-        if v is None:
-            length, avg = self.length(field, docnum)
-            v = table[docnum] = (k1 + 1.0) / (1.0 + k1 * (1.0 - b + b * length / avg)) if avg else 1.0
-        return v
+    def norms(self, field: str, docnums: list[int], k1: float, b: float) -> dict[int, float]:
+        """docnum -> BM25 length normalisation of a term occurring once in ``field``, for these documents:
+        shorter fields weigh more. Remembered for the generation (filled as documents are asked about)."""
+        table = self.once(("norm:" + field, f"{k1}:{b}"), dict)
+        out = {}
+        for n in docnums:
+            v = table.get(n)
+            if v is None:
+                length, avg = self.length(field, n)
+                v = table[n] = (k1 + 1.0) / (1.0 + k1 * (1.0 - b + b * length / avg)) if avg else 1.0
+            out[n] = v
+        return out
 
     def column(self, column: str) -> list[str | None]:
         """A sortable field's value of every document (None where it has none), read once per generation:

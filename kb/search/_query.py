@@ -375,9 +375,9 @@ def _snippet(searcher, fields: dict, words: set[str], title: str, pages: bool = 
 
 
 def _mentions(text: str, words: set[str]) -> set[str]:
-    """The query words a text contains."""
-    folded = fold(text[:_SNIPPET_SCAN])  # one pass over the text, not one per word
-    return {term_fold(w) for w in set(_TOKEN.findall(folded))} & words
+    """The query words a text contains, its words folded one by one as ``highlight`` marks them (each word's
+    fold is memoised: no pass over the whole text's accents)."""
+    return {term_fold(w) for w in set(_TOKEN.findall(text[:_SNIPPET_SCAN].casefold()))} & words
 
 
 # --- the search ------------------------------------------------------------------------------------
@@ -704,17 +704,24 @@ def _rank(bits: Bits, match: int, feats, word_masks: list[int], pair_masks: list
         acc.add(in_force & match, 4)
     cands = acc.top(match, candidates)
     # 2. exact scores for the candidates: each mask cut down to them once, then set look-ups
-    feat_sets = [[(members(m, cands), w, field) for m, w, field in fs] for fs in feats]
+    cand_list = lowest(cands, candidates)
+    cut = [[(members(m, cands), w, field) for m, w, field in fs] for fs in feats]
+    in_field: dict[str, set[int]] = {}
+    for fs in cut:
+        for docs_in, _, field in fs:
+            in_field.setdefault(field, set()).update(docs_in)
+    norms = {field: bits.norms(field, sorted(docs_in), _K1, _B) for field, docs_in in in_field.items()}
+    feat_sets = [[(docs_in, w, norms[field]) for docs_in, w, field in fs] for fs in cut]
     word_sets = [members(m, cands) for m in word_masks]
     pair_sets = [members(m, cands) for m in pair_masks]
     samples, products_in = members(sample, cands), members(products, cands)
     status, doc_type = bits.column("status"), bits.column("doc_type")
     hits = []
-    for n in lowest(cands, candidates):
+    for n in cand_list:
         score = 0.0
         for fs in feat_sets:
             # a word counts once, by its best field, plus a little for each other field it is in
-            ws = [w * bits.norm(field, n, _K1, _B) for docs_in, w, field in fs if n in docs_in]
+            ws = [w * norm[n] for docs_in, w, norm in fs if n in docs_in]
             if ws:
                 best = max(ws)
                 score += best + _TIE * (sum(ws) - best)

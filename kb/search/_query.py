@@ -28,6 +28,7 @@ import logging
 import math
 import re
 import threading
+from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -711,20 +712,31 @@ def _rank(bits: Bits, match: int, feats, word_masks: list[int], pair_masks: list
         for docs_in, _, field in fs:
             in_field.setdefault(field, set()).update(docs_in)
     norms = {field: bits.norms(field, sorted(docs_in), _K1, _B) for field, docs_in in in_field.items()}
-    feat_sets = [[(docs_in, w, norms[field]) for docs_in, w, field in fs] for fs in cut]
-    word_sets = [members(m, cands) for m in word_masks]
-    pair_sets = [members(m, cands) for m in pair_masks]
+    # Walked feature by feature over the candidates each one has (not every candidate against every
+    # feature), in the same order as a per-candidate loop, so the sums are the same to the last bit.
+    scores = dict.fromkeys(cand_list, 0.0)
+    for fs in cut:
+        # a word counts once, by its best field, plus a little for each other field it is in
+        best: dict[int, float] = {}
+        total: dict[int, float] = {}
+        for docs_in, w, field in fs:
+            norm = norms[field]
+            for n in docs_in:
+                v = w * norm[n]
+                if n in best:
+                    if v > best[n]:
+                        best[n] = v
+                    total[n] += v
+                else:
+                    best[n] = total[n] = v
+        for n, b in best.items():
+            scores[n] += b + _TIE * (total[n] - b)
+    words_hit = Counter(n for m in word_masks for n in members(m, cands))
+    pairs_hit = Counter(n for m in pair_masks for n in members(m, cands))
     samples, products_in = members(sample, cands), members(products, cands)
     status, doc_type = bits.column("status"), bits.column("doc_type")
     hits = []
     for n in cand_list:
-        score = 0.0
-        for fs in feat_sets:
-            # a word counts once, by its best field, plus a little for each other field it is in
-            ws = [w * norm[n] for docs_in, w, norm in fs if n in docs_in]
-            if ws:
-                best = max(ws)
-                score += best + _TIE * (sum(ws) - best)
         st = status[n]
         factor = 1.0 if (names_edition or not st) else _STATUS_FACTOR.get(st, 0.85)
         dt = doc_type[n]
@@ -734,11 +746,10 @@ def _rank(bits: Bits, match: int, feats, word_masks: list[int], pair_masks: list
             factor *= _SAMPLE  # illustrative demo records after real ones
         if n in products_in:
             factor *= _PRODUCT  # a product named after a material ranks below the material's standard
-        words_hit = sum(n in s for s in word_sets)
-        factor *= (words_hit / nwords) ** 2  # more of the words is better
+        factor *= (words_hit[n] / nwords) ** 2  # more of the words is better
         if nwords > 1:  # words side by side as typed: the phrase-proximity boost
-            factor *= 1.0 + _PHRASE_BONUS * sum(n in s for s in pair_sets) / (nwords - 1)
-        hits.append(_Cand(n, 9.0, score * factor))
+            factor *= 1.0 + _PHRASE_BONUS * pairs_hit[n] / (nwords - 1)
+        hits.append(_Cand(n, 9.0, scores[n] * factor))
     hits.sort(key=lambda c: (-c.score, c.docnum))
     return hits[:WINDOW]
 

@@ -20,6 +20,8 @@ import logging
 import os
 import re
 import shutil
+import subprocess
+import sys
 import threading
 import time
 import warnings
@@ -901,11 +903,63 @@ def _up_to_date(kbase: KnowledgeBase, root: Path) -> bool:
         return db_stamp(session) == stamp
 
 
+#: A catch-up of at least this many records runs in a child process (``kb.search._child``), not in the thread:
+#: indexing holds the interpreter lock the searches need, ≈ 0.7 ms of it per product. Below it, a child's
+#: start (≈ 1 s of processor) would cost more than it spares.
+CHILD_BACKLOG = 1000
+#: Seconds a child catch-up may take (a full build of a large knowledge base takes minutes).
+CHILD_TIMEOUT = 3600
+
+
+def _backlog(kbase: KnowledgeBase, root: Path) -> int:
+    """How many records the live generation is behind the database (a large number when only a full
+    build would do; 0 when it cannot tell: ``ensure`` then decides, in the thread)."""
+    gen = current_generation(root)
+    stamp = _read_stamp(gen) if gen else None
+    if stamp is None or stamp.get("schema") != SCHEMA_VERSION:
+        return 0
+    with kbase.session() as session:
+        ids, full = _changes_since(session, stamp, db_stamp(session))
+    return sys.maxsize if full else sum(len(v) for v in ids.values())
+
+
+def _catch_up_in_child(kbase: KnowledgeBase, h: _Handle, backlog: int) -> None:
+    """Run the catch-up in ``kb.search._child`` and wait for it (this thread only waits: no interpreter lock)."""
+    from kb.search import _child
+
+    started = time.monotonic()
+    package_root = str(Path(__file__).resolve().parents[2])  # the child imports the same kb as this process
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)}
+    try:
+        done = subprocess.run([sys.executable, "-m", "kb.search._child"], input=kbase.settings.model_dump_json(),
+                              capture_output=True, text=True, env=env, timeout=CHILD_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        log.error("search index catch-up in a child process gave up after %d s", CHILD_TIMEOUT)
+        return
+    said = (done.stderr.strip().splitlines() or [""])[-1]
+    if done.returncode == 0:
+        log.info("search index caught up with %s records in a child process in %.1f s",
+                 "all" if backlog == sys.maxsize else backlog, time.monotonic() - started)
+    elif done.returncode == _child.NEEDS_REBUILD:
+        _heal(kbase, h, said or "stamp unreadable or of another schema")
+    elif done.returncode == _child.BUSY:
+        log.info("search index catch-up deferred: %s", said)
+    else:
+        log.warning("search index catch-up in a child process failed (exit %d): %s", done.returncode, said)
+
+
 def _catch_up(kbase: KnowledgeBase) -> None:
     h = handle_for(kbase)
+    root = Path(kbase.settings.index_dir)
     try:
-        if _up_to_date(kbase, Path(kbase.settings.index_dir)):
+        if _up_to_date(kbase, root):
             return  # nothing to do: the maintenance lock is left to writers
+        backlog = _backlog(kbase, root)
+        if backlog >= CHILD_BACKLOG:
+            with maintenance(root, wait=False):
+                pass  # held by somebody (an import, a sibling worker's child): Conflict, and no child started for it
+            _catch_up_in_child(kbase, h, backlog)
+            return
         ensure(kbase, full_ok=False, wait=False)
     except _NeedsRebuild as exc:
         _heal(kbase, h, str(exc))

@@ -156,6 +156,40 @@ def test_a_server_keeps_its_index_caught_up_without_any_search(kb):
     assert [h.title for h in search.search(kb, "tuong ot xuan lai").hits] == ["Tương ớt Xuân Lai"]
 
 
+def test_a_large_backlog_is_caught_up_by_a_child_process_while_searches_answer(kb, monkeypatch, caplog):
+    """Indexing a bulk import's rows in a server thread held the interpreter lock its searches need: a backlog
+    of CHILD_BACKLOG records or more is indexed by ``kb.search._child`` while this process only waits."""
+    monkeypatch.setattr(_index, "CHILD_BACKLOG", 10)
+    caplog.set_level("INFO", logger="kb.search._index")
+    _insert_products(kb, [f"Nón lá làng Chuông {i}" for i in range(25)])
+    assert [h.title for h in search.search(kb, "gom phu lang").hits] == ["Gốm Phù Lãng"]  # answers meanwhile
+    _poll(lambda: search.search(kb, "non la lang chuong", limit=50).total == 25, "the 25 products are searchable")
+    assert _index.settle(kb, DEADLINE)
+    assert any("in a child process" in r.getMessage() and r.levelname == "INFO" for r in caplog.records), \
+        [r.getMessage() for r in caplog.records]
+    with kb.session() as s:
+        assert _index._read_stamp(_index.current_generation(Path(kb.settings.index_dir))) == _index.db_stamp(s)
+
+
+def test_a_large_catch_up_that_finds_the_index_held_starts_no_child_and_leaves_it_to_the_next_check(kb, monkeypatch, caplog):
+    monkeypatch.setattr(_index, "CHILD_BACKLOG", 10)
+    caplog.set_level("INFO", logger="kb.search._index")
+    root = Path(kb.settings.index_dir)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(root), str(_index.current_generation(root))],
+                              cwd=REPO, text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        _insert_products(kb, [f"Tương Bần {i}" for i in range(12)])
+        _index.catch_up_in_background(kb)
+        assert _index.settle(kb, DEADLINE)
+        assert any("deferred" in r.getMessage() for r in caplog.records), [r.getMessage() for r in caplog.records]
+        assert search.search(kb, "tuong ban", limit=50).total == 0  # not indexed yet, and nothing failed
+    finally:
+        holder.communicate("go\n", timeout=30)
+    _poll(lambda: search.search(kb, "tuong ban", limit=50).total == 12, "indexed once the other process let go")
+
+
 def test_a_catch_up_larger_than_a_batch_is_committed_a_batch_at_a_time(kb, monkeypatch):
     monkeypatch.setattr(_index, "BATCH", 7)
     monkeypatch.setattr(_index, "REBUILD_SHARE", 1000.0)  # never a full build here: the batches are the subject

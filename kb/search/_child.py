@@ -1,0 +1,48 @@
+"""A large catch-up of the search index, in a process of its own (``python -m kb.search._child``).
+
+A server's background thread hands a backlog of at least ``_index.CHILD_BACKLOG`` records (a bulk import
+written behind its back, another server's upload) to this process instead of indexing it itself: in a
+thread, the indexing held the interpreter lock the server's searches need, and a nice-d process gives the
+processor to the searches first. It reads the knowledge base's settings as JSON on stdin, runs one
+catch-up and exits: 0 done, 3 the index needs a full rebuild (the server has it rebuilt), 4 somebody else
+maintains the index (the next check tries again), 1 anything else (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+NEEDS_REBUILD = 3
+BUSY = 4
+
+
+def main() -> int:
+    try:
+        os.nice(10)  # the searches of the server that started it come first
+    except OSError:
+        pass
+    from kb.config import Settings
+    from kb.core import KnowledgeBase
+    from kb.errors import Conflict
+    from kb.search import _index
+
+    kbase = KnowledgeBase(Settings.model_validate_json(sys.stdin.read()))
+    try:
+        _index.ensure(kbase, full_ok=False, wait=False)
+    except _index._NeedsRebuild as exc:
+        print(exc, file=sys.stderr)
+        return NEEDS_REBUILD
+    except Conflict as exc:
+        print(exc, file=sys.stderr)
+        return BUSY
+    except Exception as exc:  # noqa: BLE001 - one line for the server's log, never a traceback
+        print(f"{type(exc).__name__}: {exc}"[:500], file=sys.stderr)
+        return 1
+    finally:
+        kbase.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,14 +27,46 @@ def make_engine(settings: Settings) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": LOCK_WAIT_SECONDS},
                                **POOL)
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    if url.startswith("postgresql"):
+    elif url.startswith("postgresql"):
         # A statement waiting for a row or table lock gives up after LOCK_WAIT_SECONDS (sqlstate 55P03),
         # which the web answers 503 + Retry-After instead of hanging a worker thread.
         engine = create_engine(url, pool_pre_ping=True, **POOL)
         event.listen(engine, "connect", _postgres_settings)
-        return engine
-    return create_engine(url, pool_pre_ping=True, **POOL)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, **POOL)
+    _count_write_commits(engine)
+    return engine
+
+
+_WROTE = "kb_wrote"
+_DML = ("INSERT", "UPDATE", "DELETE", "REPLACE", "UPSERT", "WITH", "MERGE", "TRUNCATE")
+_write_commits: weakref.WeakKeyDictionary[Engine, list[int]] = weakref.WeakKeyDictionary()
+
+
+def _count_write_commits(engine: Engine) -> None:
+    """Count the commits through this engine that wrote something (see :func:`write_commits`)."""
+    count = _write_commits[engine] = [0]
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _wrote(conn, _cursor, statement, _params, _context, _executemany) -> None:
+        if statement.lstrip()[:8].upper().startswith(_DML):
+            conn.info[_WROTE] = True
+
+    @event.listens_for(engine, "commit")
+    def _committed(conn) -> None:
+        if conn.info.pop(_WROTE, False):
+            count[0] += 1
+
+    @event.listens_for(engine, "rollback")
+    def _rolled_back(conn) -> None:
+        conn.info.pop(_WROTE, None)
+
+
+def write_commits(engine: Engine) -> int:
+    """How many transactions that wrote this process has committed through ``engine``, counted as each commit
+    is sent: a read that starts after a commit returned sees the number moved. Other processes' writes are
+    not counted, so a reader that trusts what it read while this number stays must bound that trust in time."""
+    return _write_commits[engine][0]
 
 
 #: How long a statement waits for another connection's write lock before it fails (SQLite busy_timeout,

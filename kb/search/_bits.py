@@ -140,6 +140,10 @@ class Bits:
             out[n] = v
         return out
 
+    def terms(self, field: str) -> frozenset[str]:
+        """Every term of a field (the standards that have pages: the ``parent`` keys), once per generation."""
+        return self.once(("", "terms:" + field), lambda: frozenset(self.reader.field_terms(field)))
+
     def column(self, column: str) -> list[str | None]:
         """A sortable field's value of every document (None where it has none), read once per generation:
         ranking asks for a candidate's status and type hundreds of times a search."""

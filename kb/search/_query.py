@@ -355,9 +355,11 @@ def highlight(text: str, words: set[str], width: int = 220) -> str:
     return ("…" if start else "") + "".join(out) + ("…" if end < len(text) else "")
 
 
-def _snippet(searcher, fields: dict, words: set[str], title: str, pages: bool = True) -> str:
-    """The first of scope/description, title, secondary text that shows a query word; else the best page.
-    Near matches (``pages`` False) show their scope or title as it is."""
+def _snippet(searcher, fields: dict, words: set[str], title: str, pages: bool = True,
+             paged: frozenset[str] | None = None) -> str:
+    """The first of scope/description, title, secondary text that shows a query word; else the best page of
+    those it has (``paged``: the keys of the standards with pages; None: look anyway). Near matches (``pages`` False) show their
+    scope or title as it is."""
     src = fields.get("snippet_src") or ""
     texts = [t for t in (src, title, fields.get("text") or "") if t]
     if not pages:  # a near match: its reason tells more; the scope or title as it is
@@ -366,7 +368,7 @@ def _snippet(searcher, fields: dict, words: set[str], title: str, pages: bool = 
         best = max(texts, key=lambda t: len(_mentions(t, words)))  # the most query words; first on ties
         if _mentions(best, words):
             return highlight(best, words)
-    if pages and words and fields.get("kind") == "standard":
+    if pages and words and fields.get("kind") == "standard" and (paged is None or fields["key"] in paged):
         page_q = Q.And([Q.Term("parent", fields["key"]), Q.Or([Q.Term("page_f", w) for w in words])])
         res = searcher.search(page_q, limit=1)
         if len(res):
@@ -500,7 +502,8 @@ def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filt
                                          kind=kind, filters=filters)
     if ds:  # a code's digits and body names say nothing in a snippet ("TCVN 9393:2012" is not a match)
         words = {w for w in words if not any(ch.isdigit() for ch in w) and w not in _CODE_WORDS}
-    res.hits = [_hit(searcher, c, words) for c in merged[:limit]]
+    paged = bits.terms("parent")  # a page search only for a standard that has pages
+    res.hits = [_hit(searcher, c, words, paged=paged) for c in merged[:limit]]
     for c in m.near[:limit]:
         h = _hit(searcher, c, words, pages=False)  # its reason says more than a page would; pages cost a search
         h.why = _why(exact, m.must, [bit(mask, c.docnum) for mask in m.word_masks])
@@ -508,7 +511,7 @@ def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filt
     return res
 
 
-def _hit(searcher, c: _Cand, words: set[str], pages: bool = True) -> Hit:
+def _hit(searcher, c: _Cand, words: set[str], pages: bool = True, paged: frozenset[str] | None = None) -> Hit:
     f = searcher.stored_fields(c.docnum)
     k = f.get("kind")
     title = f.get("title_display") or ""
@@ -517,7 +520,7 @@ def _hit(searcher, c: _Cand, words: set[str], pages: bool = True) -> Hit:
         accreditation=f.get("accreditation") if k == "lab" else None,
         status=f.get("status") if k == "standard" else None,
         url=_url(k, f), score=round(float(c.score), 4),
-        snippet=_snippet(searcher, f, words, title, pages),
+        snippet=_snippet(searcher, f, words, title, pages, paged),
         relation_note=c.note or _own_replacement_note(f),
     )
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from sqlmodel import select
 
+from kb.core import KnowledgeBase
 from kb.fingerprint import PAGES, fingerprint
 from kb.models import Product, ProductCreate
 from kb.products import upsert_product
@@ -40,16 +42,70 @@ def test_repeated_page_is_served_from_cache(client, world, calls):
 
 def test_any_data_change_shows_at_once(client, kbase, world, calls):
     client.get(f"/products/{world.product_id}")
-    with kbase.session() as s:  # another writer, as `kb import` in another process would be
+    with kbase.session() as s:  # a writer in this process (a background upload job, a CLI command in-process)
         p = s.get(Product, world.product_id)
         upsert_product(s, ProductCreate(name=p.name, producer=p.producer, description="Mô tả mới"), "test")
     tree = html(client.get(f"/products/{world.product_id}"))
     assert tree.css_first("p.description").text() == "Mô tả mới" and calls["n"] == 2
 
 
-def test_deletions_change_the_version(kbase, world):
-    from sqlmodel import select
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
 
+    def monotonic(self) -> float:
+        return self.now
+
+
+def test_another_process_change_shows_once_the_version_is_no_longer_trusted(client, kbase, world, monkeypatch):
+    import web.cache
+
+    clock = _Clock()
+    monkeypatch.setattr(web.cache, "time", clock)
+    client.get(f"/products/{world.product_id}")
+    other = KnowledgeBase(kbase.settings)  # its own engine: what this process does not see written, as another process
+    try:
+        with other.session() as s:
+            p = s.get(Product, world.product_id)
+            upsert_product(s, ProductCreate(name=p.name, producer=p.producer, description="Mô tả của tiến trình khác"), "test")
+        clock.now += web.cache.VERSION_TRUST / 2
+        assert "Mô tả của tiến trình khác" not in client.get(f"/products/{world.product_id}").text  # still trusted
+        clock.now += web.cache.VERSION_TRUST
+        assert html(client.get(f"/products/{world.product_id}")).css_first("p.description").text() == "Mô tả của tiến trình khác"
+    finally:
+        other.dispose()
+
+
+def test_the_version_is_read_again_only_after_a_write_or_the_trust_window(client, kbase, world, monkeypatch):
+    import web.cache
+
+    clock = _Clock()
+    monkeypatch.setattr(web.cache, "time", clock)
+    reads = {"n": 0}
+    real = web.cache.fingerprint
+
+    def counting(session, parts):
+        reads["n"] += 1
+        return real(session, parts)
+
+    monkeypatch.setattr(web.cache, "fingerprint", counting)
+    for _ in range(3):
+        client.get(f"/products/{world.product_id}")
+    assert reads["n"] == 1  # three pages, one count of the tables
+    with kbase.session() as s:
+        s.add(Product(name="Bánh phu thê Đình Bảng", kind="ocop"))
+    client.get(f"/products/{world.product_id}")
+    assert reads["n"] == 2  # this process wrote: read again at once
+    with kbase.session() as s:
+        s.exec(select(Product)).first()  # a read commits too, but wrote nothing
+    client.get(f"/products/{world.product_id}")
+    assert reads["n"] == 2
+    clock.now += web.cache.VERSION_TRUST
+    client.get(f"/products/{world.product_id}")
+    assert reads["n"] == 3
+
+
+def test_deletions_change_the_version(kbase, world):
     from kb.models import LabScope
 
     with kbase.session() as s:

@@ -3,18 +3,23 @@
 A server's background thread hands a backlog of at least ``_index.CHILD_BACKLOG`` records (a bulk import
 written behind its back, another server's upload) to this process instead of indexing it itself: in a
 thread, the indexing held the interpreter lock the server's searches need, and a nice-d process gives the
-processor to the searches first. It reads the knowledge base's settings as JSON on stdin, runs one
-catch-up and exits: 0 done, 3 the index needs a full rebuild (the server has it rebuilt), 4 somebody else
-maintains the index (the next check tries again), 1 anything else (one line on stderr).
+processor to the searches first. It reads the knowledge base's settings as JSON on stdin, catches up
+round after round while the backlog stays large (an import still writing) and exits: 0 done, 3 the index
+needs a full rebuild (the server has it rebuilt), 4 somebody else maintains the index (the next check tries
+again), 1 anything else (one line on stderr).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import time
+from pathlib import Path
 
 NEEDS_REBUILD = 3
 BUSY = 4
+#: Past this many seconds no new round is started: the server's next check starts a fresh child if need be.
+ROUNDS_SECONDS = 600
 
 
 def main() -> int:
@@ -28,8 +33,15 @@ def main() -> int:
     from kb.search import _index
 
     kbase = KnowledgeBase(Settings.model_validate_json(sys.stdin.read()))
+    root = Path(kbase.settings.index_dir)
+    deadline = time.monotonic() + ROUNDS_SECONDS
     try:
-        _index.ensure(kbase, full_ok=False, wait=False)
+        # Round after round while an import keeps writing: one start for the whole import, not one per check.
+        # A small remainder is left to the server's thread.
+        while True:
+            _index.ensure(kbase, full_ok=False, wait=False)
+            if time.monotonic() > deadline or _index._backlog(kbase, root) < _index.CHILD_BACKLOG:
+                break
     except _index._NeedsRebuild as exc:
         print(exc, file=sys.stderr)
         return NEEDS_REBUILD

@@ -49,6 +49,7 @@ bench: install
 	$(BIN)/python bench/observability.py
 	$(BIN)/python bench/backup.py
 	$(BIN)/python bench/bulk_import.py
+	$(BIN)/python bench/data_version.py
 
 # The demo PDFs are committed; this regenerates them from their script.
 demo-pdfs: install

@@ -16,8 +16,6 @@ import sys
 import time
 from pathlib import Path
 
-NEEDS_REBUILD = 3
-BUSY = 4
 #: Past this many seconds no new round is started: the server's next check starts a fresh child if need be.
 ROUNDS_SECONDS = 600
 
@@ -44,10 +42,10 @@ def main() -> int:
                 break
     except _index._NeedsRebuild as exc:
         print(exc, file=sys.stderr)
-        return NEEDS_REBUILD
+        return _index.CHILD_NEEDS_REBUILD
     except Conflict as exc:
         print(exc, file=sys.stderr)
-        return BUSY
+        return _index.CHILD_BUSY
     except Exception as exc:  # noqa: BLE001 - one line for the server's log, never a traceback
         print(f"{type(exc).__name__}: {exc}"[:500], file=sys.stderr)
         return 1

@@ -909,6 +909,8 @@ def _up_to_date(kbase: KnowledgeBase, root: Path) -> bool:
 CHILD_BACKLOG = 1000
 #: Seconds a child catch-up may take (a full build of a large knowledge base takes minutes).
 CHILD_TIMEOUT = 3600
+#: How the child says the index needs a full rebuild, and that somebody else maintains it.
+CHILD_NEEDS_REBUILD, CHILD_BUSY = 3, 4
 
 
 def _backlog(kbase: KnowledgeBase, root: Path) -> int:
@@ -925,8 +927,6 @@ def _backlog(kbase: KnowledgeBase, root: Path) -> int:
 
 def _catch_up_in_child(kbase: KnowledgeBase, h: _Handle, backlog: int) -> None:
     """Run the catch-up in ``kb.search._child`` and wait for it (this thread only waits: no interpreter lock)."""
-    from kb.search import _child
-
     started = time.monotonic()
     package_root = str(Path(__file__).resolve().parents[2])  # the child imports the same kb as this process
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)}
@@ -940,9 +940,9 @@ def _catch_up_in_child(kbase: KnowledgeBase, h: _Handle, backlog: int) -> None:
     if done.returncode == 0:
         log.info("search index caught up with %s records in a child process in %.1f s",
                  "all" if backlog == sys.maxsize else backlog, time.monotonic() - started)
-    elif done.returncode == _child.NEEDS_REBUILD:
+    elif done.returncode == CHILD_NEEDS_REBUILD:
         _heal(kbase, h, said or "stamp unreadable or of another schema")
-    elif done.returncode == _child.BUSY:
+    elif done.returncode == CHILD_BUSY:
         log.info("search index catch-up deferred: %s", said)
     else:
         log.warning("search index catch-up in a child process failed (exit %d): %s", done.returncode, said)

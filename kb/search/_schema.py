@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from functools import lru_cache
 
 from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StemmingAnalyzer
@@ -55,7 +56,7 @@ def english_stem_analyzer():
 _WORDS = re.compile(_WORD).findall
 _KEYS = re.compile(r"[^ \t\r\n]+").findall  # whoosh's SpaceSeparatedTokenizer, the KEYWORD analyzer
 #: What each analyzer below yields for a text, as a list of terms (``_Counted`` counts them).
-_TERMS = {
+_TERMS: dict[str, Callable[[str], list[str]]] = {
     "exact": lambda value: [w.lower() for w in _WORDS(value)],
     "folded": lambda value: [term_fold(w.lower()) for w in _WORDS(value)],
     "keys": _KEYS,

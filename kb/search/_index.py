@@ -298,6 +298,13 @@ BACKGROUND_LIMIT_MB = 24
 _BACKGROUND = ("kb-index-catch-up", "kb-index-rebuild")
 
 
+#: Megabytes of postings each process of a parallel (forking, CLI-only) build holds before it spills a sorted run to
+#: disk. Spilling is slow in whoosh (one pickle call per posting out, one per posting back, then a heap merge): with
+#: 128 MB, 25,000 products cost 49 s of CPU, with everything in memory 30 s. 100,000 products (~13 M postings,
+#: about 1.2 GB of whoosh's estimate per process of two) fit; a larger build spills, as before, only later.
+PARALLEL_LIMIT_MB = 1536
+
+
 def _limit_mb() -> int:
     return BACKGROUND_LIMIT_MB if threading.current_thread().name in _BACKGROUND else BUILD_LIMIT_MB
 
@@ -330,7 +337,7 @@ def _build(kbase: KnowledgeBase, procs: int = 1) -> dict[str, Any]:
                 # Segments kept apart (multisegment): merging them would redo in one process what the
                 # others just did in parallel. 35-file corpus on 2 cores: 2.1 s -> 1.5 s. (The earlier
                 # "slower" measurement, 15.5 s vs 11 s for 5,000 records, was with the merge.)
-                writer = ix.writer(procs=procs, multisegment=True, limitmb=max(32, _limit_mb() // procs))
+                writer = ix.writer(procs=procs, multisegment=True, limitmb=PARALLEL_LIMIT_MB)
             else:
                 writer = ix.writer(limitmb=_limit_mb())
             lengths: dict[str, list[int]] = {}

@@ -299,10 +299,25 @@ _BACKGROUND = ("kb-index-catch-up", "kb-index-rebuild")
 
 
 #: Megabytes of postings each process of a parallel (forking, CLI-only) build holds before it spills a sorted run to
-#: disk. Spilling is slow in whoosh (one pickle call per posting out, one per posting back, then a heap merge): with
-#: 128 MB, 25,000 products cost 49 s of CPU, with everything in memory 30 s. 100,000 products (~13 M postings,
-#: about 1.2 GB of whoosh's estimate per process of two) fit; a larger build spills, as before, only later.
+#: disk, at most. Spilling is slow in whoosh (one pickle call per posting out, one per posting back, then a heap
+#: merge): with 128 MB, 25,000 products cost 49 s of CPU, with everything in memory 30 s. 100,000 products (~13 M
+#: postings, about 1.2 GB of whoosh's estimate per process of two) fit; a larger build spills, as before, only later.
 PARALLEL_LIMIT_MB = 1536
+#: A process's resident memory runs to about 1.5× whoosh's estimate (1.8 GB for 1.2 GB): the processes of one build
+#: together take at most this share of the memory the machine has available when it starts.
+PARALLEL_MEMORY_SHARE = 0.25
+
+
+def _parallel_limit_mb(procs: int) -> int:
+    """Each build process's in-memory limit: :data:`PARALLEL_LIMIT_MB`, less on a machine with little memory free
+    (a province's server runs the site beside the import)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            available_kb = next(int(line.split()[1]) for line in fh if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        return BUILD_LIMIT_MB // procs
+    budget_mb = available_kb / 1024 * PARALLEL_MEMORY_SHARE / procs / 1.5
+    return int(max(BUILD_LIMIT_MB // procs, min(PARALLEL_LIMIT_MB, budget_mb)))
 
 
 def _limit_mb() -> int:
@@ -337,7 +352,7 @@ def _build(kbase: KnowledgeBase, procs: int = 1) -> dict[str, Any]:
                 # Segments kept apart (multisegment): merging them would redo in one process what the
                 # others just did in parallel. 35-file corpus on 2 cores: 2.1 s -> 1.5 s. (The earlier
                 # "slower" measurement, 15.5 s vs 11 s for 5,000 records, was with the merge.)
-                writer = ix.writer(procs=procs, multisegment=True, limitmb=PARALLEL_LIMIT_MB)
+                writer = ix.writer(procs=procs, multisegment=True, limitmb=_parallel_limit_mb(procs))
             else:
                 writer = ix.writer(limitmb=_limit_mb())
             lengths: dict[str, list[int]] = {}

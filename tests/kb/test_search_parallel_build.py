@@ -57,3 +57,16 @@ def test_a_parallel_build_that_loses_a_segment_falls_back_to_one_process(world, 
     monkeypatch.setattr(multiproc.MpWriter, "_commit", lose_results)
     _index.build(world, procs=2)
     assert _answers(world) == expected
+
+
+def test_a_parallel_build_holds_in_memory_only_a_share_of_the_memory_available(monkeypatch):
+    from kb.search import _index
+
+    monkeypatch.setattr(_index, "PARALLEL_MEMORY_SHARE", 1e-6)  # a machine with next to nothing free
+    assert _index._parallel_limit_mb(2) == _index.BUILD_LIMIT_MB // 2  # spills as it always did
+    monkeypatch.setattr(_index, "PARALLEL_MEMORY_SHARE", 1e6)
+    assert _index._parallel_limit_mb(2) == _index.PARALLEL_LIMIT_MB  # never more than the cap
+    monkeypatch.setattr(_index, "PARALLEL_MEMORY_SHARE", 0.25)
+    with open("/proc/meminfo", encoding="ascii") as fh:
+        available_mb = next(int(x.split()[1]) for x in fh if x.startswith("MemAvailable:")) / 1024
+    assert _index._parallel_limit_mb(2) <= max(_index.BUILD_LIMIT_MB // 2, available_mb * 0.25 / 2 / 1.5) + 1

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
-import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 from kb import users
 from kb.config import Settings
 from kb.core import KnowledgeBase
+from tests.support.pg_schema import SharedSchema
 
 REPO = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("KB_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -39,10 +41,26 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "var", database_url=None, secret_key="test-secret", ingest_workers=1)
 
 
-@pytest.fixture
-def kbase(settings: Settings):
-    kb = KnowledgeBase(settings)
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """A SQLite database the migrations built once: each ``kbase`` starts from a copy, so a test pays a file
+    copy instead of the twelve migrations (≈0.3 s each time). tests/kb/test_migrations.py checks the result."""
+    data_dir = tmp_path_factory.mktemp("migrated") / "var"
+    kb = KnowledgeBase(Settings(data_dir=data_dir, database_url=None, secret_key="test-secret"))
     kb.init()
+    kb.dispose()
+    db_file = data_dir / "kb.sqlite3"
+    assert Settings(data_dir=data_dir, database_url=None).db_url.endswith(str(db_file.resolve()))
+    assert not db_file.with_name(db_file.name + "-wal").exists(), "the template must be whole in one file"
+    return db_file
+
+
+@pytest.fixture
+def kbase(settings: Settings, migrated_sqlite: Path):
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(migrated_sqlite, settings.data_dir / migrated_sqlite.name)
+    kb = KnowledgeBase(settings)
+    kb.init()  # finds the schema at head: the same checks and directories as on an operator's copy
     yield kb
     _settle_search(kb)
     kb.dispose()
@@ -74,25 +92,25 @@ def postgres_url() -> str:
     return PG_URL
 
 
+@pytest.fixture(scope="session")
+def pg_schema(postgres_url: str, tmp_path_factory) -> Iterator[SharedSchema]:
+    shared = SharedSchema(postgres_url, tmp_path_factory.mktemp("pgschema"))
+    yield shared
+    shared.drop()
+
+
 @pytest.fixture
-def pg_kbase(postgres_url: str, tmp_path: Path):
-    """A KnowledgeBase on a fresh PostgreSQL schema, dropped afterwards."""
-    schema = f"kbtest_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in postgres_url else "?"
-    url = f"{postgres_url}{sep}options=-csearch_path%3D{schema}"
-    kb = KnowledgeBase(Settings(data_dir=tmp_path / "pgvar", database_url=url, secret_key="test-secret", ingest_workers=1))
+def pg_kbase(pg_schema: SharedSchema, tmp_path: Path):
+    """A KnowledgeBase on an empty PostgreSQL schema at head (shared, emptied afterwards: tests/support/pg_schema.py)."""
+    kb = KnowledgeBase(Settings(data_dir=tmp_path / "pgvar", database_url=pg_schema.url(), secret_key="test-secret",
+                                ingest_workers=1))
     kb.init()
     try:
         yield kb
     finally:
         _settle_search(kb)
         kb.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        pg_schema.empty()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

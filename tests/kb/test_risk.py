@@ -15,9 +15,12 @@ from sqlmodel import func, select
 
 from ingest.importers import import_risk_list
 from kb import legal, risk
+from kb.config import Settings
+from kb.core import KnowledgeBase
 from kb.errors import BadInput
 from kb.models import AuditEvent, RiskList, RiskListRow
 from kb.read.regulatory import AMBIGUOUS, BY_HS, requirements_on
+from tests.support.pg_schema import SharedSchema
 
 REPO = Path(__file__).resolve().parents[2]
 HEADER = ["ma_hs", "mo_ta", "nhom", "phu_luc", "loai_tac_dong", "muc_rui_ro", "dieu_kien", "dan_chieu", "trang"]
@@ -39,12 +42,34 @@ def risk_lists_dir() -> Path:
     return path
 
 
+def import_shared(kbase, risk_lists_dir: Path) -> None:
+    for name, (code, start) in SHARED.items():
+        report = import_risk_list(kbase, risk_lists_dir / name, document=code, effective_from=start)
+        assert report.errors == [] and report.outcome == "created"
+
+
 @pytest.fixture
 def shared_kbase(any_kbase, risk_lists_dir):
-    for name, (code, start) in SHARED.items():
-        report = import_risk_list(any_kbase, risk_lists_dir / name, document=code, effective_from=start)
-        assert report.errors == [] and report.outcome == "created"
+    import_shared(any_kbase, risk_lists_dir)
     return any_kbase
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def shared_lists(request, risk_lists_dir, tmp_path_factory):
+    """The shared lists imported once per database for the look-ups below, which only read: the import of
+    1,795 rows is the slow part. Tests that write take ``shared_kbase``, a knowledge base of their own."""
+    data_dir = tmp_path_factory.mktemp("shared-lists")
+    schema = SharedSchema(request.getfixturevalue("postgres_url"), data_dir) if request.param == "postgres" else None
+    kb = KnowledgeBase(Settings(data_dir=data_dir / "var", database_url=schema.url() if schema else None,
+                                secret_key="test-secret", ingest_workers=1))
+    kb.init()
+    try:
+        import_shared(kb, risk_lists_dir)
+        yield kb
+    finally:
+        kb.dispose()
+        if schema:
+            schema.drop()
 
 
 def write_csv(path: Path, rows: list[list[str]], header: list[str] = HEADER) -> Path:
@@ -69,9 +94,9 @@ JULY = date(2026, 7, 20)  # every shared list in force
 # --- Look-ups on made-up products ---------------------------------------------------------------------
 
 
-def test_shared_lists_import_completely(shared_kbase):
-    assert count(shared_kbase, RiskListRow) == 1795
-    with shared_kbase.session() as s:
+def test_shared_lists_import_completely(shared_lists):
+    assert count(shared_lists, RiskListRow) == 1795
+    with shared_lists.session() as s:
         lists = {rl.document_code: rl for rl in s.exec(select(RiskList)).all()}
     assert {c: (rl.issuer, rl.rows) for c, rl in lists.items()} == {
         "36/2026/TT-BKHCN": ("BKHCN", 396), "33/2026/TT-BCT": ("BCT", 957),
@@ -80,8 +105,8 @@ def test_shared_lists_import_completely(shared_kbase):
     assert all(rl.effective_until is None for rl in lists.values())
 
 
-def test_high_risk_phone_handset(shared_kbase):
-    got = look(shared_kbase, ["8517.11.00"], JULY)
+def test_high_risk_phone_handset(shared_lists):
+    got = look(shared_lists, ["8517.11.00"], JULY)
     assert got["risk"] == "high"
     [req] = got["requirements"]
     assert req == {**req, "document": "36/2026/TT-BKHCN", "annex": "Phụ lục I", "item": "2.1",
@@ -90,17 +115,17 @@ def test_high_risk_phone_handset(shared_kbase):
                    "ambiguous": False, "match": BY_HS}
 
 
-def test_medium_risk_tissue_paper(shared_kbase):
-    got = look(shared_kbase, ["48030030"], JULY)
+def test_medium_risk_tissue_paper(shared_lists):
+    got = look(shared_lists, ["48030030"], JULY)
     assert got["risk"] == "medium"
     assert [(r["document"], r["control"], r["risk"]) for r in got["requirements"]] == [
         ("33/2026/TT-BCT", "conformity_declaration", "medium")]
 
 
-def test_food_safety_juice_from_its_start_date(shared_kbase):
-    before = look(shared_kbase, ["2009.11.00"], date(2026, 7, 16))  # other lists in force, 28/2026 not yet
+def test_food_safety_juice_from_its_start_date(shared_lists):
+    before = look(shared_lists, ["2009.11.00"], date(2026, 7, 16))  # other lists in force, 28/2026 not yet
     assert before == {"on": date(2026, 7, 16), "risk": "low", "requirements": []}
-    after = look(shared_kbase, ["2009.11.00"], date(2026, 7, 17))
+    after = look(shared_lists, ["2009.11.00"], date(2026, 7, 17))
     assert [(r["document"], r["control"], r["risk"]) for r in after["requirements"]] == [
         ("28/2026/TT-BCT", "food_safety_check", None)]
     # what the list concerns is its title, read from the legal documents when the knowledge base holds it
@@ -108,40 +133,40 @@ def test_food_safety_juice_from_its_start_date(shared_kbase):
     assert after["risk"] == "unknown"  # the list grades nothing: not "low"
 
 
-def test_six_digit_list_code_covers_an_eight_digit_product(shared_kbase):
-    got = look(shared_kbase, ["84294030"], JULY)  # 8429.40 "Xe lu" in 49/2026/TT-BXD
+def test_six_digit_list_code_covers_an_eight_digit_product(shared_lists):
+    got = look(shared_lists, ["84294030"], JULY)  # 8429.40 "Xe lu" in 49/2026/TT-BXD
     assert got["risk"] == "high"
     [req] = got["requirements"]
     assert (req["document"], req["hs_code"], req["product_hs_code"], req["ambiguous"]) == (
         "49/2026/TT-BXD", "842940", "84294030", False)
-    four = look(shared_kbase, ["87042100"], JULY)  # 8704 covers it: two items (I.A.5 and I.C.2)
+    four = look(shared_lists, ["87042100"], JULY)  # 8704 covers it: two items (I.A.5 and I.C.2)
     assert {r["item"] for r in four["requirements"]} == {"I.A.5", "I.C.2"}
     assert all(r["hs_code"] == "8704" and r["ambiguous"] for r in four["requirements"])
 
 
-def test_a_short_product_code_meets_the_rows_under_it(shared_kbase):
-    got = look(shared_kbase, ["4803"], JULY)
+def test_a_short_product_code_meets_the_rows_under_it(shared_lists):
+    got = look(shared_lists, ["4803"], JULY)
     assert {r["hs_code"] for r in got["requirements"]} >= {"48030030", "48030090"}
     assert all(r["hs_code"].startswith("4803") for r in got["requirements"])
     # "some line under 4803" may or may not be the product's line: each is a candidate, not a match
     assert all(r["narrower"] and r["ambiguous"] and not r["confirmed"] for r in got["requirements"])
     # a row as wide as or wider than the code is the product's for sure
-    assert not any(r["narrower"] for r in look(shared_kbase, ["84294030"], JULY)["requirements"])
+    assert not any(r["narrower"] for r in look(shared_lists, ["84294030"], JULY)["requirements"])
 
 
-def test_product_on_no_list_is_low_and_without_code_unknown(shared_kbase):
-    assert look(shared_kbase, ["0101.21.00"], JULY) == {"on": JULY, "risk": "low", "requirements": []}
-    assert look(shared_kbase, [], JULY) == {"on": JULY, "risk": "unknown", "requirements": []}
+def test_product_on_no_list_is_low_and_without_code_unknown(shared_lists):
+    assert look(shared_lists, ["0101.21.00"], JULY) == {"on": JULY, "risk": "low", "requirements": []}
+    assert look(shared_lists, [], JULY) == {"on": JULY, "risk": "unknown", "requirements": []}
 
 
-def test_before_the_2026_lists_nothing_is_claimed(shared_kbase):
-    got = look(shared_kbase, ["85171100"], date(2026, 6, 30))
+def test_before_the_2026_lists_nothing_is_claimed(shared_lists):
+    got = look(shared_lists, ["85171100"], date(2026, 6, 30))
     assert got == {"on": date(2026, 6, 30), "risk": "unknown", "requirements": []}
-    assert look(shared_kbase, ["85171100"], date(2026, 7, 1))["risk"] == "high"
+    assert look(shared_lists, ["85171100"], date(2026, 7, 1))["risk"] == "high"
 
 
-def test_ambiguous_code_returns_every_item_unconfirmed(shared_kbase):
-    got = look(shared_kbase, ["8517.14.00"], JULY)
+def test_ambiguous_code_returns_every_item_unconfirmed(shared_lists):
+    got = look(shared_lists, ["8517.14.00"], JULY)
     reqs = got["requirements"]
     assert got["risk"] == "high"
     assert {(r["annex"], r["item"]) for r in reqs} >= {("Phụ lục I", "1.1.11"), ("Phụ lục II", "3.1.2")}
@@ -150,8 +175,8 @@ def test_ambiguous_code_returns_every_item_unconfirmed(shared_kbase):
     assert reqs[0]["risk"] == "high" and reqs[-1]["risk"] == "medium"  # highest first
 
 
-def test_several_product_codes_each_matched(shared_kbase):
-    got = look(shared_kbase, ["85171100", "48030030", "85171100"], JULY)
+def test_several_product_codes_each_matched(shared_lists):
+    got = look(shared_lists, ["85171100", "48030030", "85171100"], JULY)
     assert got["risk"] == "high"
     assert [r["product_hs_code"] for r in got["requirements"]] == ["85171100", "48030030"]
 
@@ -300,8 +325,8 @@ def test_document_key_and_issuer():
         "BKHCN", "BCT", "CP", None]
 
 
-def test_ambiguous_candidates_scored_by_the_products_words(shared_kbase):
-    with shared_kbase.session() as s:
+def test_ambiguous_candidates_scored_by_the_products_words(shared_lists):
+    with shared_lists.session() as s:
         got = requirements_on(s, ["85171400"], JULY, text="Máy điện thoại di động thông minh")
         single = requirements_on(s, ["85171100"], JULY, text="Máy điện thoại di động thông minh")
     medium = [r for r in got["requirements"] if r["risk"] == "medium"]

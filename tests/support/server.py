@@ -57,6 +57,11 @@ class Server:
         self.proc.stdout.close()
 
 
+#: What the page and browser tests' servers run with: they test pages, not the sharing of work between
+#: processes (tests/web/test_serve_workers.py does), and each more worker imports the whole app again.
+ONE_WORKER = {"KB_WORKERS": "1"}
+
+
 def world_server(tmp_path_factory, name: str, env: dict[str, str] | None = None) -> Server:
     """A server on a fresh SQLite knowledge base holding ``build_world``'s records (as ``srv.world``); ``env``
     more settings (see :class:`Server`)."""
@@ -69,7 +74,7 @@ def world_server(tmp_path_factory, name: str, env: dict[str, str] | None = None)
     kbase.init()
     world = build_world(kbase)
     kbase.dispose()
-    srv = Server(data_dir, env)
+    srv = Server(data_dir, {**ONE_WORKER, **(env or {})})
     srv.world = world  # type: ignore[attr-defined]
     return srv
 
@@ -89,7 +94,7 @@ def seeded_server(tmp_path_factory, name: str, prepare=None, env: dict[str, str]
     if prepare is not None:
         prepare(kbase, world)
     kbase.dispose()
-    srv = Server(data_dir, env)
+    srv = Server(data_dir, {**ONE_WORKER, **(env or {})})
     srv.world = world  # type: ignore[attr-defined]
     srv.data_dir = data_dir  # type: ignore[attr-defined]
     return srv

@@ -1,7 +1,7 @@
 """A cheap fingerprint of the database: per table, its row count and its newest ``updated_at`` (or id).
 
 Counts catch deletions; the newest timestamp or id catches additions and edits. It is read in one round
-trip (0.6 ms on SQLite with 20,000 standards, 19 ms on PostgreSQL with 110,000 products: counting is a scan
+trip (0.6 ms on SQLite with 20,000 standards, 12–19 ms on PostgreSQL with 110,000 products: counting is a scan
 there, so the page cache trusts it for a second while this process writes nothing), and the search index stores it as the
 stamp of what a generation reflects (hence JSON-ready values: ``[count, newest as text]``).
 """

@@ -28,7 +28,7 @@ from kb.search._results import Hit, SearchResults
 from kb.search._status import index_status
 
 __all__ = ["FACETS", "KINDS", "Hit", "SearchResults", "ensure_index", "index_status", "keep_up", "named_group", "rebuilding",
-           "reindex", "search", "update", "way_forward"]
+           "reindex", "search", "search_now", "update", "way_forward"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,26 @@ def search(
     When the index cannot answer (missing, damaged, replaced by a file, of another generation) it is rebuilt
     in the background and the answer comes from the database instead, with ``degraded`` set.
     """
+    found = _search(kbase, query, kind, limit, filters, wait=True)
+    assert found is not None  # waiting allowed: the database answers when the index cannot
+    return found
+
+
+def search_now(
+    kbase: KnowledgeBase,
+    query: str,
+    *,
+    kind: str | None = None,
+    limit: int = 10,
+    filters: dict | None = None,
+) -> SearchResults | None:
+    """:func:`search`'s answer when the index gives it at once; None when it would take waiting (for a
+    searcher, a first build) or the database. For an event loop: a few milliseconds of processor, no I/O."""
+    return _search(kbase, query, kind, limit, filters, wait=False)
+
+
+def _search(kbase: KnowledgeBase, query: str, kind: str | None, limit: int, filters: dict | None, *,
+            wait: bool) -> SearchResults | None:
     query = query if isinstance(query, str) else ("" if query is None else str(query))
     if kind not in (None, "", *KINDS):
         return SearchResults(query=query)
@@ -63,26 +83,29 @@ def search(
         key = None
     try:
         try:
-            return _run(kbase, query, kind or None, limit, filters, key)
+            return _run(kbase, query, kind or None, limit, filters, key, wait)
         except FileNotFoundError:
             # a rebuild pruned the generation this searcher was reading: once more on the live one
             _index.handle_for(kbase).invalidate()
         try:
-            return _run(kbase, query, kind or None, limit, filters, key)
+            return _run(kbase, query, kind or None, limit, filters, key, wait)
         except FileNotFoundError as exc:  # still missing: a file of the live generation is gone
             _index.report_failure(kbase, exc)
             raise _index.IndexUnavailable("a segment file is missing") from exc
+    except _index.WouldWait:
+        return None
     except _index.IndexUnavailable:
-        return search_db(kbase, query, kind=kind or None, limit=limit, filters=filters)
+        pass
     except Exception as exc:  # noqa: BLE001 - a damaged segment must not turn into a server error
         log.warning("search failed in the index, answering from the database: %r", exc)
         _index.report_failure(kbase, exc)
-        return search_db(kbase, query, kind=kind or None, limit=limit, filters=filters)
+    return search_db(kbase, query, kind=kind or None, limit=limit, filters=filters) if wait else None
 
 
-def _run(kbase: KnowledgeBase, query: str, kind: str | None, limit: int, filters: dict | None, key) -> SearchResults:
+def _run(kbase: KnowledgeBase, query: str, kind: str | None, limit: int, filters: dict | None, key,
+         wait: bool) -> SearchResults:
     """The answer from a searcher borrowed from the process's pool (and the generation's memo of answers)."""
-    with _index.searching(kbase) as (searcher, cache):
+    with _index.searching(kbase, wait) as (searcher, cache):
         memo = cache.setdefault("results", OrderedDict()) if RESULT_MEMO and key is not None else None
         lock = cache.setdefault("results_lock", threading.Lock())
         if memo is not None:

@@ -659,6 +659,11 @@ class IndexUnavailable(Exception):
     """The index cannot answer now (missing, damaged, being rebuilt): search the database instead."""
 
 
+class WouldWait(Exception):
+    """The index could answer, but only after waiting (a first build, a searcher other threads hold), and the
+    caller said it must not wait (an event loop)."""
+
+
 class _NeedsRebuild(Exception):
     """Only a full rebuild brings this index back; ``ensure`` was told not to run one in the caller's thread."""
 
@@ -1011,9 +1016,10 @@ def _first_build(kbase: KnowledgeBase, root: Path) -> None:
         raise IndexUnavailable("being built") from None
 
 
-def searcher_for(kbase: KnowledgeBase):
+def searcher_for(kbase: KnowledgeBase, wait: bool = True):
     """``(searcher, memo)`` of the live generation, borrowed from this process's pool: give the searcher back
-    with :func:`give_back` (or use :func:`searching`).
+    with :func:`give_back` (or use :func:`searching`). ``wait`` False raises :class:`WouldWait` instead of
+    building a first index or waiting for a searcher.
 
     Never waits for the index's maintenance: every :data:`STALE_CHECK_EVERY` seconds it looks at the disk
     (a cheap look, no database) and hands the catch-up with the database to a background thread. On a first
@@ -1034,6 +1040,8 @@ def searcher_for(kbase: KnowledgeBase):
         problem = _problem(root)
         first_start = not h.opened_once and problem == "missing" and not (root / "CURRENT").exists()
         if first_start:
+            if not wait:  # h.ix is still None: the next caller looks again
+                raise WouldWait("first start")
             _first_build(kbase, root)
         elif problem:
             raise _heal(kbase, h, problem)
@@ -1043,7 +1051,9 @@ def searcher_for(kbase: KnowledgeBase):
             if live is None or stamp is None or stamp.get("schema") != SCHEMA_VERSION:
                 raise _heal(kbase, h, "stamp unreadable or of another schema")
             catch_up_in_background(kbase)
-    h.slots.acquire()  # at most SEARCHERS lent out: a thread beyond waits for a searcher, not for a lock of the index
+    # at most SEARCHERS lent out: a thread beyond waits for a searcher, not for a lock of the index
+    if not h.slots.acquire(blocking=wait):
+        raise WouldWait("every searcher is lent out")
     try:
         return _borrow(kbase, h, root)
     except BaseException:
@@ -1114,9 +1124,9 @@ def give_back(kbase: KnowledgeBase, searcher) -> None:
 
 
 @contextmanager
-def searching(kbase: KnowledgeBase):
+def searching(kbase: KnowledgeBase, wait: bool = True):
     """``with searching(kbase) as (searcher, memo):`` a pooled searcher of the live generation, given back after."""
-    s, cache = searcher_for(kbase)
+    s, cache = searcher_for(kbase, wait)
     try:
         yield s, cache
     finally:

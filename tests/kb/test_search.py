@@ -235,6 +235,29 @@ def test_reindex_builds_a_fresh_generation_and_swaps_it_in(kbase):
     assert not list(root.glob("*.tmp"))
 
 
+def test_search_now_answers_from_the_index_or_says_it_would_wait(kbase):
+    """An event loop's search: the index's answer at once, or None where search() would wait for a searcher,
+    build a first index or ask the database."""
+    with kbase.session() as s:
+        p = make_product(s, "Gốm Phù Lãng")
+    assert search.search_now(kbase, "gom phu lang") is None  # a first start builds here: a thread's job
+    assert search.search(kbase, "gom phu lang").hits[0].id == p.id  # ...which builds it
+    now = search.search_now(kbase, "gom phu lang")
+    assert now is not None and now == search.search(kbase, "gom phu lang") and not now.degraded
+    lent = [_index.searcher_for(kbase) for _ in range(_index.SEARCHERS)]
+    try:
+        assert search.search_now(kbase, "phu lang") is None  # every searcher lent out
+    finally:
+        for searcher, _ in lent:
+            _index.give_back(kbase, searcher)
+    assert search.search_now(kbase, "phu lang").hits[0].id == p.id
+    (Path(kbase.settings.index_dir) / "CURRENT").unlink()  # damaged: rebuilt in the background
+    assert search.search_now(kbase, "gom phu") is None
+    thread = search.rebuilding(kbase)
+    if thread is not None:
+        thread.join()
+
+
 def test_ensure_index_builds_when_missing_and_when_the_schema_changed(kbase):
     root = Path(kbase.settings.index_dir)
     assert not (root / "CURRENT").exists()

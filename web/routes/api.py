@@ -14,14 +14,14 @@ from kb.read import browse, coverage, export, labs, products, standards
 from web.deps import AnswersDep, KBDep, LabId, ProductId, SessionDep, data_version, render
 from web.routes.browse import Page, Stars, Text
 from web.routes.products import OnDate
-from web.routes.search import Filter, Kind, Limit, Q, keep_out_of_caches, run_search
+from web.routes.search import Filter, Kind, Limit, Q, keep_out_of_caches, run_search_on_loop
 from web.schemas import ExportedMapping, LabDetail, ProductDetail, SearchResponse, StandardDetail
 
 router = APIRouter(prefix="/api", tags=["API"])
 
 
 @router.get("/search", response_model=SearchResponse, summary="Tìm tiêu chuẩn, sản phẩm, phòng thí nghiệm")
-def api_search(
+async def api_search(
     kbase: KBDep,
     response: Response,
     q: Q = "",
@@ -39,7 +39,7 @@ def api_search(
     ``qcvn 8 1 2011``)."""
     filters = {k: v for k, v in {"doc_type": doc_type, "status": status, "mandatory": mandatory,
                                  "district": district, "year": year, "ics": ics}.items() if v}
-    results = run_search(kbase, q, kind, limit, filters)
+    results = await run_search_on_loop(kbase, q, kind, limit, filters)
     keep_out_of_caches(response, results)
     return results
 

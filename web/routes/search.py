@@ -3,10 +3,11 @@ it directly. Answers (hits) come first; partial matches apart below; with no ans
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from kb import contacts, metrics
 from kb.core import KnowledgeBase
@@ -15,6 +16,9 @@ from kb.read import browse, standards
 from kb.text import clean
 from kb.urls import group_url, standard_url
 from web.deps import KBDep, SessionDep, render
+
+if TYPE_CHECKING:
+    from kb.search import SearchResults
 
 router = APIRouter(tags=["Trang web"], include_in_schema=False)
 
@@ -46,10 +50,37 @@ def run_search(kbase: KnowledgeBase, q: str, kind: str | None, limit: int, filte
     (see :func:`keep_out_of_caches`)."""
     from kb import search as kb_search  # whoosh loads only when somebody searches
 
-    res = kb_search.search(kbase, q, kind=kind, limit=limit, filters=filters).to_json()
+    return _answer(kbase, q, kind, kb_search.search(kbase, q, kind=kind, limit=limit, filters=filters))
+
+
+async def run_search_on_loop(kbase: KnowledgeBase, q: str, kind: str | None, limit: int,
+                             filters: dict[str, Any] | None = None) -> dict[str, Any]:
+    """:func:`run_search` from the event loop. The index's answer is computed right here: a few milliseconds
+    of processor and no I/O, where a hand-off to a worker thread and back cost more than that, and sixteen
+    threads of one process fought over the interpreter lock with the loop that reads and writes the
+    connections (a third more answers a second with two workers, ``bench/workers.py``). What needs waiting or
+    the database (the index rebuilt, a question with no hits) goes to a worker thread."""
+    from kb import search as kb_search
+
+    found = kb_search.search_now(kbase, q, kind=kind, limit=limit, filters=filters)
+    if found is None:
+        return await run_in_threadpool(run_search, kbase, q, kind, limit, filters)
+    if _needs_way_forward(found):
+        return await run_in_threadpool(_answer, kbase, q, kind, found)
+    return _answer(kbase, q, kind, found)
+
+
+def _needs_way_forward(found: SearchResults) -> bool:
+    return not found.hits and bool(found.query)
+
+
+def _answer(kbase: KnowledgeBase, q: str, kind: str | None, found: SearchResults) -> dict[str, Any]:
+    from kb import search as kb_search
+
+    res = found.to_json()
     metrics.searched(kind, res["degraded"])
     res.update(groups=[], groups_fit=False, contact=None)
-    if not res["hits"] and res["query"]:
+    if _needs_way_forward(found):
         fit = kb_search.search(kbase, q, kind="group", limit=8)
         res["degraded"] = res["degraded"] or fit.degraded
         with kbase.session() as session:

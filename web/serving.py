@@ -1,22 +1,29 @@
-"""``kb serve``: one process, or a supervisor and N worker processes (uvicorn's), one listening socket each.
+"""``kb serve``: one process, or a supervisor and N worker processes (uvicorn's) that share one listening socket.
 
 With one worker the app runs in ``kb serve``'s own process, as it always did. With more, ``kb serve`` binds
-the sockets, starts the follow-mail loop in its own process (which serves no request), and supervises the
+the socket, starts the follow-mail loop in its own process (which serves no request), and supervises the
 workers: each imports ``web.app:create_app`` afresh and reads its settings from the environment it inherits
 (``KB_*``), so every worker sees what ``kb serve`` saw. A worker that dies is replaced; SIGTERM or SIGINT
 stop them all (each finishes its requests first, for at most :data:`GRACEFUL_SECONDS`).
 
-Why the sockets are made here (README, "Several workers"): uvicorn binds the socket it hands to its workers
+Why the socket is made here (README, "Several workers"): uvicorn binds the socket it hands to its workers
 with ``socket.socket(AF_INET)``, whose protocol number is 0, and asyncio only turns Nagle's algorithm off
 (``TCP_NODELAY``) on connections accepted from a socket that says ``IPPROTO_TCP``. Every answer is written
 in two pieces (headers, then body); without ``TCP_NODELAY`` the body waits for the client's acknowledgement
 of the headers, which a keep-alive client delays by ≈40 ms: the constant ≈44 ms of ``uvicorn --workers 2``.
-And one shared socket let one worker take every kept-alive connection (see :func:`worker_sockets`).
+
+Why the workers accept connections themselves (:class:`_BalancedServer`): a kept-alive connection stays with
+the worker that accepted it, so the split of connections is the split of the load. asyncio accepts every
+waiting connection at once, and the first worker to wake took all 16 of the benchmark; one socket per
+worker (``SO_REUSEPORT``) left the split to the kernel's hash of the addresses: 10/6, 12/4 and 13/3 were
+seen, and the busier worker's answers took twice as long.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import multiprocessing
 import os
 import shutil
 import socket
@@ -24,7 +31,7 @@ import threading
 from typing import Any
 
 import uvicorn
-from uvicorn.config import STARTUP_FAILURE
+from uvicorn.config import STARTUP_FAILURE, Config
 from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
 from kb.config import Settings
@@ -47,52 +54,142 @@ def default_workers(settings: Settings) -> int:
         return os.cpu_count() or 1
 
 
-def worker_sockets(host: str, port: int, workers: int, backlog: int = 2048) -> list[socket.socket]:
-    """One listening TCP socket per worker, all on ``host:port`` (``SO_REUSEPORT``; port 0: a free one).
-
-    uvicorn would hand every worker the same socket, and asyncio accepts all waiting connections at once:
-    the first worker to wake took all 16 kept-alive connections of the benchmark and the other idled
-    (``ss -tnp``). With a socket each, the kernel spreads new connections over the workers. Each socket says
-    ``IPPROTO_TCP``, so asyncio turns Nagle off on what it accepts (see the module's doc). They listen from
-    here on: connections wait in the backlog while the workers start, or one is replaced, instead of being
-    refused.
-    """
+def listening_socket(host: str, port: int, backlog: int = 2048) -> socket.socket:
+    """The TCP socket every worker accepts from, listening from here on (port 0: a free one): connections wait
+    in its backlog while the workers start, or one is replaced, instead of being refused. It says
+    ``IPPROTO_TCP``, so asyncio turns Nagle off on what it accepts (see the module's doc)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:  # refused if anything listens there, even another
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # kb serve sharing its port by SO_REUSEPORT
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            raise KBError(f"không mở được địa chỉ {host}:{port}: {exc.strerror or exc}") from None
-        port = probe.getsockname()[1]
-    socks: list[socket.socket] = []
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
-        for _ in range(workers):
-            sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-            socks.append(sock)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # inherited by accepted sockets on Linux
-            sock.bind((host, port))
-            sock.listen(backlog)
-            sock.set_inheritable(True)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # inherited by accepted sockets on Linux
+        sock.bind((host, port))
+        sock.listen(backlog)
+        sock.set_inheritable(True)
     except OSError as exc:
-        for sock in socks:
-            sock.close()
+        sock.close()
         raise KBError(f"không mở được địa chỉ {host}:{port}: {exc.strerror or exc}") from None
-    return socks
+    return sock
+
+
+#: How long a worker holding more open connections than another leaves a waiting connection to it before
+#: taking the connection itself (the other may be busy with a long request, or stuck).
+DEFER_SECONDS = 0.05
+
+
+class Balance:
+    """Each worker's number of open connections, in memory the workers share (``counts``, one slot each)."""
+
+    def __init__(self, counts: Any, slot: int):
+        self.counts = counts
+        self.slot = slot
+
+    def publish(self, open_connections: int) -> None:
+        self.counts[self.slot] = open_connections
+
+    def first_turn(self) -> bool:
+        """Whether this worker takes a waiting connection at once: no other worker holds fewer."""
+        mine = self.counts[self.slot]
+        return all(mine <= n for i, n in enumerate(self.counts) if i != self.slot)
+
+
+class _BalancedServer(uvicorn.Server):
+    """uvicorn's server, accepting one connection at a time from the shared socket, and first only while no
+    other worker holds fewer connections (:class:`Balance`); otherwise after :data:`DEFER_SECONDS`, if no
+    other worker took it meanwhile."""
+
+    def __init__(self, config: Config, balance: Balance):
+        super().__init__(config)
+        self.balance = balance
+        self.acceptor: asyncio.Task | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=[])  # the app's lifespan, and no listener of uvicorn's: accepting is ours
+        if self.started and sockets:
+            self.balance.publish(0)
+            self.acceptor = asyncio.get_running_loop().create_task(self._accept(sockets[0]))
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.acceptor is not None:
+            self.acceptor.cancel()
+        await super().shutdown(sockets)
+
+    def _protocol_factory(self, loop: asyncio.AbstractEventLoop) -> Any:
+        """uvicorn's protocol (as its own ``startup`` makes it), publishing this worker's open connections."""
+        config, state, balance = self.config, self.server_state, self.balance
+
+        class Counted(config.http_protocol_class):  # type: ignore[name-defined,misc]
+            def connection_made(self, transport: Any) -> None:
+                super().connection_made(transport)
+                balance.publish(len(state.connections))
+
+            def connection_lost(self, exc: Exception | None) -> None:
+                super().connection_lost(exc)
+                balance.publish(len(state.connections))
+
+        return lambda: Counted(config=config, server_state=state, app_state=self.lifespan.state, _loop=loop)
+
+    async def _accept(self, sock: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        protocol = self._protocol_factory(loop)
+        sock.setblocking(False)
+        while True:
+            await _readable(loop, sock)
+            if not self.balance.first_turn():
+                await asyncio.sleep(DEFER_SECONDS)  # the worker with fewer connections takes it meanwhile
+            try:
+                conn, _ = sock.accept()
+            except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+                continue  # another worker took it
+            except OSError as exc:  # out of file descriptors: try again in a while, as asyncio does
+                log.error("accepting a connection failed: %s", exc)
+                await asyncio.sleep(1)
+                continue
+            conn.setblocking(False)
+            try:
+                await loop.connect_accepted_socket(protocol, conn)
+            except OSError:
+                conn.close()
+
+
+async def _readable(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> None:
+    """Until a connection waits on ``sock`` (for every worker: the one that accepts first gets it)."""
+    ready = loop.create_future()
+    loop.add_reader(sock.fileno(), lambda: ready.done() or ready.set_result(None))
+    try:
+        await ready
+    finally:
+        loop.remove_reader(sock.fileno())
+
+
+class _Worker(Process):
+    """uvicorn's worker process, with :class:`_BalancedServer` on slot ``slot`` of the shared counts."""
+
+    def __init__(self, config: Config, sock: socket.socket, counts: Any, slot: int):
+        self.balance = Balance(counts, slot)
+        super().__init__(config, [sock])
+
+    @property
+    def server(self) -> uvicorn.Server:
+        if self._server is None:
+            self._server = _BalancedServer(self.config, self.balance)
+        return self._server
 
 
 class _Supervisor(Multiprocess):
-    """uvicorn's supervisor, but worker ``i`` (and its replacement) serves socket ``i`` only.
+    """uvicorn's supervisor, starting :class:`_Worker` processes: worker ``i`` (and its replacement) publishes
+    its open connections in slot ``i``.
 
-    The three methods that start workers are uvicorn 0.54's, with the socket chosen by the worker's index;
-    adding or removing workers by signal (SIGTTIN/SIGTTOU) is not offered: a new worker needs a new socket.
+    The three methods that start workers are uvicorn 0.54's with :meth:`_worker` in place of ``Process``;
+    adding or removing workers by signal (SIGTTIN/SIGTTOU) is not offered: the number of slots is fixed.
     """
 
-    def _worker(self, idx: int) -> Process:
-        return Process(self.config, [self.sockets[idx]])
+    def __init__(self, config: Config, sock: socket.socket):
+        super().__init__(config, sockets=[sock])
+        self.counts = multiprocessing.get_context("spawn").RawArray("i", self.processes_num)
 
+    def _worker(self, idx: int) -> Process:
+        return _Worker(self.config, self.sockets[0], self.counts, idx)
     def init_processes(self) -> None:
         for idx in range(self.processes_num):
             process = self._worker(idx)
@@ -204,11 +301,10 @@ def serve(kbase: KnowledgeBase, host: str, port: int, workers: int) -> None:
             stop.set()
         return
     config = uvicorn.Config("web.app:create_app", factory=True, workers=workers, **options)
-    socks = worker_sockets(host, port, workers, config.backlog)
+    sock = listening_socket(host, port, config.backlog)
     stop = _start_mailer(kbase)
     try:
-        _Supervisor(config, sockets=socks).run()
+        _Supervisor(config, sock).run()
     finally:
         stop.set()
-        for sock in socks:
-            sock.close()
+        sock.close()

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from itertools import compress
+from operator import and_, itemgetter
 from typing import Any
 
 _MAX_TERMS = 4000  # cached term masks per generation (≈10 MB at 20,000 documents)
@@ -187,11 +189,27 @@ def lowest(mask: int, k: int) -> list[int]:
     return out
 
 
-def members(mask: int, among: int) -> set[int]:
-    """The document numbers of ``mask`` that are also in ``among`` (a few candidates): tested in a set
-    afterwards, O(1) each, where ``bit`` shifts the whole int."""
-    both = mask & among
-    return set(lowest(both, both.bit_count())) if both else set()
+class Among:
+    """A few candidate documents (``docs``, ascending; ``mask`` their bits), asked which of them a big mask holds.
+
+    Each question reads the candidates' bytes of ``mask & self.mask`` in one C call (``itemgetter``) and keeps
+    the candidates whose bit is set (``compress``): about 9 µs for 200 candidates of 20,000 documents, where
+    reading the binary digits of the int took 26 µs."""
+
+    def __init__(self, mask: int, docs: list[int]):
+        self.mask = mask
+        self.docs = docs
+        self.nbytes = (mask.bit_length() + 7) >> 3
+        index = [d >> 3 for d in docs]
+        self.bytes_of = itemgetter(*index) if len(index) > 1 else (lambda b: tuple(b[i] for i in index))
+        self.bits = [1 << (d & 7) for d in docs]
+
+    def members(self, mask: int) -> set[int]:
+        """The candidates that ``mask`` holds."""
+        both = mask & self.mask
+        if not both:
+            return set()
+        return set(compress(self.docs, map(and_, self.bytes_of(both.to_bytes(self.nbytes, "little")), self.bits)))
 
 
 class Accumulator:

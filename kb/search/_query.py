@@ -36,7 +36,7 @@ from whoosh import query as Q
 
 from kb import codes
 from kb.search import _documents as docs
-from kb.search._bits import Accumulator, Bits, bit, lowest, members
+from kb.search._bits import Accumulator, Among, Bits, bit, lowest
 from kb.search._results import Hit, SearchResults
 from kb.search._schema import english_stem_analyzer, term_fold
 from kb.text import clean, fold, is_digits, tokens
@@ -708,8 +708,9 @@ def _rank(bits: Bits, match: int, feats, word_masks: list[int], pair_masks: list
         acc.add(in_force & match, 4)
     cands = acc.top(match, candidates)
     # 2. exact scores for the candidates: each mask cut down to them once, then set look-ups
-    cand_list = lowest(cands, candidates)
-    cut = [[(members(m, cands), w, field) for m, w, field in fs] for fs in feats]
+    among = Among(cands, lowest(cands, candidates))
+    cand_list = among.docs
+    cut = [[(among.members(m), w, field) for m, w, field in fs] for fs in feats]
     in_field: dict[str, set[int]] = {}
     for fs in cut:
         for docs_in, _, field in fs:
@@ -734,9 +735,9 @@ def _rank(bits: Bits, match: int, feats, word_masks: list[int], pair_masks: list
                     best[n] = total[n] = v
         for n, b in best.items():
             scores[n] += b + _TIE * (total[n] - b)
-    words_hit = Counter(n for m in word_masks for n in members(m, cands))
-    pairs_hit = Counter(n for m in pair_masks for n in members(m, cands))
-    samples, products_in = members(sample, cands), members(products, cands)
+    words_hit = Counter(n for m in word_masks for n in among.members(m))
+    pairs_hit = Counter(n for m in pair_masks for n in among.members(m))
+    samples, products_in = among.members(sample), among.members(products)
     status, doc_type = bits.column("status"), bits.column("doc_type")
     hits = []
     for n in cand_list:

@@ -16,7 +16,7 @@ from kb.config import Settings
 from kb.core import KnowledgeBase
 from kb.errors import Conflict
 from kb.models import Document, DocumentPage, Product, utcnow
-from kb.search import _index
+from kb.search import _bits, _index
 from tests.support.search_world import build_world, make_lab, make_product, make_standard, relate
 
 
@@ -160,6 +160,25 @@ def test_facets_count_every_match_and_filters_narrow(world):
     prods = search.search(world, "thit", kind="product", filters={"district": "Tiên Du"})
     assert prods.hits and all(h.kind == "product" for h in prods.hits)
     assert search.search(world, "be tong", kind="nonsense").hits == []
+
+
+def test_term_masks_kept_stay_within_their_byte_budget_and_answers_do_not_change(world, monkeypatch):
+    questions = ["nuoc mam", "xi măng", "cement", "banh phu the", "gạch đất sét", "VILAS 1074", "thép"]
+    search.RESULT_MEMO, memo_size = 0, search.RESULT_MEMO
+    try:
+        roomy = [search.search(world, q) for q in questions]
+        monkeypatch.setattr(_bits, "_TERM_BYTES", 64)  # a mask or two: most are dropped and read again
+        with _index.searching(world) as (_, cache):
+            cache["bits"].clear()
+            cache["bits_bytes"][0] = 0
+        tight = [search.search(world, q) for q in questions]
+    finally:
+        search.RESULT_MEMO = memo_size
+    assert tight == roomy
+    with _index.searching(world) as (_, cache):
+        kept = cache["bits"]
+        assert cache["bits_bytes"][0] == sum((m.bit_length() + 7) >> 3 for m in kept.values())
+        assert cache["bits_bytes"][0] <= 64 or len(kept) == 1
 
 
 def test_snippets_mark_matches_and_escape_html(kbase):

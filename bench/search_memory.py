@@ -124,10 +124,8 @@ def start_server(data_dir: Path, workers: int, repo: Path = REPO) -> tuple[subpr
     port = free_port()
     env = {**os.environ, "KB_DATA_DIR": str(data_dir), "PYTHONPATH": str(repo)}
     env.pop("KB_DATABASE_URL", None)
-    cmd = [sys.executable, "-m", "uvicorn", "web.app:create_app", "--factory", "--port", str(port),
-           "--log-level", "warning"]
-    if workers > 1:
-        cmd += ["--workers", str(workers)]
+    # the command an operator runs (its workers share the connections evenly; uvicorn's own left Nagle on)
+    cmd = [sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--workers", str(workers)]
     proc = subprocess.Popen(cmd, env=env, cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     out: list[str] = []
     threading.Thread(target=lambda: out.extend(proc.stdout), daemon=True).start()  # type: ignore[arg-type]

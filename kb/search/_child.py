@@ -1,4 +1,5 @@
-"""A large catch-up of the search index, in a process of its own (``python -m kb.search._child``).
+"""A large catch-up of the search index, or a full rebuild (``python -m kb.search._child [rebuild]``), in a
+process of its own.
 
 A server's background thread hands a backlog of at least ``_index.CHILD_BACKLOG`` records (a bulk import
 written behind its back, another server's upload) to this process instead of indexing it itself: in a
@@ -6,7 +7,8 @@ thread, the indexing held the interpreter lock the server's searches need, and a
 processor to the searches first. It reads the knowledge base's settings as JSON on stdin, catches up
 round after round while the backlog stays large (an import still writing) and exits: 0 done, 3 the index
 needs a full rebuild (the server has it rebuilt), 4 somebody else maintains the index (the next check tries
-again), 1 anything else (one line on stderr).
+again), 1 anything else (one line on stderr). With ``rebuild`` it builds a fresh generation and swaps it in
+(a damaged or missing index, one of an older schema after an upgrade), for the same reason.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ def main() -> int:
     root = Path(kbase.settings.index_dir)
     deadline = time.monotonic() + ROUNDS_SECONDS
     try:
+        if sys.argv[1:] == ["rebuild"]:
+            _index.build(kbase)  # one process: the server's requests keep the other processor
+            return 0
         # Round after round while an import keeps writing: one start for the whole import, not one per check.
         # A small remainder is left to the server's thread.
         while True:

@@ -715,7 +715,10 @@ def rebuild_in_background(kbase: KnowledgeBase, reason: str) -> threading.Thread
 
         def work() -> None:
             try:
-                build(kbase)
+                if _records(kbase) >= CHILD_BACKLOG:
+                    _build_in_child(kbase)
+                else:
+                    build(kbase)
                 h.failures.clear()
             except Exception:  # noqa: BLE001 - logged; searches keep answering from the database
                 h.retry_at = time.monotonic() + REBUILD_RETRY
@@ -930,9 +933,9 @@ def _up_to_date(kbase: KnowledgeBase, root: Path) -> bool:
         return db_stamp(session) == stamp
 
 
-#: A catch-up of at least this many records runs in a child process (``kb.search._child``), not in the thread:
-#: indexing holds the interpreter lock the searches need, ≈ 0.7 ms of it per product. Below it, a child's
-#: start (≈ 1 s of processor) would cost more than it spares.
+#: A catch-up of at least this many records, and a rebuild of a knowledge base of at least this many, run in a
+#: child process (``kb.search._child``), not in the thread: indexing holds the interpreter lock the searches
+#: need, ≈ 0.7 ms of it per product. Below it, a child's start (≈ 1 s of processor) would cost more than it spares.
 CHILD_BACKLOG = 1000
 #: Seconds a child catch-up may take (a full build of a large knowledge base takes minutes).
 CHILD_TIMEOUT = 3600
@@ -952,27 +955,56 @@ def _backlog(kbase: KnowledgeBase, root: Path) -> int:
     return sys.maxsize if full else sum(len(v) for v in ids.values())
 
 
-def _catch_up_in_child(kbase: KnowledgeBase, h: _Handle, backlog: int) -> None:
-    """Run the catch-up in ``kb.search._child`` and wait for it (this thread only waits: no interpreter lock)."""
-    started = time.monotonic()
+def _records(kbase: KnowledgeBase) -> int:
+    """How many records the index holds documents of (standards, products, labs, groups), by the database."""
+    with kbase.session() as session:
+        stamp = db_stamp(session)
+    return sum((stamp.get(k) or [0])[0] or 0 for k in docs.KINDS)
+
+
+def _run_child(kbase: KnowledgeBase, *args: str) -> tuple[int, str]:
+    """Run ``python -m kb.search._child ARGS`` on this knowledge base and wait for it (this thread only waits:
+    no interpreter lock): its exit code and the last line it said. ``subprocess.TimeoutExpired`` after
+    :data:`CHILD_TIMEOUT` seconds."""
     package_root = str(Path(__file__).resolve().parents[2])  # the child imports the same kb as this process
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)}
+    done = subprocess.run([sys.executable, "-m", "kb.search._child", *args], input=kbase.settings.model_dump_json(),
+                          capture_output=True, text=True, env=env, timeout=CHILD_TIMEOUT, check=False)
+    return done.returncode, (done.stderr.strip().splitlines() or [""])[-1]
+
+
+def _build_in_child(kbase: KnowledgeBase) -> None:
+    """A full rebuild in ``kb.search._child``: in a server's thread the build held the interpreter lock its
+    requests need for as long as it took (minutes with 100,000 records). Raises when it did not succeed."""
+    started = time.monotonic()
     try:
-        done = subprocess.run([sys.executable, "-m", "kb.search._child"], input=kbase.settings.model_dump_json(),
-                              capture_output=True, text=True, env=env, timeout=CHILD_TIMEOUT, check=False)
+        code, said = _run_child(kbase, "rebuild")
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"the rebuild in a child process gave up after {CHILD_TIMEOUT} s") from None
+    if code == CHILD_BUSY:
+        raise Conflict(said or "the index is maintained by another process")
+    if code != 0:
+        raise RuntimeError(f"the rebuild in a child process failed (exit {code}): {said}")
+    log.info("search index rebuilt in a child process in %.1f s", time.monotonic() - started)
+
+
+def _catch_up_in_child(kbase: KnowledgeBase, h: _Handle, backlog: int) -> None:
+    """Run the catch-up in ``kb.search._child`` and wait for it."""
+    started = time.monotonic()
+    try:
+        code, said = _run_child(kbase)
     except subprocess.TimeoutExpired:
         log.error("search index catch-up in a child process gave up after %d s", CHILD_TIMEOUT)
         return
-    said = (done.stderr.strip().splitlines() or [""])[-1]
-    if done.returncode == 0:
+    if code == 0:
         log.info("search index caught up with %s records in a child process in %.1f s",
                  "all" if backlog == sys.maxsize else backlog, time.monotonic() - started)
-    elif done.returncode == CHILD_NEEDS_REBUILD:
+    elif code == CHILD_NEEDS_REBUILD:
         _heal(kbase, h, said or "stamp unreadable or of another schema")
-    elif done.returncode == CHILD_BUSY:
+    elif code == CHILD_BUSY:
         log.info("search index catch-up deferred: %s", said)
     else:
-        log.warning("search index catch-up in a child process failed (exit %d): %s", done.returncode, said)
+        log.warning("search index catch-up in a child process failed (exit %d): %s", code, said)
 
 
 def _catch_up(kbase: KnowledgeBase) -> None:
@@ -1003,10 +1035,7 @@ def _catch_up(kbase: KnowledgeBase) -> None:
 
 def _first_build(kbase: KnowledgeBase, root: Path) -> None:
     """No index has ever been here: build a small one now; else in the background (:class:`IndexUnavailable`)."""
-    with kbase.session() as session:
-        stamp = db_stamp(session)
-    records = sum((stamp.get(k) or [0])[0] or 0 for k in docs.KINDS)
-    if records > FIRST_BUILD_IN_REQUEST:
+    if _records(kbase) > FIRST_BUILD_IN_REQUEST:
         raise _heal(kbase, handle_for(kbase), "first start")
     try:
         with maintenance(root, wait=False):

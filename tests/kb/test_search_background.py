@@ -4,6 +4,8 @@ the background while searches answer from the database; memos and searchers are 
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 import threading
@@ -169,6 +171,25 @@ def test_a_large_backlog_is_caught_up_by_a_child_process_while_searches_answer(k
         [r.getMessage() for r in caplog.records]
     with kb.session() as s:
         assert _index._read_stamp(_index.current_generation(Path(kb.settings.index_dir))) == _index.db_stamp(s)
+
+
+def test_a_large_index_is_rebuilt_by_a_child_process_while_searches_answer_from_the_database(kb, monkeypatch):
+    """A rebuild (a damaged index, a schema changed by an upgrade) of a large knowledge base ran in a server
+    thread for minutes, holding the interpreter lock the server's requests need."""
+    monkeypatch.setattr(_index, "CHILD_BACKLOG", 10)
+    _insert_products(kb, [f"Nón lá làng Chuông {i}" for i in range(12)])
+    root = Path(kb.settings.index_dir)
+    stamp = _index.current_generation(root) / "stamp.json"
+    stamp.write_text(json.dumps({**json.loads(stamp.read_text()), "schema": -1}))  # an older schema
+    meanwhile = search.search(kb, "non la lang chuong", limit=50)
+    assert meanwhile.degraded and meanwhile.total == 12  # the database answers while the index is rebuilt
+    rebuild = search.rebuilding(kb)
+    assert rebuild is not None
+    rebuild.join(DEADLINE)
+    built_by = int(_index.current_generation(root).name.rsplit("-", 1)[1])  # gen-<time>-<pid of the builder>
+    assert built_by != os.getpid()
+    after = search.search(kb, "non la lang chuong", limit=50)
+    assert not after.degraded and after.total == 12
 
 
 def test_a_large_catch_up_that_finds_the_index_held_starts_no_child_and_leaves_it_to_the_next_check(kb, monkeypatch, caplog):

@@ -22,6 +22,7 @@ seen, and the busier worker's answers took twice as long.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import multiprocessing
@@ -122,8 +123,10 @@ class _BalancedServer(_Server):
             self.acceptor = asyncio.get_running_loop().create_task(self._accept(sockets[0]))
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        if self.acceptor is not None:
+        if self.acceptor is not None:  # no new connection from here on; uvicorn then closes the socket
             self.acceptor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.acceptor
         await super().shutdown(sockets)
 
     def _protocol_factory(self, loop: asyncio.AbstractEventLoop) -> Any:
@@ -160,7 +163,8 @@ class _BalancedServer(_Server):
             conn.setblocking(False)
             try:
                 await loop.connect_accepted_socket(protocol, conn)
-            except OSError:
+            except Exception:  # noqa: BLE001 - one connection lost, never the worker's accepting
+                log.exception("serving an accepted connection failed")
                 conn.close()
 
 

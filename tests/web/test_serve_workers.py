@@ -278,6 +278,27 @@ def test_kept_alive_connections_split_evenly_over_the_workers(tmp_path):
         srv.stop()
 
 
+def test_a_stuck_worker_leaves_its_share_of_new_connections_to_the_others(tmp_path):
+    """A worker holding more connections leaves a waiting one to a worker holding fewer only for a while: one
+    that is stuck (stopped here) does not keep new visitors out."""
+    srv = _serve(tmp_path)
+    stuck, live = _workers(srv)
+    os.kill(stuck, signal.SIGSTOP)
+    try:
+        clients = [socket.create_connection(("127.0.0.1", srv.port), timeout=DEADLINE) for _ in range(5)]
+        try:
+            for c in clients:  # each answered, so accepted, though the stuck worker holds none
+                c.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+                assert c.recv(4096).startswith(b"HTTP/1.1 200")
+            assert _established(live, srv.port) == 5
+        finally:
+            for c in clients:
+                c.close()
+    finally:
+        os.kill(stuck, signal.SIGCONT)
+        srv.stop()
+
+
 def test_a_worker_takes_a_waiting_connection_first_only_while_no_other_holds_fewer():
     counts = [3, 3, 5]
     assert Balance(counts, 0).first_turn() and Balance(counts, 1).first_turn()  # a tie: both may

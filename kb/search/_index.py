@@ -466,25 +466,27 @@ def _commit_batch(kbase: KnowledgeBase, gen: Path, batch: dict[str, list[int] | 
         ix.close()
 
 
-def ensure(kbase: KnowledgeBase, full_ok: bool = True, wait: bool | float = True) -> None:
+def ensure(kbase: KnowledgeBase, full_ok: bool = True, wait: bool | float = True, procs: int = 1) -> None:
     """Rebuild when missing or of an older schema; otherwise catch up with what changed in the database.
 
     With ``full_ok`` False, a missing, unstamped or other-schema generation raises :class:`_NeedsRebuild`
     instead (the caller has it rebuilt in the background, searches answering from the database meanwhile).
-    ``wait`` False: :class:`Conflict` at once when the index is being maintained by somebody else.
+    ``wait`` False: :class:`Conflict` at once when the index is being maintained by somebody else. A full build
+    (a large backlog) uses ``procs`` processes (only callers that may fork: not a threaded server).
     """
     root = Path(kbase.settings.index_dir)
     with maintenance(root, wait=wait):
-        _ensure(kbase, root, full_ok, wait)
+        _ensure(kbase, root, full_ok, wait, procs)
 
 
-def _ensure(kbase: KnowledgeBase, root: Path, full_ok: bool = True, wait: bool | float = True) -> None:
+def _ensure(kbase: KnowledgeBase, root: Path, full_ok: bool = True, wait: bool | float = True,
+            procs: int = 1) -> None:
     gen = current_generation(root)
     stamp = _read_stamp(gen) if gen else None
     if gen is None or stamp is None or stamp.get("schema") != SCHEMA_VERSION:
         if not full_ok:
             raise _NeedsRebuild("missing" if gen is None else "stamp unreadable or of another schema")
-        _build(kbase)
+        _build(kbase, procs)
         return
     # The stamp is read before the rows: whatever changes from here on differs from it at the next round.
     with kbase.session() as session:
@@ -493,11 +495,11 @@ def _ensure(kbase: KnowledgeBase, root: Path, full_ok: bool = True, wait: bool |
             return
         ids, full = _changes_since(session, stamp, now)
     if full:
-        _build(kbase)
+        _build(kbase, procs)
         return
     indexed = sum((stamp.get(k) or [0])[0] or 0 for k in docs.KINDS)
     if any(ids.values()):
-        _apply_changes(kbase, ids, wait=wait, indexed=indexed)
+        _apply_changes(kbase, ids, procs, wait=wait, indexed=indexed)
         if current_generation(root) != gen:  # the backlog was large: a full build stamped its own generation
             return
     _remove_orphans(kbase, gen, wait)

@@ -712,6 +712,24 @@ class User(SQLModel, table=True):
     must_change_password: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
+class LoginFailure(SQLModel, table=True):
+    """A failed login or password check, under one of its limiter keys (``ip:…``, ``user:…``): the login
+    limiter's windows (``web.ratelimit``) live here so that every worker and server counts the same failures.
+    Rows older than the longest window are deleted as new ones come."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, index=True)
+    at: float = Field(index=True)  # seconds since the epoch: comparable between servers, unlike a monotonic clock
+
+
+class LoginKnownAddress(SQLModel, table=True):
+    """An address an account signed in from: exempt from the account's delay (the owner keeps getting in)."""
+
+    user_key: str = Field(primary_key=True, max_length=200)
+    ip_key: str = Field(primary_key=True, max_length=200)
+    at: float = Field(index=True)
+
+
 class AuditEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, index=True)

@@ -36,7 +36,7 @@ from web.cache import PageCache
 from web.csrf import CSRFMiddleware
 from web.deps import footer_agency
 from web.inputs import RefuseNulBodies, refuse_nul
-from web.ratelimit import LoginLimiter
+from web.ratelimit import LoginLimiter, shared_login_limiter
 from web.routes import (
     admin,
     api,
@@ -186,7 +186,7 @@ def create_app(
     app.state.settings = kbase.settings
     app.state.answers = DatedAnswers()
     app.state.templates = make_templates()
-    app.state.login_limiter = login_limiter or LoginLimiter()
+    app.state.login_limiter = login_limiter or shared_login_limiter(kbase)
     app.state.follow_limiter = follow.new_limiter()
     app.state.metrics_allow = observability.allowed_networks(kbase.settings)  # KB_METRICS_ALLOW, checked now
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

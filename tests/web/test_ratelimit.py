@@ -3,8 +3,11 @@ out the owner's known address, forwarded headers only from named proxies; generi
 
 from __future__ import annotations
 
+from sqlmodel import select
+
+from kb.models import LoginFailure
 from tests.support.accounts import PASSWORD, TestClient, make_app, seed
-from web.ratelimit import LoginLimiter, SlidingWindowLimiter
+from web.ratelimit import KEY_CHARS, KNOWN_PER_ACCOUNT, LoginLimiter, SlidingWindowLimiter, shared_login_limiter
 
 
 class Clock:
@@ -168,3 +171,40 @@ def test_forwarded_for_is_believed_from_a_named_proxy(kbase, settings):
     # A client that is not a named proxy cannot pick its address.
     direct = TestClient(app, client=("192.0.2.1", 50000))
     assert _login(direct, "admin", PASSWORD, {"X-Forwarded-For": "192.0.2.77"}).status_code == 429
+
+
+def _shared(kbase, clock: Clock) -> LoginLimiter:
+    """What ``shared_login_limiter`` makes, on the test's clock."""
+    lim = shared_login_limiter(kbase)
+    lim.clock = clock
+    return lim
+
+
+def test_workers_on_one_database_count_the_same_failures(any_kbase):
+    """Each process kept its own counts: with N workers an address could try N times as often."""
+    clock = Clock()
+    one, two = _shared(any_kbase, clock), _shared(any_kbase, clock)  # two workers, or two servers
+    for i in range(10):
+        assert not (one if i % 2 else two).blocked("10.0.0.7", "nobody")
+        (one if i % 2 else two).failed("10.0.0.7", "nobody")
+    assert one.blocked("10.0.0.7", "nobody") == two.blocked("10.0.0.7", "nobody") == 61
+    clock.now += 61
+    assert not one.blocked("10.0.0.7", "nobody") and not two.blocked("10.0.0.7", "nobody")
+
+
+def test_the_owners_address_is_known_to_every_worker_and_old_failures_are_deleted(any_kbase):
+    clock = Clock()
+    one, two = _shared(any_kbase, clock), _shared(any_kbase, clock)
+    one.succeeded("10.0.0.1", "Chủ")  # the owner signed in through one worker
+    for i in range(12):  # someone elsewhere guesses the account through the other
+        two.failed(f"10.1.0.{i}", "chu")
+    assert two.account_delay("10.9.9.9", "chu") > 0
+    assert two.account_delay("10.0.0.1", "CHU") == 0  # the owner's address, through the other worker
+    for i in range(KNOWN_PER_ACCOUNT + 3):
+        one.succeeded(f"10.2.0.{i}", "chu")
+    assert len(two.store.known("user:chu")) == KNOWN_PER_ACCOUNT
+    clock.now += 901  # past both windows: the next failure deletes the old rows
+    two.failed("10.0.0.5", "x" * 1000)  # a username as long as anyone types is cut to the column
+    with any_kbase.session() as s:
+        left = s.exec(select(LoginFailure.key)).all()
+    assert sorted(left) == sorted(["ip:10.0.0.5", ("user:" + "x" * 1000)[:KEY_CHARS]])

@@ -299,6 +299,25 @@ def test_a_stuck_worker_leaves_its_share_of_new_connections_to_the_others(tmp_pa
         srv.stop()
 
 
+def test_failed_logins_count_across_the_workers(tmp_path):
+    """Ten failures a minute from one address, whichever worker each came to (each kept its own count)."""
+    srv = _serve(tmp_path)
+    try:
+        # a kept-alive connection each: every worker holds some of them (the split test above)
+        clients = [httpx.Client(base_url=srv.url, timeout=30) for _ in range(11)]
+        try:
+            answers = [c.post("/api/auth/login", json={"username": "ai-do", "password": "sai"}).status_code
+                       for c in clients]
+            held = [_established(pid, srv.port) for pid in _workers(srv)]
+        finally:
+            for c in clients:
+                c.close()
+        assert min(held) >= 5, held
+        assert answers == [401] * 10 + [429]
+    finally:
+        srv.stop()
+
+
 def test_a_worker_takes_a_waiting_connection_first_only_while_no_other_holds_fewer():
     counts = [3, 3, 5]
     assert Balance(counts, 0).first_turn() and Balance(counts, 1).first_turn()  # a tie: both may

@@ -23,7 +23,7 @@ from kb.search import _index
 from kb.search._documents import KINDS
 from kb.search._fallback import search_db
 from kb.search._forward import named_group, way_forward
-from kb.search._query import FACETS, run
+from kb.search._query import FACETS, run, warm
 from kb.search._results import Hit, SearchResults
 from kb.search._status import index_status
 
@@ -63,7 +63,8 @@ def search_now(
     filters: dict | None = None,
 ) -> SearchResults | None:
     """:func:`search`'s answer when the index gives it at once; None when it would take waiting (for a
-    searcher, a first build) or the database. For an event loop: a few milliseconds of processor, no I/O."""
+    searcher, a first build, the tables of a generation nobody searched yet) or the database. For an event
+    loop: a few milliseconds of processor, no I/O."""
     return _search(kbase, query, kind, limit, filters, wait=False)
 
 
@@ -106,6 +107,11 @@ def _run(kbase: KnowledgeBase, query: str, kind: str | None, limit: int, filters
          wait: bool) -> SearchResults:
     """The answer from a searcher borrowed from the process's pool (and the generation's memo of answers)."""
     with _index.searching(kbase, wait) as (searcher, cache):
+        if not cache.get("warm"):  # a generation nobody searched yet (a swap, a catch-up's commit)
+            if not wait:
+                raise _index.WouldWait("the generation's tables are not built yet")
+            warm(searcher, cache)
+            cache["warm"] = True
         memo = cache.setdefault("results", OrderedDict()) if RESULT_MEMO and key is not None else None
         lock = cache.setdefault("results_lock", threading.Lock())
         if memo is not None:

@@ -270,6 +270,12 @@ def test_search_now_answers_from_the_index_or_says_it_would_wait(kbase):
         for searcher, _ in lent:
             _index.give_back(kbase, searcher)
     assert search.search_now(kbase, "phu lang").hits[0].id == p.id
+    with kbase.session() as s:
+        q = make_product(s, "Gốm Thổ Hà")
+    search.update(kbase, products=[q.id])  # a new commit: its tables are built by a thread's search first
+    assert search.search_now(kbase, "gom tho ha") is None
+    assert search.search(kbase, "gom tho ha").hits[0].id == q.id
+    assert search.search_now(kbase, "gom tho ha").hits[0].id == q.id
     (Path(kbase.settings.index_dir) / "CURRENT").unlink()  # damaged: rebuilt in the background
     assert search.search_now(kbase, "gom phu") is None
     thread = search.rebuilding(kbase)

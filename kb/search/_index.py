@@ -26,6 +26,7 @@ import threading
 import time
 import warnings
 import weakref
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -896,9 +897,11 @@ def settle(kbase: KnowledgeBase, timeout: float = 60.0) -> bool:
         running[0].join(left)
 
 
-def keep_up(kbase: KnowledgeBase, stop: threading.Event, every: float | None = None) -> None:
+def keep_up(kbase: KnowledgeBase, stop: threading.Event, every: float | None = None,
+            warm: Callable[[], None] | None = None) -> None:
     """Until ``stop`` is set, look every :data:`STALE_CHECK_EVERY` seconds whether the database moved past the
-    index and start the background catch-up if so — for a server's lifetime (``web.app``'s lifespan).
+    index and start the background catch-up if so — for a server's lifetime (``web.app``'s lifespan) — and
+    call ``warm`` (the live generation's tables built here rather than by the first searches).
 
     Searches start the catch-up too, but only searches that reach the index: a page cache answering every
     visitor from what it kept would otherwise keep an answer rendered before the catch-up for as long as
@@ -911,6 +914,8 @@ def keep_up(kbase: KnowledgeBase, stop: threading.Event, every: float | None = N
                 continue  # no index yet (the first search builds it) or the work is under way
             if not _up_to_date(kbase, root):
                 catch_up_in_background(kbase)
+            if warm is not None:
+                warm()
         except Exception:  # noqa: BLE001 - a database outage: /readyz says so; look again next time
             log.warning("search index freshness not checked", exc_info=True)
 

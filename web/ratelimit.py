@@ -30,51 +30,6 @@ KEY_CHARS = 200
 KNOWN_PER_ACCOUNT = 8
 
 
-class SlidingWindowLimiter:
-    def __init__(self, limit: int = 10, window: float = 60.0, clock: Callable[[], float] = time.monotonic,
-                 max_keys: int = 100_000):
-        self.limit = limit
-        self.window = window
-        self.clock = clock
-        self.max_keys = max_keys
-        self._hits: OrderedDict[str, deque[float]] = OrderedDict()
-
-    def _recent(self, key: str) -> deque[float] | None:
-        hits = self._hits.get(key)
-        if hits is None:
-            return None
-        horizon = self.clock() - self.window
-        while hits and hits[0] <= horizon:
-            hits.popleft()
-        if not hits:
-            del self._hits[key]
-            return None
-        return hits
-
-    def blocked(self, key: str) -> bool:
-        hits = self._recent(key)
-        return hits is not None and len(hits) >= self.limit
-
-    def retry_after(self, key: str) -> int:
-        """Seconds until the oldest failure in the window expires."""
-        hits = self._recent(key)
-        if not hits:
-            return 0
-        return max(1, int(hits[0] + self.window - self.clock()) + 1)
-
-    def hit(self, key: str) -> None:
-        hits = self._recent(key)
-        if hits is None:
-            hits = self._hits[key] = deque(maxlen=self.limit * 2)
-        hits.append(self.clock())
-        self._hits.move_to_end(key)
-        while len(self._hits) > self.max_keys:  # a flood of distinct keys cannot grow memory without bound
-            self._hits.popitem(last=False)
-
-    def reset(self, key: str) -> None:
-        self._hits.pop(key, None)
-
-
 class FailureStore(Protocol):
     """Where a :class:`LoginLimiter` keeps failures (per key, with their times) and the owners' addresses."""
 
@@ -122,6 +77,39 @@ class MemoryStore:
         self._known.move_to_end(user_key)
         while len(self._known) > self.max_keys:
             self._known.popitem(last=False)
+
+
+def _wait(oldest: float, window: float, now: float) -> int:
+    """Seconds until a failure at ``oldest`` leaves a window of ``window`` seconds."""
+    return max(1, int(oldest + window - now) + 1)
+
+
+class SlidingWindowLimiter:
+    """At most ``limit`` hits per key in ``window`` seconds, counted in this process (subscription requests)."""
+
+    def __init__(self, limit: int = 10, window: float = 60.0, clock: Callable[[], float] = time.monotonic,
+                 max_keys: int = 100_000):
+        self.limit = limit
+        self.window = window
+        self.clock = clock
+        self.store = MemoryStore(max_keys, per_key=limit * 2)
+
+    def _recent(self, key: str) -> list[float]:
+        return self.store.times(key, self.clock() - self.window)
+
+    def blocked(self, key: str) -> bool:
+        return len(self._recent(key)) >= self.limit
+
+    def retry_after(self, key: str) -> int:
+        """Seconds until the oldest hit in the window leaves it."""
+        hits = self._recent(key)
+        return _wait(hits[0], self.window, self.clock()) if hits else 0
+
+    def hit(self, key: str) -> None:
+        self.store.add(key, self.clock())
+
+    def reset(self, key: str) -> None:
+        self.store.forget(key)
 
 
 class DatabaseStore:
@@ -213,7 +201,7 @@ class LoginLimiter:
         """0 when a login may be tried, else the seconds to wait."""
         ip_key = self.keys(ip, username)[0]
         hits = self.store.times(ip_key, self.clock() - self.window)
-        by_address = max(1, int(hits[0] + self.window - self.clock()) + 1) if len(hits) >= self.limit else 0
+        by_address = _wait(hits[0], self.window, self.clock()) if len(hits) >= self.limit else 0
         return max(by_address, self.account_delay(ip, username))
 
     def failed(self, ip: str | None, username: str | None) -> None:

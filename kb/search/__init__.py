@@ -110,7 +110,7 @@ def _run(kbase: KnowledgeBase, query: str, kind: str | None, limit: int, filters
         if not cache.get("warm"):  # a generation nobody searched yet (a swap, a catch-up's commit)
             if not wait:
                 raise _index.WouldWait("the generation's tables are not built yet")
-            _warm(searcher, cache)
+            warm(searcher, cache)
         memo = cache.setdefault("results", OrderedDict()) if RESULT_MEMO and key is not None else None
         lock = cache.setdefault("results_lock", threading.Lock())
         if memo is not None:
@@ -129,18 +129,12 @@ def _run(kbase: KnowledgeBase, query: str, kind: str | None, limit: int, filters
     return res
 
 
-def _warm(searcher: Any, cache: dict[str, Any]) -> None:
-    warm(searcher, cache)
-    cache["warm"] = True
-
-
 def _warm_live(kbase: KnowledgeBase) -> None:
     """The live generation's tables, built by the server's background thread: a worker's first searches waited
     ≈ 1 s for them with 110,000 products (in a thread: see :func:`search_now`)."""
     try:
         with _index.searching(kbase) as (searcher, cache):
-            if not cache.get("warm"):
-                _warm(searcher, cache)
+            warm(searcher, cache)
     except _index.IndexUnavailable:
         pass  # being rebuilt, or gone: searches answer from the database and the rebuild is under way
 

@@ -215,7 +215,7 @@ class Among:
     def __init__(self, mask: int, docs: list[int]):
         self.mask = mask
         self.docs = docs
-        self.nbytes = (mask.bit_length() + 7) >> 3
+        self.nbytes = _bytes(mask)
         index = [d >> 3 for d in docs]
         self.bytes_of = itemgetter(*index) if len(index) > 1 else (lambda b: tuple(b[i] for i in index))
         self.bits = [1 << (d & 7) for d in docs]

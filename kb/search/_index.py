@@ -434,7 +434,7 @@ def _apply_changes(kbase: KnowledgeBase, ids: dict[str, set[int]], procs: int = 
         return
     if indexed is None:
         stamp = _read_stamp(gen) or {}
-        indexed = sum((stamp.get(k) or [0])[0] or 0 for k in docs.KINDS)
+        indexed = _stamped_records(stamp)
     if len(todo) > BATCH and len(todo) > REBUILD_SHARE * indexed:
         _build(kbase, procs)
         return
@@ -498,7 +498,7 @@ def _ensure(kbase: KnowledgeBase, root: Path, full_ok: bool = True, wait: bool |
     if full:
         _build(kbase, procs)
         return
-    indexed = sum((stamp.get(k) or [0])[0] or 0 for k in docs.KINDS)
+    indexed = _stamped_records(stamp)
     if any(ids.values()):
         _apply_changes(kbase, ids, procs, wait=wait, indexed=indexed)
         if current_generation(root) != gen:  # the backlog was large: a full build stamped its own generation
@@ -962,11 +962,15 @@ def _backlog(kbase: KnowledgeBase, root: Path) -> int:
     return sys.maxsize if full else sum(len(v) for v in ids.values())
 
 
-def _records(kbase: KnowledgeBase) -> int:
-    """How many records the index holds documents of (standards, products, labs, groups), by the database."""
-    with kbase.session() as session:
-        stamp = db_stamp(session)
+def _stamped_records(stamp: dict[str, Any]) -> int:
+    """How many records (standards, products, labs, groups) a stamp counts."""
     return sum((stamp.get(k) or [0])[0] or 0 for k in docs.KINDS)
+
+
+def _records(kbase: KnowledgeBase) -> int:
+    """How many records the index holds documents of, by the database."""
+    with kbase.session() as session:
+        return _stamped_records(db_stamp(session))
 
 
 def _run_child(kbase: KnowledgeBase, *args: str) -> tuple[int, str]:

@@ -427,7 +427,10 @@ def _typos_ok(exact: list[str], fixed: set[int], must: list[int]) -> bool:
 def warm(searcher, cache: dict) -> None:
     """Build the tables over the whole index that searches read (facet masks, columns, the standards that have
     pages, the accented vocabulary) once for this generation, before any search on an event loop needs them:
-    at 110,000 products they take up to a second, during which a loop would serve nothing else."""
+    at 110,000 products they take up to a second, during which a loop would serve nothing else. Marks the
+    generation's memo ``warm``; nothing to do once it is."""
+    if cache.get("warm"):
+        return
     bits = Bits(searcher, cache)
     bits.live()
     for name in (*FACETS, "kind", "sample"):
@@ -436,6 +439,7 @@ def warm(searcher, cache: dict) -> None:
         bits.column(name)
     bits.terms("parent")
     _Vocab(searcher, cache).accented("")
+    cache["warm"] = True
 
 
 def run(searcher, cache: dict, query: str, *, kind: str | None, limit: int, filters: dict | None,

@@ -35,7 +35,7 @@ def test_key_count_is_bounded():
     lim = SlidingWindowLimiter(limit=1, window=60, clock=Clock(), max_keys=100)
     for i in range(1000):
         lim.hit(f"k{i}")
-    assert len(lim._hits) == 100
+    assert len(lim.store._times) == 100
 
 
 def _login(c, user, password, ip_headers=None):

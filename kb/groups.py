@@ -254,19 +254,24 @@ class _Index:
     def __init__(self, prods: list[tuple[int, _Product]]):
         self.by_word: dict[str, list[tuple[int, _Product]]] = {}
         self.by_ocop: dict[str, set[int]] = {}
-        self.with_hs = [(pid, p) for pid, p in prods if p.hs]
+        # Every leading part of every code (``covers`` is a prefix test): a rule's code is one lookup, not a
+        # test against each product's codes (the pass's largest cost with 2,000 products and 46 groups).
+        self.by_code_prefix: dict[str, set[int]] = {}
         for pid, p in prods:
             for word in p.folded:
                 self.by_word.setdefault(word, []).append((pid, p))
             if p.ocop_group:
                 self.by_ocop.setdefault(p.ocop_group, set()).add(pid)
+            for code in p.hs:
+                for n in range(len(code) + 1):
+                    self.by_code_prefix.setdefault(code[:n], set()).add(pid)
 
     def hits(self, rule: _Rule) -> set[int]:
         found = {pid for name in rule.ocop_names for pid in self.by_ocop.get(name, ())}
         for k in rule.keywords:
             found.update(pid for pid, p in self.by_word.get(k[0][0], ()) if any(_phrase_in(k, t) for t in p.texts))
-        if rule.hs_codes:
-            found.update(pid for pid, p in self.with_hs if p.under(rule.hs_codes))
+        for code in rule.hs_codes:
+            found.update(self.by_code_prefix.get(code, ()))
         return found
 
 

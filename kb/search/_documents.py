@@ -284,27 +284,29 @@ def hs_keys(codes: Iterable[str]) -> list[str]:
 
 def product_doc(p: Product, hs: list[str] | None = None) -> dict[str, Any]:
     name = clean(p.name)
-    aliases = [clean(a) for a in (p.aliases or []) if clean(a)]
+    aliases = [a for a in map(clean, p.aliases or []) if a]
     title = " ; ".join([name, *aliases])
+    description, category, district = clean(p.description), clean(p.category), clean(p.district)
     secondary = " . ".join(
-        x for x in map(clean, [p.description, p.category, p.producer, p.ocop_group, p.commune, p.district]) if x
+        x for x in [description, category, clean(p.producer), clean(p.ocop_group), clean(p.commune), district] if x
     )
+    indexed_title = searchable_title(title)
     return {
         "key": doc_key("product", pk(p)),
         "kind": "product",
         "pk": p.id,
         "title_display": name,
-        "snippet_src": (clean(p.description) or title)[:600],
+        "snippet_src": (description or title)[:600],
         "rels": [],
         "code_key": _kw(hs_keys(hs or [])),
-        "title": searchable_title(title),
-        "title_f": searchable_title(title),
+        "title": indexed_title,
+        "title_f": indexed_title,
         "bigrams": bigrams(name, *aliases, p.description),
         "pairs": bigrams(secondary),
         "text": secondary,
         "text_f": secondary,
-        "district": clean(p.district),
-        "category": clean(p.category),
+        "district": district,
+        "category": category,
         "sample": "1" if p.is_sample else "",
         "year": str(p.ocop_year) if p.ocop_year else "",
     }

@@ -55,6 +55,7 @@ from kb.models import (
 )
 from kb.search import _documents as docs
 from kb.search import _mapped
+from kb.search._bulk import BulkSegments, commit_segments
 from kb.search._schema import SCHEMA_VERSION, build_schema
 
 log = logging.getLogger(__name__)
@@ -290,22 +291,19 @@ def _add_all(writer, session: Session, kinds=docs.KINDS, ids: dict[str, list[int
     return counts
 
 
-#: Megabytes of postings a build's writer sorts in memory at once. The sort (``list.sort`` in whoosh's external
-#: sort) holds the interpreter's lock from start to end: in a server's background thread 256 MB of it would
-#: stall every request thread for seconds (and uvicorn's supervisor kills a worker whose health check waits
-#: over 5 s), so background builds sort in small runs, merged from disk.
+#: Megabytes of postings a build's writer holds before it closes a segment and begins another. A server's
+#: background thread builds small indexes only (a larger rebuild or catch-up runs in ``kb.search._child``).
 BUILD_LIMIT_MB = 256
 BACKGROUND_LIMIT_MB = 24
 _BACKGROUND = ("kb-index-catch-up", "kb-index-rebuild")
 
 
-#: Megabytes of postings each process of a parallel (forking, CLI-only) build holds before it spills a sorted run to
-#: disk, at most. Spilling is slow in whoosh (one pickle call per posting out, one per posting back, then a heap
-#: merge): with 128 MB, 25,000 products cost 49 s of CPU, with everything in memory 30 s. 100,000 products (~13 M
-#: postings, about 1.2 GB of whoosh's estimate per process of two) fit; a larger build spills, as before, only later.
+#: Megabytes of postings each process of a parallel (forking, CLI-only) build holds, at most, before it closes a
+#: segment and begins another. 100,000 products (≈ 12.4 M postings, ≈ 350 MB in ``BulkSegmentWriter``) make one
+#: segment a process.
 PARALLEL_LIMIT_MB = 1536
-#: A process's resident memory runs to about 1.5× whoosh's estimate (1.8 GB for 1.2 GB): the processes of one build
-#: together take at most this share of the memory the machine has available when it starts.
+#: The processes of one build together hold at most this share of the memory the machine has available when it
+#: starts (a province's server runs the site beside an import).
 PARALLEL_MEMORY_SHARE = 0.25
 
 
@@ -317,7 +315,7 @@ def _parallel_limit_mb(procs: int) -> int:
             available_kb = next(int(line.split()[1]) for line in fh if line.startswith("MemAvailable:"))
     except (OSError, StopIteration, ValueError, IndexError):
         return BUILD_LIMIT_MB // procs
-    budget_mb = available_kb / 1024 * PARALLEL_MEMORY_SHARE / procs / 1.5
+    budget_mb = available_kb / 1024 * PARALLEL_MEMORY_SHARE / procs
     return int(max(BUILD_LIMIT_MB // procs, min(PARALLEL_LIMIT_MB, budget_mb)))
 
 
@@ -332,11 +330,97 @@ MAX_BUILD_PROCS = 4
 def build(kbase: KnowledgeBase, procs: int = 1, wait: bool | float = True) -> dict[str, Any]:
     """Full rebuild from the database into a fresh generation, then an atomic swap.
 
-    ``procs`` > 1 analyses the documents in that many forked processes, each writing its own segment —
-    only for callers that may fork (a CLI batch, not a threaded server).
+    ``procs`` > 1 reads and indexes a share of the records in each of that many processes (forked: only for
+    callers that may fork, a CLI batch, not a threaded server), each writing segments of its own.
     """
     with maintenance(Path(kbase.settings.index_dir), wait=wait):
         return _build(kbase, procs)
+
+
+@dataclass
+class _Filled:
+    """What one process of a build wrote: segments, documents per kind, field lengths (sum, count)."""
+
+    segments: list[Any]
+    counts: dict[str, int]
+    lengths: dict[str, list[int]]
+    added: int
+
+
+def _fill(kbase: KnowledgeBase, ix, share: dict[str, list[int] | None] | None, limit_mb: int) -> _Filled:
+    """Index the records of ``share`` (every record: None) into new segments of ``ix``."""
+    writer = BulkSegments(ix, limit_mb)
+    lengths: dict[str, list[int]] = {}
+    added = [0]
+    try:
+        with kbase.session() as session:
+            counts = _add_all(writer, session, ids=share, lengths=lengths, added=added)
+    except BaseException:
+        writer.cancel()
+        raise
+    return _Filled(writer.close(), counts, lengths, added[0])
+
+
+def _fill_in_child(conn, kbase: KnowledgeBase, gen: str, share: dict[str, list[int] | None], limit_mb: int) -> None:
+    """A forked build process: its share, its own database connections (the parent's pooled ones stay the parent's).
+    Sends a ``_Filled``, or one line saying what went wrong (the parent builds again in one process)."""
+    try:
+        kbase.engine.dispose(close=False)
+        ix = windex.open_dir(gen)
+        try:
+            conn.send(_fill(kbase, ix, share, limit_mb))
+        finally:
+            ix.close()
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which falls back
+        conn.send(" ".join(f"{type(exc).__name__}: {exc}".split())[:300])
+    finally:
+        conn.close()
+
+
+def _shares(session: Session, procs: int) -> list[dict[str, list[int] | None]]:
+    """Every record's id, in ``procs`` contiguous shares of each kind (neighbouring rows are read together)."""
+    columns = {"standard": col(Standard.id), "product": col(Product.id), "lab": col(Lab.id),
+               "group": col(ProductGroup.id)}
+    shares: list[dict[str, list[int] | None]] = [{} for _ in range(procs)]
+    for kind in docs.KINDS:
+        ids = [i for i in session.exec(select(columns[kind]).order_by(columns[kind])) if i is not None]
+        for i, share in enumerate(shares):
+            share[kind] = ids[len(ids) * i // procs:len(ids) * (i + 1) // procs]
+    return shares
+
+
+def _fill_in_processes(kbase: KnowledgeBase, ix, gen: Path, shares: list[dict[str, list[int] | None]]) -> list[_Filled]:
+    """The first share here, every other in a forked process; all or an error."""
+    import multiprocessing
+
+    fork = multiprocessing.get_context("fork")
+    limit = _parallel_limit_mb(len(shares))
+    started = []
+    try:
+        for share in shares[1:]:
+            mine, theirs = fork.Pipe(duplex=False)
+            proc = fork.Process(target=_fill_in_child, args=(theirs, kbase, str(gen), share, limit), daemon=True)
+            proc.start()
+            theirs.close()
+            started.append((proc, mine))
+        filled = [_fill(kbase, ix, shares[0], limit)]
+        for proc, conn in started:
+            try:
+                got = conn.recv()
+            except EOFError:
+                proc.join()
+                raise RuntimeError(f"a build process died (exit code {proc.exitcode})") from None
+            if isinstance(got, str):
+                raise RuntimeError(got)
+            filled.append(got)
+        return filled
+    finally:
+        for proc, conn in started:
+            conn.close()
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
 
 
 def _build(kbase: KnowledgeBase, procs: int = 1) -> dict[str, Any]:
@@ -347,31 +431,34 @@ def _build(kbase: KnowledgeBase, procs: int = 1) -> dict[str, Any]:
     procs = max(1, min(procs, MAX_BUILD_PROCS))
     try:
         ix = windex.create_in(str(gen), build_schema())
-        with kbase.session() as session:
-            stamp = db_stamp(session)
-            if procs > 1:
-                # Segments kept apart (multisegment): merging them would redo in one process what the
-                # others just did in parallel. 35-file corpus on 2 cores: 2.1 s -> 1.5 s. (The earlier
-                # "slower" measurement, 15.5 s vs 11 s for 5,000 records, was with the merge.)
-                writer = ix.writer(procs=procs, multisegment=True, limitmb=_parallel_limit_mb(procs))
+        try:
+            with kbase.session() as session:
+                stamp = db_stamp(session)  # before any row is read: what changes meanwhile is caught up later
+                shares = _shares(session, procs) if procs > 1 else None
+            if shares is None:
+                filled = [_fill(kbase, ix, None, _limit_mb())]
             else:
-                writer = ix.writer(limitmb=_limit_mb())
-            lengths: dict[str, list[int]] = {}
-            added = [0]
-            try:
-                counts = _add_all(writer, session, lengths=lengths, added=added)
-            except BaseException:
-                writer.cancel()
-                raise
-            writer.commit(optimize=procs == 1)
-        written = ix.doc_count_all()
-        ix.close()
-        if written != added[0]:
-            # whoosh's parallel writer drops the segment of a sub-process that died; never keep a partial index
-            if procs > 1:
-                shutil.rmtree(gen, ignore_errors=True)
-                return _build(kbase, 1)
-            raise RuntimeError(f"search index build wrote {written} of {added[0]} documents")
+                try:
+                    filled = _fill_in_processes(kbase, ix, gen, shares)
+                except Exception as exc:  # noqa: BLE001 - never a partial index: the whole build again, here
+                    log.warning("a parallel search index build failed (%s); building in one process", exc)
+                    ix.close()
+                    shutil.rmtree(gen, ignore_errors=True)
+                    return _build(kbase, 1)
+            commit_segments(ix, [seg for f in filled for seg in f.segments])
+            written = ix.doc_count_all()
+        finally:
+            ix.close()
+        added = sum(f.added for f in filled)
+        if written != added:
+            raise RuntimeError(f"search index build wrote {written} of {added} documents")
+        counts = {kind: sum(f.counts.get(kind, 0) for f in filled) for kind in docs.KINDS}
+        lengths: dict[str, list[int]] = {}
+        for f in filled:
+            for name, (total, n) in f.lengths.items():
+                acc = lengths.setdefault(name, [0, 0])
+                acc[0] += total
+                acc[1] += n
         _write_stamp(gen, stamp)
         # Average field lengths over the documents that have the field (whoosh averages over all
         # documents, which makes a product's missing English title shrink everyone's average).

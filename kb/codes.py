@@ -91,6 +91,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from kb.text import clean, fold, is_digits, nfc
 
@@ -555,9 +556,10 @@ def find_all(text: str) -> list[Designation]:
 _TRAILING_JUNK = " \t\r\n.,;"
 
 
+@lru_cache(maxsize=65_536)  # a standard's code is parsed again for each of its keys, series and relations
 def parse(text: str) -> Designation | None:
     """Exactly one designation, any letter case; ``None`` for anything else, including lists and
-    shorthands that stand for several codes."""
+    shorthands that stand for several codes. (A ``Designation`` is frozen: the cached one can be shared.)"""
     if not text:
         return None
     s = re.sub(r"\s+", " ", _normalise(text)).strip(_TRAILING_JUNK)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import zlib
 from array import array
 from collections import Counter, defaultdict, deque
+from hashlib import md5
 from itertools import chain, repeat
 from operator import sub
 from pickle import dumps
@@ -31,8 +32,10 @@ from typing import Any
 
 from whoosh.analysis import IDTokenizer
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
+from whoosh.filedb.filetables import _lengths as _ROW_LENGTHS
+from whoosh.filedb.filetables import md5_hash
 from whoosh.formats import Existence
-from whoosh.system import pack_int, pack_uint, pack_ushort
+from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
@@ -42,6 +45,7 @@ from kb.search._schema import _TERMS, _Counted
 _BLOCK = 128
 _COMPRESSION = 3
 _ONE = pack_uint(1)
+_TERM_INFO = W3TermInfo._struct
 
 
 class _FieldPostings:
@@ -193,6 +197,53 @@ def _untokenised(field: Any) -> bool:
     return type(field.analyzer) is IDTokenizer
 
 
+class _Terms:
+    """Rows of whoosh's term table, as ``OrderedHashWriter.add`` writes them (its file, index and hash buckets),
+    and the postings they point to, each written in runs: the two files take one write per few thousand terms,
+    not several per term."""
+
+    RUN = 2048
+
+    def __init__(self, writer: Any) -> None:
+        self._table = writer._tindex
+        self._index_append = self._table.index.append
+        self._buckets = self._table.buckets
+        self._hash = _md5_low32 if self._table.hashfn is md5_hash else self._table.hashfn
+        self._rows: list[bytes] = []
+        self._row_pos = self._table.dbfile.tell()
+        self._postfile = writer._postfile
+        self._posts: list[bytes] = []
+        self.post_pos = self._postfile.tell()  # where the next term's postings begin
+        self._last = b""
+
+    def add(self, key: bytes, postings: bytes, info: bytes) -> None:
+        """One term: its postings (at :attr:`post_pos`, which ``info`` names) and its row ``key`` → ``info``."""
+        self._posts.append(postings)
+        self.post_pos += len(postings)
+        pos = self._row_pos
+        self._index_append(pos)
+        h = self._hash(key)
+        self._buckets[h & 255].append((h, pos))
+        row = _ROW_LENGTHS.pack(len(key), len(info)) + key + info
+        self._rows.append(row)
+        self._row_pos += len(row)
+        self._last = key
+        if len(self._rows) >= self.RUN:
+            self.flush()
+
+    def flush(self) -> None:
+        self._postfile.write(b"".join(self._posts))
+        self._table.dbfile.write(b"".join(self._rows))
+        self._posts.clear()
+        self._rows.clear()
+        self._table.lastkey = self._last
+
+
+def _md5_low32(key: bytes) -> int:
+    """``filetables.md5_hash``: the low 32 bits of the key's MD5, without a hexadecimal string between."""
+    return int.from_bytes(md5(key, usedforsecurity=False).digest()[-4:], "big")
+
+
 def _write_field(writer: Any, field: Any, mode: str, posts: _FieldPostings) -> None:
     """Every term of one field, in term order, as ``W3FieldWriter.add_postings`` writes them."""
     fmt = field.format
@@ -200,15 +251,17 @@ def _write_field(writer: Any, field: Any, mode: str, posts: _FieldPostings) -> N
     plain = mode != "generic" and boost == 1.0  # weights are the frequencies (or 1.0), as floats
     fixed = fmt.fixed_value_size()
     lengths = posts.lengths if field.scorable else None
-    postfile = writer._postfile
-    add_term = writer._tindex.add
+    terms = _Terms(writer)
     keyprefix = pack_ushort(writer._fieldid)
-    offset = postfile.tell()
     all_docs, all_freqs = posts.docs, posts.freqs
     for word in sorted(all_docs):  # str in code point order is the UTF-8 bytes' order
         docs = all_docs.pop(word)
+        key = keyprefix + (word if isinstance(word, bytes) else word.encode("utf-8"))
         multi = all_freqs.get(word)
         end = len(docs)
+        if plain and end <= _BLOCK:
+            _add_short_term(terms, key, docs, None if mode == "existence" else multi or (), lengths)
+            continue
         info = W3TermInfo()
         out = [WHOOSH3_HEADER_MAGIC]
         for b in range(0, end, _BLOCK):
@@ -238,11 +291,38 @@ def _write_field(writer: Any, field: Any, mode: str, posts: _FieldPostings) -> N
                 vals = None if fixed == 0 else (b"".join(vals) if fixed else tuple(vals))
             _write_block(out, info, ids, ws, vals, lengths, last=e == end)
         data = b"".join(out)
-        postfile.write(data)
-        info._offset = offset
+        info._offset = terms.post_pos
         info._length = len(data)
-        offset += len(data)
-        add_term(keyprefix + (word if isinstance(word, bytes) else word.encode("utf-8")), info.to_bytes())
+        terms.add(key, data, info.to_bytes())
+    terms.flush()
+
+
+def _add_short_term(terms: _Terms, key: bytes, ids: list[int], multi: Any, lengths: bytearray | None) -> None:
+    """A term of one block whose weights are its frequencies (``multi``: those other than 1, by document) or all 1.0
+    (``multi`` None: existence): ``_write_plain_block`` and ``W3TermInfo.to_bytes`` in one, for the most common
+    term by far (a word of one or a few documents)."""
+    n = len(ids)
+    if multi is None:
+        top, total, mini_weights, values = 1, n, None, None
+    elif not multi:
+        top, total, mini_weights, values = 1, n, None, _ONE * n
+    else:
+        freqs = list(map(multi.get, ids, repeat(1)))
+        top, low, total = max(freqs), min(freqs), sum(freqs)
+        mini_weights = None if top == 1 else (float(top) if top == low else tuple(map(float, freqs)))
+        values = b"".join(map(pack_uint, freqs))
+    minbyte = maxbyte = 0
+    if lengths is not None:
+        have = [lb for lb in map(lengths.__getitem__, ids) if lb]
+        if have:
+            minbyte, maxbyte = min(have), max(have)
+    maxweight = float(top)
+    databytes = zlib.compress(dumps((_deltas(ids), mini_weights, values), 2), _COMPRESSION)
+    infobytes = dumps((n, ids[-1], maxweight, _COMPRESSION, minbyte, maxbyte), 2)
+    size = len(infobytes) + len(databytes)
+    data = WHOOSH3_HEADER_MAGIC + pack_int(-size) + infobytes + databytes
+    info = _TERM_INFO.pack(False, float(total), n, minbyte, maxbyte, maxweight, ids[0], ids[-1])
+    terms.add(key, data, info + pack_long(terms.post_pos) + pack_int(len(data)))
 
 
 def _block_stats(info: W3TermInfo, ids: list[int], maxweight: float, lengths: bytearray | None

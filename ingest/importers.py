@@ -693,9 +693,9 @@ def import_file(kbase: KnowledgeBase, kind: str, path: Path | str, actor: str = 
     if kind not in KINDS:
         raise BadInput(f"loại nhập {kind!r} không hợp lệ (dùng: {', '.join(KINDS)})")
     path = _checked_file(kbase, Path(path))
-    keys, rows = read_rows(path, kind, kbase.settings)
     report = ImportReport(kind=kind, file=str(path))
     with bulk.fewer_collections():
+        keys, rows = read_rows(path, kind, kbase.settings)
         if kind in _ROW_HANDLERS:
             # Read to the end before the first commit: a file past a cap (a row too many at line 200,001, a bomb)
             # is refused whole, never after some batches were committed.

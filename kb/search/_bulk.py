@@ -430,7 +430,10 @@ class BulkSegments:
         writer, self._writer = self._writer, None
         if writer is not None:
             self._done.append(writer._finalize_segment())
-            writer._finish()
+            # Not ``writer._finish()``: it removes the index's temporary folder, which every writer of the index
+            # shares (``MAIN.tmp``), and another process may still be filling a segment there.
+            # ``commit_segments`` removes it once all are done.
+            writer.is_closed = True
 
     def close(self) -> list[Any]:
         """The segments written (whoosh ``Segment`` objects, picklable), the one being filled closed."""
@@ -454,5 +457,6 @@ def commit_segments(ix, segments: list[Any]) -> None:
     try:
         generation = ix.latest_generation() + 1
         TOC(ix.schema, [*ix._segments(), *segments], generation).write(ix.storage, ix.indexname)
+        ix.storage.temp_storage(f"{ix.indexname}.tmp").destroy()
     finally:
         lock.release()

@@ -105,6 +105,21 @@ def test_segments_are_closed_at_the_memory_limit_and_hold_every_posting(document
     assert len(_postings(one)) > len(_postings(few))
 
 
+def test_writers_of_one_index_close_their_segments_in_any_order(documents, tmp_path):
+    """Two build processes fill segments of one index at once; the first to finish must not take away the
+    temporary files the other is still writing (whoosh's writers share one temporary folder)."""
+    ix = windex.create_in(str(tmp_path), build_schema())
+    first, second = BulkSegments(ix, limit_mb=1024), BulkSegments(ix, limit_mb=1024)
+    for i, doc in enumerate(documents):
+        (first if i % 2 else second).add_document(**doc)
+    segments = first.close() + second.close()
+    commit_segments(ix, segments)
+    assert ix.doc_count_all() == len(documents)
+    assert not (tmp_path / "MAIN.tmp").exists()
+    with ix.searcher() as s:
+        assert len({fields["key"] for fields in s.all_stored_fields()}) == len(documents)
+
+
 def test_the_bulk_writer_refuses_what_it_does_not_write(tmp_path):
     ix = windex.create_in(str(tmp_path), build_schema())
     writer = BulkSegmentWriter(ix)

@@ -1,17 +1,18 @@
-"""A whoosh segment writer for full builds: the same segment files, byte for byte, at a third of the CPU.
+"""A whoosh segment writer for full builds: the same segment files, byte for byte, at about half the CPU.
 
 Whoosh's ``SegmentWriter`` puts every posting through Python one at a time: a tuple into a sorting pool (with
 a size estimate and two asserts), a sort of all of them, then ``add_postings`` and ``W3PostingsWriter`` take
 each back out with a length lookup and four appends. A product has ≈ 124 postings; 100,000 products cost
-≈ 80 s of one core that way. Here a document's terms per field are counted at once (``Counter``), numbered by
-a dictionary whose misses number themselves (``defaultdict(count().__next__)``), and appended to three arrays
-(term number, document number, frequency) by ``extend``: no Python loop over postings while adding. At the
-end each field's postings are put in term order by one stable sort of the term ranks (documents stay in
-order within a term), and each term's blocks are written as ``W3PostingsWriter`` writes them.
+≈ 80 s of one core that way. Here a document's terms per field are counted at once (``Counter``) and the
+document is appended to each term's list of documents in one C-level pass (``map`` of ``list.append``);
+frequencies other than 1 are kept apart (most words occur once in a field). Terms are sorted once at the end
+and each one's blocks are written as ``W3PostingsWriter`` writes them; a term of one block (most of them)
+straight from its postings, with its term-table row, in runs of a few thousand terms.
 
 What stays whoosh's own: the per-document writer (stored fields, field lengths, sortable columns), the term
-table (``OrderedHashWriter`` through ``W3FieldWriter``), ``W3TermInfo``, the segment and the table of contents.
-``tests/kb/test_search_bulk.py`` builds the same documents both ways and compares the segments' files.
+table's layout (``OrderedHashWriter``: its index and hash buckets are filled as its ``add`` fills them),
+``W3TermInfo``, the segment and the table of contents. ``tests/kb/test_search_bulk.py`` builds the same
+documents both ways and compares every file of the segment.
 
 Only what the schema uses is taken on this path: frequency postings counted by ``_schema._Counted``, existence
 postings of untokenised ``ID`` fields, and any other format through its own ``field.index`` (postings kept
@@ -22,7 +23,7 @@ separate spelling fields are refused.
 from __future__ import annotations
 
 import zlib
-from array import array
+from array import array  # 32-bit float weights, as W3PostingsWriter keeps them
 from collections import Counter, defaultdict, deque
 from hashlib import md5
 from itertools import chain, repeat
@@ -161,7 +162,7 @@ class BulkSegmentWriter(SegmentWriter):
                 posts.values[btext].append(vbytes or b"")
         if not counts:
             return 0
-        # One C-level pass: each term's array gets this document (no Python loop per posting).
+        # One C-level pass: each term's list gets this document (no Python loop per posting).
         deque(map(list.append, map(posts.docs.__getitem__, counts), repeat(docnum)), maxlen=0)
         posts.size += len(counts)
         if mode != "existence" and len(counts) != sum(counts.values()):
@@ -182,7 +183,7 @@ class BulkSegmentWriter(SegmentWriter):
         self.perdocwriter.close()
         writer = self.fieldwriter
         for fieldname in sorted(self._fields):
-            posts = self._fields.pop(fieldname)  # each field's arrays are freed once written
+            posts = self._fields.pop(fieldname)  # each field's lists are freed once written
             if not posts.size:
                 continue  # whoosh starts no field that has no terms
             field = self.schema[fieldname]

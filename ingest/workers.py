@@ -125,9 +125,10 @@ def _context():
 
 
 def build_may_fork() -> bool:
-    """A first index build may fork as the parse workers do: whoosh's parallel writer uses the default
-    start method, so only when that is fork and fork is what ``_context`` would choose here (the CLI's
-    progress bar and the web's upload handler run threads; that is fine before Python 3.12)."""
+    """A first index build may fork as the parse workers do: only when the default start method is fork and
+    fork is what ``_context`` would choose here (the CLI's progress bar and the web's upload handler run
+    threads; that is fine before Python 3.12). The build's processes (``kb.search._index._fill_in_processes``)
+    are forked and open database connections of their own."""
     default = mp.get_start_method(allow_none=True) or mp.get_all_start_methods()[0]
     return default == "fork" and _context().get_start_method() == "fork"
 

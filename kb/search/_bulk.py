@@ -110,7 +110,7 @@ class BulkSegmentWriter(SegmentWriter):
 
     @property
     def postings(self) -> int:
-        """Postings held so far (what the writer's memory grows with: ≈ 13 bytes each, plus the terms)."""
+        """Postings held so far: what the writer's memory grows with (:data:`BYTES_PER_POSTING`, terms included)."""
         return sum(p.size for p in self._fields.values())
 
     def add_document(self, **fields: Any) -> None:

@@ -249,17 +249,24 @@ class _Rule:
 
 
 class _Index:
-    """Products by folded word, OCOP group and HS code, so a rule looks only at the products that can match."""
+    """Products by folded word, by spelling, by OCOP group and by HS code prefix, so a rule looks only at the
+    products that can match."""
 
     def __init__(self, prods: list[tuple[int, _Product]]):
-        self.by_word: dict[str, list[tuple[int, _Product]]] = {}
+        self.products = dict(prods)
+        self.by_word: dict[str, set[int]] = {}
+        # (folded, accented) of every word: a one-word keyword is a lookup (``_phrase_in``'s accent rule below)
+        self.by_spelling: dict[tuple[str, str], set[int]] = {}
         self.by_ocop: dict[str, set[int]] = {}
         # Every leading part of every code (``covers`` is a prefix test): a rule's code is one lookup, not a
         # test against each product's codes (the pass's largest cost with 2,000 products and 46 groups).
         self.by_code_prefix: dict[str, set[int]] = {}
         for pid, p in prods:
             for word in p.folded:
-                self.by_word.setdefault(word, []).append((pid, p))
+                self.by_word.setdefault(word, set()).add(pid)
+            for text in p.texts:
+                for spelling in text:
+                    self.by_spelling.setdefault(spelling, set()).add(pid)
             if p.ocop_group:
                 self.by_ocop.setdefault(p.ocop_group, set()).add(pid)
             for code in p.hs:
@@ -269,7 +276,19 @@ class _Index:
     def hits(self, rule: _Rule) -> set[int]:
         found = {pid for name in rule.ocop_names for pid in self.by_ocop.get(name, ())}
         for k in rule.keywords:
-            found.update(pid for pid, p in self.by_word.get(k[0][0], ()) if any(_phrase_in(k, t) for t in p.texts))
+            if len(k) == 1:
+                # ``_phrase_in`` for one word (f, w): a word (f, h) of the product with f == w (the keyword is
+                # unaccented), h == f (the product's word is) or h == w (the same spelling).
+                f, w = k[0]
+                if f == w:
+                    found.update(self.by_word.get(f, ()))
+                else:
+                    found.update(self.by_spelling.get((f, f), ()))
+                    found.update(self.by_spelling.get((f, w), ()))
+                continue
+            # Only the products that have every word of the phrase are read word by word.
+            candidates = set.intersection(*(self.by_word.get(f, set()) for f, _ in k))
+            found.update(pid for pid in candidates if any(_phrase_in(k, t) for t in self.products[pid].texts))
         for code in rule.hs_codes:
             found.update(self.by_code_prefix.get(code, ()))
         return found

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlmodel import func, select
 
 from ingest.importers import import_file
@@ -334,3 +336,33 @@ def test_group_edits_and_group_mappings_can_be_reverted(any_kbase):
         g = groups.require_group(s, "thuc-pham")
         assert g.id == gid and g.route == "Tự công bố." and groups.mappings_of_group(s, g) == []
         assert s.get(groups.GroupMapping, mid) is None
+
+
+# --- the automatic pass's index answers what the rule says, product by product -------------------------------
+
+_SYLLABLES = ["bánh", "banh", "bành", "chưng", "chung", "gốm", "gồm", "gom", "mật", "mat", "ong", "đa", "da", "nem"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    texts=st.lists(st.lists(st.lists(st.sampled_from(_SYLLABLES), max_size=5), min_size=1, max_size=3),
+                   min_size=1, max_size=12),
+    codes=st.lists(st.lists(st.sampled_from(["0409", "040900", "04090010", "1902", "19023020", "8516"]), max_size=2),
+                   min_size=12, max_size=12),
+    keywords=st.lists(st.lists(st.sampled_from(_SYLLABLES), min_size=1, max_size=3), max_size=4),
+    rule_codes=st.lists(st.sampled_from(["04", "0409", "040900", "1902", "85166010", ""]), max_size=2),
+)
+def test_the_pass_index_finds_what_each_rule_matches(texts, codes, keywords, rule_codes):
+    """``_Index.hits`` (lookups by word, spelling and code prefix) against ``_Rule.matches`` product by product:
+    accents must agree where both are written (gốm is not gồm; gom matches both), phrases are whole words."""
+    from types import SimpleNamespace
+
+    prods = []
+    for pid, parts in enumerate(texts, start=1):
+        name, *aliases = [" ".join(words) for words in parts]
+        row = SimpleNamespace(name=name, aliases=aliases, category=None, ocop_group=None)
+        prods.append((pid, groups._Product.of(row, codes[pid - 1])))
+    group = SimpleNamespace(name="Nhóm", aliases=[], kind=GroupKind.trade, keywords=[" ".join(k) for k in keywords],
+                            hs_codes=rule_codes)
+    rule = groups._Rule.of(group)
+    assert groups._Index(prods).hits(rule) == {pid for pid, p in prods if rule.matches(p)}

@@ -417,7 +417,7 @@ class BulkSegments:
         self._max_postings = max(1, limit_mb * 1024 * 1024 // BYTES_PER_POSTING)
         self._done: list[Any] = []
         self._writer: BulkSegmentWriter | None = None
-        self.added = 0
+        self.added = 0  # whoosh documents written, a standard's pages included
 
     def add_document(self, **fields: Any) -> None:
         if self._writer is None:

@@ -264,9 +264,8 @@ _TOKEN = re.compile(r"\w+")
 
 
 def _add_all(writer, session: Session, kinds=docs.KINDS, ids: dict[str, list[int] | None] | None = None,
-             lengths: dict[str, list[int]] | None = None, added: list[int] | None = None) -> dict[str, int]:
-    """Index documents of these kinds (all rows, or ``ids`` per kind); ``added[0]`` counts every whoosh
-    document written, pages included."""
+             lengths: dict[str, list[int]] | None = None) -> dict[str, int]:
+    """Index documents of these kinds (all rows, or ``ids`` per kind); the records written per kind."""
     counts = {}
     makers = {"standard": docs.standard_docs, "product": docs.product_docs, "lab": docs.lab_docs,
               "group": docs.group_docs}
@@ -286,8 +285,6 @@ def _add_all(writer, session: Session, kinds=docs.KINDS, ids: dict[str, list[int
             for p in pages:
                 writer.add_document(**p)
             n += 1
-            if added is not None:
-                added[0] += 1 + len(pages)
         counts[kind] = n
     return counts
 
@@ -352,14 +349,13 @@ def _fill(kbase: KnowledgeBase, ix, share: dict[str, list[int] | None] | None, l
     """Index the records of ``share`` (every record: None) into new segments of ``ix``."""
     writer = BulkSegments(ix, limit_mb)
     lengths: dict[str, list[int]] = {}
-    added = [0]
     try:
         with kbase.session() as session:
-            counts = _add_all(writer, session, ids=share, lengths=lengths, added=added)
+            counts = _add_all(writer, session, ids=share, lengths=lengths)
     except BaseException:
         writer.cancel()
         raise
-    return _Filled(writer.close(), counts, lengths, added[0])
+    return _Filled(writer.close(), counts, lengths, writer.added)
 
 
 def _fill_in_child(conn, kbase: KnowledgeBase, gen: str, share: dict[str, list[int] | None], limit_mb: int) -> None:

@@ -696,17 +696,26 @@ def import_file(kbase: KnowledgeBase, kind: str, path: Path | str, actor: str = 
     report = ImportReport(kind=kind, file=str(path))
     with bulk.fewer_collections():
         keys, rows = read_rows(path, kind, kbase.settings)
-        if kind in _ROW_HANDLERS:
-            # Read to the end before the first commit: a file past a cap (a row too many at line 200,001, a bomb)
-            # is refused whole, never after some batches were committed.
-            _import_batches(kbase, kind, iter(list(rows)), report, actor, batch_rows or BATCH_ROWS, after_batch)
-        else:
-            with kbase.session() as session:
-                if kind == "hs-nomenclature":
-                    _import_hs(session, keys, rows, report, actor, path.name)
-                else:
-                    _import_scope(session, rows, report, actor)
-        _update_index(kbase, report, procs)
+        prebuild = None
+        try:
+            if kind in _ROW_HANDLERS:
+                # Read to the end before the first commit: a file past a cap (a row too many at line 200,001, a
+                # bomb) is refused whole, never after some batches were committed.
+                all_rows = list(rows)
+                if kind == "products" and _rebuild_pays(kbase, len(all_rows), procs):
+                    prebuild = search.Prebuild(kbase, procs)  # the index built beside the batches
+                _import_batches(kbase, kind, iter(all_rows), report, actor, batch_rows or BATCH_ROWS, after_batch,
+                                prebuild)
+            else:
+                with kbase.session() as session:
+                    if kind == "hs-nomenclature":
+                        _import_hs(session, keys, rows, report, actor, path.name)
+                    else:
+                        _import_scope(session, rows, report, actor)
+            _update_index(kbase, report, procs, prebuild)
+        finally:
+            if prebuild is not None:
+                prebuild.cancel()  # nothing once finished
     return report
 
 
@@ -720,7 +729,7 @@ REBUILD_OVER = 20_000
 
 def _import_batches(kbase: KnowledgeBase, kind: str, rows: Iterator[tuple[int, dict[str, Any]]],
                     report: ImportReport, actor: str, batch_rows: int,
-                    after_batch: Callable[[ImportReport], None] | None) -> None:
+                    after_batch: Callable[[ImportReport], None] | None, prebuild: search.Prebuild | None) -> None:
     line = 0
     with kbase.session() as session:  # one session (its caches last), one transaction per batch
         try:
@@ -735,6 +744,8 @@ def _import_batches(kbase: KnowledgeBase, kind: str, rows: Iterator[tuple[int, d
                 elif kind == "products" and part.changed.get("product"):
                     groups.refresh_members(session, actor, product_ids=part.changed["product"])
                 session.commit()
+                if prebuild is not None:
+                    prebuild.committed(part.changed.get("product", ()))
                 report.merge(part)
                 report.committed += len(batch)
                 if after_batch is not None:
@@ -757,16 +768,31 @@ def _chunks(rows: Iterator[tuple[int, dict[str, Any]]], n: int) -> Iterator[list
         yield batch
 
 
-def _update_index(kbase: KnowledgeBase, report: ImportReport, procs: int) -> None:
-    """The search index after an import: the changed records, or a rebuild when that is quicker."""
+def _rebuild_pays(kbase: KnowledgeBase, changed: int, procs: int) -> bool:
+    """Whether rebuilding the index beats updating these many records in it (only with several processes)."""
+    if procs <= 1 or changed <= REBUILD_OVER:
+        return False
+    with kbase.session() as session:
+        total = sum(session.exec(select(func.count()).select_from(m)).one() for m in (Standard, Product, Lab))
+    return changed * 4 > total
+
+
+def _update_index(kbase: KnowledgeBase, report: ImportReport, procs: int, prebuild: search.Prebuild | None) -> None:
+    """The search index after an import: the changed records, or a rebuild when that is quicker (finishing the
+    one built beside the batches, when there is one)."""
     changed = sum(len(v) for k, v in report.changed.items() if k in ("standard", "product", "lab", "group"))
-    if procs > 1 and changed > REBUILD_OVER:
-        with kbase.session() as session:
-            total = sum(session.exec(select(func.count()).select_from(m)).one() for m in (Standard, Product, Lab))
-        if changed * 4 > total:
+    if _rebuild_pays(kbase, changed, procs):
+        if prebuild is not None:
             try:
-                search.reindex(kbase, procs=procs)
+                prebuild.finish()
                 return
-            except Exception:  # noqa: BLE001 - as update_search: the index catches up by itself
-                log.exception("search index rebuild after the import failed; updating it instead")
+            except Exception:  # noqa: BLE001 - built again below, the usual way
+                log.exception("the search index build beside the import failed; rebuilding it")
+        try:
+            search.reindex(kbase, procs=procs)
+            return
+        except Exception:  # noqa: BLE001 - as update_search: the index catches up by itself
+            log.exception("search index rebuild after the import failed; updating it instead")
+    elif prebuild is not None:
+        prebuild.cancel()
     documents.update_search(kbase, report.changed, procs=procs)

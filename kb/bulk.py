@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic_core import PydanticUndefined
 from sqlalchemy import insert
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel, col, select
 
 #: Rows read or written per statement (under every database's parameter limit).
@@ -39,6 +40,15 @@ def insert_rows(session: Session, model: type[SQLModel], rows: Sequence[dict[str
     """``rows`` (full column dicts) in one executemany, in ``session``'s transaction."""
     if rows:
         session.connection().execute(insert(model), list(rows))
+
+
+def among(column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
+    """``column IN ids`` for sorted distinct ``ids``; a run of consecutive ids as ``BETWEEN`` its ends. A full index
+    build reads its share of each kind so: one parameter per id cost more than reading the rows (ids are bound and
+    matched one by one)."""
+    if ids and ids[-1] - ids[0] + 1 == len(ids):
+        return col(column).between(ids[0], ids[-1])
+    return col(column).in_(list(ids))
 
 
 def ids_by(session: Session, model: type[SQLModel], key: str, values: Iterable[Any]) -> dict[Any, int]:

@@ -39,6 +39,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from kb import audit
+from kb.bulk import among
 from kb.errors import BadInput, NotFound
 from kb.hs import dotted, normalize_hs
 from kb.models import AuditEvent, HsLine, MappingStatus, Product, ProductHsCode, pk, utcnow
@@ -76,11 +77,11 @@ def approved_codes(session: Session, product_ids: Iterable[int] | None = None) -
         for pid, code in session.exec(stmt).all():
             out.setdefault(pid, []).append(code)
         return out
-    ids = list(product_ids)
+    ids = sorted(set(product_ids))
     # A chunk at a time: PostgreSQL takes at most 65,535 parameters (an index build after a 100,000-product
     # import asked for all of them at once); a product's codes all come in its own chunk, in order.
     for i in range(0, len(ids), 5000):
-        for pid, code in session.exec(stmt.where(col(ProductHsCode.product_id).in_(ids[i:i + 5000]))).all():
+        for pid, code in session.exec(stmt.where(among(ProductHsCode.product_id, ids[i:i + 5000]))).all():
             out.setdefault(pid, []).append(code)
     return out
 

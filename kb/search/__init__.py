@@ -23,11 +23,12 @@ from kb.search import _index
 from kb.search._documents import KINDS
 from kb.search._fallback import search_db
 from kb.search._forward import named_group, way_forward
+from kb.search._prebuild import Prebuild
 from kb.search._query import FACETS, run, warm
 from kb.search._results import Hit, SearchResults
 from kb.search._status import index_status
 
-__all__ = ["FACETS", "KINDS", "Hit", "SearchResults", "ensure_index", "index_status", "keep_up", "named_group", "rebuilding",
+__all__ = ["FACETS", "KINDS", "Hit", "Prebuild", "SearchResults", "ensure_index", "index_status", "keep_up", "named_group", "rebuilding",
            "reindex", "search", "search_now", "update", "way_forward"]
 
 log = logging.getLogger(__name__)

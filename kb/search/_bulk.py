@@ -410,27 +410,46 @@ BYTES_PER_POSTING = 30
 class BulkSegments:
     """Documents into new segments of ``ix``: a segment is closed and another begun whenever the one being filled
     holds ``limit_mb`` of postings, so memory stays bounded however many documents come. Several of these may
-    fill segments of one index at once (in forked processes); ``commit_segments`` then adds them all."""
+    fill segments of one index at once (in forked processes); ``commit_segments`` then adds them all.
+
+    A document added can be deleted again (a record that changed after it was indexed): it stays in its segment,
+    marked deleted, as whoosh marks the documents an update replaces."""
 
     def __init__(self, ix, limit_mb: int) -> None:
         self._ix = ix
         self._max_postings = max(1, limit_mb * 1024 * 1024 // BYTES_PER_POSTING)
         self._done: list[Any] = []
         self._writer: BulkSegmentWriter | None = None
-        self.added = 0  # whoosh documents written, a standard's pages included
+        self._deleting: list[int] = []  # documents of the segment being filled to mark deleted when it closes
+        self.added = 0  # whoosh documents written, a standard's pages included (deleted ones too)
 
-    def add_document(self, **fields: Any) -> None:
+    def add_document(self, **fields: Any) -> tuple[int, int]:
+        """Add a document; where it went (segment, document number), for :meth:`delete`."""
         if self._writer is None:
             self._writer = BulkSegmentWriter(self._ix, _lk=False)
+        where = (len(self._done), self._writer.docnum - self._writer.docbase)  # the segment's own numbering
         self._writer.add_document(**fields)
         self.added += 1
         if self._writer.postings >= self._max_postings:
             self._close_segment()
+        return where
+
+    def delete(self, where: tuple[int, int]) -> None:
+        """Mark a document this added deleted."""
+        segment, docnum = where
+        if segment < len(self._done):
+            self._done[segment].delete_document(docnum)
+        else:
+            self._deleting.append(docnum)
 
     def _close_segment(self) -> None:
         writer, self._writer = self._writer, None
         if writer is not None:
-            self._done.append(writer._finalize_segment())
+            segment = writer._finalize_segment()
+            for docnum in self._deleting:
+                segment.delete_document(docnum)
+            self._deleting = []
+            self._done.append(segment)
             # Not ``writer._finish()``: it removes the index's temporary folder, which every writer of the index
             # shares (``MAIN.tmp``), and another process may still be filling a segment there.
             # ``commit_segments`` removes it once all are done.

@@ -8,9 +8,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from kb import codes, hscodes
+from kb.bulk import among
 from kb.models import (
     Criterion,
     DocumentPage,
@@ -18,6 +20,7 @@ from kb.models import (
     LabScope,
     Product,
     ProductGroup,
+    ProductHsCode,
     RelationType,
     Standard,
     StandardRelation,
@@ -53,11 +56,13 @@ def _kw(values: Iterable[str | None]) -> str:
 
 def bigrams(*texts: str | None) -> str:
     """Folded syllable bigrams per text (never across two texts, e.g. two aliases)."""
-    out: list[str] = []
+    seen: dict[str, None] = {}
     for t in texts:
-        toks = [term_fold(x) for x in tokens(t)]
-        out.extend(f"{a}_{b}" for a, b in zip(toks, toks[1:], strict=False))
-    return _kw(out)
+        toks = list(map(term_fold, tokens(t)))
+        # tokens are runs of word characters: no space to guard against, so no _kw (a third of an index build's
+        # document time was bigrams)
+        seen.update(dict.fromkeys(map("_".join, zip(toks, toks[1:], strict=False))))
+    return " ".join(seen)
 
 
 #: What a title says one way and people type another: when a title holds the first (whole words, folded),
@@ -163,7 +168,7 @@ def standard_docs(session: Session, ids: list[int] | None = None) -> Iterator[di
     for chunk in chunks:
         stmt = select(Standard)
         if chunk is not None:
-            stmt = stmt.where(col(Standard.id).in_(chunk))
+            stmt = stmt.where(among(Standard.id, chunk))
         stds = session.exec(stmt).all()
         keys = None if chunk is None else [s.code_key for s in stds]
         out, inc = _relations(session, keys)
@@ -269,11 +274,26 @@ def product_docs(session: Session, ids: list[int] | None = None) -> Iterator[dic
     for chunk in chunks:
         stmt = select(Product)
         if chunk is not None:
-            stmt = stmt.where(col(Product.id).in_(chunk))
+            stmt = stmt.where(among(Product.id, chunk))
         prods = list(session.exec(stmt))
         hs = hscodes.approved_codes(session, [pk(p) for p in prods])
         for p in prods:
             yield product_doc(p, hs.get(pk(p), []))
+
+
+def product_versions(session: Session, ids: list[int]) -> dict[int, tuple[Any, ...]]:
+    """What each product's document is made of, as something that changes whenever it does: the row's
+    ``updated_at`` and the count and newest ``updated_at`` of its HS codes (every change of a row moves its
+    ``updated_at``: ``kb.fingerprint``). Products no longer in the database are absent."""
+    out: dict[int, tuple[Any, ...]] = {}
+    for chunk in _chunks(sorted(set(ids)), 2000):
+        codes_of: dict[int, tuple[int, Any]] = {pid: (n, newest) for pid, n, newest in session.exec(
+            select(ProductHsCode.product_id, func.count(), func.max(ProductHsCode.updated_at))
+            .where(among(ProductHsCode.product_id, chunk)).group_by(col(ProductHsCode.product_id)))}
+        for pid, updated in session.exec(select(Product.id, Product.updated_at).where(among(Product.id, chunk))):
+            if pid is not None:
+                out[pid] = (updated, *codes_of.get(pid, (0, None)))
+    return out
 
 
 def hs_keys(codes: Iterable[str]) -> list[str]:
@@ -320,8 +340,8 @@ def lab_docs(session: Session, ids: list[int] | None = None) -> Iterator[dict[st
         stmt = select(Lab)
         sstmt = select(LabScope).order_by(col(LabScope.lab_id), col(LabScope.position), col(LabScope.id))
         if chunk is not None:
-            stmt = stmt.where(col(Lab.id).in_(chunk))
-            sstmt = sstmt.where(col(LabScope.lab_id).in_(chunk))
+            stmt = stmt.where(among(Lab.id, chunk))
+            sstmt = sstmt.where(among(LabScope.lab_id, chunk))
         scopes: dict[int, list[LabScope]] = defaultdict(list)
         for row in session.exec(sstmt):
             scopes[row.lab_id].append(row)
@@ -371,7 +391,7 @@ def group_docs(session: Session, ids: list[int] | None = None) -> Iterator[dict[
     for chunk in chunks:
         stmt = select(ProductGroup)
         if chunk is not None:
-            stmt = stmt.where(col(ProductGroup.id).in_(chunk))
+            stmt = stmt.where(among(ProductGroup.id, chunk))
         for g in session.exec(stmt):
             yield group_doc(g)
 

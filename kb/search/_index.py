@@ -26,7 +26,7 @@ import threading
 import time
 import warnings
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -263,29 +263,43 @@ _LENGTH_FIELDS = ("title", "title_f", "title_en", "title_en_stem", "text", "text
 _TOKEN = re.compile(r"\w+")
 
 
-def _add_all(writer, session: Session, kinds=docs.KINDS, ids: dict[str, list[int] | None] | None = None,
-             lengths: dict[str, list[int]] | None = None) -> dict[str, int]:
-    """Index documents of these kinds (all rows, or ``ids`` per kind); the records written per kind."""
-    counts = {}
+def records(session: Session, kinds=docs.KINDS, ids: dict[str, list[int] | None] | None = None
+            ) -> Iterator[tuple[str, dict[str, Any], list[dict[str, Any]]]]:
+    """Each record of these kinds (all rows, or ``ids`` per kind) as the writer takes it: its kind, its document
+    (empty fields left out) and the documents of its pages (a standard's)."""
     makers = {"standard": docs.standard_docs, "product": docs.product_docs, "lab": docs.lab_docs,
               "group": docs.group_docs}
     for kind in kinds:
         wanted = None if ids is None else ids.get(kind)
-        n = 0
         for d in makers[kind](session, wanted):
             pages = list(docs.page_docs(d)) if kind == "standard" else []
-            d = {k: v for k, v in d.items() if v not in (None, "") and not k.startswith("_")}
-            if lengths is not None:
-                for f in _LENGTH_FIELDS:
-                    if d.get(f):
-                        acc = lengths.setdefault(f, [0, 0])
-                        acc[0] += len(_TOKEN.findall(d[f]))
-                        acc[1] += 1
-            writer.add_document(**d)
-            for p in pages:
-                writer.add_document(**p)
-            n += 1
-        counts[kind] = n
+            yield kind, {k: v for k, v in d.items() if v not in (None, "") and not k.startswith("_")}, pages
+
+
+def field_lengths(doc: dict[str, Any]) -> list[tuple[str, int]]:
+    """The words of each text field the scorer's length norm averages (``lengths.json``)."""
+    return [(f, len(_TOKEN.findall(doc[f]))) for f in _LENGTH_FIELDS if doc.get(f)]
+
+
+def count_lengths(lengths: dict[str, list[int]], of_doc: list[tuple[str, int]], sign: int = 1) -> None:
+    """Add (``sign`` -1: take back) one document's field lengths to ``lengths`` (field → [words, documents])."""
+    for f, n in of_doc:
+        acc = lengths.setdefault(f, [0, 0])
+        acc[0] += sign * n
+        acc[1] += sign
+
+
+def _add_all(writer, session: Session, kinds=docs.KINDS, ids: dict[str, list[int] | None] | None = None,
+             lengths: dict[str, list[int]] | None = None) -> dict[str, int]:
+    """Index documents of these kinds (all rows, or ``ids`` per kind); the records written per kind."""
+    counts = dict.fromkeys(kinds, 0)
+    for kind, d, pages in records(session, kinds, ids):
+        if lengths is not None:
+            count_lengths(lengths, field_lengths(d))
+        writer.add_document(**d)
+        for p in pages:
+            writer.add_document(**p)
+        counts[kind] += 1
     return counts
 
 
@@ -361,13 +375,21 @@ def _fill(kbase: KnowledgeBase, ix, share: dict[str, list[int] | None] | None, l
 def _fill_in_child(conn, kbase: KnowledgeBase, gen: str, share: dict[str, list[int] | None], limit_mb: int) -> None:
     """A forked build process: its share, its own database connections (the parent's pooled ones stay the parent's).
     Sends a ``_Filled``, or one line saying what went wrong (the parent builds again in one process)."""
-    try:
+    with reporting_to(conn):
         kbase.engine.dispose(close=False)
         ix = windex.open_dir(gen)
         try:
             conn.send(_fill(kbase, ix, share, limit_mb))
         finally:
             ix.close()
+
+
+@contextmanager
+def reporting_to(conn) -> Iterator[None]:
+    """The body of a forked build process: what goes wrong in it is sent to the parent as one line (which falls
+    back to another way of building), and the pipe is closed at the end."""
+    try:
+        yield
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which falls back
         conn.send(" ".join(f"{type(exc).__name__}: {exc}".split())[:300])
     finally:
@@ -401,15 +423,7 @@ def _fill_in_processes(kbase: KnowledgeBase, ix, gen: Path, shares: list[dict[st
             theirs.close()
             started.append((proc, mine))
         filled = [_fill(kbase, ix, shares[0], limit)]
-        for proc, conn in started:
-            try:
-                got = conn.recv()
-            except EOFError:
-                proc.join()
-                raise RuntimeError(f"a build process died (exit code {proc.exitcode})") from None
-            if isinstance(got, str):
-                raise RuntimeError(got)
-            filled.append(got)
+        filled += [received(proc, conn) for proc, conn in started]
         return filled
     finally:
         for proc, conn in started:
@@ -420,6 +434,18 @@ def _fill_in_processes(kbase: KnowledgeBase, ix, gen: Path, shares: list[dict[st
                 proc.join()
 
 
+def received(proc, conn) -> _Filled:
+    """What a forked build process sent: its ``_Filled``; its one line of error, or its death, raised."""
+    try:
+        got = conn.recv()
+    except EOFError:
+        proc.join()
+        raise RuntimeError(f"a build process died (exit code {proc.exitcode})") from None
+    if isinstance(got, str):
+        raise RuntimeError(got)
+    return got
+
+
 def _build(kbase: KnowledgeBase, procs: int = 1) -> dict[str, Any]:
     with fewer_collections():
         return _build_generation(kbase, procs)
@@ -428,11 +454,10 @@ def _build(kbase: KnowledgeBase, procs: int = 1) -> dict[str, Any]:
 def _build_generation(kbase: KnowledgeBase, procs: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     root = Path(kbase.settings.index_dir)
-    gen = root / f"gen-{time.time_ns()}-{os.getpid()}"
-    gen.mkdir()
+    gen = new_generation(root)
     procs = max(1, min(procs, MAX_BUILD_PROCS))
     try:
-        ix = windex.create_in(str(gen), build_schema())
+        ix = windex.open_dir(str(gen))
         try:
             with kbase.session() as session:
                 stamp = db_stamp(session)  # before any row is read: what changes meanwhile is caught up later
@@ -447,30 +472,50 @@ def _build_generation(kbase: KnowledgeBase, procs: int) -> dict[str, Any]:
                     ix.close()
                     shutil.rmtree(gen, ignore_errors=True)
                     return _build(kbase, 1)
-            commit_segments(ix, [seg for f in filled for seg in f.segments])
-            written = ix.doc_count_all()
         finally:
             ix.close()
-        added = sum(f.added for f in filled)
-        if written != added:
-            raise RuntimeError(f"search index build wrote {written} of {added} documents")
-        counts = {kind: sum(f.counts.get(kind, 0) for f in filled) for kind in docs.KINDS}
-        lengths: dict[str, list[int]] = {}
-        for f in filled:
-            for name, (total, n) in f.lengths.items():
-                acc = lengths.setdefault(name, [0, 0])
-                acc[0] += total
-                acc[1] += n
-        _write_stamp(gen, stamp)
-        # Average field lengths over the documents that have the field (whoosh averages over all
-        # documents, which makes a product's missing English title shrink everyone's average).
-        (gen / "lengths.json").write_text(json.dumps({f: t / n for f, (t, n) in lengths.items() if n}), "utf-8")
-        _swap_in(root, gen)
+        counts = publish(kbase, gen, filled, stamp)
     except BaseException:
         shutil.rmtree(gen, ignore_errors=True)
         raise
-    handle_for(kbase).invalidate()
     return {**counts, "seconds": round(time.perf_counter() - t0, 3), "generation": gen.name}
+
+
+def new_generation(root: Path) -> Path:
+    """An empty generation beside the live one, to be filled and then published."""
+    root.mkdir(parents=True, exist_ok=True)
+    gen = root / f"gen-{time.time_ns()}-{os.getpid()}"
+    gen.mkdir()
+    windex.create_in(str(gen), build_schema()).close()
+    return gen
+
+
+def publish(kbase: KnowledgeBase, gen: Path, filled: list[_Filled], stamp: dict[str, Any]) -> dict[str, int]:
+    """Commit the segments the processes of a build wrote into ``gen``, with its stamp and average field lengths,
+    and swap it in (the caller holds :func:`maintenance`); the records indexed per kind."""
+    ix = windex.open_dir(str(gen))
+    try:
+        commit_segments(ix, [seg for f in filled for seg in f.segments])
+        written = ix.doc_count_all()  # deleted documents included, as ``added`` counts them
+    finally:
+        ix.close()
+    added = sum(f.added for f in filled)
+    if written != added:
+        raise RuntimeError(f"search index build wrote {written} of {added} documents")
+    counts = {kind: sum(f.counts.get(kind, 0) for f in filled) for kind in docs.KINDS}
+    lengths: dict[str, list[int]] = {}
+    for f in filled:
+        for name, (total, n) in f.lengths.items():
+            acc = lengths.setdefault(name, [0, 0])
+            acc[0] += total
+            acc[1] += n
+    _write_stamp(gen, stamp)
+    # Average field lengths over the documents that have the field (whoosh averages over all
+    # documents, which makes a product's missing English title shrink everyone's average).
+    (gen / "lengths.json").write_text(json.dumps({f: t / n for f, (t, n) in lengths.items() if n}), "utf-8")
+    _swap_in(Path(kbase.settings.index_dir), gen)
+    handle_for(kbase).invalidate()
+    return counts
 
 
 def _related_standard_ids(session: Session, std_ids: list[int]) -> set[int]:

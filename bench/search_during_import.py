@@ -9,11 +9,17 @@ writes ``--rows`` products in batches of 2,000 rows, a commit each, at ``--rate`
 goal's pace; the importer itself is measured by ``bench/ingest.py``), straight into the database as a bulk
 import does. Meanwhile ``wrk`` drives 16 connections of never-seen queries. The server's index catches up in
 the background (its searches never wait for it). Goal: p95 ≤ 200 ms, no request over 2 s, no error.
+
+``--writer kb-import`` runs the command itself instead, ``kb import products FILE`` of ``--rows`` generated rows
+(``bench/bulk_import.py``'s), as fast as it goes: its batches, and the index it builds beside them in two
+processes of lower priority, share the machine with the server (slowed down by the load, it needs a longer
+``--load-seconds`` to be loaded all along).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -49,7 +55,33 @@ print(f"wrote {{rows}} rows in {{time.perf_counter() - t0:.1f}} s", flush=True)
 """
 
 
-def one_run(base: Path, rows: int, rate: float, workers: int, clients: int, seed: int, wait: float = 900) -> dict:
+def _import_file(folder: Path, rows: int) -> tuple[Path, str]:
+    """A products file of ``rows`` rows whose last product's name has a word of its own; and that word."""
+    from bench.bulk_import import PRODUCT_HEADER, product_rows, write_csv
+
+    last = f"kbbenchcuoi{rows}"
+    table = product_rows(rows)
+    table[-1][0] = f"Sản phẩm {last}"
+    return write_csv(folder / "products.csv", PRODUCT_HEADER, table), last
+
+
+def _writer(kind: str, data_dir: Path, rows: int, rate: float, folder: Path) -> tuple[subprocess.Popen, str]:
+    """The process that writes the rows, and a query that finds the last of them once it is indexed."""
+    if kind == "kb-import":
+        path, last = _import_file(folder, rows)
+        env = {**os.environ, "KB_DATA_DIR": str(data_dir)}
+        env.pop("KB_DATABASE_URL", None)
+        cmd = [str(Path(sys.executable).with_name("kb")), "import", "products", str(path)]
+        return subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True), last
+    code = WRITER.format(repo=str(REPO), data_dir=str(data_dir), rows=rows, rate=rate, start=10_000_000)
+    writer = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    return writer, str(10_000_000 + rows - 1)  # in its producer's name: a near match (not in the title)
+
+
+def one_run(base: Path, rows: int, rate: float, workers: int, clients: int, seed: int, wait: float = 900,
+            writer_kind: str = "direct", load_s: float | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="kb-bench-import-") as tmp:
         data_dir = Path(tmp) / "var"
         shutil.copytree(base, data_dir)
@@ -57,18 +89,19 @@ def one_run(base: Path, rows: int, rate: float, workers: int, clients: int, seed
         try:
             sampler = Sampler(proc.pid)
             sampler.start()
-            writer = subprocess.Popen([sys.executable, "-c", WRITER.format(repo=str(REPO), data_dir=str(data_dir),
-                                                                          rows=rows, rate=rate, start=10_000_000)],
-                                      cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            writer, last = _writer(writer_kind, data_dir, rows, rate, Path(tmp))
             t0 = time.monotonic()
             res: dict = {}
-            load = threading.Thread(target=lambda: res.update(wrk(url, rows / rate + 5, clients, seed)))
+            load = threading.Thread(target=lambda: res.update(wrk(url, load_s or rows / rate + 5, clients, seed)))
             load.start()
             written = writer.communicate()[0].strip()
             import_s = time.monotonic() - t0
+            if writer.returncode != 0:
+                raise SystemExit(f"the writer failed ({writer.returncode}): {written[-2000:]}")
+            if writer_kind == "kb-import":
+                written = f"kb import of {rows} rows in {import_s:.1f} s"
             load.join()
             # the last row written is searchable: the index has caught up
-            last = str(10_000_000 + rows - 1)  # in its producer's name: a near match (not in the title)
             caught = None
             deadline = time.monotonic() + wait
             while time.monotonic() < deadline:
@@ -99,12 +132,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--wait", type=float, default=900, help="seconds to wait for the index to catch up afterwards")
+    ap.add_argument("--writer", choices=("direct", "kb-import"), default="direct",
+                    help="rows written at --rate straight into the database, or by the kb import command")
+    ap.add_argument("--load-seconds", type=float, default=None,
+                    help="how long wrk loads the server (default: the writer's time at --rate, plus 5 s); an import "
+                         "through kb import that the load slows down needs longer")
     args = ap.parse_args(argv)
     base = Path(tempfile.gettempdir()) / "kb-bench-search-memory-10000"
     build_world(base, 10_000)
     for workers in args.workers:
-        runs = [one_run(base, args.rows, args.rate, workers, args.clients, seed, args.wait)
-                for seed in range(args.runs)]
+        runs = [one_run(base, args.rows, args.rate, workers, args.clients, seed, args.wait, args.writer,
+                        args.load_seconds) for seed in range(args.runs)]
         for r in runs:
             print(f"  run: {r['written']}; search p50 {r['p50']:.0f} ms, p95 {r['p95']:.0f} ms, max {r['max']:.0f} ms, "
                   f"{r['n']:.0f} requests, {r['errors'] + r['non2xx']:.0f} errors; index caught up "

@@ -115,9 +115,12 @@ def import_(
     effective_until: Annotated[str | None, typer.Option(help="risk-list: áp dụng đến hết ngày YYYY-MM-DD.")] = None,
     replaces: Annotated[list[str] | None, typer.Option(
         help="risk-list: văn bản có danh mục bị thay thế (kết thúc ngày trước ngày áp dụng); lặp lại được.")] = None,
+    full_priority: Annotated[bool, typer.Option(
+        "--full-priority", help="Chạy với mức ưu tiên CPU thường (mặc định: nhường CPU cho trang web đang phục vụ; "
+                                "máy rảnh thì nhanh như nhau).")] = False,
 ) -> None:
     """Nhập danh mục từ CSV/XLSX; dòng lỗi được báo kèm số dòng, các dòng tốt vẫn được nhập."""
-    from ingest.importers import KINDS, import_file
+    from ingest.importers import IMPORT_NICENESS, KINDS, import_file
 
     if kind not in (*KINDS, "risk-list"):
         raise KBError(f"loại nhập không hợp lệ {kind!r}; chọn một trong: {', '.join(KINDS)}, risk-list")
@@ -128,6 +131,8 @@ def import_(
         return
     if document or effective_from or effective_until or replaces:
         raise KBError("--document, --effective-from, --effective-until, --replaces chỉ dùng với risk-list")
+    if not full_priority:
+        os.nice(IMPORT_NICENESS)
     # The CLI may fork: a large import rebuilds the search index with two processes (ingest.importers).
     report = import_file(_kb(), kind, file, procs=2)
     if as_json:

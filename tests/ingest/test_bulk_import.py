@@ -166,17 +166,24 @@ def test_group_membership_after_a_bulk_import_is_what_the_rules_say(kbase, tmp_p
         assert got == want and len(got) == 6 + 4 + 1  # 6 noodles, 4 coded under 19.02, 1 pottery
 
 
-def test_kb_import_leaves_the_index_current(kbase, tmp_path, monkeypatch):
+def test_kb_import_leaves_the_index_current_and_gives_way_to_the_site(kbase, tmp_path, monkeypatch):
+    import os
+
     from web.cli import app
 
     monkeypatch.setenv("KB_DATA_DIR", str(kbase.settings.data_dir))
     monkeypatch.setenv("KB_SECRET_KEY", "t")
     monkeypatch.setattr(importers, "BATCH_ROWS", 3)
+    niceness: list[int] = []
+    monkeypatch.setattr(os, "nice", niceness.append)  # this test's own process keeps its priority
     rows = [P_HEADER] + [product(i) for i in range(1, 9)] + [product(9, name="Bánh đa nem Thổ Hà")]
     out = CliRunner().invoke(app, ["import", "products", str(write_csv(tmp_path / "p.csv", rows))])
     assert out.exit_code == 0, out.output
     res = search.search(kbase, "bánh đa nem Thổ Hà", kind="product")
     assert not res.degraded and [h.title for h in res.hits][:1] == ["Bánh đa nem Thổ Hà"]
+    again = CliRunner().invoke(app, ["import", "products", str(tmp_path / "p.csv"), "--full-priority"])
+    assert again.exit_code == 0, again.output
+    assert niceness == [importers.IMPORT_NICENESS] and importers.IMPORT_NICENESS > 0  # the first one only
 
 
 def test_a_large_import_rebuilds_the_index_instead(kbase, tmp_path, monkeypatch):

@@ -45,6 +45,7 @@ bench: install
 	$(BIN)/python bench/index_healing.py
 	$(BIN)/python bench/search_memory.py
 	$(BIN)/python bench/search_during_import.py
+	$(BIN)/python bench/search_during_import.py --writer kb-import --workers 2 --load-seconds 150
 	$(BIN)/python bench/upload_jobs.py
 	$(BIN)/python bench/observability.py
 	$(BIN)/python bench/backup.py

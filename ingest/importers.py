@@ -44,7 +44,7 @@ from kb import (
 )
 from kb.config import Settings
 from kb.core import KnowledgeBase
-from kb.errors import BadInput, KBError
+from kb.errors import BadInput, Conflict, KBError
 from kb.hs import normalize_hs
 from kb.models import (
     Lab,
@@ -703,7 +703,10 @@ def import_file(kbase: KnowledgeBase, kind: str, path: Path | str, actor: str = 
                 # bomb) is refused whole, never after some batches were committed.
                 all_rows = list(rows)
                 if kind == "products" and _rebuild_pays(kbase, len(all_rows), procs):
-                    prebuild = search.Prebuild(kbase, procs)  # the index built beside the batches
+                    try:
+                        prebuild = search.Prebuild(kbase, procs)  # the index built beside the batches
+                    except Conflict as exc:
+                        log.info("search index built after the import, not beside it: %s", exc)
                 _import_batches(kbase, kind, iter(all_rows), report, actor, batch_rows or BATCH_ROWS, after_batch,
                                 prebuild)
             else:

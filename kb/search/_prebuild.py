@@ -6,6 +6,11 @@ commits, the import hands them the ids of the products it created or changed, an
 the next batch is written: the second core does the build's work meanwhile (the build processes run at a lower
 priority than the import and the site's workers).
 
+The build holds the index's maintenance lock from the first batch to the swap: a server's catch-up waits for it
+instead of starting a full build of its own beside it (two builds of 100,000 products on two cores, and twice
+the memory). Searches meanwhile answer from the live generation; the products of the import appear together,
+when the new one is swapped in.
+
 When the import is done, :meth:`Prebuild.finish` makes the generation exact, as a build started then would be.
 The stamp is taken first (what changes later is caught up by the servers, as after any build). Then each
 process checks every product it indexed against its version now (``product_versions``: the row's and its HS
@@ -25,6 +30,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -135,9 +141,18 @@ class Prebuild:
     """The build processes of one import (only a caller that may fork makes one: the CLI, not the server)."""
 
     def __init__(self, kbase: KnowledgeBase, procs: int) -> None:
+        """Raises ``Conflict`` at once when somebody else maintains the index (a server's catch-up, another
+        import): the caller then updates the index the usual way at the end."""
         self._kbase = kbase
         self._t0 = time.perf_counter()
-        self._gen = new_generation(Path(kbase.settings.index_dir))
+        root = Path(kbase.settings.index_dir)
+        self._lock = ExitStack()
+        self._lock.enter_context(maintenance(root, wait=False))
+        try:
+            self._gen = new_generation(root)
+        except BaseException:
+            self._lock.close()
+            raise
         fork = multiprocessing.get_context("fork")
         procs = max(1, min(procs, MAX_BUILD_PROCS))
         limit = _parallel_limit_mb(procs)
@@ -170,7 +185,7 @@ class Prebuild:
         """The index of everything the database holds now, swapped in; as ``kb.search.reindex`` reports it.
         On any failure the generation is removed and the error raised (the caller updates the index otherwise)."""
         try:
-            with maintenance(Path(self._kbase.settings.index_dir)), fewer_collections():
+            with fewer_collections():
                 with self._kbase.session() as session:
                     stamp = db_stamp(session)  # before the processes read anything more
                 for _, inbox, _ in self._followers:
@@ -182,6 +197,7 @@ class Prebuild:
             raise
         self._end()
         self._over = True
+        self._lock.close()
         return {**counts, "seconds": round(time.perf_counter() - self._t0, 3), "generation": self._gen.name}
 
     def cancel(self) -> None:
@@ -194,6 +210,7 @@ class Prebuild:
                 proc.kill()
         self._end()
         shutil.rmtree(self._gen, ignore_errors=True)
+        self._lock.close()
 
     def _end(self) -> None:
         for proc, inbox, results in self._followers:

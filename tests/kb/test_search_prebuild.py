@@ -8,6 +8,7 @@ import csv
 import json
 import logging
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from whoosh import index as windex
 from ingest import importers
 from ingest.importers import import_file
 from kb import hscodes, products, search
+from kb.errors import Conflict
 from kb.models import Product, ProductUpdate
 from kb.search import _index, _prebuild
 
@@ -59,6 +61,23 @@ def assert_as_rebuilt(kbase) -> dict[str, dict]:
     return got
 
 
+def _busy_for_others(kbase) -> bool:
+    """Whether another thread (a server's catch-up, say) would find the index's maintenance taken."""
+    found = []
+
+    def probe():
+        try:
+            with _index.maintenance(Path(kbase.settings.index_dir), wait=False):
+                found.append(False)
+        except Conflict:
+            found.append(True)
+
+    t = threading.Thread(target=probe)
+    t.start()
+    t.join()
+    return found == [True]
+
+
 @pytest.fixture
 def small(monkeypatch):
     """A 'large' import of a few rows (rebuilt, not updated), each process taking blocks of two ids."""
@@ -73,8 +92,11 @@ def test_an_import_indexed_beside_its_batches_is_the_index_a_rebuild_makes(any_k
     real = _prebuild.Prebuild.__init__
     monkeypatch.setattr(_prebuild.Prebuild, "__init__", lambda self, *a: (started.append(1), real(self, *a))[1])
 
+    maintained_elsewhere = []
+
     def curator(report):  # after the second batch commits: an edit the build processes may or may not have read
         if report.committed == 8:
+            maintained_elsewhere.append(_busy_for_others(any_kbase))
             with any_kbase.session() as s:
                 p = products.find_product(s, "Chè xanh Tân Cương số 7")
                 products.update_product(s, p.id, ProductUpdate(name="Chè móc câu Thái Nguyên"), None, "curator")
@@ -87,6 +109,7 @@ def test_an_import_indexed_beside_its_batches_is_the_index_a_rebuild_makes(any_k
     report = import_file(any_kbase, "products", write_csv(tmp_path / "p.csv", rows), actor="test", batch_rows=4,
                          after_batch=curator, procs=2)
     assert started == [1] and (report.created, report.updated, report.unchanged) == (10, 2, 1)
+    assert maintained_elsewhere == [True]  # a server's catch-up waits instead of building beside it
     docs = assert_as_rebuilt(any_kbase)
     products_indexed = {k for k in docs if k.startswith("product:")}
     assert len(products_indexed) == 15  # the five the import left alone included, each once
@@ -146,3 +169,23 @@ def test_a_reimport_that_changes_little_cancels_the_build_and_updates(kbase, tmp
     assert (root / "CURRENT").read_text() == current  # no rebuild: nothing changed
     assert all((g / "stamp.json").exists() for g in root.glob("gen-*"))  # the build's own generation removed
     assert_as_rebuilt(kbase)
+
+
+def test_an_import_while_the_index_is_maintained_elsewhere_builds_it_after(kbase, tmp_path, small, caplog):
+    search.reindex(kbase)
+    held, release = threading.Event(), threading.Event()
+
+    def maintainer():  # a server's catch-up, busy when the import starts, done after its first batch
+        with _index.maintenance(Path(kbase.settings.index_dir)):
+            held.set()
+            release.wait(60)
+
+    t = threading.Thread(target=maintainer)
+    t.start()
+    assert held.wait(60)
+    with caplog.at_level(logging.INFO, logger="ingest.importers"):
+        import_file(kbase, "products", write_csv(tmp_path / "p.csv", [row(i) for i in range(1, 9)]), actor="test",
+                    batch_rows=3, after_batch=lambda report: release.set(), procs=2)
+    t.join()
+    assert "not beside it" in caplog.text
+    assert sum(k.startswith("product:") for k in assert_as_rebuilt(kbase)) == 8

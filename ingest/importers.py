@@ -724,7 +724,7 @@ def import_file(kbase: KnowledgeBase, kind: str, path: Path | str, actor: str = 
 
 #: How much lower the CPU priority of ``kb import`` is than the site's (``os.nice``; its build processes go lower
 #: still). On an idle machine it changes nothing; beside a serving site the searches come first: 16 clients'
-#: p95 during a 100,000-product import went from 250 to 112 ms (``bench/search_during_import.py --writer kb-import``).
+#: p95 during a 100,000-product import went from 250 to 178 ms (``bench/search_during_import.py --writer kb-import``).
 IMPORT_NICENESS = 5
 #: Rows per transaction of a row kind's import (``import_file``): large enough that a batch's few
 #: statements cost little per row, small enough that a batch commits within a second or two.

@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import queue
 import shutil
 import time
 from collections.abc import Iterable
@@ -64,6 +65,8 @@ log = logging.getLogger(__name__)
 PART_BLOCK = 1024
 #: How much lower the build processes' priority is than the import's (``os.nice``).
 NICENESS = 10
+#: Seconds a waiting build process lets pass between two looks at whether its import is still alive.
+PARENT_CHECK_EVERY = 5.0
 
 _ID_COLUMNS = {"standard": col(Standard.id), "product": col(Product.id), "lab": col(Lab.id),
                "group": col(ProductGroup.id)}
@@ -123,9 +126,15 @@ def _follow(inbox, results, kbase: KnowledgeBase, gen: str, part: int, parts: in
         kbase.engine.dispose(close=False)  # connections of its own; the parent's stay the parent's
         ix = windex.open_dir(gen)
         follower = _Follower(ix, limit_mb, part, parts)
+        parent = os.getppid()
         try:
             while True:
-                what, ids = inbox.get()
+                try:
+                    what, ids = inbox.get(timeout=PARENT_CHECK_EVERY)
+                except queue.Empty:
+                    if os.getppid() != parent:  # the import was killed: nobody will finish this build
+                        return
+                    continue
                 if what == "products":
                     with kbase.session() as session:
                         follower.add_products(session, ids)
@@ -145,19 +154,14 @@ class Prebuild:
         import): the caller then updates the index the usual way at the end."""
         self._kbase = kbase
         self._t0 = time.perf_counter()
-        root = Path(kbase.settings.index_dir)
         self._lock = ExitStack()
-        self._lock.enter_context(maintenance(root, wait=False))
-        try:
-            self._gen = new_generation(root)
-        except BaseException:
-            self._lock.close()
-            raise
+        self._followers: list[tuple[Any, Any, Any]] = []
+        self._over = False  # finished or cancelled
+        root = Path(kbase.settings.index_dir)
+        self._gen = new_generation(root)
         fork = multiprocessing.get_context("fork")
         procs = max(1, min(procs, MAX_BUILD_PROCS))
         limit = _parallel_limit_mb(procs)
-        self._followers: list[tuple[Any, Any, Any]] = []
-        self._over = False  # finished or cancelled
         try:
             for part in range(procs):
                 # A queue, not a pipe: its thread sends, so a batch never waits for a build process that lags
@@ -168,6 +172,9 @@ class Prebuild:
                 proc.start()
                 theirs.close()
                 self._followers.append((proc, inbox, results))
+            # Taken after the forks: a build process that inherited the lock's file would keep the index locked
+            # for as long as it lived, were the import killed.
+            self._lock.enter_context(maintenance(root, wait=False))
         except BaseException:
             self.cancel()
             raise

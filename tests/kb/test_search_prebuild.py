@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -189,3 +190,39 @@ def test_an_import_while_the_index_is_maintained_elsewhere_builds_it_after(kbase
     t.join()
     assert "not beside it" in caplog.text
     assert sum(k.startswith("product:") for k in assert_as_rebuilt(kbase)) == 8
+
+
+def test_an_import_killed_midway_leaves_the_index_unlocked_and_its_build_processes_end(kbase, monkeypatch):
+    import multiprocessing
+
+    monkeypatch.setattr(_prebuild, "PARENT_CHECK_EVERY", 0.2)
+    root = Path(kbase.settings.index_dir)
+    fork = multiprocessing.get_context("fork")
+    told, tell = fork.Pipe(duplex=False)
+
+    def killed_import():  # starts the build, says which processes it forked, and dies without cleaning up
+        prebuild = _prebuild.Prebuild(kbase, 2)
+        tell.send([proc.pid for proc, _, _ in prebuild._followers])
+        os._exit(9)
+
+    importer = fork.Process(target=killed_import)
+    importer.start()
+    pids = told.recv()
+    importer.join(30)
+    assert importer.exitcode == 9 and len(pids) == 2
+    with _index.maintenance(root, wait=False):  # the lock went with the import: its processes never held it
+        pass
+    deadline = time.monotonic() + 30
+    alive = pids
+    while alive and time.monotonic() < deadline:
+        alive = [pid for pid in pids if _running(pid)]
+        time.sleep(0.1)  # polling other processes' exit, with a deadline
+    assert alive == []
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:  # a zombie has ended; only its exit status is left
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

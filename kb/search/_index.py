@@ -396,10 +396,13 @@ def reporting_to(conn) -> Iterator[None]:
         conn.close()
 
 
+#: Each indexed kind's id column.
+ID_COLUMNS = {"standard": col(Standard.id), "product": col(Product.id), "lab": col(Lab.id), "group": col(ProductGroup.id)}
+
+
 def _shares(session: Session, procs: int) -> list[dict[str, list[int] | None]]:
     """Every record's id, in ``procs`` contiguous shares of each kind (neighbouring rows are read together)."""
-    columns = {"standard": col(Standard.id), "product": col(Product.id), "lab": col(Lab.id),
-               "group": col(ProductGroup.id)}
+    columns = ID_COLUMNS
     shares: list[dict[str, list[int] | None]] = [{} for _ in range(procs)]
     for kind in docs.KINDS:
         ids = [i for i in session.exec(select(columns[kind]).order_by(columns[kind])) if i is not None]

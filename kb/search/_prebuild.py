@@ -24,7 +24,6 @@ Each process takes the records in blocks of ids (``PART_BLOCK``): a block is rea
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import os
 import queue
@@ -35,15 +34,14 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 from whoosh import index as windex
 
-from kb.bulk import fewer_collections
 from kb.core import KnowledgeBase
-from kb.models import Lab, Product, ProductGroup, Standard
 from kb.search import _documents as docs
 from kb.search._bulk import BulkSegments
 from kb.search._index import (
+    ID_COLUMNS,
     MAX_BUILD_PROCS,
     _add_all,
     _Filled,
@@ -59,18 +57,12 @@ from kb.search._index import (
     reporting_to,
 )
 
-log = logging.getLogger(__name__)
-
 #: Consecutive ids that go to the same process.
 PART_BLOCK = 1024
 #: How much lower the build processes' priority is than the import's (``os.nice``).
 NICENESS = 10
 #: Seconds a waiting build process lets pass between two looks at whether its import is still alive.
 PARENT_CHECK_EVERY = 5.0
-
-_ID_COLUMNS = {"standard": col(Standard.id), "product": col(Product.id), "lab": col(Lab.id),
-               "group": col(ProductGroup.id)}
-
 
 def part_of(record_id: int, parts: int) -> int:
     return (record_id // PART_BLOCK) % parts
@@ -109,7 +101,7 @@ class _Follower:
         for pid in [pid for pid, (version, _, _) in self.held.items() if now.get(pid) != version]:
             self._drop(pid)
         rest: dict[str, list[int] | None] = {}
-        for kind, column in _ID_COLUMNS.items():
+        for kind, column in ID_COLUMNS.items():
             ids = (i for i in session.exec(select(column).order_by(column)) if i is not None)
             rest[kind] = [i for i in ids if part_of(i, self.parts) == self.part
                           and not (kind == "product" and i in self.held)]
@@ -192,13 +184,12 @@ class Prebuild:
         """The index of everything the database holds now, swapped in; as ``kb.search.reindex`` reports it.
         On any failure the generation is removed and the error raised (the caller updates the index otherwise)."""
         try:
-            with fewer_collections():
-                with self._kbase.session() as session:
-                    stamp = db_stamp(session)  # before the processes read anything more
-                for _, inbox, _ in self._followers:
-                    inbox.put(("finish", None))
-                filled = [received(proc, results) for proc, _, results in self._followers]
-                counts = publish(self._kbase, self._gen, filled, stamp)
+            with self._kbase.session() as session:
+                stamp = db_stamp(session)  # before the processes read anything more
+            for _, inbox, _ in self._followers:
+                inbox.put(("finish", None))
+            filled = [received(proc, results) for proc, _, results in self._followers]
+            counts = publish(self._kbase, self._gen, filled, stamp)
         except BaseException:
             self.cancel()
             raise

@@ -10,11 +10,10 @@ from types import SimpleNamespace
 from typing import Any, cast, overload
 
 from sqlalchemy import func, or_
-from sqlalchemy import insert as sa_insert
 from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Session, SQLModel, col, select
 
-from kb import notices
+from kb import bulk, notices
 from kb.errors import NotFound
 from kb.models import (
     AuditEvent,
@@ -140,8 +139,7 @@ def record_many(session: Session, events: Sequence[dict[str, Any]], *, at: datet
         return
     when = at or utcnow()
     rows = [{"at": when, "before": None, "after": None, "summary": None, **e} for e in events]
-    for i in range(0, len(rows), 1000):
-        session.connection().execute(sa_insert(AuditEvent), rows[i:i + 1000])
+    bulk.insert_rows(session, AuditEvent, rows)
     for row in rows:
         # the handlers only read these attributes: a full AuditEvent would cost more than the insert
         notices.observe(session, cast(AuditEvent, SimpleNamespace(**row)))

@@ -1,5 +1,6 @@
 """Small helpers of the bulk write paths (an import's batch, a full index build): rows written with one
-executemany INSERT instead of one ORM object each, read back by a unique key; fewer garbage collections.
+executemany INSERT (PostgreSQL: COPY) instead of one ORM object each, read back by a unique key; fewer garbage
+collections.
 
 RETURNING in parameter order is not used: SQLAlchemy sends SQLite one statement per row for it."""
 
@@ -13,9 +14,12 @@ from datetime import datetime
 from typing import Any
 
 from pydantic_core import PydanticUndefined
-from sqlalchemy import insert
+from sqlalchemy import Connection, Table, insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel, col, select
+
+from kb import db
 
 #: Rows read or written per statement (under every database's parameter limit).
 CHUNK = 500
@@ -37,9 +41,38 @@ def defaults(model: type[SQLModel], now: datetime) -> dict[str, Any]:
 
 
 def insert_rows(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]]) -> None:
-    """``rows`` (full column dicts) in one executemany, in ``session``'s transaction."""
-    if rows:
-        session.connection().execute(insert(model), list(rows))
+    """``rows`` (column dicts, the same keys in each) in one executemany, in ``session``'s transaction; on
+    PostgreSQL, when they give every column but the generated id, in one COPY."""
+    if not rows:
+        return
+    conn = session.connection()
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    if conn.dialect.name == "postgresql" and {c.name for c in table.c if not c.primary_key} <= rows[0].keys():
+        _copy(conn, table, rows)
+    else:
+        conn.execute(insert(model), list(rows))
+
+
+def _copy(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """PostgreSQL's COPY FROM STDIN in the connection's transaction. Against psycopg's executemany (one bound
+    statement per row, pipelined) it took a quarter of the client's time for 100,000 audit events, and the server
+    writes the rows without executing a statement for each. Values go through the columns' bind processors, as an
+    INSERT's would (enums as their names, JSON dumped); a refused row raises SQLAlchemy's error class for it
+    (IntegrityError, DataError), as the INSERT would."""
+    dialect, quote = conn.dialect, conn.dialect.identifier_preparer.quote
+    names = list(rows[0])
+    columns = [table.c[n] for n in names]
+    processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+    sql = (f"COPY {dialect.identifier_preparer.format_table(table)} ({', '.join(quote(n) for n in names)}) "
+           "FROM STDIN")
+    driver = conn.connection.driver_connection
+    try:
+        with driver.cursor() as cur, cur.copy(sql) as copy:  # type: ignore[union-attr]
+            for row in rows:
+                copy.write_row([v if p is None else p(v) for p, v in zip(processors, (row[n] for n in names), strict=True)])
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(sql, None, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
+    db.note_write(conn)
 
 
 def among(column: Any, ids: Sequence[int]) -> ColumnElement[bool]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, create_engine
 
@@ -60,6 +60,11 @@ def _count_write_commits(engine: Engine) -> None:
     @event.listens_for(engine, "rollback")
     def _rolled_back(conn) -> None:
         conn.info.pop(_WROTE, None)
+
+
+def note_write(conn: Connection) -> None:
+    """Count ``conn``'s transaction as one that wrote, for a write its cursor events do not see (a COPY)."""
+    conn.info[_WROTE] = True
 
 
 def write_commits(engine: Engine) -> int:

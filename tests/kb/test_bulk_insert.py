@@ -1,0 +1,91 @@
+"""``kb.bulk.insert_rows``: on PostgreSQL a COPY, which must store what an INSERT stores, fail as an INSERT
+fails (SQLAlchemy's error class, the savepoint usable afterwards) and count as a write."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import insert, text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from kb import bulk, db
+from kb.models import AuditEvent, MappingStatus, Product, ProductHsCode
+
+NOW = datetime(2026, 12, 7, 9, 30, 15, 123456, tzinfo=UTC)
+
+
+def events(entity: str) -> list[dict]:
+    return [
+        {"at": NOW, "actor": "cli", "action": "create", "entity": entity, "entity_id": 7,
+         "summary": "Tạo sản phẩm Mỳ gạo Chũ", "before": None,
+         "after": {"name": "Mỳ gạo Chũ", "aliases": ["mì đũa", "Đ"], "stars": 4, "score": 0.5, "note": None}},
+        {"at": NOW, "actor": "cli", "action": "update", "entity": entity, "entity_id": None, "summary": None,
+         "before": {"a": [1, 2, {"b": "tab\there, new\nline, back\\slash"}]}, "after": {}},
+    ]
+
+
+def stored(session, entity: str) -> list[tuple]:
+    return [tuple(r) for r in session.connection().execute(text(
+        "SELECT at, actor, action, entity_id, summary, CAST(before AS TEXT), CAST(after AS TEXT) FROM auditevent "
+        "WHERE entity = :e ORDER BY id"), {"e": entity})]
+
+
+def hs_rows(product_id: int, *codes: str) -> list[dict]:
+    return [{"product_id": product_id, "code": code, "source": "import", "status": MappingStatus.approved,
+             "decided_by": "cli", "score": None, "reasons": ["mã khai trong tệp"], "created_at": NOW,
+             "updated_at": NOW} for code in codes]
+
+
+def a_product(session) -> int:
+    product = Product(name="Mỳ gạo Chũ", producer="HTX Xuân Trường")
+    session.add(product)
+    session.flush()
+    assert product.id is not None
+    return product.id
+
+
+def test_rows_are_stored_as_an_insert_stores_them(any_kbase):
+    with any_kbase.session() as s:
+        s.connection().execute(insert(AuditEvent), events("by insert"))
+        bulk.insert_rows(s, AuditEvent, events("by bulk"))
+        assert stored(s, "by bulk") == stored(s, "by insert")
+        assert stored(s, "by bulk")[0][5] in ("null", None)  # as the INSERT wrote it, whichever that is
+        pid = a_product(s)
+        bulk.insert_rows(s, ProductHsCode, hs_rows(pid, "19021920", "0902"))
+        s.commit()
+        codes = s.exec(select(ProductHsCode).where(ProductHsCode.product_id == pid)).all()
+    assert sorted((c.code, c.status, c.reasons, c.score, c.created_at.replace(tzinfo=UTC)) for c in codes) == [
+        ("0902", MappingStatus.approved, ["mã khai trong tệp"], None, NOW),
+        ("19021920", MappingStatus.approved, ["mã khai trong tệp"], None, NOW)]
+
+
+def test_a_refused_row_raises_as_an_insert_would_and_the_savepoint_goes_on(any_kbase):
+    with any_kbase.session() as s:
+        pid = a_product(s)
+        bulk.insert_rows(s, ProductHsCode, hs_rows(pid, "19021920"))
+        sp = s.begin_nested()
+        with pytest.raises(IntegrityError):
+            bulk.insert_rows(s, ProductHsCode, hs_rows(pid, "0902", "19021920"))  # the second one is stored already
+        sp.rollback()
+        bulk.insert_rows(s, ProductHsCode, hs_rows(pid, "0902"))
+        s.commit()
+        assert sorted(s.exec(select(ProductHsCode.code).where(ProductHsCode.product_id == pid)).all()) == [
+            "0902", "19021920"]
+
+
+def test_rows_without_every_column_get_the_defaults(any_kbase):
+    with any_kbase.session() as s:
+        bulk.insert_rows(s, AuditEvent, [{"actor": "cli", "action": "create", "entity": "no summary"}])
+        s.commit()
+        event = s.exec(select(AuditEvent).where(AuditEvent.entity == "no summary")).one()
+    assert event.summary is None and event.at is not None
+
+
+def test_the_commit_counts_as_a_write(any_kbase):
+    before = db.write_commits(any_kbase.engine)
+    with any_kbase.session() as s:
+        bulk.insert_rows(s, AuditEvent, events("counted"))
+        s.commit()
+    assert db.write_commits(any_kbase.engine) == before + 1

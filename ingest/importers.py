@@ -674,9 +674,12 @@ def import_risk_list(kbase: KnowledgeBase, path: Path | str, *, document: str, e
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     _, rows = read_rows(path, "risk-list", kbase.settings)
     with kbase.session() as session:
-        return risk.import_list(session, rows, document=document, effective_from=effective_from,
+        done = risk.import_list(session, rows, document=document, effective_from=effective_from,
                                 effective_until=effective_until, replaces=replaces, sha256=digest,
                                 source_file=path.name, actor=actor)
+        session.commit()
+        bulk.analyze_grown(session)
+        return done
 
 
 def import_file(kbase: KnowledgeBase, kind: str, path: Path | str, actor: str = "cli", *,
@@ -715,6 +718,8 @@ def import_file(kbase: KnowledgeBase, kind: str, path: Path | str, actor: str = 
                         _import_hs(session, keys, rows, report, actor, path.name)
                     else:
                         _import_scope(session, rows, report, actor)
+                    session.commit()
+                    bulk.analyze_grown(session)
             _update_index(kbase, report, procs, prebuild)
         finally:
             if prebuild is not None:
@@ -751,6 +756,7 @@ def _import_batches(kbase: KnowledgeBase, kind: str, rows: Iterator[tuple[int, d
                 elif kind == "products" and part.changed.get("product"):
                     groups.refresh_members(session, actor, product_ids=part.changed["product"])
                 session.commit()
+                bulk.analyze_grown(session)
                 if prebuild is not None:
                     prebuild.committed(part.changed.get("product", ()))
                 report.merge(part)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import insert, text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from kb import bulk, db
 from kb.models import AuditEvent, MappingStatus, Product, ProductHsCode
@@ -89,3 +89,39 @@ def test_the_commit_counts_as_a_write(any_kbase):
         bulk.insert_rows(s, AuditEvent, events("counted"))
         s.commit()
     assert db.write_commits(any_kbase.engine) == before + 1
+
+
+def test_a_table_filled_from_empty_is_analyzed_and_a_plan_made_when_it_was_small_is_made_again(pg_kbase):
+    with pg_kbase.engine.connect() as conn, Session(bind=conn) as s:  # one server connection: its prepared plan
+        conn.execute(text("TRUNCATE auditevent"))
+        conn.execute(insert(AuditEvent), events("small"))
+        conn.execute(text("ANALYZE auditevent"))  # statistics of a small table: two rows
+        conn.execute(text("SET plan_cache_mode = force_generic_plan"))  # as the server may choose after five runs
+        params = ", ".join(f"${i}" for i in range(1, 11))  # the shape of a batch's lookups: key IN (...)
+        conn.execute(text(f"PREPARE by_entity({', '.join(['text'] * 10)}) AS "
+                          f"SELECT * FROM auditevent WHERE entity IN ({params})"))
+        conn.commit()  # from here the session begins and commits the connection's transactions
+
+        def plan() -> str:
+            args = ", ".join(f"'x{i}'" for i in range(10))
+            return "\n".join(s.connection().execute(text(f"EXPLAIN EXECUTE by_entity({args})")).scalars())
+
+        def commit() -> None:
+            s.connection().execute(text("SELECT pg_stat_force_next_flush()"))  # this connection's counts, now
+            s.commit()
+
+        assert "Seq Scan" in plan()  # made for the small table
+        bulk.insert_rows(s, AuditEvent, [{**events(f"e{i}")[0], "entity_id": i} for i in range(5000)])
+        commit()
+        assert "Seq Scan" in plan()  # 5,000 rows later the plan is the same
+        assert "auditevent" in bulk.analyze_grown(s)
+        assert "Seq Scan" not in plan()
+        commit()
+        assert bulk.analyze_grown(s) == []  # nothing changed since
+
+
+def test_nothing_is_analyzed_on_sqlite(kbase):
+    with kbase.session() as s:
+        bulk.insert_rows(s, AuditEvent, [{**events(f"e{i}")[0], "entity_id": i} for i in range(2000)])
+        s.commit()
+        assert bulk.analyze_grown(s) == []

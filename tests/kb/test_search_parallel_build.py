@@ -81,6 +81,43 @@ def test_a_parallel_build_writes_a_segment_per_process(world):
         ix.close()
 
 
+def test_shares_are_contiguous_and_weigh_alike_when_a_few_standards_carry_long_texts(tmp_path):
+    from sqlmodel import select
+
+    from kb.models import Document, DocumentPage, Product, Standard
+
+    kb = KnowledgeBase(Settings(data_dir=tmp_path / "var", secret_key="t"))
+    kb.init()
+    try:
+        with kb.session() as s:
+            stds = [Standard(code=f"TCVN {9000 + i}:2020", code_key=f"tcvn {9000 + i}:2020", series_key=f"tcvn {9000 + i}",
+                             doc_type="TCVN", number=str(9000 + i), year=2020, title_vi=f"Tiêu chuẩn {i}")
+                    for i in range(40)]
+            s.add_all(stds + [Product(name=f"Mỳ gạo số {i}") for i in range(9)])
+            s.flush()
+            for i in range(4):  # the first four were ingested: long texts, as a first `kb ingest` leaves them
+                doc = Document(sha256=f"{i:064d}", file_name=f"{i}.pdf", kind="standard", pages=3)
+                s.add(doc)
+                s.flush()
+                stds[i].document_id = doc.id
+                s.add_all(DocumentPage(document_id=doc.id, page_no=n, text="bê tông " * 2000) for n in range(3))
+            s.commit()
+            weight = {st.id: _index.STANDARD_WEIGHT for st in s.exec(select(Standard))}
+            for st in s.exec(select(Standard).where(Standard.document_id.is_not(None))):  # type: ignore[union-attr]
+                weight[st.id] += sum(len(p.text) for p in s.exec(
+                    select(DocumentPage).where(DocumentPage.document_id == st.document_id)))
+            shares = _index._shares(s, 2)
+            products = sorted(s.exec(select(Product.id)))
+        for kind, every in (("standard", sorted(weight)), ("product", products)):
+            parts = [share[kind] for share in shares]
+            assert parts[0] + parts[1] == every  # each once, in order: two runs of neighbours
+        halves = [sum(weight[i] for i in share["standard"]) for share in shares]
+        assert abs(halves[0] - halves[1]) <= max(weight.values())  # by count, one half would hold every long text
+        assert abs(len(shares[0]["product"]) - len(shares[1]["product"])) <= 1
+    finally:
+        kb.dispose()
+
+
 def test_a_parallel_build_holds_in_memory_only_a_share_of_the_memory_available(monkeypatch):
     from kb.search import _index
 

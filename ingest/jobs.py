@@ -32,7 +32,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from ingest import importers
-from kb import audit, documents, groups, labs
+from kb import audit, bulk, documents, groups, labs
 from kb.core import KnowledgeBase
 from kb.db import is_lock_error
 from kb.errors import BadInput, KBError
@@ -299,6 +299,8 @@ def _rows_job(kbase: KnowledgeBase, progress: Progress, kind: str, path: Path, a
             done_part["last"] = part
 
         progress.batch(work)
+        with kbase.session() as session:
+            bulk.analyze_grown(session)  # as ``kb import`` does after each batch
         for entity, ids in done_part["last"].changed.items():  # committed: the search index is told
             report.changed.setdefault(entity, set()).update(ids)
     _finish_catalogue(kbase, kind, report, actor)

@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# A database `make bench` wipes (the bulk-import bench on PostgreSQL); created when missing.
+BENCH_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/kb_bench_import
 
 .PHONY: install run test lint bench demo-pdfs clean
 
@@ -50,6 +52,7 @@ bench: install
 	$(BIN)/python bench/observability.py
 	$(BIN)/python bench/backup.py
 	$(BIN)/python bench/bulk_import.py
+	$(BIN)/python bench/bulk_import.py --database-url $(BENCH_POSTGRES_URL)
 	$(BIN)/python bench/data_version.py
 
 # The demo PDFs are committed; this regenerates them from their script.

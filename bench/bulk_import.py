@@ -140,6 +140,25 @@ def _env(data_dir: Path, db_url: str | None) -> dict[str, str]:
     return env
 
 
+def _reachable_postgres(db_url: str) -> str | None:
+    """Create the bench's database when the server has none of that name; None, or why the server cannot be used."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
+
+    url = make_url(db_url)
+    eng = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with eng.connect() as conn:
+            if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database}).first() is None:
+                conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+    except OperationalError as exc:
+        return str(exc).splitlines()[0]
+    finally:
+        eng.dispose()
+    return None
+
+
 def _wipe_postgres(db_url: str) -> None:
     from sqlalchemy import create_engine, text
 
@@ -203,7 +222,8 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--kinds", default="products,standards")
-    ap.add_argument("--database-url", default=None, help="PostgreSQL database to wipe and use (default: SQLite)")
+    ap.add_argument("--database-url", default=None,
+                    help="PostgreSQL database to wipe and use, created when missing (default: SQLite)")
     ap.add_argument("--write-only", type=Path, default=None, help="write the CSV files into this folder and stop")
     args = ap.parse_args()
     if args.write_only:
@@ -211,6 +231,9 @@ def main() -> None:
             print(kind, path)
         return
     where = "PostgreSQL" if args.database_url else "SQLite"
+    if args.database_url and (why := _reachable_postgres(args.database_url)):
+        print(f"bulk imports on PostgreSQL skipped: {why}")
+        return
     with tempfile.TemporaryDirectory(prefix="kb-bulk-files-") as tmp:
         files = write_files(Path(tmp), args.rows)
         for kind in args.kinds.split(","):

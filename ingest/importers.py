@@ -677,9 +677,8 @@ def import_risk_list(kbase: KnowledgeBase, path: Path | str, *, document: str, e
         done = risk.import_list(session, rows, document=document, effective_from=effective_from,
                                 effective_until=effective_until, replaces=replaces, sha256=digest,
                                 source_file=path.name, actor=actor)
-        session.commit()
-        bulk.analyze_grown(session)
-        return done
+    bulk.analyze_grown(kbase.engine)
+    return done
 
 
 def import_file(kbase: KnowledgeBase, kind: str, path: Path | str, actor: str = "cli", *,
@@ -718,8 +717,7 @@ def import_file(kbase: KnowledgeBase, kind: str, path: Path | str, actor: str = 
                         _import_hs(session, keys, rows, report, actor, path.name)
                     else:
                         _import_scope(session, rows, report, actor)
-                    session.commit()
-                    bulk.analyze_grown(session)
+                bulk.analyze_grown(kbase.engine)
             _update_index(kbase, report, procs, prebuild)
         finally:
             if prebuild is not None:
@@ -756,7 +754,7 @@ def _import_batches(kbase: KnowledgeBase, kind: str, rows: Iterator[tuple[int, d
                 elif kind == "products" and part.changed.get("product"):
                     groups.refresh_members(session, actor, product_ids=part.changed["product"])
                 session.commit()
-                bulk.analyze_grown(session)
+                bulk.analyze_grown(kbase.engine)
                 if prebuild is not None:
                     prebuild.committed(part.changed.get("product", ()))
                 report.merge(part)

@@ -299,8 +299,7 @@ def _rows_job(kbase: KnowledgeBase, progress: Progress, kind: str, path: Path, a
             done_part["last"] = part
 
         progress.batch(work)
-        with kbase.session() as session:
-            bulk.analyze_grown(session)  # as ``kb import`` does after each batch
+        bulk.analyze_grown(kbase.engine)  # as ``kb import`` does after each batch
         for entity, ids in done_part["last"].changed.items():  # committed: the search index is told
             report.changed.setdefault(entity, set()).update(ids)
     _finish_catalogue(kbase, kind, report, actor)

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic_core import PydanticUndefined
-from sqlalchemy import Connection, Table, insert, text
+from sqlalchemy import Connection, Engine, Table, insert, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel, col, select
@@ -81,26 +81,26 @@ GROWN_SHARE = 0.5
 GROWN_MIN_ROWS = 1000
 
 
-def analyze_grown(session: Session) -> list[str]:
+def analyze_grown(engine: Engine) -> list[str]:
     """PostgreSQL: ANALYZE the tables of this schema that changed by more than GROWN_SHARE since they were last
-    analyzed, in a transaction of its own; returns their names. Nothing on SQLite.
+    analyzed (what is committed: call it after a commit); returns their names. Nothing on SQLite.
 
     An import filling a table from empty cannot wait for autovacuum (a minute apart at best, and off on some
     servers): psycopg prepares a statement run five times, the server may then keep one plan for it, made when
     the table was small (a scan of the whole table for ``code_key IN (...)``), and it keeps using that plan until the
     table's statistics change. 100,000 standards took 168 s, the server's CPU growing with each batch; an ANALYZE
     invalidates such plans in every connection, the site's too."""
-    conn = session.connection()
-    if conn.dialect.name != "postgresql":
+    if engine.dialect.name != "postgresql":
         return []
-    names = list(conn.execute(text(
-        "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() "
-        "AND n_mod_since_analyze >= GREATEST(:least, :share * n_live_tup) ORDER BY relname"),
-        {"least": GROWN_MIN_ROWS, "share": GROWN_SHARE}).scalars())
-    quote = conn.dialect.identifier_preparer.quote
-    for name in names:
-        conn.execute(text(f"ANALYZE {quote(name)}"))
-    session.commit()
+    quote = engine.dialect.identifier_preparer.quote
+    with engine.connect() as conn:
+        names = list(conn.execute(text(
+            "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() "
+            "AND n_mod_since_analyze >= GREATEST(:least, :share * n_live_tup) ORDER BY relname"),
+            {"least": GROWN_MIN_ROWS, "share": GROWN_SHARE}).scalars())
+        for name in names:
+            conn.execute(text(f"ANALYZE {quote(name)}"))
+        conn.commit()
     return names
 
 
